@@ -1,6 +1,7 @@
 //! A UDM event: the root message plus the accessors every stage needs.
 
-use crate::value::{Message, Timestamp, Value};
+use crate::schema::{self, FieldKind};
+use crate::value::{EnumValue, Message, Timestamp, Value};
 
 /// One normalised UDM event.
 ///
@@ -50,5 +51,87 @@ impl Event {
     /// Returns the value at a dotted path; see [`Message::get_path`].
     pub fn get(&self, path: &str) -> Option<&Value> {
         self.root.get_path(path)
+    }
+
+    /// Sets the enum field at a dotted path to the named value, looking the field's enum type
+    /// up in the UDM schema: `set_enum("metadata.event_type", "USER_LOGIN")`.
+    ///
+    /// On a repeated enum field the value replaces the list with a one-element list. Returns
+    /// false, and stores nothing, when the path is not an enum field of the UDM `Event` or the
+    /// enum has no value of that name.
+    pub fn set_enum(&mut self, path: &str, value_name: &str) -> bool {
+        let Some((value, repeated)) = lookup_enum(path, value_name) else { return false };
+        if repeated {
+            self.root.set_path(path, Value::List(vec![Value::Enum(value)]));
+        } else {
+            self.root.set_path(path, Value::Enum(value));
+        }
+        true
+    }
+
+    /// Appends the named value to the repeated enum field at a dotted path:
+    /// `push_enum("security_result.action", "BLOCK")`.
+    ///
+    /// Returns false, and stores nothing, when the path is not an enum field of the UDM
+    /// `Event` or the enum has no value of that name. On a field that is not repeated the
+    /// value is pushed all the same, as [`Message::push_path`] does.
+    pub fn push_enum(&mut self, path: &str, value_name: &str) -> bool {
+        let Some((value, _)) = lookup_enum(path, value_name) else { return false };
+        self.root.push_path(path, Value::Enum(value));
+        true
+    }
+}
+
+/// Finds the enum value for a field path of the UDM `Event`, and whether the field is
+/// repeated.
+fn lookup_enum(path: &str, value_name: &str) -> Option<(EnumValue, bool)> {
+    let segments: Vec<&str> = path.split('.').collect();
+    let resolved = schema::resolve(schema::event(), &segments).ok()?;
+    let FieldKind::Enum(enum_type) = resolved.kind else { return None };
+    Some((enum_type.by_name(value_name)?, resolved.field.repeated))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_enum_stores_schema_value() {
+        let mut event = Event::new();
+        assert!(event.set_enum("metadata.event_type", "USER_LOGIN"));
+        let stored = event.get("metadata.event_type");
+        assert_eq!(stored, Some(&Value::Enum(EnumValue { name: "USER_LOGIN", number: 15001 })));
+    }
+
+    #[test]
+    fn set_enum_rejects_unknown_name() {
+        let mut event = Event::new();
+        assert!(!event.set_enum("metadata.event_type", "LOGIN"));
+        assert!(event.root.is_empty());
+    }
+
+    #[test]
+    fn set_enum_rejects_non_enum_field() {
+        let mut event = Event::new();
+        assert!(!event.set_enum("principal.hostname", "USER_LOGIN"));
+        assert!(!event.set_enum("principal.nope", "WINDOWS"));
+        assert!(event.root.is_empty());
+    }
+
+    #[test]
+    fn push_enum_appends() {
+        let mut event = Event::new();
+        assert!(event.push_enum("security_result.action", "ALLOW"));
+        assert!(event.push_enum("security_result.action", "BLOCK"));
+        let actions = event.get("security_result.action").and_then(Value::as_list);
+        assert_eq!(actions.map(<[Value]>::len), Some(2));
+    }
+
+    #[test]
+    fn set_enum_on_repeated_field_makes_list() {
+        let mut event = Event::new();
+        assert!(event.set_enum("extensions.auth.mechanism", "OTP"));
+        let mechanisms = event.get("extensions.auth.mechanism").and_then(Value::as_list);
+        assert_eq!(mechanisms.map(<[Value]>::len), Some(1));
     }
 }

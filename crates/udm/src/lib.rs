@@ -2,9 +2,13 @@
 //!
 //! - [`value`]: the dynamic tree of [`Value`]s and [`Message`]s that holds an event.
 //! - [`event`]: [`Event`], the root of one normalised record.
+//! - [`schema`]: the UDM messages, fields and enums, and field path resolution.
+//! - [`json`]: the proto3 JSON reader and writer for events and entities.
 #![warn(missing_docs)]
 
 pub mod event;
+pub mod json;
+pub mod schema;
 pub mod value;
 
 pub use event::Event;

@@ -367,7 +367,10 @@ mod tests {
 
     #[test]
     fn timestamp_carries_nanos() {
-        assert_eq!(Timestamp::new(10, 1_500_000_000), Timestamp { seconds: 11, nanos: 500_000_000 });
+        assert_eq!(
+            Timestamp::new(10, 1_500_000_000),
+            Timestamp { seconds: 11, nanos: 500_000_000 }
+        );
         assert_eq!(Timestamp::new(10, -1), Timestamp { seconds: 9, nanos: 999_999_999 });
     }
 

@@ -1,0 +1,53 @@
+//! The proto3 JSON writer: [`Event`] and [`Value`] to `serde_json::Value`.
+
+use serde_json::{Map, Number, Value as Json};
+
+use super::{base64, time};
+use crate::value::{Message, Value};
+use crate::Event;
+
+/// Writes an event as proto3 JSON with snake_case field names.
+pub fn event_to_json(event: &Event) -> Json {
+    message_to_json(&event.root)
+}
+
+/// Writes a message as a JSON object, fields in their stored order.
+pub fn message_to_json(message: &Message) -> Json {
+    let mut object = Map::with_capacity(message.len());
+    for (name, value) in message.iter() {
+        object.insert(name.to_owned(), value_to_json(value));
+    }
+    Json::Object(object)
+}
+
+/// Writes one value: enums by name, Timestamps as RFC 3339 UTC strings (or
+/// `{"seconds", "nanos"}` outside years 0001 to 9999), bytes as base64, integers as JSON
+/// numbers, and non-finite floats as `"NaN"`, `"Infinity"` or `"-Infinity"`.
+pub fn value_to_json(value: &Value) -> Json {
+    match value {
+        Value::Null => Json::Null,
+        Value::Bool(b) => Json::Bool(*b),
+        Value::Int(i) => Json::Number(Number::from(*i)),
+        Value::Uint(u) => Json::Number(Number::from(*u)),
+        Value::Float(f) => match Number::from_f64(*f) {
+            Some(n) => Json::Number(n),
+            None if f.is_nan() => Json::String("NaN".into()),
+            None if *f > 0.0 => Json::String("Infinity".into()),
+            None => Json::String("-Infinity".into()),
+        },
+        Value::String(s) => Json::String(s.clone()),
+        Value::Bytes(b) => Json::String(base64::encode(b)),
+        Value::Enum(e) => Json::String(e.name.to_owned()),
+        Value::Timestamp(t) => match time::format_rfc3339(*t) {
+            Some(text) => Json::String(text),
+            None => {
+                let mut object = Map::new();
+                object.insert("seconds".into(), Json::Number(Number::from(t.seconds)));
+                object.insert("nanos".into(), Json::Number(Number::from(t.nanos)));
+                Json::Object(object)
+            }
+        },
+        Value::List(items) => Json::Array(items.iter().map(value_to_json).collect()),
+        Value::Message(m) => message_to_json(m),
+    }
+}
