@@ -1,0 +1,22 @@
+//! Reference lists: named STRING, REGEX and CIDR lists that rules test values against with
+//! `in %name`, `in regex %name` and `in cidr %name`.
+//!
+//! - [`text`]: comment, escape and trim rules that turn list text into entries.
+//! - [`list`]: [`ReferenceList`], one list with its matchers.
+//! - [`collection`]: [`ReferenceLists`], lists by case-insensitive name, loaded from a folder.
+//! - [`limits`]: [`ListLimits`], the SecOps size limits, checked as warnings.
+//! - [`error`]: [`ListError`], every problem loading reports.
+
+mod casefold;
+mod cidr;
+pub mod collection;
+pub mod error;
+pub mod limits;
+pub mod list;
+mod patterns;
+pub mod text;
+
+pub use collection::ReferenceLists;
+pub use error::ListError;
+pub use limits::ListLimits;
+pub use list::{ListKind, ReferenceList};
