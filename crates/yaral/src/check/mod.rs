@@ -1,0 +1,62 @@
+//! Semantic checks of a parsed rule.
+//!
+//! Each submodule checks one concern and appends diagnostics; [`check_rule`] runs them all.
+//! Section order, duplicate sections and the required `events:` and `condition:` sections are
+//! checked by the parser, which is the only stage that sees the order.
+
+mod joins;
+pub mod scope;
+mod variables;
+
+use crate::ast::Rule;
+use crate::diagnostic::Diagnostic;
+
+use scope::Scope;
+
+/// Settings of the semantic checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckOptions {
+    /// Reject everything that Google SecOps would reject, including the default dialect's
+    /// extensions (`coalesce`, `ip_to_asn`, literal lists).
+    pub strict: bool,
+    /// Longest accepted match window, in seconds.
+    pub max_window_seconds: u64,
+    /// Shortest accepted match window, in seconds.
+    pub min_window_seconds: u64,
+    /// Most outcome variables per rule.
+    pub max_outcome_vars: usize,
+    /// Deepest function-call nesting.
+    pub max_function_depth: usize,
+    /// Most `in` list tests per rule, of any kind.
+    pub max_in_lists: usize,
+    /// Most `in regex` list tests per rule.
+    pub max_in_regex_lists: usize,
+    /// Most `in cidr` list tests per rule.
+    pub max_in_cidr_lists: usize,
+}
+
+impl Default for CheckOptions {
+    fn default() -> CheckOptions {
+        CheckOptions {
+            strict: false,
+            max_window_seconds: 48 * 3600,
+            min_window_seconds: 60,
+            max_outcome_vars: 20,
+            max_function_depth: 20,
+            // Google's 2026 documentation allows 10 `in` tests, 5 of them `regex` and 5 `cidr`;
+            // the 2025 text said 7, 4 and 2.
+            max_in_lists: 10,
+            max_in_regex_lists: 5,
+            max_in_cidr_lists: 5,
+        }
+    }
+}
+
+/// Runs every semantic check on one rule; returns errors and warnings.
+pub fn check_rule(rule: &Rule, _options: &CheckOptions) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let scope = Scope::build(rule);
+    variables::check(rule, &scope, &mut out);
+    joins::check(rule, &scope, &mut out);
+    out
+}

@@ -1,0 +1,365 @@
+//! Rule-level parsing: the rule header and its sections, in their required order.
+
+use crate::ast::{
+    Duration, Ident, MatchSection, MetaEntry, OptionEntry, OutcomeAssignment, Rule, Section, Span,
+    Window, WindowKind,
+};
+use crate::diagnostic::Diagnostic;
+use crate::lexer::TokenKind;
+
+use super::{PResult, ParsedRule, Parser};
+
+/// Section names in the order a rule must list them.
+const SECTION_ORDER: [&str; 8] =
+    ["meta", "setup", "events", "match", "outcome", "condition", "options", "export"];
+
+impl Parser<'_> {
+    /// Whether the next tokens are a section header `name:`.
+    fn at_header(&self) -> bool {
+        self.header_index().is_some()
+    }
+
+    fn header_index(&self) -> Option<usize> {
+        let TokenKind::Ident(name) = &self.peek().kind else { return None };
+        if self.peek_at(1).kind != TokenKind::Colon {
+            return None;
+        }
+        SECTION_ORDER.iter().position(|s| s.eq_ignore_ascii_case(name))
+    }
+
+    /// Whether the current section has no more content.
+    fn at_section_end(&self) -> bool {
+        self.at_header() || matches!(self.peek().kind, TokenKind::RBrace | TokenKind::Eof)
+    }
+
+    fn skip_to_section_end(&mut self) {
+        while !self.at_section_end() {
+            self.bump();
+        }
+    }
+
+    /// Parses one rule block, starting at the `rule` keyword.
+    pub(super) fn rule(&mut self, closed: bool) -> ParsedRule {
+        let start = self.bump().span;
+        let name_token = self.bump();
+        let TokenKind::Ident(name_text) = name_token.kind else {
+            let error = Diagnostic::error(name_token.span, "expected a rule name after `rule`");
+            return ParsedRule { name: None, span: start, rule: None, diagnostics: vec![error] };
+        };
+        let name = Ident { name: name_text, span: name_token.span };
+        let mut diagnostics = Vec::new();
+        let mut rule = Rule {
+            name: name.clone(),
+            meta: Vec::new(),
+            setup: None,
+            events: Vec::new(),
+            events_span: name.span,
+            match_section: None,
+            outcome: Vec::new(),
+            condition: None,
+            options: Vec::new(),
+            export: None,
+            span: start,
+        };
+        if let Err(error) = self.expect(TokenKind::LBrace, "`{` after the rule name") {
+            diagnostics.push(error);
+        }
+        let mut seen: Vec<usize> = Vec::new();
+        loop {
+            match self.peek().kind {
+                TokenKind::RBrace => {
+                    rule.span = start.to(self.bump().span);
+                    break;
+                }
+                TokenKind::Eof => {
+                    rule.span = start.to(self.peek().span);
+                    if !closed {
+                        diagnostics.push(
+                            Diagnostic::error(
+                                self.peek().span,
+                                format!("rule `{}` is missing its closing `}}`", name.name),
+                            )
+                            .with_help("close the rule with `}` after its last section"),
+                        );
+                    }
+                    break;
+                }
+                _ => {}
+            }
+            let Some(index) = self.header_index() else {
+                diagnostics.push(
+                    self.unexpected("a section header such as `events:` or `condition:`")
+                        .with_help("sections are meta, setup, events, match, outcome, condition, options, export"),
+                );
+                self.bump();
+                self.skip_to_section_end();
+                continue;
+            };
+            let header = self.bump().span.to(self.bump().span);
+            let section = SECTION_ORDER.get(index).copied().unwrap_or("?");
+            if seen.contains(&index) {
+                diagnostics
+                    .push(Diagnostic::error(header, format!("duplicate `{section}:` section")));
+            } else if let Some(&later) = seen.iter().filter(|&&s| s > index).min() {
+                let later = SECTION_ORDER.get(later).copied().unwrap_or("?");
+                diagnostics.push(
+                    Diagnostic::error(header, format!("section `{section}:` must come before `{later}:`"))
+                        .with_help("the order is meta, setup, events, match, outcome, condition, options, export"),
+                );
+            }
+            seen.push(index);
+            if let Err(error) = self.section(index, header, &mut rule) {
+                diagnostics.push(error);
+                self.skip_to_section_end();
+            }
+        }
+        let events_index = 2;
+        let condition_index = 5;
+        if !seen.contains(&events_index) {
+            diagnostics.push(
+                Diagnostic::error(
+                    name.span,
+                    format!("rule `{}` has no `events:` section", name.name),
+                )
+                .with_help("add `events:` with at least one predicate on an event variable"),
+            );
+        }
+        if !seen.contains(&condition_index) {
+            diagnostics.push(
+                Diagnostic::error(
+                    name.span,
+                    format!("rule `{}` has no `condition:` section", name.name),
+                )
+                .with_help(
+                    "add `condition:` naming the event variables that must match, such as `$e`",
+                ),
+            );
+        }
+        let span = rule.span;
+        let rule = if diagnostics.is_empty() { Some(rule) } else { None };
+        ParsedRule { name: Some(name), span, rule, diagnostics }
+    }
+
+    fn section(&mut self, index: usize, header: Span, rule: &mut Rule) -> PResult<()> {
+        match SECTION_ORDER.get(index).copied() {
+            Some("meta") => self.meta(rule),
+            Some("setup") => {
+                self.skip_to_section_end();
+                rule.setup = Some(Section { body: Vec::new(), span: header });
+                Ok(())
+            }
+            Some("events") => {
+                rule.events_span = header;
+                while !self.at_section_end() {
+                    let expr = self.expr()?;
+                    rule.events.push(expr);
+                }
+                if rule.events.is_empty() {
+                    return Err(Diagnostic::error(header, "the `events:` section is empty")
+                        .with_help("add at least one predicate, such as `$e.metadata.event_type = \"USER_LOGIN\"`"));
+                }
+                Ok(())
+            }
+            Some("match") => {
+                rule.match_section = Some(self.match_section(header)?);
+                Ok(())
+            }
+            Some("outcome") => self.outcome(rule),
+            Some("condition") => {
+                if self.at_section_end() {
+                    return Err(Diagnostic::error(header, "the `condition:` section is empty")
+                        .with_help("name the event variables that must match, such as `$e`"));
+                }
+                let expr = self.expr()?;
+                if !self.at_section_end() {
+                    return Err(self
+                        .unexpected("`and`, `or` or the end of the condition")
+                        .with_help("join conditions with `and` or `or`"));
+                }
+                rule.condition = Some(expr);
+                Ok(())
+            }
+            Some("options") => self.options(rule),
+            _ => {
+                self.skip_to_section_end();
+                rule.export = Some(Section { body: Vec::new(), span: header });
+                Ok(())
+            }
+        }
+    }
+
+    fn meta(&mut self, rule: &mut Rule) -> PResult<()> {
+        while !self.at_section_end() {
+            let key_token = self.bump();
+            let TokenKind::Ident(key) = key_token.kind else {
+                return Err(Diagnostic::error(
+                    key_token.span,
+                    format!("expected a meta key, found {}", key_token.kind.describe()),
+                ));
+            };
+            self.expect(TokenKind::Eq, "`=` after the meta key")?;
+            let value_token = self.bump();
+            let value = match value_token.kind {
+                TokenKind::Str(value) | TokenKind::RawStr(value) => value,
+                TokenKind::Int(value) => value.to_string(),
+                TokenKind::Float(value) => value.to_string(),
+                TokenKind::Ident(word)
+                    if word.eq_ignore_ascii_case("true") || word.eq_ignore_ascii_case("false") =>
+                {
+                    word.to_ascii_lowercase()
+                }
+                other => {
+                    return Err(Diagnostic::error(
+                        value_token.span,
+                        format!("expected a quoted meta value, found {}", other.describe()),
+                    )
+                    .with_help("meta values are double-quoted strings: key = \"value\""));
+                }
+            };
+            let span = key_token.span.to(value_token.span);
+            rule.meta.push(MetaEntry {
+                key: Ident { name: key, span: key_token.span },
+                value,
+                span,
+            });
+        }
+        Ok(())
+    }
+
+    fn match_section(&mut self, header: Span) -> PResult<MatchSection> {
+        let mut vars = Vec::new();
+        loop {
+            let token = self.peek().clone();
+            match token.kind {
+                TokenKind::Var(name) => {
+                    self.bump();
+                    vars.push(Ident { name, span: token.span });
+                }
+                TokenKind::Ident(name) if !is_window_keyword(&name) => {
+                    return Err(Diagnostic::error(
+                        token.span,
+                        format!("match variable `{name}` is missing its `$`"),
+                    )
+                    .with_help(format!("write `${name}`")));
+                }
+                _ => return Err(self.unexpected("a match variable such as `$user`")),
+            }
+            if !self.eat(TokenKind::Comma) {
+                break;
+            }
+        }
+        let keyword = self.peek().clone();
+        let is_over = keyword.is_keyword("over");
+        if !is_over && !keyword.is_keyword("by") {
+            return Err(self
+                .unexpected("`over` or `by` and a window after the match variables")
+                .with_help("write the window, such as `$user over 5m`"));
+        }
+        self.bump();
+        let duration = self.duration()?;
+        let mut span = keyword.span.to(duration.span);
+        let kind = if is_over {
+            if self.at_keyword("after") || self.at_keyword("before") {
+                let after = self.at_keyword("after");
+                self.bump();
+                let token = self.bump();
+                let TokenKind::Var(name) = token.kind else {
+                    return Err(Diagnostic::error(
+                        token.span,
+                        format!(
+                            "expected an event variable after `{}`",
+                            if after { "after" } else { "before" }
+                        ),
+                    ));
+                };
+                span = span.to(token.span);
+                let pivot = Ident { name, span: token.span };
+                if after {
+                    WindowKind::SlidingAfter(pivot)
+                } else {
+                    WindowKind::SlidingBefore(pivot)
+                }
+            } else {
+                WindowKind::Hop
+            }
+        } else {
+            if self.at_keyword("tumbling") {
+                span = span.to(self.bump().span);
+            }
+            WindowKind::Tumbling
+        };
+        if !self.at_section_end() {
+            return Err(self.unexpected("the end of the `match:` section"));
+        }
+        let first = vars.first().map_or(header, |v| v.span);
+        Ok(MatchSection { vars, window: Window { kind, duration, span }, span: first.to(span) })
+    }
+
+    fn duration(&mut self) -> PResult<Duration> {
+        let token = self.bump();
+        match token.kind {
+            TokenKind::Duration(value, unit) => Ok(Duration { value, unit, span: token.span }),
+            TokenKind::BadNumber(text) => Err(Diagnostic::error(
+                token.span,
+                format!("invalid window duration `{text}`: the unit must be m, h or d"),
+            )
+            .with_help(
+                "write a whole number followed by m (minutes), h (hours) or d (days), such as `5m`",
+            )),
+            TokenKind::Int(value) => {
+                Err(Diagnostic::error(token.span, format!("window duration `{value}` has no unit"))
+                    .with_help(format!("add m, h or d, such as `{value}m`")))
+            }
+            other => Err(Diagnostic::error(
+                token.span,
+                format!("expected a window duration such as `5m`, found {}", other.describe()),
+            )),
+        }
+    }
+
+    fn outcome(&mut self, rule: &mut Rule) -> PResult<()> {
+        while !self.at_section_end() {
+            let token = self.bump();
+            let TokenKind::Var(name) = token.kind else {
+                return Err(Diagnostic::error(
+                    token.span,
+                    format!(
+                        "expected an outcome variable such as `$risk_score`, found {}",
+                        token.kind.describe()
+                    ),
+                ));
+            };
+            self.expect(TokenKind::Eq, "`=` after the outcome variable")?;
+            let expr = self.expr()?;
+            let span = token.span.to(expr.span);
+            rule.outcome.push(OutcomeAssignment {
+                var: Ident { name, span: token.span },
+                expr,
+                span,
+            });
+        }
+        Ok(())
+    }
+
+    fn options(&mut self, rule: &mut Rule) -> PResult<()> {
+        while !self.at_section_end() {
+            let token = self.bump();
+            let TokenKind::Ident(name) = token.kind else {
+                return Err(Diagnostic::error(
+                    token.span,
+                    format!("expected an option name, found {}", token.kind.describe()),
+                ));
+            };
+            self.expect(TokenKind::Eq, "`=` after the option name")?;
+            let value = self.expr()?;
+            let span = token.span.to(value.span);
+            rule.options.push(OptionEntry { key: Ident { name, span: token.span }, value, span });
+            self.eat(TokenKind::Comma);
+        }
+        Ok(())
+    }
+}
+
+fn is_window_keyword(word: &str) -> bool {
+    word.eq_ignore_ascii_case("over") || word.eq_ignore_ascii_case("by")
+}

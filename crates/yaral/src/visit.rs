@@ -1,0 +1,86 @@
+//! Traversal helpers for the syntax tree.
+
+use crate::ast::{Expr, ExprKind, FieldRef, Ident};
+
+impl Expr {
+    /// The direct sub-expressions, left to right.
+    pub fn children(&self) -> Vec<&Expr> {
+        match &self.kind {
+            ExprKind::Literal(_)
+            | ExprKind::Regex(_)
+            | ExprKind::Duration(_)
+            | ExprKind::Field(_)
+            | ExprKind::Variable(_)
+            | ExprKind::Count(_)
+            | ExprKind::Absent(_)
+            | ExprKind::ListRef(_)
+            | ExprKind::WindowStart
+            | ExprKind::WindowEnd => Vec::new(),
+            ExprKind::Not(inner) | ExprKind::Negate(inner) | ExprKind::Paren(inner) => {
+                vec![inner]
+            }
+            ExprKind::And(lhs, rhs)
+            | ExprKind::Or(lhs, rhs)
+            | ExprKind::Compare { lhs, rhs, .. }
+            | ExprKind::Arithmetic { lhs, rhs, .. } => vec![lhs, rhs],
+            ExprKind::Call { args, .. } => args.iter().collect(),
+            ExprKind::InList { expr, .. } => vec![expr],
+            ExprKind::InLiteralList { expr, items, .. } => {
+                std::iter::once(&**expr).chain(items.iter()).collect()
+            }
+            ExprKind::Array(items) | ExprKind::NOf { items, .. } => items.iter().collect(),
+        }
+    }
+
+    /// Calls `visit` on this expression and every sub-expression, parents first.
+    pub fn walk<'a>(&'a self, visit: &mut dyn FnMut(&'a Expr)) {
+        let mut stack = vec![self];
+        while let Some(expr) = stack.pop() {
+            visit(expr);
+            let children = expr.children();
+            stack.extend(children.into_iter().rev());
+        }
+    }
+
+    /// Every event field read anywhere in this expression.
+    pub fn fields(&self) -> Vec<&FieldRef> {
+        let mut out = Vec::new();
+        self.walk(&mut |e| {
+            if let ExprKind::Field(field) = &e.kind {
+                out.push(field);
+            }
+        });
+        out
+    }
+
+    /// The distinct event variables whose fields this expression reads, in order of first use.
+    pub fn event_vars(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for field in self.fields() {
+            if !out.contains(&field.var.name.as_str()) {
+                out.push(&field.var.name);
+            }
+        }
+        out
+    }
+
+    /// Every bare `$name` in this expression.
+    pub fn variables(&self) -> Vec<&Ident> {
+        let mut out = Vec::new();
+        self.walk(&mut |e| {
+            if let ExprKind::Variable(ident) = &e.kind {
+                out.push(ident);
+            }
+        });
+        out
+    }
+
+    /// The expression with any enclosing parentheses removed.
+    pub fn unparen(&self) -> &Expr {
+        let mut expr = self;
+        while let ExprKind::Paren(inner) = &expr.kind {
+            expr = inner;
+        }
+        expr
+    }
+}
