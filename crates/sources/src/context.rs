@@ -1,0 +1,73 @@
+//! Per-run state shared by the parsers: the identity map and the object-id → principal-name
+//! pairs learned from records that name both.
+
+use std::collections::HashMap;
+
+use udm::Event;
+
+use crate::build::{self, looks_like_email, looks_like_guid};
+use crate::Identities;
+
+/// Identity state for one run.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Context {
+    /// Aliases from the identities file plus learned object ids.
+    pub identities: Identities,
+    /// Principal names (UPNs) by lower-cased object id, learned from the input.
+    names: HashMap<String, String>,
+}
+
+impl Context {
+    pub(crate) fn new(identities: Identities) -> Context {
+        Context { identities, names: HashMap::new() }
+    }
+
+    /// Records that `object_id` and the principal name `name` are the same account.
+    pub(crate) fn learn(&mut self, object_id: &str, name: &str) {
+        if object_id.is_empty() || !looks_like_email(name) || object_id.eq_ignore_ascii_case(name) {
+            return;
+        }
+        self.names.entry(object_id.to_ascii_lowercase()).or_insert_with(|| name.to_owned());
+        let canonical = self.identities.resolve(name).unwrap_or(name).to_owned();
+        self.identities.learn(object_id, &canonical);
+    }
+
+    /// Returns the principal name learned for `object_id`.
+    pub(crate) fn name_of(&self, object_id: &str) -> Option<&str> {
+        self.names.get(&object_id.to_ascii_lowercase()).map(String::as_str)
+    }
+
+    /// Writes a UDM `User` at `path` (`principal.user`, `target.user`, ...).
+    ///
+    /// `name` is the source's user name or UPN and `object_id` its opaque id. When only the
+    /// id is given, the name comes from learned pairs, then from the identity map, and the id
+    /// itself is the last resort for `userid`. `email_addresses` gets the canonical email.
+    pub(crate) fn write_user(
+        &self,
+        event: &mut Event,
+        path: &str,
+        name: Option<&str>,
+        object_id: Option<&str>,
+    ) {
+        let name = name.map(str::trim).filter(|s| !s.is_empty());
+        let object_id = object_id.map(str::trim).filter(|s| !s.is_empty());
+        let learned = object_id.and_then(|id| self.name_of(id));
+        let resolved_name = name.or(learned);
+        let email = resolved_name
+            .and_then(|n| self.identities.resolve(n))
+            .or_else(|| object_id.and_then(|id| self.identities.resolve(id)))
+            .or(resolved_name.filter(|n| looks_like_email(n)));
+        let userid = resolved_name.or(email).or(object_id);
+        if let Some(userid) = userid {
+            build::set_str(event, &format!("{path}.userid"), userid);
+        }
+        if let Some(email) = email {
+            build::push_unique(event, &format!("{path}.email_addresses"), email);
+        }
+        if let Some(id) = object_id {
+            if Some(id) != userid || looks_like_guid(id) {
+                build::set_str(event, &format!("{path}.product_object_id"), id);
+            }
+        }
+    }
+}

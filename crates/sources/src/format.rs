@@ -1,0 +1,121 @@
+//! The `--format` names and automatic detection of a record's source.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde_json::{Map, Value};
+
+use crate::fields::get_ci;
+
+/// The log source a record is read as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Format {
+    /// Decide per record from its shape.
+    #[default]
+    Auto,
+    /// Native UDM events in proto3 JSON, bare or wrapped as SecOps exports them.
+    Udm,
+    /// Salesforce Real-Time Event Monitoring events, SOQL exports and EventLogFile rows.
+    Salesforce,
+    /// Okta System Log events.
+    Okta,
+    /// Microsoft 365 Unified Audit Log records.
+    M365,
+    /// Microsoft Entra ID sign-in logs (Azure Monitor export or Graph `signIn` resource).
+    Entra,
+    /// Microsoft Graph activity logs.
+    Graph,
+}
+
+impl Format {
+    /// Every format with its `--format` name.
+    pub const ALL: [(Format, &'static str); 7] = [
+        (Format::Auto, "auto"),
+        (Format::Udm, "udm"),
+        (Format::Salesforce, "salesforce"),
+        (Format::Okta, "okta"),
+        (Format::M365, "m365"),
+        (Format::Entra, "entra"),
+        (Format::Graph, "graph"),
+    ];
+
+    /// The `--format` name.
+    pub fn name(self) -> &'static str {
+        Format::ALL.iter().find(|(f, _)| *f == self).map(|(_, n)| *n).unwrap_or("auto")
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The error for an unknown `--format` name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown format {0:?}: expected one of auto, udm, salesforce, okta, m365, entra, graph")]
+pub struct UnknownFormat(pub String);
+
+impl FromStr for Format {
+    type Err = UnknownFormat;
+
+    fn from_str(s: &str) -> Result<Format, UnknownFormat> {
+        let wanted = s.trim();
+        Format::ALL
+            .iter()
+            .find(|(_, name)| name.eq_ignore_ascii_case(wanted))
+            .map(|(f, _)| *f)
+            .ok_or_else(|| UnknownFormat(s.to_owned()))
+    }
+}
+
+/// Decides the source of one JSON object from its keys, or `None` when no shape matches.
+///
+/// Keys are compared case-insensitively because Log Analytics exports use PascalCase and some
+/// Okta exports lower-case every key.
+pub fn detect(obj: &Map<String, Value>) -> Option<Format> {
+    let has = |name: &str| get_ci(obj, name).is_some_and(|v| !v.is_null());
+    let text = |name: &str| get_ci(obj, name).and_then(Value::as_str).unwrap_or("");
+
+    if has("udm") || has("event") && get_ci(obj, "event").is_some_and(Value::is_object) {
+        return Some(Format::Udm);
+    }
+    if let Some(Value::Array(events)) = get_ci(obj, "events") {
+        if events.iter().any(|e| e.get("udm").is_some()) {
+            return Some(Format::Udm);
+        }
+    }
+    if get_ci(obj, "metadata")
+        .is_some_and(|m| m.get("event_type").is_some() || m.get("eventType").is_some())
+    {
+        return Some(Format::Udm);
+    }
+
+    let category = if has("category") { text("category") } else { text("Type") };
+    let category = category.to_ascii_lowercase();
+    if category.ends_with("signinlogs") {
+        return Some(Format::Entra);
+    }
+    if category == "microsoftgraphactivitylogs" {
+        return Some(Format::Graph);
+    }
+    if text("@odata.type").eq_ignore_ascii_case("#microsoft.graph.signIn") {
+        return Some(Format::Entra);
+    }
+    if has("requestUri") && has("requestMethod") {
+        return Some(Format::Graph);
+    }
+    if has("createdDateTime") && (has("userPrincipalName") || has("ipAddress") || has("status")) {
+        return Some(Format::Entra);
+    }
+    if has("CreationTime") && (has("Operation") || has("RecordType") || has("Workload")) {
+        return Some(Format::M365);
+    }
+    if has("eventType") && (has("actor") || has("uuid") || has("published")) {
+        return Some(Format::Okta);
+    }
+    if crate::salesforce::looks_like(obj) {
+        return Some(Format::Salesforce);
+    }
+    None
+}

@@ -1,0 +1,183 @@
+//! Parses the time spellings the supported sources use into UDM timestamps.
+//!
+//! Every spelling without a zone or offset is read as UTC, never as local time.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, Utc};
+use serde_json::Value;
+use udm::Timestamp;
+
+use crate::SourceError;
+
+/// Zone-less layouts, tried in order after RFC 3339.
+const NAIVE_LAYOUTS: &[&str] = &[
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%m/%d/%Y %H:%M:%S%.f",
+    "%m/%d/%Y %I:%M:%S%.f %p",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y %I:%M %p",
+];
+
+/// Layouts with an offset, tried after RFC 3339. `%z` takes `+0000` and `+00:00`.
+const OFFSET_LAYOUTS: &[&str] = &[
+    "%Y-%m-%dT%H:%M:%S%.f%z",
+    "%Y-%m-%d %H:%M:%S%.f%z",
+    "%Y-%m-%d %H:%M:%S%.f %z",
+    "%m/%d/%Y %H:%M:%S%.f %z",
+    "%m/%d/%Y %I:%M:%S%.f %p %z",
+];
+
+/// Parses a time given as a JSON string or number; `field` names it in the error.
+///
+/// Numbers are Unix epoch seconds, or milliseconds when above 10^11 (after 1973 in ms).
+pub(crate) fn parse_value(field: &str, value: &Value) -> Result<Timestamp, SourceError> {
+    let invalid = || SourceError::InvalidTime { field: field.to_owned(), value: value.to_string() };
+    match value {
+        Value::String(s) => parse(s)
+            .ok_or_else(|| SourceError::InvalidTime { field: field.to_owned(), value: s.clone() }),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                return Ok(from_epoch_number(i));
+            }
+            let f = n.as_f64().filter(|f| f.is_finite() && f.abs() < 1e17).ok_or_else(invalid)?;
+            let millis = if f.abs() > 1e11 { f } else { f * 1000.0 };
+            Ok(Timestamp::new(0, (millis * 1_000_000.0) as i64))
+        }
+        _ => Err(invalid()),
+    }
+}
+
+fn from_epoch_number(i: i64) -> Timestamp {
+    if i.unsigned_abs() > 100_000_000_000 {
+        Timestamp::new(i.div_euclid(1000), i.rem_euclid(1000) * 1_000_000)
+    } else {
+        Timestamp::new(i, 0)
+    }
+}
+
+/// Parses one time string, or returns `None` when no supported spelling matches.
+pub(crate) fn parse(raw: &str) -> Option<Timestamp> {
+    let s = raw.trim();
+    if s.is_empty() {
+        return None;
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(from_fixed(t));
+    }
+    if let Some(t) = parse_compact(s) {
+        return Some(t);
+    }
+    for layout in OFFSET_LAYOUTS {
+        if let Ok(t) = DateTime::parse_from_str(s, layout) {
+            return Some(from_fixed(t));
+        }
+    }
+    for layout in NAIVE_LAYOUTS {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, layout) {
+            return Some(from_utc(t.and_utc()));
+        }
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return d.and_hms_opt(0, 0, 0).map(|t| from_utc(t.and_utc()));
+    }
+    None
+}
+
+/// Parses Salesforce EventLogFile `TIMESTAMP`: `yyyyMMddHHmmss` with an optional `.SSS`.
+fn parse_compact(s: &str) -> Option<Timestamp> {
+    let (digits, fraction) = match s.split_once('.') {
+        Some((d, f)) => (d, f),
+        None => (s, ""),
+    };
+    if digits.len() != 14 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if !fraction.bytes().all(|b| b.is_ascii_digit()) || fraction.len() > 9 {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| digits.get(range)?.parse::<u32>().ok();
+    let year = i32::try_from(number(0..4)?).ok()?;
+    let date = NaiveDate::from_ymd_opt(year, number(4..6)?, number(6..8)?)?;
+    let time = date.and_hms_opt(number(8..10)?, number(10..12)?, number(12..14)?)?;
+    let nanos = if fraction.is_empty() {
+        0
+    } else {
+        let scale = 10_i64.pow(9 - fraction.len() as u32);
+        fraction.parse::<i64>().ok()? * scale
+    };
+    Some(Timestamp::new(time.and_utc().timestamp(), nanos))
+}
+
+fn from_fixed(t: DateTime<FixedOffset>) -> Timestamp {
+    from_utc(t.with_timezone(&Utc))
+}
+
+fn from_utc(t: DateTime<Utc>) -> Timestamp {
+    Timestamp::new(t.timestamp(), i64::from(t.timestamp_subsec_nanos()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 2007-01-09T09:41:00Z.
+    const NINE_FORTY_ONE: i64 = 1_168_335_660;
+
+    #[test]
+    fn parse_accepts_every_sign_in_spelling() {
+        let cases = [
+            ("01/09/2007 09:41:00", 0),
+            ("1/9/2007 09:41:00", 0),
+            ("01/09/2007 09:41:00 AM", 0),
+            ("1/9/2007 9:41:00 AM", 0),
+            ("1/9/2007 10:41:00 AM +01:00", 0),
+            ("2007-01-09T09:41:00", 0),
+            ("2007-01-09T09:41:00.22Z", 220_000_000),
+            ("2007-01-09T09:41:00.6816663Z", 681_666_300),
+            ("2007-01-09T09:41:00.535404056Z", 535_404_056),
+            ("2007-01-09T09:41:00.992099+00:00", 992_099_000),
+            ("2007-01-09T11:41:00+02:00", 0),
+            ("2007-01-09T09:41:00.000+0000", 0),
+            ("2007-01-09T04:41:00-0500", 0),
+            ("2007-01-09 09:41:00", 0),
+            ("20070109094100.000", 0),
+            ("20070109094100", 0),
+        ];
+        for (raw, nanos) in cases {
+            let expected = Timestamp::new(NINE_FORTY_ONE, nanos);
+            assert_eq!(parse(raw), Some(expected), "input {raw:?}");
+        }
+    }
+
+    #[test]
+    fn parse_reads_pm_hours() {
+        assert_eq!(
+            parse("1/9/2007 9:41:00 PM"),
+            Some(Timestamp::new(NINE_FORTY_ONE + 12 * 3600, 0))
+        );
+    }
+
+    #[test]
+    fn parse_rejects_garbage() {
+        for raw in
+            ["", "not a time", "2007-13-09T09:41:00", "13/45/2007 09:41:00", "20071309094100", "0"]
+        {
+            assert_eq!(parse(raw), None, "input {raw:?}");
+        }
+    }
+
+    #[test]
+    fn parse_value_reads_epoch_numbers() {
+        let seconds = parse_value("t", &serde_json::json!(NINE_FORTY_ONE));
+        assert_eq!(seconds, Ok(Timestamp::new(NINE_FORTY_ONE, 0)));
+        let millis = parse_value("t", &serde_json::json!(NINE_FORTY_ONE * 1000 + 5));
+        assert_eq!(millis, Ok(Timestamp::new(NINE_FORTY_ONE, 5_000_000)));
+    }
+
+    #[test]
+    fn parse_value_names_field_in_error() {
+        let error = parse_value("CreationTime", &serde_json::json!("yesterday")).unwrap_err();
+        assert!(error.to_string().contains("CreationTime"), "{error}");
+        assert!(parse_value("t", &serde_json::json!(true)).is_err());
+    }
+}

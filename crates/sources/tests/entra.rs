@@ -1,0 +1,261 @@
+//! Entra ID sign-in logs: pinned UDM for each shape and the status and risk mappings.
+
+mod common;
+
+use common::{assert_udm_eq, normalize_json, text_at};
+use serde_json::json;
+use sources::{Format, Identities, Normalizer};
+
+fn monitor_sign_in(category: &str, error_code: i64) -> serde_json::Value {
+    json!({
+        "time": "2026-03-02T08:00:00.1234567Z",
+        "category": category,
+        "operationName": "Sign-in activity",
+        "resultType": error_code.to_string(),
+        "callerIpAddress": "203.0.113.7",
+        "properties": {
+            "id": "5f0e0000-0000-4000-8000-00000000a001",
+            "createdDateTime": "2026-03-02T08:00:00.1234567Z",
+            "userPrincipalName": "dana.lee@example.com",
+            "userId": "0b7f1c2e-1111-4a2b-9c3d-5e6f7a8b9c0d",
+            "userDisplayName": "Dana Lee",
+            "appId": "04b07795-8ddb-461a-bbee-02f9e1bf7b46",
+            "appDisplayName": "Microsoft Azure CLI",
+            "ipAddress": "203.0.113.7",
+            "status": {"errorCode": error_code, "failureReason": if error_code == 0 { "Other." } else { "Invalid username or password." }},
+            "location": {"city": "Amsterdam", "state": "Noord-Holland", "countryOrRegion": "NL",
+                         "geoCoordinates": {"latitude": 52.37, "longitude": 4.89}},
+            "riskLevelDuringSignIn": "high",
+            "riskLevelAggregated": "medium",
+            "riskState": "atRisk",
+            "riskEventTypes_v2": ["anonymizedIPAddress", "unfamiliarFeatures"]
+        }
+    })
+}
+
+#[test]
+fn azure_monitor_sign_in_snapshot() {
+    let events = normalize_json(&monitor_sign_in("SignInLogs", 0), Format::Entra);
+    assert_eq!(events.len(), 1);
+    let user = json!({
+        "userid": "dana.lee@example.com",
+        "email_addresses": ["dana.lee@example.com"],
+        "product_object_id": "0b7f1c2e-1111-4a2b-9c3d-5e6f7a8b9c0d",
+        "user_display_name": "Dana Lee"
+    });
+    let expected = json!({
+        "metadata": {
+            "event_timestamp": "2026-03-02T08:00:00.123456700Z",
+            "event_type": "USER_LOGIN",
+            "vendor_name": "Microsoft",
+            "product_name": "Azure AD",
+            "log_type": "AZURE_AD",
+            "product_event_type": "Sign-in activity",
+            "product_log_id": "5f0e0000-0000-4000-8000-00000000a001"
+        },
+        "principal": {
+            "user": user,
+            "ip": ["203.0.113.7"],
+            "location": {
+                "city": "Amsterdam",
+                "state": "Noord-Holland",
+                "country_or_region": "NL",
+                "region_coordinates": {"latitude": 52.37, "longitude": 4.89}
+            }
+        },
+        "target": {
+            "user": user,
+            "application": "Microsoft Azure CLI",
+            "resource": {
+                "product_object_id": "04b07795-8ddb-461a-bbee-02f9e1bf7b46",
+                "attribute": {"labels": [{"key": "App Id", "value": "04b07795-8ddb-461a-bbee-02f9e1bf7b46"}]}
+            }
+        },
+        "security_result": [{
+            "action": ["ALLOW"],
+            "severity": "HIGH",
+            "severity_details": "high",
+            "description": "Other.",
+            "action_details": "0",
+            "rule_id": "0",
+            "detection_fields": [
+                {"key": "riskLevelDuringSignIn", "value": "high"},
+                {"key": "riskLevelAggregated", "value": "medium"},
+                {"key": "riskState", "value": "atRisk"},
+                {"key": "riskEventTypes_v2", "value": "anonymizedIPAddress,unfamiliarFeatures"}
+            ]
+        }],
+        "additional": {
+            "category": "SignInLogs",
+            "resultType": "0",
+            "time": "2026-03-02T08:00:00.1234567Z"
+        }
+    });
+    assert_udm_eq(&events[0], &expected);
+}
+
+#[test]
+fn every_sign_in_category_is_a_login() {
+    for category in [
+        "SignInLogs",
+        "NonInteractiveUserSignInLogs",
+        "ServicePrincipalSignInLogs",
+        "ManagedIdentitySignInLogs",
+        "ADFSSignInLogs",
+        "MicrosoftServicePrincipalSignInLogs",
+    ] {
+        let record = monitor_sign_in(category, 0);
+        assert_eq!(sources::detect(record.as_object().unwrap()), Some(Format::Entra), "{category}");
+        let events = normalize_json(&record, Format::Auto);
+        assert_eq!(text_at(&events[0], "metadata.event_type"), Some("USER_LOGIN"), "{category}");
+        assert_eq!(text_at(&events[0], "additional.category"), Some(category));
+    }
+}
+
+#[test]
+fn error_codes_map_to_actions() {
+    for (code, action) in [(0, "ALLOW"), (50126, "FAIL"), (53003, "BLOCK"), (50140, "BLOCK")] {
+        let events = normalize_json(&monitor_sign_in("SignInLogs", code), Format::Entra);
+        assert_eq!(text_at(&events[0], "security_result.action"), Some(action), "code {code}");
+        assert_eq!(
+            text_at(&events[0], "security_result.action_details"),
+            Some(code.to_string().as_str())
+        );
+    }
+    let events = normalize_json(&monitor_sign_in("SignInLogs", 50126), Format::Entra);
+    assert_eq!(
+        text_at(&events[0], "security_result.description"),
+        Some("Invalid username or password.")
+    );
+}
+
+#[test]
+fn graph_sign_in_resource_snapshot() {
+    let record = json!({
+        "id": "66ea54eb-6301-4ee5-be62-ff5a759b0100",
+        "createdDateTime": "2026-03-02T08:00:00Z",
+        "userDisplayName": "Dana Lee",
+        "userPrincipalName": "dana.lee@example.com",
+        "userId": "0b7f1c2e-1111-4a2b-9c3d-5e6f7a8b9c0d",
+        "appId": "de8bc8b5-d9f9-48b1-a8ad-b748da725064",
+        "appDisplayName": "Graph Explorer",
+        "ipAddress": "198.51.100.44",
+        "clientAppUsed": "Browser",
+        "status": {"errorCode": 0, "failureReason": null, "additionalDetails": null},
+        "riskLevelDuringSignIn": "none",
+        "riskLevelAggregated": "none",
+        "riskState": "none"
+    });
+    assert_eq!(sources::detect(record.as_object().unwrap()), Some(Format::Entra));
+    let events = normalize_json(&record, Format::Auto);
+    let user = json!({
+        "userid": "dana.lee@example.com",
+        "email_addresses": ["dana.lee@example.com"],
+        "product_object_id": "0b7f1c2e-1111-4a2b-9c3d-5e6f7a8b9c0d",
+        "user_display_name": "Dana Lee"
+    });
+    let expected = json!({
+        "metadata": {
+            "event_timestamp": "2026-03-02T08:00:00Z",
+            "event_type": "USER_LOGIN",
+            "vendor_name": "Microsoft",
+            "product_name": "Azure AD",
+            "log_type": "AZURE_AD",
+            "product_event_type": "Sign-in activity",
+            "product_log_id": "66ea54eb-6301-4ee5-be62-ff5a759b0100"
+        },
+        "principal": {"user": user, "ip": ["198.51.100.44"]},
+        "target": {
+            "user": user,
+            "application": "Graph Explorer",
+            "resource": {
+                "product_object_id": "de8bc8b5-d9f9-48b1-a8ad-b748da725064",
+                "attribute": {"labels": [{"key": "App Id", "value": "de8bc8b5-d9f9-48b1-a8ad-b748da725064"}]}
+            }
+        },
+        "security_result": [{
+            "action": ["ALLOW"],
+            "severity": "INFORMATIONAL",
+            "severity_details": "none",
+            "action_details": "0",
+            "rule_id": "0",
+            "detection_fields": [
+                {"key": "riskLevelDuringSignIn", "value": "none"},
+                {"key": "riskLevelAggregated", "value": "none"},
+                {"key": "riskState", "value": "none"}
+            ]
+        }],
+        "additional": {"clientAppUsed": "Browser"}
+    });
+    assert_udm_eq(&events[0], &expected);
+}
+
+#[test]
+fn log_analytics_pascal_case_is_read() {
+    let record = json!({
+        "Category": "ServicePrincipalSignInLogs",
+        "CorrelationId": "83d4a233-76a0-4cc0-bbe6-9ce7ad506fc9",
+        "CreatedDateTime": "2025-07-01T10:45:17.5824212Z",
+        "OperationName": "Sign-in activity",
+        "ServicePrincipalName": "etl-runner",
+        "ServicePrincipalId": "9a9a9a9a-0000-4000-8000-000000000009",
+        "IPAddress": "192.0.2.10",
+        "ResultType": "0"
+    });
+    let events = normalize_json(&record, Format::Auto);
+    let event = &events[0];
+    assert_eq!(text_at(event, "metadata.event_timestamp"), Some("2025-07-01T10:45:17.582421200Z"));
+    assert_eq!(text_at(event, "principal.user.userid"), Some("etl-runner"));
+    assert_eq!(
+        text_at(event, "principal.user.product_object_id"),
+        Some("9a9a9a9a-0000-4000-8000-000000000009")
+    );
+    assert_eq!(text_at(event, "principal.ip"), Some("192.0.2.10"));
+    assert_eq!(text_at(event, "security_result.action"), Some("ALLOW"));
+    assert_eq!(event["additional"].get("OperationName"), None, "read fields are not repeated");
+}
+
+#[test]
+fn object_id_in_upn_is_not_an_email() {
+    let mut record = monitor_sign_in("NonInteractiveUserSignInLogs", 0);
+    record["properties"]["userPrincipalName"] = json!("c3813493-bf92-5123-2717-8a8b2979c38b");
+    let events = normalize_json(&record, Format::Entra);
+    assert_eq!(
+        text_at(&events[0], "principal.user.userid"),
+        Some("c3813493-bf92-5123-2717-8a8b2979c38b")
+    );
+    assert!(events[0]["principal"]["user"].get("email_addresses").is_none());
+}
+
+#[test]
+fn time_without_zone_is_utc() {
+    for raw in [
+        "2007-01-09T09:41:00",
+        "01/09/2007 09:41:00",
+        "1/9/2007 9:41:00 AM",
+        "1/9/2007 10:41:00 AM +01:00",
+    ] {
+        let record = json!({"time": raw, "category": "SignInLogs"});
+        let events = normalize_json(&record, Format::Auto);
+        assert_eq!(
+            text_at(&events[0], "metadata.event_timestamp"),
+            Some("2007-01-09T09:41:00Z"),
+            "{raw}"
+        );
+    }
+}
+
+#[test]
+fn unparseable_time_is_rejected() {
+    let record = json!({"time": "31/31/2007 25:00", "category": "SignInLogs"});
+    let mut normalizer = Normalizer::new(Identities::new());
+    let error = normalizer.normalize(&record, Format::Auto).unwrap_err();
+    assert!(error.to_string().contains("time"), "{error}");
+}
+
+#[test]
+fn azure_monitor_records_wrapper_is_unpacked() {
+    let wrapper = json!({"records": [monitor_sign_in("SignInLogs", 0), monitor_sign_in("SignInLogs", 50126)]});
+    let events = normalize_json(&wrapper, Format::Auto);
+    assert_eq!(events.len(), 2);
+}
