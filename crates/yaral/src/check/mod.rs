@@ -4,8 +4,19 @@
 //! Section order, duplicate sections and the required `events:` and `condition:` sections are
 //! checked by the parser, which is the only stage that sees the order.
 
+mod calls;
+mod condition;
+mod dialect;
+mod fields;
+mod functions;
 mod joins;
+mod limits;
+mod outcome;
+mod placement;
+mod regexes;
 pub mod scope;
+mod suggest;
+mod types;
 mod variables;
 
 use crate::ast::Rule;
@@ -53,10 +64,28 @@ impl Default for CheckOptions {
 }
 
 /// Runs every semantic check on one rule; returns errors and warnings.
-pub fn check_rule(rule: &Rule, _options: &CheckOptions) -> Vec<Diagnostic> {
+pub fn check_rule(rule: &Rule, options: &CheckOptions) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let scope = Scope::build(rule);
+    placement::check(rule, &mut out);
     variables::check(rule, &scope, &mut out);
     joins::check(rule, &scope, &mut out);
+    let field_types = types::check(rule, &mut out);
+    calls::check(rule, options, &mut out);
+    regexes::check(rule, &mut out);
+    outcome::check(rule, &scope, &field_types, &mut out);
+    condition::check(rule, &scope, &mut out);
+    limits::check(rule, options, &mut out);
+    if options.strict {
+        dialect::check(rule, &scope, &mut out);
+    }
+    dedup(&mut out);
     out
+}
+
+/// Drops repeated diagnostics (the same message at the same span), which overlapping checks
+/// can produce.
+fn dedup(diagnostics: &mut Vec<Diagnostic>) {
+    let mut seen = std::collections::BTreeSet::new();
+    diagnostics.retain(|d| seen.insert((d.span, d.message.clone())));
 }

@@ -28,8 +28,8 @@ pub struct Placeholder {
     pub from_call: bool,
     /// The event variables whose fields it is bound to.
     pub events: Vec<String>,
-    /// The fields it is bound to directly, as `(event variable, dotted path)`.
-    pub fields: Vec<(String, String)>,
+    /// The spans of the field references it is bound to directly (`$p = $e.f`).
+    pub field_spans: Vec<Span>,
 }
 
 /// The names a rule defines.
@@ -67,7 +67,7 @@ impl Scope {
                     bound: false,
                     from_call: false,
                     events: Vec::new(),
-                    fields: Vec::new(),
+                    field_spans: Vec::new(),
                 });
             }
         }
@@ -145,7 +145,7 @@ impl Scope {
             placeholder.from_call = true;
         }
         if let ExprKind::Field(field) = &value.kind {
-            placeholder.fields.push((field.var.name.clone(), field.dotted()));
+            placeholder.field_spans.push(field.span);
         }
         for event in events {
             if !placeholder.events.iter().any(|e| e == event) {

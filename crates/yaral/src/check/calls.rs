@@ -1,0 +1,114 @@
+//! Function calls: unknown names, argument counts, unsupported functions, aggregates outside
+//! `outcome:`, and the nesting limit.
+
+use crate::ast::{Expr, ExprKind, Rule};
+use crate::diagnostic::Diagnostic;
+use crate::parser::dotted_name;
+
+use super::functions::{lookup, Availability, FUNCTIONS};
+use super::suggest::closest;
+use super::CheckOptions;
+
+/// Which section an expression sits in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Section {
+    Events,
+    Outcome,
+    Condition,
+}
+
+/// Checks every call of the rule.
+pub fn check(rule: &Rule, options: &CheckOptions, out: &mut Vec<Diagnostic>) {
+    for expr in &rule.events {
+        check_expr(expr, Section::Events, options, out);
+    }
+    for assignment in &rule.outcome {
+        check_expr(&assignment.expr, Section::Outcome, options, out);
+    }
+    if let Some(condition) = &rule.condition {
+        check_expr(condition, Section::Condition, options, out);
+    }
+}
+
+fn check_expr(expr: &Expr, section: Section, options: &CheckOptions, out: &mut Vec<Diagnostic>) {
+    let depth = call_depth(expr);
+    if depth > options.max_function_depth {
+        out.push(Diagnostic::error(
+            expr.span,
+            format!(
+                "function calls are nested {depth} deep; the limit is {}",
+                options.max_function_depth
+            ),
+        ));
+    }
+    expr.walk(&mut |e| {
+        if let ExprKind::Call { name, args, nocase } = &e.kind {
+            check_call(e, &dotted_name(name), args.len(), *nocase, section, out);
+        }
+    });
+}
+
+fn call_depth(expr: &Expr) -> usize {
+    let own = usize::from(matches!(expr.kind, ExprKind::Call { .. }));
+    own + expr.children().into_iter().map(call_depth).max().unwrap_or(0)
+}
+
+fn check_call(
+    call: &Expr,
+    name: &str,
+    arg_count: usize,
+    nocase: bool,
+    section: Section,
+    out: &mut Vec<Diagnostic>,
+) {
+    if name.to_ascii_lowercase().starts_with("metrics.") {
+        out.push(Diagnostic::error(
+            call.span,
+            format!("not supported yet: `{name}` (metrics functions)"),
+        ));
+        return;
+    }
+    let Some(function) = lookup(name) else {
+        let diagnostic = Diagnostic::error(call.span, format!("unknown function `{name}`"));
+        out.push(match closest(name, FUNCTIONS.iter().map(|f| f.name)) {
+            Some(suggestion) => diagnostic.with_help(format!("did you mean `{suggestion}`?")),
+            None => diagnostic,
+        });
+        return;
+    };
+    if function.availability == Availability::Unsupported {
+        out.push(Diagnostic::error(call.span, format!("not supported yet: `{}`", function.name)));
+        return;
+    }
+    if arg_count < function.min_args || arg_count > function.max_args {
+        let expected = match (function.min_args, function.max_args) {
+            (min, max) if min == max => format!("{min}"),
+            (min, usize::MAX) => format!("at least {min}"),
+            (min, max) => format!("{min} to {max}"),
+        };
+        out.push(Diagnostic::error(
+            call.span,
+            format!(
+                "`{}` takes {expected} argument{}, but {arg_count} {} given",
+                function.name,
+                if expected == "1" { "" } else { "s" },
+                if arg_count == 1 { "was" } else { "were" }
+            ),
+        ));
+    }
+    if function.availability == Availability::Aggregate && section != Section::Outcome {
+        out.push(
+            Diagnostic::error(
+                call.span,
+                format!("the aggregate `{}` can only be used in `outcome:`", function.name),
+            )
+            .with_help("compute it in `outcome:` and test the outcome variable in `condition:`"),
+        );
+    }
+    if nocase && function.name != "re.regex" {
+        out.push(Diagnostic::error(
+            call.span,
+            format!("`nocase` cannot follow `{}`; only `re.regex` takes it", function.name),
+        ));
+    }
+}

@@ -1,0 +1,141 @@
+//! The strict dialect: constructs that Dragnet accepts by default but Google SecOps rejects,
+//! each reported with its portable rewrite.
+
+use crate::ast::{Expr, ExprKind, FieldRef, Literal, PathSegment, Rule};
+use crate::diagnostic::Diagnostic;
+use crate::parser::dotted_name;
+
+use super::functions::{lookup, Availability};
+use super::scope::Scope;
+
+/// Reports every non-portable construct of the rule.
+pub fn check(rule: &Rule, scope: &Scope, out: &mut Vec<Diagnostic>) {
+    let mut exprs: Vec<&Expr> = rule.events.iter().collect();
+    exprs.extend(rule.outcome.iter().map(|o| &o.expr));
+    exprs.extend(rule.condition.iter());
+    for expr in exprs {
+        expr.walk(&mut |e| check_node(e, rule, scope, out));
+    }
+}
+
+fn check_node(expr: &Expr, rule: &Rule, scope: &Scope, out: &mut Vec<Diagnostic>) {
+    match &expr.kind {
+        ExprKind::Call { name, args, .. } => {
+            let dotted = dotted_name(name);
+            let Some(function) = lookup(&dotted) else { return };
+            match (function.availability, function.name) {
+                (Availability::Extension, "coalesce") => out.push(
+                    Diagnostic::error(expr.span, "`coalesce` is not a Google SecOps function")
+                        .with_help("write `strings.coalesce(...)`"),
+                ),
+                (Availability::Extension, _) => {
+                    let noun = args.first().and_then(|arg| noun_of(arg, rule, scope));
+                    let help = match noun {
+                        Some(prefix) => format!("read the enrichment field `{prefix}.ip_geo_artifact.network.asn`"),
+                        None => "read the enrichment field `<noun>.ip_geo_artifact.network.asn`, such as `$e.principal.ip_geo_artifact.network.asn`".to_string(),
+                    };
+                    out.push(
+                        Diagnostic::error(
+                            expr.span,
+                            format!("`{dotted}` is not a Google SecOps function"),
+                        )
+                        .with_help(help),
+                    );
+                }
+                (Availability::SearchOnly, _) => out.push(Diagnostic::error(
+                    expr.span,
+                    format!(
+                        "`{}` is available in Google SecOps Search only, not in rules",
+                        function.name
+                    ),
+                )),
+                _ => {}
+            }
+        }
+        ExprKind::InLiteralList { expr: tested, items, .. } => {
+            let mut help = "use a reference list (`in %name`) or an `or` chain".to_string();
+            if let (Some(lhs), Some(values)) = (describe_operand(tested), literal_values(items)) {
+                let chain: Vec<String> = values.iter().map(|v| format!("{lhs} = {v}")).collect();
+                help = format!(
+                    "use a reference list (`{lhs} in %name`) or an `or` chain: `{}`",
+                    chain.join(" or ")
+                );
+            }
+            out.push(
+                Diagnostic::error(
+                    expr.span,
+                    "a literal list after `in` is not accepted by Google SecOps",
+                )
+                .with_help(help),
+            );
+        }
+        ExprKind::Negate(inner) => out.push(
+            Diagnostic::error(expr.span, "unary minus is not YARA-L 2.0").with_help(format!(
+                "subtract from zero instead, such as `0-{}`",
+                literal_text(inner).unwrap_or_else(|| "x".to_string())
+            )),
+        ),
+        _ => {}
+    }
+}
+
+/// The `$e.noun` prefix an IP argument comes from: `$e.principal.ip` gives `$e.principal`, and a
+/// placeholder gives the noun of the first field it is bound to.
+fn noun_of(arg: &Expr, rule: &Rule, scope: &Scope) -> Option<String> {
+    match &arg.unparen().kind {
+        ExprKind::Field(field) => field_noun(field),
+        ExprKind::Variable(var) => {
+            let placeholder = scope.placeholders.get(&var.name)?;
+            let span = *placeholder.field_spans.first()?;
+            rule.events
+                .iter()
+                .flat_map(|e| e.fields())
+                .find(|f| f.span == span)
+                .and_then(field_noun)
+        }
+        _ => None,
+    }
+}
+
+fn field_noun(field: &FieldRef) -> Option<String> {
+    match field.path.first() {
+        Some(PathSegment::Field(noun)) => Some(format!("${}.{}", field.var.name, noun.name)),
+        _ => None,
+    }
+}
+
+/// Source-like text of a field or variable, for help lines.
+fn describe_operand(expr: &Expr) -> Option<String> {
+    match &expr.unparen().kind {
+        ExprKind::Field(field) => {
+            let mut text = format!("${}", field.var.name);
+            for segment in &field.path {
+                match segment {
+                    PathSegment::Field(ident) => {
+                        text.push('.');
+                        text.push_str(&ident.name);
+                    }
+                    PathSegment::Index(index, _) => text.push_str(&format!("[{index}]")),
+                    PathSegment::Key(key, _) => text.push_str(&format!("[{key:?}]")),
+                }
+            }
+            Some(text)
+        }
+        ExprKind::Variable(var) => Some(format!("${}", var.name)),
+        _ => None,
+    }
+}
+
+fn literal_values(items: &[Expr]) -> Option<Vec<String>> {
+    items.iter().map(literal_text).collect()
+}
+
+fn literal_text(expr: &Expr) -> Option<String> {
+    match &expr.unparen().kind {
+        ExprKind::Literal(Literal::String { value, .. }) => Some(format!("{value:?}")),
+        ExprKind::Literal(Literal::Int(value)) => Some(value.to_string()),
+        ExprKind::Literal(Literal::Float(value)) => Some(value.to_string()),
+        ExprKind::Literal(Literal::Bool(value)) => Some(value.to_string()),
+        _ => None,
+    }
+}

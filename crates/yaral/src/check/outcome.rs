@@ -1,0 +1,134 @@
+//! The aggregation rules of `outcome:`.
+//!
+//! With a `match:` section every event field and placeholder must sit inside an aggregate.
+//! Without one, only repeated fields and placeholders bound to repeated fields need one.
+//! Outcome variables count as already aggregated and may not be aggregated again.
+
+use crate::ast::{Expr, ExprKind, Literal, Rule};
+use crate::diagnostic::Diagnostic;
+use crate::parser::dotted_name;
+
+use super::functions::is_aggregate;
+use super::scope::Scope;
+use super::types::FieldTypes;
+
+struct Context<'a> {
+    scope: &'a Scope,
+    types: &'a FieldTypes,
+    has_match: bool,
+    out: &'a mut Vec<Diagnostic>,
+}
+
+/// Checks every outcome assignment.
+pub fn check(rule: &Rule, scope: &Scope, types: &FieldTypes, out: &mut Vec<Diagnostic>) {
+    let mut context = Context { scope, types, has_match: rule.match_section.is_some(), out };
+    for assignment in &rule.outcome {
+        context.visit(&assignment.expr, false, None);
+        if assignment.var.name.eq_ignore_ascii_case("risk_score") {
+            if let ExprKind::Literal(Literal::String { .. } | Literal::Bool(_)) =
+                assignment.expr.unparen().kind
+            {
+                context.out.push(Diagnostic::error(
+                    assignment.expr.span,
+                    "`$risk_score` must be an integer or a float",
+                ));
+            }
+        }
+    }
+}
+
+impl Context<'_> {
+    /// `aggregated`: inside an aggregate call. `guard`: the name of an enclosing construct that
+    /// may not read outcome variables (`arrays.length`).
+    fn visit(&mut self, expr: &Expr, aggregated: bool, guard: Option<&str>) {
+        match &expr.kind {
+            ExprKind::Call { name, args, .. } => {
+                let dotted = dotted_name(name);
+                let aggregate = is_aggregate(&dotted);
+                if aggregate && aggregated {
+                    self.out.push(
+                        Diagnostic::error(expr.span, format!("the aggregate `{dotted}` is nested inside another aggregate"))
+                            .with_help("aggregate once; an outer aggregate cannot read the result of an inner one"),
+                    );
+                }
+                if dotted.eq_ignore_ascii_case("if") && args.len() == 2 {
+                    if let Some(then) = args.get(1) {
+                        let is_string = matches!(
+                            then.unparen().kind,
+                            ExprKind::Literal(Literal::String { .. })
+                        );
+                        let is_variable = matches!(then.unparen().kind, ExprKind::Variable(_));
+                        if is_string || is_variable {
+                            self.out.push(
+                                Diagnostic::error(expr.span, "this `if` needs an else value")
+                                    .with_help("only a numeric `if` may leave out the else value, which is then 0"),
+                            );
+                        }
+                    }
+                }
+                let guard = if dotted.eq_ignore_ascii_case("arrays.length") {
+                    Some("arrays.length")
+                } else {
+                    guard
+                };
+                for arg in args {
+                    self.visit(arg, aggregated || aggregate, guard);
+                }
+            }
+            ExprKind::Field(field) => {
+                let repeated = self.types.get(&field.span).is_some_and(|t| t.repeated);
+                if !aggregated && (self.has_match || repeated) {
+                    let reason = if self.has_match {
+                        "because the rule has a `match:` section"
+                    } else {
+                        "because it is a repeated field"
+                    };
+                    self.out.push(
+                        Diagnostic::error(field.span, format!("`${}.{}` must be aggregated in `outcome:`, {reason}", field.var.name, field.dotted()))
+                            .with_help("wrap it in an aggregate such as `array_distinct(...)`, `max(...)` or `count(...)`"),
+                    );
+                }
+            }
+            ExprKind::Variable(var) => {
+                if self.scope.outcome_vars.contains(&var.name) {
+                    if aggregated {
+                        self.out.push(
+                            Diagnostic::error(var.span, format!("outcome variable `${}` is already aggregated and cannot be aggregated again", var.name))
+                                .with_help("use it outside the aggregate"),
+                        );
+                    } else if let Some(guard) = guard {
+                        self.out.push(Diagnostic::error(
+                            var.span,
+                            format!(
+                                "outcome variable `${}` cannot be used inside `{guard}`",
+                                var.name
+                            ),
+                        ));
+                    }
+                    return;
+                }
+                let Some(placeholder) = self.scope.placeholders.get(&var.name) else { return };
+                let repeated = placeholder
+                    .field_spans
+                    .iter()
+                    .any(|span| self.types.get(span).is_some_and(|t| t.repeated));
+                if !aggregated && (self.has_match || repeated) {
+                    let reason = if self.has_match {
+                        "because the rule has a `match:` section"
+                    } else {
+                        "because it is bound to a repeated field"
+                    };
+                    self.out.push(
+                        Diagnostic::error(var.span, format!("placeholder `${}` must be aggregated in `outcome:`, {reason}", var.name))
+                            .with_help("wrap it in an aggregate such as `array_distinct(...)`, `max(...)` or `count(...)`"),
+                    );
+                }
+            }
+            _ => {
+                for child in expr.children() {
+                    self.visit(child, aggregated, guard);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! Constructs that parse anywhere but are valid in some sections only, and the sections
+//! Dragnet does not run yet.
+
+use crate::ast::{Expr, ExprKind, Rule};
+use crate::diagnostic::Diagnostic;
+
+/// Checks where each construct sits.
+pub fn check(rule: &Rule, out: &mut Vec<Diagnostic>) {
+    if let Some(setup) = &rule.setup {
+        out.push(Diagnostic::error(setup.span, "not supported yet: the `setup:` section"));
+    }
+    if let Some(export) = &rule.export {
+        out.push(Diagnostic::error(export.span, "not supported yet: the `export:` section"));
+    }
+    for expr in &rule.events {
+        expr.walk(&mut |e| {
+            let what = match &e.kind {
+                ExprKind::Count(_) => "`#` counts",
+                ExprKind::Absent(_) => "`!$` absence tests",
+                ExprKind::NOf { .. } => "`of [...]` lists",
+                ExprKind::WindowStart | ExprKind::WindowEnd => "`window_start` and `window_end`",
+                ExprKind::Duration(_) => "durations",
+                _ => return,
+            };
+            out.push(Diagnostic::error(e.span, format!("{what} cannot be used in `events:`")));
+        });
+    }
+    for assignment in &rule.outcome {
+        assignment.expr.walk(&mut |e| {
+            let what = match &e.kind {
+                ExprKind::NOf { .. } => "`of [...]` lists",
+                ExprKind::Duration(_) => "durations",
+                _ => return,
+            };
+            out.push(Diagnostic::error(e.span, format!("{what} cannot be used in `outcome:`")));
+        });
+    }
+    if let Some(condition) = &rule.condition {
+        condition.walk(&mut |e| {
+            if let ExprKind::Duration(_) = &e.kind {
+                out.push(Diagnostic::error(e.span, "durations cannot be used in `condition:`"));
+            }
+        });
+    }
+    let uses_window_bounds = |expr: &Expr| {
+        let mut found = None;
+        expr.walk(&mut |e| {
+            if matches!(e.kind, ExprKind::WindowStart | ExprKind::WindowEnd) && found.is_none() {
+                found = Some(e.span);
+            }
+        });
+        found
+    };
+    if rule.match_section.is_none() {
+        let mut exprs: Vec<&Expr> = rule.outcome.iter().map(|o| &o.expr).collect();
+        exprs.extend(rule.condition.iter());
+        if let Some(span) = exprs.into_iter().find_map(uses_window_bounds) {
+            out.push(
+                Diagnostic::error(
+                    span,
+                    "`window_start` and `window_end` need a window in `match:`",
+                )
+                .with_help("add a `match:` section, such as `$user over 1h`"),
+            );
+        }
+    }
+}
