@@ -225,20 +225,41 @@ fn unreachable_type(name: &str) -> ! {
     panic!("the built-in UDM schema has no message {name}")
 }
 
-/// Looks a message type up by its schema name (`Noun`, `Network.Http`... as written in the
-/// schema text).
+/// Looks a message type up by its proto name without the package (`Noun`, `Dns.Question`), or
+/// by the last part of a nested name (`Question`) when only one type has it.
 pub fn message_type(name: &str) -> Option<&'static MessageType> {
     let schema = schema();
-    schema.message_index.get(name).and_then(|&i| schema.messages.get(i))
+    let index = lookup(&schema.message_index, name)?;
+    schema.messages.get(index)
 }
 
-/// Looks an enum type up by its schema name (`EventType`, `SecurityResult.Action`).
+/// Looks an enum type up by its proto name without the package (`Metadata.EventType`,
+/// `SecurityResult.Action`), or by the last part of a nested name (`EventType`) when only one
+/// enum has it.
 pub fn enum_type(name: &str) -> Option<&'static EnumType> {
     let schema = schema();
-    schema.enum_index.get(name).and_then(|&i| schema.enums.get(i))
+    let index = lookup(&schema.enum_index, name)?;
+    schema.enums.get(index)
 }
 
-/// Looks an enum value up by enum type name and value name:
+/// Finds `name` exactly, or else as the unique entry ending in `.name`.
+fn lookup(index: &HashMap<&'static str, usize>, name: &str) -> Option<usize> {
+    if let Some(&i) = index.get(name) {
+        return Some(i);
+    }
+    let mut found = index.iter().filter(|(key, _)| {
+        key.len() > name.len()
+            && key.ends_with(name)
+            && key.as_bytes().get(key.len() - name.len() - 1) == Some(&b'.')
+    });
+    let (_, &first) = found.next()?;
+    match found.next() {
+        Some(_) => None,
+        None => Some(first),
+    }
+}
+
+/// Looks an enum value up by enum type name (see [`enum_type`]) and value name:
 /// `enum_value("EventType", "USER_LOGIN")`.
 pub fn enum_value(enum_name: &str, value_name: &str) -> Option<EnumValue> {
     enum_type(enum_name)?.by_name(value_name)

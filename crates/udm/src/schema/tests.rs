@@ -85,7 +85,7 @@ fn resolve_struct_fields() {
 fn resolve_enum_field() {
     let resolved = resolve(event(), &["metadata", "event_type"]);
     let Ok(Resolved { kind: FieldKind::Enum(e), .. }) = resolved else { panic!("enum") };
-    assert_eq!(e.name, "EventType");
+    assert_eq!(e.name, "Metadata.EventType");
 }
 
 #[test]
