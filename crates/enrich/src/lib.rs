@@ -1,8 +1,13 @@
 //! Enrichment data for Dragnet rules.
 //!
 //! - [`lists`]: reference lists (`--lists DIR`) that rules test values against.
+//! - [`asn`]: IP-to-ASN lookup (`--asn-db FILE`) and the `ip_geo_artifact` enrichment of UDM
+//!   events.
 #![warn(missing_docs)]
 
+pub mod asn;
 pub mod lists;
 
+pub use asn::geo_artifact::enrich_event;
+pub use asn::{AsnDb, AsnError, AsnInfo};
 pub use lists::{ListError, ListKind, ListLimits, ReferenceList, ReferenceLists};

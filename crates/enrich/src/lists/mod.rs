@@ -16,6 +16,7 @@ pub mod list;
 mod patterns;
 pub mod text;
 
+pub(crate) use cidr::{canonical_ip, parse_ip_value};
 pub use collection::ReferenceLists;
 pub use error::ListError;
 pub use limits::ListLimits;

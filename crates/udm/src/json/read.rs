@@ -133,6 +133,13 @@ fn read_single(kind: FieldKind, json: &Json, path: &Path) -> Result<Value, JsonE
         FieldKind::Message(message) => match json {
             Json::Object(object) => read_message(message, object, path).map(Value::Message),
             Json::String(text) if message.name == "Duration" => read_duration(text, json, path),
+            // Some producers write a Duration as a bare number of seconds.
+            Json::Number(_) if message.name == "Duration" => {
+                let seconds = read_signed(json, path, "Duration seconds", i64::MIN, i64::MAX)?;
+                let mut message = Message::new();
+                message.insert("seconds", seconds);
+                Ok(Value::Message(message))
+            }
             other => Err(wrong_type(path, format!("a {} object", message.name), other)),
         },
     }

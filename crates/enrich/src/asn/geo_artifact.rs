@@ -1,0 +1,110 @@
+//! Writing ASN lookups into UDM events as `ip_geo_artifact` elements.
+//!
+//! Each UDM noun has a repeated `ip_geo_artifact` (UDM `Artifact`) field. Dragnet appends one
+//! element per address it can look up:
+//! `{ip, network: {asn, organization_name, carrier_name}, location: {country_or_region, city}}`.
+//! `network.asn` is a string in the UDM schema, so the number is written in decimal. Fields
+//! the database does not know are left unset.
+
+use std::collections::HashSet;
+use std::net::IpAddr;
+
+use udm::{Event, Message, Value};
+
+use super::{AsnDb, AsnInfo};
+use crate::lists::{canonical_ip, parse_ip_value};
+
+/// Nouns that hold one `Noun` message.
+const SINGLE_NOUNS: [&str; 4] = ["principal", "src", "target", "observer"];
+/// Nouns that hold a repeated `Noun`.
+const REPEATED_NOUNS: [&str; 2] = ["intermediary", "about"];
+
+/// Appends an `ip_geo_artifact` element to each noun for each address in its `ip` and
+/// `asset.ip` fields that the database knows, unless the noun already has an element for that
+/// address (compared as addresses, so `::ffff:192.0.2.1` and `192.0.2.1` are the same).
+pub fn enrich_event(db: &AsnDb, event: &mut Event) {
+    if db.is_empty() {
+        return;
+    }
+    for name in SINGLE_NOUNS.iter().chain(&REPEATED_NOUNS) {
+        match event.root.get_mut(name) {
+            Some(Value::Message(noun)) => enrich_noun(db, noun),
+            Some(Value::List(nouns)) => {
+                for noun in nouns.iter_mut().filter_map(Value::as_message_mut) {
+                    enrich_noun(db, noun);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn enrich_noun(db: &AsnDb, noun: &mut Message) {
+    let mut seen: HashSet<IpAddr> = noun
+        .get("ip_geo_artifact")
+        .map(values)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|artifact| artifact.as_message()?.get("ip")?.as_str())
+        .filter_map(parse_ip_value)
+        .map(canonical_ip)
+        .collect();
+
+    let asset_ips = noun.get("asset").and_then(Value::as_message).and_then(|asset| asset.get("ip"));
+    let addresses: Vec<String> = [noun.get("ip"), asset_ips]
+        .into_iter()
+        .flatten()
+        .flat_map(values)
+        .filter_map(Value::as_str)
+        .map(|text| text.trim().to_owned())
+        .collect();
+
+    for address in addresses {
+        let Some(ip) = parse_ip_value(&address) else { continue };
+        if !seen.insert(canonical_ip(ip)) {
+            continue;
+        }
+        if let Some(info) = db.lookup(ip) {
+            noun.push_path("ip_geo_artifact", Value::Message(artifact(&address, &info)));
+        }
+    }
+}
+
+/// The elements of a repeated field, or the value itself for a single one.
+fn values(value: &Value) -> Vec<&Value> {
+    match value {
+        Value::List(items) => items.iter().collect(),
+        other => vec![other],
+    }
+}
+
+fn artifact(address: &str, info: &AsnInfo) -> Message {
+    let mut artifact = Message::new();
+    artifact.insert("ip", Value::from(address));
+
+    let mut network = Message::new();
+    if info.asn != 0 {
+        network.insert("asn", Value::from(info.asn.to_string()));
+    }
+    if !info.organization.is_empty() {
+        network.insert("organization_name", Value::from(info.organization.as_str()));
+    }
+    if let Some(carrier) = &info.carrier {
+        network.insert("carrier_name", Value::from(carrier.as_str()));
+    }
+    if !network.is_empty() {
+        artifact.insert("network", Value::Message(network));
+    }
+
+    let mut location = Message::new();
+    if let Some(country) = &info.country {
+        location.insert("country_or_region", Value::from(country.as_str()));
+    }
+    if let Some(city) = &info.city {
+        location.insert("city", Value::from(city.as_str()));
+    }
+    if !location.is_empty() {
+        artifact.insert("location", Value::Message(location));
+    }
+    artifact
+}
