@@ -68,11 +68,20 @@ pub struct Rule {
     pub options: Vec<OptionEntry>,
     /// `export:` section, parsed but not evaluated yet.
     pub export: Option<Section>,
+    /// The section headers in source order, each named in lower case (`events`) with the span
+    /// of the header from the keyword to its colon. A section whose header is written but whose
+    /// body is empty, such as a bare `meta:`, appears here only.
+    pub headers: Vec<Ident>,
     /// The whole rule, from `rule` to the closing brace.
     pub span: Span,
 }
 
 impl Rule {
+    /// Whether the rule has a header for `section` (`meta`, `events`, ...), empty or not.
+    pub fn has_section(&self, section: &str) -> bool {
+        self.headers.iter().any(|h| h.name == section)
+    }
+
     /// Returns the first meta value for a key, compared case-insensitively.
     pub fn meta_value(&self, key: &str) -> Option<&str> {
         self.meta.iter().find(|m| m.key.name.eq_ignore_ascii_case(key)).map(|m| m.value.as_str())
@@ -93,8 +102,11 @@ pub struct Section {
 pub struct MetaEntry {
     /// The key.
     pub key: Ident,
-    /// The string value, escapes resolved.
+    /// The string value, escapes resolved. An unquoted number or boolean is kept as written
+    /// (`3`, `true`).
     pub value: String,
+    /// Whether the value was a quoted string, as Google SecOps requires.
+    pub quoted: bool,
     /// The whole entry.
     pub span: Span,
 }

@@ -167,21 +167,45 @@ impl Token {
     }
 }
 
+/// A `// line` or `/* block */` comment. Comments are not tokens; the formatter reads them to
+/// put them back into the text it prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Comment {
+    /// The comment, from its `//` or `/*` to its last character (the closing `*/`, or the
+    /// character before the line break).
+    pub span: Span,
+}
+
+/// The result of lexing a whole text.
+#[derive(Debug, Clone, Default)]
+pub struct Lexed {
+    /// The tokens; the last one is always [`TokenKind::Eof`].
+    pub tokens: Vec<Token>,
+    /// Every comment, in source order.
+    pub comments: Vec<Comment>,
+    /// Lexical errors.
+    pub errors: Vec<Diagnostic>,
+}
+
 /// Splits `text` into tokens. The last token is always [`TokenKind::Eof`]. Lexical errors are
 /// returned as diagnostics; the offending characters are skipped.
 pub fn tokenize(text: &str) -> (Vec<Token>, Vec<Diagnostic>) {
-    let mut lexer =
-        Lexer { text, bytes: text.as_bytes(), pos: 0, tokens: Vec::new(), errors: Vec::new() };
+    let lexed = lex(text);
+    (lexed.tokens, lexed.errors)
+}
+
+/// Splits `text` into tokens and comments.
+pub fn lex(text: &str) -> Lexed {
+    let mut lexer = Lexer { text, bytes: text.as_bytes(), pos: 0, out: Lexed::default() };
     lexer.run();
-    (lexer.tokens, lexer.errors)
+    lexer.out
 }
 
 struct Lexer<'a> {
     text: &'a str,
     bytes: &'a [u8],
     pos: usize,
-    tokens: Vec<Token>,
-    errors: Vec<Diagnostic>,
+    out: Lexed,
 }
 
 impl Lexer<'_> {
@@ -206,11 +230,11 @@ impl Lexer<'_> {
     }
 
     fn push(&mut self, kind: TokenKind, start: usize, line_start: bool) {
-        self.tokens.push(Token { kind, span: Span::new(start, self.pos), line_start });
+        self.out.tokens.push(Token { kind, span: Span::new(start, self.pos), line_start });
     }
 
     fn error(&mut self, start: usize, end: usize, message: impl Into<String>) {
-        self.errors.push(Diagnostic::error(Span::new(start, end), message));
+        self.out.errors.push(Diagnostic::error(Span::new(start, end), message));
     }
 
     /// Skips whitespace and comments; returns whether a line break was skipped.
@@ -224,9 +248,17 @@ impl Lexer<'_> {
                 }
                 b' ' | b'\t' | b'\r' | 0x0b | 0x0c => self.pos += 1,
                 b'/' if self.peek_at(1) == b'/' => {
+                    let start = self.pos;
                     while self.pos < self.bytes.len() && self.bytes[self.pos] != b'\n' {
                         self.pos += 1;
                     }
+                    // A CRLF line break leaves its `\r` out of the comment.
+                    let end = if self.text[start..self.pos].ends_with('\r') {
+                        self.pos - 1
+                    } else {
+                        self.pos
+                    };
+                    self.out.comments.push(Comment { span: Span::new(start, end) });
                 }
                 b'/' if self.peek_at(1) == b'*' => {
                     let start = self.pos;
@@ -235,6 +267,7 @@ impl Lexer<'_> {
                             let comment = &self.text[self.pos..self.pos + 2 + end];
                             newline |= comment.contains('\n');
                             self.pos += end + 4;
+                            self.out.comments.push(Comment { span: Span::new(start, self.pos) });
                         }
                         None => {
                             self.pos = self.bytes.len();
@@ -264,12 +297,17 @@ impl Lexer<'_> {
             b',' => single(TokenKind::Comma, self),
             b':' => single(TokenKind::Colon, self),
             b'.' => single(TokenKind::Dot, self),
-            b'=' => {
-                // `==` is not YARA-L, but reading it as `=` gives a better error later than
-                // an unexpected `=`.
-                self.pos += if self.peek_at(1) == b'=' { 2 } else { 1 };
+            b'=' if self.peek_at(1) == b'=' => {
+                // `==` is not YARA-L. It lexes as `=` so that the parser goes on and reports
+                // the rule's other errors too.
+                self.pos += 2;
+                self.out.errors.push(
+                    Diagnostic::error(Span::new(start, self.pos), "`==` is not a YARA-L operator")
+                        .with_help("compare with a single `=`"),
+                );
                 Some(TokenKind::Eq)
             }
+            b'=' => single(TokenKind::Eq, self),
             b'!' if self.peek_at(1) == b'=' => {
                 self.pos += 2;
                 Some(TokenKind::Ne)
@@ -289,7 +327,7 @@ impl Lexer<'_> {
             b'-' => single(TokenKind::Minus, self),
             b'*' => single(TokenKind::Star, self),
             b'/' => {
-                let after_operand = self.tokens.last().is_some_and(|t| t.kind.ends_operand());
+                let after_operand = self.out.tokens.last().is_some_and(|t| t.kind.ends_operand());
                 if after_operand {
                     single(TokenKind::Slash, self)
                 } else {
@@ -552,6 +590,26 @@ mod tests {
         assert_eq!(tokens[6], TokenKind::Percent);
         assert_eq!(tokens[8], TokenKind::Bang);
         assert_eq!(tokens[10], TokenKind::Ne);
+    }
+
+    #[test]
+    fn comments_recorded_with_spans() {
+        let text = "a // x\r\n/* y\n */ b";
+        let lexed = lex(text);
+        let spans: Vec<&str> = lexed
+            .comments
+            .iter()
+            .map(|c| &text[c.span.start as usize..c.span.end as usize])
+            .collect();
+        assert_eq!(spans, ["// x", "/* y\n */"]);
+    }
+
+    #[test]
+    fn double_equals_rejected() {
+        let (tokens, errors) = tokenize("$a == 1");
+        assert_eq!(tokens[1].kind, TokenKind::Eq);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].message, "`==` is not a YARA-L operator");
     }
 
     #[test]

@@ -5,6 +5,7 @@ use crate::ast::{
     Window, WindowKind,
 };
 use crate::diagnostic::Diagnostic;
+use crate::format::format_float;
 use crate::lexer::TokenKind;
 
 use super::{PResult, ParsedRule, Parser};
@@ -59,6 +60,7 @@ impl Parser<'_> {
             condition: None,
             options: Vec::new(),
             export: None,
+            headers: Vec::new(),
             span: start,
         };
         if let Err(error) = self.expect(TokenKind::LBrace, "`{` after the rule name") {
@@ -108,6 +110,7 @@ impl Parser<'_> {
                 );
             }
             seen.push(index);
+            rule.headers.push(Ident { name: section.to_string(), span: header });
             if let Err(error) = self.section(index, header, &mut rule) {
                 diagnostics.push(error);
                 self.skip_to_section_end();
@@ -199,14 +202,14 @@ impl Parser<'_> {
             };
             self.expect(TokenKind::Eq, "`=` after the meta key")?;
             let value_token = self.bump();
-            let value = match value_token.kind {
-                TokenKind::Str(value) | TokenKind::RawStr(value) => value,
-                TokenKind::Int(value) => value.to_string(),
-                TokenKind::Float(value) => value.to_string(),
+            let (value, quoted) = match value_token.kind {
+                TokenKind::Str(value) | TokenKind::RawStr(value) => (value, true),
+                TokenKind::Int(value) => (value.to_string(), false),
+                TokenKind::Float(value) => (format_float(value), false),
                 TokenKind::Ident(word)
                     if word.eq_ignore_ascii_case("true") || word.eq_ignore_ascii_case("false") =>
                 {
-                    word.to_ascii_lowercase()
+                    (word.to_ascii_lowercase(), false)
                 }
                 other => {
                     return Err(Diagnostic::error(
@@ -220,6 +223,7 @@ impl Parser<'_> {
             rule.meta.push(MetaEntry {
                 key: Ident { name: key, span: key_token.span },
                 value,
+                quoted,
                 span,
             });
         }
