@@ -40,8 +40,13 @@ pub(crate) fn push_label(event: &mut Event, path: &str, key: &str, value: &str) 
 /// Stores a string in `additional.fields` under `key`, which rules read as
 /// `additional.fields["key"]`.
 pub(crate) fn additional(event: &mut Event, key: &str, value: &str) {
+    additional_value(event, key, Value::from(value));
+}
+
+/// Stores any value, such as a number that rules add up, in `additional.fields` under `key`.
+pub(crate) fn additional_value(event: &mut Event, key: &str, value: Value) {
     // A Struct's keys sit directly under the Struct field in the event tree.
-    event.root.message_at("additional").insert(key, Value::from(value));
+    event.root.message_at("additional").insert(key, value);
 }
 
 /// The parts of one `security_result` entry that parsers fill.
@@ -61,6 +66,8 @@ pub(crate) struct SecurityResult {
     pub action_details: Option<String>,
     /// The product's rule or error code, where SecOps parsers put it there.
     pub rule_id: Option<String>,
+    /// The name of the product's policy or rule that produced the result.
+    pub rule_name: Option<String>,
     /// Category text.
     pub category_details: Option<String>,
     /// Product-specific key/value pairs.
@@ -77,6 +84,7 @@ impl SecurityResult {
             && self.description.is_none()
             && self.action_details.is_none()
             && self.rule_id.is_none()
+            && self.rule_name.is_none()
             && self.category_details.is_none()
             && self.detection_fields.is_empty()
     }
@@ -99,6 +107,7 @@ impl SecurityResult {
             ("security_result.description", self.description),
             ("security_result.action_details", self.action_details),
             ("security_result.rule_id", self.rule_id),
+            ("security_result.rule_name", self.rule_name),
             ("security_result.category_details", self.category_details),
         ];
         for (path, value) in texts {

@@ -13,7 +13,7 @@ use crate::Identities;
 pub(crate) struct Context {
     /// Aliases from the identities file plus learned object ids.
     pub identities: Identities,
-    /// Principal names (UPNs) by lower-cased object id, learned from the input.
+    /// Principal names (UPNs) by object id, learned from the input; see [`name_key`].
     names: HashMap<String, String>,
 }
 
@@ -27,14 +27,14 @@ impl Context {
         if object_id.is_empty() || !looks_like_email(name) || object_id.eq_ignore_ascii_case(name) {
             return;
         }
-        self.names.entry(object_id.to_ascii_lowercase()).or_insert_with(|| name.to_owned());
+        self.names.entry(name_key(object_id)).or_insert_with(|| name.to_owned());
         let canonical = self.identities.resolve(name).unwrap_or(name).to_owned();
         self.identities.learn(object_id, &canonical);
     }
 
     /// Returns the principal name learned for `object_id`.
     pub(crate) fn name_of(&self, object_id: &str) -> Option<&str> {
-        self.names.get(&object_id.to_ascii_lowercase()).map(String::as_str)
+        self.names.get(&name_key(object_id)).map(String::as_str)
     }
 
     /// Writes a UDM `User` at `path` (`principal.user`, `target.user`, ...).
@@ -69,5 +69,15 @@ impl Context {
                 build::set_str(event, &format!("{path}.product_object_id"), id);
             }
         }
+    }
+}
+
+/// The key of an object id in the learned names: GUIDs lower-cased, other ids as they are,
+/// because 15-character Salesforce ids differ only in letter case.
+fn name_key(object_id: &str) -> String {
+    if looks_like_guid(object_id) {
+        object_id.to_ascii_lowercase()
+    } else {
+        object_id.to_owned()
     }
 }

@@ -30,6 +30,14 @@ pub enum SourceError {
         /// The record's first few top-level keys, comma-separated.
         keys: String,
     },
+    /// One element of a JSON document (an array item, an export's record) was rejected.
+    #[error("{path}: {error}")]
+    Element {
+        /// Where the element sits in the document, such as `records[5]`.
+        path: String,
+        /// Why the element was rejected.
+        error: Box<SourceError>,
+    },
     /// An identities CSV file is malformed.
     #[error("invalid identities file {origin}: {reason}")]
     Identities {

@@ -86,6 +86,16 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// Every key and value of the object, in record order.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (&'a str, &'a Value)> {
+        self.obj.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Marks every key of the object read.
+    pub(crate) fn mark_all_read(&mut self) {
+        self.used.extend(self.obj.keys().map(String::as_str));
+    }
+
     /// Marks every key that `other`, a second view of the same object, has read.
     pub(crate) fn mark_read_from(&mut self, other: &Fields<'a>) {
         self.used.extend(other.used.iter().copied());

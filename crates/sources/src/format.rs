@@ -77,11 +77,11 @@ pub fn detect(obj: &Map<String, Value>) -> Option<Format> {
     let has = |name: &str| get_ci(obj, name).is_some_and(|v| !v.is_null());
     let text = |name: &str| get_ci(obj, name).and_then(Value::as_str).unwrap_or("");
 
-    if has("udm") || has("event") && get_ci(obj, "event").is_some_and(Value::is_object) {
+    if is_udm_wrapper(obj) {
         return Some(Format::Udm);
     }
     if let Some(Value::Array(events)) = get_ci(obj, "events") {
-        if events.iter().any(|e| e.get("udm").is_some()) {
+        if events.iter().any(|e| e.as_object().is_some_and(is_udm_wrapper)) {
             return Some(Format::Udm);
         }
     }
@@ -118,4 +118,16 @@ pub fn detect(obj: &Map<String, Value>) -> Option<Format> {
         return Some(Format::Salesforce);
     }
     None
+}
+
+/// Whether `obj` wraps a UDM event as SecOps exports do: `{"udm": {...}}`, or
+/// `{"event": {...}}` around an object with `metadata`. A Salesforce Pub/Sub message also has
+/// an `event` key, but without `metadata` inside.
+pub(crate) fn is_udm_wrapper(obj: &Map<String, Value>) -> bool {
+    if get_ci(obj, "udm").is_some_and(Value::is_object) {
+        return true;
+    }
+    get_ci(obj, "event")
+        .and_then(Value::as_object)
+        .is_some_and(|inner| get_ci(inner, "metadata").is_some_and(Value::is_object))
 }

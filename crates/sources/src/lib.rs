@@ -3,7 +3,9 @@
 //!
 //! - [`Format`]: the `--format` names and per-record detection.
 //! - [`Normalizer`]: per-run state (the identity map) and the entry points
-//!   [`Normalizer::normalize`] and [`Normalizer::normalize_csv_row`].
+//!   [`Normalizer::normalize`], [`Normalizer::normalize_each`] and
+//!   [`Normalizer::normalize_csv_row`].
+//! - [`CsvFile`]: CSV log files (Salesforce EventLogFile) split into rows.
 //! - [`Identities`]: aliases of people, loaded from `--identities FILE.csv`.
 //! - [`SourceError`]: why one record was rejected.
 //!
@@ -13,6 +15,7 @@
 
 mod build;
 mod context;
+mod csv_file;
 mod entra;
 mod enums;
 mod error;
@@ -29,7 +32,8 @@ mod salesforce;
 mod time;
 mod udm_input;
 
+pub use csv_file::{CsvFile, CsvRow};
 pub use error::SourceError;
 pub use format::{detect, Format, UnknownFormat};
 pub use identities::Identities;
-pub use normalizer::Normalizer;
+pub use normalizer::{Normalized, Normalizer};

@@ -1,6 +1,6 @@
 //! The [`Normalizer`]: per-run state and the dispatch from a raw record to its parser.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 use udm::Event;
 
 use crate::context::Context;
@@ -24,49 +24,88 @@ impl Normalizer {
         &self.context.identities
     }
 
-    /// Normalises one JSON record into zero or more events.
+    /// Normalises one JSON document into zero or more events.
     ///
-    /// A JSON array, and an object whose only content is a `records` array (Azure Monitor
-    /// and SOQL exports), are read element by element. With [`Format::Auto`] the source is
-    /// detected per element from its shape.
+    /// A JSON array and the export wrappers (`{"records": [...]}` from Azure Monitor and
+    /// SOQL, `{"events": [...]}` from SecOps and the Salesforce Pub/Sub API, `{"value": [...]}`
+    /// from Microsoft Graph) are read element by element; see [`Normalizer::normalize_each`].
+    /// With [`Format::Auto`] the source is detected per element from its shape. Fails on the
+    /// first element that cannot be normalised, naming its position; the caller that wants the
+    /// other elements' events uses [`Normalizer::normalize_each`].
     pub fn normalize(&mut self, record: &Value, format: Format) -> Result<Vec<Event>, SourceError> {
         let mut events = Vec::new();
-        self.normalize_into(record, format, &mut events, 0)?;
+        for outcome in self.normalize_each(record, format) {
+            match outcome.result {
+                Ok(found) => events.extend(found),
+                Err(error) if outcome.path.is_empty() => return Err(error),
+                Err(error) => {
+                    return Err(SourceError::Element { path: outcome.path, error: Box::new(error) })
+                }
+            }
+        }
         Ok(events)
     }
 
-    fn normalize_into(
+    /// Normalises every record of one JSON document separately, so that one bad element of an
+    /// export costs only itself. Returns one outcome per record, in document order.
+    pub fn normalize_each(&mut self, record: &Value, format: Format) -> Vec<Normalized> {
+        let mut out = Vec::new();
+        self.walk(record, format, String::new(), 0, &mut out);
+        out
+    }
+
+    fn walk(
         &mut self,
         record: &Value,
         format: Format,
-        out: &mut Vec<Event>,
+        path: String,
         depth: usize,
-    ) -> Result<(), SourceError> {
-        // Exports nest at most two levels (`{"records": [...]}` in an array); deeper nesting
+        out: &mut Vec<Normalized>,
+    ) {
+        // Exports nest at most a few levels (`{"records": [...]}` in an array); deeper nesting
         // is not a log record.
-        if depth > 4 {
-            return Err(SourceError::invalid("records are nested more than four levels deep"));
+        if depth > MAX_DEPTH {
+            let error = SourceError::invalid(format!(
+                "records are nested more than {MAX_DEPTH} levels deep"
+            ));
+            out.push(Normalized { path, result: Err(error) });
+            return;
         }
         let obj = match record {
             Value::Array(items) => {
-                for item in items {
-                    self.normalize_into(item, format, out, depth + 1)?;
+                for (index, item) in items.iter().enumerate() {
+                    self.walk(item, format, format!("{path}[{index}]"), depth + 1, out);
                 }
-                return Ok(());
+                return;
             }
             Value::Object(obj) => obj,
             other => {
-                return Err(SourceError::invalid(format!(
+                let error = SourceError::invalid(format!(
                     "expected a JSON object, found {}",
                     json_kind(other)
-                )))
+                ));
+                out.push(Normalized { path, result: Err(error) });
+                return;
             }
         };
-        if let Some(items @ Value::Array(_)) = obj.get("records") {
-            if format != Format::Udm && !salesforce::is_record(obj) {
-                return self.normalize_into(items, format, out, depth + 1);
+        if let Some((key, items)) = wrapped_records(obj, format) {
+            for (index, item) in items.iter().enumerate() {
+                let item_path =
+                    format!("{path}{}{key}[{index}]", if path.is_empty() { "" } else { "." });
+                self.walk(item, format, item_path, depth + 1, out);
             }
+            return;
         }
+        let result = self.normalize_object(record, obj, format);
+        out.push(Normalized { path, result });
+    }
+
+    fn normalize_object(
+        &mut self,
+        record: &Value,
+        obj: &Map<String, Value>,
+        format: Format,
+    ) -> Result<Vec<Event>, SourceError> {
         let format = match format {
             Format::Auto => detect(obj).ok_or_else(|| SourceError::Unrecognised {
                 keys: obj.keys().take(6).map(String::as_str).collect::<Vec<_>>().join(", "),
@@ -75,15 +114,14 @@ impl Normalizer {
         };
         let context = &mut self.context;
         match format {
-            Format::Udm => out.extend(udm_input::normalize(record)?),
-            Format::M365 => out.push(m365::normalize(obj, context)?),
-            Format::Entra => out.push(entra::normalize(obj, context)?),
-            Format::Graph => out.push(graph::normalize(obj, context)?),
-            Format::Okta => out.push(okta::normalize(obj, context)?),
-            Format::Salesforce => out.extend(salesforce::normalize(obj, context)?),
-            Format::Auto => unreachable_auto()?,
+            Format::Udm => udm_input::normalize(record),
+            Format::M365 => m365::normalize(obj, context).map(|e| vec![e]),
+            Format::Entra => entra::normalize(obj, context).map(|e| vec![e]),
+            Format::Graph => graph::normalize(obj, context).map(|e| vec![e]),
+            Format::Okta => okta::normalize(obj, context).map(|e| vec![e]),
+            Format::Salesforce => salesforce::normalize(obj, context),
+            Format::Auto => Err(SourceError::invalid("format detection returned auto")),
         }
-        Ok(())
     }
 
     /// Normalises one Salesforce EventLogFile CSV row given as header/value pairs.
@@ -100,8 +138,40 @@ impl Normalizer {
     }
 }
 
-fn unreachable_auto() -> Result<(), SourceError> {
-    Err(SourceError::invalid("format detection returned auto"))
+/// The deepest nesting of arrays and export wrappers read; a log record needs about three.
+const MAX_DEPTH: usize = 8;
+
+/// The outcome of one record of a JSON document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Normalized {
+    /// Where the record sits in the document: empty for the document itself, otherwise a
+    /// path such as `[2]`, `records[5]` or `[0].records[5]`.
+    pub path: String,
+    /// The record's events, or why it was rejected.
+    pub result: Result<Vec<Event>, SourceError>,
+}
+
+/// The array of records inside an export wrapper, with the wrapper's key.
+///
+/// `records` wraps Azure Monitor and SOQL exports, unless the object is itself a Salesforce
+/// record (which may have a `records` field). `events` wraps SecOps UDM exports and Salesforce
+/// Pub/Sub batches; native UDM has no `events` field. `value` wraps Microsoft Graph list
+/// responses, recognised by their `@odata.context`.
+fn wrapped_records(obj: &Map<String, Value>, format: Format) -> Option<(&'static str, &[Value])> {
+    if let Some(Value::Array(items)) = obj.get("records") {
+        if format != Format::Udm && !salesforce::is_record(obj) {
+            return Some(("records", items));
+        }
+    }
+    if let Some(Value::Array(items)) = obj.get("events") {
+        return Some(("events", items));
+    }
+    if let Some(Value::Array(items)) = obj.get("value") {
+        if obj.contains_key("@odata.context") {
+            return Some(("value", items));
+        }
+    }
+    None
 }
 
 fn json_kind(value: &Value) -> &'static str {
