@@ -1,1 +1,70 @@
-fn main() {}
+//! The `dragnet` command: hunts, rule checks and log normalisation.
+
+mod bundled;
+mod check;
+mod cli;
+mod context;
+mod hunt;
+mod input;
+mod normalize;
+mod output;
+mod parse;
+mod ruleset;
+mod summary;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::{Cli, Command};
+
+/// Exit statuses of the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// The run completed, with or without detections.
+    Success,
+    /// A run that failed for a reason other than its arguments.
+    Failure,
+    /// Invalid arguments, or no rule could be compiled.
+    InvalidInput,
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(status: ExitStatus) -> ExitCode {
+        match status {
+            ExitStatus::Success => ExitCode::SUCCESS,
+            ExitStatus::Failure => ExitCode::from(1),
+            ExitStatus::InvalidInput => ExitCode::from(2),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
+    let filter = cli
+        .log
+        .as_deref()
+        .map(EnvFilter::new)
+        .unwrap_or_else(|| EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+
+    let result = match &cli.command {
+        Command::Hunt(args) => hunt::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Parse(args) => parse::run(args),
+    };
+    match result {
+        Ok(status) => status.into(),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,1 +1,25 @@
-//! placeholder
+//! Evaluation of compiled YARA-L 2.0 rules over UDM events.
+//!
+//! [`Rule::compile`] lowers a checked rule into a plan: per-variable filters, placeholder
+//! bindings, join keys, the match window, outcomes and the condition. [`Engine`] runs plans
+//! over a stream of events in event-time order and returns [`Detection`]s. The same engine
+//! serves hunts, which close every window at the end of input, and live streams, which close
+//! windows on a watermark.
+#![warn(missing_docs)]
+
+mod context;
+mod detection;
+mod eval;
+mod functions;
+mod group;
+mod join;
+mod plan;
+mod rows;
+mod rule;
+mod runtime;
+mod window;
+
+pub use context::Context;
+pub use detection::{Detection, DetectionType, RuleInfo, MAX_SAMPLES, SCHEMA};
+pub use rule::Rule;
+pub use runtime::{Engine, EngineStats, RuleStats};

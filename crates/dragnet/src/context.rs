@@ -1,0 +1,105 @@
+//! Loading what rules and parsers look things up in: reference lists, the ASN database and the
+//! identity table, from the command line or from the bundled files.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+use enrich::{AsnDb, ListKind, ReferenceList, ReferenceLists};
+
+use crate::bundled;
+
+/// The list type a file extension stands for, or `None` for files that are not lists.
+fn list_kind(path: &Path) -> Option<ListKind> {
+    match path.extension().and_then(|e| e.to_str())?.to_ascii_lowercase().as_str() {
+        "txt" => Some(ListKind::String),
+        "regex" => Some(ListKind::Regex),
+        "cidr" => Some(ListKind::Cidr),
+        _ => None,
+    }
+}
+
+fn list_name(path: &Path) -> Option<&str> {
+    path.file_stem().and_then(|s| s.to_str())
+}
+
+/// Loads one list file's text into `lists`, replacing a list of the same name, and prints every
+/// problem with the list's entries.
+fn load_list_text(lists: &mut ReferenceLists, path: &Path, origin: &str, text: &str) {
+    let (Some(kind), Some(name)) = (list_kind(path), list_name(path)) else { return };
+    let (list, problems) = ReferenceList::from_text(name, kind, text, origin);
+    for problem in problems {
+        eprintln!("warning: {problem}");
+    }
+    lists.insert(list);
+}
+
+/// Loads the bundled list templates, then the demo lists when `demo` is set, then each folder of
+/// `dirs` in order. A later list replaces an earlier one of the same name (names compare
+/// case-insensitively).
+pub fn load_lists(dirs: &[PathBuf], demo: bool) -> Result<ReferenceLists> {
+    let mut lists = ReferenceLists::default();
+    let mut layers = vec![bundled::LISTS_DIR];
+    if demo {
+        layers.push(bundled::DEMO_LISTS_DIR);
+    }
+    for layer in layers {
+        for (path, bytes) in bundled::files_under(layer) {
+            load_list_text(&mut lists, Path::new(path), path, &String::from_utf8_lossy(bytes));
+        }
+    }
+    for dir in dirs {
+        let mut entries: Vec<PathBuf> = fs::read_dir(dir)
+            .with_context(|| format!("cannot list the lists folder {}", dir.display()))?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|p| p.is_file() && list_kind(p).is_some())
+            .collect();
+        entries.sort();
+        for path in entries {
+            let text = fs::read(&path)
+                .with_context(|| format!("cannot read list file {}", path.display()))?;
+            let origin = path.display().to_string();
+            load_list_text(&mut lists, &path, &origin, &String::from_utf8_lossy(&text));
+        }
+    }
+    Ok(lists)
+}
+
+/// Loads the ASN database named on the command line, or the demo's table when `demo` is set.
+pub fn load_asn_db(path: Option<&Path>, demo: bool) -> Result<Option<AsnDb>> {
+    if let Some(path) = path {
+        let (db, problems) = AsnDb::load(path)
+            .with_context(|| format!("cannot load the ASN database {}", path.display()))?;
+        for problem in problems {
+            eprintln!("warning: {problem}");
+        }
+        return Ok(Some(db));
+    }
+    if !demo {
+        return Ok(None);
+    }
+    let Some(bytes) = bundled::file(bundled::DEMO_ASN_DB) else { return Ok(None) };
+    let (db, problems) = AsnDb::from_tsv(&String::from_utf8_lossy(bytes), bundled::DEMO_ASN_DB);
+    for problem in problems {
+        eprintln!("warning: {problem}");
+    }
+    Ok(Some(db))
+}
+
+/// Loads the identity table named on the command line, or the demo's when `demo` is set.
+pub fn load_identities(path: Option<&Path>, demo: bool) -> Result<sources::Identities> {
+    if let Some(path) = path {
+        let text = fs::read(path)
+            .with_context(|| format!("cannot read the identity table {}", path.display()))?;
+        let origin = path.display().to_string();
+        return sources::Identities::from_csv(&String::from_utf8_lossy(&text), &origin)
+            .with_context(|| format!("invalid identity table {}", path.display()));
+    }
+    match bundled::file(bundled::DEMO_IDENTITIES) {
+        Some(bytes) if demo => {
+            sources::Identities::from_csv(&String::from_utf8_lossy(bytes), bundled::DEMO_IDENTITIES)
+                .context("invalid bundled identity table")
+        }
+        _ => Ok(sources::Identities::default()),
+    }
+}

@@ -1,0 +1,95 @@
+//! Reading inputs and normalising their records to UDM events, counting what was rejected.
+
+use enrich::AsnDb;
+use sources::{Format, Normalizer};
+use udm::Event;
+
+use crate::input::{split_records, Input, Record};
+
+/// Rejected records printed per input before the rest are only counted.
+const MAX_REPORTED_PER_INPUT: usize = 20;
+
+/// Counts for one input, shown in the summary.
+#[derive(Debug, Clone, Default)]
+pub struct InputStats {
+    /// The input's name.
+    pub name: String,
+    /// Records read, good or bad.
+    pub records: u64,
+    /// Records that could not be read or normalised.
+    pub rejected: u64,
+    /// UDM events produced.
+    pub events: u64,
+    /// Why the whole input could not be read, if it could not.
+    pub failed: Option<String>,
+}
+
+/// Reads every input in order, normalises each record and hands the events to `sink`.
+///
+/// A record that cannot be read or normalised is reported on stderr with its input and line and
+/// skipped; an input that cannot be read at all is reported and counted, and the others go on.
+pub fn normalize_inputs(
+    inputs: &[Input],
+    format: Format,
+    normalizer: &mut Normalizer,
+    asn: Option<&AsnDb>,
+    mut sink: impl FnMut(Event),
+) -> Vec<InputStats> {
+    let mut all = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        let mut stats = InputStats { name: input.name.clone(), ..InputStats::default() };
+        let bytes = match input.read() {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                eprintln!("error: {:#}", e);
+                stats.failed = Some(format!("{e:#}"));
+                all.push(stats);
+                continue;
+            }
+        };
+        for record in split_records(&bytes) {
+            stats.records += 1;
+            let normalized = match record.record {
+                Ok(Record::Json(value)) => {
+                    normalizer.normalize(&value, format).map_err(|e| e.to_string())
+                }
+                Ok(Record::Csv(pairs)) => {
+                    let object = pairs
+                        .into_iter()
+                        .map(|(k, v)| (k, serde_json::Value::String(v)))
+                        .collect::<serde_json::Map<_, _>>();
+                    let value = serde_json::Value::Object(object);
+                    normalizer.normalize(&value, format).map_err(|e| e.to_string())
+                }
+                Err(reason) => Err(reason),
+            };
+            match normalized {
+                Ok(events) => {
+                    for mut event in events {
+                        if let Some(db) = asn {
+                            enrich::enrich_event(db, &mut event);
+                        }
+                        stats.events += 1;
+                        sink(event);
+                    }
+                }
+                Err(reason) => {
+                    stats.rejected += 1;
+                    if stats.rejected as usize <= MAX_REPORTED_PER_INPUT {
+                        eprintln!(
+                            "warning: {}:{}: {reason}; record skipped",
+                            input.name, record.line
+                        );
+                    } else if stats.rejected as usize == MAX_REPORTED_PER_INPUT + 1 {
+                        eprintln!(
+                            "warning: {}: more rejected records; only counting them from here",
+                            input.name
+                        );
+                    }
+                }
+            }
+        }
+        all.push(stats);
+    }
+    all
+}

@@ -1,0 +1,44 @@
+//! `dragnet parse`: normalise logs and print the UDM events as JSON lines.
+
+use std::io::{self, Write};
+
+use anyhow::{Context as _, Result};
+
+use crate::cli::ParseArgs;
+use crate::context;
+use crate::input;
+use crate::normalize::normalize_inputs;
+use crate::ExitStatus;
+
+/// Prints every input's UDM events, one JSON object per line, and a count of rejected records.
+pub fn run(args: &ParseArgs) -> Result<ExitStatus> {
+    let format: sources::Format =
+        args.source.format.parse().map_err(|e| anyhow::anyhow!("invalid --format: {e}"))?;
+    let asn = context::load_asn_db(args.source.asn_db.as_deref(), false)?;
+    let identities = context::load_identities(args.source.identities.as_deref(), false)?;
+    let inputs = input::expand(&args.inputs)?;
+    let mut normalizer = sources::Normalizer::new(identities);
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let mut write_error = None;
+    let stats = normalize_inputs(&inputs, format, &mut normalizer, asn.as_ref(), |event| {
+        if write_error.is_some() {
+            return;
+        }
+        let json = udm::json::event_to_json(&event);
+        let written = serde_json::to_writer(&mut out, &json)
+            .map_err(io::Error::from)
+            .and_then(|()| out.write_all(b"\n"));
+        if let Err(e) = written {
+            write_error = Some(e);
+        }
+    });
+    if let Some(e) = write_error {
+        return Err(e).context("cannot write the events");
+    }
+    out.flush().context("cannot write the events")?;
+    let rejected: u64 = stats.iter().map(|s| s.rejected).sum();
+    let records: u64 = stats.iter().map(|s| s.records).sum();
+    eprintln!("{records} records read, {rejected} rejected");
+    Ok(ExitStatus::Success)
+}

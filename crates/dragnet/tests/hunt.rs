@@ -1,0 +1,203 @@
+//! End-to-end tests of `dragnet hunt`: the real binary on the bundled demo data and on
+//! hostile inputs.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use serde_json::{json, Value};
+
+fn dragnet(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dragnet"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("the dragnet binary runs")
+}
+
+fn stdout_detections(output: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("every output line is a JSON detection"))
+        .collect()
+}
+
+/// Reduces a detection to what the demo story pins: rule, match values, and the source record
+/// ids of the events per event variable.
+fn essence(detection: &Value) -> Value {
+    let mut events = BTreeMap::new();
+    if let Some(Value::Object(vars)) = detection.get("events") {
+        for (var, samples) in vars {
+            let mut ids: Vec<String> = samples
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|e| {
+                    e.pointer("/metadata/product_log_id")
+                        .and_then(Value::as_str)
+                        .unwrap_or("<no product_log_id>")
+                        .to_owned()
+                })
+                .collect();
+            ids.sort();
+            events.insert(var.clone(), ids);
+        }
+    }
+    json!({
+        "rule": detection.pointer("/rule/name"),
+        "match": detection.get("match"),
+        "events": events,
+    })
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("dragnet-test-{}-{name}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).expect("temp dir is writable");
+    dir
+}
+
+#[test]
+fn demo_hunt_reports_exactly_the_attack() {
+    let output = dragnet(&["hunt", "--output", "jsonl"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "hunt failed: {stderr}");
+    let mut found: Vec<Value> = stdout_detections(&output).iter().map(essence).collect();
+    found.sort_by_key(|v| v.to_string());
+
+    let mut expected = vec![
+        json!({
+            "rule": "m365_graph_data_pull_after_risky_login_as_published",
+            "match": {"acct": "alice.chen@northwind.example"},
+            "events": {
+                "http": [
+                    "10fe5dfa-5e5d-5cd1-9e47-ef2703ae06d0",
+                    "ba4b20fc-03de-58f1-9807-5b511567ccd8",
+                    "e7a88a60-7106-5457-bc06-31602aee1878",
+                ],
+                "login": ["f0eb485f-1b79-5ada-8cd8-64e844ddd688"],
+            },
+        }),
+        json!({
+            "rule": "unc6040_ip_ioc_detected",
+            "match": {},
+            "events": {"e": ["71cb153b-c65b-511b-be81-24e40c26cc62"]},
+        }),
+        json!({
+            "rule": "unc6040_ip_ioc_detected",
+            "match": {},
+            "events": {"e": ["px-000981"]},
+        }),
+    ];
+    expected.sort_by_key(|v| v.to_string());
+    assert_eq!(found, expected, "stderr:\n{stderr}");
+}
+
+#[test]
+fn demo_detections_follow_the_schema() {
+    let output = dragnet(&["hunt", "--output", "jsonl"]);
+    let detections = stdout_detections(&output);
+    assert!(!detections.is_empty());
+    for detection in &detections {
+        assert_eq!(detection["schema"], "dragnet.detection/v1");
+        for key in ["id", "rule", "type", "time_window", "match", "outcome", "events"] {
+            assert!(detection.get(key).is_some(), "missing {key} in {detection}");
+        }
+        assert!(detection["detected_at"].is_string());
+        assert!(detection.pointer("/rule/version").is_some_and(Value::is_string));
+        assert!(detection.pointer("/rule/meta").is_some_and(Value::is_object));
+        assert_eq!(detection.pointer("/rule/severity"), Some(&json!("High")));
+        assert!(detection.pointer("/time_window/start").is_some_and(Value::is_string));
+        assert!(detection.pointer("/time_window/end").is_some_and(Value::is_string));
+        let kind = detection["type"].as_str().unwrap_or("");
+        assert!(kind == "SINGLE_EVENT" || kind == "MULTI_EVENT", "type {kind}");
+    }
+}
+
+#[test]
+fn demo_detection_ids_are_stable() {
+    let ids = |output: &Output| -> Vec<String> {
+        let mut ids: Vec<String> = stdout_detections(output)
+            .iter()
+            .map(|d| d["id"].as_str().unwrap_or("").to_owned())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let first = ids(&dragnet(&["hunt", "--output", "jsonl"]));
+    let second = ids(&dragnet(&["hunt", "--output", "jsonl"]));
+    assert_eq!(first, second);
+    assert!(first.iter().all(|id| !id.is_empty()));
+}
+
+#[test]
+fn malformed_record_is_reported_and_skipped() {
+    let dir = temp_dir("malformed");
+    let logs = dir.join("proxy.jsonl");
+    let good = r#"{"metadata":{"event_timestamp":"2025-06-10T14:15:07Z","event_type":"NETWORK_HTTP","product_log_id":"good-1"},"target":{"ip":["192.0.2.45"]}}"#;
+    fs::write(&logs, format!("{good}\n{{\"metadata\": \n{}\n", good.replace("good-1", "good-2")))
+        .unwrap();
+    let lists = dir.join("lists");
+    fs::create_dir_all(&lists).unwrap();
+    fs::write(lists.join("UNC6040_IOC_LIST.txt"), "192.0.2.45\n").unwrap();
+
+    let output = dragnet(&[
+        "hunt",
+        "--output",
+        "jsonl",
+        "--lists",
+        lists.to_str().unwrap(),
+        "--format",
+        "udm",
+        logs.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains(&format!("{}:2:", logs.display())), "stderr: {stderr}");
+    let ids: Vec<Value> =
+        stdout_detections(&output).iter().map(|d| essence(d)["events"]["e"].clone()).collect();
+    assert_eq!(ids, vec![json!(["good-1"]), json!(["good-2"])]);
+}
+
+#[test]
+fn broken_rule_is_reported_and_others_run() {
+    let dir = temp_dir("broken-rule");
+    let rules = dir.join("rules");
+    fs::create_dir_all(&rules).unwrap();
+    fs::write(
+        rules.join("good.yaral"),
+        "rule good {\n  meta:\n  events:\n    $e.metadata.event_type = \"USER_LOGIN\"\n  condition:\n    $e\n}\n",
+    )
+    .unwrap();
+    fs::write(
+        rules.join("broken.yaral"),
+        "rule broken {\n  events:\n    $e.metadata.event_type = = \"USER_LOGIN\"\n  condition:\n    $e\n}\n",
+    )
+    .unwrap();
+    let output = dragnet(&["hunt", "--output", "jsonl", "--rules", rules.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let location = format!("{}:3:", rules.join("broken.yaral").display());
+    assert!(stderr.contains(&location), "no {location} in stderr: {stderr}");
+    assert!(stderr.contains("1 loaded, 1 rejected"), "stderr: {stderr}");
+    let detections = stdout_detections(&output);
+    assert!(!detections.is_empty(), "the good rule sees the demo's sign-ins");
+    assert!(detections.iter().all(|d| d.pointer("/rule/name") == Some(&json!("good"))));
+}
+
+#[test]
+fn no_compilable_rule_exits_2() {
+    let dir = temp_dir("no-rule");
+    fs::write(dir.join("broken.yaral"), "rule broken {").unwrap();
+    let output = dragnet(&["hunt", "--rules", dir.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn missing_input_exits_2() {
+    let output = dragnet(&["hunt", "/nonexistent/dragnet/input.jsonl"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("input not found"), "stderr: {stderr}");
+}

@@ -1,0 +1,21 @@
+//! What rules read besides events: reference lists and the IP-to-ASN database.
+
+use std::sync::Arc;
+
+/// The enrichment data that rules are compiled against.
+#[derive(Clone, Default)]
+pub struct Context {
+    /// Reference lists that `in %list` tests resolve against, by case-insensitive name.
+    pub lists: Arc<enrich::ReferenceLists>,
+    /// The database behind `ip_to_asn()`; without one, `ip_to_asn()` returns `""`.
+    pub asn: Option<Arc<enrich::AsnDb>>,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("lists", &self.lists.len())
+            .field("asn", &self.asn.is_some())
+            .finish()
+    }
+}

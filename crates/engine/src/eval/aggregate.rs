@@ -1,0 +1,285 @@
+//! Outcome aggregates over the rows of a detection's group.
+//!
+//! A group is a list of joined tuples, one row (or none) per event variable. An aggregate reads
+//! the rows of the variables its arguments name, and each distinct combination of those rows
+//! contributes once: with one `$login` joined to three `$http` rows, `count($login.metadata.id)`
+//! is 1, not 3. Google's documentation only says that values come from every event of the
+//! group; counting the joined product instead would make every aggregate depend on the sizes
+//! of the other variables, which no rule author expects.
+//!
+//! Tuples arrive sorted by event time, so the order-dependent aggregates (`array`, the
+//! 25-value cap, `window.first`) are deterministic.
+
+use std::collections::{HashMap, HashSet};
+
+use udm::{Timestamp, Value};
+
+use super::expr::{eval, Env, RowRef};
+use super::ops::{self, Key, Number};
+use crate::plan::ir::{Agg, CExpr};
+
+/// `array` and `array_distinct` keep at most this many values.
+///
+/// Google truncates to 25 values chosen at random; Dragnet keeps the first 25 in event-time
+/// order, so that a re-run gives the same detection.
+pub(crate) const MAX_ARRAY_VALUES: usize = 25;
+
+/// Evaluates an aggregate in the environment of a group.
+pub(crate) fn aggregate(agg: Agg, args: &[CExpr], vars: &[usize], env: &Env<'_>) -> Value {
+    let single = [env.rows.to_vec()];
+    let tuples: &[Vec<Option<RowRef<'_>>>] = match env.group {
+        Some(tuples) => tuples,
+        None => &single,
+    };
+    let mut seen: HashSet<Vec<(u64, u32)>> = HashSet::new();
+    // Each entry holds the evaluated arguments of one contributing row combination.
+    let mut rows: Vec<Vec<Value>> = Vec::new();
+    for tuple in tuples {
+        let mut identity = Vec::with_capacity(vars.len());
+        let mut complete = true;
+        for &var in vars {
+            match tuple.get(var).copied().flatten() {
+                Some(row) => identity.push((row.seq, row.copy)),
+                None => complete = false,
+            }
+        }
+        // A variable with no event in this tuple has no values to give.
+        if !complete {
+            continue;
+        }
+        if !vars.is_empty() && !seen.insert(identity) {
+            continue;
+        }
+        let tuple_env = Env { rows: tuple, group: None, element: None, ..*env };
+        rows.push(args.iter().map(|a| eval(a, &tuple_env)).collect());
+    }
+    let first: Vec<Value> = rows.iter().flat_map(|r| flatten(r.first())).collect();
+    match agg {
+        Agg::Count => Value::Int(first.len() as i64),
+        Agg::CountDistinct => {
+            let keys: HashSet<Key> = first.iter().map(|v| Key::of(v, false)).collect();
+            Value::Int(keys.len() as i64)
+        }
+        Agg::Sum => sum(&first),
+        Agg::Min => extreme(&first, std::cmp::Ordering::Less),
+        Agg::Max => extreme(&first, std::cmp::Ordering::Greater),
+        Agg::Avg => mean(&numbers(&first, false)).map_or(Value::Float(0.0), Value::Float),
+        Agg::Stddev | Agg::WindowStddev => {
+            Value::Float(sample_variance(&numbers(&first, false)).sqrt())
+        }
+        Agg::WindowVariance => Value::Float(sample_variance(&numbers(&first, false))),
+        Agg::Array => Value::List(first.into_iter().take(MAX_ARRAY_VALUES).collect()),
+        Agg::ArrayDistinct => {
+            let mut keys = HashSet::new();
+            let distinct: Vec<Value> = first
+                .into_iter()
+                .filter(|v| keys.insert(Key::of(v, false)))
+                .take(MAX_ARRAY_VALUES)
+                .collect();
+            Value::List(distinct)
+        }
+        Agg::Earliest => time_extreme(&first, std::cmp::Ordering::Less),
+        Agg::Latest => time_extreme(&first, std::cmp::Ordering::Greater),
+        Agg::WindowAvg => {
+            mean(&numbers(&first, ignore_zero(&rows))).map_or(Value::Float(0.0), Value::Float)
+        }
+        Agg::WindowMedian => median(numbers(&first, ignore_zero(&rows))),
+        Agg::WindowRange => {
+            let values = numbers(&first, ignore_zero(&rows));
+            let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+            let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            if values.is_empty() {
+                Value::List(vec![Value::Float(0.0), Value::Float(0.0)])
+            } else {
+                Value::List(vec![Value::Float(min), Value::Float(max)])
+            }
+        }
+        Agg::WindowMode => mode(&first),
+        Agg::WindowFirst => first_by_sort(&rows, std::cmp::Ordering::Less),
+        Agg::WindowLast => first_by_sort(&rows, std::cmp::Ordering::Greater),
+    }
+}
+
+/// The values one argument gave: a list contributes each element.
+fn flatten(value: Option<&Value>) -> Vec<Value> {
+    match value {
+        Some(Value::List(items)) => items.clone(),
+        Some(other) => vec![other.clone()],
+        None => Vec::new(),
+    }
+}
+
+/// Whether the optional second argument (`ignore_zero`) of a `window.*` aggregate is true.
+fn ignore_zero(rows: &[Vec<Value>]) -> bool {
+    rows.first().and_then(|r| r.get(1)).is_some_and(ops::truthy)
+}
+
+fn numbers(values: &[Value], skip_zero: bool) -> Vec<f64> {
+    values
+        .iter()
+        .filter_map(ops::number)
+        .map(Number::as_f64)
+        .filter(|f| !(skip_zero && *f == 0.0))
+        .collect()
+}
+
+fn sum(values: &[Value]) -> Value {
+    let mut int_total: i128 = 0;
+    let mut float_total = 0.0;
+    let mut any_float = false;
+    for value in values {
+        match ops::number(value) {
+            Some(Number::Int(i)) => int_total = int_total.saturating_add(i),
+            Some(Number::Float(f)) => {
+                any_float = true;
+                float_total += f;
+            }
+            None => {}
+        }
+    }
+    if any_float {
+        Value::Float(float_total + int_total as f64)
+    } else {
+        Number::Int(int_total).into_value()
+    }
+}
+
+/// The least (`Less`) or greatest (`Greater`) value; `0` for an empty group.
+fn extreme(values: &[Value], wanted: std::cmp::Ordering) -> Value {
+    let mut best: Option<&Value> = None;
+    for value in values {
+        best = match best {
+            Some(current) if ops::order(value, current, false) != Some(wanted) => Some(current),
+            _ => Some(value),
+        };
+    }
+    best.cloned().unwrap_or(Value::Int(0))
+}
+
+/// `earliest`/`latest`: a timestamp as microseconds since the epoch, the resolution Google
+/// documents for these aggregates; whole seconds stay seconds.
+fn time_extreme(values: &[Value], wanted: std::cmp::Ordering) -> Value {
+    let mut best: Option<Timestamp> = None;
+    let mut all_timestamps = true;
+    for value in values {
+        let Some(time) = ops::timestamp(value) else { continue };
+        all_timestamps &= matches!(value, Value::Timestamp(_));
+        best = match best {
+            Some(current) if time.cmp(&current) != wanted => Some(current),
+            _ => Some(time),
+        };
+    }
+    match best {
+        None => Value::Int(0),
+        Some(t) if all_timestamps => {
+            let micros = t.as_nanos() / 1_000;
+            Value::Int(i64::try_from(micros).unwrap_or(i64::MAX))
+        }
+        Some(t) => Value::Int(t.seconds),
+    }
+}
+
+fn mean(values: &[f64]) -> Option<f64> {
+    if values.is_empty() {
+        None
+    } else {
+        Some(values.iter().sum::<f64>() / values.len() as f64)
+    }
+}
+
+/// Sample variance (divided by n − 1), as Google documents for `window.variance`; 0 for fewer
+/// than two values.
+fn sample_variance(values: &[f64]) -> f64 {
+    if values.len() < 2 {
+        return 0.0;
+    }
+    let m = mean(values).unwrap_or(0.0);
+    values.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (values.len() - 1) as f64
+}
+
+/// The median; with an even count, the lower middle value (Google picks one of the two at
+/// random).
+fn median(mut values: Vec<f64>) -> Value {
+    if values.is_empty() {
+        return Value::Float(0.0);
+    }
+    values.sort_by(f64::total_cmp);
+    Value::Float(values[(values.len() - 1) / 2])
+}
+
+/// The most frequent value as a string; ties go to the value seen first.
+fn mode(values: &[Value]) -> Value {
+    let mut counts: HashMap<String, (usize, usize)> = HashMap::new();
+    for (position, value) in values.iter().enumerate() {
+        let entry = counts.entry(ops::text(value).into_owned()).or_insert((0, position));
+        entry.0 += 1;
+    }
+    let best = counts
+        .into_iter()
+        .max_by(|(_, (count_a, first_a)), (_, (count_b, first_b))| {
+            count_a.cmp(count_b).then(first_b.cmp(first_a))
+        })
+        .map(|(text, _)| text);
+    Value::String(best.unwrap_or_default())
+}
+
+/// `window.first(sort, value)` and `window.last`: the value, as a string, of the row with the
+/// lowest (or highest) sort key; the earliest row wins a tie.
+fn first_by_sort(rows: &[Vec<Value>], wanted: std::cmp::Ordering) -> Value {
+    let mut best: Option<(&Value, &Value)> = None;
+    for row in rows {
+        let (Some(key), Some(value)) = (row.first(), row.get(1)) else { continue };
+        best = match best {
+            Some((current, _)) if ops::order(key, current, false) != Some(wanted) => best,
+            _ => Some((key, value)),
+        };
+    }
+    Value::String(best.map(|(_, v)| ops::text(v).into_owned()).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sample_variance_matches_documented_example() {
+        assert_eq!(sample_variance(&[10.0, 14.0, 18.0]), 16.0);
+        assert_eq!(sample_variance(&[1.0, 0.0, -1.0]), 1.0);
+        assert_eq!(sample_variance(&[5.0]), 0.0);
+    }
+
+    #[test]
+    fn sum_keeps_integers() {
+        assert_eq!(sum(&[Value::Int(2), Value::Uint(3)]), Value::Int(5));
+        assert_eq!(sum(&[Value::Int(2), Value::Float(0.5)]), Value::Float(2.5));
+        assert_eq!(sum(&[]), Value::Int(0));
+    }
+
+    #[test]
+    fn extreme_orders_mixed_numbers() {
+        let values = [Value::Int(3), Value::Float(7.5), Value::Uint(1)];
+        assert_eq!(extreme(&values, std::cmp::Ordering::Greater), Value::Float(7.5));
+        assert_eq!(extreme(&values, std::cmp::Ordering::Less), Value::Uint(1));
+    }
+
+    #[test]
+    fn median_takes_lower_middle() {
+        assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), Value::Float(2.0));
+        assert_eq!(median(vec![]), Value::Float(0.0));
+    }
+
+    #[test]
+    fn mode_breaks_ties_by_first_seen() {
+        let values = [Value::from("b"), Value::from("a"), Value::from("a"), Value::from("b")];
+        assert_eq!(mode(&values), Value::from("b"));
+    }
+
+    #[test]
+    fn earliest_returns_microseconds() {
+        let values = [
+            Value::Timestamp(Timestamp::new(20, 5_000)),
+            Value::Timestamp(Timestamp::new(10, 2_000)),
+        ];
+        assert_eq!(time_extreme(&values, std::cmp::Ordering::Less), Value::Int(10_000_002));
+    }
+}

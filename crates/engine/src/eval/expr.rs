@@ -1,0 +1,212 @@
+//! The expression evaluator.
+//!
+//! One evaluator serves every section. What an expression can see is set by its [`Env`]: the
+//! row of each event variable (the current copy of an event, with the placeholder values it
+//! assigned), the group of joined rows for aggregates and counts, the outcome values computed
+//! so far, and the window.
+
+use std::collections::HashSet;
+
+use udm::{Event, Timestamp, Value};
+use yaral::ast::{ListMatch, Quantifier};
+
+use super::fields::{self, NULL};
+use super::ops::{self, Key};
+use crate::functions;
+use crate::plan::ir::{CExpr, Quantity};
+use crate::plan::Plan;
+
+/// The slot values of one copy of an event: borrowed while filtering, owned once stored.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Slots<'a> {
+    Owned(&'a [Value]),
+    Borrowed(&'a [&'a Value]),
+}
+
+impl<'a> Slots<'a> {
+    fn get(&self, slot: usize) -> &'a Value {
+        match self {
+            Slots::Owned(values) => values.get(slot).unwrap_or(&NULL),
+            Slots::Borrowed(values) => values.get(slot).copied().unwrap_or(&NULL),
+        }
+    }
+}
+
+/// One event variable's row as the evaluator sees it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RowRef<'a> {
+    pub event: &'a Event,
+    /// The event's position in processing order, which identifies it within a run.
+    pub seq: u64,
+    /// Which repeated-field copy of the event this row is.
+    pub copy: u32,
+    pub slots: Slots<'a>,
+    /// Placeholder values this row assigned, by placeholder index.
+    pub placeholders: &'a [Option<Value>],
+}
+
+/// A group of joined rows: one entry per tuple, one row (or none) per event variable.
+pub(crate) type Tuples<'a> = [Vec<Option<RowRef<'a>>>];
+
+/// What an expression can read.
+#[derive(Clone, Copy)]
+pub(crate) struct Env<'a> {
+    pub plan: &'a Plan,
+    /// The current row of each event variable; `None` for a variable with no event.
+    pub rows: &'a [Option<RowRef<'a>>],
+    pub outcomes: &'a [Value],
+    pub element: Option<&'a Value>,
+    pub group: Option<&'a Tuples<'a>>,
+    pub window: Option<(Timestamp, Timestamp)>,
+}
+
+impl<'a> Env<'a> {
+    fn with_element(&self, element: &'a Value) -> Env<'a> {
+        Env { element: Some(element), ..*self }
+    }
+
+    /// A placeholder's value from the first present row that assigned it.
+    pub(crate) fn placeholder(&self, p: usize) -> Value {
+        let owners = self.plan.placeholders.get(p).map_or(&[][..], |p| p.owners.as_slice());
+        for &var in owners {
+            if let Some(Some(row)) = self.rows.get(var) {
+                if let Some(Some(value)) = row.placeholders.get(p) {
+                    return value.clone();
+                }
+            }
+        }
+        Value::Null
+    }
+}
+
+/// Evaluates an expression to a boolean.
+pub(crate) fn test(expr: &CExpr, env: &Env<'_>) -> bool {
+    match expr {
+        CExpr::Not(x) => !test(x, env),
+        CExpr::And(a, b) => test(a, env) && test(b, env),
+        CExpr::Or(a, b) => test(a, env) || test(b, env),
+        other => ops::truthy(&eval(other, env)),
+    }
+}
+
+/// Evaluates an expression.
+pub(crate) fn eval(expr: &CExpr, env: &Env<'_>) -> Value {
+    match expr {
+        CExpr::Lit(v) => v.clone(),
+        CExpr::Slot { var, slot } => slot_value(env, *var, *slot).clone(),
+        CExpr::FieldList { var, path } => match env.rows.get(*var) {
+            Some(Some(row)) => Value::List(fields::collect_all(row.event, path)),
+            _ => Value::List(Vec::new()),
+        },
+        CExpr::Element => env.element.cloned().unwrap_or(Value::Null),
+        CExpr::Quantified { quantifier, var, path, body } => {
+            let values = match env.rows.get(*var) {
+                Some(Some(row)) => fields::collect_all(row.event, path),
+                _ => Vec::new(),
+            };
+            // On an empty list `any` is false and `all` is true, as for the logical
+            // quantifiers.
+            let result = match quantifier {
+                Quantifier::Any => values.iter().any(|v| test(body, &env.with_element(v))),
+                Quantifier::All => values.iter().all(|v| test(body, &env.with_element(v))),
+            };
+            Value::Bool(result)
+        }
+        CExpr::TimePart { expr, nanos } => match eval(expr, env) {
+            Value::Timestamp(t) => Value::Int(if *nanos { i64::from(t.nanos) } else { t.seconds }),
+            Value::Message(m) => {
+                m.get(if *nanos { "nanos" } else { "seconds" }).cloned().unwrap_or(Value::Int(0))
+            }
+            _ => Value::Int(0),
+        },
+        CExpr::Placeholder(p) => env.placeholder(*p),
+        CExpr::Outcome(o) => env.outcomes.get(*o).cloned().unwrap_or(Value::Null),
+        CExpr::EventExists(v) => Value::Bool(event_count(env, *v) > 0),
+        CExpr::EventCount(v) => Value::Int(event_count(env, *v) as i64),
+        CExpr::PlaceholderCount(p) => Value::Int(placeholder_count(env, *p) as i64),
+        CExpr::Not(_) | CExpr::And(..) | CExpr::Or(..) => Value::Bool(test(expr, env)),
+        CExpr::Compare { op, lhs, rhs, nocase } => {
+            Value::Bool(ops::compare(*op, &eval(lhs, env), &eval(rhs, env), *nocase))
+        }
+        CExpr::RegexMatch { expr, regex, negate } => {
+            let value = eval(expr, env);
+            Value::Bool(regex.is_match(&ops::text(&value)) != *negate)
+        }
+        CExpr::Arith { op, lhs, rhs } => ops::arithmetic(*op, &eval(lhs, env), &eval(rhs, env)),
+        CExpr::Call { func, args, nocase, regex } => {
+            let values: Vec<Value> = args.iter().map(|a| eval(a, env)).collect();
+            functions::call(*func, &values, *nocase, regex.as_deref(), &env.plan.ctx)
+        }
+        CExpr::InList { expr, list, kind, nocase } => {
+            let value = eval(expr, env);
+            let text = ops::text(&value);
+            Value::Bool(match kind {
+                ListMatch::Exact => list.contains(&text, *nocase),
+                ListMatch::Regex => list.matches_regex(&text, *nocase),
+                ListMatch::Cidr => list.contains_ip(&text),
+            })
+        }
+        CExpr::InLiteral { expr, items, nocase } => {
+            let value = eval(expr, env);
+            let found = items.iter().any(|item| {
+                ops::compare(yaral::ast::CompareOp::Eq, &value, &eval(item, env), *nocase)
+            });
+            Value::Bool(found)
+        }
+        CExpr::Array(items) => Value::List(items.iter().map(|i| eval(i, env)).collect()),
+        CExpr::Aggregate { agg, args, vars } => super::aggregate::aggregate(*agg, args, vars, env),
+        CExpr::NOf { quantity, items } => {
+            let holding = items.iter().filter(|i| test(i, env)).count();
+            Value::Bool(match quantity {
+                Quantity::AtLeast(n) => holding >= *n,
+                Quantity::All => holding == items.len(),
+            })
+        }
+        CExpr::WindowStart => env.window.map_or(Value::Null, |(s, _)| Value::Timestamp(s)),
+        CExpr::WindowEnd => env.window.map_or(Value::Null, |(_, e)| Value::Timestamp(e)),
+    }
+}
+
+/// The value of a slot in the current row, or the field's zero value when the row lacks it.
+fn slot_value<'a>(env: &Env<'a>, var: usize, slot: usize) -> &'a Value {
+    let zero = || env.plan.vars.get(var).and_then(|v| v.slot_zero.get(slot)).unwrap_or(&NULL);
+    match env.rows.get(var) {
+        Some(Some(row)) => match row.slots.get(slot) {
+            Value::Null => zero(),
+            value => value,
+        },
+        _ => zero(),
+    }
+}
+
+/// The number of distinct events of a variable in the group (or in the current rows).
+fn event_count(env: &Env<'_>, var: usize) -> usize {
+    match env.group {
+        Some(tuples) => {
+            let seqs: HashSet<u64> = tuples
+                .iter()
+                .filter_map(|t| t.get(var).copied().flatten().map(|r| r.seq))
+                .collect();
+            seqs.len()
+        }
+        None => usize::from(matches!(env.rows.get(var), Some(Some(_)))),
+    }
+}
+
+/// The number of distinct values of a placeholder in the group.
+fn placeholder_count(env: &Env<'_>, p: usize) -> usize {
+    match env.group {
+        Some(tuples) => {
+            let mut keys = HashSet::new();
+            for tuple in tuples {
+                let tuple_env = Env { rows: tuple, ..*env };
+                let owners = env.plan.placeholders.get(p).map_or(&[][..], |p| p.owners.as_slice());
+                if owners.iter().any(|&v| matches!(tuple.get(v), Some(Some(_)))) {
+                    keys.insert(Key::of(&tuple_env.placeholder(p), false));
+                }
+            }
+            keys.len()
+        }
+        None => usize::from(!env.placeholder(p).is_zero()),
+    }
+}

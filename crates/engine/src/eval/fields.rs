@@ -1,0 +1,204 @@
+//! Reading event fields: path steps, repeated-field copies and whole-list reads.
+//!
+//! An unmodified predicate on a repeated field sees the event as one copy per element, and all
+//! unmodified predicates of a rule must hold on the same copy. The engine builds, per event
+//! variable, a trie of every unmodified path the rule reads, and expands an event into copies
+//! by walking that trie: at each repeated level it branches once per element, and paths under
+//! one element stay together, so `about.ip` and `about.hostname` come from the same `about`.
+//! Unrelated repeated fields (`principal.ip` and `target.ip`) multiply, a cartesian product,
+//! because Google's documentation describes no other expansion.
+
+use udm::{Event, Message, Value};
+
+use crate::plan::ir::Seg;
+
+/// The value read for a missing field.
+pub(crate) static NULL: Value = Value::Null;
+
+/// Copies beyond this number are not produced for one event.
+///
+/// NOTE: a cap keeps an event with several long repeated fields from multiplying without
+/// bound. Copies past it are dropped, so a match on a late element of such an event is missed.
+pub(crate) const MAX_COPIES: usize = 4096;
+
+/// The paths one event variable reads, merged into a trie.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct SlotTrie {
+    /// The slot filled with the value at this node, if a path ends here.
+    slot: Option<usize>,
+    children: Vec<(Seg, SlotTrie)>,
+}
+
+impl SlotTrie {
+    /// Adds a path that fills `slot`.
+    pub(crate) fn insert(&mut self, path: &[Seg], slot: usize) {
+        match path.split_first() {
+            None => self.slot = Some(slot),
+            Some((first, rest)) => {
+                let at = match self.children.iter().position(|(s, _)| s == first) {
+                    Some(at) => at,
+                    None => {
+                        self.children.push((first.clone(), SlotTrie::default()));
+                        self.children.len() - 1
+                    }
+                };
+                if let Some((_, child)) = self.children.get_mut(at) {
+                    child.insert(rest, slot);
+                }
+            }
+        }
+    }
+
+    /// Expands an event into its copies: each copy lists the value of every slot.
+    pub(crate) fn expand<'e>(&self, event: &'e Event, slots: usize) -> Vec<Vec<&'e Value>> {
+        let mut out = Vec::new();
+        let mut partial = vec![&NULL; slots];
+        expand_message(&event.root, &self.children, &mut partial, &mut |copy| {
+            if out.len() < MAX_COPIES {
+                out.push(copy.to_vec());
+            }
+        });
+        if out.is_empty() {
+            out.push(vec![&NULL; slots]);
+        }
+        out
+    }
+}
+
+/// Steps one segment from a value; `None` when the step finds nothing.
+pub(crate) fn step<'e>(value: &'e Value, seg: &Seg) -> Option<&'e Value> {
+    match (value, seg) {
+        (Value::Message(m), Seg::Field(name)) => m.get(name),
+        (Value::Message(m), Seg::Key(key)) => m.get(key),
+        (Value::List(items), Seg::Index(i)) => items.get(*i as usize),
+        (Value::List(items), Seg::Key(key)) => label_value(items, key),
+        _ => None,
+    }
+}
+
+/// Finds `value` of the first `{key, value}` label whose key matches.
+fn label_value<'e>(items: &'e [Value], key: &str) -> Option<&'e Value> {
+    items.iter().find_map(|item| {
+        let m = item.as_message()?;
+        if m.get("key").and_then(Value::as_str) == Some(key) {
+            Some(m.get("value").unwrap_or(&NULL))
+        } else {
+            None
+        }
+    })
+}
+
+fn expand_message<'e>(
+    message: &'e Message,
+    children: &[(Seg, SlotTrie)],
+    partial: &mut Vec<&'e Value>,
+    emit: &mut dyn FnMut(&[&'e Value]),
+) {
+    let value_children: Vec<(Option<&'e Value>, &SlotTrie)> = children
+        .iter()
+        .map(|(seg, child)| {
+            let value = match seg {
+                Seg::Field(name) | Seg::Key(name) => message.get(name),
+                Seg::Index(_) => None,
+            };
+            (value, child)
+        })
+        .collect();
+    expand_siblings(&value_children, partial, emit);
+}
+
+/// Expands a list of sibling nodes, each with its value: the cartesian product of their copies.
+fn expand_siblings<'e>(
+    siblings: &[(Option<&'e Value>, &SlotTrie)],
+    partial: &mut Vec<&'e Value>,
+    emit: &mut dyn FnMut(&[&'e Value]),
+) {
+    let Some(((value, node), rest)) = siblings.split_first() else {
+        emit(partial);
+        return;
+    };
+    expand_node(*value, node, partial, &mut |p| {
+        // The partial copy is rebuilt per branch, so the continuation works on its own clone.
+        let mut owned = p.to_vec();
+        expand_siblings(rest, &mut owned, emit);
+    });
+}
+
+/// Expands one trie node given the value found at its path.
+fn expand_node<'e>(
+    value: Option<&'e Value>,
+    node: &SlotTrie,
+    partial: &mut Vec<&'e Value>,
+    emit: &mut dyn FnMut(&[&'e Value]),
+) {
+    let value = value.unwrap_or(&NULL);
+    // Indexed and keyed children read the whole list, so they are constant across the
+    // element copies of this level.
+    let (fixed, per_element): (Vec<_>, Vec<_>) =
+        node.children.iter().partition(|(seg, _)| !matches!(seg, Seg::Field(_)));
+    let elements: Vec<&'e Value> = match value {
+        Value::List(items) if node.slot.is_some() || !per_element.is_empty() => {
+            if items.is_empty() {
+                vec![&NULL]
+            } else {
+                items.iter().collect()
+            }
+        }
+        other => vec![other],
+    };
+    for element in elements {
+        if let Some(cell) = node.slot.and_then(|slot| partial.get_mut(slot)) {
+            *cell = element;
+        }
+        let mut siblings: Vec<(Option<&'e Value>, &SlotTrie)> =
+            fixed.iter().map(|(seg, child)| (step(value, seg), child)).collect();
+        siblings.extend(per_element.iter().map(|(seg, child)| (step(element, seg), child)));
+        expand_siblings(&siblings, partial, emit);
+    }
+}
+
+/// Reads every value at a path, flattening all repeated levels, for `any`/`all` and for the
+/// array functions.
+pub(crate) fn collect_all(event: &Event, path: &[Seg]) -> Vec<Value> {
+    let mut out = Vec::new();
+    collect_from_message(&event.root, path, &mut out);
+    out
+}
+
+fn collect_from_message(message: &Message, path: &[Seg], out: &mut Vec<Value>) {
+    let Some((first, rest)) = path.split_first() else {
+        return;
+    };
+    let next = match first {
+        Seg::Field(name) | Seg::Key(name) => message.get(name),
+        Seg::Index(_) => None,
+    };
+    if let Some(value) = next {
+        collect_from_value(value, rest, out);
+    }
+}
+
+fn collect_from_value(value: &Value, path: &[Seg], out: &mut Vec<Value>) {
+    if let Some(Seg::Index(i)) = path.first() {
+        if let Some(element) = value.as_list().and_then(|l| l.get(*i as usize)) {
+            collect_from_value(element, &path[1..], out);
+        }
+        return;
+    }
+    if let (Some(Seg::Key(key)), Value::List(items)) = (path.first(), value) {
+        if let Some(found) = label_value(items, key) {
+            collect_from_value(found, &path[1..], out);
+        }
+        return;
+    }
+    match value {
+        Value::List(items) => {
+            for item in items {
+                collect_from_value(item, path, out);
+            }
+        }
+        _ if path.is_empty() => out.push(value.clone()),
+        Value::Message(m) => collect_from_message(m, path, out),
+        _ => {}
+    }
+}

@@ -1,0 +1,106 @@
+//! `cast.*`, `bytes.to_base64` and `hash.sha256`: conversions between value types.
+
+use sha2::{Digest, Sha256};
+use udm::Value;
+
+use super::{arg_text, strings, Func};
+use crate::eval::ops;
+
+pub(super) fn call(func: Func, args: &[Value]) -> Value {
+    let first = args.first().unwrap_or(&Value::Null);
+    match func {
+        // True only for the integer 1 or the string "true" in any case.
+        Func::CastAsBool => Value::Bool(match first {
+            Value::Bool(b) => *b,
+            Value::Int(i) => *i == 1,
+            Value::Uint(u) => *u == 1,
+            Value::String(s) => s.eq_ignore_ascii_case("true"),
+            _ => false,
+        }),
+        // Google documents about 7 significant digits ("1.012345678" gives 1.0123456), which
+        // is a 32-bit float's precision, so the parsed value goes through `f32`.
+        Func::CastAsFloat => Value::Float(match first {
+            Value::String(s) => s.trim().parse::<f32>().map_or(0.0, |f| {
+                let shown = format!("{f}");
+                shown.parse::<f64>().unwrap_or(0.0)
+            }),
+            other => ops::number_or_zero(other).as_f64(),
+        }),
+        Func::CastAsInt => Value::Int(match first {
+            Value::String(s) => {
+                let s = s.trim();
+                s.parse::<i64>()
+                    .ok()
+                    .or_else(|| s.parse::<f64>().ok().filter(|f| f.is_finite()).map(|f| f as i64))
+                    .unwrap_or(0)
+            }
+            Value::Float(f) => *f as i64,
+            other => match ops::number_or_zero(other) {
+                ops::Number::Int(i) => i64::try_from(i).unwrap_or(0),
+                ops::Number::Float(f) => f as i64,
+            },
+        }),
+        Func::CastAsString => {
+            let fallback = || Value::String(arg_text(args, 1).into_owned());
+            match first {
+                Value::Bytes(b) => match String::from_utf8(b.clone()) {
+                    Ok(s) => Value::String(s),
+                    Err(_) => fallback(),
+                },
+                Value::Bool(b) => Value::String(b.to_string()),
+                Value::Float(f) => Value::String(format!("{f}")),
+                Value::Null => fallback(),
+                other => Value::String(ops::text(other).into_owned()),
+            }
+        }
+        Func::BytesToBase64 => match first {
+            Value::Bytes(b) => Value::String(strings::base64_encode(b)),
+            Value::String(s) => Value::String(strings::base64_encode(s.as_bytes())),
+            _ => Value::String(arg_text(args, 1).into_owned()),
+        },
+        Func::HashSha256 => {
+            let digest = Sha256::digest(arg_text(args, 0).as_bytes());
+            Value::String(hex::encode(digest))
+        }
+        _ => Value::Null,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn as_bool_accepts_only_one_and_true() {
+        assert_eq!(call(Func::CastAsBool, &[Value::Int(1)]), Value::Bool(true));
+        assert_eq!(call(Func::CastAsBool, &[Value::Int(2)]), Value::Bool(false));
+        assert_eq!(call(Func::CastAsBool, &["TRUE".into()]), Value::Bool(true));
+        assert_eq!(call(Func::CastAsBool, &["yes".into()]), Value::Bool(false));
+    }
+
+    #[test]
+    fn as_float_and_int_parse() {
+        assert_eq!(call(Func::CastAsFloat, &["1.012345678".into()]), Value::Float(1.0123457));
+        assert_eq!(call(Func::CastAsFloat, &["x".into()]), Value::Float(0.0));
+        assert_eq!(call(Func::CastAsInt, &["2.012345678".into()]), Value::Int(2));
+        assert_eq!(call(Func::CastAsInt, &["abc".into()]), Value::Int(0));
+    }
+
+    #[test]
+    fn as_string_formats() {
+        assert_eq!(call(Func::CastAsString, &[Value::Int(123)]), Value::from("123"));
+        assert_eq!(call(Func::CastAsString, &[Value::Bool(true)]), Value::from("true"));
+        assert_eq!(call(Func::CastAsString, &[Value::Float(2.25)]), Value::from("2.25"));
+        let bad = [Value::Bytes(vec![0xff]), Value::from("dflt")];
+        assert_eq!(call(Func::CastAsString, &bad), Value::from("dflt"));
+    }
+
+    #[test]
+    fn sha256_of_empty() {
+        let empty = call(Func::HashSha256, &["".into()]);
+        assert_eq!(
+            empty,
+            Value::from("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        );
+    }
+}

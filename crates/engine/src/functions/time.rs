@@ -1,0 +1,206 @@
+//! `timestamp.*`: calendar functions over Unix seconds, in a time zone.
+//!
+//! A time zone argument is an IANA name (`"America/Los_Angeles"`) or a fixed offset written
+//! `(+|-)H[H][:M[M]]`; the default is `"GMT"`. Abbreviations such as `"PST"` are not accepted:
+//! an unknown zone makes the function return its zero value.
+
+use chrono::format::{Item, StrftimeItems};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDateTime, Offset, TimeZone, Timelike, Utc};
+use udm::Value;
+
+use super::{arg_text, Func};
+use crate::eval::ops;
+
+/// A parsed time zone argument.
+#[derive(Debug, Clone, Copy)]
+enum Zone {
+    Named(chrono_tz::Tz),
+    Fixed(FixedOffset),
+}
+
+fn parse_zone(text: &str) -> Option<Zone> {
+    let text = text.trim();
+    if text.is_empty() || text.eq_ignore_ascii_case("GMT") || text.eq_ignore_ascii_case("UTC") {
+        return Some(Zone::Fixed(Utc.fix()));
+    }
+    if let Some(rest) = text.strip_prefix(['+', '-']) {
+        let sign = if text.starts_with('-') { -1 } else { 1 };
+        let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
+        let valid =
+            |s: &str| !s.is_empty() && s.len() <= 2 && s.bytes().all(|b| b.is_ascii_digit());
+        if !valid(h) || !valid(m) {
+            return None;
+        }
+        let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
+        return FixedOffset::east_opt(sign * (h * 3600 + m * 60)).map(Zone::Fixed);
+    }
+    text.parse::<chrono_tz::Tz>().ok().map(Zone::Named)
+}
+
+/// The zone argument at `index`, defaulting to GMT when absent.
+fn zone_arg(args: &[Value], index: usize) -> Option<Zone> {
+    if args.len() > index {
+        parse_zone(&arg_text(args, index))
+    } else {
+        parse_zone("GMT")
+    }
+}
+
+/// The local date and time of Unix seconds in a zone.
+fn local(seconds: i64, zone: Zone) -> Option<NaiveDateTime> {
+    let utc = DateTime::<Utc>::from_timestamp(seconds, 0)?;
+    Some(match zone {
+        Zone::Named(tz) => utc.with_timezone(&tz).naive_local(),
+        Zone::Fixed(offset) => utc.with_timezone(&offset).naive_local(),
+    })
+}
+
+fn seconds_arg(args: &[Value]) -> i64 {
+    match args.first() {
+        Some(Value::Timestamp(t)) => t.seconds,
+        Some(v) => match ops::number_or_zero(v) {
+            ops::Number::Int(i) => i64::try_from(i).unwrap_or(0),
+            ops::Number::Float(f) => f as i64,
+        },
+        None => 0,
+    }
+}
+
+/// Formats with a strftime pattern, or `None` when the pattern has an invalid specifier
+/// (chrono would fail while printing it).
+fn format(time: &NaiveDateTime, pattern: &str) -> Option<String> {
+    let items: Vec<Item<'_>> = StrftimeItems::new(pattern).collect();
+    if items.iter().any(|i| matches!(i, Item::Error)) {
+        return None;
+    }
+    use std::fmt::Write;
+    let mut out = String::new();
+    write!(out, "{}", time.format_with_items(items.into_iter())).ok()?;
+    Some(out)
+}
+
+pub(super) fn call(func: Func, args: &[Value]) -> Value {
+    match func {
+        Func::TimestampCurrentSeconds => Value::Int(Utc::now().timestamp()),
+        Func::TimestampAsUnixSeconds => {
+            let text = arg_text(args, 0);
+            let parsed = NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%d %H:%M:%S");
+            let (Ok(naive), Some(zone)) = (parsed, zone_arg(args, 1)) else {
+                return Value::Int(0);
+            };
+            let seconds = match zone {
+                Zone::Named(tz) => tz.from_local_datetime(&naive).earliest().map(|t| t.timestamp()),
+                Zone::Fixed(offset) => {
+                    offset.from_local_datetime(&naive).earliest().map(|t| t.timestamp())
+                }
+            };
+            Value::Int(seconds.unwrap_or(0))
+        }
+        Func::TimestampGetTimestamp => get_timestamp(args),
+        _ => {
+            let Some(time) = zone_arg(args, 1).and_then(|z| local(seconds_arg(args), z)) else {
+                return zero(func);
+            };
+            match func {
+                Func::TimestampGetDate => Value::String(time.format("%Y-%m-%d").to_string()),
+                Func::TimestampGetMinute => Value::Int(i64::from(time.minute())),
+                Func::TimestampGetHour => Value::Int(i64::from(time.hour())),
+                // 1 is Sunday.
+                Func::TimestampGetDayOfWeek => {
+                    Value::Int(i64::from(time.weekday().num_days_from_sunday()) + 1)
+                }
+                // Weeks start on Sunday; days before the year's first Sunday are week 0 (`%U`).
+                Func::TimestampGetWeek => {
+                    let week = (time.ordinal0() + 7 - time.weekday().num_days_from_sunday()) / 7;
+                    Value::Int(i64::from(week))
+                }
+                _ => Value::Null,
+            }
+        }
+    }
+}
+
+fn zero(func: Func) -> Value {
+    match func {
+        Func::TimestampGetDate => Value::String(String::new()),
+        _ => Value::Int(0),
+    }
+}
+
+/// `timestamp.get_timestamp(secs [, format_or_granularity [, tz]])`.
+fn get_timestamp(args: &[Value]) -> Value {
+    let spec = if args.len() > 1 { arg_text(args, 1).into_owned() } else { "%F %T".to_owned() };
+    let Some(time) = zone_arg(args, 2).and_then(|z| local(seconds_arg(args), z)) else {
+        return Value::String(String::new());
+    };
+    let pattern = match spec.as_str() {
+        "SECOND" => "%Y-%m-%d %H:%M:%S",
+        "MINUTE" => "%Y-%m-%d %H:%M",
+        "HOUR" => "%Y-%m-%d %H",
+        "DATE" => "%Y-%m-%d",
+        "MONTH" => "%Y-%m",
+        "YEAR" => "%Y",
+        "WEEK" => {
+            let back = i64::from(time.weekday().num_days_from_sunday());
+            let sunday = time.date() - chrono::Duration::days(back);
+            return Value::String(sunday.format("%Y-%m-%d").to_string());
+        }
+        other => other,
+    };
+    Value::String(format(&time, pattern).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // 2024-02-22 10:43:51 UTC, a Thursday.
+    const T: i64 = 1_708_598_631;
+
+    fn run(func: Func, args: &[Value]) -> Value {
+        call(func, args)
+    }
+
+    #[test]
+    fn as_unix_seconds_parses_in_zone() {
+        let utc = run(Func::TimestampAsUnixSeconds, &["2024-02-22 10:43:00".into()]);
+        assert_eq!(utc, Value::Int(1_708_598_580));
+        let offset =
+            run(Func::TimestampAsUnixSeconds, &["2024-02-22 10:43:00".into(), "+01".into()]);
+        assert_eq!(offset, Value::Int(1_708_598_580 - 3600));
+    }
+
+    #[test]
+    fn calendar_parts() {
+        assert_eq!(run(Func::TimestampGetDate, &[Value::Int(T)]), Value::from("2024-02-22"));
+        assert_eq!(run(Func::TimestampGetHour, &[Value::Int(T)]), Value::Int(10));
+        assert_eq!(run(Func::TimestampGetMinute, &[Value::Int(T)]), Value::Int(43));
+        assert_eq!(run(Func::TimestampGetDayOfWeek, &[Value::Int(T)]), Value::Int(5));
+        assert_eq!(run(Func::TimestampGetWeek, &[Value::Int(T)]), Value::Int(7));
+    }
+
+    #[test]
+    fn zones_shift_local_time() {
+        let la = run(Func::TimestampGetHour, &[Value::Int(T), "America/Los_Angeles".into()]);
+        assert_eq!(la, Value::Int(2));
+        let fixed = run(Func::TimestampGetHour, &[Value::Int(T), "-08:00".into()]);
+        assert_eq!(fixed, Value::Int(2));
+        let bad = run(Func::TimestampGetHour, &[Value::Int(T), "PST".into()]);
+        assert_eq!(bad, Value::Int(0));
+    }
+
+    #[test]
+    fn get_timestamp_granularities() {
+        let get = |spec: &str| run(Func::TimestampGetTimestamp, &[Value::Int(T), spec.into()]);
+        assert_eq!(get("SECOND"), Value::from("2024-02-22 10:43:51"));
+        assert_eq!(get("MINUTE"), Value::from("2024-02-22 10:43"));
+        assert_eq!(get("HOUR"), Value::from("2024-02-22 10"));
+        assert_eq!(get("WEEK"), Value::from("2024-02-18"));
+        assert_eq!(get("MONTH"), Value::from("2024-02"));
+        assert_eq!(get("YEAR"), Value::from("2024"));
+        assert_eq!(get("%Y/%m"), Value::from("2024/02"));
+        assert_eq!(get("%Q"), Value::from(""));
+        let default = run(Func::TimestampGetTimestamp, &[Value::Int(T)]);
+        assert_eq!(default, Value::from("2024-02-22 10:43:51"));
+    }
+}

@@ -1,0 +1,130 @@
+//! Turning a group of joined tuples into a detection: outcomes, then the condition.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use udm::{Event, Timestamp, Value};
+
+use crate::detection::{detection_id, now, Detection, DetectionType, RuleInfo, MAX_SAMPLES};
+use crate::eval::expr::{eval, test, Env};
+use crate::join::Tuple;
+use crate::plan::build::DEFAULT_RISK_SCORE;
+use crate::plan::Plan;
+use crate::rows::event_id;
+
+/// A detection with the facts de-duplication needs.
+#[derive(Debug, Clone)]
+pub(crate) struct Candidate {
+    pub detection: Detection,
+    /// Sequence numbers of every event in the detection, sorted.
+    pub seqs: Vec<u64>,
+    /// The earliest and latest event time, in nanoseconds.
+    pub min_time: i128,
+    pub max_time: i128,
+}
+
+/// Evaluates the outcomes and the condition over a group that shares match values. Returns
+/// the detection when the condition holds.
+pub(crate) fn evaluate(
+    plan: &Plan,
+    info: &Arc<RuleInfo>,
+    tuples: &[Tuple<'_>],
+    window: Option<(Timestamp, Timestamp)>,
+) -> Option<Candidate> {
+    let first = tuples.first()?;
+    let mut outcomes: Vec<Value> = Vec::with_capacity(plan.outcomes.len());
+    for (_, expr) in &plan.outcomes {
+        let env = Env {
+            plan,
+            rows: first,
+            outcomes: &outcomes,
+            element: None,
+            group: Some(tuples),
+            window,
+        };
+        let value = eval(expr, &env);
+        outcomes.push(value);
+    }
+    let env =
+        Env { plan, rows: first, outcomes: &outcomes, element: None, group: Some(tuples), window };
+    if let Some(condition) = &plan.condition {
+        if !test(condition, &env) {
+            return None;
+        }
+    }
+    let match_values: Vec<(String, Value)> =
+        plan.match_vars.iter().map(|(p, name)| (name.clone(), env.placeholder(*p))).collect();
+
+    // Every distinct event per variable, in time order.
+    let mut per_var: Vec<BTreeMap<(i128, u64), &Event>> = vec![BTreeMap::new(); plan.vars.len()];
+    for tuple in tuples {
+        for (var, row) in tuple.iter().enumerate() {
+            if let (Some(row), Some(events)) = (row, per_var.get_mut(var)) {
+                let time = row.event.event_time().as_nanos();
+                events.insert((time, row.seq), row.event);
+            }
+        }
+    }
+    let mut seqs: Vec<u64> = Vec::new();
+    let mut event_ids: Vec<String> = Vec::new();
+    let mut min_time = i128::MAX;
+    let mut max_time = i128::MIN;
+    let mut samples: Vec<(String, Vec<Arc<Event>>)> = Vec::with_capacity(plan.vars.len());
+    for (var, events) in per_var.iter().enumerate() {
+        let name = plan.vars.get(var).map_or_else(String::new, |v| v.name.clone());
+        let mut kept = Vec::new();
+        for (&(time, seq), event) in events {
+            seqs.push(seq);
+            event_ids.push(event_id(event));
+            min_time = min_time.min(time);
+            max_time = max_time.max(time);
+            if kept.len() < MAX_SAMPLES {
+                kept.push(Arc::new((*event).clone()));
+            }
+        }
+        samples.push((name, kept));
+    }
+    seqs.sort_unstable();
+    seqs.dedup();
+    event_ids.sort();
+    event_ids.dedup();
+    if seqs.is_empty() {
+        return None;
+    }
+    let window = window.unwrap_or_else(|| {
+        let time = timestamp(min_time);
+        (time, timestamp(max_time))
+    });
+
+    let mut outcome_pairs: Vec<(String, Value)> =
+        plan.outcomes.iter().map(|(name, _)| name.clone()).zip(outcomes).collect();
+    if !outcome_pairs.iter().any(|(name, _)| name == "risk_score") {
+        outcome_pairs.push(("risk_score".to_owned(), DEFAULT_RISK_SCORE));
+    }
+    let id = detection_id(info, &match_values, window, &event_ids);
+    let kind =
+        if plan.single_event { DetectionType::SingleEvent } else { DetectionType::MultiEvent };
+    Some(Candidate {
+        detection: Detection {
+            id,
+            rule: Arc::clone(info),
+            kind,
+            window,
+            match_values,
+            outcomes: outcome_pairs,
+            events: samples,
+            event_ids,
+            detected_at: now(),
+        },
+        seqs,
+        min_time,
+        max_time,
+    })
+}
+
+/// A nanosecond time as a timestamp.
+pub(crate) fn timestamp(nanos: i128) -> Timestamp {
+    let seconds = nanos.div_euclid(1_000_000_000);
+    let rest = nanos.rem_euclid(1_000_000_000);
+    Timestamp::new(i64::try_from(seconds).unwrap_or(i64::MAX), rest as i64)
+}

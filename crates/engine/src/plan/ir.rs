@@ -1,0 +1,225 @@
+//! The executable form of rule expressions.
+//!
+//! Lowering resolves every name of the syntax tree once: an event field becomes a slot of its
+//! event variable's repeated-field copy, a placeholder or outcome becomes an index, a literal
+//! regex is compiled, and a function name becomes a [`Func`]. Evaluation then never looks at
+//! strings it could have resolved ahead of time.
+
+use std::sync::Arc;
+
+use regex::Regex;
+use udm::Value;
+use yaral::ast::{ArithmeticOp, CompareOp, ListMatch, Quantifier};
+
+use crate::functions::Func;
+
+/// One step of a field path inside an event.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Seg {
+    /// A message field, or `seconds`/`nanos` of a timestamp.
+    Field(Box<str>),
+    /// An element of a repeated field.
+    Index(u32),
+    /// A map entry: a `Struct` key or the `value` of the label whose `key` matches.
+    Key(Box<str>),
+}
+
+/// The aggregate functions of the outcome section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Agg {
+    Count,
+    CountDistinct,
+    Sum,
+    Min,
+    Max,
+    Avg,
+    Stddev,
+    Array,
+    ArrayDistinct,
+    Earliest,
+    Latest,
+    WindowAvg,
+    WindowFirst,
+    WindowLast,
+    WindowMedian,
+    WindowMode,
+    WindowRange,
+    WindowStddev,
+    WindowVariance,
+}
+
+/// How many items of an `N of [...]` list must hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Quantity {
+    AtLeast(usize),
+    All,
+}
+
+/// A lowered expression.
+#[derive(Debug, Clone)]
+pub(crate) enum CExpr {
+    /// A constant.
+    Lit(Value),
+    /// An unmodified event field: the value in the current copy of the event.
+    Slot {
+        var: usize,
+        slot: usize,
+    },
+    /// A whole repeated field, every element across nested repeated levels, as a list.
+    FieldList {
+        var: usize,
+        path: Arc<[Seg]>,
+    },
+    /// The element that an enclosing [`CExpr::Quantified`] is testing.
+    Element,
+    /// `any`/`all` over the elements of a repeated field: `body` reads the element through
+    /// [`CExpr::Element`].
+    Quantified {
+        quantifier: Quantifier,
+        var: usize,
+        path: Arc<[Seg]>,
+        body: Box<CExpr>,
+    },
+    /// `.seconds` (or `.nanos` when `nanos` is set) of a timestamp value. The event tree
+    /// stores a `google.protobuf.Timestamp` as one value, so its parts are read here.
+    TimePart {
+        expr: Box<CExpr>,
+        nanos: bool,
+    },
+    /// A placeholder's value.
+    Placeholder(usize),
+    /// An outcome variable's value.
+    Outcome(usize),
+    /// `$e` in `condition`: the group holds an event of the variable.
+    EventExists(usize),
+    /// `#e` in `condition`: the number of distinct events of the variable.
+    EventCount(usize),
+    /// `#p` in `condition`: the number of distinct values of the placeholder.
+    PlaceholderCount(usize),
+    Not(Box<CExpr>),
+    And(Box<CExpr>, Box<CExpr>),
+    Or(Box<CExpr>, Box<CExpr>),
+    Compare {
+        op: CompareOp,
+        lhs: Box<CExpr>,
+        rhs: Box<CExpr>,
+        nocase: bool,
+    },
+    /// `x = /re/` (or `!=` with `negate`), unanchored.
+    RegexMatch {
+        expr: Box<CExpr>,
+        regex: Arc<Regex>,
+        negate: bool,
+    },
+    Arith {
+        op: ArithmeticOp,
+        lhs: Box<CExpr>,
+        rhs: Box<CExpr>,
+    },
+    /// A built-in function. `regex` holds the pattern argument compiled ahead of time when it
+    /// is a literal.
+    Call {
+        func: Func,
+        args: Vec<CExpr>,
+        nocase: bool,
+        regex: Option<Arc<Regex>>,
+    },
+    /// `x in %list`, `x in regex %list`, `x in cidr %list`.
+    InList {
+        expr: Box<CExpr>,
+        list: Arc<enrich::ReferenceList>,
+        kind: ListMatch,
+        nocase: bool,
+    },
+    /// `x in ("a", "b")`.
+    InLiteral {
+        expr: Box<CExpr>,
+        items: Vec<CExpr>,
+        nocase: bool,
+    },
+    /// `[a, b]`.
+    Array(Vec<CExpr>),
+    /// An aggregate over the group; `vars` are the event variables its arguments read.
+    Aggregate {
+        agg: Agg,
+        args: Vec<CExpr>,
+        vars: Vec<usize>,
+    },
+    /// `ANY OF`, `ALL OF`, `N of`.
+    NOf {
+        quantity: Quantity,
+        items: Vec<CExpr>,
+    },
+    WindowStart,
+    WindowEnd,
+}
+
+impl CExpr {
+    /// Visits this expression and every sub-expression.
+    pub(crate) fn walk(&self, f: &mut dyn FnMut(&CExpr)) {
+        f(self);
+        match self {
+            CExpr::Quantified { body, .. } => body.walk(f),
+            CExpr::Not(x) | CExpr::TimePart { expr: x, .. } => x.walk(f),
+            CExpr::And(a, b) | CExpr::Or(a, b) => {
+                a.walk(f);
+                b.walk(f);
+            }
+            CExpr::Compare { lhs, rhs, .. } | CExpr::Arith { lhs, rhs, .. } => {
+                lhs.walk(f);
+                rhs.walk(f);
+            }
+            CExpr::RegexMatch { expr, .. } | CExpr::InList { expr, .. } => expr.walk(f),
+            CExpr::InLiteral { expr, items, .. } => {
+                expr.walk(f);
+                items.iter().for_each(|i| i.walk(f));
+            }
+            CExpr::Call { args, .. } | CExpr::Aggregate { args, .. } => {
+                args.iter().for_each(|a| a.walk(f))
+            }
+            CExpr::Array(items) | CExpr::NOf { items, .. } => items.iter().for_each(|i| i.walk(f)),
+            _ => {}
+        }
+    }
+
+    /// The event variables the expression reads directly (fields, quantified fields).
+    pub(crate) fn vars(&self) -> Vec<usize> {
+        let mut out = Vec::new();
+        self.walk(&mut |e| match e {
+            CExpr::Slot { var, .. }
+            | CExpr::FieldList { var, .. }
+            | CExpr::Quantified { var, .. }
+                if !out.contains(var) =>
+            {
+                out.push(*var)
+            }
+            _ => {}
+        });
+        out
+    }
+
+    /// The placeholders the expression reads.
+    pub(crate) fn placeholders(&self) -> Vec<usize> {
+        let mut out = Vec::new();
+        self.walk(&mut |e| {
+            if let CExpr::Placeholder(p) = e {
+                if !out.contains(p) {
+                    out.push(*p)
+                }
+            }
+        });
+        out
+    }
+
+    /// Whether the expression contains a function call (which exempts a placeholder assigned
+    /// from it from the zero-value filter).
+    pub(crate) fn has_call(&self) -> bool {
+        let mut found = false;
+        self.walk(&mut |e| {
+            if matches!(e, CExpr::Call { .. }) {
+                found = true;
+            }
+        });
+        found
+    }
+}

@@ -1,0 +1,128 @@
+//! Compiling a checked rule into an executable plan.
+//!
+//! - [`ir`]: the lowered expression form.
+//! - [`lower`]: syntax tree expressions to [`ir::CExpr`], resolving names, slots and functions.
+//! - [`events`]: the events section split into per-variable filters, placeholder bindings,
+//!   join keys and predicates that need several event variables.
+//! - [`condition`]: which event variables the condition requires, and the detection type.
+
+pub(crate) mod build;
+pub(crate) mod condition;
+pub(crate) mod events;
+pub(crate) mod ir;
+pub(crate) mod lower;
+
+use udm::Value;
+
+use crate::context::Context;
+use crate::eval::fields::SlotTrie;
+use ir::CExpr;
+
+/// One event variable (`$e`) of a rule.
+#[derive(Debug, Clone)]
+pub(crate) struct VarPlan {
+    /// The name without `$`.
+    pub name: String,
+    /// The unmodified paths the rule reads, as a trie that expands events into copies.
+    pub trie: SlotTrie,
+    /// The zero value of each slot's field, read when the event lacks the field.
+    pub slot_zero: Vec<Value>,
+    /// Filters that need no placeholder value, evaluated first.
+    pub filters: Vec<CExpr>,
+    /// Placeholder assignments, in evaluation order. A second assignment to a placeholder that
+    /// already has a value in the row is an equality test.
+    pub bindings: Vec<Binding>,
+    /// Match placeholders whose zero value drops the row.
+    pub zero_checks: Vec<usize>,
+    /// Filters that read placeholders this variable binds, evaluated after the bindings.
+    pub late_filters: Vec<CExpr>,
+}
+
+/// `$p = expr` for one event variable.
+#[derive(Debug, Clone)]
+pub(crate) struct Binding {
+    pub placeholder: usize,
+    pub expr: CExpr,
+    pub nocase: bool,
+}
+
+/// A placeholder (`$p`) after merging placeholders that the rule sets equal.
+#[derive(Debug, Clone)]
+pub(crate) struct PlaceholderPlan {
+    /// The name as first written, without `$`.
+    pub name: String,
+    /// The event variables that assign it; two or more make it a join key.
+    pub owners: Vec<usize>,
+    /// Whether some assignment is a function call, which exempts it from the zero-value
+    /// filter of match variables.
+    pub from_call: bool,
+}
+
+/// `$a.f = $b.g`: a direct equality between fields of two event variables.
+#[derive(Debug, Clone)]
+pub(crate) struct JoinEdge {
+    pub left_var: usize,
+    pub left: CExpr,
+    pub right_var: usize,
+    pub right: CExpr,
+    pub nocase: bool,
+}
+
+/// A predicate over several event variables, applied to joined rows.
+#[derive(Debug, Clone)]
+pub(crate) struct CrossFilter {
+    pub expr: CExpr,
+    /// The event variables whose rows it reads, directly or through placeholders.
+    pub vars: Vec<usize>,
+}
+
+/// The match window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WindowPlan {
+    /// `over D`: windows of `length` starting at every multiple of `hop` since the epoch.
+    Hop { length: i128, hop: i128 },
+    /// `by D`: epoch-aligned windows of `length` that do not overlap.
+    Tumbling { length: i128 },
+    /// `over D after|before $pivot`: one window per pivot event.
+    Sliding { length: i128, pivot: usize, after: bool },
+}
+
+impl WindowPlan {
+    /// The window length in nanoseconds.
+    pub(crate) fn length(&self) -> i128 {
+        match self {
+            WindowPlan::Hop { length, .. }
+            | WindowPlan::Tumbling { length }
+            | WindowPlan::Sliding { length, .. } => *length,
+        }
+    }
+}
+
+/// A compiled rule: everything evaluation needs, resolved.
+#[derive(Debug, Clone)]
+pub(crate) struct Plan {
+    pub name: String,
+    /// A hash of the rule text.
+    pub version: String,
+    pub meta: serde_json::Map<String, serde_json::Value>,
+    pub severity: Option<String>,
+    pub vars: Vec<VarPlan>,
+    pub placeholders: Vec<PlaceholderPlan>,
+    pub joins: Vec<JoinEdge>,
+    pub cross_filters: Vec<CrossFilter>,
+    /// Match variables as placeholder indexes, with their names.
+    pub match_vars: Vec<(usize, String)>,
+    pub window: Option<WindowPlan>,
+    pub outcomes: Vec<(String, CExpr)>,
+    pub condition: Option<CExpr>,
+    /// Whether each event variable must have an event in a detection (a bounded condition).
+    /// Variables that need not (`!$e`, `$a or $b`) are joined as optional.
+    pub required: Vec<bool>,
+    /// `options: suppression_window`, in nanoseconds.
+    pub suppression: Option<i128>,
+    /// The outcome that keys suppression of a single-event rule (`$suppression_key`).
+    pub suppression_key: Option<usize>,
+    /// `SINGLE_EVENT` rather than `MULTI_EVENT`.
+    pub single_event: bool,
+    pub ctx: Context,
+}

@@ -1,0 +1,157 @@
+//! Turning an event into rows of one event variable.
+//!
+//! A row is one repeated-field copy of an event that passed every filter of the variable,
+//! with the placeholder values it assigned. Rows own their slot values, so that window state
+//! can outlive the borrow of the event that produced them.
+
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+use udm::{Event, Value};
+use yaral::ast::CompareOp;
+
+use crate::eval::expr::{eval, test, Env, RowRef, Slots};
+use crate::eval::ops;
+use crate::plan::ir::CExpr;
+use crate::plan::Plan;
+
+/// An event as the engine holds it: shared by every row made from it.
+#[derive(Debug)]
+pub(crate) struct EventEntry {
+    pub event: Arc<Event>,
+    /// Position in processing order; unique within one engine.
+    pub seq: u64,
+    /// `metadata.event_timestamp` in nanoseconds since the epoch.
+    pub time: i128,
+}
+
+impl EventEntry {
+    pub(crate) fn new(event: Arc<Event>, seq: u64) -> EventEntry {
+        let time = event.event_time().as_nanos();
+        EventEntry { event, seq, time }
+    }
+}
+
+/// The identity of an event across runs: its `metadata.product_log_id` when the source gave
+/// one, otherwise a hash of the whole event.
+pub(crate) fn event_id(event: &Event) -> String {
+    let id = event.product_log_id();
+    if !id.is_empty() {
+        return id.to_owned();
+    }
+    let json = udm::json::event_to_json(event);
+    let digest = Sha256::digest(json.to_string().as_bytes());
+    format!("sha256:{}", hex::encode(&digest[..16]))
+}
+
+/// One surviving copy of an event for one event variable.
+#[derive(Debug)]
+pub(crate) struct Row {
+    pub entry: Arc<EventEntry>,
+    pub copy: u32,
+    pub slots: Box<[Value]>,
+    pub placeholders: Box<[Option<Value>]>,
+}
+
+impl Row {
+    pub(crate) fn time(&self) -> i128 {
+        self.entry.time
+    }
+
+    pub(crate) fn row_ref(&self) -> RowRef<'_> {
+        RowRef {
+            event: &self.entry.event,
+            seq: self.entry.seq,
+            copy: self.copy,
+            slots: Slots::Owned(&self.slots),
+            placeholders: &self.placeholders,
+        }
+    }
+}
+
+/// Builds the rows of event variable `var` from an event: expands it into copies, then keeps
+/// the copies that pass the filters, the placeholder bindings, the zero-value checks of match
+/// variables and the filters that read those placeholders, in that order.
+pub(crate) fn make_rows(plan: &Plan, var: usize, entry: &Arc<EventEntry>) -> Vec<Row> {
+    let Some(var_plan) = plan.vars.get(var) else { return Vec::new() };
+    let copies = var_plan.trie.expand(&entry.event, var_plan.slot_zero.len());
+    let mut out = Vec::new();
+    for (copy_index, copy) in copies.iter().enumerate() {
+        let copy_index = copy_index as u32;
+        let mut placeholders: Vec<Option<Value>> = vec![None; plan.placeholders.len()];
+        let current = CopyRef { plan, var, entry, copy_index, copy };
+        if !current.passes(&placeholders, &var_plan.filters) {
+            continue;
+        }
+        let mut bound = true;
+        for binding in &var_plan.bindings {
+            let value = current.with_env(&placeholders, |env| eval(&binding.expr, env));
+            let Some(cell) = placeholders.get_mut(binding.placeholder) else { continue };
+            match cell {
+                // A second assignment to the same placeholder is an equality test.
+                Some(existing) => {
+                    if !ops::compare(CompareOp::Eq, existing, &value, binding.nocase) {
+                        bound = false;
+                        break;
+                    }
+                }
+                None => *cell = Some(value),
+            }
+        }
+        if !bound {
+            continue;
+        }
+        let zero = var_plan
+            .zero_checks
+            .iter()
+            .any(|p| placeholders.get(*p).and_then(Option::as_ref).is_none_or(Value::is_zero));
+        if zero || !current.passes(&placeholders, &var_plan.late_filters) {
+            continue;
+        }
+        out.push(Row {
+            entry: Arc::clone(entry),
+            copy: copy_index,
+            slots: copy.iter().map(|v| (*v).clone()).collect(),
+            placeholders: placeholders.into_boxed_slice(),
+        });
+    }
+    out
+}
+
+/// One copy of an event while its row is being built.
+struct CopyRef<'a> {
+    plan: &'a Plan,
+    var: usize,
+    entry: &'a EventEntry,
+    copy_index: u32,
+    copy: &'a [&'a Value],
+}
+
+impl CopyRef<'_> {
+    /// Runs `f` in an environment where the copy is the row of its variable.
+    fn with_env<T>(&self, placeholders: &[Option<Value>], f: impl FnOnce(&Env<'_>) -> T) -> T {
+        let mut rows: Vec<Option<RowRef<'_>>> = vec![None; self.plan.vars.len()];
+        if let Some(cell) = rows.get_mut(self.var) {
+            *cell = Some(RowRef {
+                event: &self.entry.event,
+                seq: self.entry.seq,
+                copy: self.copy_index,
+                slots: Slots::Borrowed(self.copy),
+                placeholders,
+            });
+        }
+        let env = Env {
+            plan: self.plan,
+            rows: &rows,
+            outcomes: &[],
+            element: None,
+            group: None,
+            window: None,
+        };
+        f(&env)
+    }
+
+    fn passes(&self, placeholders: &[Option<Value>], exprs: &[CExpr]) -> bool {
+        exprs.is_empty() || self.with_env(placeholders, |env| exprs.iter().all(|e| test(e, env)))
+    }
+}

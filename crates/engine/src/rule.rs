@@ -1,0 +1,57 @@
+//! A compiled rule, ready for the engine.
+
+use std::sync::Arc;
+
+use yaral::{ast, Diagnostic};
+
+use crate::context::Context;
+use crate::detection::RuleInfo;
+use crate::plan::{build, Plan};
+
+/// A rule compiled against the UDM schema and the loaded reference lists.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub(crate) plan: Arc<Plan>,
+    pub(crate) info: Arc<RuleInfo>,
+}
+
+impl Rule {
+    /// Compiles a rule that passed the front end's checks. `text` is the rule's source, whose
+    /// hash is the rule version. Returns every construct the engine cannot run (a missing
+    /// reference list, an unsupported function) as diagnostics with spans.
+    pub fn compile(rule: &ast::Rule, text: &str, ctx: &Context) -> Result<Rule, Vec<Diagnostic>> {
+        let plan = build::build(rule, text, ctx)?;
+        let info = RuleInfo {
+            name: plan.name.clone(),
+            version: plan.version.clone(),
+            meta: plan.meta.clone(),
+            severity: plan.severity.clone(),
+        };
+        Ok(Rule { plan: Arc::new(plan), info: Arc::new(info) })
+    }
+
+    /// The rule name.
+    pub fn name(&self) -> &str {
+        &self.plan.name
+    }
+
+    /// The rule version: a hash of its text.
+    pub fn version(&self) -> &str {
+        &self.plan.version
+    }
+
+    /// `meta: severity`, when set.
+    pub fn severity(&self) -> Option<&str> {
+        self.plan.severity.as_deref()
+    }
+
+    /// Whether Google SecOps would classify the rule as single-event.
+    pub fn is_single_event(&self) -> bool {
+        self.plan.single_event
+    }
+
+    /// Whether the rule groups events in match windows.
+    pub fn has_window(&self) -> bool {
+        self.plan.window.is_some()
+    }
+}

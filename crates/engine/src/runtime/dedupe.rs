@@ -1,0 +1,84 @@
+//! De-duplication of hop-window detections.
+//!
+//! Hop windows overlap, so one burst of events lands in up to ten windows and would give up to
+//! ten detections. A detection whose event set equals, or is a subset of, another detection's
+//! for the same rule and match values is dropped. A candidate is held until every window that
+//! could hold a superset of its events has closed: such a window starts at or before the
+//! candidate's earliest event, so it closes at most one window length after that event.
+
+use std::collections::HashMap;
+
+use crate::eval::ops::Key;
+use crate::group::Candidate;
+
+struct Held {
+    candidate: Candidate,
+    emitted: bool,
+}
+
+/// Candidates held per match key.
+#[derive(Default)]
+pub(crate) struct Dedupe {
+    held: HashMap<Vec<Key>, Vec<Held>>,
+}
+
+/// Whether sorted `small` is a subset of sorted `big`.
+fn is_subset(small: &[u64], big: &[u64]) -> bool {
+    if small.len() > big.len() {
+        return false;
+    }
+    let mut rest = big.iter();
+    small.iter().all(|s| rest.by_ref().any(|b| b == s))
+}
+
+impl Dedupe {
+    /// Offers a new candidate; it is dropped when an earlier one covers its events, and it
+    /// replaces earlier held candidates whose events it covers.
+    pub(crate) fn offer(&mut self, key: Vec<Key>, candidate: Candidate) {
+        let list = self.held.entry(key).or_default();
+        if list.iter().any(|h| is_subset(&candidate.seqs, &h.candidate.seqs)) {
+            return;
+        }
+        list.retain(|h| h.emitted || !is_subset(&h.candidate.seqs, &candidate.seqs));
+        list.push(Held { candidate, emitted: false });
+    }
+
+    /// Releases the candidates that no open window can cover any more, and forgets released
+    /// ones that no later candidate can be a subset of.
+    pub(crate) fn release(&mut self, watermark: i128, length: i128) -> Vec<Candidate> {
+        let mut out = Vec::new();
+        self.held.retain(|_, list| {
+            for held in list.iter_mut() {
+                if !held.emitted && held.candidate.min_time.saturating_add(length) <= watermark {
+                    held.emitted = true;
+                    out.push(held.candidate.clone());
+                }
+            }
+            list.retain(|h| !h.emitted || h.candidate.max_time.saturating_add(length) >= watermark);
+            !list.is_empty()
+        });
+        out.sort_by(|a, b| {
+            (a.detection.window.0, &a.detection.id).cmp(&(b.detection.window.0, &b.detection.id))
+        });
+        out
+    }
+
+    /// The number of candidates held.
+    pub(crate) fn len(&self) -> usize {
+        self.held.values().map(Vec::len).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_subset;
+
+    #[test]
+    fn subset_of_sorted_lists() {
+        assert!(is_subset(&[2, 4], &[1, 2, 3, 4]));
+        assert!(is_subset(&[], &[1]));
+        assert!(is_subset(&[1, 2], &[1, 2]));
+        assert!(!is_subset(&[2, 5], &[1, 2, 3, 4]));
+        assert!(!is_subset(&[1, 2, 3], &[1, 2]));
+    }
+}

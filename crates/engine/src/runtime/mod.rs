@@ -1,0 +1,202 @@
+//! The engine: feeds events to every rule and collects detections.
+//!
+//! Events must arrive in event-time order, or within the allowed lateness of it. The watermark
+//! is the latest event time seen minus the allowed lateness; windows close when it passes
+//! their end. An event older than the watermark is late: rules without `match:` still see it,
+//! but windowed rules do not, because its windows may already have closed. A hunt sorts its
+//! events and uses no lateness, so nothing is late; [`Engine::finish`] closes every window at
+//! the end of input.
+
+mod dedupe;
+mod suppress;
+mod windowed;
+
+use std::sync::Arc;
+
+use udm::Event;
+
+use crate::detection::Detection;
+use crate::group::{evaluate, Candidate};
+use crate::join::Tuple;
+use crate::rows::{make_rows, EventEntry};
+use crate::rule::Rule;
+use suppress::Suppressor;
+use windowed::Windowed;
+
+/// How a rule is run.
+enum Mode {
+    /// No `match:`: each event is its own group.
+    PerEvent,
+    /// `match:` windows.
+    Windowed(Box<Windowed>),
+}
+
+struct RuleState {
+    rule: Rule,
+    mode: Mode,
+    suppressor: Suppressor,
+    detections: u64,
+}
+
+/// Counters of an engine run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EngineStats {
+    /// Events pushed.
+    pub events: u64,
+    /// Events that arrived behind the watermark and were not seen by windowed rules.
+    pub late_events: u64,
+    /// Per rule: name, detections emitted, detections dropped by `suppression_window`.
+    pub rules: Vec<RuleStats>,
+}
+
+/// Counters of one rule.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleStats {
+    /// The rule name.
+    pub name: String,
+    /// Detections emitted.
+    pub detections: u64,
+    /// Detections dropped by `suppression_window`.
+    pub suppressed: u64,
+}
+
+/// Runs compiled rules over a stream of events.
+pub struct Engine {
+    rules: Vec<RuleState>,
+    seq: u64,
+    max_time: Option<i128>,
+    lateness: i128,
+    late: u64,
+}
+
+impl Engine {
+    /// Creates an engine for the rules, with no allowed lateness.
+    pub fn new(rules: Vec<Rule>) -> Engine {
+        let rules = rules
+            .into_iter()
+            .map(|rule| {
+                let mode = match rule.plan.window {
+                    Some(window) => Mode::Windowed(Box::new(Windowed::new(
+                        Arc::clone(&rule.plan),
+                        Arc::clone(&rule.info),
+                        window,
+                    ))),
+                    None => Mode::PerEvent,
+                };
+                RuleState { rule, mode, suppressor: Suppressor::default(), detections: 0 }
+            })
+            .collect();
+        Engine { rules, seq: 0, max_time: None, lateness: 0, late: 0 }
+    }
+
+    /// Sets how far behind the latest event time an event may arrive and still be counted in
+    /// its windows; windows close that much later.
+    pub fn with_allowed_lateness(mut self, lateness: std::time::Duration) -> Engine {
+        self.lateness = i128::try_from(lateness.as_nanos()).unwrap_or(i128::MAX);
+        self
+    }
+
+    /// The watermark: the latest event time seen minus the allowed lateness, in nanoseconds.
+    pub fn watermark(&self) -> Option<i128> {
+        self.max_time.map(|t| t.saturating_sub(self.lateness))
+    }
+
+    /// Feeds one event and returns the detections that became final.
+    pub fn push(&mut self, event: Arc<Event>) -> Vec<Detection> {
+        self.seq += 1;
+        let entry = Arc::new(EventEntry::new(event, self.seq));
+        let late = self.watermark().is_some_and(|w| entry.time < w);
+        if late {
+            self.late += 1;
+        }
+        let mut out = Vec::new();
+        for state in &mut self.rules {
+            match &mut state.mode {
+                Mode::PerEvent => {
+                    if let Some(candidate) = evaluate_event(&state.rule, &entry) {
+                        emit(state, candidate, &mut out);
+                    }
+                }
+                Mode::Windowed(windowed) => {
+                    if !late {
+                        windowed.push(&entry);
+                    }
+                }
+            }
+        }
+        if !late {
+            self.max_time = Some(self.max_time.map_or(entry.time, |t| t.max(entry.time)));
+        }
+        if let Some(watermark) = self.watermark() {
+            self.advance(watermark, &mut out);
+        }
+        out
+    }
+
+    /// Closes every open window, as at the end of a hunt, and returns the remaining
+    /// detections.
+    pub fn finish(&mut self) -> Vec<Detection> {
+        let mut out = Vec::new();
+        self.advance(i128::MAX, &mut out);
+        out
+    }
+
+    fn advance(&mut self, watermark: i128, out: &mut Vec<Detection>) {
+        for state in &mut self.rules {
+            let candidates = match &mut state.mode {
+                Mode::Windowed(windowed) => windowed.advance(watermark),
+                Mode::PerEvent => Vec::new(),
+            };
+            for candidate in candidates {
+                emit(state, candidate, out);
+            }
+            state.suppressor.expire(watermark);
+        }
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> EngineStats {
+        EngineStats {
+            events: self.seq,
+            late_events: self.late,
+            rules: self
+                .rules
+                .iter()
+                .map(|s| RuleStats {
+                    name: s.rule.name().to_owned(),
+                    detections: s.detections,
+                    suppressed: s.suppressor.suppressed,
+                })
+                .collect(),
+        }
+    }
+
+    /// Rows and held detections across all rules: the size of the window state.
+    pub fn state_size(&self) -> usize {
+        self.rules
+            .iter()
+            .map(|s| match &s.mode {
+                Mode::Windowed(w) => w.state_size(),
+                Mode::PerEvent => 0,
+            })
+            .sum()
+    }
+}
+
+fn emit(state: &mut RuleState, candidate: Candidate, out: &mut Vec<Detection>) {
+    if state.suppressor.admit(&state.rule.plan, &candidate.detection) {
+        state.detections += 1;
+        out.push(candidate.detection);
+    }
+}
+
+/// Evaluates a rule without `match:` on one event: every surviving copy of the event is one
+/// tuple of the event's group, so one event gives at most one detection.
+fn evaluate_event(rule: &Rule, entry: &Arc<EventEntry>) -> Option<Candidate> {
+    let rows = make_rows(&rule.plan, 0, entry);
+    if rows.is_empty() {
+        return None;
+    }
+    let tuples: Vec<Tuple<'_>> = rows.iter().map(|r| vec![Some(r.row_ref())]).collect();
+    evaluate(&rule.plan, &rule.info, &tuples, None)
+}

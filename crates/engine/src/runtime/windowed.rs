@@ -1,0 +1,284 @@
+//! State of a rule with `match:`: rows kept per match partition until their windows close.
+//!
+//! Rows are partitioned by the match placeholders that every event variable assigns, since
+//! rows that differ there can never join. Each partition keeps its rows in time order and the
+//! set of its windows that are still open; a schedule orders every open window by the
+//! watermark at which it closes. Closing a window joins the rows inside it, groups the tuples
+//! by match values and evaluates each group. Rows that no open window can reach are dropped,
+//! so memory follows the open windows, not the input.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use udm::Value;
+
+use super::dedupe::Dedupe;
+use crate::detection::RuleInfo;
+use crate::eval::expr::{Env, RowRef};
+use crate::eval::ops::Key;
+use crate::group::{evaluate, timestamp, Candidate};
+use crate::join::{join, Tuple};
+use crate::plan::{Plan, WindowPlan};
+use crate::rows::{make_rows, EventEntry, Row};
+use crate::window::{aligned_starts, bounds, horizon, WindowKey};
+
+/// The rows and open windows of one match partition.
+struct Partition {
+    key: Vec<Key>,
+    /// Per event variable, rows sorted by (time, sequence, copy).
+    rows: Vec<Vec<Arc<Row>>>,
+    windows: BTreeSet<WindowKey>,
+    /// The rows of the last hop window evaluated, to skip a window with the same rows.
+    last_content: Option<Vec<Vec<(u64, u32)>>>,
+}
+
+/// The window state of one rule.
+pub(crate) struct Windowed {
+    plan: Arc<Plan>,
+    info: Arc<RuleInfo>,
+    window: WindowPlan,
+    /// Match placeholders every variable assigns, with their case folding: the partition key.
+    partition_by: Vec<(usize, bool)>,
+    /// Case folding of every match placeholder, for grouping tuples.
+    match_nocase: Vec<bool>,
+    ids: HashMap<Vec<Key>, u64>,
+    partitions: HashMap<u64, Partition>,
+    next_id: u64,
+    schedule: BTreeSet<(i128, u64, WindowKey)>,
+    dedupe: Dedupe,
+    last_sweep: i128,
+    /// Whether a join hit its tuple cap (reported once).
+    pub truncated: bool,
+}
+
+impl Windowed {
+    pub(crate) fn new(plan: Arc<Plan>, info: Arc<RuleInfo>, window: WindowPlan) -> Windowed {
+        let nocase = |p: usize| {
+            plan.vars.iter().flat_map(|v| &v.bindings).any(|b| b.placeholder == p && b.nocase)
+        };
+        let partition_by = plan
+            .match_vars
+            .iter()
+            .map(|(p, _)| *p)
+            .filter(|p| {
+                let owners = plan.placeholders.get(*p).map_or(&[][..], |p| p.owners.as_slice());
+                (0..plan.vars.len()).all(|v| owners.contains(&v))
+            })
+            .map(|p| (p, nocase(p)))
+            .collect();
+        let match_nocase = plan.match_vars.iter().map(|(p, _)| nocase(*p)).collect();
+        Windowed {
+            plan,
+            info,
+            window,
+            partition_by,
+            match_nocase,
+            ids: HashMap::new(),
+            partitions: HashMap::new(),
+            next_id: 0,
+            schedule: BTreeSet::new(),
+            dedupe: Dedupe::default(),
+            last_sweep: i128::MIN,
+            truncated: false,
+        }
+    }
+
+    /// Adds the rows an event makes to their partitions and opens the windows they fall in.
+    pub(crate) fn push(&mut self, entry: &Arc<EventEntry>) {
+        for var in 0..self.plan.vars.len() {
+            for row in make_rows(&self.plan, var, entry) {
+                self.insert(var, row);
+            }
+        }
+    }
+
+    fn insert(&mut self, var: usize, row: Row) {
+        let key: Vec<Key> = self
+            .partition_by
+            .iter()
+            .map(|(p, nocase)| {
+                let value = row.placeholders.get(*p).and_then(Option::as_ref);
+                Key::of(value.unwrap_or(&Value::Null), *nocase)
+            })
+            .collect();
+        let id = match self.ids.get(&key) {
+            Some(id) => *id,
+            None => {
+                let id = self.next_id;
+                self.next_id += 1;
+                self.ids.insert(key.clone(), id);
+                let partition = Partition {
+                    key,
+                    rows: vec![Vec::new(); self.plan.vars.len()],
+                    windows: BTreeSet::new(),
+                    last_content: None,
+                };
+                self.partitions.insert(id, partition);
+                id
+            }
+        };
+        let Some(partition) = self.partitions.get_mut(&id) else { return };
+        let time = row.time();
+        let seq = row.entry.seq;
+        let mut new_windows = Vec::new();
+        match self.window {
+            WindowPlan::Sliding { pivot, .. } => {
+                if pivot == var {
+                    new_windows.push(WindowKey::Pivot { time, seq });
+                }
+            }
+            _ => new_windows
+                .extend(aligned_starts(&self.window, time).into_iter().map(WindowKey::Aligned)),
+        }
+        for key in new_windows {
+            if partition.windows.insert(key) {
+                let close = bounds(&self.window, key).close_at();
+                self.schedule.insert((close, id, key));
+            }
+        }
+        if let Some(rows) = partition.rows.get_mut(var) {
+            let order = (time, seq, row.copy);
+            let at = rows.partition_point(|r| (r.time(), r.entry.seq, r.copy) <= order);
+            rows.insert(at, Arc::new(row));
+        }
+    }
+
+    /// Closes every window whose end the watermark has passed, and returns the detections that
+    /// are final.
+    pub(crate) fn advance(&mut self, watermark: i128) -> Vec<Candidate> {
+        let mut out = Vec::new();
+        while let Some(&(close, id, key)) = self.schedule.first() {
+            if close > watermark {
+                break;
+            }
+            self.schedule.pop_first();
+            let candidates = self.close_window(id, key);
+            for (match_key, candidate) in candidates {
+                match self.window {
+                    WindowPlan::Hop { .. } => self.dedupe.offer(match_key, candidate),
+                    _ => out.push(candidate),
+                }
+            }
+            self.prune(id, watermark);
+        }
+        if matches!(self.window, WindowPlan::Hop { .. }) {
+            out.extend(self.dedupe.release(watermark, self.window.length()));
+        }
+        if watermark.saturating_sub(self.last_sweep) >= self.window.length() {
+            self.sweep(watermark);
+            self.last_sweep = watermark;
+        }
+        out
+    }
+
+    /// Evaluates one window of one partition.
+    fn close_window(&mut self, id: u64, key: WindowKey) -> Vec<(Vec<Key>, Candidate)> {
+        let plan = Arc::clone(&self.plan);
+        let Some(partition) = self.partitions.get_mut(&id) else { return Vec::new() };
+        partition.windows.remove(&key);
+        let bounds = bounds(&self.window, key);
+        let pivot = match (self.window, key) {
+            (WindowPlan::Sliding { pivot, .. }, WindowKey::Pivot { seq, .. }) => Some((pivot, seq)),
+            _ => None,
+        };
+        let mut rows: Vec<Vec<RowRef<'_>>> = Vec::with_capacity(plan.vars.len());
+        for (var, var_rows) in partition.rows.iter().enumerate() {
+            let from = var_rows.partition_point(|r| r.time() < bounds.start);
+            let selected: Vec<RowRef<'_>> = var_rows[from..]
+                .iter()
+                .take_while(|r| bounds.contains(r.time()))
+                .filter(|r| match pivot {
+                    Some((pivot_var, seq)) if pivot_var == var => r.entry.seq == seq,
+                    _ => true,
+                })
+                .map(|r| r.row_ref())
+                .collect();
+            rows.push(selected);
+        }
+        let missing_required = rows
+            .iter()
+            .enumerate()
+            .any(|(v, r)| r.is_empty() && plan.required.get(v).copied().unwrap_or(true));
+        if missing_required {
+            return Vec::new();
+        }
+        if matches!(self.window, WindowPlan::Hop { .. }) {
+            let content: Vec<Vec<(u64, u32)>> =
+                rows.iter().map(|r| r.iter().map(|row| (row.seq, row.copy)).collect()).collect();
+            // A hop window with the same rows as the last one evaluated gives the same
+            // detections, which de-duplication would drop.
+            if partition.last_content.as_ref() == Some(&content) {
+                return Vec::new();
+            }
+            partition.last_content = Some(content);
+        }
+        let joined = join(&plan, &rows);
+        if joined.truncated && !self.truncated {
+            self.truncated = true;
+            tracing::warn!(
+                rule = %plan.name,
+                "a window produced more joined tuples than the engine keeps; some detections \
+                 of this rule may be missing"
+            );
+        }
+        let mut groups: BTreeMap<Vec<Key>, Vec<Tuple<'_>>> = BTreeMap::new();
+        for tuple in joined.tuples {
+            let env = Env {
+                plan: &plan,
+                rows: &tuple,
+                outcomes: &[],
+                element: None,
+                group: None,
+                window: None,
+            };
+            let match_key: Vec<Key> = plan
+                .match_vars
+                .iter()
+                .zip(&self.match_nocase)
+                .map(|((p, _), nocase)| Key::of(&env.placeholder(*p), *nocase))
+                .collect();
+            groups.entry(match_key).or_default().push(tuple);
+        }
+        let window = Some((timestamp(bounds.start), timestamp(bounds.end)));
+        let mut out = Vec::new();
+        for (match_key, tuples) in groups {
+            if let Some(candidate) = evaluate(&plan, &self.info, &tuples, window) {
+                out.push((match_key, candidate));
+            }
+        }
+        out
+    }
+
+    /// Drops a partition's rows that no open window can reach, and the partition when nothing
+    /// is left in it.
+    fn prune(&mut self, id: u64, watermark: i128) {
+        let horizon = horizon(&self.window, watermark);
+        let Some(partition) = self.partitions.get_mut(&id) else { return };
+        let oldest_open = partition.windows.first().map(|key| bounds(&self.window, *key).start);
+        let keep_from = oldest_open.map_or(horizon, |start| start.min(horizon));
+        for rows in &mut partition.rows {
+            let cut = rows.partition_point(|r| r.time() < keep_from);
+            rows.drain(..cut);
+        }
+        if partition.windows.is_empty() && partition.rows.iter().all(Vec::is_empty) {
+            let key = partition.key.clone();
+            self.partitions.remove(&id);
+            self.ids.remove(&key);
+        }
+    }
+
+    /// Prunes every partition; run about once per window length of event time.
+    fn sweep(&mut self, watermark: i128) {
+        let ids: Vec<u64> = self.partitions.keys().copied().collect();
+        for id in ids {
+            self.prune(id, watermark);
+        }
+    }
+
+    /// Rows and held detections, for the state-size metric.
+    pub(crate) fn state_size(&self) -> usize {
+        let rows: usize =
+            self.partitions.values().map(|p| p.rows.iter().map(Vec::len).sum::<usize>()).sum();
+        rows + self.dedupe.len()
+    }
+}

@@ -1,0 +1,281 @@
+//! Engine behaviour through the public API: rule text and UDM events in, detections out.
+
+use std::sync::Arc;
+
+use engine::{Context, Detection, Engine, Rule};
+use serde_json::json;
+use udm::Event;
+
+fn compile(text: &str) -> Rule {
+    let source = yaral::SourceFile::new("test.yaral", text);
+    let output = yaral::compile(&source, &yaral::CheckOptions::default());
+    let rendered: Vec<String> = output
+        .rejected
+        .iter()
+        .flat_map(|r| &r.diagnostics)
+        .map(|d| yaral::render(d, &source))
+        .collect();
+    assert!(output.rejected.is_empty(), "rule rejected:\n{}", rendered.join("\n"));
+    let compiled = output.compiled.into_iter().next().expect("one rule");
+    Rule::compile(&compiled.rule, &compiled.text, &Context::default())
+        .unwrap_or_else(|d| panic!("engine rejected the rule: {d:?}"))
+}
+
+fn event(json: serde_json::Value) -> Arc<Event> {
+    Arc::new(udm::json::event_from_json(&json).expect("valid UDM"))
+}
+
+fn login(id: &str, time: &str, user: &str) -> Arc<Event> {
+    event(json!({
+        "metadata": {"event_timestamp": time, "event_type": "USER_LOGIN", "product_log_id": id},
+        "target": {"user": {"userid": user}},
+    }))
+}
+
+fn run(rule: &Rule, events: Vec<Arc<Event>>) -> Vec<Detection> {
+    let mut engine = Engine::new(vec![rule.clone()]);
+    let mut out = Vec::new();
+    for e in events {
+        out.extend(engine.push(e));
+    }
+    out.extend(engine.finish());
+    out
+}
+
+fn ids(detection: &Detection) -> Vec<String> {
+    detection.event_ids.clone()
+}
+
+const FAILED_LOGINS: &str = r#"
+rule failed_logins {
+  events:
+    $e.metadata.event_type = "USER_LOGIN"
+    $user = $e.target.user.userid
+  match:
+    $user over 5m
+  outcome:
+    $count = count($e.metadata.product_log_id)
+  condition:
+    #e >= 3
+}
+"#;
+
+#[test]
+fn hop_window_groups_by_match_value() {
+    let rule = compile(FAILED_LOGINS);
+    let events = vec![
+        login("a1", "2025-01-01T00:00:10Z", "alice"),
+        login("b1", "2025-01-01T00:00:20Z", "bob"),
+        login("a2", "2025-01-01T00:01:00Z", "alice"),
+        login("a3", "2025-01-01T00:02:00Z", "alice"),
+    ];
+    let found = run(&rule, events);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(ids(&found[0]), vec!["a1", "a2", "a3"]);
+    assert_eq!(found[0].match_values[0].1, udm::Value::from("alice"));
+    assert_eq!(found[0].outcomes[0].1, udm::Value::Int(3));
+}
+
+#[test]
+fn hop_window_overlaps_give_one_detection() {
+    let rule = compile(FAILED_LOGINS);
+    let events = (0..6)
+        .map(|i| login(&format!("a{i}"), &format!("2025-01-01T00:00:{:02}Z", i * 5), "alice"))
+        .collect();
+    let found = run(&rule, events);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].event_ids.len(), 6);
+}
+
+#[test]
+fn events_a_window_apart_do_not_correlate() {
+    let rule = compile(FAILED_LOGINS);
+    let events = vec![
+        login("a1", "2025-01-01T00:00:00Z", "alice"),
+        login("a2", "2025-01-01T00:04:59Z", "alice"),
+        login("a3", "2025-01-01T00:05:01Z", "alice"),
+    ];
+    assert!(run(&rule, events).is_empty());
+}
+
+#[test]
+fn events_just_inside_window_correlate() {
+    let rule = compile(FAILED_LOGINS);
+    let events = vec![
+        login("a1", "2025-01-01T00:00:00Z", "alice"),
+        login("a2", "2025-01-01T00:02:00Z", "alice"),
+        login("a3", "2025-01-01T00:04:59Z", "alice"),
+    ];
+    assert_eq!(run(&rule, events).len(), 1);
+}
+
+#[test]
+fn detection_ids_are_stable_across_runs() {
+    let rule = compile(FAILED_LOGINS);
+    let events = || {
+        vec![
+            login("a1", "2025-01-01T00:00:10Z", "alice"),
+            login("a2", "2025-01-01T00:01:00Z", "alice"),
+            login("a3", "2025-01-01T00:02:00Z", "alice"),
+        ]
+    };
+    let first = run(&rule, events());
+    let second = run(&rule, events());
+    assert_eq!(first[0].id, second[0].id);
+}
+
+#[test]
+fn join_through_placeholder_and_order() {
+    let rule = compile(
+        r#"
+rule login_then_download {
+  events:
+    $login.metadata.event_type = "USER_LOGIN"
+    $login.target.user.userid = $user
+    $file.metadata.event_type = "FILE_READ"
+    $file.principal.user.userid = $user
+    $login.metadata.event_timestamp.seconds < $file.metadata.event_timestamp.seconds
+  match:
+    $user over 10m
+  condition:
+    $login and $file
+}
+"#,
+    );
+    let file = |id: &str, time: &str, user: &str| {
+        event(json!({
+            "metadata": {"event_timestamp": time, "event_type": "FILE_READ", "product_log_id": id},
+            "principal": {"user": {"userid": user}},
+        }))
+    };
+    let events = vec![
+        file("f0", "2025-01-01T00:00:00Z", "alice"),
+        login("l1", "2025-01-01T00:01:00Z", "alice"),
+        file("f1", "2025-01-01T00:02:00Z", "alice"),
+        file("f2", "2025-01-01T00:03:00Z", "bob"),
+    ];
+    let found = run(&rule, events);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(ids(&found[0]), vec!["f1", "l1"]);
+}
+
+#[test]
+fn sliding_window_detects_missing_event() {
+    let rule = compile(
+        r#"
+rule login_without_mfa {
+  events:
+    $login.metadata.event_type = "USER_LOGIN"
+    $login.target.user.userid = $user
+    $mfa.metadata.event_type = "USER_CHANGE_PERMISSIONS"
+    $mfa.target.user.userid = $user
+  match:
+    $user over 5m after $login
+  condition:
+    $login and !$mfa
+}
+"#,
+    );
+    let mfa = |id: &str, time: &str, user: &str| {
+        event(json!({
+            "metadata": {
+                "event_timestamp": time,
+                "event_type": "USER_CHANGE_PERMISSIONS",
+                "product_log_id": id
+            },
+            "target": {"user": {"userid": user}},
+        }))
+    };
+    let events = vec![
+        login("alice-login", "2025-01-01T00:00:00Z", "alice"),
+        login("bob-login", "2025-01-01T00:00:30Z", "bob"),
+        mfa("alice-mfa", "2025-01-01T00:02:00Z", "alice"),
+        mfa("bob-mfa-late", "2025-01-01T00:06:00Z", "bob"),
+    ];
+    let found = run(&rule, events);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(ids(&found[0]), vec!["bob-login"]);
+}
+
+#[test]
+fn single_event_rule_fires_once_per_event() {
+    let rule = compile(
+        r#"
+rule bad_ip {
+  events:
+    $e.principal.ip = "192.0.2.1" or $e.principal.ip = "192.0.2.2"
+  outcome:
+    $ips = array_distinct($e.principal.ip)
+  condition:
+    $e
+}
+"#,
+    );
+    let e = event(json!({
+        "metadata": {"event_timestamp": "2025-01-01T00:00:00Z", "product_log_id": "x"},
+        "principal": {"ip": ["192.0.2.1", "192.0.2.2", "10.0.0.1"]},
+    }));
+    let found = run(&rule, vec![e]);
+    assert_eq!(found.len(), 1);
+    let ips = found[0].outcomes.iter().find(|(k, _)| k == "ips").map(|(_, v)| v.clone());
+    assert_eq!(
+        ips,
+        Some(udm::Value::List(vec![udm::Value::from("192.0.2.1"), udm::Value::from("192.0.2.2")]))
+    );
+}
+
+#[test]
+fn tumbling_windows_do_not_overlap() {
+    let rule = compile(
+        r#"
+rule bursts {
+  events:
+    $e.metadata.event_type = "USER_LOGIN"
+    $user = $e.target.user.userid
+  match:
+    $user by 10m
+  condition:
+    #e >= 2
+}
+"#,
+    );
+    let events = vec![
+        login("a1", "2025-01-01T00:09:00Z", "alice"),
+        login("a2", "2025-01-01T00:11:00Z", "alice"),
+        login("a3", "2025-01-01T00:12:00Z", "alice"),
+    ];
+    let found = run(&rule, events);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(ids(&found[0]), vec!["a2", "a3"]);
+}
+
+#[test]
+fn window_state_is_dropped_as_windows_close() {
+    let rule = compile(FAILED_LOGINS);
+    let mut engine = Engine::new(vec![rule]);
+    let mut peak = 0;
+    for i in 0..5_000 {
+        let seconds = i * 30;
+        let time = format!(
+            "2025-01-01T{:02}:{:02}:{:02}Z",
+            seconds / 3600 % 24,
+            seconds / 60 % 60,
+            seconds % 60
+        );
+        engine.push(login(&format!("e{i}"), &time, &format!("user{}", i % 7)));
+        peak = peak.max(engine.state_size());
+    }
+    engine.finish();
+    // A 5-minute window over one event every 30 seconds holds about ten rows.
+    assert!(peak < 100, "state grew to {peak}");
+    assert_eq!(engine.state_size(), 0);
+}
+
+#[test]
+fn late_event_is_counted() {
+    let rule = compile(FAILED_LOGINS);
+    let mut engine = Engine::new(vec![rule]);
+    engine.push(login("a1", "2025-01-01T01:00:00Z", "alice"));
+    engine.push(login("a0", "2025-01-01T00:00:00Z", "alice"));
+    assert_eq!(engine.stats().late_events, 1);
+}
