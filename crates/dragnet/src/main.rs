@@ -9,8 +9,11 @@ mod input;
 mod normalize;
 mod output;
 mod parse;
+mod progress;
+mod report;
 mod ruleset;
 mod summary;
+mod zone;
 
 use std::process::ExitCode;
 
