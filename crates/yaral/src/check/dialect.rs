@@ -10,6 +10,7 @@ use super::scope::Scope;
 
 /// Reports every non-portable construct of the rule.
 pub fn check(rule: &Rule, scope: &Scope, out: &mut Vec<Diagnostic>) {
+    check_meta(rule, out);
     let mut exprs: Vec<&Expr> = rule.events.iter().collect();
     exprs.extend(rule.outcome.iter().map(|o| &o.expr));
     exprs.extend(rule.condition.iter());
@@ -76,6 +77,30 @@ fn check_node(expr: &Expr, rule: &Rule, scope: &Scope, out: &mut Vec<Diagnostic>
             )),
         ),
         _ => {}
+    }
+}
+
+/// Google SecOps requires a `meta:` section, which may be empty, and quoted meta values.
+fn check_meta(rule: &Rule, out: &mut Vec<Diagnostic>) {
+    if !rule.has_section("meta") {
+        out.push(
+            Diagnostic::error(
+                rule.name.span,
+                format!("rule `{}` has no `meta:` section", rule.name.name),
+            )
+            .with_help(
+                "add a `meta:` section before `events:`, with entries such as `author = \"...\"`",
+            ),
+        );
+    }
+    for entry in rule.meta.iter().filter(|entry| !entry.quoted) {
+        out.push(
+            Diagnostic::error(
+                entry.span,
+                format!("the value of meta key `{}` is not a quoted string", entry.key.name),
+            )
+            .with_help(format!("write `{} = \"{}\"`", entry.key.name, entry.value)),
+        );
     }
 }
 

@@ -7,10 +7,16 @@ use crate::diagnostic::Diagnostic;
 /// Checks where each construct sits.
 pub fn check(rule: &Rule, out: &mut Vec<Diagnostic>) {
     if let Some(setup) = &rule.setup {
-        out.push(Diagnostic::error(setup.span, "not supported yet: the `setup:` section"));
+        out.push(
+            Diagnostic::error(setup.span, "not supported yet: the `setup:` section")
+                .with_help("Dragnet does not change the entity graph from data tables yet"),
+        );
     }
     if let Some(export) = &rule.export {
-        out.push(Diagnostic::error(export.span, "not supported yet: the `export:` section"));
+        out.push(
+            Diagnostic::error(export.span, "not supported yet: the `export:` section")
+                .with_help("Dragnet does not write detections to data tables yet"),
+        );
     }
     for expr in &rule.events {
         expr.walk(&mut |e| {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use udm::schema::FieldKind;
 
-use crate::ast::{Expr, ExprKind, FieldRef, Literal, Rule, Span};
+use crate::ast::{Expr, ExprKind, FieldRef, ListMatch, Literal, Rule, Span};
 use crate::diagnostic::Diagnostic;
 
 use super::fields::{quantifier_word, resolve_field, FieldType};
@@ -75,8 +75,30 @@ fn check_node(expr: &Expr, types: &FieldTypes, out: &mut Vec<Diagnostic>) {
                 check_field_against(field, ty, other, *nocase, out);
             }
         }
-        ExprKind::InList { expr: tested, list, .. } => {
+        ExprKind::InList { expr: tested, list, kind, nocase } => {
+            if *nocase && *kind == ListMatch::Cidr {
+                out.push(
+                    Diagnostic::error(expr.span, "`nocase` cannot be used with `in cidr`")
+                        .with_help("CIDR ranges have no letter case; remove `nocase`"),
+                );
+            }
             if let Some(field) = field_of(tested) {
+                if let (true, Some(ty)) = (*nocase, types.get(&field.span)) {
+                    if let FieldKind::Enum(_) = ty.kind {
+                        out.push(
+                            Diagnostic::error(
+                                field.span,
+                                format!(
+                                    "`nocase` cannot be used on the enum field `{}`",
+                                    field.dotted()
+                                ),
+                            )
+                            .with_help(
+                                "enum values are matched by their exact name; remove `nocase`",
+                            ),
+                        );
+                    }
+                }
                 if let Some(q) = field.quantifier {
                     out.push(Diagnostic::error(
                         field.span,

@@ -16,7 +16,7 @@ const SECTION_ORDER: [&str; 8] =
 
 impl Parser<'_> {
     /// Whether the next tokens are a section header `name:`.
-    fn at_header(&self) -> bool {
+    pub(super) fn at_header(&self) -> bool {
         self.header_index().is_some()
     }
 
@@ -29,7 +29,7 @@ impl Parser<'_> {
     }
 
     /// Whether the current section has no more content.
-    fn at_section_end(&self) -> bool {
+    pub(super) fn at_section_end(&self) -> bool {
         self.at_header() || matches!(self.peek().kind, TokenKind::RBrace | TokenKind::Eof)
     }
 
@@ -193,7 +193,7 @@ impl Parser<'_> {
 
     fn meta(&mut self, rule: &mut Rule) -> PResult<()> {
         while !self.at_section_end() {
-            let key_token = self.bump();
+            let key_token = self.bump_in_section();
             let TokenKind::Ident(key) = key_token.kind else {
                 return Err(Diagnostic::error(
                     key_token.span,
@@ -201,7 +201,7 @@ impl Parser<'_> {
                 ));
             };
             self.expect(TokenKind::Eq, "`=` after the meta key")?;
-            let value_token = self.bump();
+            let value_token = self.bump_in_section();
             let (value, quoted) = match value_token.kind {
                 TokenKind::Str(value) | TokenKind::RawStr(value) => (value, true),
                 TokenKind::Int(value) => (value.to_string(), false),
@@ -266,7 +266,7 @@ impl Parser<'_> {
             if self.at_keyword("after") || self.at_keyword("before") {
                 let after = self.at_keyword("after");
                 self.bump();
-                let token = self.bump();
+                let token = self.bump_in_section();
                 let TokenKind::Var(name) = token.kind else {
                     return Err(Diagnostic::error(
                         token.span,
@@ -300,7 +300,7 @@ impl Parser<'_> {
     }
 
     fn duration(&mut self) -> PResult<Duration> {
-        let token = self.bump();
+        let token = self.bump_in_section();
         match token.kind {
             TokenKind::Duration(value, unit) => Ok(Duration { value, unit, span: token.span }),
             TokenKind::BadNumber(text) => Err(Diagnostic::error(
