@@ -6,7 +6,7 @@
 
 mod layout;
 mod printer;
-mod text;
+pub(crate) mod text;
 
 pub use text::format_float;
 
