@@ -29,6 +29,8 @@ pub enum Command {
     Hunt(HuntArgs),
     /// Compile rules and print their diagnostics; exits 0 only when every rule compiles.
     Check(CheckArgs),
+    /// Rewrite rule files in the canonical layout, keeping their comments.
+    Fmt(FmtArgs),
     /// Normalise logs and print the UDM events as JSON lines.
     Parse(ParseArgs),
 }
@@ -103,6 +105,19 @@ pub struct CheckArgs {
     pub json: bool,
 
     /// Rule files or folders searched recursively for `.yaral` files.
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+}
+
+/// Arguments of `dragnet fmt`.
+#[derive(Debug, Args)]
+pub struct FmtArgs {
+    /// Change no file: list the files that are not formatted, and exit 1 if there are any.
+    #[arg(long)]
+    pub check: bool,
+
+    /// Rule files, folders searched recursively for rule files, or `-` to format standard
+    /// input to standard output.
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<PathBuf>,
 }

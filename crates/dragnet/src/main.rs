@@ -4,6 +4,7 @@ mod bundled;
 mod check;
 mod cli;
 mod context;
+mod fmt;
 mod hunt;
 mod input;
 mod normalize;
@@ -61,6 +62,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Hunt(args) => hunt::run(args),
         Command::Check(args) => check::run(args),
+        Command::Fmt(args) => fmt::run(args),
         Command::Parse(args) => parse::run(args),
     };
     match result {

@@ -61,6 +61,10 @@ snapshot!(
     "rule r {\n  meta:\n    author = \"a\"\n  setup:\n    graph_override ($g.graph.entity.ip = %t.ip)\n  events:\n    $e.metadata.event_type = \"USER_LOGIN\"\n  condition:\n    $e\n}\n"
 );
 snapshot!(
+    unknown_setup_and_export_operations,
+    "rule r {\n  meta:\n    author = \"a\"\n  setup:\n    graph_merge ($g.graph.entity.ip = %t.ip)\n  events:\n    $e.principal.hostname = $host\n  match:\n    $host over 1h\n  condition:\n    $e\n  export:\n    %t.append_row(host: $host)\n}\n"
+);
+snapshot!(
     undefined_variable,
     "rule r {\n  meta:\n    author = \"a\"\n  events:\n    $e.metadata.event_type = \"USER_LOGIN\"\n  condition:\n    $e and $nothing\n}\n"
 );
