@@ -33,6 +33,21 @@ pub enum Command {
     Fmt(FmtArgs),
     /// Normalise logs and print the UDM events as JSON lines.
     Parse(ParseArgs),
+    /// Run rule tests (`*.test.toml`: rules, raw logs and the detections they must give);
+    /// exits 1 when any test fails.
+    Test(TestArgs),
+}
+
+/// Arguments of `dragnet test`.
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Also write the results as JUnit XML to this file.
+    #[arg(long, value_name = "FILE.xml")]
+    pub junit: Option<PathBuf>,
+
+    /// Test files, or folders searched recursively for `*.test.toml` files.
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
 }
 
 /// Options shared by the commands that read logs.
@@ -79,6 +94,11 @@ pub struct HuntArgs {
     /// Europe/Berlin, or an offset such as +05:30. JSON output stays in UTC.
     #[arg(long, value_name = "ZONE", default_value = "UTC")]
     pub tz: DisplayZone,
+
+    /// Change windows (TOML): detections they cover are left out of the output and counted,
+    /// with their reason, in the summary.
+    #[arg(long, value_name = "FILE.toml")]
+    pub suppressions: Option<PathBuf>,
 
     /// Never show the progress bar (it only appears when stderr is a terminal).
     #[arg(long)]

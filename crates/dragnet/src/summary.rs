@@ -21,6 +21,8 @@ pub struct Summary<'a> {
     pub detections: &'a [Value],
     /// Detections dropped by each rule's `suppression_window`, by rule name.
     pub suppressed: &'a BTreeMap<String, u64>,
+    /// Detections left out by change windows, by (rule, reason).
+    pub change_windows: &'a BTreeMap<(String, String), u64>,
     /// Events that arrived behind the watermark.
     pub late_events: u64,
     /// Wall-clock time of the whole run; left out when `None`, as in snapshot tests.
@@ -81,6 +83,13 @@ impl Summary<'_> {
             );
         }
         self.render_detections(&mut out);
+        if !self.change_windows.is_empty() {
+            let total: u64 = self.change_windows.values().sum();
+            let _ = writeln!(out, "  left out by change windows: {total}");
+            for ((rule, reason), count) in self.change_windows {
+                let _ = writeln!(out, "    {rule}: {count} ({reason})");
+            }
+        }
         if let Some(elapsed) = self.elapsed {
             let _ = writeln!(out, "  time: {:.3}s", elapsed.as_secs_f64());
         }
@@ -162,12 +171,17 @@ mod tests {
             json!({"rule": {"name": "bulk_export", "severity": "Critical"}}),
         ];
         let suppressed = BTreeMap::from([("bulk_export".to_owned(), 3), ("quiet".to_owned(), 1)]);
+        let change_windows = BTreeMap::from([(
+            ("bulk_export".to_owned(), "approved Q2 data migration".to_owned()),
+            2,
+        )]);
         let summary = Summary {
             rules_loaded: 5,
             rejected_rules: &rejected,
             inputs: &inputs,
             detections: &detections,
             suppressed: &suppressed,
+            change_windows: &change_windows,
             late_events: 0,
             elapsed: None,
         };
