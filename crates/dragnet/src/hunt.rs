@@ -31,9 +31,12 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
     let lists = context::load_lists(&args.lists, demo)?;
     let asn = context::load_asn_db(args.source.asn_db.as_deref(), demo)?.map(Arc::new);
     let identities = context::load_identities(args.source.identities.as_deref(), demo)?;
-    let suppressions = match &args.suppressions {
-        Some(path) => Suppressions::load(path, &lists)?,
-        None => Suppressions::default(),
+    let suppressions = match (&args.suppressions, bundled::file(bundled::DEMO_SUPPRESSIONS)) {
+        (Some(path), _) => Suppressions::load(path, &lists)?,
+        (None, Some(text)) if demo => {
+            Suppressions::parse(&String::from_utf8_lossy(text), bundled::DEMO_SUPPRESSIONS, &lists)?
+        }
+        _ => Suppressions::default(),
     };
     let ctx = engine::Context { lists: Arc::new(lists), asn: asn.clone() };
 
