@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::zone::DisplayZone;
+
 /// Runs YARA-L 2.0 detection rules over security logs normalised to UDM.
 #[derive(Debug, Parser)]
 #[command(name = "dragnet", version, about, long_about = None)]
@@ -67,6 +69,20 @@ pub struct HuntArgs {
     /// Defaults to a table on a terminal and JSON lines otherwise.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub output: Option<OutputFormat>,
+
+    /// Also write a self-contained HTML report (timeline, counts, pivots, every detection with
+    /// its events) to this file.
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
+
+    /// Time zone for times shown in the table, summary and report: UTC, an IANA name such as
+    /// Europe/Berlin, or an offset such as +05:30. JSON output stays in UTC.
+    #[arg(long, value_name = "ZONE", default_value = "UTC")]
+    pub tz: DisplayZone,
+
+    /// Never show the progress bar (it only appears when stderr is a terminal).
+    #[arg(long)]
+    pub no_progress: bool,
 
     #[command(flatten)]
     pub source: SourceArgs,

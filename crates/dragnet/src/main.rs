@@ -10,8 +10,11 @@ mod input;
 mod normalize;
 mod output;
 mod parse;
+mod progress;
+mod report;
 mod ruleset;
 mod summary;
+mod zone;
 
 use std::process::ExitCode;
 

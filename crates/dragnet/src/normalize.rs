@@ -5,6 +5,7 @@ use sources::{Format, Normalizer};
 use udm::Event;
 
 use crate::input::{split_records, Input, Record};
+use crate::progress::Progress;
 
 /// Rejected records printed per input before the rest are only counted.
 const MAX_REPORTED_PER_INPUT: usize = 20;
@@ -33,6 +34,7 @@ pub fn normalize_inputs(
     format: Format,
     normalizer: &mut Normalizer,
     asn: Option<&AsnDb>,
+    progress: &Progress,
     mut sink: impl FnMut(Event),
 ) -> Vec<InputStats> {
     let mut all = Vec::with_capacity(inputs.len());
@@ -47,7 +49,10 @@ pub fn normalize_inputs(
                 continue;
             }
         };
-        for record in split_records(&bytes) {
+        let records = split_records(&bytes);
+        progress.start_input(&input.name, records.len());
+        for record in records {
+            progress.record();
             let value = match record.record {
                 Ok(Record::Json(value)) => value,
                 Ok(Record::Csv(pairs)) => {
