@@ -1,4 +1,5 @@
-//! Fuzz target: any bytes read as an EventLogFile CSV, each row normalised, never panic.
+//! Fuzz target: checks that any bytes read as an EventLogFile CSV, row by row, normalise
+//! without a panic.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

@@ -1,5 +1,5 @@
-//! Fuzz target: any bytes that parse as JSON go through every format's parser, which must
-//! return events or an error, never panic.
+//! Fuzz target: checks that any bytes that parse as JSON go through every format's parser without
+//! a panic, returning events or an error.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
