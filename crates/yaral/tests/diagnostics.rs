@@ -76,6 +76,7 @@ snapshot!(
 snapshot!(unknown_field, with_events("    $e.principal.hostnme = \"x\""));
 snapshot!(noun_inside_noun, with_events("    $e.principal.target.file.full_path = \"x\""));
 snapshot!(type_mismatch, with_events("    $e.target.port = \"443\""));
+snapshot!(field_type_mismatch, with_events("    $e.target.port = $e.principal.hostname"));
 snapshot!(unknown_enum_value, with_events("    $e.metadata.event_type = \"LOGIN\""));
 snapshot!(nocase_on_enum, with_events("    $e.metadata.event_type = \"USER_LOGIN\" nocase"));
 snapshot!(any_on_scalar, with_events("    any $e.principal.hostname = \"x\""));
