@@ -207,7 +207,8 @@ fn build_index(
     if links.is_empty() {
         return None;
     }
-    let mut index = Index { keys: Vec::with_capacity(candidates.len()), rows_by_key: HashMap::new() };
+    let mut index =
+        Index { keys: Vec::with_capacity(candidates.len()), rows_by_key: HashMap::new() };
     let var_count = plan.vars.len();
     for (i, row) in candidates.iter().enumerate() {
         let mut rows: Tuple<'_> = vec![None; var_count];

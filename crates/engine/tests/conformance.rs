@@ -45,8 +45,9 @@ fn parse_case_file(text: &str) -> Result<CaseFile, String> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let (key, value) =
-            line.split_once('=').ok_or_else(|| format!("line {}: expected `key = value`", number + 1))?;
+        let (key, value) = line
+            .split_once('=')
+            .ok_or_else(|| format!("line {}: expected `key = value`", number + 1))?;
         let (key, value) = (key.trim(), value.trim());
         let string = || -> Result<String, String> {
             serde_json::from_str::<String>(value)
@@ -240,7 +241,8 @@ fn canonical(value: &Json) -> String {
     fn sort(value: &Json) -> Json {
         match value {
             Json::Object(map) => {
-                let sorted: BTreeMap<&String, Json> = map.iter().map(|(k, v)| (k, sort(v))).collect();
+                let sorted: BTreeMap<&String, Json> =
+                    map.iter().map(|(k, v)| (k, sort(v))).collect();
                 Json::Object(sorted.into_iter().map(|(k, v)| (k.clone(), v)).collect())
             }
             Json::Array(items) => Json::Array(items.iter().map(sort).collect()),
@@ -277,15 +279,17 @@ fn compare(expected: &[Json], actual: &[Json]) -> Option<String> {
 
 /// Runs one case; returns the failure report, if any.
 fn run_case(dir: &Path) -> Result<(), String> {
-    let case_text =
-        fs::read_to_string(dir.join("case.toml")).map_err(|e| format!("cannot read case.toml: {e}"))?;
+    let case_text = fs::read_to_string(dir.join("case.toml"))
+        .map_err(|e| format!("cannot read case.toml: {e}"))?;
     let case = parse_case_file(&case_text).map_err(|e| format!("case.toml: {e}"))?;
     let rule_text =
         fs::read_to_string(dir.join("rule.yaral")).map_err(|e| format!("cannot read rule: {e}"))?;
     let compiled = compile_rule(dir, &rule_text);
     if let Some(wanted) = &case.compile_error {
         return match compiled {
-            Ok(_) => Err(format!("the rule compiled, but a diagnostic containing `{wanted}` was expected")),
+            Ok(_) => Err(format!(
+                "the rule compiled, but a diagnostic containing `{wanted}` was expected"
+            )),
             Err(text) if text.contains(wanted.as_str()) => Ok(()),
             Err(text) => Err(format!("expected a diagnostic containing `{wanted}`, got:\n{text}")),
         };

@@ -179,8 +179,12 @@ fn first_in_value<'e>(value: &'e Value, path: &[Seg]) -> Option<&'e Value> {
     match (path.first(), value) {
         (None, Value::List(items)) => items.first(),
         (None, other) => Some(other),
-        (Some(Seg::Index(i)), Value::List(items)) => first_in_value(items.get(*i as usize)?, &path[1..]),
-        (Some(Seg::Key(key)), Value::List(items)) => first_in_value(label_value(items, key)?, &path[1..]),
+        (Some(Seg::Index(i)), Value::List(items)) => {
+            first_in_value(items.get(*i as usize)?, &path[1..])
+        }
+        (Some(Seg::Key(key)), Value::List(items)) => {
+            first_in_value(label_value(items, key)?, &path[1..])
+        }
         (Some(_), Value::List(items)) => items.iter().find_map(|item| first_in_value(item, path)),
         (Some(Seg::Field(name) | Seg::Key(name)), Value::Message(m)) => {
             first_in_value(m.get(name)?, &path[1..])

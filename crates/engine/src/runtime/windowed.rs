@@ -141,9 +141,8 @@ impl Windowed {
             // that order-dependent outcomes (`array`, `window.first`) do not depend on the
             // order events arrived in.
             let order = (time, row.entry.id(), seq, row.copy);
-            let at = rows.partition_point(|r| {
-                (r.time(), r.entry.id(), r.entry.seq, r.copy) <= order
-            });
+            let at =
+                rows.partition_point(|r| (r.time(), r.entry.id(), r.entry.seq, r.copy) <= order);
             rows.insert(at, Arc::new(row));
         }
     }
