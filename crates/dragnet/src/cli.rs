@@ -35,7 +35,7 @@ pub enum Command {
     /// Events arrive over HTTP (`POST /v1/events`), from followed files, from standard input
     /// (`--follow -`) or from a Kafka topic. Windows close on a watermark: the latest event
     /// time seen minus --allowed-lateness. `/healthz` and `/metrics` are served on --listen.
-    Watch(WatchArgs),
+    Watch(Box<WatchArgs>),
 }
 
 /// Options shared by the commands that read logs.

@@ -114,7 +114,7 @@ async fn ingest_inner(state: &AppState, headers: &HeaderMap, body: Bytes) -> Res
     .await
     {
         Ok(Ok(records)) => records,
-        Ok(Err(rejection)) => return rejection,
+        Ok(Err(rejection)) => return error(rejection.status, &rejection.message, rejection.errors),
         Err(e) => {
             tracing::error!(error = %e, "body parser task failed");
             return error(StatusCode::INTERNAL_SERVER_ERROR, "internal error", Vec::new());
@@ -155,22 +155,33 @@ async fn ingest_inner(state: &AppState, headers: &HeaderMap, body: Bytes) -> Res
 
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
 
-/// Decompresses and splits a body into records, or returns the 4xx response explaining why
-/// it cannot be ingested.
-fn parse_body(body: &[u8], gzip: bool, max: usize) -> Result<Vec<RawRecord>, Response> {
+/// Why a body cannot be ingested: the 4xx status, a message and per-record reasons.
+#[derive(Debug)]
+struct Rejection {
+    status: StatusCode,
+    message: String,
+    errors: Vec<String>,
+}
+
+fn reject(status: StatusCode, message: &str, errors: Vec<String>) -> Rejection {
+    Rejection { status, message: message.to_owned(), errors }
+}
+
+/// Decompresses and splits a body into records, or says why it cannot be ingested.
+fn parse_body(body: &[u8], gzip: bool, max: usize) -> Result<Vec<RawRecord>, Rejection> {
     let decompressed;
     let bytes = if gzip || body.starts_with(GZIP_MAGIC) {
         let mut out = Vec::new();
         let mut decoder = flate2::read::MultiGzDecoder::new(body).take(max as u64 + 1);
         if let Err(e) = decoder.read_to_end(&mut out) {
-            return Err(error(
+            return Err(reject(
                 StatusCode::BAD_REQUEST,
                 &format!("invalid gzip body: {e}"),
                 Vec::new(),
             ));
         }
         if out.len() > max {
-            return Err(error(
+            return Err(reject(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 &format!("the decompressed body exceeds {max} bytes"),
                 Vec::new(),
@@ -184,10 +195,10 @@ fn parse_body(body: &[u8], gzip: bool, max: usize) -> Result<Vec<RawRecord>, Res
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
     match first {
-        None => return Err(error(StatusCode::BAD_REQUEST, "the body is empty", Vec::new())),
+        None => return Err(reject(StatusCode::BAD_REQUEST, "the body is empty", Vec::new())),
         Some(b'{') | Some(b'[') => {}
         Some(_) => {
-            return Err(error(
+            return Err(reject(
                 StatusCode::BAD_REQUEST,
                 "the body is not JSON: expected a JSON object, a JSON array or JSON lines",
                 Vec::new(),
@@ -208,7 +219,7 @@ fn parse_body(body: &[u8], gzip: bool, max: usize) -> Result<Vec<RawRecord>, Res
     if !errors.is_empty() {
         let message = format!("{} malformed record(s); nothing was ingested", errors.len());
         errors.truncate(20);
-        return Err(error(StatusCode::BAD_REQUEST, &message, errors));
+        return Err(reject(StatusCode::BAD_REQUEST, &message, errors));
     }
     Ok(records)
 }
@@ -226,13 +237,10 @@ mod tests {
 
     #[test]
     fn body_parsing_statuses() {
-        assert_eq!(parse_body(b"", false, 100).err().unwrap().status(), StatusCode::BAD_REQUEST);
+        assert_eq!(parse_body(b"", false, 100).err().unwrap().status, StatusCode::BAD_REQUEST);
+        assert_eq!(parse_body(b"hello", false, 100).err().unwrap().status, StatusCode::BAD_REQUEST);
         assert_eq!(
-            parse_body(b"hello", false, 100).err().unwrap().status(),
-            StatusCode::BAD_REQUEST
-        );
-        assert_eq!(
-            parse_body(b"{\"a\":1}\n{\"a\":\n", false, 100).err().unwrap().status(),
+            parse_body(b"{\"a\":1}\n{\"a\":\n", false, 100).err().unwrap().status,
             StatusCode::BAD_REQUEST
         );
         assert_eq!(parse_body(b"{\"a\":1}\n{\"a\":2}\n", false, 100).ok().unwrap().len(), 2);
@@ -241,7 +249,7 @@ mod tests {
         encoder.write_all(&[b' '; 1000]).unwrap();
         let bomb = encoder.finish().unwrap();
         assert_eq!(
-            parse_body(&bomb, true, 100).err().unwrap().status(),
+            parse_body(&bomb, true, 100).err().unwrap().status,
             StatusCode::PAYLOAD_TOO_LARGE
         );
     }
