@@ -1,46 +1,140 @@
 //! `dragnet check`: compile rules and print their diagnostics.
 
 use anyhow::Result;
-use yaral::{CheckOptions, Severity};
+use yaral::{CheckOptions, Diagnostic, Severity, SourceFile};
 
 use crate::cli::CheckArgs;
 use crate::ruleset;
 use crate::ExitStatus;
 
-/// Compiles every rule file, prints each diagnostic (as text, or as JSON lines with `--json`),
-/// and ends with a count of compiled and rejected rules.
+/// Totals over all files, for the closing summary.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Totals {
+    files: usize,
+    compiled: usize,
+    rejected: usize,
+    /// Errors outside any rule, such as text between rules.
+    stray_errors: usize,
+    warnings: usize,
+}
+
+/// Compiles every rule file, prints each diagnostic (as text on stderr, or as JSON lines on
+/// stdout with `--json`), and ends with a summary on stderr. Exits 0 only when every rule
+/// compiles and no file has errors outside its rules.
 pub fn run(args: &CheckArgs) -> Result<ExitStatus> {
     let files = ruleset::read_rule_files(&args.paths)?;
     let options = CheckOptions { strict: args.strict, ..CheckOptions::default() };
-    let mut compiled = 0usize;
-    let mut rejected = 0usize;
-    let mut errors_outside_rules = 0usize;
+    let mut totals = Totals { files: files.len(), ..Totals::default() };
     for file in &files {
-        let output = yaral::compile(file, &options);
-        let mut diagnostics: Vec<&yaral::Diagnostic> = output.diagnostics.iter().collect();
-        errors_outside_rules +=
-            output.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
-        for rule in &output.rejected {
-            diagnostics.extend(&rule.diagnostics);
-        }
-        for rule in &output.compiled {
-            diagnostics.extend(&rule.diagnostics);
-        }
-        diagnostics.sort_by_key(|d| d.span.start);
-        for diagnostic in diagnostics {
-            if args.json {
-                println!("{}", yaral::render_json(diagnostic, file));
-            } else {
-                eprintln!("{}", yaral::render(diagnostic, file));
-            }
-        }
-        compiled += output.compiled.len();
-        rejected += output.rejected.len();
+        check_file(file, &options, args.json, &mut totals);
     }
-    eprintln!("{compiled} rules compiled, {rejected} rejected, in {} files", files.len());
-    if rejected == 0 && errors_outside_rules == 0 {
+    eprintln!("{}", summary(&totals));
+    if totals.rejected == 0 && totals.stray_errors == 0 {
         Ok(ExitStatus::Success)
     } else {
         Ok(ExitStatus::Failure)
+    }
+}
+
+fn check_file(file: &SourceFile, options: &CheckOptions, json: bool, totals: &mut Totals) {
+    let output = yaral::compile(file, options);
+    let mut diagnostics: Vec<&Diagnostic> = output.diagnostics.iter().collect();
+    diagnostics.extend(output.rejected.iter().flat_map(|rule| &rule.diagnostics));
+    diagnostics.extend(output.compiled.iter().flat_map(|rule| &rule.diagnostics));
+    diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
+    for diagnostic in &diagnostics {
+        if json {
+            println!("{}", yaral::render_json(diagnostic, file));
+        } else {
+            eprintln!("{}", yaral::render(diagnostic, file));
+        }
+    }
+    let errors =
+        |list: &[Diagnostic]| list.iter().filter(|d| d.severity == Severity::Error).count();
+    totals.stray_errors += errors(&output.diagnostics);
+    totals.warnings += diagnostics.iter().filter(|d| d.severity == Severity::Warning).count();
+    totals.compiled += output.compiled.len();
+    totals.rejected += output.rejected.len();
+    if output.compiled.is_empty() && output.rejected.is_empty() && output.diagnostics.is_empty() {
+        eprintln!("warning: {} contains no rule", file.name);
+    }
+}
+
+fn summary(totals: &Totals) -> String {
+    let plural = |count: usize, word: &str| {
+        if count == 1 {
+            format!("{count} {word}")
+        } else {
+            format!("{count} {word}s")
+        }
+    };
+    let mut text = format!(
+        "{} compiled, {} rejected, in {}",
+        plural(totals.compiled, "rule"),
+        plural(totals.rejected, "rule"),
+        plural(totals.files, "file")
+    );
+    if totals.stray_errors > 0 {
+        text.push_str(&format!("; {} outside rules", plural(totals.stray_errors, "error")));
+    }
+    if totals.warnings > 0 {
+        text.push_str(&format!("; {}", plural(totals.warnings, "warning")));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+    use std::path::PathBuf;
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("dragnet-check-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).expect("temp dir is writable");
+        dir
+    }
+
+    const GOOD: &str = "rule good {\n  meta:\n    author = \"a\"\n  events:\n    $e.metadata.event_type = \"USER_LOGIN\"\n  condition:\n    $e\n}\n";
+
+    fn check(dir: &std::path::Path, strict: bool) -> ExitStatus {
+        let args = CheckArgs { strict, json: false, paths: vec![dir.to_path_buf()] };
+        run(&args).expect("run")
+    }
+
+    #[test]
+    fn check_passes_good_rules() {
+        let dir = temp_dir("good");
+        fs::write(dir.join("good.yaral"), GOOD).expect("write");
+        assert_eq!(check(&dir, false), ExitStatus::Success);
+        assert_eq!(check(&dir, true), ExitStatus::Success);
+    }
+
+    #[test]
+    fn check_fails_on_one_bad_rule() {
+        let dir = temp_dir("bad");
+        fs::write(dir.join("good.yaral"), GOOD).expect("write");
+        let bad = GOOD.replace("good", "bad").replace("USER_LOGIN", "LOGIN");
+        fs::write(dir.join("bad.yaral"), bad).expect("write");
+        assert_eq!(check(&dir, false), ExitStatus::Failure);
+    }
+
+    #[test]
+    fn strict_rejects_extensions() {
+        let dir = temp_dir("strict");
+        let text = GOOD.replace(
+            "$e.metadata.event_type = \"USER_LOGIN\"",
+            "$e.principal.hostname in (\"a\", \"b\")",
+        );
+        fs::write(dir.join("list.yaral"), text).expect("write");
+        assert_eq!(check(&dir, false), ExitStatus::Success);
+        assert_eq!(check(&dir, true), ExitStatus::Failure);
+    }
+
+    #[test]
+    fn summary_counts_and_pluralises() {
+        let totals = Totals { files: 1, compiled: 1, rejected: 2, stray_errors: 0, warnings: 1 };
+        assert_eq!(summary(&totals), "1 rule compiled, 2 rules rejected, in 1 file; 1 warning");
     }
 }

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::zone::DisplayZone;
+
 /// Runs YARA-L 2.0 detection rules over security logs normalised to UDM.
 #[derive(Debug, Parser)]
 #[command(name = "dragnet", version, about, long_about = None)]
@@ -27,6 +29,8 @@ pub enum Command {
     Hunt(HuntArgs),
     /// Compile rules and print their diagnostics; exits 0 only when every rule compiles.
     Check(CheckArgs),
+    /// Rewrite rule files in the canonical layout, keeping their comments.
+    Fmt(FmtArgs),
     /// Normalise logs and print the UDM events as JSON lines.
     Parse(ParseArgs),
     /// Run the rules over live event streams, checkpointing state so that a restart loses and
@@ -72,6 +76,20 @@ pub struct HuntArgs {
     /// Defaults to a table on a terminal and JSON lines otherwise.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub output: Option<OutputFormat>,
+
+    /// Also write a self-contained HTML report (timeline, counts, pivots, every detection with
+    /// its events) to this file.
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
+
+    /// Time zone for times shown in the table, summary and report: UTC, an IANA name such as
+    /// Europe/Berlin, or an offset such as +05:30. JSON output stays in UTC.
+    #[arg(long, value_name = "ZONE", default_value = "UTC")]
+    pub tz: DisplayZone,
+
+    /// Never show the progress bar (it only appears when stderr is a terminal).
+    #[arg(long)]
+    pub no_progress: bool,
 
     #[command(flatten)]
     pub source: SourceArgs,
@@ -205,6 +223,19 @@ pub struct CheckArgs {
     pub json: bool,
 
     /// Rule files or folders searched recursively for `.yaral` files.
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+}
+
+/// Arguments of `dragnet fmt`.
+#[derive(Debug, Args)]
+pub struct FmtArgs {
+    /// Change no file: list the files that are not formatted, and exit 1 if there are any.
+    #[arg(long)]
+    pub check: bool,
+
+    /// Rule files, folders searched recursively for rule files, or `-` to format standard
+    /// input to standard output.
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<PathBuf>,
 }

@@ -1,5 +1,7 @@
 //! `dragnet hunt`: run rules over stored logs and print the detections.
 
+use std::collections::BTreeMap;
+use std::fs::File;
 use std::io::{self, IsTerminal, Write};
 use std::sync::Arc;
 use std::time::Instant;
@@ -10,7 +12,9 @@ use crate::cli::{HuntArgs, OutputFormat};
 use crate::context;
 use crate::input::{self, Input, InputSource};
 use crate::normalize::normalize_inputs;
-use crate::output;
+use crate::output::{self, Presentation, Style};
+use crate::progress::Progress;
+use crate::report::{self, ReportInfo};
 use crate::ruleset;
 use crate::summary::Summary;
 use crate::{bundled, ExitStatus};
@@ -46,11 +50,23 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
             }
         }
     };
+    // Open the report file before the work, so that a bad path fails fast.
+    let report_file = match &args.report {
+        Some(path) => Some(
+            File::create(path)
+                .with_context(|| format!("cannot create the report {}", path.display()))?,
+        ),
+        None => None,
+    };
+
+    let progress = Progress::new(!args.no_progress);
     let mut normalizer = sources::Normalizer::new(identities);
     let mut events = Vec::new();
-    let stats = normalize_inputs(&inputs, format, &mut normalizer, asn.as_deref(), |event| {
-        events.push(Arc::new(event));
-    });
+    let stats =
+        normalize_inputs(&inputs, format, &mut normalizer, asn.as_deref(), &progress, |event| {
+            events.push(Arc::new(event));
+        });
+    progress.finish();
 
     // Hunts correlate in event-time order whatever the input order; a stable sort keeps the
     // input order among events with the same time.
@@ -63,30 +79,59 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
     detections.extend(engine.finish());
     detections
         .sort_by(|a, b| (a.window.0, &a.rule.name, &a.id).cmp(&(b.window.0, &b.rule.name, &b.id)));
+    let engine_stats = engine.stats();
 
-    let format = args.output.unwrap_or(if io::stdout().is_terminal() {
+    let stdout_is_terminal = io::stdout().is_terminal();
+    let format = args.output.unwrap_or(if stdout_is_terminal {
         OutputFormat::Table
     } else {
         OutputFormat::Jsonl
     });
-    let values: Vec<serde_json::Value> = detections
-        .iter()
-        .map(serde_json::to_value)
-        .collect::<Result<_, _>>()
-        .context("cannot serialise a detection")?;
+    let values: Vec<serde_json::Value> =
+        detections.iter().map(engine::Detection::to_json).collect();
+    let presentation = Presentation { zone: args.tz, style: Style::detect(stdout_is_terminal) };
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    output::write(&mut out, format, &values).context("cannot write the detections")?;
-    out.flush().context("cannot write the detections")?;
+    output::write(&mut out, format, &values, &presentation)
+        .and_then(|()| out.flush())
+        .context("cannot write the detections")?;
 
+    let records: u64 = stats.iter().map(|s| s.records).sum();
+    let rejected: u64 = stats.iter().map(|s| s.rejected).sum();
+    if let (Some(file), Some(path)) = (report_file, &args.report) {
+        let info = ReportInfo {
+            title: "Dragnet hunt",
+            rules_loaded: rule_count,
+            records,
+            rejected,
+            zone: args.tz,
+            generated_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        };
+        let mut writer = io::BufWriter::new(file);
+        report::write(&mut writer, &values, &info)
+            .and_then(|()| writer.flush())
+            .with_context(|| format!("cannot write the report {}", path.display()))?;
+    }
+
+    let suppressed: BTreeMap<String, u64> = engine_stats
+        .rules
+        .iter()
+        .filter(|r| r.suppressed > 0)
+        .map(|r| (r.name.clone(), r.suppressed))
+        .collect();
     let summary = Summary {
         rules_loaded: rule_count,
-        rejected_rules: loaded.rejected,
-        inputs: stats,
+        rejected_rules: &loaded.rejected,
+        inputs: &stats,
         detections: &values,
-        elapsed: started.elapsed(),
+        suppressed: &suppressed,
+        late_events: engine_stats.late_events,
+        elapsed: Some(started.elapsed()),
     };
     eprint!("{}", summary.render());
+    if let Some(path) = &args.report {
+        eprintln!("  report: {}", path.display());
+    }
     Ok(ExitStatus::Success)
 }
 

@@ -115,11 +115,22 @@ fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     for entry in entries {
         if entry.is_dir() {
             walk_dir(&entry, out)?;
-        } else {
+        } else if !is_document(&entry) {
             out.push(entry);
         }
     }
     Ok(())
+}
+
+/// File extensions of documents and images that sit beside logs in a folder (licences,
+/// READMEs), which a folder search skips. A file named on the command line is always read.
+const DOCUMENT_EXTENSIONS: &[&str] =
+    &["md", "markdown", "rst", "html", "htm", "pdf", "png", "jpg", "jpeg", "gif", "svg"];
+
+fn is_document(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| DOCUMENT_EXTENSIONS.iter().any(|d| d.eq_ignore_ascii_case(e)))
 }
 
 /// One record read from an input.
@@ -309,6 +320,12 @@ fn split_csv(bytes: &[u8]) -> Vec<RecordAt> {
             return vec![RecordAt { line: 1, record: Err(format!("invalid CSV header: {e}")) }]
         }
     };
+    // A log CSV names several columns, so a first line without a comma means that the input
+    // is neither JSON nor CSV. That is one problem, not one per line.
+    if headers.len() < 2 {
+        let reason = "the input is neither JSON nor CSV with a header row".to_owned();
+        return vec![RecordAt { line: 1, record: Err(reason) }];
+    }
     let mut out = Vec::new();
     for row in reader.records() {
         match row {
@@ -391,6 +408,20 @@ mod tests {
     fn csv_short_row() {
         let records = split_records(b"a,b\n1,2\n3\n");
         assert_eq!(lines_and_oks(&records), vec![(2, true), (3, false)]);
+    }
+
+    #[test]
+    fn plain_text_is_one_error() {
+        let records = split_records(b"# Licence\n\nSome text.\nMore text.\n");
+        assert_eq!(lines_and_oks(&records), vec![(1, false)]);
+    }
+
+    #[test]
+    fn folder_walk_skips_documents() {
+        assert!(is_document(Path::new("logs/LICENSE.MPL-2.0.md")));
+        assert!(is_document(Path::new("README.MD")));
+        assert!(!is_document(Path::new("logs/Login.csv")));
+        assert!(!is_document(Path::new("logs/events.log")));
     }
 
     #[test]

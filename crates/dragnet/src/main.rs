@@ -4,14 +4,18 @@ mod bundled;
 mod check;
 mod cli;
 mod context;
+mod fmt;
 mod hunt;
 mod input;
 mod normalize;
 mod output;
 mod parse;
+mod progress;
+mod report;
 mod ruleset;
 mod summary;
 mod watch;
+mod zone;
 
 use std::process::ExitCode;
 
@@ -64,6 +68,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Hunt(args) => hunt::run(args),
         Command::Check(args) => check::run(args),
+        Command::Fmt(args) => fmt::run(args),
         Command::Parse(args) => parse::run(args),
         Command::Watch(args) => watch::run(args),
     };

@@ -5,6 +5,7 @@ use sources::{Format, Normalizer};
 use udm::Event;
 
 use crate::input::{split_records, Input, Record};
+use crate::progress::Progress;
 
 /// Rejected records printed per input before the rest are only counted.
 const MAX_REPORTED_PER_INPUT: usize = 20;
@@ -33,6 +34,7 @@ pub fn normalize_inputs(
     format: Format,
     normalizer: &mut Normalizer,
     asn: Option<&AsnDb>,
+    progress: &Progress,
     mut sink: impl FnMut(Event),
 ) -> Vec<InputStats> {
     let mut all = Vec::with_capacity(inputs.len());
@@ -47,44 +49,42 @@ pub fn normalize_inputs(
                 continue;
             }
         };
-        for record in split_records(&bytes) {
-            stats.records += 1;
-            let normalized = match record.record {
-                Ok(Record::Json(value)) => {
-                    normalizer.normalize(&value, format).map_err(|e| e.to_string())
-                }
+        let records = split_records(&bytes);
+        progress.start_input(&input.name, records.len());
+        for record in records {
+            progress.record();
+            let value = match record.record {
+                Ok(Record::Json(value)) => value,
                 Ok(Record::Csv(pairs)) => {
                     let object = pairs
                         .into_iter()
                         .map(|(k, v)| (k, serde_json::Value::String(v)))
                         .collect::<serde_json::Map<_, _>>();
-                    let value = serde_json::Value::Object(object);
-                    normalizer.normalize(&value, format).map_err(|e| e.to_string())
-                }
-                Err(reason) => Err(reason),
-            };
-            match normalized {
-                Ok(events) => {
-                    for mut event in events {
-                        if let Some(db) = asn {
-                            enrich::enrich_event(db, &mut event);
-                        }
-                        stats.events += 1;
-                        sink(event);
-                    }
+                    serde_json::Value::Object(object)
                 }
                 Err(reason) => {
-                    stats.rejected += 1;
-                    if stats.rejected as usize <= MAX_REPORTED_PER_INPUT {
-                        eprintln!(
-                            "warning: {}:{}: {reason}; record skipped",
-                            input.name, record.line
-                        );
-                    } else if stats.rejected as usize == MAX_REPORTED_PER_INPUT + 1 {
-                        eprintln!(
-                            "warning: {}: more rejected records; only counting them from here",
-                            input.name
-                        );
+                    stats.records += 1;
+                    reject(&mut stats, &input.name, record.line, "", &reason);
+                    continue;
+                }
+            };
+            // An export (a JSON array, `{"records": [...]}`) is read record by record, so one
+            // bad element costs only itself.
+            for outcome in normalizer.normalize_each(&value, format) {
+                stats.records += 1;
+                match outcome.result {
+                    Ok(events) => {
+                        for mut event in events {
+                            if let Some(db) = asn {
+                                enrich::enrich_event(db, &mut event);
+                            }
+                            stats.events += 1;
+                            sink(event);
+                        }
+                    }
+                    Err(error) => {
+                        let reason = error.to_string();
+                        reject(&mut stats, &input.name, record.line, &outcome.path, &reason);
                     }
                 }
             }
@@ -92,4 +92,16 @@ pub fn normalize_inputs(
         all.push(stats);
     }
     all
+}
+
+/// Counts a rejected record and reports it on stderr, up to [`MAX_REPORTED_PER_INPUT`] per
+/// input. `path` locates the record inside a JSON document (`records[3]`) or is empty.
+fn reject(stats: &mut InputStats, input: &str, line: usize, path: &str, reason: &str) {
+    stats.rejected += 1;
+    let at = if path.is_empty() { String::new() } else { format!(" {path}") };
+    if stats.rejected as usize <= MAX_REPORTED_PER_INPUT {
+        eprintln!("warning: {input}:{line}{at}: {reason}; record skipped");
+    } else if stats.rejected as usize == MAX_REPORTED_PER_INPUT + 1 {
+        eprintln!("warning: {input}: more rejected records; only counting them from here");
+    }
 }

@@ -8,6 +8,7 @@ use crate::cli::ParseArgs;
 use crate::context;
 use crate::input;
 use crate::normalize::normalize_inputs;
+use crate::progress::Progress;
 use crate::ExitStatus;
 
 /// Prints every input's UDM events, one JSON object per line, and a count of rejected records.
@@ -21,18 +22,21 @@ pub fn run(args: &ParseArgs) -> Result<ExitStatus> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut write_error = None;
-    let stats = normalize_inputs(&inputs, format, &mut normalizer, asn.as_ref(), |event| {
-        if write_error.is_some() {
-            return;
-        }
-        let json = udm::json::event_to_json(&event);
-        let written = serde_json::to_writer(&mut out, &json)
-            .map_err(io::Error::from)
-            .and_then(|()| out.write_all(b"\n"));
-        if let Err(e) = written {
-            write_error = Some(e);
-        }
-    });
+    let progress = Progress::new(true);
+    let stats =
+        normalize_inputs(&inputs, format, &mut normalizer, asn.as_ref(), &progress, |event| {
+            if write_error.is_some() {
+                return;
+            }
+            let json = udm::json::event_to_json(&event);
+            let written = serde_json::to_writer(&mut out, &json)
+                .map_err(io::Error::from)
+                .and_then(|()| out.write_all(b"\n"));
+            if let Err(e) = written {
+                write_error = Some(e);
+            }
+        });
+    progress.finish();
     if let Some(e) = write_error {
         return Err(e).context("cannot write the events");
     }

@@ -9,18 +9,32 @@ use serde_json::Value;
 use crate::normalize::InputStats;
 use crate::ruleset::RejectedRule;
 
-/// What a hunt did, for the closing summary.
+/// Counts of a hunt, for the closing summary.
 pub struct Summary<'a> {
     /// Rules that compiled and ran.
     pub rules_loaded: usize,
     /// Rules that were rejected, with reasons.
-    pub rejected_rules: Vec<RejectedRule>,
+    pub rejected_rules: &'a [RejectedRule],
     /// Per-input record counts.
-    pub inputs: Vec<InputStats>,
+    pub inputs: &'a [InputStats],
     /// The detections, serialised.
     pub detections: &'a [Value],
-    /// Wall-clock time of the whole run.
-    pub elapsed: Duration,
+    /// Detections dropped by each rule's `suppression_window`, by rule name.
+    pub suppressed: &'a BTreeMap<String, u64>,
+    /// Events that arrived behind the watermark.
+    pub late_events: u64,
+    /// Wall-clock time of the whole run; left out when `None`, as in snapshot tests.
+    pub elapsed: Option<Duration>,
+}
+
+/// Severities in the order the summary lists them; others follow by name.
+const SEVERITY_ORDER: &[&str] = &["Critical", "High", "Medium", "Low", "Informational"];
+
+fn severity_rank(severity: &str) -> usize {
+    SEVERITY_ORDER
+        .iter()
+        .position(|s| s.eq_ignore_ascii_case(severity))
+        .unwrap_or(SEVERITY_ORDER.len())
 }
 
 impl Summary<'_> {
@@ -34,7 +48,7 @@ impl Summary<'_> {
             self.rules_loaded,
             self.rejected_rules.len()
         );
-        for rejected in &self.rejected_rules {
+        for rejected in self.rejected_rules {
             let _ = writeln!(out, "    rejected {}: {}", rejected.name, rejected.reason);
         }
         let records: u64 = self.inputs.iter().map(|i| i.records).sum();
@@ -45,7 +59,7 @@ impl Summary<'_> {
             "  inputs: {} read, {records} records, {rejected} rejected, {events} events",
             self.inputs.len()
         );
-        for input in &self.inputs {
+        for input in self.inputs {
             match &input.failed {
                 Some(reason) => {
                     let _ = writeln!(out, "    {}: not read: {reason}", input.name);
@@ -59,18 +73,104 @@ impl Summary<'_> {
                 }
             }
         }
-        let mut per_rule: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+        if self.late_events > 0 {
+            let _ = writeln!(
+                out,
+                "  late events: {} (behind the watermark, not seen by windowed rules)",
+                self.late_events
+            );
+        }
+        self.render_detections(&mut out);
+        if let Some(elapsed) = self.elapsed {
+            let _ = writeln!(out, "  time: {:.3}s", elapsed.as_secs_f64());
+        }
+        out
+    }
+
+    fn render_detections(&self, out: &mut String) {
+        let mut per_rule: BTreeMap<&str, (String, usize)> = BTreeMap::new();
+        let mut per_severity: BTreeMap<(usize, String), usize> = BTreeMap::new();
         for detection in self.detections {
             let rule = detection.pointer("/rule/name").and_then(Value::as_str).unwrap_or("");
             let severity =
-                detection.pointer("/rule/severity").and_then(Value::as_str).unwrap_or("-");
-            *per_rule.entry((rule, severity)).or_default() += 1;
+                detection.pointer("/rule/severity").and_then(Value::as_str).unwrap_or("none");
+            per_rule.entry(rule).or_insert_with(|| (severity.to_owned(), 0)).1 += 1;
+            *per_severity.entry((severity_rank(severity), severity.to_owned())).or_default() += 1;
         }
-        let _ = writeln!(out, "  detections: {}", self.detections.len());
-        for ((rule, severity), count) in per_rule {
-            let _ = writeln!(out, "    {rule} ({severity}): {count}");
+        let by_severity: Vec<String> =
+            per_severity.iter().map(|((_, name), count)| format!("{name} {count}")).collect();
+        let suppressed: u64 = self.suppressed.values().sum();
+        let _ = write!(out, "  detections: {}", self.detections.len());
+        if !by_severity.is_empty() {
+            let _ = write!(out, " ({})", by_severity.join(", "));
         }
-        let _ = writeln!(out, "  time: {:.3}s", self.elapsed.as_secs_f64());
-        out
+        if suppressed > 0 {
+            let _ = write!(out, ", {suppressed} suppressed");
+        }
+        let _ = writeln!(out);
+        let mut rules: Vec<&str> = per_rule.keys().copied().collect();
+        for name in self.suppressed.keys() {
+            if !per_rule.contains_key(name.as_str()) {
+                rules.push(name);
+            }
+        }
+        rules.sort_unstable();
+        for rule in rules {
+            let (severity, count) = per_rule.get(rule).cloned().unwrap_or(("-".into(), 0));
+            let _ = write!(out, "    {rule} ({severity}): {count}");
+            match self.suppressed.get(rule) {
+                Some(n) if *n > 0 => {
+                    let _ = writeln!(out, ", {n} suppressed");
+                }
+                _ => {
+                    let _ = writeln!(out);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn summary_snapshot() {
+        let inputs = vec![
+            InputStats {
+                name: "logs/okta.jsonl".into(),
+                records: 120,
+                rejected: 2,
+                events: 118,
+                failed: None,
+            },
+            InputStats {
+                name: "logs/missing.jsonl".into(),
+                failed: Some("cannot read logs/missing.jsonl: permission denied".into()),
+                ..InputStats::default()
+            },
+        ];
+        let rejected = vec![RejectedRule {
+            name: "rules/bad.yaral: bad_rule".into(),
+            reason: "reference list `%NOPE` not found".into(),
+        }];
+        let detections = vec![
+            json!({"rule": {"name": "ioc", "severity": "High"}}),
+            json!({"rule": {"name": "ioc", "severity": "High"}}),
+            json!({"rule": {"name": "bulk_export", "severity": "Critical"}}),
+        ];
+        let suppressed = BTreeMap::from([("bulk_export".to_owned(), 3), ("quiet".to_owned(), 1)]);
+        let summary = Summary {
+            rules_loaded: 5,
+            rejected_rules: &rejected,
+            inputs: &inputs,
+            detections: &detections,
+            suppressed: &suppressed,
+            late_events: 0,
+            elapsed: None,
+        };
+        insta::assert_snapshot!(summary.render());
     }
 }

@@ -9,5 +9,5 @@ pub mod asn;
 pub mod lists;
 
 pub use asn::geo_artifact::enrich_event;
-pub use asn::{AsnDb, AsnError, AsnInfo};
+pub use asn::{AsnDb, AsnError, AsnInfo, Coordinates};
 pub use lists::{ListError, ListKind, ListLimits, ReferenceList, ReferenceLists};

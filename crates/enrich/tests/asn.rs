@@ -159,6 +159,9 @@ fn mmdb_detected_by_content() {
             country: None,
             carrier: None,
             city: None,
+            country_name: None,
+            state: None,
+            coordinates: None,
         }
     );
 }
@@ -393,6 +396,97 @@ fn enrich_from_mmdb_with_location() {
     assert_eq!(text(found[0], "network.asn"), Some("64496"));
     assert_eq!(text(found[0], "location.country_or_region"), Some("US"));
     assert_eq!(text(found[0], "location.city"), Some("Springfield"));
+}
+
+/// Builds a City database whose records have names, a subdivision and coordinates, as
+/// GeoLite2-City records do.
+fn geolite_city_with_location() -> Vec<u8> {
+    let names = |en: &str| Data::map(&[("en", Data::str(en)), ("de", Data::str("x"))]);
+    let mut writer = MmdbWriter::new("GeoLite2-City", 6);
+    writer.insert(
+        "198.51.100.0/24",
+        Data::map(&[
+            ("city", Data::map(&[("names", names("Amsterdam"))])),
+            (
+                "country",
+                Data::map(&[("iso_code", Data::str("NL")), ("names", names("Netherlands"))]),
+            ),
+            (
+                "location",
+                Data::map(&[
+                    ("accuracy_radius", Data::U16(20)),
+                    ("latitude", Data::F64(52.3759)),
+                    ("longitude", Data::F64(4.8975)),
+                    ("time_zone", Data::str("Europe/Amsterdam")),
+                ]),
+            ),
+            (
+                "subdivisions",
+                Data::Array(vec![Data::map(&[
+                    ("iso_code", Data::str("NH")),
+                    ("names", names("North Holland")),
+                ])]),
+            ),
+        ]),
+    );
+    writer.insert(
+        "203.0.113.0/24",
+        Data::map(&[
+            ("country", Data::map(&[("iso_code", Data::str("RU")), ("names", names("Russia"))])),
+            ("subdivisions", Data::Array(vec![Data::map(&[("iso_code", Data::str("MOW"))])])),
+            (
+                "location",
+                Data::map(&[("latitude", Data::F64(95.0)), ("longitude", Data::F64(1.0))]),
+            ),
+        ]),
+    );
+    writer.build()
+}
+
+#[test]
+fn mmdb_city_fills_state_name_and_coordinates() {
+    let db = AsnDb::from_mmdb(geolite_city_with_location(), "city.mmdb").unwrap();
+    let info = db.lookup(ip("198.51.100.7")).unwrap();
+    assert_eq!(info.country.as_deref(), Some("NL"));
+    assert_eq!(info.country_name.as_deref(), Some("Netherlands"));
+    assert_eq!(info.state.as_deref(), Some("North Holland"));
+    assert_eq!(info.city.as_deref(), Some("Amsterdam"));
+    assert_eq!(
+        info.coordinates,
+        Some(enrich::Coordinates { latitude: 52.3759, longitude: 4.8975 })
+    );
+}
+
+#[test]
+fn mmdb_city_subdivision_code_and_bad_coordinates() {
+    let db = AsnDb::from_mmdb(geolite_city_with_location(), "city.mmdb").unwrap();
+    let info = db.lookup(ip("203.0.113.9")).unwrap();
+    assert_eq!(info.state.as_deref(), Some("MOW"));
+    assert_eq!(info.coordinates, None, "a latitude of 95 degrees is not a place");
+}
+
+#[test]
+fn enrich_writes_city_location() {
+    let mut db = AsnDb::from_mmdb(geolite_asn(), "asn.mmdb").unwrap();
+    db.extend(AsnDb::from_mmdb(geolite_city_with_location(), "city.mmdb").unwrap());
+    let mut event = Event::new();
+    event.push("principal.ip", "198.51.100.7");
+    event.push("target.ip", "203.0.113.9");
+    enrich_event(&db, &mut event);
+
+    let principal = artifacts(&event, "principal");
+    assert_eq!(principal.len(), 1);
+    assert_eq!(text(principal[0], "network.asn"), Some("64500"));
+    assert_eq!(text(principal[0], "location.country_or_region"), Some("Netherlands"));
+    assert_eq!(text(principal[0], "location.state"), Some("North Holland"));
+    assert_eq!(text(principal[0], "location.city"), Some("Amsterdam"));
+    let latitude = principal[0].get_path("location.region_coordinates.latitude");
+    assert_eq!(latitude, Some(&Value::Float(52.3759)));
+    let longitude = principal[0].get_path("location.region_coordinates.longitude");
+    assert_eq!(longitude, Some(&Value::Float(4.8975)));
+
+    let target = artifacts(&event, "target");
+    assert_eq!(text(target[0], "location.country_or_region"), Some("Russia"));
 }
 
 #[test]

@@ -48,11 +48,17 @@ pub(crate) fn normalize(obj: &Map<String, Value>, ctx: &mut Context) -> Result<E
     if let Some(session) = f.text("SessionId") {
         event.set("network.session_id", session);
     }
-    for key in ["AppId", "ClientAppId"] {
+    // `ApplicationId` is the client app of Entra ID sign-in records in the audit log.
+    let mut client_app = None;
+    for key in ["AppId", "ClientAppId", "ApplicationId"] {
         if let Some(app) = f.text(key) {
-            push_label(&mut event, "target.labels", "ClientAppId", &app);
+            client_app = Some(app);
             break;
         }
+    }
+    write_app_access_context(&mut f, &mut event, &mut client_app);
+    if let Some(app) = client_app {
+        push_label(&mut event, "target.labels", "ClientAppId", &app);
     }
 
     let mut result = SecurityResult::default();
@@ -96,6 +102,30 @@ pub(crate) fn normalize(obj: &Map<String, Value>, ctx: &mut Context) -> Result<E
     result.write(&mut event);
     f.finish(&mut event);
     Ok(event)
+}
+
+/// `AppAccessContext` (SharePoint, OneDrive and Exchange records) names the app and the Entra
+/// ID session behind an access. The session id joins the access to its sign-in, and the app
+/// name exposes a mail or file pull through an unexpected client.
+fn write_app_access_context(
+    f: &mut Fields<'_>,
+    event: &mut Event,
+    client_app: &mut Option<String>,
+) {
+    let Some(mut context) = f.object("AppAccessContext") else { return };
+    if event.get("network.session_id").is_none() {
+        if let Some(session) = context.text("AADSessionId") {
+            event.set("network.session_id", session);
+        }
+    }
+    if let Some(name) = context.peek_text("ClientAppName").filter(|n| n != "Unknown") {
+        event.set("principal.application", name);
+        context.skip("ClientAppName");
+    }
+    if client_app.is_none() {
+        *client_app = context.text("ClientAppId");
+    }
+    context.finish(event);
 }
 
 fn text_at(value: &Value, key: &str) -> Option<String> {
@@ -267,6 +297,9 @@ fn map_file(f: &mut Fields<'_>, event: &mut Event) {
     if let Some(size) = f.peek("FileSizeBytes").and_then(Value::as_u64) {
         event.set("target.file.size", size);
         f.skip("FileSizeBytes");
+    }
+    if let Some(name) = f.text("SourceFileName") {
+        event.push("target.file.names", name);
     }
     if let Some(site) = f.text("SiteUrl") {
         event.set("target.resource.name", site);

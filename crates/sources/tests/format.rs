@@ -66,3 +66,89 @@ fn empty_array_yields_no_events() {
     let mut normalizer = Normalizer::new(Identities::new());
     assert_eq!(normalizer.normalize(&json!([]), Format::Auto), Ok(Vec::new()));
 }
+
+#[test]
+fn detect_recognises_export_shapes() {
+    let cases = [
+        (
+            json!({"EVENT_TYPE": "API", "TIMESTAMP": "20260302091502.250", "USER_ID": "005Hs00000AbCdE"}),
+            Some(Format::Salesforce),
+        ),
+        (
+            json!({"topicName": "/event/LoginEventStream", "replayId": "AAA=", "payload": {}}),
+            Some(Format::Salesforce),
+        ),
+        (
+            json!({"replayId": "AAA=", "schemaId": "x",
+                   "payload": {"EventDate": "2026-03-02T09:00:00Z", "CreatedById": "005Hs00000AbCdEIAV"}}),
+            Some(Format::Salesforce),
+        ),
+        (json!({"event": {"replayId": 1}, "payload": {"EventDate": "2026-03-02T09:00:00Z"}}), None),
+        (json!({"event": {"metadata": {"event_type": "USER_LOGIN"}}}), Some(Format::Udm)),
+        (
+            json!({"LoginTime": "2026-03-02T09:00:00Z", "UserId": "005Hs00000AbCdEIAV", "Status": "Success"}),
+            Some(Format::Salesforce),
+        ),
+        (
+            json!({"Action": "createduser", "Display": "Created user", "CreatedDate": "2026-03-02T09:00:00Z"}),
+            Some(Format::Salesforce),
+        ),
+        (
+            json!({"eventtype": "user.session.start", "published": "2026-03-02T09:00:00Z", "actor": {}}),
+            Some(Format::Okta),
+        ),
+        (
+            json!({"Type": "AADNonInteractiveUserSignInLogs", "TimeGenerated": "x"}),
+            Some(Format::Entra),
+        ),
+    ];
+    for (record, expected) in cases {
+        assert_eq!(detect(record.as_object().unwrap()), expected, "{record}");
+    }
+}
+
+#[test]
+fn auto_decides_per_record_in_one_document() {
+    let document = json!([
+        {"CreationTime": "2026-03-02T08:00:00", "Operation": "UserLoggedIn", "Id": "m", "UserId": "dana@example.com"},
+        {"uuid": "o", "published": "2026-03-02T08:01:00Z", "eventType": "user.session.start",
+         "actor": {"id": "00u1", "type": "User", "alternateId": "dana@example.com"}},
+        {"attributes": {"type": "LoginEvent"}, "EventDate": "2026-03-02T08:02:00Z", "EventIdentifier": "s",
+         "Username": "dana@example.com", "Status": "Success"},
+        {"udm": {"metadata": {"event_timestamp": "2026-03-02T08:03:00Z", "event_type": "USER_LOGIN", "product_log_id": "u"}}}
+    ]);
+    let mut normalizer = Normalizer::new(Identities::new());
+    let events = normalizer.normalize(&document, Format::Auto).unwrap();
+    let products: Vec<String> = events
+        .iter()
+        .map(|e| e.get("metadata.product_log_id").and_then(|v| v.as_str()).unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(products, ["m", "o", "s", "u"]);
+}
+
+#[test]
+fn graph_list_response_is_split() {
+    let response = json!({
+        "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#auditLogs/signIns",
+        "value": [
+            {"id": "a", "createdDateTime": "2026-03-02T08:00:00Z", "userPrincipalName": "dana@example.com", "status": {"errorCode": 0}},
+            {"id": "b", "createdDateTime": "2026-03-02T08:01:00Z", "userPrincipalName": "dana@example.com", "status": {"errorCode": 50126}}
+        ]
+    });
+    let mut normalizer = Normalizer::new(Identities::new());
+    let events = normalizer.normalize(&response, Format::Auto).unwrap();
+    assert_eq!(events.len(), 2);
+}
+
+#[test]
+fn bad_element_is_named_by_position() {
+    let document =
+        json!([{"CreationTime": "2026-03-02T08:00:00", "Operation": "UserLoggedIn"}, {"hello": 1}]);
+    let mut normalizer = Normalizer::new(Identities::new());
+    let outcomes = normalizer.normalize_each(&document, Format::Auto);
+    assert_eq!(outcomes.len(), 2);
+    assert!(outcomes[0].result.is_ok());
+    assert_eq!(outcomes[1].path, "[1]");
+    let error = normalizer.normalize(&document, Format::Auto).unwrap_err();
+    assert!(error.to_string().starts_with("[1]: unrecognised record shape"), "{error}");
+}

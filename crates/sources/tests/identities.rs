@@ -59,3 +59,56 @@ fn blank_rows_are_skipped() {
     let identities = Identities::from_csv("email\n\ndana@example.com\n", "people.csv").unwrap();
     assert_eq!(identities.resolve("dana@example.com"), Some("dana@example.com"));
 }
+
+/// Normalises one record and returns the emails its principal user resolves to.
+fn emails_of(normalizer: &mut sources::Normalizer, record: serde_json::Value) -> Vec<String> {
+    let events = normalizer.normalize(&record, sources::Format::Auto).unwrap();
+    let event = udm::json::event_to_json(&events[0]);
+    let emails = &event["principal"]["user"]["email_addresses"];
+    serde_json::from_value(emails.clone()).unwrap_or_default()
+}
+
+#[test]
+fn one_person_across_salesforce_okta_and_entra() {
+    let csv = "email,entra_object_id,okta_login,okta_id,salesforce_username,salesforce_id\n\
+               dana.lee@example.com,0b7f1c2e-1111-4a2b-9c3d-5e6f7a8b9c0d,dlee,00u1a2b3c4D5e6F7g8h9,\
+               dana.lee@example.com.prod,005Hs00000AbCdEIAV\n";
+    let identities = Identities::from_csv(csv, "people.csv").unwrap();
+    let mut normalizer = sources::Normalizer::new(identities);
+    let expected = vec!["dana.lee@example.com".to_owned()];
+
+    let entra = serde_json::json!({
+        "time": "2026-03-02T08:00:00Z", "category": "SignInLogs",
+        "properties": {"id": "s1", "createdDateTime": "2026-03-02T08:00:00Z",
+                       "userPrincipalName": "Dana.Lee@example.com",
+                       "userId": "0b7f1c2e-1111-4a2b-9c3d-5e6f7a8b9c0d", "ipAddress": "203.0.113.7",
+                       "status": {"errorCode": 0}}
+    });
+    let okta = serde_json::json!({
+        "uuid": "o1", "published": "2026-03-02T08:01:00Z", "eventType": "user.session.start",
+        "actor": {"id": "00u1a2b3c4D5e6F7g8h9", "type": "User", "alternateId": "dlee"},
+        "client": {"ipAddress": "203.0.113.7"}, "outcome": {"result": "SUCCESS"}
+    });
+    let salesforce_login = serde_json::json!({
+        "attributes": {"type": "LoginEvent"}, "EventDate": "2026-03-02T08:02:00Z",
+        "EventIdentifier": "l1", "Username": "dana.lee@example.com.prod",
+        "UserId": "005Hs00000AbCdEIAV", "SourceIp": "203.0.113.7", "Status": "Success"
+    });
+    let salesforce_history = serde_json::json!({
+        "attributes": {"type": "LoginHistory"}, "Id": "h1", "LoginTime": "2026-03-02T08:03:00Z",
+        "UserId": "005Hs00000AbCdEIAV", "SourceIp": "203.0.113.7", "Status": "Success"
+    });
+    let event_log_row = serde_json::json!({
+        "EVENT_TYPE": "API", "TIMESTAMP": "20260302080400.000", "USER_ID": "005Hs00000AbCdE",
+        "CLIENT_IP": "203.0.113.7", "ROWS_PROCESSED": "10"
+    });
+    for (source, record) in [
+        ("Entra ID", entra),
+        ("Okta", okta),
+        ("Salesforce LoginEvent", salesforce_login),
+        ("Salesforce LoginHistory", salesforce_history),
+        ("Salesforce EventLogFile", event_log_row),
+    ] {
+        assert_eq!(emails_of(&mut normalizer, record), expected, "{source}");
+    }
+}

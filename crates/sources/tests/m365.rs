@@ -336,3 +336,56 @@ fn missing_creation_time_is_rejected() {
     let mut normalizer = Normalizer::new(Identities::new());
     assert!(normalizer.normalize(&record, Format::M365).is_err());
 }
+
+#[test]
+fn app_access_context_names_session_and_app() {
+    let record = json!({
+        "CreationTime": "2026-03-02T08:20:00",
+        "Id": "d1",
+        "Operation": "FileDownloaded",
+        "Workload": "SharePoint",
+        "UserId": "dana.lee@example.com",
+        "ClientIP": "203.0.113.7",
+        "ObjectId": "https://example.sharepoint.com/sites/Finance/Shared Documents/q1.xlsx",
+        "SourceFileName": "q1.xlsx",
+        "AppAccessContext": {
+            "AADSessionId": "c21adbd5-e8d4-44fe-a2a2-43e3251b04b5",
+            "ClientAppName": "python-o365",
+            "ClientAppId": "1b730954-1685-4b74-9bfd-dac224a7b894",
+            "UniqueTokenId": "XeDaLWgRe1rsdtbkm15SAw"
+        }
+    });
+    let events = normalize_json(&record, Format::M365);
+    let event = &events[0];
+    assert_eq!(text_at(event, "network.session_id"), Some("c21adbd5-e8d4-44fe-a2a2-43e3251b04b5"));
+    assert_eq!(text_at(event, "principal.application"), Some("python-o365"));
+    assert_eq!(text_at(event, "target.labels.value"), Some("1b730954-1685-4b74-9bfd-dac224a7b894"));
+    assert_eq!(text_at(event, "target.file.names"), Some("q1.xlsx"));
+    assert_eq!(
+        event["additional"]["AppAccessContext.UniqueTokenId"],
+        json!("XeDaLWgRe1rsdtbkm15SAw")
+    );
+}
+
+#[test]
+fn sign_in_application_id_is_client_app() {
+    let record = json!({
+        "CreationTime": "2026-03-02T08:00:00",
+        "Id": "s1",
+        "Operation": "UserLoggedIn",
+        "Workload": "AzureActiveDirectory",
+        "UserId": "dana.lee@example.com",
+        "ApplicationId": "4345a7b9-9a63-4910-a426-35363201d503",
+        "ObjectId": "00000003-0000-0000-c000-000000000000"
+    });
+    let events = normalize_json(&record, Format::M365);
+    assert_eq!(text_at(&events[0], "target.labels.key"), Some("ClientAppId"));
+    assert_eq!(
+        text_at(&events[0], "target.labels.value"),
+        Some("4345a7b9-9a63-4910-a426-35363201d503")
+    );
+    assert_eq!(
+        text_at(&events[0], "target.resource.product_object_id"),
+        Some("00000003-0000-0000-c000-000000000000")
+    );
+}

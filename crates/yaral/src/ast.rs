@@ -67,7 +67,7 @@ pub struct Rule {
     /// `options:` section.
     pub options: Vec<OptionEntry>,
     /// `export:` section, parsed but not evaluated yet.
-    pub export: Option<Section>,
+    pub export: Option<ExportSection>,
     /// The section headers in source order, each named in lower case (`events`) with the span
     /// of the header from the keyword to its colon. A section whose header is written but whose
     /// body is empty, such as a bare `meta:`, appears here only.
@@ -88,12 +88,49 @@ impl Rule {
     }
 }
 
-/// A section that is recognised but whose content is kept as raw expressions only.
+/// The `setup:` section: operations on the entity graph, parsed but not evaluated yet.
+///
+/// Each operation is a call: `graph_override (...)` and `graph_exclude (...)` take one
+/// condition, and `graph_append [$g, %table]` is a call whose single argument is the array.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Section {
-    /// The section's expressions.
+    /// The operations in source order.
     pub body: Vec<Expr>,
     /// The section header.
+    pub span: Span,
+}
+
+/// The `export:` section: writes of detection values to data tables, parsed but not evaluated
+/// yet.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExportSection {
+    /// The writes in source order.
+    pub writes: Vec<RowWrite>,
+    /// The section header.
+    pub span: Span,
+}
+
+/// `%table.write_row(column: value, ...)` in `export:`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RowWrite {
+    /// The data table, without `%`.
+    pub table: Ident,
+    /// The operation, `write_row`.
+    pub method: Ident,
+    /// The values, by column.
+    pub columns: Vec<ColumnValue>,
+    /// The whole write.
+    pub span: Span,
+}
+
+/// `column: value` in a [`RowWrite`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ColumnValue {
+    /// The column name.
+    pub column: Ident,
+    /// The value, usually an outcome variable or a placeholder.
+    pub value: Expr,
+    /// The whole pair.
     pub span: Span,
 }
 

@@ -1,52 +1,17 @@
-//! Parses every rule of the shared corpus of real YARA-L rules.
+//! Every rule of the corpus of real YARA-L rules parses, compiles, formats and passes the
+//! strict dialect, and each conformance file that must fail is rejected with its diagnostic.
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use yaral::{compile, parse, CheckOptions, SourceFile};
-
-fn corpus_dir() -> PathBuf {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus/yaral")).to_path_buf()
-}
-
-fn rule_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            rule_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "yaral" || e == "yl2") {
-            out.push(path);
-        }
-    }
-}
-
-/// Messages caused by values the built-in UDM schema does not list yet, although Google's UDM
-/// has them.
-// TODO: drop each entry once the UDM schema lists the value or field.
-const KNOWN_SCHEMA_GAPS: &[&str] = &[
-    "unknown value \"HTTP\" for the enum field `network.application_protocol`",
-    "unknown value \"FILE_TYPE_DOCX\" for the enum field `target.file.file_type`",
-    "unknown UDM field `import_hash`",
-];
-
-fn load(path: &Path) -> SourceFile {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    SourceFile::new(path.display().to_string(), text)
-}
+use common::{corpus_files, is_invalid, load};
+use yaral::{compile, format::same_tree, parse, CheckOptions, SourceFile};
 
 #[test]
 fn corpus_rules_parse() {
-    let dir = corpus_dir();
-    if !dir.is_dir() {
-        eprintln!("corpus not found at {}; skipping", dir.display());
-        return;
-    }
-    let mut files = Vec::new();
-    rule_files(&dir, &mut files);
-    files.sort();
+    let Some(files) = corpus_files() else { return };
     let mut failures = Vec::new();
     let mut parsed_rules = 0;
-    for path in files.iter().filter(|p| !p.to_string_lossy().contains("/invalid/")) {
+    for path in files.iter().filter(|p| !is_invalid(p)) {
         let source = load(path);
         let (file, diagnostics) = parse(&source);
         parsed_rules += file.rules.len();
@@ -54,7 +19,7 @@ fn corpus_rules_parse() {
             failures.push(yaral::render(&diagnostic, &source));
         }
         if file.rules.is_empty() {
-            failures.push(format!("{}: no rule found", path.display()));
+            failures.push(format!("{}: no rule found", source.name));
         }
     }
     assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
@@ -63,57 +28,98 @@ fn corpus_rules_parse() {
 
 #[test]
 fn corpus_rules_compile() {
-    let dir = corpus_dir();
-    if !dir.is_dir() {
-        eprintln!("corpus not found at {}; skipping", dir.display());
-        return;
-    }
-    let mut files = Vec::new();
-    rule_files(&dir, &mut files);
-    files.sort();
+    let Some(files) = corpus_files() else { return };
     let mut failures = Vec::new();
-    for path in files.iter().filter(|p| !p.to_string_lossy().contains("/invalid/")) {
+    for path in files.iter().filter(|p| !is_invalid(p)) {
         let source = load(path);
         let output = compile(&source, &CheckOptions::default());
         for rejected in &output.rejected {
             for diagnostic in &rejected.diagnostics {
-                if KNOWN_SCHEMA_GAPS.iter().any(|gap| diagnostic.message.contains(gap)) {
-                    continue;
-                }
                 failures.push(yaral::render(diagnostic, &source));
             }
+        }
+        for diagnostic in &output.diagnostics {
+            failures.push(yaral::render(diagnostic, &source));
         }
     }
     assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
 }
 
+/// The published rules of Google's repositories run in Google SecOps, so the strict dialect
+/// accepts them. The conformance files come from another parser's test suite and leave out
+/// `meta:`, which SecOps requires.
+#[test]
+fn published_rules_pass_strict() {
+    let Some(files) = corpus_files() else { return };
+    let options = CheckOptions { strict: true, ..CheckOptions::default() };
+    let mut failures = Vec::new();
+    let mut compiled = 0;
+    for path in files.iter().filter(|p| !p.to_string_lossy().contains("conformance")) {
+        let source = load(path);
+        let output = compile(&source, &options);
+        compiled += output.compiled.len();
+        for diagnostic in output.rejected.iter().flat_map(|r| &r.diagnostics) {
+            failures.push(yaral::render(diagnostic, &source));
+        }
+    }
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(compiled >= 280, "only {compiled} rules compiled");
+}
+
 #[test]
 fn invalid_corpus_rules_rejected() {
-    let dir = corpus_dir().join("yaraast-conformance/invalid");
-    if !dir.is_dir() {
-        eprintln!("corpus not found at {}; skipping", dir.display());
-        return;
-    }
+    let Some(files) = corpus_files() else { return };
+    // File name, then the expected error as `line:column: message`.
     let cases = [
-        ("invalid_match_unit.yaral", "invalid window duration `5parsecs`"),
-        ("invalid_match_window.yaral", "invalid window duration `5fortnights`"),
-        ("missing_events.yaral", "has no `events:` section"),
-        ("undefined_event.yaral", "`$missing` is not defined"),
+        (
+            "invalid_match_unit.yaral",
+            "6:13: invalid window duration `5parsecs`: the unit must be m, h or d",
+        ),
+        (
+            "invalid_match_window.yaral",
+            "7:16: invalid window duration `5fortnights`: the unit must be m, h or d",
+        ),
+        ("missing_events.yaral", "1:6: rule `MissingEvents` has no `events:` section"),
+        ("undefined_event.yaral", "6:5: variable `$missing` is not defined"),
     ];
+    let invalid: Vec<_> = files.iter().filter(|p| is_invalid(p)).collect();
+    assert_eq!(invalid.len(), cases.len(), "one case per invalid file");
     for (name, expected) in cases {
-        let source = load(&dir.join(name));
+        let path = invalid.iter().find(|p| p.ends_with(name)).expect("invalid file present");
+        let source = load(path);
         let output = compile(&source, &CheckOptions::default());
         assert!(output.compiled.is_empty(), "{name} compiled");
         assert_eq!(output.rejected.len(), 1, "{name}: one rejected rule");
-        let messages: Vec<&str> = output
+        let found: Vec<String> = output
             .rejected
             .iter()
             .flat_map(|r| &r.diagnostics)
-            .map(|d| d.message.as_str())
+            .map(|d| {
+                let (line, column) = source.line_col(d.span.start);
+                format!("{line}:{column}: {}", d.message)
+            })
             .collect();
-        assert!(
-            messages.iter().any(|m| m.contains(expected)),
-            "{name}: expected a message containing {expected:?}, got {messages:?}"
-        );
+        assert!(found.iter().any(|m| m == expected), "{name}: expected {expected:?} in {found:?}");
     }
+}
+
+#[test]
+fn corpus_formats_round_trip() {
+    let Some(files) = corpus_files() else { return };
+    let mut formatted_files = 0;
+    for path in files.iter().filter(|p| !is_invalid(p)) {
+        let source = load(path);
+        let output = match yaral::format(&source) {
+            Ok(output) => output,
+            Err(errors) => panic!("{}: format failed: {errors:?}", source.name),
+        };
+        let (before, _) = parse(&source);
+        let (after, diagnostics) = parse(&SourceFile::new("formatted", output.clone()));
+        assert!(diagnostics.is_empty(), "{}: formatted text has errors", source.name);
+        assert!(same_tree(&before, &after), "{}: the tree changed", source.name);
+        let again = yaral::format(&SourceFile::new("formatted", output.clone()));
+        assert_eq!(again.as_ref().ok(), Some(&output), "{}: not idempotent", source.name);
+        formatted_files += 1;
+    }
+    assert!(formatted_files >= 290, "only {formatted_files} files formatted");
 }

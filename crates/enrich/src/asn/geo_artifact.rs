@@ -2,9 +2,12 @@
 //!
 //! Each UDM noun has a repeated `ip_geo_artifact` (UDM `Artifact`) field. Dragnet appends one
 //! element per address it can look up:
-//! `{ip, network: {asn, organization_name, carrier_name}, location: {country_or_region, city}}`.
-//! `network.asn` is a string in the UDM schema, so the number is written in decimal. Fields
-//! the database does not know are left unset.
+//! `{ip, network: {asn, organization_name, carrier_name}, location: {country_or_region, state,
+//! city, region_coordinates}}`. `network.asn` is a string in the UDM schema, so the number is
+//! written in decimal. `country_or_region` contains the English country name when the database
+//! has one (MaxMind City and Country databases), because the Google SecOps community rules
+//! compare it with names (`= "Russia"`), and the ISO code otherwise. Fields the database does not
+//! know are left unset.
 
 use std::collections::HashSet;
 use std::net::IpAddr;
@@ -97,11 +100,20 @@ fn artifact(address: &str, info: &AsnInfo) -> Message {
     }
 
     let mut location = Message::new();
-    if let Some(country) = &info.country {
+    if let Some(country) = info.country_name.as_ref().or(info.country.as_ref()) {
         location.insert("country_or_region", Value::from(country.as_str()));
+    }
+    if let Some(state) = &info.state {
+        location.insert("state", Value::from(state.as_str()));
     }
     if let Some(city) = &info.city {
         location.insert("city", Value::from(city.as_str()));
+    }
+    if let Some(point) = info.coordinates {
+        let mut coordinates = Message::new();
+        coordinates.insert("latitude", Value::Float(point.latitude));
+        coordinates.insert("longitude", Value::Float(point.longitude));
+        location.insert("region_coordinates", Value::Message(coordinates));
     }
     if !location.is_empty() {
         artifact.insert("location", Value::Message(location));

@@ -1,8 +1,8 @@
 //! Lookups in MaxMind DB (`.mmdb`) files: GeoLite2/GeoIP2 ASN, ISP, City and Country.
 //!
 //! One record type reads all of them, because each database fills only its own fields:
-//! ASN databases `autonomous_system_*`, ISP databases also `isp`, City and Country databases
-//! `country` and `city`.
+//! ASN databases `autonomous_system_*`, ISP databases also `isp`, Country databases `country`,
+//! and City databases also `city`, `subdivisions` and `location`.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use maxminddb::Reader;
 use serde::Deserialize;
 
-use super::{AsnError, AsnInfo};
+use super::{AsnError, AsnInfo, Coordinates};
 use crate::lists::canonical_ip;
 
 /// The bytes that start a MaxMind DB metadata section, near the end of every `.mmdb` file.
@@ -48,6 +48,16 @@ struct Record<'a> {
     registered_country: Option<Place<'a>>,
     #[serde(borrow)]
     city: Option<Place<'a>>,
+    #[serde(borrow)]
+    subdivisions: Option<Vec<Place<'a>>>,
+    location: Option<Point>,
+}
+
+/// The `location` map of City databases; `accuracy_radius` and `time_zone` are not read.
+#[derive(Debug, Deserialize)]
+struct Point {
+    latitude: Option<f64>,
+    longitude: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -177,19 +187,24 @@ impl TreeLayout {
     }
 }
 
+/// Returns the English name of a place, when the database has one.
+fn english_name(place: Option<&Place<'_>>) -> Option<String> {
+    place?.names.as_ref()?.get("en").map(|name| (*name).to_owned())
+}
+
 fn info_from_record(record: Record<'_>) -> Option<AsnInfo> {
-    let country = record
-        .country
-        .as_ref()
-        .or(record.registered_country.as_ref())
-        .and_then(|place| place.iso_code)
-        .map(str::to_owned);
-    let city = record
-        .city
-        .as_ref()
-        .and_then(|place| place.names.as_ref())
-        .and_then(|names| names.get("en"))
-        .map(|name| (*name).to_owned());
+    let country_place = record.country.as_ref().or(record.registered_country.as_ref());
+    let country = country_place.and_then(|place| place.iso_code).map(str::to_owned);
+    let country_name = english_name(country_place);
+    let city = english_name(record.city.as_ref());
+    let subdivision = record.subdivisions.as_ref().and_then(|all| all.first());
+    let state = english_name(subdivision)
+        .or_else(|| subdivision.and_then(|place| place.iso_code).map(str::to_owned));
+    let coordinates = record.location.as_ref().and_then(|point| {
+        let (latitude, longitude) = (point.latitude?, point.longitude?);
+        let valid = (-90.0..=90.0).contains(&latitude) && (-180.0..=180.0).contains(&longitude);
+        valid.then_some(Coordinates { latitude, longitude })
+    });
     let asn = record.autonomous_system_number.unwrap_or(0);
     if asn == 0 && country.is_none() {
         return None;
@@ -200,5 +215,8 @@ fn info_from_record(record: Record<'_>) -> Option<AsnInfo> {
         country,
         carrier: record.isp.map(str::to_owned),
         city,
+        country_name,
+        state,
+        coordinates,
     })
 }

@@ -34,6 +34,40 @@ pub struct AsnInfo {
     pub carrier: Option<String>,
     /// The city's English name (MaxMind City databases only).
     pub city: Option<String>,
+    /// The country's English name (MaxMind City and Country databases only).
+    pub country_name: Option<String>,
+    /// The first subdivision (state, province) in English, or its ISO code when the database
+    /// has no name (MaxMind City databases only).
+    pub state: Option<String>,
+    /// The approximate location of the address (MaxMind City databases only).
+    pub coordinates: Option<Coordinates>,
+}
+
+/// A latitude and longitude in degrees.
+///
+/// Equality and hashing compare the exact bits, so that [`AsnInfo`] can be a map key.
+#[derive(Debug, Clone, Copy)]
+pub struct Coordinates {
+    /// Degrees north of the equator.
+    pub latitude: f64,
+    /// Degrees east of Greenwich.
+    pub longitude: f64,
+}
+
+impl PartialEq for Coordinates {
+    fn eq(&self, other: &Coordinates) -> bool {
+        self.latitude.to_bits() == other.latitude.to_bits()
+            && self.longitude.to_bits() == other.longitude.to_bits()
+    }
+}
+
+impl Eq for Coordinates {}
+
+impl std::hash::Hash for Coordinates {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.latitude.to_bits().hash(state);
+        self.longitude.to_bits().hash(state);
+    }
 }
 
 /// An IP-to-ASN database: one or more sources consulted in order.
@@ -156,5 +190,14 @@ fn fill_missing(merged: &mut AsnInfo, found: AsnInfo) {
     }
     if merged.city.is_none() {
         merged.city = found.city;
+    }
+    if merged.country_name.is_none() {
+        merged.country_name = found.country_name;
+    }
+    if merged.state.is_none() {
+        merged.state = found.state;
+    }
+    if merged.coordinates.is_none() {
+        merged.coordinates = found.coordinates;
     }
 }

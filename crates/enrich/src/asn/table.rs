@@ -178,6 +178,9 @@ fn parse_line(line: &str) -> Result<Option<(Span, AsnInfo)>, String> {
         country: parse_country(country),
         carrier: None,
         city: None,
+        country_name: None,
+        state: None,
+        coordinates: None,
     };
     Ok(Some((span, info)))
 }

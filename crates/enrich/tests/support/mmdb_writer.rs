@@ -15,6 +15,7 @@ pub enum Data {
     U16(u16),
     U32(u32),
     U64(u64),
+    F64(f64),
     Map(Vec<(String, Data)>),
     Array(Vec<Data>),
 }
@@ -30,6 +31,7 @@ impl Data {
 }
 
 const TYPE_STRING: u8 = 2;
+const TYPE_DOUBLE: u8 = 3;
 const TYPE_UINT16: u8 = 5;
 const TYPE_UINT32: u8 = 6;
 const TYPE_MAP: u8 = 7;
@@ -71,6 +73,10 @@ pub fn encode(data: &Data, out: &mut Vec<u8>) {
         Data::U16(value) => write_uint(out, TYPE_UINT16, u64::from(*value)),
         Data::U32(value) => write_uint(out, TYPE_UINT32, u64::from(*value)),
         Data::U64(value) => write_uint(out, TYPE_UINT64, *value),
+        Data::F64(value) => {
+            write_control(out, TYPE_DOUBLE, 8);
+            out.extend(value.to_be_bytes());
+        }
         Data::Map(pairs) => {
             write_control(out, TYPE_MAP, pairs.len());
             for (key, value) in pairs {

@@ -115,8 +115,8 @@ fn write_time(r: &mut Record<'_>, event: &mut Event) -> Result<(), SourceError> 
     })
 }
 
-/// Whether a value carries information; Salesforce writes `N/A` and `Unknown` for fields that
-/// do not apply.
+/// Checks whether a value carries information, because Salesforce writes `N/A` and `Unknown`
+/// for fields that do not apply.
 fn meaningful(text: &str) -> bool {
     !(text.eq_ignore_ascii_case("N/A")
         || text.eq_ignore_ascii_case("Unknown")
@@ -134,10 +134,30 @@ fn meaningful_text(r: &mut Record<'_>, names: &[&str]) -> Option<String> {
     r.text(names)
 }
 
-/// The 15-character form of an 18-character Salesforce id; the last three characters only
-/// encode the letter case of the first fifteen.
+/// Returns the 15-character form of an 18-character Salesforce id. The last three characters
+/// only encode the letter case of the first fifteen.
 fn short_id(id: &str) -> Option<&str> {
     (id.len() == 18 && id.bytes().all(|b| b.is_ascii_alphanumeric())).then(|| &id[..15])
+}
+
+/// Computes the 18-character form of a 15-character Salesforce id. Each of the three suffix characters
+/// encodes which of five id characters are upper-case letters, as a 5-bit index (least
+/// significant bit first) into `A`–`Z` followed by `0`–`5`.
+fn long_id(id: &str) -> Option<String> {
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
+    if id.len() != 15 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let mut long = id.to_owned();
+    for chunk in id.as_bytes().chunks(5) {
+        let index = chunk
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.is_ascii_uppercase())
+            .fold(0usize, |bits, (i, _)| bits | (1 << i));
+        long.push(char::from(ALPHABET[index]));
+    }
+    Some(long)
 }
 
 fn write_principal(r: &mut Record<'_>, event: &mut Event, ctx: &mut Context) -> Actor {
@@ -155,15 +175,17 @@ fn write_principal(r: &mut Record<'_>, event: &mut Event, ctx: &mut Context) -> 
         inner.finish_under(event, "CreatedBy.");
     }
 
-    let short = id.as_deref().and_then(short_id).map(str::to_owned);
+    // An id in one form is looked up in both, because sources and identity files mix them.
+    let other_form =
+        id.as_deref().and_then(|id| short_id(id).map(str::to_owned).or_else(|| long_id(id)));
     // An EventLogFile row carries the 15-character USER_ID beside USER_ID_DERIVED; it adds
     // nothing when it is the prefix of the derived id.
-    if let Some(short) = &short {
-        if r.peek_text(&["USER_ID"]).as_deref() == Some(short.as_str()) {
+    if let (Some(id), Some(short)) = (&id, &other_form) {
+        if id.len() == 18 && r.peek_text(&["USER_ID"]).as_deref() == Some(short.as_str()) {
             r.mark(&["USER_ID"]);
         }
     }
-    let ids: Vec<&str> = id.iter().map(String::as_str).chain(short.as_deref()).collect();
+    let ids: Vec<&str> = id.iter().chain(other_form.iter()).map(String::as_str).collect();
     if let Some(name) = &name {
         for alias in &ids {
             ctx.learn(alias, name);
@@ -187,8 +209,8 @@ fn write_principal(r: &mut Record<'_>, event: &mut Event, ctx: &mut Context) -> 
     Actor { name, id }
 }
 
-/// Address fields; `SOURCE_IP` and `source_ip` match `SourceIp`. `ForwardedForIp` holds the
-/// `X-Forwarded-For` chain.
+/// Address fields. `SOURCE_IP` and `source_ip` match `SourceIp`, and `ForwardedForIp` contains
+/// the `X-Forwarded-For` chain.
 const IP_FIELDS: &[&str] = &["SourceIp", "CLIENT_IP", "ForwardedForIp"];
 
 /// Writes every address to `principal.ip`. A value with any part that is not an address
@@ -277,8 +299,8 @@ fn write_network(r: &mut Record<'_>, event: &mut Event) {
     }
 }
 
-/// The connected app or Salesforce app goes to `target.application`, the API client name
-/// (`Client`, `CLIENT_NAME`, for example a Data Loader build) to `principal.application`.
+/// Writes the connected app or Salesforce app to `target.application`, and the API client
+/// name (`Client`, `CLIENT_NAME`, for example a Data Loader build) to `principal.application`.
 fn write_applications(r: &mut Record<'_>, event: &mut Event) {
     if let Some(app) = meaningful_text(r, &["ConnectedAppName", "Application", "AppName"]) {
         event.set("target.application", app);
@@ -337,8 +359,8 @@ fn write_target_user(event: &mut Event, ctx: &Context, actor: &Actor) {
     }
 }
 
-/// An EventLogFile `URI` column that holds a path or URL goes to `target.url`; the API event
-/// type writes the literal `Api` there, which stays in `additional.fields`.
+/// Writes an EventLogFile `URI` column that contains a path or URL to `target.url`. The API
+/// event type writes the literal `Api` there, which stays in `additional.fields`.
 fn write_uri(r: &mut Record<'_>, event: &mut Event) {
     let Some(uri) = r.peek_text(&["URI"]) else { return };
     if uri.starts_with('/') || uri.contains("://") {
@@ -509,5 +531,19 @@ fn write_policy(r: &mut Record<'_>, result: &mut SecurityResult) {
         if let Some(value) = r.text(&[field]) {
             result.detection_fields.push((field.to_owned(), value));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_forms_convert_both_ways() {
+        assert_eq!(long_id("001A0000006Vm9r").as_deref(), Some("001A0000006Vm9rIAC"));
+        assert_eq!(long_id("005000000000000").as_deref(), Some("005000000000000AAA"));
+        assert_eq!(short_id("001A0000006Vm9rIAC"), Some("001A0000006Vm9r"));
+        assert_eq!(long_id("too short"), None);
+        assert_eq!(short_id("001A0000006Vm9r"), None);
     }
 }

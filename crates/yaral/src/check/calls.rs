@@ -1,7 +1,7 @@
 //! Function calls: unknown names, argument counts, unsupported functions, aggregates outside
 //! `outcome:`, and the nesting limit.
 
-use crate::ast::{Expr, ExprKind, Rule};
+use crate::ast::{Expr, ExprKind, Rule, Span};
 use crate::diagnostic::Diagnostic;
 use crate::parser::dotted_name;
 
@@ -33,19 +33,37 @@ pub fn check(rule: &Rule, options: &CheckOptions, out: &mut Vec<Diagnostic>) {
 fn check_expr(expr: &Expr, section: Section, options: &CheckOptions, out: &mut Vec<Diagnostic>) {
     let depth = call_depth(expr);
     if depth > options.max_function_depth {
-        out.push(Diagnostic::error(
-            expr.span,
-            format!(
-                "function calls are nested {depth} deep; the limit is {}",
-                options.max_function_depth
-            ),
-        ));
+        let span = too_deep_call(expr, 0, options.max_function_depth).unwrap_or(expr.span);
+        out.push(
+            Diagnostic::error(
+                span,
+                format!(
+                    "function calls are nested {depth} deep; the limit is {}",
+                    options.max_function_depth
+                ),
+            )
+            .with_help("compute part of the value in a placeholder or an earlier outcome variable"),
+        );
     }
     expr.walk(&mut |e| {
         if let ExprKind::Call { name, args, nocase } = &e.kind {
             check_call(e, &dotted_name(name), args.len(), *nocase, section, out);
         }
     });
+}
+
+/// Finds the first call nested deeper than `limit` (counting `depth` enclosing calls) and
+/// returns the span of its name.
+fn too_deep_call(expr: &Expr, depth: usize, limit: usize) -> Option<Span> {
+    let mut depth = depth;
+    if let ExprKind::Call { name, .. } = &expr.kind {
+        depth += 1;
+        if depth > limit {
+            let first = name.first()?.span;
+            return Some(first.to(name.last()?.span));
+        }
+    }
+    expr.children().into_iter().find_map(|child| too_deep_call(child, depth, limit))
 }
 
 fn call_depth(expr: &Expr) -> usize {

@@ -1,8 +1,9 @@
 //! The strict dialect: constructs that Dragnet accepts by default but Google SecOps rejects,
 //! each reported with its portable rewrite.
 
-use crate::ast::{Expr, ExprKind, FieldRef, Literal, PathSegment, Rule};
+use crate::ast::{CompareOp, Expr, ExprKind, FieldRef, Literal, PathSegment, Rule};
 use crate::diagnostic::Diagnostic;
+use crate::format::text;
 use crate::parser::dotted_name;
 
 use super::functions::{lookup, Availability};
@@ -10,6 +11,7 @@ use super::scope::Scope;
 
 /// Reports every non-portable construct of the rule.
 pub fn check(rule: &Rule, scope: &Scope, out: &mut Vec<Diagnostic>) {
+    check_meta(rule, out);
     let mut exprs: Vec<&Expr> = rule.events.iter().collect();
     exprs.extend(rule.outcome.iter().map(|o| &o.expr));
     exprs.extend(rule.condition.iter());
@@ -24,10 +26,13 @@ fn check_node(expr: &Expr, rule: &Rule, scope: &Scope, out: &mut Vec<Diagnostic>
             let dotted = dotted_name(name);
             let Some(function) = lookup(&dotted) else { return };
             match (function.availability, function.name) {
-                (Availability::Extension, "coalesce") => out.push(
-                    Diagnostic::error(expr.span, "`coalesce` is not a Google SecOps function")
-                        .with_help("write `strings.coalesce(...)`"),
-                ),
+                (Availability::Extension, "coalesce") => {
+                    let args: Vec<String> = args.iter().map(text::expr).collect();
+                    out.push(
+                        Diagnostic::error(expr.span, "`coalesce` is not a Google SecOps function")
+                            .with_help(format!("write `strings.coalesce({})`", args.join(", "))),
+                    );
+                }
                 (Availability::Extension, _) => {
                     let noun = args.first().and_then(|arg| noun_of(arg, rule, scope));
                     let help = match noun {
@@ -79,19 +84,52 @@ fn check_node(expr: &Expr, rule: &Rule, scope: &Scope, out: &mut Vec<Diagnostic>
     }
 }
 
+/// Google SecOps requires a `meta:` section, which may be empty, and quoted meta values.
+fn check_meta(rule: &Rule, out: &mut Vec<Diagnostic>) {
+    if !rule.has_section("meta") {
+        out.push(
+            Diagnostic::error(
+                rule.name.span,
+                format!("rule `{}` has no `meta:` section", rule.name.name),
+            )
+            .with_help(
+                "add a `meta:` section before `events:`, with entries such as `author = \"...\"`",
+            ),
+        );
+    }
+    for entry in rule.meta.iter().filter(|entry| !entry.quoted) {
+        out.push(
+            Diagnostic::error(
+                entry.span,
+                format!("the value of meta key `{}` is not a quoted string", entry.key.name),
+            )
+            .with_help(format!("write `{} = \"{}\"`", entry.key.name, entry.value)),
+        );
+    }
+}
+
 /// The `$e.noun` prefix an IP argument comes from: `$e.principal.ip` gives `$e.principal`, and a
 /// placeholder gives the noun of the first field it is bound to.
 fn noun_of(arg: &Expr, rule: &Rule, scope: &Scope) -> Option<String> {
     match &arg.unparen().kind {
         ExprKind::Field(field) => field_noun(field),
         ExprKind::Variable(var) => {
-            let placeholder = scope.placeholders.get(&var.name)?;
-            let span = *placeholder.field_spans.first()?;
-            rule.events
-                .iter()
-                .flat_map(|e| e.fields())
-                .find(|f| f.span == span)
-                .and_then(field_noun)
+            if !scope.placeholders.contains_key(&var.name) {
+                return None;
+            }
+            // The first field of an expression the placeholder is assigned from, such as
+            // `$ip = strings.coalesce($e.principal.asset.ip, $e.principal.ip)`.
+            rule.events.iter().find_map(|predicate| {
+                let ExprKind::Compare { op: CompareOp::Eq, lhs, rhs, .. } = &predicate.kind else {
+                    return None;
+                };
+                let value = match (&lhs.unparen().kind, &rhs.unparen().kind) {
+                    (ExprKind::Variable(v), _) if v.name == var.name => rhs,
+                    (_, ExprKind::Variable(v)) if v.name == var.name => lhs,
+                    _ => return None,
+                };
+                value.fields().first().and_then(|field| field_noun(field))
+            })
         }
         _ => None,
     }

@@ -10,14 +10,17 @@ use super::CheckOptions;
 pub fn check(rule: &Rule, options: &CheckOptions, out: &mut Vec<Diagnostic>) {
     check_window(rule, options, out);
     if let Some(extra) = rule.outcome.get(options.max_outcome_vars) {
-        out.push(Diagnostic::error(
-            extra.var.span,
-            format!(
-                "a rule may have at most {} outcome variables, but this one has {}",
-                options.max_outcome_vars,
-                rule.outcome.len()
-            ),
-        ));
+        out.push(
+            Diagnostic::error(
+                extra.var.span,
+                format!(
+                    "a rule may have at most {} outcome variables, but this one has {}",
+                    options.max_outcome_vars,
+                    rule.outcome.len()
+                ),
+            )
+            .with_help("remove outcome variables, or combine several into one array"),
+        );
     }
     check_in_counts(rule, options, out);
     check_options(rule, out);

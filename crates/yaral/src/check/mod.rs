@@ -16,6 +16,7 @@ mod placement;
 mod regexes;
 pub mod scope;
 mod suggest;
+mod tables;
 mod types;
 mod variables;
 
@@ -76,6 +77,7 @@ pub fn check_rule(rule: &Rule, options: &CheckOptions) -> Vec<Diagnostic> {
     outcome::check(rule, &scope, &field_types, &mut out);
     condition::check(rule, &scope, &mut out);
     limits::check(rule, options, &mut out);
+    tables::check(rule, &mut out);
     if options.strict {
         dialect::check(rule, &scope, &mut out);
     }

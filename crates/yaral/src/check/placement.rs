@@ -3,14 +3,22 @@
 
 use crate::ast::{Expr, ExprKind, Rule};
 use crate::diagnostic::Diagnostic;
+use crate::parser::dotted_name;
 
 /// Checks where each construct sits.
 pub fn check(rule: &Rule, out: &mut Vec<Diagnostic>) {
+    check_setup_and_export(rule, out);
     if let Some(setup) = &rule.setup {
-        out.push(Diagnostic::error(setup.span, "not supported yet: the `setup:` section"));
+        out.push(
+            Diagnostic::error(setup.span, "not supported yet: the `setup:` section")
+                .with_help("Dragnet does not change the entity graph from data tables yet"),
+        );
     }
     if let Some(export) = &rule.export {
-        out.push(Diagnostic::error(export.span, "not supported yet: the `export:` section"));
+        out.push(
+            Diagnostic::error(export.span, "not supported yet: the `export:` section")
+                .with_help("Dragnet does not write detections to data tables yet"),
+        );
     }
     for expr in &rule.events {
         expr.walk(&mut |e| {
@@ -61,6 +69,35 @@ pub fn check(rule: &Rule, out: &mut Vec<Diagnostic>) {
                     "`window_start` and `window_end` need a window in `match:`",
                 )
                 .with_help("add a `match:` section, such as `$user over 1h`"),
+            );
+        }
+    }
+}
+
+/// The operations that `setup:` and `export:` know, checked even though neither section runs
+/// yet, so that a typo is named before the section is supported.
+fn check_setup_and_export(rule: &Rule, out: &mut Vec<Diagnostic>) {
+    const SETUP_OPERATIONS: [&str; 3] = ["graph_override", "graph_append", "graph_exclude"];
+    for operation in rule.setup.iter().flat_map(|s| &s.body) {
+        let name = match &operation.kind {
+            ExprKind::Call { name, .. } => dotted_name(name),
+            _ => String::new(),
+        };
+        if !SETUP_OPERATIONS.iter().any(|known| known.eq_ignore_ascii_case(&name)) {
+            out.push(
+                Diagnostic::error(operation.span, "unknown `setup:` operation")
+                    .with_help("the operations are `graph_override (...)`, `graph_append [...]` and `graph_exclude (...)`"),
+            );
+        }
+    }
+    for write in rule.export.iter().flat_map(|e| &e.writes) {
+        if !write.method.name.eq_ignore_ascii_case("write_row") {
+            out.push(
+                Diagnostic::error(
+                    write.method.span,
+                    format!("unknown data-table operation `{}`", write.method.name),
+                )
+                .with_help("`export:` writes with `%table.write_row(column: $value, ...)`"),
             );
         }
     }

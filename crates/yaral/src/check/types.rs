@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use udm::schema::FieldKind;
 
-use crate::ast::{Expr, ExprKind, FieldRef, Literal, Rule, Span};
+use crate::ast::{Expr, ExprKind, FieldRef, ListMatch, Literal, Rule, Span};
 use crate::diagnostic::Diagnostic;
 
 use super::fields::{quantifier_word, resolve_field, FieldType};
@@ -52,6 +52,9 @@ fn check_node(expr: &Expr, types: &FieldTypes, out: &mut Vec<Diagnostic>) {
         ExprKind::Compare { lhs, rhs, nocase, .. } => {
             let (left, right) = (field_of(lhs), field_of(rhs));
             if let (Some(a), Some(b)) = (left, right) {
+                if let (Some(ta), Some(tb)) = (types.get(&a.span), types.get(&b.span)) {
+                    check_field_pair(expr, (a, ta), (b, tb), out);
+                }
                 for field in [a, b] {
                     if let Some(q) = field.quantifier {
                         out.push(
@@ -75,8 +78,30 @@ fn check_node(expr: &Expr, types: &FieldTypes, out: &mut Vec<Diagnostic>) {
                 check_field_against(field, ty, other, *nocase, out);
             }
         }
-        ExprKind::InList { expr: tested, list, .. } => {
+        ExprKind::InList { expr: tested, list, kind, nocase } => {
+            if *nocase && *kind == ListMatch::Cidr {
+                out.push(
+                    Diagnostic::error(expr.span, "`nocase` cannot be used with `in cidr`")
+                        .with_help("CIDR ranges have no letter case; remove `nocase`"),
+                );
+            }
             if let Some(field) = field_of(tested) {
+                if let (true, Some(ty)) = (*nocase, types.get(&field.span)) {
+                    if let FieldKind::Enum(_) = ty.kind {
+                        out.push(
+                            Diagnostic::error(
+                                field.span,
+                                format!(
+                                    "`nocase` cannot be used on the enum field `{}`",
+                                    field.dotted()
+                                ),
+                            )
+                            .with_help(
+                                "enum values are matched by their exact name; remove `nocase`",
+                            ),
+                        );
+                    }
+                }
                 if let Some(q) = field.quantifier {
                     out.push(Diagnostic::error(
                         field.span,
@@ -118,6 +143,52 @@ fn check_node(expr: &Expr, types: &FieldTypes, out: &mut Vec<Diagnostic>) {
         }
         _ => {}
     }
+}
+
+/// The family of values a field kind compares within.
+fn value_family(kind: FieldKind) -> Option<&'static str> {
+    Some(match kind {
+        FieldKind::String | FieldKind::Bytes => "string",
+        FieldKind::Int32
+        | FieldKind::Int64
+        | FieldKind::Uint32
+        | FieldKind::Uint64
+        | FieldKind::Float
+        | FieldKind::Double => "number",
+        FieldKind::Bool => "boolean",
+        FieldKind::Enum(_) => "enum",
+        FieldKind::Timestamp | FieldKind::Message(_) | FieldKind::Struct => return None,
+    })
+}
+
+/// Reports a comparison between two fields whose values cannot be compared, such as a string
+/// with a number. An enum may be compared with a string field, by its value name.
+// NOTE: two fields of different enum types are accepted, because the documentation does not
+// say whether Google SecOps compares them by name or by number.
+fn check_field_pair(
+    expr: &Expr,
+    (a, ta): (&FieldRef, &FieldType),
+    (b, tb): (&FieldRef, &FieldType),
+    out: &mut Vec<Diagnostic>,
+) {
+    let (Some(fa), Some(fb)) = (value_family(ta.kind), value_family(tb.kind)) else { return };
+    let by_name = matches!((fa, fb), ("string", "enum") | ("enum", "string"));
+    if fa == fb || by_name {
+        return;
+    }
+    out.push(
+        Diagnostic::error(
+            expr.span,
+            format!(
+                "`{}` ({}) cannot be compared with `{}` ({})",
+                a.dotted(),
+                ta.kind.type_name(),
+                b.dotted(),
+                tb.kind.type_name()
+            ),
+        )
+        .with_help("compare fields of the same type, or convert one side with `strings.concat(..., \"\")` or `cast.as_int(...)`"),
+    );
 }
 
 fn is_literal(expr: &Expr) -> bool {

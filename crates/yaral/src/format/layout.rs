@@ -3,11 +3,13 @@
 //! A rule prints as `rule NAME {`, its sections in the required order with their headers
 //! indented one level and their statements two levels, a blank line between sections, and `}`.
 //! An expression stays on one line when it fits in [`MAX_WIDTH`] and contains no comment.
-//! Otherwise it breaks: an `and`/`or` chain or a `+`/`-` chain puts one operand on each line
-//! with the operator at the end of the line, and parentheses, call arguments and lists put
-//! their contents on indented lines between the opening and the closing bracket.
+//! Otherwise it breaks. An `and`/`or` chain or a `+`/`-` chain puts one operand on each line,
+//! with the operator at the end of the line. Parentheses, call arguments and lists put their
+//! contents on indented lines between the opening and the closing bracket.
 
-use crate::ast::{ArithmeticOp, Expr, ExprKind, File, MatchSection, Rule, Span, WindowKind};
+use crate::ast::{
+    ArithmeticOp, Expr, ExprKind, File, MatchSection, RowWrite, Rule, Span, WindowKind,
+};
 use crate::parser::dotted_name;
 
 use super::printer::{Printer, INDENT, MAX_WIDTH};
@@ -80,13 +82,15 @@ fn section(printer: &mut Printer, rule: &Rule, name: &str) {
             }
         }
         "setup" => {
-            if let Some(setup) = &rule.setup {
-                statements(printer, &setup.body);
+            for operation in rule.setup.iter().flat_map(|s| &s.body) {
+                printer.start_statement(operation.span.start, BODY);
+                setup_operation(printer, operation);
             }
         }
         "export" => {
-            if let Some(export) = &rule.export {
-                statements(printer, &export.body);
+            for write in rule.export.iter().flat_map(|e| &e.writes) {
+                printer.start_statement(write.span.start, BODY);
+                row_write(printer, write);
             }
         }
         _ => {}
@@ -98,6 +102,56 @@ fn statements(printer: &mut Printer, exprs: &[Expr]) {
         printer.start_statement(statement.span.start, BODY);
         expr(printer, statement);
     }
+}
+
+/// Prints a `setup:` operation the way the documentation writes them, with a space between
+/// the name and its argument: `graph_override (...)`, `graph_append [$g, %table]`.
+fn setup_operation(printer: &mut Printer, operation: &Expr) {
+    if let ExprKind::Call { name, args, nocase: false } = &operation.kind {
+        if let [argument] = args.as_slice() {
+            let start = Span { start: operation.span.start, end: operation.span.start };
+            printer.write(&format!("{} ", dotted_name(name)), start);
+            if let ExprKind::Array(_) = argument.kind {
+                expr(printer, argument);
+            } else {
+                let span = Span { start: argument.span.start, end: operation.span.end };
+                let group = Expr { kind: ExprKind::Paren(Box::new(argument.clone())), span };
+                expr(printer, &group);
+            }
+            return;
+        }
+    }
+    expr(printer, operation);
+}
+
+fn row_write(printer: &mut Printer, write: &RowWrite) {
+    let head = format!("%{}.{}(", write.table.name, write.method.name);
+    let pairs: Vec<String> = write
+        .columns
+        .iter()
+        .map(|c| format!("{}: {}", c.column.name, text::expr(&c.value)))
+        .collect();
+    let flat = format!("{head}{})", pairs.join(", "));
+    let fits = printer.column() + flat.chars().count() <= MAX_WIDTH;
+    if fits && !printer.has_comment_inside(write.span) {
+        printer.write(&flat, write.span);
+        return;
+    }
+    let indent = printer.indent();
+    printer.write(&head, Span { start: write.span.start, end: write.span.start });
+    for (index, pair) in write.columns.iter().enumerate() {
+        printer.break_line(pair.span.start, indent + 2 * INDENT);
+        printer.write(&format!("{}: ", pair.column.name), pair.column.span);
+        expr(printer, &pair.value);
+        if index + 1 < write.columns.len() {
+            printer.push(",");
+        }
+    }
+    let close_at = write.span.end.saturating_sub(1);
+    printer.end_line_before(close_at as usize);
+    printer.comments_before(close_at as usize, indent + 2 * INDENT);
+    printer.break_line(close_at, indent);
+    printer.write(")", Span { start: close_at, end: write.span.end });
 }
 
 fn match_section(printer: &mut Printer, section: &MatchSection) {

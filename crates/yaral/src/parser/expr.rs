@@ -427,13 +427,10 @@ impl Parser<'_> {
         let mut column = None;
         if matches!(self.peek().kind, TokenKind::Dot) {
             if let TokenKind::Ident(col) = self.peek_at(1).kind.clone() {
-                // `%t.write_row(...)` in `export:` is a call, not a column.
-                if !matches!(self.peek_at(2).kind, TokenKind::LParen) {
-                    self.bump();
-                    let col_span = self.bump().span;
-                    span = span.to(col_span);
-                    column = Some(Ident { name: col, span: col_span });
-                }
+                self.bump();
+                let col_span = self.bump().span;
+                span = span.to(col_span);
+                column = Some(Ident { name: col, span: col_span });
             }
         }
         Ok(ListRef { name, column, span })
@@ -452,7 +449,7 @@ impl Parser<'_> {
             match self.peek().kind {
                 TokenKind::Dot => {
                     self.bump();
-                    let token = self.bump();
+                    let token = self.bump_in_section();
                     let TokenKind::Ident(name) = token.kind else {
                         return Err(Diagnostic::error(
                             token.span,
@@ -467,7 +464,7 @@ impl Parser<'_> {
                 }
                 TokenKind::LBracket => {
                     let open = self.bump().span;
-                    let token = self.bump();
+                    let token = self.bump_in_section();
                     let segment = match token.kind {
                         TokenKind::Int(index) => match u32::try_from(index) {
                             Ok(index) => PathSegment::Index(index, open.to(token.span)),

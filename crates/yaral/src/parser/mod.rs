@@ -202,6 +202,17 @@ impl<'a> Parser<'a> {
         token
     }
 
+    /// Consumes and returns the next token, unless it begins a section header such as
+    /// `condition:`. A header is returned without being consumed, so that the caller's error
+    /// names it and the rule recovers at that section.
+    pub(crate) fn bump_in_section(&mut self) -> Token {
+        let token = self.peek().clone();
+        if !self.at_header() {
+            self.bump();
+        }
+        token
+    }
+
     pub(crate) fn at_keyword(&self, word: &str) -> bool {
         self.peek().is_keyword(word)
     }

@@ -1,8 +1,8 @@
 //! Rule-level parsing: the rule header and its sections, in their required order.
 
 use crate::ast::{
-    Duration, Ident, MatchSection, MetaEntry, OptionEntry, OutcomeAssignment, Rule, Section, Span,
-    Window, WindowKind,
+    ColumnValue, Duration, ExportSection, Expr, ExprKind, Ident, MatchSection, MetaEntry,
+    OptionEntry, OutcomeAssignment, RowWrite, Rule, Section, Span, Window, WindowKind,
 };
 use crate::diagnostic::Diagnostic;
 use crate::format::format_float;
@@ -16,7 +16,7 @@ const SECTION_ORDER: [&str; 8] =
 
 impl Parser<'_> {
     /// Whether the next tokens are a section header `name:`.
-    fn at_header(&self) -> bool {
+    pub(super) fn at_header(&self) -> bool {
         self.header_index().is_some()
     }
 
@@ -29,7 +29,7 @@ impl Parser<'_> {
     }
 
     /// Whether the current section has no more content.
-    fn at_section_end(&self) -> bool {
+    pub(super) fn at_section_end(&self) -> bool {
         self.at_header() || matches!(self.peek().kind, TokenKind::RBrace | TokenKind::Eof)
     }
 
@@ -147,8 +147,11 @@ impl Parser<'_> {
         match SECTION_ORDER.get(index).copied() {
             Some("meta") => self.meta(rule),
             Some("setup") => {
-                self.skip_to_section_end();
-                rule.setup = Some(Section { body: Vec::new(), span: header });
+                let mut body = Vec::new();
+                while !self.at_section_end() {
+                    body.push(self.setup_operation()?);
+                }
+                rule.setup = Some(Section { body, span: header });
                 Ok(())
             }
             Some("events") => {
@@ -184,8 +187,11 @@ impl Parser<'_> {
             }
             Some("options") => self.options(rule),
             _ => {
-                self.skip_to_section_end();
-                rule.export = Some(Section { body: Vec::new(), span: header });
+                let mut writes = Vec::new();
+                while !self.at_section_end() {
+                    writes.push(self.row_write()?);
+                }
+                rule.export = Some(ExportSection { writes, span: header });
                 Ok(())
             }
         }
@@ -193,7 +199,7 @@ impl Parser<'_> {
 
     fn meta(&mut self, rule: &mut Rule) -> PResult<()> {
         while !self.at_section_end() {
-            let key_token = self.bump();
+            let key_token = self.bump_in_section();
             let TokenKind::Ident(key) = key_token.kind else {
                 return Err(Diagnostic::error(
                     key_token.span,
@@ -201,7 +207,7 @@ impl Parser<'_> {
                 ));
             };
             self.expect(TokenKind::Eq, "`=` after the meta key")?;
-            let value_token = self.bump();
+            let value_token = self.bump_in_section();
             let (value, quoted) = match value_token.kind {
                 TokenKind::Str(value) | TokenKind::RawStr(value) => (value, true),
                 TokenKind::Int(value) => (value.to_string(), false),
@@ -266,7 +272,7 @@ impl Parser<'_> {
             if self.at_keyword("after") || self.at_keyword("before") {
                 let after = self.at_keyword("after");
                 self.bump();
-                let token = self.bump();
+                let token = self.bump_in_section();
                 let TokenKind::Var(name) = token.kind else {
                     return Err(Diagnostic::error(
                         token.span,
@@ -300,7 +306,7 @@ impl Parser<'_> {
     }
 
     fn duration(&mut self) -> PResult<Duration> {
-        let token = self.bump();
+        let token = self.bump_in_section();
         match token.kind {
             TokenKind::Duration(value, unit) => Ok(Duration { value, unit, span: token.span }),
             TokenKind::BadNumber(text) => Err(Diagnostic::error(
@@ -361,6 +367,77 @@ impl Parser<'_> {
             self.eat(TokenKind::Comma);
         }
         Ok(())
+    }
+}
+
+impl Parser<'_> {
+    /// Parses one `setup:` operation: `name (condition)`, or `name [items]`, which becomes a
+    /// call whose single argument is the array.
+    fn setup_operation(&mut self) -> PResult<Expr> {
+        let token = self.peek().clone();
+        let is_bracketed = matches!(token.kind, TokenKind::Ident(_))
+            && self.peek_at(1).kind == TokenKind::LBracket;
+        if !is_bracketed {
+            return self.expr();
+        }
+        let TokenKind::Ident(name) = token.kind else { return self.expr() };
+        self.bump();
+        let array = self.expr()?;
+        let span = token.span.to(array.span);
+        let name = vec![Ident { name, span: token.span }];
+        Ok(Expr { kind: ExprKind::Call { name, args: vec![array], nocase: false }, span })
+    }
+
+    /// Parses `%table.method(column: value, ...)`.
+    fn row_write(&mut self) -> PResult<RowWrite> {
+        let start = self.peek().clone();
+        let TokenKind::ListVar(table) = start.kind else {
+            return Err(self
+                .unexpected("a data-table write such as `%table.write_row(...)`")
+                .with_help("`export:` writes outcome values to data tables, one call per line"));
+        };
+        self.bump();
+        self.expect(TokenKind::Dot, "`.` after the data table")?;
+        let method_token = self.bump_in_section();
+        let TokenKind::Ident(method) = method_token.kind else {
+            return Err(Diagnostic::error(
+                method_token.span,
+                format!(
+                    "expected a method such as `write_row`, found {}",
+                    method_token.kind.describe()
+                ),
+            ));
+        };
+        self.expect(TokenKind::LParen, "`(` after the method name")?;
+        let mut columns = Vec::new();
+        while self.peek().kind != TokenKind::RParen {
+            let column_token = self.bump_in_section();
+            let TokenKind::Ident(column) = column_token.kind else {
+                return Err(Diagnostic::error(
+                    column_token.span,
+                    format!("expected a column name, found {}", column_token.kind.describe()),
+                )
+                .with_help("write each value as `column: $variable`"));
+            };
+            self.expect(TokenKind::Colon, "`:` after the column name")?;
+            let value = self.expr()?;
+            let span = column_token.span.to(value.span);
+            columns.push(ColumnValue {
+                column: Ident { name: column, span: column_token.span },
+                value,
+                span,
+            });
+            if !self.eat(TokenKind::Comma) {
+                break;
+            }
+        }
+        let close = self.expect(TokenKind::RParen, "`)` to close the write")?;
+        Ok(RowWrite {
+            table: Ident { name: table, span: start.span },
+            method: Ident { name: method, span: method_token.span },
+            columns,
+            span: start.span.to(close),
+        })
     }
 }
 

@@ -1,0 +1,192 @@
+//! `dragnet fmt`: rewrite rule files in the canonical layout of `yaral::format`, or with
+//! `--check` list the files that are not in it.
+
+use std::fs;
+use std::io::Read as _;
+use std::path::Path;
+
+use anyhow::{Context as _, Result};
+use yaral::SourceFile;
+
+use crate::cli::FmtArgs;
+use crate::ruleset;
+use crate::ExitStatus;
+
+/// What happened to one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// Already in the canonical layout.
+    Unchanged,
+    /// Rewritten, or with `--check`, would be.
+    Changed,
+    /// Not valid UTF-8, not parseable, or not writable; the file is left as it was.
+    Failed,
+}
+
+/// Formats every rule file named (folders are searched recursively), or standard input to
+/// standard output when the only path is `-`. Exits 0 only when no file failed and, with
+/// `--check`, no file needs formatting.
+pub fn run(args: &FmtArgs) -> Result<ExitStatus> {
+    if args.paths.len() == 1 && args.paths[0] == Path::new("-") {
+        return format_stdin(args.check);
+    }
+    let files = ruleset::read_rule_files(&args.paths)?;
+    let (mut unchanged, mut changed, mut failed) = (0usize, 0usize, 0usize);
+    for file in &files {
+        match format_file(file, args.check) {
+            Outcome::Unchanged => unchanged += 1,
+            Outcome::Changed => changed += 1,
+            Outcome::Failed => failed += 1,
+        }
+    }
+    if args.check {
+        eprintln!(
+            "{changed} of {} files need formatting, {failed} could not be formatted",
+            files.len()
+        );
+    } else {
+        eprintln!("{changed} files formatted, {unchanged} unchanged, {failed} failed");
+    }
+    let clean = failed == 0 && !(args.check && changed > 0);
+    Ok(if clean { ExitStatus::Success } else { ExitStatus::Failure })
+}
+
+fn format_stdin(check: bool) -> Result<ExitStatus> {
+    let mut text = String::new();
+    std::io::stdin().read_to_string(&mut text).context("cannot read standard input")?;
+    let source = SourceFile::new("<stdin>", text);
+    match yaral::format(&source) {
+        Ok(formatted) if check => {
+            let clean = formatted == source.text;
+            if !clean {
+                eprintln!("<stdin> needs formatting");
+            }
+            Ok(if clean { ExitStatus::Success } else { ExitStatus::Failure })
+        }
+        Ok(formatted) => {
+            print!("{formatted}");
+            Ok(ExitStatus::Success)
+        }
+        Err(diagnostics) => {
+            for diagnostic in &diagnostics {
+                eprintln!("{}", yaral::render(diagnostic, &source));
+            }
+            Ok(ExitStatus::Failure)
+        }
+    }
+}
+
+fn format_file(file: &SourceFile, check: bool) -> Outcome {
+    let path = Path::new(&file.name);
+    // The rule reader replaces invalid UTF-8 with U+FFFD, which must not be written back.
+    match fs::read(path).map(String::from_utf8) {
+        Ok(Ok(_)) => {}
+        Ok(Err(_)) => {
+            eprintln!("error: {} is not valid UTF-8; left unformatted", file.name);
+            return Outcome::Failed;
+        }
+        Err(error) => {
+            eprintln!("error: cannot read {}: {error}", file.name);
+            return Outcome::Failed;
+        }
+    }
+    let formatted = match yaral::format(file) {
+        Ok(formatted) => formatted,
+        Err(diagnostics) => {
+            for diagnostic in &diagnostics {
+                eprintln!("{}", yaral::render(diagnostic, file));
+            }
+            return Outcome::Failed;
+        }
+    };
+    if formatted == file.text {
+        return Outcome::Unchanged;
+    }
+    if check {
+        let line = first_difference(&file.text, &formatted);
+        println!("{}:{line}: not formatted", file.name);
+        return Outcome::Changed;
+    }
+    match write_replacing(path, &formatted) {
+        Ok(()) => Outcome::Changed,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            Outcome::Failed
+        }
+    }
+}
+
+/// The 1-based number of the first line that differs between two texts.
+fn first_difference(before: &str, after: &str) -> usize {
+    let same = before.lines().zip(after.lines()).take_while(|(a, b)| a == b).count();
+    same + 1
+}
+
+/// Writes `text` to a temporary file beside `path` and renames it over `path`, so that an
+/// interrupted run leaves either the old or the new file, never a truncated one.
+fn write_replacing(path: &Path, text: &str) -> Result<()> {
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(".dragnet-fmt.tmp");
+    fs::write(&temporary, text)
+        .with_context(|| format!("cannot write {}", Path::new(&temporary).display()))?;
+    fs::rename(&temporary, path).with_context(|| format!("cannot replace {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("dragnet-fmt-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).expect("temp dir is writable");
+        dir
+    }
+
+    const MESSY: &str =
+        "rule r{meta: author=\"a\" events: $e.metadata.event_type=\"USER_LOGIN\" condition: $e}";
+
+    #[test]
+    fn fmt_rewrites_files() {
+        let dir = temp_dir("rewrite");
+        let path = dir.join("r.yaral");
+        fs::write(&path, MESSY).expect("write");
+        let args = FmtArgs { check: false, paths: vec![dir.clone()] };
+        assert_eq!(run(&args).expect("run"), ExitStatus::Success);
+        let text = fs::read_to_string(&path).expect("read");
+        assert!(text.starts_with("rule r {\n  meta:\n    author = \"a\"\n"), "{text}");
+        let again = FmtArgs { check: true, paths: vec![path] };
+        assert_eq!(run(&again).expect("run"), ExitStatus::Success);
+    }
+
+    #[test]
+    fn fmt_check_leaves_files_alone() {
+        let dir = temp_dir("check");
+        let path = dir.join("r.yaral");
+        fs::write(&path, MESSY).expect("write");
+        let args = FmtArgs { check: true, paths: vec![path.clone()] };
+        assert_eq!(run(&args).expect("run"), ExitStatus::Failure);
+        assert_eq!(fs::read_to_string(&path).expect("read"), MESSY);
+    }
+
+    #[test]
+    fn fmt_skips_broken_files() {
+        let dir = temp_dir("broken");
+        let broken = dir.join("broken.yaral");
+        fs::write(&broken, "rule r { events: $e.a = condition: $e }").expect("write");
+        let binary = dir.join("binary.yaral");
+        fs::write(&binary, b"rule r { meta: a = \"\xff\" }").expect("write");
+        let args = FmtArgs { check: false, paths: vec![dir.clone()] };
+        assert_eq!(run(&args).expect("run"), ExitStatus::Failure);
+        let text = fs::read_to_string(&broken).expect("read");
+        assert_eq!(text, "rule r { events: $e.a = condition: $e }");
+        assert_eq!(fs::read(&binary).expect("read"), b"rule r { meta: a = \"\xff\" }");
+    }
+
+    #[test]
+    fn first_difference_counts_lines() {
+        assert_eq!(first_difference("a\nb\nc", "a\nB\nc"), 2);
+        assert_eq!(first_difference("a", "b"), 1);
+    }
+}

@@ -1,0 +1,84 @@
+//! Writing detections as JSON lines, a JSON array, a table or CSV.
+//!
+//! Every writer takes detections already serialised to the detection schema, so `hunt` and
+//! `watch` share them. JSON output keeps times in UTC; the table and CSV show them in the
+//! display zone.
+
+mod csv;
+mod table;
+
+use std::io::{self, Write};
+
+use serde_json::Value;
+
+use crate::cli::OutputFormat;
+use crate::zone::DisplayZone;
+
+pub use table::Style;
+
+/// Display settings for output meant for people.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Presentation {
+    /// The zone for displayed times.
+    pub zone: DisplayZone,
+    /// Colours for the table.
+    pub style: Style,
+}
+
+/// Writes detections in the chosen format.
+pub fn write(
+    out: &mut impl Write,
+    format: OutputFormat,
+    detections: &[Value],
+    presentation: &Presentation,
+) -> io::Result<()> {
+    match format {
+        OutputFormat::Jsonl => {
+            for detection in detections {
+                serde_json::to_writer(&mut *out, detection)?;
+                out.write_all(b"\n")?;
+            }
+            Ok(())
+        }
+        OutputFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, detections)?;
+            out.write_all(b"\n")
+        }
+        OutputFormat::Table => table::write(out, detections, presentation),
+        OutputFormat::Csv => csv::write(out, detections, &presentation.zone),
+    }
+}
+
+/// A detection's value as plain text: strings without quotes, the rest as compact JSON.
+pub(crate) fn text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// `key=value` pairs of a JSON object, in order.
+pub(crate) fn pairs(object: Option<&Value>) -> Vec<(String, String)> {
+    match object {
+        Some(Value::Object(map)) => map.iter().map(|(k, v)| (k.clone(), text(v))).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Event counts per event variable, as `login:1 http:3`.
+pub(crate) fn event_counts(detection: &Value) -> String {
+    match detection.get("events") {
+        Some(Value::Object(map)) => map
+            .iter()
+            .map(|(k, v)| format!("{k}:{}", v.as_array().map_or(0, Vec::len)))
+            .collect::<Vec<_>>()
+            .join(" "),
+        _ => String::new(),
+    }
+}
+
+/// A string field of a detection by JSON pointer, or `""`.
+pub(crate) fn field<'a>(detection: &'a Value, pointer: &str) -> &'a str {
+    detection.pointer(pointer).and_then(Value::as_str).unwrap_or("")
+}

@@ -1,0 +1,166 @@
+//! Snapshot tests of the compiler's diagnostics, one small rule per check.
+//!
+//! Each case compiles a rule written for the test and pins the full rendered output:
+//! message, `file:line:col`, source line, caret and help line. Review a changed snapshot with
+//! `cargo insta review`, or rerun with `INSTA_UPDATE=always` and read the diff.
+
+use yaral::{compile, render, render_json, CheckOptions, Diagnostic, SourceFile};
+
+fn diagnostics(source: &SourceFile, options: &CheckOptions) -> Vec<Diagnostic> {
+    let output = compile(source, options);
+    let mut all: Vec<Diagnostic> = output.diagnostics.clone();
+    all.extend(output.rejected.iter().flat_map(|r| r.diagnostics.iter().cloned()));
+    all.extend(output.compiled.iter().flat_map(|r| r.diagnostics.iter().cloned()));
+    all.sort_by_key(|d| (d.span.start, d.span.end));
+    all
+}
+
+fn rendered(name: &str, text: &str, options: &CheckOptions) -> String {
+    let source = SourceFile::new(format!("{name}.yaral"), text);
+    let found = diagnostics(&source, options);
+    assert!(!found.is_empty(), "{name}: no diagnostic");
+    found.iter().map(|d| render(d, &source)).collect::<Vec<_>>().join("\n")
+}
+
+fn check(name: &str, text: &str) -> String {
+    rendered(name, text, &CheckOptions::default())
+}
+
+fn check_strict(name: &str, text: &str) -> String {
+    rendered(name, text, &CheckOptions { strict: true, ..CheckOptions::default() })
+}
+
+/// Wraps `events` in a rule with a `meta:` section and the condition `$e`.
+fn with_events(events: &str) -> String {
+    format!(
+        "rule r {{\n  meta:\n    author = \"a\"\n  events:\n{events}\n  condition:\n    $e\n}}\n"
+    )
+}
+
+macro_rules! snapshot {
+    ($name:ident, $text:expr) => {
+        #[test]
+        fn $name() {
+            insta::assert_snapshot!(check(stringify!($name), &$text));
+        }
+    };
+    ($name:ident, strict, $text:expr) => {
+        #[test]
+        fn $name() {
+            insta::assert_snapshot!(check_strict(stringify!($name), &$text));
+        }
+    };
+}
+
+snapshot!(
+    section_order,
+    "rule r {\n  events:\n    $e.metadata.event_type = \"USER_LOGIN\"\n  meta:\n    author = \"a\"\n  condition:\n    $e\n}\n"
+);
+snapshot!(
+    setup_not_supported,
+    "rule r {\n  meta:\n    author = \"a\"\n  setup:\n    graph_override ($g.graph.entity.ip = %t.ip)\n  events:\n    $e.metadata.event_type = \"USER_LOGIN\"\n  condition:\n    $e\n}\n"
+);
+snapshot!(
+    unknown_setup_and_export_operations,
+    "rule r {\n  meta:\n    author = \"a\"\n  setup:\n    graph_merge ($g.graph.entity.ip = %t.ip)\n  events:\n    $e.principal.hostname = $host\n  match:\n    $host over 1h\n  condition:\n    $e\n  export:\n    %t.append_row(host: $host)\n}\n"
+);
+snapshot!(
+    undefined_variable,
+    "rule r {\n  meta:\n    author = \"a\"\n  events:\n    $e.metadata.event_type = \"USER_LOGIN\"\n  condition:\n    $e and $nothing\n}\n"
+);
+snapshot!(unbound_placeholder, with_events("    $e.principal.hostname != $host"));
+snapshot!(
+    unjoined_event_variables,
+    "rule r {\n  meta:\n    author = \"a\"\n  events:\n    $a.metadata.event_type = \"USER_LOGIN\"\n    $b.metadata.event_type = \"USER_LOGOUT\"\n    $a.principal.user.userid = $user\n  match:\n    $user over 1h\n  condition:\n    $a and $b\n}\n"
+);
+snapshot!(unknown_field, with_events("    $e.principal.hostnme = \"x\""));
+snapshot!(noun_inside_noun, with_events("    $e.principal.target.file.full_path = \"x\""));
+snapshot!(type_mismatch, with_events("    $e.target.port = \"443\""));
+snapshot!(field_type_mismatch, with_events("    $e.target.port = $e.principal.hostname"));
+snapshot!(unknown_enum_value, with_events("    $e.metadata.event_type = \"LOGIN\""));
+snapshot!(nocase_on_enum, with_events("    $e.metadata.event_type = \"USER_LOGIN\" nocase"));
+snapshot!(any_on_scalar, with_events("    any $e.principal.hostname = \"x\""));
+snapshot!(all_in_assignment, "rule r {\n  meta:\n    author = \"a\"\n  events:\n    all $e.principal.ip = $ip\n  condition:\n    $e\n}\n");
+snapshot!(
+    outcome_without_aggregate,
+    "rule r {\n  meta:\n    author = \"a\"\n  events:\n    $e.principal.hostname = $host\n  match:\n    $host over 5m\n  outcome:\n    $user = $e.principal.user.userid\n  condition:\n    $e\n}\n"
+);
+snapshot!(
+    outcome_repeated_without_match,
+    "rule r {\n  meta:\n    author = \"a\"\n  events:\n    $e.metadata.event_type = \"USER_LOGIN\"\n  outcome:\n    $ips = $e.principal.ip\n  condition:\n    $e\n}\n"
+);
+snapshot!(
+    nested_aggregate,
+    "rule r {\n  meta:\n    author = \"a\"\n  events:\n    $e.principal.hostname = $host\n  match:\n    $host over 5m\n  outcome:\n    $n = max(count($e.metadata.id))\n  condition:\n    $e\n}\n"
+);
+snapshot!(
+    unbounded_only,
+    "rule r {\n  meta:\n    author = \"a\"\n  events:\n    $e.principal.hostname = $host\n  match:\n    $host over 5m\n  condition:\n    !$e\n}\n"
+);
+snapshot!(
+    or_with_unbounded,
+    "rule r {\n  meta:\n    author = \"a\"\n  events:\n    $a.principal.hostname = $host\n    $b.principal.hostname = $host\n  match:\n    $host over 5m\n  condition:\n    $a or !$b\n}\n"
+);
+snapshot!(
+    too_many_outcomes,
+    format!(
+        "rule r {{\n  meta:\n    author = \"a\"\n  events:\n    $e.metadata.event_type = \"USER_LOGIN\"\n  outcome:\n{}  condition:\n    $e\n}}\n",
+        (0..21).map(|i| format!("    $o{i} = {i}\n")).collect::<String>()
+    )
+);
+snapshot!(
+    window_too_long,
+    "rule r {\n  meta:\n    author = \"a\"\n  events:\n    $e.principal.hostname = $host\n  match:\n    $host over 3d\n  condition:\n    $e\n}\n"
+);
+snapshot!(
+    window_in_seconds,
+    "rule r {\n  meta:\n    author = \"a\"\n  events:\n    $e.principal.hostname = $host\n  match:\n    $host over 30s\n  condition:\n    $e\n}\n"
+);
+snapshot!(
+    function_nesting,
+    with_events(&format!(
+        "    {}$e.principal.hostname{} = \"x\"",
+        "strings.to_lower(".repeat(21),
+        ")".repeat(21)
+    ))
+);
+snapshot!(regex_look_ahead, with_events("    $e.principal.hostname = /host(?=-prod)/"));
+snapshot!(regex_back_reference, with_events("    re.regex($e.principal.hostname, `(a)\\1`)"));
+snapshot!(double_equals, with_events("    $e.principal.hostname == \"x\""));
+snapshot!(nocase_on_cidr, with_events("    $e.principal.ip in cidr %nets nocase"));
+snapshot!(
+    several_errors_recovered,
+    "rule first {\n  meta:\n    author = \"a\"\n  events:\n    $e.principal.hostname = = \"x\"\n  match:\n    $host over\n  condition:\n    $e\n}\n\nrule second {\n  events:\n    $e.metadata.event_type = \"LOGIN\"\n  condition:\n    $e\n}\n"
+);
+snapshot!(strict_coalesce, strict, with_events("    $h = coalesce($e.principal.hostname, \"\")"));
+snapshot!(
+    strict_ip_to_asn,
+    strict,
+    with_events("    strings.concat(ip_to_asn($e.principal.ip), \"\") in %asns")
+);
+snapshot!(strict_literal_list, strict, with_events("    $e.principal.hostname in (\"a\", \"b\")"));
+snapshot!(
+    strict_missing_meta,
+    strict,
+    "rule r {\n  events:\n    $e.metadata.event_type = \"USER_LOGIN\"\n  condition:\n    $e\n}\n"
+);
+snapshot!(strict_unary_minus, strict, with_events("    $e.target.port > -1"));
+
+#[test]
+fn default_dialect_accepts_extensions() {
+    let text = with_events(
+        "    $h = coalesce($e.principal.hostname, \"\")\n    $e.principal.hostname in (\"a\", \"b\")\n    strings.concat(ip_to_asn($e.principal.ip), \"\") in %asns",
+    );
+    let source = SourceFile::new("extensions.yaral", text);
+    let output = compile(&source, &CheckOptions::default());
+    assert_eq!(output.compiled.len(), 1, "{:?}", output.rejected);
+}
+
+#[test]
+fn json_form_has_positions() {
+    let source =
+        SourceFile::new("json.yaral", with_events("    $e.metadata.event_type = \"LOGIN\""));
+    let found = diagnostics(&source, &CheckOptions::default());
+    let lines: Vec<String> = found.iter().map(|d| render_json(d, &source)).collect();
+    insta::assert_snapshot!(lines.join("\n"));
+}
