@@ -7,7 +7,7 @@
 //! `CLIENTS` threads for `SECONDS`, and tails the output file. Latency is measured from the
 //! wall clock:
 //!
-//! - single-event rule: from sending the request that holds the event to the detection
+//! - single-event rule: from sending the request that contains the event to the detection
 //!   appearing in the output file;
 //! - windowed rules: from the moment the window can close (its end plus the allowed lateness,
 //!   since event times are wall-clock times) to the detection appearing.

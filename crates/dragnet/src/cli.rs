@@ -134,7 +134,8 @@ pub struct WatchArgs {
     #[arg(long, value_name = "BYTES", default_value_t = 10 * 1024 * 1024)]
     pub max_body: usize,
 
-    /// Batches the pipeline queues before HTTP ingest answers 429 Too Many Requests.
+    /// Capacity of the pipeline queue, in batches. When it is full, `POST /v1/events` returns
+    /// 429 Too Many Requests.
     #[arg(long, value_name = "N", default_value_t = 64)]
     pub queue: usize,
 
@@ -161,8 +162,8 @@ pub struct WatchArgs {
     #[arg(long, value_name = "DUR", default_value = "1m", value_parser = parse_duration)]
     pub allowed_lateness: std::time::Duration,
 
-    /// Where to write detections as JSON lines: a file, or `-` for standard output. Standard
-    /// output is the default when no --webhook is given either.
+    /// Destination for detections as JSON lines: a file, or `-` for standard output. Standard
+    /// output is the default when neither --webhook nor --kafka-output is given.
     #[arg(long, value_name = "FILE|-")]
     pub output: Option<String>,
 

@@ -29,7 +29,7 @@ use super::metrics::{label, Metrics};
 use super::pipeline::{Batch, Message, RawRecord};
 use crate::input::{split_records, Record};
 
-/// What the handlers share.
+/// State shared by the handlers.
 pub struct AppState {
     /// The bearer token, when ingest is on.
     pub token: Option<String>,
@@ -167,7 +167,7 @@ fn reject(status: StatusCode, message: &str, errors: Vec<String>) -> Rejection {
     Rejection { status, message: message.to_owned(), errors }
 }
 
-/// Decompresses and splits a body into records, or says why it cannot be ingested.
+/// Decompresses and splits a body into records, or returns why it cannot be ingested.
 fn parse_body(body: &[u8], gzip: bool, max: usize) -> Result<Vec<RawRecord>, Rejection> {
     let decompressed;
     let bytes = if gzip || body.starts_with(GZIP_MAGIC) {

@@ -2,8 +2,8 @@
 //! on SIGHUP or when one of their files changes.
 //!
 //! A reload compiles the whole set again. When any rule fails to compile, or a list or the ASN
-//! database cannot be read, the old set keeps running and the reasons are logged; a reload
-//! never leaves the service with fewer rules than the files ask for.
+//! database cannot be read, the old set keeps running and the reasons are logged. So a reload
+//! never leaves the service with fewer rules than the files define.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -30,10 +30,10 @@ impl RuleSet {
     /// de-duplication and suppression state of these rules.
     ///
     /// A window still open at watermark W starts after W minus its length. A hop-window
-    /// detection is held, and then remembered to drop later subsets of it, for up to two more
-    /// lengths after its window closes, and its window must be rebuilt whole to be found
-    /// again; so three window lengths cover the window state. A suppression period that is
-    /// still running began with a detection at most one suppression window ago.
+    /// detection is held after its window closes, and then remembered to drop later subsets
+    /// of it, for up to two more lengths. Its window must be rebuilt whole to be found again,
+    /// so three window lengths cover the window state. A suppression period that is still
+    /// running began with a detection at most one suppression window ago.
     pub fn retention(&self) -> Duration {
         let window = self.rules.iter().filter_map(engine::Rule::window_length).max();
         let suppression = self.rules.iter().filter_map(engine::Rule::suppression_window).max();
@@ -41,7 +41,7 @@ impl RuleSet {
     }
 }
 
-/// Where the rule set comes from, for loading and reloading.
+/// Paths the rule set is loaded and reloaded from.
 #[derive(Debug, Clone)]
 pub struct Sources {
     rules: Vec<PathBuf>,
@@ -51,7 +51,7 @@ pub struct Sources {
 }
 
 impl Sources {
-    /// The paths named on the command line.
+    /// Collects the paths named on the command line.
     pub fn from_args(args: &WatchArgs) -> Sources {
         Sources {
             rules: args.rules.clone(),
@@ -61,9 +61,9 @@ impl Sources {
         }
     }
 
-    /// Loads and compiles the set. With `strict`, one rule that does not compile fails the
-    /// whole load, as a reload requires; without it, such rules are reported and skipped, as
-    /// at start-up.
+    /// Loads and compiles the set. With `strict`, as for a reload, one rule that does not
+    /// compile fails the whole load. Without it, as at start-up, such rules are reported and
+    /// skipped.
     pub fn load(&self, strict: bool) -> Result<(RuleSet, Vec<ruleset::RejectedRule>)> {
         let lists = context::load_lists(&self.lists, false)?;
         let asn = context::load_asn_db(self.asn_db.as_deref(), false)?.map(Arc::new);
@@ -82,7 +82,7 @@ impl Sources {
         Ok((RuleSet { rules: loaded.rules, asn, identities }, loaded.rejected))
     }
 
-    /// A fingerprint of every file the set is read from: paths, lengths and modification times.
+    /// Returns a fingerprint of every file the set is read from: paths, lengths and modification times.
     /// A reload is due when it changes.
     pub fn fingerprint(&self) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
         let mut out = Vec::new();

@@ -38,12 +38,12 @@ use super::store::{SinkMark, Store};
 /// Outbox entries read per batch.
 const BATCH: usize = 512;
 
-/// Why a delivery failed for good.
+/// Reason a delivery failed for good.
 pub struct Undeliverable(pub String);
 
 /// A destination for detections.
 pub trait Sink: Send {
-    /// The name under which the mark is stored and metrics are labelled.
+    /// Returns the name under which the mark is stored and metrics are labelled.
     fn name(&self) -> String;
     /// Prepares to resume after `mark`; the file sink collects what it wrote past the mark.
     fn recover(&mut self, _mark: SinkMark) -> Result<()> {
@@ -57,7 +57,7 @@ pub trait Sink: Send {
     }
 }
 
-/// What every sink thread shares.
+/// State shared by every sink thread.
 pub struct SinkContext {
     /// The store holding the outbox and the marks.
     pub store: Arc<Store>,
@@ -159,7 +159,7 @@ pub fn run_sink(mut sink: Box<dyn Sink>, delivered: Arc<AtomicU64>, mut ctx: Sin
 /// The reason a delivery gives when it stopped retrying because of shutdown.
 const STOPPING: &str = "shutting down";
 
-/// The `id` field of a detection line.
+/// Returns the `id` field of a detection line.
 fn detection_id(line: &[u8]) -> String {
     #[derive(serde::Deserialize)]
     struct IdOnly {
@@ -324,7 +324,7 @@ impl WebhookSink {
 
 impl Sink for WebhookSink {
     fn name(&self) -> String {
-        // Only scheme, host and port: a webhook path often holds a secret.
+        // Only scheme, host and port: a webhook path often contains a secret.
         let authority = self.uri.authority().map_or("", |a| a.as_str());
         format!("webhook:http://{authority}")
     }

@@ -1,7 +1,7 @@
 //! The checkpoint store: one `redb` file in the state folder.
 //!
 //! Each [`Checkpoint`] is written in one redb write transaction with `Durability::Immediate`,
-//! so after a crash the store holds either all of a checkpoint or none of it. Tables:
+//! so after a crash the store contains either all of a checkpoint or none of it. Tables:
 //!
 //! - `events`: accepted events still inside the retention span, by acceptance sequence number,
 //!   as the event time (16 bytes, little-endian nanoseconds) followed by the UDM JSON.
@@ -42,7 +42,7 @@ pub struct StoredEvent {
     pub json: Vec<u8>,
 }
 
-/// Where a sink has got to in the outbox.
+/// Progress of one sink through the outbox.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct SinkMark {
     /// The last outbox sequence number delivered (or dead-lettered).
@@ -193,7 +193,7 @@ impl Store {
         Ok(out)
     }
 
-    /// The mark of sink `name`, or the start of the outbox when it has none.
+    /// Returns the mark of sink `name`, or the start of the outbox when it has none.
     pub fn sink_mark(&self, name: &str) -> Result<SinkMark> {
         let txn = self.db.begin_read()?;
         let table = txn.open_table(SINKS)?;

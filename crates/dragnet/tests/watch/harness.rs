@@ -78,7 +78,7 @@ impl Rng {
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 
-    /// A number in `0..n`.
+    /// Returns a number in `0..n`.
     pub fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
     }
@@ -91,7 +91,7 @@ fn rfc3339(seconds: i64) -> String {
     chrono::DateTime::from_timestamp(seconds, 0).expect("valid time").to_rfc3339()
 }
 
-/// One synthetic UDM event at `BASE + seconds`.
+/// Builds one synthetic UDM event at `BASE + seconds`.
 pub fn event(id: &str, seconds: i64, kind: &str, user: &str, host: &str, blocked: bool) -> Value {
     let mut event = json!({
         "metadata": {
@@ -126,7 +126,7 @@ pub fn events(rng: &mut Rng, prefix: &str, start: i64, count: usize) -> Vec<(i64
     out
 }
 
-/// An event a day after `seconds` that matches no rule and moves the watermark past every
+/// Builds an event a day after `seconds` that matches no rule and moves the watermark past every
 /// window before it.
 pub fn flush_event(seconds: i64) -> Value {
     event("flush", seconds + 86_400, "GENERIC_EVENT", "", "", false)
@@ -361,7 +361,7 @@ pub fn http_request(
         request.push_str(&format!("{name}: {value}\r\n"));
     }
     request.push_str("\r\n");
-    // The server may answer and close before reading a body it rejects, so a failed write
+    // The server may respond and close before reading a body it rejects, so a failed write
     // is not an error here; the response says what happened.
     let _ = stream.write_all(request.as_bytes()).and_then(|()| stream.write_all(body));
     let mut raw = Vec::new();

@@ -142,8 +142,8 @@ fn ingest_counts_unrecognised_records() {
 #[test]
 fn ingest_answers_429_when_pipeline_full() {
     let (watch, _dir) = start("full", &["--queue", "1"]);
-    // Big requests keep the pipeline busy while others arrive; with a queue of one batch,
-    // some of a burst of concurrent requests must find it full.
+    // Big requests keep the pipeline busy while others arrive. With a queue of one batch, some
+    // of a burst of concurrent requests must find it full.
     let many: Vec<_> = (0..20_000)
         .map(|i| event(&format!("f{i}"), i, "USER_LOGIN", "alice", "web", i % 2 == 0))
         .collect();

@@ -109,6 +109,9 @@ fn late_events_go_to_dead_letter() {
         ],
         &[],
     );
+
+    // With the latest event at 3600 s and one minute of lateness, 3539 s is late and 3541 s
+    // is not.
     let now = jsonl(&[event("l1", 3600, "USER_LOGIN", "bob", "web", true)]);
     assert_eq!(watch.post_events("tok", now.as_bytes()).json()["late"], 0);
     let old = jsonl(&[event("l0", 3600 - 61, "USER_LOGIN", "bob", "web", true)]);
@@ -118,17 +121,19 @@ fn late_events_go_to_dead_letter() {
     assert_eq!(response.json()["accepted"], 0);
     let within = jsonl(&[event("l2", 3600 - 59, "USER_LOGIN", "bob", "web", true)]);
     assert_eq!(watch.post_events("tok", within.as_bytes()).json()["late"], 0);
+
     let dead = std::fs::read_to_string(dir.join("state/dead-letter.jsonl")).unwrap();
     let entries: Vec<serde_json::Value> =
         dead.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(entries.len(), 1, "{dead}");
     assert_eq!(entries[0]["reason"], "late");
     assert_eq!(entries[0]["event"]["metadata"]["product_log_id"], "l0");
+
     let metrics = watch.request("GET", "/metrics", &[], b"");
     assert!(metrics.body.contains("dragnet_watch_late_events_total 1"), "{}", metrics.body);
 }
 
-/// A webhook receiver on loopback that answers with the statuses in `script`, then 200.
+/// A webhook receiver on loopback that responds with the statuses in `script`, then 200.
 struct Receiver {
     address: String,
     requests: Arc<Mutex<Vec<(String, String)>>>,
