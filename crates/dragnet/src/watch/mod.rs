@@ -102,6 +102,8 @@ pub fn run(args: &WatchArgs) -> Result<ExitStatus> {
     };
 
     let rule_sources = rules::Sources::from_args(args);
+    // Taken before loading, so that a change made while loading triggers a reload.
+    let fingerprint = rule_sources.fingerprint();
     let (set, rejected) = match rule_sources.load(false) {
         Ok(loaded) => loaded,
         Err(e) => {
@@ -221,6 +223,7 @@ pub fn run(args: &WatchArgs) -> Result<ExitStatus> {
 
     let reload_thread = spawn_reloader(
         rule_sources,
+        fingerprint,
         args.reload_interval,
         tx.clone(),
         &runtime,
@@ -340,6 +343,7 @@ fn build_sinks(
 
 fn spawn_reloader(
     sources: rules::Sources,
+    mut fingerprint: Vec<(PathBuf, u64, Option<std::time::SystemTime>)>,
     interval: Duration,
     tx: mpsc::Sender<Message>,
     runtime: &tokio::runtime::Runtime,
@@ -365,7 +369,6 @@ fn spawn_reloader(
     let metrics = Arc::clone(metrics);
     let stop = stop.clone();
     std::thread::spawn(move || {
-        let mut fingerprint = sources.fingerprint();
         let poll = if interval.is_zero() { Duration::from_secs(3600) } else { interval };
         loop {
             let forced = match hup_rx.recv_timeout(poll) {
