@@ -19,6 +19,9 @@ use crate::ruleset;
 use crate::summary::Summary;
 use crate::{bundled, ExitStatus};
 
+/// Events a hunt sorts in memory before it writes a sorted run to a temporary file.
+const SORT_BUFFER_EVENTS: usize = 200_000;
+
 /// Runs a hunt and returns the process's exit status.
 pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
     let started = Instant::now();
@@ -61,19 +64,27 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
 
     let progress = Progress::new(!args.no_progress);
     let mut normalizer = sources::Normalizer::new(identities);
-    let mut events = Vec::new();
+    // Hunts correlate in event-time order whatever the input order. The sorter keeps the
+    // input order among events with the same time, and spills sorted runs to temporary files
+    // past `SORT_BUFFER_EVENTS`, so memory does not grow with the input.
+    let mut sorter = engine::TimeSorter::new(SORT_BUFFER_EVENTS);
+    let mut spill_error = None;
     let stats =
         normalize_inputs(&inputs, format, &mut normalizer, asn.as_deref(), &progress, |event| {
-            events.push(Arc::new(event));
+            if spill_error.is_none() {
+                spill_error = sorter.push(Arc::new(event)).err();
+            }
         });
     progress.finish();
+    if let Some(e) = spill_error {
+        return Err(e).context("cannot write events to a temporary file while sorting them");
+    }
 
-    // Hunts correlate in event-time order whatever the input order; a stable sort keeps the
-    // input order among events with the same time.
-    events.sort_by_key(|event| event.event_time());
     let mut engine = engine::Engine::new(loaded.rules);
     let mut detections = Vec::new();
-    for event in events {
+    let sorted = sorter.finish().context("cannot read back the sorted events")?;
+    for event in sorted {
+        let event = event.context("cannot read back the sorted events")?;
         detections.extend(engine.push(event));
     }
     detections.extend(engine.finish());
