@@ -24,3 +24,5 @@ pub const DEMO_LISTS_DIR: &str = "examples/lists/";
 pub const DEMO_ASN_DB: &str = "examples/asn.tsv";
 /// The demo's identity table.
 pub const DEMO_IDENTITIES: &str = "examples/identities.csv";
+/// The demo's change windows.
+pub const DEMO_SUPPRESSIONS: &str = "examples/suppressions.toml";

@@ -21,6 +21,17 @@ enum Outcome {
     Changed,
     /// Not valid UTF-8, not parseable, or not writable; the file is left as it was.
     Failed,
+    /// Marked with [`SKIP_MARKER`], so kept exactly as written.
+    Skipped,
+}
+
+/// A comment line that keeps a file out of formatting, for rule text kept exactly as
+/// published.
+const SKIP_MARKER: &str = "// dragnet-fmt: off";
+
+/// Whether a file opts out of formatting with a [`SKIP_MARKER`] line.
+fn is_skipped(text: &str) -> bool {
+    text.lines().any(|line| line.trim_start().starts_with(SKIP_MARKER))
 }
 
 /// Formats every rule file named (folders are searched recursively), or standard input to
@@ -32,20 +43,26 @@ pub fn run(args: &FmtArgs) -> Result<ExitStatus> {
     }
     let files = ruleset::read_rule_files(&args.paths)?;
     let (mut unchanged, mut changed, mut failed) = (0usize, 0usize, 0usize);
+    let mut skipped = 0usize;
     for file in &files {
         match format_file(file, args.check) {
+            Outcome::Skipped => skipped += 1,
             Outcome::Unchanged => unchanged += 1,
             Outcome::Changed => changed += 1,
             Outcome::Failed => failed += 1,
         }
     }
+    let skipped_note =
+        if skipped > 0 { format!(", {skipped} skipped ({SKIP_MARKER})") } else { String::new() };
     if args.check {
         eprintln!(
-            "{changed} of {} files need formatting, {failed} could not be formatted",
+            "{changed} of {} files need formatting, {failed} could not be formatted{skipped_note}",
             files.len()
         );
     } else {
-        eprintln!("{changed} files formatted, {unchanged} unchanged, {failed} failed");
+        eprintln!(
+            "{changed} files formatted, {unchanged} unchanged, {failed} failed{skipped_note}"
+        );
     }
     let clean = failed == 0 && !(args.check && changed > 0);
     Ok(if clean { ExitStatus::Success } else { ExitStatus::Failure })
@@ -55,6 +72,12 @@ fn format_stdin(check: bool) -> Result<ExitStatus> {
     let mut text = String::new();
     std::io::stdin().read_to_string(&mut text).context("cannot read standard input")?;
     let source = SourceFile::new("<stdin>", text);
+    if is_skipped(&source.text) {
+        if !check {
+            print!("{}", source.text);
+        }
+        return Ok(ExitStatus::Success);
+    }
     match yaral::format(&source) {
         Ok(formatted) if check => {
             let clean = formatted == source.text;
@@ -89,6 +112,9 @@ fn format_file(file: &SourceFile, check: bool) -> Outcome {
             eprintln!("error: cannot read {}: {error}", file.name);
             return Outcome::Failed;
         }
+    }
+    if is_skipped(&file.text) {
+        return Outcome::Skipped;
     }
     let formatted = match yaral::format(file) {
         Ok(formatted) => formatted,
@@ -168,6 +194,19 @@ mod tests {
         let args = FmtArgs { check: true, paths: vec![path.clone()] };
         assert_eq!(run(&args).expect("run"), ExitStatus::Failure);
         assert_eq!(fs::read_to_string(&path).expect("read"), MESSY);
+    }
+
+    #[test]
+    fn fmt_keeps_marked_files() {
+        let dir = temp_dir("marked");
+        let path = dir.join("r.yaral");
+        let marked = format!("{SKIP_MARKER}\n{MESSY}");
+        fs::write(&path, &marked).expect("write");
+        let args = FmtArgs { check: false, paths: vec![path.clone()] };
+        assert_eq!(run(&args).expect("run"), ExitStatus::Success);
+        assert_eq!(fs::read_to_string(&path).expect("read"), marked);
+        let check = FmtArgs { check: true, paths: vec![path] };
+        assert_eq!(run(&check).expect("run"), ExitStatus::Success);
     }
 
     #[test]

@@ -13,10 +13,12 @@ use crate::context;
 use crate::input::{self, Input, InputSource};
 use crate::normalize::normalize_inputs;
 use crate::output::{self, Presentation, Style};
+use crate::pipeline;
 use crate::progress::Progress;
 use crate::report::{self, ReportInfo};
 use crate::ruleset;
 use crate::summary::Summary;
+use crate::suppress::Suppressions;
 use crate::{bundled, ExitStatus};
 
 /// Events a hunt sorts in memory before it writes a sorted run to a temporary file.
@@ -32,6 +34,13 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
     let lists = context::load_lists(&args.lists, demo)?;
     let asn = context::load_asn_db(args.source.asn_db.as_deref(), demo)?.map(Arc::new);
     let identities = context::load_identities(args.source.identities.as_deref(), demo)?;
+    let suppressions = match (&args.suppressions, bundled::file(bundled::DEMO_SUPPRESSIONS)) {
+        (Some(path), _) => Suppressions::load(path, &lists)?,
+        (None, Some(text)) if demo => {
+            Suppressions::parse(&String::from_utf8_lossy(text), bundled::DEMO_SUPPRESSIONS, &lists)?
+        }
+        _ => Suppressions::default(),
+    };
     let ctx = engine::Context { lists: Arc::new(lists), asn: asn.clone() };
 
     let rule_files = ruleset::read_rule_files(&args.rules)?;
@@ -64,14 +73,26 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
 
     let progress = Progress::new(!args.no_progress);
     let mut normalizer = sources::Normalizer::new(identities);
+    if let (Some(from), Some(to)) = (args.from, args.to) {
+        if to <= from {
+            eprintln!("error: --to is not after --from, so no event can be hunted");
+            return Ok(ExitStatus::InvalidInput);
+        }
+    }
+    let in_range = |time: udm::Timestamp| {
+        args.from.is_none_or(|from| time >= from) && args.to.is_none_or(|to| time < to)
+    };
     // Hunts correlate in event-time order whatever the input order. The sorter keeps the
     // input order among events with the same time, and spills sorted runs to temporary files
     // past `SORT_BUFFER_EVENTS`, so memory does not grow with the input.
     let mut sorter = engine::TimeSorter::new(SORT_BUFFER_EVENTS);
     let mut spill_error = None;
+    let mut out_of_range = 0u64;
     let stats =
         normalize_inputs(&inputs, format, &mut normalizer, asn.as_deref(), &progress, |event| {
-            if spill_error.is_none() {
+            if !in_range(event.event_time()) {
+                out_of_range += 1;
+            } else if spill_error.is_none() {
                 spill_error = sorter.push(Arc::new(event)).err();
             }
         });
@@ -80,17 +101,11 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
         return Err(e).context("cannot write events to a temporary file while sorting them");
     }
 
-    let mut engine = engine::Engine::new(loaded.rules);
-    let mut detections = Vec::new();
     let sorted = sorter.finish().context("cannot read back the sorted events")?;
-    for event in sorted {
-        let event = event.context("cannot read back the sorted events")?;
-        detections.extend(engine.push(event));
-    }
-    detections.extend(engine.finish());
-    detections
-        .sort_by(|a, b| (a.window.0, &a.rule.name, &a.id).cmp(&(b.window.0, &b.rule.name, &b.id)));
-    let engine_stats = engine.stats();
+    let correlated = pipeline::correlate_sorted(loaded.rules, sorted, &suppressions)
+        .context("cannot read back the sorted events")?;
+    let detections = correlated.detections;
+    let engine_stats = correlated.stats;
 
     let stdout_is_terminal = io::stdout().is_terminal();
     let format = args.output.unwrap_or(if stdout_is_terminal {
@@ -130,18 +145,29 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
         .filter(|r| r.suppressed > 0)
         .map(|r| (r.name.clone(), r.suppressed))
         .collect();
+    let mut change_windows: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for s in &correlated.suppressed {
+        *change_windows.entry((s.rule.clone(), s.reason.clone())).or_default() += 1;
+    }
     let summary = Summary {
         rules_loaded: rule_count,
         rejected_rules: &loaded.rejected,
         inputs: &stats,
         detections: &values,
         suppressed: &suppressed,
+        change_windows: &change_windows,
         late_events: engine_stats.late_events,
+        out_of_range,
         elapsed: Some(started.elapsed()),
     };
     eprint!("{}", summary.render());
     if let Some(path) = &args.report {
         eprintln!("  report: {}", path.display());
+    }
+    let anything_rejected = rejected > 0 || !loaded.rejected.is_empty();
+    if args.strict && anything_rejected {
+        eprintln!("error: records or rules were rejected, and --strict makes that a failure");
+        return Ok(ExitStatus::Failure);
     }
     Ok(ExitStatus::Success)
 }

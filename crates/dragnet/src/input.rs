@@ -123,8 +123,7 @@ fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 }
 
 /// File extensions of documents and images that sit beside logs in a folder (licences,
-/// READMEs) and are skipped when a folder is searched; a file named on the command line is
-/// always read.
+/// READMEs), which a folder search skips. A file named on the command line is always read.
 const DOCUMENT_EXTENSIONS: &[&str] =
     &["md", "markdown", "rst", "html", "htm", "pdf", "png", "jpg", "jpeg", "gif", "svg"];
 
@@ -321,8 +320,8 @@ fn split_csv(bytes: &[u8]) -> Vec<RecordAt> {
             return vec![RecordAt { line: 1, record: Err(format!("invalid CSV header: {e}")) }]
         }
     };
-    // A log CSV names several columns; a first line without a comma means the input is
-    // neither JSON nor CSV, which is one problem, not one per line.
+    // A log CSV names several columns, so a first line without a comma means that the input
+    // is neither JSON nor CSV. That is one problem, not one per line.
     if headers.len() < 2 {
         let reason = "the input is neither JSON nor CSV with a header row".to_owned();
         return vec![RecordAt { line: 1, record: Err(reason) }];
@@ -412,7 +411,7 @@ mod tests {
     }
 
     #[test]
-    fn text_that_is_neither_json_nor_csv_is_one_error() {
+    fn plain_text_is_one_error() {
         let records = split_records(b"# Licence\n\nSome text.\nMore text.\n");
         assert_eq!(lines_and_oks(&records), vec![(1, false)]);
     }

@@ -10,10 +10,13 @@ mod input;
 mod normalize;
 mod output;
 mod parse;
+mod pipeline;
 mod progress;
 mod report;
 mod ruleset;
+mod ruletest;
 mod summary;
+mod suppress;
 mod zone;
 
 use std::process::ExitCode;
@@ -64,6 +67,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Fmt(args) => fmt::run(args),
         Command::Parse(args) => parse::run(args),
+        Command::Test(args) => ruletest::run(args),
     };
     match result {
         Ok(status) => status.into(),

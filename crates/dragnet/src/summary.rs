@@ -21,8 +21,12 @@ pub struct Summary<'a> {
     pub detections: &'a [Value],
     /// Detections dropped by each rule's `suppression_window`, by rule name.
     pub suppressed: &'a BTreeMap<String, u64>,
+    /// Detections left out by change windows, by (rule, reason).
+    pub change_windows: &'a BTreeMap<(String, String), u64>,
     /// Events that arrived behind the watermark.
     pub late_events: u64,
+    /// Events left out by `--from` and `--to`.
+    pub out_of_range: u64,
     /// Wall-clock time of the whole run; left out when `None`, as in snapshot tests.
     pub elapsed: Option<Duration>,
 }
@@ -73,6 +77,9 @@ impl Summary<'_> {
                 }
             }
         }
+        if self.out_of_range > 0 {
+            let _ = writeln!(out, "  outside --from/--to: {} events", self.out_of_range);
+        }
         if self.late_events > 0 {
             let _ = writeln!(
                 out,
@@ -81,6 +88,13 @@ impl Summary<'_> {
             );
         }
         self.render_detections(&mut out);
+        if !self.change_windows.is_empty() {
+            let total: u64 = self.change_windows.values().sum();
+            let _ = writeln!(out, "  left out by change windows: {total}");
+            for ((rule, reason), count) in self.change_windows {
+                let _ = writeln!(out, "    {rule}: {count} ({reason})");
+            }
+        }
         if let Some(elapsed) = self.elapsed {
             let _ = writeln!(out, "  time: {:.3}s", elapsed.as_secs_f64());
         }
@@ -162,13 +176,19 @@ mod tests {
             json!({"rule": {"name": "bulk_export", "severity": "Critical"}}),
         ];
         let suppressed = BTreeMap::from([("bulk_export".to_owned(), 3), ("quiet".to_owned(), 1)]);
+        let change_windows = BTreeMap::from([(
+            ("bulk_export".to_owned(), "approved Q2 data migration".to_owned()),
+            2,
+        )]);
         let summary = Summary {
             rules_loaded: 5,
             rejected_rules: &rejected,
             inputs: &inputs,
             detections: &detections,
             suppressed: &suppressed,
+            change_windows: &change_windows,
             late_events: 0,
+            out_of_range: 0,
             elapsed: None,
         };
         insta::assert_snapshot!(summary.render());

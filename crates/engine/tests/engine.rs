@@ -390,3 +390,37 @@ fn late_event_is_counted() {
     engine.push(login("a0", "2025-01-01T00:00:00Z", "alice"));
     assert_eq!(engine.stats().late_events, 1);
 }
+
+#[test]
+fn regex_literal_filter_searches() {
+    let rule = compile(
+        r#"
+rule api_objects {
+  events:
+    $e.metadata.product_event_type = /^(ApiEvent|ReportEvent)$/
+    $e.principal.hostname != /^build-/ nocase
+  condition:
+    $e
+}
+"#,
+    );
+    let typed = |id: &str, kind: &str, host: &str| {
+        event(json!({
+            "metadata": {
+                "event_timestamp": "2025-01-01T00:00:00Z",
+                "product_event_type": kind,
+                "product_log_id": id
+            },
+            "principal": {"hostname": host},
+        }))
+    };
+    let events = vec![
+        typed("api", "ApiEvent", "laptop-1"),
+        typed("report", "ReportEvent", "laptop-2"),
+        typed("login", "LoginEvent", "laptop-3"),
+        typed("prefix", "ApiEventStream", "laptop-4"),
+        typed("build", "ApiEvent", "BUILD-7"),
+    ];
+    let found: Vec<Vec<String>> = run(&rule, events).iter().map(ids).collect();
+    assert_eq!(found, vec![vec!["api".to_owned()], vec!["report".to_owned()]]);
+}

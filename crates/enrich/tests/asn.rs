@@ -398,7 +398,8 @@ fn enrich_from_mmdb_with_location() {
     assert_eq!(text(found[0], "location.city"), Some("Springfield"));
 }
 
-/// A City database record with names, a subdivision and coordinates, as GeoLite2-City has.
+/// Builds a City database whose records have names, a subdivision and coordinates, as
+/// GeoLite2-City records do.
 fn geolite_city_with_location() -> Vec<u8> {
     let names = |en: &str| Data::map(&[("en", Data::str(en)), ("de", Data::str("x"))]);
     let mut writer = MmdbWriter::new("GeoLite2-City", 6);

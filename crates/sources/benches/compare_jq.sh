@@ -4,7 +4,7 @@
 # Runs the `normalize` criterion benchmark, which writes its synthetic input files to
 # target/bench-data/sources/ (or $DRAGNET_BENCH_DATA), then times `jq -c .` over each file,
 # best of three runs, and prints records per second for both. jq only re-serialises the JSON,
-# so it is a floor for "read every record", not a normaliser; it has no CSV reader, so the
+# so it is a floor for "read every record", not a normaliser. jq has no CSV reader, so the
 # EventLogFile CSV is measured by Dragnet only.
 #
 # Usage: crates/sources/benches/compare_jq.sh [extra criterion arguments]

@@ -15,7 +15,8 @@ use sources::{CsvFile, Format, Identities, Normalizer};
 /// Records per synthetic file.
 const RECORDS: usize = 5_000;
 
-/// A time that moves one second per record, so that no two records are equal.
+/// Returns the time of record `i`, one second after the previous record, so that no two
+/// records are equal.
 fn time_of(i: usize) -> String {
     let seconds = i % 60;
     let minutes = (i / 60) % 60;

@@ -105,8 +105,8 @@ pub(crate) fn normalize(obj: &Map<String, Value>, ctx: &mut Context) -> Result<E
 }
 
 /// `AppAccessContext` (SharePoint, OneDrive and Exchange records) names the app and the Entra
-/// ID session behind an access: the session id joins the access to its sign-in, and the app
-/// name tells a mail or file pull through an unexpected client.
+/// ID session behind an access. The session id joins the access to its sign-in, and the app
+/// name exposes a mail or file pull through an unexpected client.
 fn write_app_access_context(
     f: &mut Fields<'_>,
     event: &mut Event,

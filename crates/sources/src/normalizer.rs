@@ -26,12 +26,13 @@ impl Normalizer {
 
     /// Normalises one JSON document into zero or more events.
     ///
-    /// A JSON array and the export wrappers (`{"records": [...]}` from Azure Monitor and
-    /// SOQL, `{"events": [...]}` from SecOps and the Salesforce Pub/Sub API, `{"value": [...]}`
-    /// from Microsoft Graph) are read element by element; see [`Normalizer::normalize_each`].
-    /// With [`Format::Auto`] the source is detected per element from its shape. Fails on the
-    /// first element that cannot be normalised, naming its position; the caller that wants the
-    /// other elements' events uses [`Normalizer::normalize_each`].
+    /// A JSON array and the export wrappers are read element by element: `{"records": [...]}`
+    /// from Azure Monitor and SOQL, `{"events": [...]}` from SecOps and the Salesforce Pub/Sub
+    /// API, and `{"value": [...]}` from Microsoft Graph. With [`Format::Auto`] the source is
+    /// detected per element from its shape.
+    ///
+    /// Fails on the first element that cannot be normalised, naming its position. A caller
+    /// that wants the other elements' events uses [`Normalizer::normalize_each`].
     pub fn normalize(&mut self, record: &Value, format: Format) -> Result<Vec<Event>, SourceError> {
         let mut events = Vec::new();
         for outcome in self.normalize_each(record, format) {
@@ -144,7 +145,7 @@ const MAX_DEPTH: usize = 8;
 /// The outcome of one record of a JSON document.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Normalized {
-    /// Where the record sits in the document: empty for the document itself, otherwise a
+    /// The record's position in the document: empty for the document itself, otherwise a
     /// path such as `[2]`, `records[5]` or `[0].records[5]`.
     pub path: String,
     /// The record's events, or why it was rejected.

@@ -60,7 +60,7 @@ fn blank_rows_are_skipped() {
     assert_eq!(identities.resolve("dana@example.com"), Some("dana@example.com"));
 }
 
-/// The email every source's user resolves to, after one record of each source.
+/// Normalises one record and returns the emails its principal user resolves to.
 fn emails_of(normalizer: &mut sources::Normalizer, record: serde_json::Value) -> Vec<String> {
     let events = normalizer.normalize(&record, sources::Format::Auto).unwrap();
     let event = udm::json::event_to_json(&events[0]);

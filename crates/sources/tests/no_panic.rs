@@ -154,7 +154,7 @@ const SALESFORCE_TYPES: &[&str] = &[
     "FileEvent",
 ];
 
-/// A Salesforce record of a random object whose known fields hold arbitrary values.
+/// Generates a Salesforce record of a random object whose known fields have arbitrary values.
 fn salesforce_record() -> impl Strategy<Value = Value> {
     let fields = prop::collection::vec((prop::sample::select(KEYS), json_value()), 0..12);
     (prop::sample::select(SALESFORCE_TYPES), fields, any::<bool>()).prop_map(
@@ -174,7 +174,7 @@ fn salesforce_record() -> impl Strategy<Value = Value> {
     )
 }
 
-/// An Okta event whose nested objects hold arbitrary values.
+/// Generates an Okta event whose nested objects have arbitrary values.
 fn okta_record() -> impl Strategy<Value = Value> {
     const PARTS: &[&str] =
         &["actor", "client", "target", "outcome", "debugContext", "securityContext", "request"];

@@ -7,7 +7,7 @@ use common::{assert_udm_eq, normalize_json, text_at};
 use serde_json::{json, Value};
 use sources::{CsvFile, Format, Identities, Normalizer};
 
-/// An `ApiEvent` payload as the stream and the stored object both carry it.
+/// Builds an `ApiEvent` payload as the stream and the stored object both carry it.
 fn api_event() -> Value {
     json!({
         "EventDate": "2026-03-02T09:15:02.250+0000",
@@ -410,7 +410,7 @@ fn snake_case_setup_audit_export_is_read() {
 }
 
 #[test]
-fn non_address_source_ip_stays_out_of_principal_ip() {
+fn non_address_source_ip_kept_out() {
     let mut record = api_event();
     record["SourceIp"] = json!("Salesforce.com IP");
     let event = normalize_json(&record, Format::Auto).remove(0);
@@ -471,7 +471,7 @@ fn soql_export_reaches_every_record() {
 }
 
 #[test]
-fn pages_of_exports_in_an_array_are_all_read() {
+fn export_pages_in_array_read() {
     let page = |id: &str| {
         let mut record = api_event();
         record["EventIdentifier"] = json!(id);
@@ -632,7 +632,7 @@ fn event_log_file_types_pick_event_types() {
 }
 
 #[test]
-fn event_log_file_row_with_wrong_cell_count_is_rejected() {
+fn event_log_file_short_row_rejected() {
     let mut normalizer = Normalizer::new(Identities::new());
     let error =
         normalizer.normalize_csv_row(&["EVENT_TYPE", "TIMESTAMP"], &["API"], None).unwrap_err();

@@ -79,7 +79,7 @@ fn sample_records() -> Vec<serde_json::Value> {
     records
 }
 
-/// The rows of a CSV sample as JSON objects of strings, the form the CLI gives them.
+/// Reads the rows of a CSV sample as JSON objects of strings, the form the CLI gives them.
 fn csv_records(path: &std::path::Path) -> Vec<serde_json::Value> {
     let bytes = std::fs::read(path).unwrap_or_default();
     let Ok(file) = sources::CsvFile::parse(&bytes) else { return Vec::new() };

@@ -215,6 +215,10 @@ fn classify(lowerer: &mut Lowerer<'_>, conjunct: &ast::Expr) -> Option<Line> {
                     }),
                 });
             }
+            // `x = /re/` is a regex search, never a join or an equality.
+            (None, None)
+                if matches!(unparen(lhs).kind, ExprKind::Regex(_))
+                    || matches!(unparen(rhs).kind, ExprKind::Regex(_)) => {}
             (None, None) => {
                 let (l, r) = (
                     lowerer.lower_top(lhs, Section::Events),

@@ -4,7 +4,7 @@
 //! element per address it can look up:
 //! `{ip, network: {asn, organization_name, carrier_name}, location: {country_or_region, state,
 //! city, region_coordinates}}`. `network.asn` is a string in the UDM schema, so the number is
-//! written in decimal. `country_or_region` holds the English country name when the database
+//! written in decimal. `country_or_region` contains the English country name when the database
 //! has one (MaxMind City and Country databases), because the Google SecOps community rules
 //! compare it with names (`= "Russia"`), and the ISO code otherwise. Fields the database does not
 //! know are left unset.

@@ -187,7 +187,7 @@ impl TreeLayout {
     }
 }
 
-/// The English name of a place, when the database has one.
+/// Returns the English name of a place, when the database has one.
 fn english_name(place: Option<&Place<'_>>) -> Option<String> {
     place?.names.as_ref()?.get("en").map(|name| (*name).to_owned())
 }

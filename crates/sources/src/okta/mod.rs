@@ -235,8 +235,8 @@ fn write_severity(f: &mut Fields<'_>, result: &mut SecurityResult) {
     result.severity_details = Some(severity);
 }
 
-/// Every `debugContext.debugData` key becomes a detection field; `behaviors` (the behavior
-/// detection results) also becomes the description, and `url` the target URL.
+/// Writes every `debugContext.debugData` key as a detection field. `behaviors` (the behavior
+/// detection results) is also the description, and `url` the target URL.
 fn write_debug_context(f: &mut Fields<'_>, event: &mut Event, result: &mut SecurityResult) {
     let Some(mut debug) = f.object("debugContext") else { return };
     if let Some(mut data) = debug.object("debugData") {
@@ -255,7 +255,7 @@ fn write_debug_context(f: &mut Fields<'_>, event: &mut Event, result: &mut Secur
     debug.finish(event);
 }
 
-/// Compact JSON text of an array or object, for a detection field value.
+/// Returns compact JSON text of an array or object, for a detection field value.
 fn compact(value: &Value) -> Option<String> {
     match value {
         Value::Array(items) if items.is_empty() => None,

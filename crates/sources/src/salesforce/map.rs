@@ -115,8 +115,8 @@ fn write_time(r: &mut Record<'_>, event: &mut Event) -> Result<(), SourceError> 
     })
 }
 
-/// Whether a value carries information; Salesforce writes `N/A` and `Unknown` for fields that
-/// do not apply.
+/// Checks whether a value carries information, because Salesforce writes `N/A` and `Unknown`
+/// for fields that do not apply.
 fn meaningful(text: &str) -> bool {
     !(text.eq_ignore_ascii_case("N/A")
         || text.eq_ignore_ascii_case("Unknown")
@@ -134,13 +134,13 @@ fn meaningful_text(r: &mut Record<'_>, names: &[&str]) -> Option<String> {
     r.text(names)
 }
 
-/// The 15-character form of an 18-character Salesforce id; the last three characters only
-/// encode the letter case of the first fifteen.
+/// Returns the 15-character form of an 18-character Salesforce id. The last three characters
+/// only encode the letter case of the first fifteen.
 fn short_id(id: &str) -> Option<&str> {
     (id.len() == 18 && id.bytes().all(|b| b.is_ascii_alphanumeric())).then(|| &id[..15])
 }
 
-/// The 18-character form of a 15-character Salesforce id. Each of the three suffix characters
+/// Computes the 18-character form of a 15-character Salesforce id. Each of the three suffix characters
 /// encodes which of five id characters are upper-case letters, as a 5-bit index (least
 /// significant bit first) into `A`–`Z` followed by `0`–`5`.
 fn long_id(id: &str) -> Option<String> {
@@ -209,8 +209,8 @@ fn write_principal(r: &mut Record<'_>, event: &mut Event, ctx: &mut Context) -> 
     Actor { name, id }
 }
 
-/// Address fields; `SOURCE_IP` and `source_ip` match `SourceIp`. `ForwardedForIp` holds the
-/// `X-Forwarded-For` chain.
+/// Address fields. `SOURCE_IP` and `source_ip` match `SourceIp`, and `ForwardedForIp` contains
+/// the `X-Forwarded-For` chain.
 const IP_FIELDS: &[&str] = &["SourceIp", "CLIENT_IP", "ForwardedForIp"];
 
 /// Writes every address to `principal.ip`. A value with any part that is not an address
@@ -299,8 +299,8 @@ fn write_network(r: &mut Record<'_>, event: &mut Event) {
     }
 }
 
-/// The connected app or Salesforce app goes to `target.application`, the API client name
-/// (`Client`, `CLIENT_NAME`, for example a Data Loader build) to `principal.application`.
+/// Writes the connected app or Salesforce app to `target.application`, and the API client
+/// name (`Client`, `CLIENT_NAME`, for example a Data Loader build) to `principal.application`.
 fn write_applications(r: &mut Record<'_>, event: &mut Event) {
     if let Some(app) = meaningful_text(r, &["ConnectedAppName", "Application", "AppName"]) {
         event.set("target.application", app);
@@ -359,8 +359,8 @@ fn write_target_user(event: &mut Event, ctx: &Context, actor: &Actor) {
     }
 }
 
-/// An EventLogFile `URI` column that holds a path or URL goes to `target.url`; the API event
-/// type writes the literal `Api` there, which stays in `additional.fields`.
+/// Writes an EventLogFile `URI` column that contains a path or URL to `target.url`. The API
+/// event type writes the literal `Api` there, which stays in `additional.fields`.
 fn write_uri(r: &mut Record<'_>, event: &mut Event) {
     let Some(uri) = r.peek_text(&["URI"]) else { return };
     if uri.starts_with('/') || uri.contains("://") {

@@ -53,7 +53,7 @@ pub(crate) fn looks_like(obj: &Map<String, Value>) -> bool {
     guess_object(&record).is_some()
 }
 
-/// Whether a stream payload has the fields every platform event carries.
+/// Checks whether a stream payload has the fields every platform event carries.
 fn looks_like_payload(payload: &Map<String, Value>) -> bool {
     let record = Record::new(payload);
     record.has(&["EventDate", "CreatedDate"])

@@ -49,7 +49,7 @@ impl<'a> Record<'a> {
         })
     }
 
-    /// Whether any of `names` is present with a non-null value.
+    /// Checks whether any of `names` is present with a non-null value.
     pub(crate) fn has(&self, names: &[&str]) -> bool {
         self.position(names).is_some()
     }
@@ -93,8 +93,8 @@ impl<'a> Record<'a> {
         }
     }
 
-    /// Whether a value is a placeholder without data (`null` or blank text), which neither
-    /// [`Record::unread`] nor [`Record::finish`] reports.
+    /// Checks whether a value is a placeholder without data (`null` or blank text), which
+    /// neither [`Record::unread`] nor [`Record::finish`] reports.
     fn is_blank(value: &Value) -> bool {
         match value {
             Value::Null => true,
@@ -134,7 +134,7 @@ impl<'a> Record<'a> {
 const RENAMED: &[(&str, &str)] =
     &[("ENTITY_NAME", "QueriedEntities"), ("ROW_COUNT", "RowsProcessed")];
 
-/// The name an unmapped key gets in `additional.fields`: upper-case keys and snake_case keys
+/// Returns the name an unmapped key gets in `additional.fields`: upper-case keys and snake_case keys
 /// with an underscore in PascalCase (`ROWS_PROCESSED` → `RowsProcessed`, `delegate_user` →
 /// `DelegateUser`), other keys unchanged.
 pub(crate) fn canonical_name(key: &str) -> String {
