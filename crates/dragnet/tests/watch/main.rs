@@ -1,0 +1,8 @@
+//! End-to-end tests of `dragnet watch`: the real binary, its HTTP server on loopback, files it
+//! follows, webhook receivers started here, and crashes made with SIGKILL.
+
+mod harness;
+mod http;
+mod parity;
+mod recovery;
+mod service;
