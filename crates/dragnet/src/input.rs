@@ -206,24 +206,31 @@ pub fn records<R: BufRead>(reader: R) -> Records<R> {
 
 /// [`records`] with `limit` in place of [`MAX_RECORD_BYTES`].
 fn records_with_limit<R: BufRead>(mut reader: R, limit: usize) -> Records<R> {
-    let head = match first_line(&mut reader, limit) {
-        Ok(head) => head,
+    let (head, blank_lines) = match first_line(&mut reader, limit) {
+        Ok(found) => found,
         Err(error) => return Records { reader: Layout::Empty, error: Some(error) },
     };
-    let start = head.iter().position(|b| !b.is_ascii_whitespace());
-    let Some(start) = start else { return Records { reader: Layout::Empty, error: None } };
-    let first = head[start..].split(|&b| b == b'\n').next().unwrap_or_default();
+    if head.is_empty() {
+        return Records { reader: Layout::Empty, error: None };
+    }
+    let first = head.split(|&b| b == b'\n').next().unwrap_or_default();
     let complete = head.ends_with(b"\n") || head.len() < limit;
     let one_value =
         complete && serde_json::from_slice::<serde::de::IgnoredAny>(trim_ascii(first)).is_ok();
-    let layout = if one_value || matches!(head[start], b'{' | b'[') {
+    let layout = if one_value || matches!(head[0], b'{' | b'[') {
         let mut scanner = Scanner::new(one_value, limit);
+        scanner.line += blank_lines;
         scanner.feed(&head);
         Layout::Json { reader, scanner, done: false }
     } else {
-        Layout::Csv(CsvRows::new(io::Cursor::new(head).chain(reader), limit))
+        Layout::Csv(CsvRows::new(io::Cursor::new(head).chain(reader), limit, blank_lines))
     };
     Records { reader: layout, error: None }
+}
+
+/// Splits bytes already in memory into records, as [`records`] does for a stream.
+pub fn split_records(bytes: &[u8]) -> Vec<RecordAt> {
+    records(bytes).collect()
 }
 
 impl<R: BufRead> Records<R> {
@@ -276,23 +283,38 @@ impl<R: BufRead> Iterator for Records<R> {
     }
 }
 
-/// Reads up to and including the first line that is not blank, or `limit` bytes when no line
-/// ends before that. A leading byte order mark is dropped.
-fn first_line(reader: &mut impl BufRead, limit: usize) -> io::Result<Vec<u8>> {
-    let mut head = Vec::new();
+/// Skips a byte order mark and blank lines, then reads the first line up to and including its
+/// `\n`, or `limit` bytes when no line ends before that. Returns the line, which starts with a
+/// byte other than whitespace or is empty at the end of the input, and the number of blank
+/// lines skipped. Leading whitespace is not kept, however long it is.
+fn first_line(reader: &mut impl BufRead, limit: usize) -> io::Result<(Vec<u8>, usize)> {
+    let mut blank_lines = 0;
+    let mut at_start = true;
     loop {
-        let before = head.len();
-        let room = limit.saturating_sub(head.len()) as u64;
-        reader.take(room).read_until(b'\n', &mut head)?;
-        if head.starts_with(b"\xef\xbb\xbf") {
-            head.drain(..3);
+        let chunk = match reader.fill_buf() {
+            Ok(chunk) => chunk,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            return Ok((Vec::new(), blank_lines));
         }
-        let read_nothing = head.len() == before;
-        let blank = head.iter().all(u8::is_ascii_whitespace);
-        if read_nothing || !blank || head.len() >= limit {
-            return Ok(head);
+        let mut skip = 0;
+        if at_start && chunk.starts_with(b"\xef\xbb\xbf") {
+            skip = 3;
+        }
+        at_start = false;
+        let text_at = chunk[skip..].iter().position(|b| !b.is_ascii_whitespace());
+        let end = text_at.map_or(chunk.len(), |i| skip + i);
+        blank_lines += memchr::memchr_iter(b'\n', &chunk[skip..end]).count();
+        reader.consume(end);
+        if text_at.is_some() {
+            break;
         }
     }
+    let mut head = Vec::new();
+    reader.take(limit as u64).read_until(b'\n', &mut head)?;
+    Ok((head, blank_lines))
 }
 
 fn trim_ascii(bytes: &[u8]) -> &[u8] {
@@ -553,7 +575,9 @@ struct CsvRows<R: Read> {
 }
 
 impl<R: Read> CsvRows<R> {
-    fn new(input: R, limit: usize) -> CsvRows<R> {
+    /// Starts reading CSV from `input`, whose first line is line `blank_lines + 1` of the
+    /// file.
+    fn new(input: R, limit: usize, blank_lines: usize) -> CsvRows<R> {
         let guarded = Guarded {
             inner: input,
             limit,
@@ -561,7 +585,7 @@ impl<R: Read> CsvRows<R> {
             offset: 0,
             newlines: VecDeque::new(),
             line_has_text: false,
-            lines_before: 1,
+            lines_before: 1 + blank_lines,
         };
         let reader = csv::ReaderBuilder::new().flexible(true).from_reader(guarded);
         CsvRows { reader, headers: None, done: false }
@@ -578,7 +602,8 @@ impl<R: Read> CsvRows<R> {
                 Ok(headers) => self.headers.insert(headers),
                 Err(reason) => {
                     self.done = true;
-                    return Some(Ok(RecordAt { line: 1, record: Err(reason) }));
+                    let line = self.reader.get_ref().lines_before;
+                    return Some(Ok(RecordAt { line, record: Err(reason) }));
                 }
             },
         };
@@ -692,10 +717,6 @@ impl<R: Read> Read for Guarded<R> {
 mod tests {
     use super::*;
     use std::io::Write;
-
-    fn split_records(bytes: &[u8]) -> Vec<RecordAt> {
-        records(bytes).collect()
-    }
 
     fn lines_and_oks(records: &[RecordAt]) -> Vec<(usize, bool)> {
         records.iter().map(|r| (r.line, r.record.is_ok())).collect()
@@ -891,6 +912,23 @@ mod tests {
         let names: Vec<&str> = inputs.iter().map(|i| i.name.as_str()).collect();
         assert_eq!(names, vec![dir.join("sub/a.jsonl").display().to_string()]);
         let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn leading_blank_lines_counted() {
+        let records = split_records(b"\n\n  \n{\"a\":1}\n");
+        assert_eq!(lines_and_oks(&records), vec![(4, true)]);
+        let records = split_records(b"\r\n\r\na,b\r\n1,2\r\n");
+        assert_eq!(lines_and_oks(&records), vec![(4, true)]);
+        let records = split_records(b"\n\nnot a log\n");
+        assert_eq!(lines_and_oks(&records), vec![(3, false)]);
+    }
+
+    #[test]
+    fn leading_whitespace_not_kept() {
+        let input = format!("{}{RECORD}\n", " ".repeat(10_000));
+        let records: Vec<RecordAt> = records_with_limit(input.as_bytes(), 64).collect();
+        assert_eq!(lines_and_oks(&records), vec![(1, true)]);
     }
 
     #[test]
