@@ -182,6 +182,7 @@ impl Consumer {
                     records,
                     position,
                     ack: Some(ack),
+                    request_key: None,
                 };
                 if tx.blocking_send(Message::Batch(batch)).is_err() {
                     return;

@@ -37,8 +37,11 @@
 //! stores its own mark, so a crash never loses a detection. Repeats are prevented by the
 //! emitted-id set for detections found again, and by the file sink reading back what it
 //! wrote past its mark; the webhook and standard output deliver at least once (see
-//! [`sinks`]). An HTTP request is answered only after its checkpoint commits; a client that
-//! gets no answer resends, and the emitted-id set keeps the resend from repeating detections.
+//! [`sinks`]). An HTTP request is answered only after its checkpoint commits, so a client
+//! that gets no answer resends. With an `Idempotency-Key` header the resend of a committed
+//! request returns the stored outcome and is not ingested twice. Without one the events are
+//! ingested again: a rule without `match:` finds the same detection ids, which the emitted-id
+//! set drops, but a window that gets an event twice gives a detection with another id.
 //!
 //! # Late events
 //!

@@ -13,6 +13,8 @@
 //!   detection found again after a reload or a resent request is not delivered twice.
 //! - `sinks`: per sink, the last outbox sequence number it delivered, and for a file sink the
 //!   file length at that point.
+//! - `requests`: per `Idempotency-Key` of an HTTP request, the JSON outcome returned for it
+//!   and when, so that a resent request is answered without ingesting it again.
 //! - `meta`: counters (`next_seq`, `next_outbox`).
 
 use std::collections::BTreeMap;
@@ -28,6 +30,7 @@ const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
 const EMITTED: TableDefinition<&str, &[u8]> = TableDefinition::new("emitted");
 const SINKS: TableDefinition<&str, &str> = TableDefinition::new("sinks");
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+const REQUESTS: TableDefinition<&str, &str> = TableDefinition::new("requests");
 
 /// File name of the store inside the state folder.
 pub const STORE_FILE: &str = "checkpoint.redb";
@@ -64,6 +67,10 @@ pub struct Checkpoint {
     pub outbox: Vec<(u64, String, i128, Vec<u8>)>,
     /// Emitted ids that can no longer be found again.
     pub forget_emitted: Vec<String>,
+    /// Outcomes of newly committed HTTP requests, by idempotency key, as JSON.
+    pub requests: Vec<(String, String)>,
+    /// Idempotency keys old enough to forget.
+    pub forget_requests: Vec<String>,
     /// Outbox entries every sink has delivered: remove those up to and including this.
     pub outbox_delivered_up_to: Option<u64>,
     /// The next acceptance sequence number.
@@ -80,6 +87,8 @@ pub struct Loaded {
     pub positions: BTreeMap<String, String>,
     /// Emitted detection ids with their window end.
     pub emitted: Vec<(String, i128)>,
+    /// Stored request outcomes by idempotency key, as JSON.
+    pub requests: Vec<(String, String)>,
     /// The next acceptance sequence number.
     pub next_seq: u64,
     /// The next outbox sequence number.
@@ -108,6 +117,7 @@ impl Store {
         txn.open_table(EMITTED)?;
         txn.open_table(SINKS)?;
         txn.open_table(META)?;
+        txn.open_table(REQUESTS)?;
         txn.commit()?;
         Ok(store)
     }
@@ -134,10 +144,15 @@ impl Store {
             let end = end.value().try_into().map(i128::from_le_bytes).unwrap_or(i128::MAX);
             emitted.push((id.value().to_owned(), end));
         }
+        let mut requests = Vec::new();
+        for entry in txn.open_table(REQUESTS)?.iter()? {
+            let (key, outcome) = entry?;
+            requests.push((key.value().to_owned(), outcome.value().to_owned()));
+        }
         let meta = txn.open_table(META)?;
         let next_seq = meta.get("next_seq")?.map_or(0, |v| v.value());
         let next_outbox = meta.get("next_outbox")?.map_or(1, |v| v.value());
-        Ok(Loaded { events, positions, emitted, next_seq, next_outbox })
+        Ok(Loaded { events, positions, emitted, requests, next_seq, next_outbox })
     }
 
     /// Writes one checkpoint atomically and durably.
@@ -166,6 +181,13 @@ impl Store {
             }
             for id in &checkpoint.forget_emitted {
                 emitted.remove(id.as_str())?;
+            }
+            let mut requests = txn.open_table(REQUESTS)?;
+            for (key, outcome) in &checkpoint.requests {
+                requests.insert(key.as_str(), outcome.as_str())?;
+            }
+            for key in &checkpoint.forget_requests {
+                requests.remove(key.as_str())?;
             }
             if let Some(up_to) = checkpoint.outbox_delivered_up_to {
                 outbox.retain_in(..=up_to, |_, _| false)?;
