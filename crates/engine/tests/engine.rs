@@ -249,7 +249,7 @@ rule bursts {
     assert_eq!(ids(&found[0]), vec!["a2", "a3"]);
 }
 
-/// An RFC 3339 time `seconds` after 2025-01-01T00:00:00Z.
+/// Formats the time `seconds` after 2025-01-01T00:00:00Z as RFC 3339.
 fn at(seconds: u64) -> String {
     let day = 1 + seconds / 86_400;
     format!(
@@ -286,7 +286,7 @@ fn window_state_is_dropped_as_windows_close() {
     let peak = peak_state(&mut engine, 5_000, |i| {
         login(&format!("e{i}"), &at(i * 30), &format!("user{}", i % 7))
     });
-    // A 5-minute window over one event every 30 seconds holds about ten rows.
+    // A 5-minute window over one event every 30 seconds contains about ten rows.
     assert!(peak < 100, "state grew to {peak}");
 }
 

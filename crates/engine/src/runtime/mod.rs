@@ -6,6 +6,12 @@
 //! but windowed rules do not, because its windows may already have closed. A hunt sorts its
 //! events and uses no lateness, so nothing is late; [`Engine::finish`] closes every window at
 //! the end of input.
+//!
+//! `suppression_window` works in event time. A rule that sets it keeps its detections pending
+//! until no earlier detection can still arrive, then suppresses them in (time, id) order. That
+//! point is when the watermark has passed their time, plus one window length for hop rules,
+//! because hop de-duplication keeps candidates back that long. So a stream shuffled within the allowed lateness suppresses the
+//! same detections as a sorted hunt.
 
 mod dedupe;
 mod suppress;
@@ -40,8 +46,8 @@ struct RuleState {
     /// Detections waiting for suppression, by (time, id), when the rule has a
     /// `suppression_window`.
     pending: BTreeMap<(Timestamp, String), Detection>,
-    /// How far behind the watermark a detection may still arrive: a hop rule's
-    /// de-duplication holds a candidate up to one window length after its window closed.
+    /// How far behind the watermark a detection may still arrive, in nanoseconds. Hop
+    /// de-duplication keeps a candidate back up to one window length after its window closed.
     hold: i128,
     detections: u64,
 }
@@ -49,7 +55,7 @@ struct RuleState {
 impl RuleState {
     /// Takes a detection the rule found. Without `suppression_window` it is final at once.
     /// With it, the detection waits until no earlier one can arrive, so that suppression
-    /// sees detections in event-time order whatever the order the events came in.
+    /// processes detections in event-time order whatever order the events came in.
     fn offer(&mut self, candidate: Candidate, out: &mut Vec<Detection>) {
         let detection = candidate.detection;
         if self.rule.plan.suppression.is_none() {
