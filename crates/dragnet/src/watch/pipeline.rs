@@ -127,6 +127,8 @@ pub struct Pipeline {
     requests: HashMap<String, StoredRequest>,
     next_seq: u64,
     next_outbox: u64,
+    /// The latest accepted event time: the engine's watermark plus the allowed lateness.
+    max_time: Option<i128>,
     store: Arc<Store>,
     dead_letter: Arc<DeadLetter>,
     metrics: Arc<Metrics>,
@@ -173,6 +175,7 @@ impl Pipeline {
                 .collect(),
             next_seq: loaded.next_seq,
             next_outbox: loaded.next_outbox,
+            max_time: loaded.max_time,
             store,
             dead_letter,
             metrics,
@@ -194,6 +197,10 @@ impl Pipeline {
         for (_, event) in events {
             // Every detection found here was decided before the checkpoint; see `resume`.
             let _ = engine.push(Arc::clone(event));
+        }
+        // Events that entered no window were not kept, but they moved the watermark.
+        if let Some(time) = self.max_time {
+            let _ = engine.observe_time(time);
         }
         self.engine = engine;
         self.metrics.set("dragnet_watch_rules_loaded", String::new(), self.set.rules.len() as f64);
@@ -365,13 +372,21 @@ impl Pipeline {
             );
         } else {
             outcome.accepted += 1;
+            self.max_time = Some(self.max_time.map_or(time, |t| t.max(time)));
+        }
+        let rows_before = self.engine.rows_added();
+        let detections = self.engine.push(Arc::clone(&event));
+        // Only events that entered a window, or gave a detection that may start a suppression
+        // period, are needed to rebuild the engine's state by replay.
+        let needed = self.engine.rows_added() > rows_before || !detections.is_empty();
+        if !late && needed {
             let seq = self.next_seq;
             self.next_seq += 1;
             let json = udm::json::event_to_json(&event).to_string().into_bytes();
             checkpoint.add_events.push(StoredEvent { seq, time, json });
-            self.retained.insert((time, seq), Arc::clone(&event));
+            self.retained.insert((time, seq), event);
         }
-        for detection in self.engine.push(event) {
+        for detection in detections {
             self.emit(detection, checkpoint);
         }
     }
@@ -437,6 +452,7 @@ impl Pipeline {
         let started = Instant::now();
         checkpoint.next_seq = self.next_seq;
         checkpoint.next_outbox = self.next_outbox;
+        checkpoint.max_time = self.max_time;
         let delivered = self.outbox.delivered.iter().map(|d| d.load(Ordering::Acquire)).min();
         checkpoint.outbox_delivered_up_to = delivered.filter(|d| *d > 0);
         self.dead_letter.sync().context("cannot sync the dead-letter file")?;

@@ -16,6 +16,8 @@
 //! - `requests`: per `Idempotency-Key` of an HTTP request, the JSON outcome returned for it
 //!   and when, so that a resent request is answered without ingesting it again.
 //! - `meta`: counters (`next_seq`, `next_outbox`).
+//! - `times`: `max_time`, the latest accepted event time (16 bytes, little-endian
+//!   nanoseconds), which sets the watermark after a replay.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -31,6 +33,7 @@ const EMITTED: TableDefinition<&str, &[u8]> = TableDefinition::new("emitted");
 const SINKS: TableDefinition<&str, &str> = TableDefinition::new("sinks");
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 const REQUESTS: TableDefinition<&str, &str> = TableDefinition::new("requests");
+const TIMES: TableDefinition<&str, &[u8]> = TableDefinition::new("times");
 
 /// File name of the store inside the state folder.
 pub const STORE_FILE: &str = "checkpoint.redb";
@@ -77,6 +80,8 @@ pub struct Checkpoint {
     pub next_seq: u64,
     /// The next outbox sequence number.
     pub next_outbox: u64,
+    /// The latest accepted event time, in nanoseconds since the epoch.
+    pub max_time: Option<i128>,
 }
 
 /// The state loaded at start-up.
@@ -93,6 +98,8 @@ pub struct Loaded {
     pub next_seq: u64,
     /// The next outbox sequence number.
     pub next_outbox: u64,
+    /// The latest accepted event time, in nanoseconds since the epoch.
+    pub max_time: Option<i128>,
 }
 
 /// The redb database holding checkpoints.
@@ -118,6 +125,7 @@ impl Store {
         txn.open_table(SINKS)?;
         txn.open_table(META)?;
         txn.open_table(REQUESTS)?;
+        txn.open_table(TIMES)?;
         txn.commit()?;
         Ok(store)
     }
@@ -152,7 +160,11 @@ impl Store {
         let meta = txn.open_table(META)?;
         let next_seq = meta.get("next_seq")?.map_or(0, |v| v.value());
         let next_outbox = meta.get("next_outbox")?.map_or(1, |v| v.value());
-        Ok(Loaded { events, positions, emitted, requests, next_seq, next_outbox })
+        let max_time = txn
+            .open_table(TIMES)?
+            .get("max_time")?
+            .and_then(|v| v.value().try_into().ok().map(i128::from_le_bytes));
+        Ok(Loaded { events, positions, emitted, requests, next_seq, next_outbox, max_time })
     }
 
     /// Writes one checkpoint atomically and durably.
@@ -195,6 +207,9 @@ impl Store {
             let mut meta = txn.open_table(META)?;
             meta.insert("next_seq", checkpoint.next_seq)?;
             meta.insert("next_outbox", checkpoint.next_outbox)?;
+            if let Some(time) = checkpoint.max_time {
+                txn.open_table(TIMES)?.insert("max_time", time.to_le_bytes().as_slice())?;
+            }
         }
         txn.commit()?;
         Ok(())
