@@ -135,6 +135,10 @@ impl Consumer {
             .set("group.id", group)
             .set("enable.auto.commit", "false")
             .set("auto.offset.reset", "earliest")
+            // A crashed member's partitions move after this long without heartbeats; the
+            // client's default of 45 s would hold detections back that long after a crash.
+            .set("session.timeout.ms", "10000")
+            .set("heartbeat.interval.ms", "3000")
             // Eager assignment, which the rebalance handler above implements.
             .set("partition.assignment.strategy", "range,roundrobin")
             .create_with_context(context)
@@ -178,6 +182,7 @@ impl Consumer {
                     records,
                     position,
                     ack: Some(ack),
+                    request_key: None,
                 };
                 if tx.blocking_send(Message::Batch(batch)).is_err() {
                     return;
