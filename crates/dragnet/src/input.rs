@@ -931,6 +931,122 @@ mod tests {
         assert_eq!(lines_and_oks(&records), vec![(1, true)]);
     }
 
+    /// A xorshift generator, so that the random cases below are the same on every run.
+    struct Random(u64);
+
+    impl Random {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn below(&mut self, bound: usize) -> usize {
+            (self.next() % bound as u64) as usize
+        }
+    }
+
+    /// A JSON value whose strings hold the bytes the scanner treats specially.
+    fn random_value(random: &mut Random, depth: usize) -> serde_json::Value {
+        const TEXTS: &[&str] = &["", "a", "\"", "\\", "{", "]", ",", "x\ny", "é😀", "\\\""];
+        match random.below(if depth > 3 { 3 } else { 6 }) {
+            0 => serde_json::Value::from(random.below(1000)),
+            1 => serde_json::Value::from(TEXTS[random.below(TEXTS.len())]),
+            2 => serde_json::Value::Null,
+            3 => (0..random.below(4)).map(|_| random_value(random, depth + 1)).collect(),
+            _ => {
+                let mut object = serde_json::Map::new();
+                for _ in 0..random.below(4) {
+                    let key = TEXTS[random.below(TEXTS.len())].to_owned();
+                    object.insert(key, random_value(random, depth + 1));
+                }
+                serde_json::Value::Object(object)
+            }
+        }
+    }
+
+    fn values(records: Vec<RecordAt>) -> Vec<serde_json::Value> {
+        records
+            .into_iter()
+            .map(|r| match r.record {
+                Ok(Record::Json(value)) => value,
+                other => panic!("line {}: {other:?}", r.line),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn random_records_in_every_layout() {
+        let mut random = Random(0x5eed);
+        for _ in 0..300 {
+            let objects: Vec<serde_json::Value> = (0..1 + random.below(5))
+                .map(|_| {
+                    let mut object = serde_json::Map::new();
+                    object.insert("k".into(), random_value(&mut random, 0));
+                    serde_json::Value::Object(object)
+                })
+                .collect();
+            let lines: Vec<String> = objects.iter().map(|o| o.to_string()).collect();
+            let pretty: Vec<String> = objects
+                .iter()
+                .map(|o| serde_json::to_string_pretty(o).expect("serialise"))
+                .collect();
+            let array = serde_json::Value::Array(objects.clone());
+            let layouts = [
+                lines.join("\n"),
+                lines.join("\r\n"),
+                pretty.join("\n"),
+                serde_json::to_string_pretty(&array).expect("serialise"),
+                array.to_string(),
+            ];
+            for layout in layouts {
+                assert_eq!(values(split_records(layout.as_bytes())), objects, "{layout}");
+            }
+        }
+    }
+
+    #[test]
+    fn random_fragments_never_panic() {
+        const FRAGMENTS: &[&[u8]] = &[
+            b"{",
+            b"}",
+            b"[",
+            b"]",
+            b"\"",
+            b"\\",
+            b",",
+            b":",
+            b"\n",
+            b"\r\n",
+            b" ",
+            b"1",
+            b"-",
+            b"\"a\"",
+            b"{\"a\":1}",
+            b"\xef\xbb\xbf",
+            b"\xff",
+            b"\0",
+            b"a,b\n",
+            b"\"x\ny\"",
+        ];
+        let mut random = Random(0xbad5eed);
+        for _ in 0..3_000 {
+            let mut input = Vec::new();
+            for _ in 0..random.below(40) {
+                input.extend_from_slice(FRAGMENTS[random.below(FRAGMENTS.len())]);
+            }
+            let line_count = input.iter().filter(|&&b| b == b'\n').count() + 1;
+            for record in records_with_limit(&input[..], 16) {
+                assert!(
+                    (1..=line_count).contains(&record.line),
+                    "line {} of {input:?}",
+                    record.line
+                );
+            }
+        }
+    }
+
     #[test]
     fn empty_input() {
         assert!(split_records(b"  \n").is_empty());
