@@ -78,8 +78,12 @@ pub fn expand(args: &[String]) -> Result<Vec<Input>> {
         }
         let path = Path::new(arg);
         if path.is_dir() {
+            let before = inputs.len();
             walk.folder(path, &mut inputs)
                 .with_context(|| format!("cannot list folder {}", path.display()))?;
+            if inputs.len() == before {
+                eprintln!("warning: folder {} contains no log file", path.display());
+            }
         } else if path.exists() {
             inputs.push(file_input(path.to_path_buf()));
         } else if arg.contains(['*', '?', '[']) {
@@ -149,10 +153,18 @@ impl Walk {
 const DOCUMENT_EXTENSIONS: &[&str] =
     &["md", "markdown", "rst", "html", "htm", "pdf", "png", "jpg", "jpeg", "gif", "svg"];
 
+/// Names of the licence and read-me files that projects ship beside data, with any extension
+/// (`LICENSE.Apache-2.0.txt`), which a folder search also skips.
+const DOCUMENT_NAMES: &[&str] = &["license", "licence", "copying", "notice", "readme", "changelog"];
+
 fn is_document(path: &Path) -> bool {
-    path.extension()
+    let by_extension = path
+        .extension()
         .and_then(|e| e.to_str())
-        .is_some_and(|e| DOCUMENT_EXTENSIONS.iter().any(|d| d.eq_ignore_ascii_case(e)))
+        .is_some_and(|e| DOCUMENT_EXTENSIONS.iter().any(|d| d.eq_ignore_ascii_case(e)));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let stem = name.split('.').next().unwrap_or_default();
+    by_extension || DOCUMENT_NAMES.iter().any(|d| d.eq_ignore_ascii_case(stem))
 }
 
 /// One record read from an input.
@@ -897,6 +909,9 @@ mod tests {
         assert!(is_document(Path::new("README.MD")));
         assert!(!is_document(Path::new("logs/Login.csv")));
         assert!(!is_document(Path::new("logs/events.log")));
+        assert!(is_document(Path::new("samples/LICENSE.Apache-2.0.txt")));
+        assert!(is_document(Path::new("samples/NOTICE")));
+        assert!(!is_document(Path::new("samples/license_changes.jsonl")));
     }
 
     #[cfg(unix)]
