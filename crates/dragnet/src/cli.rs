@@ -100,6 +100,19 @@ pub struct HuntArgs {
     #[arg(long, value_name = "FILE.toml")]
     pub suppressions: Option<PathBuf>,
 
+    /// Hunt only events at or after this time: RFC 3339 (`2025-06-10T09:00:00Z`) or a UTC date
+    /// (`2025-06-10`).
+    #[arg(long, value_name = "TIME", value_parser = parse_time_bound)]
+    pub from: Option<udm::Timestamp>,
+
+    /// Hunt only events before this time, in the same forms as --from.
+    #[arg(long, value_name = "TIME", value_parser = parse_time_bound)]
+    pub to: Option<udm::Timestamp>,
+
+    /// Exit with status 1 when any record or rule was rejected, instead of only reporting it.
+    #[arg(long)]
+    pub strict: bool,
+
     /// Never show the progress bar (it only appears when stderr is a terminal).
     #[arg(long)]
     pub no_progress: bool,
@@ -164,4 +177,27 @@ pub enum OutputFormat {
     Table,
     /// One row per detection.
     Csv,
+}
+
+/// Parses `--from`/`--to`: an RFC 3339 time, or a date meaning its start in UTC.
+fn parse_time_bound(text: &str) -> Result<udm::Timestamp, String> {
+    let text = text.trim();
+    let full = if text.len() == 10 { format!("{text}T00:00:00Z") } else { text.to_owned() };
+    udm::json::parse_rfc3339(&full).map_err(|reason| {
+        format!("invalid time {text:?} ({reason}); write 2025-06-10T09:00:00Z or 2025-06-10")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_bounds_parse() {
+        let day = parse_time_bound("2025-06-10").map(|t| t.seconds);
+        assert_eq!(day, Ok(1_749_513_600));
+        let exact = parse_time_bound("2025-06-10T09:00:00+02:00").map(|t| t.seconds);
+        assert_eq!(exact, Ok(1_749_513_600 + 7 * 3600));
+        assert!(parse_time_bound("yesterday").is_err());
+    }
 }

@@ -70,10 +70,24 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
 
     let progress = Progress::new(!args.no_progress);
     let mut normalizer = sources::Normalizer::new(identities);
+    if let (Some(from), Some(to)) = (args.from, args.to) {
+        if to <= from {
+            eprintln!("error: --to is not after --from, so no event can be hunted");
+            return Ok(ExitStatus::InvalidInput);
+        }
+    }
+    let in_range = |time: udm::Timestamp| {
+        args.from.is_none_or(|from| time >= from) && args.to.is_none_or(|to| time < to)
+    };
     let mut events = Vec::new();
+    let mut out_of_range = 0u64;
     let stats =
         normalize_inputs(&inputs, format, &mut normalizer, asn.as_deref(), &progress, |event| {
-            events.push(Arc::new(event));
+            if in_range(event.event_time()) {
+                events.push(Arc::new(event));
+            } else {
+                out_of_range += 1;
+            }
         });
     progress.finish();
 
@@ -131,11 +145,17 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
         suppressed: &suppressed,
         change_windows: &change_windows,
         late_events: engine_stats.late_events,
+        out_of_range,
         elapsed: Some(started.elapsed()),
     };
     eprint!("{}", summary.render());
     if let Some(path) = &args.report {
         eprintln!("  report: {}", path.display());
+    }
+    let anything_rejected = rejected > 0 || !loaded.rejected.is_empty();
+    if args.strict && anything_rejected {
+        eprintln!("error: records or rules were rejected, and --strict makes that a failure");
+        return Ok(ExitStatus::Failure);
     }
     Ok(ExitStatus::Success)
 }

@@ -25,6 +25,8 @@ pub struct Summary<'a> {
     pub change_windows: &'a BTreeMap<(String, String), u64>,
     /// Events that arrived behind the watermark.
     pub late_events: u64,
+    /// Events left out by `--from` and `--to`.
+    pub out_of_range: u64,
     /// Wall-clock time of the whole run; left out when `None`, as in snapshot tests.
     pub elapsed: Option<Duration>,
 }
@@ -74,6 +76,9 @@ impl Summary<'_> {
                     );
                 }
             }
+        }
+        if self.out_of_range > 0 {
+            let _ = writeln!(out, "  outside --from/--to: {} events", self.out_of_range);
         }
         if self.late_events > 0 {
             let _ = writeln!(
@@ -183,6 +188,7 @@ mod tests {
             suppressed: &suppressed,
             change_windows: &change_windows,
             late_events: 0,
+            out_of_range: 0,
             elapsed: None,
         };
         insta::assert_snapshot!(summary.render());

@@ -250,3 +250,40 @@ fn missing_input_exits_2() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("input not found"), "stderr: {stderr}");
 }
+
+#[test]
+fn time_range_limits_the_hunt() {
+    let output = dragnet(&[
+        "hunt",
+        "--output",
+        "jsonl",
+        "--from",
+        "2025-06-10T15:00:00Z",
+        "--to",
+        "2025-06-10T16:00:00Z",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let rules: Vec<Value> =
+        stdout_detections(&output).iter().map(|d| d["rule"]["name"].clone()).collect();
+    assert_eq!(rules, vec![json!("unc6040_sf_integration_credential_misuse")]);
+    assert!(stderr.contains("outside --from/--to:"), "{stderr}");
+}
+
+#[test]
+fn empty_time_range_is_invalid() {
+    let output = dragnet(&["hunt", "--from", "2025-06-11", "--to", "2025-06-10"]);
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn strict_hunt_fails_on_rejected_records() {
+    let dir = temp_dir("strict");
+    let logs = dir.join("bad.jsonl");
+    fs::write(&logs, "{\"metadata\": \n").unwrap();
+    let path = logs.to_str().unwrap();
+    let lenient = dragnet(&["hunt", "--output", "jsonl", path]);
+    assert_eq!(lenient.status.code(), Some(0));
+    let strict = dragnet(&["hunt", "--strict", "--output", "jsonl", path]);
+    assert_eq!(strict.status.code(), Some(1));
+}

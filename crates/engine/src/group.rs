@@ -1,6 +1,6 @@
 //! Turning a group of joined tuples into a detection: outcomes, then the condition.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use udm::{Event, Timestamp, Value};
@@ -55,13 +55,17 @@ pub(crate) fn evaluate(
     let match_values: Vec<(String, Value)> =
         plan.match_vars.iter().map(|(p, name)| (name.clone(), env.placeholder(*p))).collect();
 
-    // Every distinct event per variable, in time order.
-    let mut per_var: Vec<BTreeMap<(i128, u64), &Event>> = vec![BTreeMap::new(); plan.vars.len()];
+    // Every distinct event per variable, in time order; events with the same time are
+    // ordered by id, so the samples do not depend on the order events arrived in.
+    let mut per_var: Vec<BTreeMap<(i128, String, u64), &Event>> =
+        vec![BTreeMap::new(); plan.vars.len()];
+    let mut ids: HashMap<u64, String> = HashMap::new();
     for tuple in tuples {
         for (var, row) in tuple.iter().enumerate() {
             if let (Some(row), Some(events)) = (row, per_var.get_mut(var)) {
                 let time = row.event.event_time().as_nanos();
-                events.insert((time, row.seq), row.event);
+                let id = ids.entry(row.seq).or_insert_with(|| event_id(row.event)).clone();
+                events.insert((time, id, row.seq), row.event);
             }
         }
     }
@@ -73,9 +77,10 @@ pub(crate) fn evaluate(
     for (var, events) in per_var.iter().enumerate() {
         let name = plan.vars.get(var).map_or_else(String::new, |v| v.name.clone());
         let mut kept = Vec::new();
-        for (&(time, seq), event) in events {
+        for ((time, id, seq), event) in events {
+            let (time, seq) = (*time, *seq);
             seqs.push(seq);
-            event_ids.push(event_id(event));
+            event_ids.push(id.clone());
             min_time = min_time.min(time);
             max_time = max_time.max(time);
             if kept.len() < MAX_SAMPLES {

@@ -63,10 +63,7 @@ pub(crate) fn join<'a>(plan: &'a Plan, rows: &[Vec<RowRef<'a>>]) -> Joined<'a> {
         let mut out: Vec<Tuple<'a>> = Vec::new();
         for tuple in &tuples {
             let matches: Vec<usize> = match &index {
-                Some(index) => probe_key(plan, tuple, &links)
-                    .and_then(|key| index.get(&key))
-                    .cloned()
-                    .unwrap_or_default(),
+                Some(index) => index.lookup(&probe_key(plan, tuple, &links)),
                 None => (0..candidates.len()).collect(),
             };
             let mut any = false;
@@ -172,6 +169,33 @@ fn links<'p>(plan: &'p Plan, var: usize, joined: &[bool], nocase: &[bool]) -> Ve
     out
 }
 
+/// A variable's rows indexed by their link values.
+struct Index {
+    /// The link values of each row, by row position.
+    keys: Vec<Vec<Key>>,
+    rows_by_key: HashMap<Vec<Key>, Vec<usize>>,
+}
+
+impl Index {
+    /// The rows whose link values equal the probe. A `None` in the probe is a link whose
+    /// joined side is absent from the tuple (an optional variable with no event): it does
+    /// not constrain the join, so the other links decide alone.
+    fn lookup(&self, probe: &[Option<Key>]) -> Vec<usize> {
+        if probe.iter().all(Option::is_some) {
+            let key: Vec<Key> = probe.iter().flatten().cloned().collect();
+            return self.rows_by_key.get(&key).cloned().unwrap_or_default();
+        }
+        self.keys
+            .iter()
+            .enumerate()
+            .filter(|(_, keys)| {
+                keys.iter().zip(probe).all(|(key, wanted)| wanted.as_ref().is_none_or(|w| w == key))
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+}
+
 /// Indexes a variable's rows by their link values; `None` when nothing links it (a cartesian
 /// product, or the first variable).
 fn build_index(
@@ -179,11 +203,12 @@ fn build_index(
     var: usize,
     candidates: &[RowRef<'_>],
     links: &[Link<'_>],
-) -> Option<HashMap<Vec<Key>, Vec<usize>>> {
+) -> Option<Index> {
     if links.is_empty() {
         return None;
     }
-    let mut index: HashMap<Vec<Key>, Vec<usize>> = HashMap::new();
+    let mut index =
+        Index { keys: Vec::with_capacity(candidates.len()), rows_by_key: HashMap::new() };
     let var_count = plan.vars.len();
     for (i, row) in candidates.iter().enumerate() {
         let mut rows: Tuple<'_> = vec![None; var_count];
@@ -201,33 +226,33 @@ fn build_index(
                 Link::Edge { build, nocase, .. } => Key::of(&eval(build, &env), *nocase),
             })
             .collect();
-        index.entry(key).or_default().push(i);
+        index.rows_by_key.entry(key.clone()).or_default().push(i);
+        index.keys.push(key);
     }
     Some(index)
 }
 
-/// The link values of a partial tuple, or `None` when a linked variable is absent from it.
-fn probe_key(plan: &Plan, tuple: &Tuple<'_>, links: &[Link<'_>]) -> Option<Vec<Key>> {
+/// The link values of a partial tuple; `None` for a link whose joined side has no row in it.
+fn probe_key(plan: &Plan, tuple: &Tuple<'_>, links: &[Link<'_>]) -> Vec<Option<Key>> {
     let env = env(plan, tuple);
-    let mut key = Vec::with_capacity(links.len());
-    for link in links {
-        match link {
+    links
+        .iter()
+        .map(|link| match link {
             Link::Placeholder { placeholder, nocase } => {
                 let owners = plan.placeholders.get(*placeholder).map(|p| p.owners.as_slice())?;
                 let value = owners
                     .iter()
                     .filter_map(|o| tuple.get(*o).copied().flatten())
                     .find_map(|row| row.placeholders.get(*placeholder).cloned().flatten())?;
-                key.push(Key::of(&value, *nocase));
+                Some(Key::of(&value, *nocase))
             }
             Link::Edge { probe, nocase, .. } => {
                 let vars = probe.vars();
                 if vars.iter().any(|v| tuple.get(*v).copied().flatten().is_none()) {
                     return None;
                 }
-                key.push(Key::of(&eval(probe, &env), *nocase));
+                Some(Key::of(&eval(probe, &env), *nocase))
             }
-        }
-    }
-    Some(key)
+        })
+        .collect()
 }

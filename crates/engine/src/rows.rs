@@ -4,7 +4,7 @@
 //! with the placeholder values it assigned. Rows own their slot values, so that window state
 //! can outlive the borrow of the event that produced them.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use sha2::{Digest, Sha256};
 use udm::{Event, Value};
@@ -23,12 +23,19 @@ pub(crate) struct EventEntry {
     pub seq: u64,
     /// `metadata.event_timestamp` in nanoseconds since the epoch.
     pub time: i128,
+    /// The event's [`event_id`], computed when first needed.
+    id: OnceLock<String>,
 }
 
 impl EventEntry {
     pub(crate) fn new(event: Arc<Event>, seq: u64) -> EventEntry {
         let time = event.event_time().as_nanos();
-        EventEntry { event, seq, time }
+        EventEntry { event, seq, time, id: OnceLock::new() }
+    }
+
+    /// The event's identity across runs; see [`event_id`].
+    pub(crate) fn id(&self) -> &str {
+        self.id.get_or_init(|| event_id(&self.event))
     }
 }
 

@@ -249,26 +249,137 @@ rule bursts {
     assert_eq!(ids(&found[0]), vec!["a2", "a3"]);
 }
 
-#[test]
-fn window_state_is_dropped_as_windows_close() {
-    let rule = compile(FAILED_LOGINS);
-    let mut engine = Engine::new(vec![rule]);
+/// An RFC 3339 time `seconds` after 2025-01-01T00:00:00Z.
+fn at(seconds: u64) -> String {
+    let day = 1 + seconds / 86_400;
+    format!(
+        "2025-01-{day:02}T{:02}:{:02}:{:02}Z",
+        seconds / 3600 % 24,
+        seconds / 60 % 60,
+        seconds % 60
+    )
+}
+
+fn read_file(id: &str, time: &str, user: &str) -> Arc<Event> {
+    event(json!({
+        "metadata": {"event_timestamp": time, "event_type": "FILE_READ", "product_log_id": id},
+        "principal": {"user": {"userid": user}},
+    }))
+}
+
+/// Feeds `count` events made by `make(i)` and returns the largest state size seen; checks
+/// that every window is closed at the end.
+fn peak_state(engine: &mut Engine, count: u64, make: impl Fn(u64) -> Arc<Event>) -> usize {
     let mut peak = 0;
-    for i in 0..5_000 {
-        let seconds = i * 30;
-        let time = format!(
-            "2025-01-01T{:02}:{:02}:{:02}Z",
-            seconds / 3600 % 24,
-            seconds / 60 % 60,
-            seconds % 60
-        );
-        engine.push(login(&format!("e{i}"), &time, &format!("user{}", i % 7)));
+    for i in 0..count {
+        engine.push(make(i));
         peak = peak.max(engine.state_size());
     }
     engine.finish();
+    assert_eq!(engine.state_size(), 0, "state left after finish");
+    peak
+}
+
+#[test]
+fn window_state_is_dropped_as_windows_close() {
+    let mut engine = Engine::new(vec![compile(FAILED_LOGINS)]);
+    let peak = peak_state(&mut engine, 5_000, |i| {
+        login(&format!("e{i}"), &at(i * 30), &format!("user{}", i % 7))
+    });
     // A 5-minute window over one event every 30 seconds holds about ten rows.
     assert!(peak < 100, "state grew to {peak}");
-    assert_eq!(engine.state_size(), 0);
+}
+
+#[test]
+fn state_follows_open_windows_not_input() {
+    // The same rate of events over ten times the time must not need more state.
+    let make = |i: u64| login(&format!("e{i}"), &at(i * 10), &format!("user{}", i % 50));
+    let short = peak_state(&mut Engine::new(vec![compile(FAILED_LOGINS)]), 2_000, make);
+    let long = peak_state(&mut Engine::new(vec![compile(FAILED_LOGINS)]), 20_000, make);
+    assert!(long <= short + short / 10, "state grew from {short} to {long} with the input");
+}
+
+#[test]
+fn partitions_of_past_users_are_dropped() {
+    // Every user appears once: a partition per user, each closed a window later.
+    let mut engine = Engine::new(vec![compile(FAILED_LOGINS)]);
+    let peak =
+        peak_state(&mut engine, 10_000, |i| login(&format!("e{i}"), &at(i * 5), &format!("u{i}")));
+    assert!(peak < 200, "state grew to {peak}");
+}
+
+#[test]
+fn tumbling_and_sliding_state_is_dropped() {
+    let tumbling = compile(
+        r#"
+rule tumbling_bursts {
+  events:
+    $e.metadata.event_type = "USER_LOGIN"
+    $user = $e.target.user.userid
+  match:
+    $user by 10m
+  condition:
+    #e >= 3
+}
+"#,
+    );
+    let sliding = compile(
+        r#"
+rule login_then_read {
+  events:
+    $login.metadata.event_type = "USER_LOGIN"
+    $login.target.user.userid = $user
+    $read.metadata.event_type = "FILE_READ"
+    $read.principal.user.userid = $user
+  match:
+    $user over 5m after $login
+  condition:
+    $login and !$read
+}
+"#,
+    );
+    for rule in [tumbling, sliding] {
+        let name = rule.name().to_owned();
+        let mut engine = Engine::new(vec![rule]);
+        let peak = peak_state(&mut engine, 6_000, |i| {
+            let user = format!("user{}", i % 5);
+            if i % 2 == 0 {
+                login(&format!("e{i}"), &at(i * 20), &user)
+            } else {
+                read_file(&format!("e{i}"), &at(i * 20), &user)
+            }
+        });
+        // 10 minutes at one event every 20 seconds is 30 events.
+        assert!(peak < 150, "{name}: state grew to {peak}");
+    }
+}
+
+#[test]
+fn suppression_and_lateness_state_is_dropped() {
+    let rule = compile(
+        r#"
+rule suppressed_logins {
+  events:
+    $e.metadata.event_type = "USER_LOGIN"
+    $user = $e.target.user.userid
+  match:
+    $user over 5m
+  condition:
+    #e >= 2
+  options:
+    suppression_window = 1h
+}
+"#,
+    );
+    let mut engine =
+        Engine::new(vec![rule]).with_allowed_lateness(std::time::Duration::from_secs(120));
+    // Pairs of events arrive swapped, within the allowed lateness.
+    let peak = peak_state(&mut engine, 8_000, |i| {
+        let swapped = if i % 2 == 0 { i + 1 } else { i - 1 };
+        login(&format!("e{i}"), &at(swapped * 15), &format!("user{}", i % 3))
+    });
+    assert!(peak < 200, "state grew to {peak}");
+    assert_eq!(engine.stats().late_events, 0);
 }
 
 #[test]

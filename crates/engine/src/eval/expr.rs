@@ -98,6 +98,18 @@ pub(crate) fn eval(expr: &CExpr, env: &Env<'_>) -> Value {
             Some(Some(row)) => Value::List(fields::collect_all(row.event, path)),
             _ => Value::List(Vec::new()),
         },
+        CExpr::MapValue { var, path } => {
+            let found = match env.rows.get(*var) {
+                Some(Some(row)) => fields::first_value(row.event, path),
+                _ => None,
+            };
+            // A map value is always a string; a `Struct` value that is not a string cannot be
+            // read, so it reads as `""` like a missing key.
+            match found {
+                Some(Value::String(s)) => Value::String(s.clone()),
+                _ => Value::String(String::new()),
+            }
+        }
         CExpr::Element => env.element.cloned().unwrap_or(Value::Null),
         CExpr::Quantified { quantifier, var, path, body } => {
             let values = match env.rows.get(*var) {

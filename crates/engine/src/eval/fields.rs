@@ -165,6 +165,34 @@ pub(crate) fn collect_all(event: &Event, path: &[Seg]) -> Vec<Value> {
     out
 }
 
+/// Reads the first value at a path, in document order across every repeated level.
+pub(crate) fn first_value<'e>(event: &'e Event, path: &[Seg]) -> Option<&'e Value> {
+    let (first, rest) = path.split_first()?;
+    let next = match first {
+        Seg::Field(name) | Seg::Key(name) => event.root.get(name)?,
+        Seg::Index(_) => return None,
+    };
+    first_in_value(next, rest)
+}
+
+fn first_in_value<'e>(value: &'e Value, path: &[Seg]) -> Option<&'e Value> {
+    match (path.first(), value) {
+        (None, Value::List(items)) => items.first(),
+        (None, other) => Some(other),
+        (Some(Seg::Index(i)), Value::List(items)) => {
+            first_in_value(items.get(*i as usize)?, &path[1..])
+        }
+        (Some(Seg::Key(key)), Value::List(items)) => {
+            first_in_value(label_value(items, key)?, &path[1..])
+        }
+        (Some(_), Value::List(items)) => items.iter().find_map(|item| first_in_value(item, path)),
+        (Some(Seg::Field(name) | Seg::Key(name)), Value::Message(m)) => {
+            first_in_value(m.get(name)?, &path[1..])
+        }
+        _ => None,
+    }
+}
+
 fn collect_from_message(message: &Message, path: &[Seg], out: &mut Vec<Value>) {
     let Some((first, rest)) = path.split_first() else {
         return;

@@ -131,6 +131,14 @@ pub(crate) fn order(lhs: &Value, rhs: &Value, nocase: bool) -> Option<Ordering> 
             }
         }
         (Value::Timestamp(a), Value::Timestamp(b)) => Some(a.cmp(b)),
+        // A timestamp against a string reads the string as a time, as in
+        // `window_start > "2026-01-01 00:00:00Z"`; a string that is no time compares unequal.
+        (Value::Timestamp(a), Value::String(s)) => {
+            udm::json::parse_rfc3339(s.trim()).ok().map(|b| a.cmp(&b))
+        }
+        (Value::String(s), Value::Timestamp(b)) => {
+            udm::json::parse_rfc3339(s.trim()).ok().map(|a| a.cmp(b))
+        }
         (Value::List(a), Value::List(b)) => {
             if a.len() != b.len() {
                 return None;

@@ -173,8 +173,27 @@ fn is_placeholder(lowerer: &Lowerer<'_>, expr: &ast::Expr) -> Option<usize> {
     }
 }
 
+/// Whether an equality must be lowered whole, as one predicate: a regex literal on either side
+/// makes it a regex search, and a quantified field (`any`/`all`) must wrap the comparison,
+/// so neither can be split into a binding or a join.
+fn needs_whole_predicate(lhs: &ast::Expr, rhs: &ast::Expr) -> bool {
+    let mut found = false;
+    for side in [lhs, rhs] {
+        found |= matches!(unparen(side).kind, ExprKind::Regex(_));
+        visit(side, &mut |e| {
+            if let ExprKind::Field(field) = &e.kind {
+                found |= field.quantifier.is_some();
+            }
+        });
+    }
+    found
+}
+
 fn classify(lowerer: &mut Lowerer<'_>, conjunct: &ast::Expr) -> Option<Line> {
     if let ExprKind::Compare { op: CompareOp::Eq, lhs, rhs, nocase } = &unparen(conjunct).kind {
+        if needs_whole_predicate(lhs, rhs) {
+            return lowerer.lower_top(conjunct, Section::Events).map(Line::Predicate);
+        }
         let (lp, rp) = (is_placeholder(lowerer, lhs), is_placeholder(lowerer, rhs));
         match (lp, rp) {
             // An alias, already merged by `declare`.

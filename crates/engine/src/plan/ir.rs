@@ -70,6 +70,12 @@ pub(crate) enum CExpr {
         var: usize,
         path: Arc<[Seg]>,
     },
+    /// A map value (`$e.f["k"]`): the first value at the path across every repeated level,
+    /// the same for every copy of the event.
+    MapValue {
+        var: usize,
+        path: Arc<[Seg]>,
+    },
     /// The element that an enclosing [`CExpr::Quantified`] is testing.
     Element,
     /// `any`/`all` over the elements of a repeated field: `body` reads the element through
@@ -188,6 +194,7 @@ impl CExpr {
         self.walk(&mut |e| match e {
             CExpr::Slot { var, .. }
             | CExpr::FieldList { var, .. }
+            | CExpr::MapValue { var, .. }
             | CExpr::Quantified { var, .. }
                 if !out.contains(var) =>
             {

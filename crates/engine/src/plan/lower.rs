@@ -501,6 +501,11 @@ impl<'c> Lowerer<'c> {
         if self.list_argument {
             return Some(with_part(CExpr::FieldList { var, path: path.into() }, part));
         }
+        // With duplicate keys, or matches under several elements of a repeated ancestor, the
+        // first value wins, so a map value does not vary across copies.
+        if path.iter().any(|seg| matches!(seg, Seg::Key(_))) {
+            return Some(with_part(CExpr::MapValue { var, path: path.into() }, part));
+        }
         let slots = self.vars.get_mut(var)?;
         let slot = match slots.paths.get(&path) {
             Some(&slot) => slot,

@@ -11,13 +11,15 @@ mod dedupe;
 mod suppress;
 mod windowed;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use udm::Event;
+use udm::{Event, Timestamp};
 
 use crate::detection::Detection;
 use crate::group::{evaluate, Candidate};
 use crate::join::Tuple;
+use crate::plan::WindowPlan;
 use crate::rows::{make_rows, EventEntry};
 use crate::rule::Rule;
 use suppress::Suppressor;
@@ -35,7 +37,44 @@ struct RuleState {
     rule: Rule,
     mode: Mode,
     suppressor: Suppressor,
+    /// Detections waiting for suppression, by (time, id), when the rule has a
+    /// `suppression_window`.
+    pending: BTreeMap<(Timestamp, String), Detection>,
+    /// How far behind the watermark a detection may still arrive: a hop rule's
+    /// de-duplication holds a candidate up to one window length after its window closed.
+    hold: i128,
     detections: u64,
+}
+
+impl RuleState {
+    /// Takes a detection the rule found. Without `suppression_window` it is final at once.
+    /// With it, the detection waits until no earlier one can arrive, so that suppression
+    /// sees detections in event-time order whatever the order the events came in.
+    fn offer(&mut self, candidate: Candidate, out: &mut Vec<Detection>) {
+        let detection = candidate.detection;
+        if self.rule.plan.suppression.is_none() {
+            self.detections += 1;
+            out.push(detection);
+            return;
+        }
+        self.pending.insert((detection.time(), detection.id.clone()), detection);
+    }
+
+    /// Runs suppression over the pending detections that no earlier one can precede any more.
+    fn flush(&mut self, watermark: i128, out: &mut Vec<Detection>) {
+        let horizon = watermark.saturating_sub(self.hold);
+        while let Some(entry) = self.pending.first_entry() {
+            if entry.key().0.as_nanos() > horizon {
+                break;
+            }
+            let detection = entry.remove();
+            if self.suppressor.admit(&self.rule.plan, &detection) {
+                self.detections += 1;
+                out.push(detection);
+            }
+        }
+        self.suppressor.expire(horizon);
+    }
 }
 
 /// Counters of an engine run.
@@ -83,7 +122,18 @@ impl Engine {
                     ))),
                     None => Mode::PerEvent,
                 };
-                RuleState { rule, mode, suppressor: Suppressor::default(), detections: 0 }
+                let hold = match rule.plan.window {
+                    Some(window @ WindowPlan::Hop { .. }) => window.length(),
+                    _ => 0,
+                };
+                RuleState {
+                    rule,
+                    mode,
+                    suppressor: Suppressor::default(),
+                    pending: BTreeMap::new(),
+                    hold,
+                    detections: 0,
+                }
             })
             .collect();
         Engine { rules, seq: 0, max_time: None, lateness: 0, late: 0 }
@@ -114,7 +164,7 @@ impl Engine {
             match &mut state.mode {
                 Mode::PerEvent => {
                     if let Some(candidate) = evaluate_event(&state.rule, &entry) {
-                        emit(state, candidate, &mut out);
+                        state.offer(candidate, &mut out);
                     }
                 }
                 Mode::Windowed(windowed) => {
@@ -148,9 +198,9 @@ impl Engine {
                 Mode::PerEvent => Vec::new(),
             };
             for candidate in candidates {
-                emit(state, candidate, out);
+                state.offer(candidate, out);
             }
-            state.suppressor.expire(watermark);
+            state.flush(watermark, out);
         }
     }
 
@@ -175,18 +225,14 @@ impl Engine {
     pub fn state_size(&self) -> usize {
         self.rules
             .iter()
-            .map(|s| match &s.mode {
-                Mode::Windowed(w) => w.state_size(),
-                Mode::PerEvent => 0,
+            .map(|s| {
+                let windows = match &s.mode {
+                    Mode::Windowed(w) => w.state_size(),
+                    Mode::PerEvent => 0,
+                };
+                windows + s.pending.len()
             })
             .sum()
-    }
-}
-
-fn emit(state: &mut RuleState, candidate: Candidate, out: &mut Vec<Detection>) {
-    if state.suppressor.admit(&state.rule.plan, &candidate.detection) {
-        state.detections += 1;
-        out.push(candidate.detection);
     }
 }
 

@@ -25,7 +25,7 @@ use crate::window::{aligned_starts, bounds, horizon, WindowKey};
 /// The rows and open windows of one match partition.
 struct Partition {
     key: Vec<Key>,
-    /// Per event variable, rows sorted by (time, sequence, copy).
+    /// Per event variable, rows sorted by (time, event id, sequence, copy).
     rows: Vec<Vec<Arc<Row>>>,
     windows: BTreeSet<WindowKey>,
     /// The rows of the last hop window evaluated, to skip a window with the same rows.
@@ -137,8 +137,12 @@ impl Windowed {
             }
         }
         if let Some(rows) = partition.rows.get_mut(var) {
-            let order = (time, seq, row.copy);
-            let at = rows.partition_point(|r| (r.time(), r.entry.seq, r.copy) <= order);
+            // Events with the same time are ordered by their id rather than by arrival, so
+            // that order-dependent outcomes (`array`, `window.first`) do not depend on the
+            // order events arrived in.
+            let order = (time, row.entry.id(), seq, row.copy);
+            let at =
+                rows.partition_point(|r| (r.time(), r.entry.id(), r.entry.seq, r.copy) <= order);
             rows.insert(at, Arc::new(row));
         }
     }
