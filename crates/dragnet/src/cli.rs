@@ -33,6 +33,13 @@ pub enum Command {
     Fmt(FmtArgs),
     /// Normalise logs and print the UDM events as JSON lines.
     Parse(ParseArgs),
+    /// Run the rules over live event streams, checkpointing state so that a restart loses and
+    /// repeats no detection.
+    ///
+    /// Events arrive over HTTP (`POST /v1/events`), from followed files, from standard input
+    /// (`--follow -`) or from a Kafka topic. Windows close on a watermark: the latest event
+    /// time seen minus --allowed-lateness. `/healthz` and `/metrics` are served on --listen.
+    Watch(Box<WatchArgs>),
     /// Run rule tests (`*.test.toml`: rules, raw logs and the detections they must give);
     /// exits 1 when any test fails.
     Test(TestArgs),
@@ -124,6 +131,118 @@ pub struct HuntArgs {
     /// decompressed.
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<String>,
+}
+
+/// Arguments of `dragnet watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// A rule file or a folder searched recursively for `.yaral` files; repeatable. Reloaded
+    /// on SIGHUP and when a file changes.
+    #[arg(long, value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+
+    /// A folder of reference lists, as for `hunt`; repeatable. Reloaded with the rules.
+    #[arg(long, value_name = "DIR")]
+    pub lists: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
+
+    /// Folder for the checkpoint store and the default dead-letter file; created if missing.
+    #[arg(long, value_name = "DIR")]
+    pub state: PathBuf,
+
+    /// Address of the HTTP server for `POST /v1/events`, `/healthz` and `/metrics`.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8740")]
+    pub listen: String,
+
+    /// File holding the bearer token that `POST /v1/events` requires. Without it the token is
+    /// read from the DRAGNET_WATCH_TOKEN environment variable; with neither, HTTP ingest is
+    /// disabled.
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+
+    /// Largest request body accepted by `POST /v1/events`, in bytes, both as sent and after
+    /// gzip decompression.
+    #[arg(long, value_name = "BYTES", default_value_t = 10 * 1024 * 1024)]
+    pub max_body: usize,
+
+    /// Capacity of the pipeline queue, in batches. When it is full, `POST /v1/events` returns
+    /// 429 Too Many Requests.
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    pub queue: usize,
+
+    /// Kafka bootstrap servers (`host:port,...`) to consume events from; needs --topic and
+    /// --group, and a build with the `kafka` feature.
+    #[arg(long, value_name = "BROKERS", requires_all = ["topic", "group"])]
+    pub kafka: Option<String>,
+
+    /// Kafka topic to consume.
+    #[arg(long, value_name = "T", requires = "kafka")]
+    pub topic: Option<String>,
+
+    /// Kafka consumer group; processes in one group share the topic's partitions.
+    #[arg(long, value_name = "G", requires = "kafka")]
+    pub group: Option<String>,
+
+    /// A JSON-lines file to tail, surviving rotation and truncation, or `-` for standard
+    /// input; repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub follow: Vec<String>,
+
+    /// How far behind the latest event time an event may arrive and still count in its
+    /// windows, e.g. `30s`, `5m`, `1h`. Later events go to the dead-letter file.
+    #[arg(long, value_name = "DUR", default_value = "1m", value_parser = parse_duration)]
+    pub allowed_lateness: std::time::Duration,
+
+    /// Destination for detections as JSON lines: a file, or `-` for standard output. Standard
+    /// output is the default when neither --webhook nor --kafka-output is given.
+    #[arg(long, value_name = "FILE|-")]
+    pub output: Option<String>,
+
+    /// URL to POST each detection to, as JSON (plain `http://` only in this build).
+    #[arg(long, value_name = "URL")]
+    pub webhook: Option<String>,
+
+    /// Attempts per detection before the webhook gives up and dead-letters it.
+    #[arg(long, value_name = "N", default_value_t = 6)]
+    pub webhook_attempts: u32,
+
+    /// Kafka topic to produce detections to, keyed by detection id; needs --kafka.
+    #[arg(long, value_name = "T", requires = "kafka")]
+    pub kafka_output: Option<String>,
+
+    /// File for late events, rejected records and undeliverable detections, as JSON lines.
+    /// Defaults to `dead-letter.jsonl` in the --state folder.
+    #[arg(long, value_name = "FILE")]
+    pub dead_letter: Option<PathBuf>,
+
+    /// How often to check the rule and list files for changes, e.g. `2s`; `0s` turns the check
+    /// off, leaving SIGHUP.
+    #[arg(long, value_name = "DUR", default_value = "2s", value_parser = parse_duration)]
+    pub reload_interval: std::time::Duration,
+}
+
+/// Parses a duration written as a number and a unit: `ms`, `s`, `m`, `h` or `d`.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().map_err(|_| {
+        format!("invalid duration {text:?}: expected a number and a unit, like 30s")
+    })?;
+    let millis = match unit {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return Err(format!("invalid duration {text:?}: the unit must be ms, s, m, h or d")),
+    };
+    number
+        .checked_mul(millis)
+        .map(std::time::Duration::from_millis)
+        .ok_or_else(|| format!("invalid duration {text:?}: too long"))
 }
 
 /// Arguments of `dragnet check`.

@@ -21,6 +21,9 @@ use crate::summary::Summary;
 use crate::suppress::Suppressions;
 use crate::{bundled, ExitStatus};
 
+/// Events a hunt sorts in memory before it writes a sorted run to a temporary file.
+const SORT_BUFFER_EVENTS: usize = 200_000;
+
 /// Runs a hunt and returns the process's exit status.
 pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
     let started = Instant::now();
@@ -79,19 +82,28 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
     let in_range = |time: udm::Timestamp| {
         args.from.is_none_or(|from| time >= from) && args.to.is_none_or(|to| time < to)
     };
-    let mut events = Vec::new();
+    // Hunts correlate in event-time order whatever the input order. The sorter keeps the
+    // input order among events with the same time, and spills sorted runs to temporary files
+    // past `SORT_BUFFER_EVENTS`, so memory does not grow with the input.
+    let mut sorter = engine::TimeSorter::new(SORT_BUFFER_EVENTS);
+    let mut spill_error = None;
     let mut out_of_range = 0u64;
     let stats =
         normalize_inputs(&inputs, format, &mut normalizer, asn.as_deref(), &progress, |event| {
-            if in_range(event.event_time()) {
-                events.push(Arc::new(event));
-            } else {
+            if !in_range(event.event_time()) {
                 out_of_range += 1;
+            } else if spill_error.is_none() {
+                spill_error = sorter.push(Arc::new(event)).err();
             }
         });
     progress.finish();
+    if let Some(e) = spill_error {
+        return Err(e).context("cannot write events to a temporary file while sorting them");
+    }
 
-    let correlated = pipeline::correlate(loaded.rules, events, &suppressions);
+    let sorted = sorter.finish().context("cannot read back the sorted events")?;
+    let correlated = pipeline::correlate_sorted(loaded.rules, sorted, &suppressions)
+        .context("cannot read back the sorted events")?;
     let detections = correlated.detections;
     let engine_stats = correlated.stats;
 

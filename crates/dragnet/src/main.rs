@@ -17,6 +17,7 @@ mod ruleset;
 mod ruletest;
 mod summary;
 mod suppress;
+mod watch;
 mod zone;
 
 use std::process::ExitCode;
@@ -55,18 +56,24 @@ fn main() -> ExitCode {
             return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
         }
     };
-    let filter = cli
-        .log
-        .as_deref()
-        .map(EnvFilter::new)
-        .unwrap_or_else(|| EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let filter = cli.log.as_deref().map(EnvFilter::new).unwrap_or_else(|| {
+        // The watch service logs its starts, stops and retries, so it shows `info`.
+        let default = if matches!(cli.command, Command::Watch(_)) { "info" } else { "warn" };
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| default.into())
+    });
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi)
+        .with_writer(std::io::stderr)
+        .init();
 
     let result = match &cli.command {
         Command::Hunt(args) => hunt::run(args),
         Command::Check(args) => check::run(args),
         Command::Fmt(args) => fmt::run(args),
         Command::Parse(args) => parse::run(args),
+        Command::Watch(args) => watch::run(args),
         Command::Test(args) => ruletest::run(args),
     };
     match result {

@@ -4,7 +4,8 @@
 //! bindings, join keys, the match window, outcomes and the condition. [`Engine`] runs plans
 //! over a stream of events in event-time order and returns [`Detection`]s. The same engine
 //! serves hunts, which close every window at the end of input, and live streams, which close
-//! windows on a watermark.
+//! windows on a watermark. [`TimeSorter`] puts a hunt's events in event-time order within
+//! bounded memory.
 #![warn(missing_docs)]
 
 mod context;
@@ -17,9 +18,11 @@ mod plan;
 mod rows;
 mod rule;
 mod runtime;
+mod sort;
 mod window;
 
 pub use context::Context;
 pub use detection::{Detection, DetectionType, RuleInfo, MAX_SAMPLES, SCHEMA};
 pub use rule::Rule;
 pub use runtime::{Engine, EngineStats, RuleStats};
+pub use sort::{SortedEvents, TimeSorter, MAX_FAN_IN};

@@ -1,6 +1,7 @@
 //! A compiled rule, ready for the engine.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use yaral::{ast, Diagnostic};
 
@@ -54,4 +55,19 @@ impl Rule {
     pub fn has_window(&self) -> bool {
         self.plan.window.is_some()
     }
+
+    /// The length of the rule's match window, or `None` for a rule without `match:`.
+    pub fn window_length(&self) -> Option<Duration> {
+        self.plan.window.map(|w| nanos_to_duration(w.length()))
+    }
+
+    /// `options: suppression_window`, when the rule sets it.
+    pub fn suppression_window(&self) -> Option<Duration> {
+        self.plan.suppression.map(nanos_to_duration)
+    }
+}
+
+/// Converts a non-negative span in nanoseconds, saturating at `u64::MAX` nanoseconds.
+fn nanos_to_duration(nanos: i128) -> Duration {
+    Duration::from_nanos(u64::try_from(nanos.max(0)).unwrap_or(u64::MAX))
 }

@@ -1,9 +1,10 @@
 //! The conformance suite: one folder per case under `tests/conformance/`, run end to end.
 //!
 //! A case folder holds:
-//! - `case.toml`: `statement = "..."`, the fact of the language the case pins; optionally
-//!   `compile_error = "..."`, text that a compile diagnostic must contain (the case then has no
-//!   events), and `shuffle = false` for a case whose outcome depends on arrival order.
+//! - `case.toml`: `statement = "..."`, the fact of the language the case pins. An optional
+//!   `compile_error = "..."` gives text that a compile diagnostic must contain, and the case
+//!   then has no events. An optional `shuffle = false` skips the shuffled runs for a case
+//!   whose outcome depends on arrival order.
 //! - `rule.yaral`: one rule.
 //! - `events.jsonl`: UDM events in proto3 JSON, one per line.
 //! - `expected.json`: the expected detections, each reduced to what the case pins: `rule`,
@@ -219,7 +220,7 @@ fn normalise_expected(detection: &Json, rule_name: &str, keys: &Keys) -> Json {
 }
 
 /// Whether two JSON values are equal, with floats compared to a relative precision of 1e-9
-/// (integers and floats are still told apart).
+/// (an integer never equals a float).
 fn json_eq(a: &Json, b: &Json) -> bool {
     match (a, b) {
         (Json::Number(x), Json::Number(y)) if x.is_f64() && y.is_f64() => {

@@ -249,7 +249,7 @@ rule bursts {
     assert_eq!(ids(&found[0]), vec!["a2", "a3"]);
 }
 
-/// An RFC 3339 time `seconds` after 2025-01-01T00:00:00Z.
+/// Formats the time `seconds` after 2025-01-01T00:00:00Z as RFC 3339.
 fn at(seconds: u64) -> String {
     let day = 1 + seconds / 86_400;
     format!(
@@ -286,7 +286,7 @@ fn window_state_is_dropped_as_windows_close() {
     let peak = peak_state(&mut engine, 5_000, |i| {
         login(&format!("e{i}"), &at(i * 30), &format!("user{}", i % 7))
     });
-    // A 5-minute window over one event every 30 seconds holds about ten rows.
+    // A 5-minute window over one event every 30 seconds contains about ten rows.
     assert!(peak < 100, "state grew to {peak}");
 }
 
@@ -389,6 +389,39 @@ fn late_event_is_counted() {
     engine.push(login("a1", "2025-01-01T01:00:00Z", "alice"));
     engine.push(login("a0", "2025-01-01T00:00:00Z", "alice"));
     assert_eq!(engine.stats().late_events, 1);
+}
+
+#[test]
+fn observe_time_closes_windows() {
+    let rule = compile(FAILED_LOGINS);
+    let mut engine = Engine::new(vec![rule]);
+    for (i, time) in ["00:00:00", "00:01:00", "00:02:00"].iter().enumerate() {
+        engine.push(login(&format!("a{i}"), &format!("2025-01-01T{time}Z"), "alice"));
+    }
+    let before = engine.watermark();
+    assert!(engine.observe_time(0).is_empty(), "an earlier time changes nothing");
+    assert_eq!(engine.watermark(), before);
+    let later = udm::Timestamp::new(1_735_693_200, 0).as_nanos();
+    let detections = engine.observe_time(later);
+    assert_eq!(detections.len(), 1);
+    assert_eq!(engine.watermark(), Some(later));
+    assert_eq!(engine.stats().events, 3, "no event was counted");
+}
+
+#[test]
+fn rows_added_counts_windowed_rows() {
+    let rule = compile(FAILED_LOGINS);
+    let mut engine = Engine::new(vec![rule]);
+    assert_eq!(engine.rows_added(), 0);
+    engine.push(login("a1", "2025-01-01T01:00:00Z", "alice"));
+    assert_eq!(engine.rows_added(), 1);
+    let other = event(json!({
+        "metadata": {"event_timestamp": "2025-01-01T01:00:01Z", "event_type": "NETWORK_HTTP"},
+    }));
+    engine.push(other);
+    assert_eq!(engine.rows_added(), 1, "an event no rule keeps adds no row");
+    engine.push(login("a0", "2025-01-01T00:00:00Z", "alice"));
+    assert_eq!(engine.rows_added(), 1, "a late event adds no row");
 }
 
 #[test]

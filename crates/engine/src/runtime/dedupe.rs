@@ -2,9 +2,11 @@
 //!
 //! Hop windows overlap, so one burst of events lands in up to ten windows and would give up to
 //! ten detections. A detection whose event set equals, or is a subset of, another detection's
-//! for the same rule and match values is dropped. A candidate is held until every window that
-//! could hold a superset of its events has closed: such a window starts at or before the
-//! candidate's earliest event, so it closes at most one window length after that event.
+//! for the same rule and match values is dropped. Windows close in order of their start, so
+//! of several windows with the same events the detection reports the earliest. A candidate is
+//! held until every window that could hold a superset of its events has closed: such a window
+//! starts at or before the candidate's earliest event, so it closes at most one window length
+//! after that event.
 
 use std::collections::HashMap;
 

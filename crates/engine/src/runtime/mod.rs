@@ -6,6 +6,12 @@
 //! but windowed rules do not, because its windows may already have closed. A hunt sorts its
 //! events and uses no lateness, so nothing is late; [`Engine::finish`] closes every window at
 //! the end of input.
+//!
+//! `suppression_window` works in event time. A rule that sets it keeps its detections pending
+//! until no earlier detection can still arrive, then suppresses them in (time, id) order. That
+//! point is when the watermark has passed their time, plus one window length for hop rules,
+//! because hop de-duplication keeps candidates back that long. So a stream shuffled within the allowed lateness suppresses the
+//! same detections as a sorted hunt.
 
 mod dedupe;
 mod suppress;
@@ -40,8 +46,8 @@ struct RuleState {
     /// Detections waiting for suppression, by (time, id), when the rule has a
     /// `suppression_window`.
     pending: BTreeMap<(Timestamp, String), Detection>,
-    /// How far behind the watermark a detection may still arrive: a hop rule's
-    /// de-duplication holds a candidate up to one window length after its window closed.
+    /// How far behind the watermark a detection may still arrive, in nanoseconds. Hop
+    /// de-duplication keeps a candidate back up to one window length after its window closed.
     hold: i128,
     detections: u64,
 }
@@ -49,7 +55,7 @@ struct RuleState {
 impl RuleState {
     /// Takes a detection the rule found. Without `suppression_window` it is final at once.
     /// With it, the detection waits until no earlier one can arrive, so that suppression
-    /// sees detections in event-time order whatever the order the events came in.
+    /// processes detections in event-time order whatever order the events came in.
     fn offer(&mut self, candidate: Candidate, out: &mut Vec<Detection>) {
         let detection = candidate.detection;
         if self.rule.plan.suppression.is_none() {
@@ -106,6 +112,7 @@ pub struct Engine {
     max_time: Option<i128>,
     lateness: i128,
     late: u64,
+    rows_added: u64,
 }
 
 impl Engine {
@@ -136,7 +143,7 @@ impl Engine {
                 }
             })
             .collect();
-        Engine { rules, seq: 0, max_time: None, lateness: 0, late: 0 }
+        Engine { rules, seq: 0, max_time: None, lateness: 0, late: 0, rows_added: 0 }
     }
 
     /// Sets how far behind the latest event time an event may arrive and still be counted in
@@ -169,7 +176,7 @@ impl Engine {
                 }
                 Mode::Windowed(windowed) => {
                     if !late {
-                        windowed.push(&entry);
+                        self.rows_added += windowed.push(&entry) as u64;
                     }
                 }
             }
@@ -177,6 +184,30 @@ impl Engine {
         if !late {
             self.max_time = Some(self.max_time.map_or(entry.time, |t| t.max(entry.time)));
         }
+        if let Some(watermark) = self.watermark() {
+            self.advance(watermark, &mut out);
+        }
+        out
+    }
+
+    /// Rows that pushed events have added to the window state of rules with `match:`, counted
+    /// since the engine was created. An event that leaves this count unchanged is in no window,
+    /// so replaying it into a fresh engine with the same rules changes no window state.
+    pub fn rows_added(&self) -> u64 {
+        self.rows_added
+    }
+
+    /// Raises the latest event time seen to `time` (nanoseconds since the epoch), as an event
+    /// at that time matching no rule would, and returns the detections that the new watermark
+    /// makes final. A caller that replays only part of a stream uses it to restore the
+    /// watermark that the rest of the stream had moved. A `time` at or below the latest event
+    /// time changes nothing.
+    pub fn observe_time(&mut self, time: i128) -> Vec<Detection> {
+        let mut out = Vec::new();
+        if self.max_time.is_some_and(|t| t >= time) {
+            return out;
+        }
+        self.max_time = Some(time);
         if let Some(watermark) = self.watermark() {
             self.advance(watermark, &mut out);
         }

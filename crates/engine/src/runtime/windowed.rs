@@ -84,12 +84,16 @@ impl Windowed {
     }
 
     /// Adds the rows an event makes to their partitions and opens the windows they fall in.
-    pub(crate) fn push(&mut self, entry: &Arc<EventEntry>) {
+    /// Returns the number of rows added.
+    pub(crate) fn push(&mut self, entry: &Arc<EventEntry>) -> usize {
+        let mut added = 0;
         for var in 0..self.plan.vars.len() {
             for row in make_rows(&self.plan, var, entry) {
                 self.insert(var, row);
+                added += 1;
             }
         }
+        added
     }
 
     fn insert(&mut self, var: usize, row: Row) {

@@ -1,0 +1,272 @@
+//! The HTTP server: `POST /v1/events` for ingest, `GET /healthz` and `GET /metrics`.
+//!
+//! `POST /v1/events` takes a JSON document, a JSON array or JSON lines, optionally gzip
+//! compressed (`Content-Encoding: gzip`, or a body that starts with the gzip magic bytes). It
+//! requires `Authorization: Bearer TOKEN`. A request may carry an `Idempotency-Key` header:
+//! a resend with the same key within a day returns the first outcome, with `"duplicate": true`,
+//! and is not ingested again, even across restarts. Responses:
+//!
+//! - 200 with `{"accepted", "late", "rejected", "errors", "duplicate"}` once the events are committed to
+//!   the checkpoint store; records the normaliser rejects are counted there and dead-lettered;
+//! - 400 when the body is empty, not JSON, or has a malformed record (nothing is ingested, and
+//!   `errors` names each bad line);
+//! - 401 without the right token (403 when no token is configured, since ingest is then off);
+//! - 413 when the body, as sent or decompressed, exceeds `--max-body`;
+//! - 429 with `Retry-After` when the pipeline queue is full;
+//! - 503 while the service is shutting down.
+
+use std::io::Read;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::json;
+use tokio::sync::{mpsc, oneshot};
+
+use super::metrics::{label, Metrics};
+use super::pipeline::{Batch, Message, RawRecord};
+use crate::input::{split_records, Record};
+
+/// State shared by the handlers.
+pub struct AppState {
+    /// The bearer token, when ingest is on.
+    pub token: Option<String>,
+    /// Largest body, before and after decompression.
+    pub max_body: usize,
+    /// The pipeline queue.
+    pub tx: mpsc::Sender<Message>,
+    /// Service metrics.
+    pub metrics: Arc<Metrics>,
+}
+
+/// Builds the router.
+pub fn router(state: Arc<AppState>) -> Router {
+    let limit = state.max_body;
+    Router::new()
+        .route("/v1/events", post(ingest))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}
+
+async fn healthz(State(state): State<Arc<AppState>>) -> Response {
+    if state.tx.is_closed() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "stopping\n").into_response();
+    }
+    (StatusCode::OK, "ok\n").into_response()
+}
+
+async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    let queued = state.tx.max_capacity() - state.tx.capacity();
+    state.metrics.set("dragnet_watch_queue_depth", String::new(), queued as f64);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
+}
+
+fn error(status: StatusCode, message: &str, errors: Vec<String>) -> Response {
+    (status, Json(json!({"error": message, "errors": errors}))).into_response()
+}
+
+/// Compares two byte strings in time that depends only on their lengths.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn ingest(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+    let response = ingest_inner(&state, &headers, body).await;
+    let status = response.status().as_u16().to_string();
+    state.metrics.add("dragnet_watch_http_requests_total", label("status", &status), 1.0);
+    response
+}
+
+async fn ingest_inner(state: &AppState, headers: &HeaderMap, body: Bytes) -> Response {
+    let Some(token) = &state.token else {
+        return error(
+            StatusCode::FORBIDDEN,
+            "HTTP ingest is off: start watch with --token-file or DRAGNET_WATCH_TOKEN",
+            Vec::new(),
+        );
+    };
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    match presented {
+        None => {
+            return error(StatusCode::UNAUTHORIZED, "missing bearer token", Vec::new());
+        }
+        Some(presented) if !constant_time_eq(presented.trim().as_bytes(), token.as_bytes()) => {
+            tracing::warn!("ingest request with a wrong bearer token rejected");
+            return error(StatusCode::UNAUTHORIZED, "invalid bearer token", Vec::new());
+        }
+        Some(_) => {}
+    }
+    let request_key = match headers.get("idempotency-key").map(|v| v.to_str()) {
+        None => None,
+        Some(Ok(key)) if !key.is_empty() && key.len() <= MAX_KEY_LENGTH => Some(key.to_owned()),
+        Some(_) => {
+            let message = format!(
+                "invalid Idempotency-Key: it must be 1 to {MAX_KEY_LENGTH} visible ASCII characters"
+            );
+            return error(StatusCode::BAD_REQUEST, &message, Vec::new());
+        }
+    };
+    let records = match tokio::task::spawn_blocking({
+        let max = state.max_body;
+        let gzip = headers
+            .get(header::CONTENT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("gzip"));
+        move || parse_body(&body, gzip, max)
+    })
+    .await
+    {
+        Ok(Ok(records)) => records,
+        Ok(Err(rejection)) => return error(rejection.status, &rejection.message, rejection.errors),
+        Err(e) => {
+            tracing::error!(error = %e, "body parser task failed");
+            return error(StatusCode::INTERNAL_SERVER_ERROR, "internal error", Vec::new());
+        }
+    };
+    let count = records.len();
+    let (ack, outcome) = oneshot::channel();
+    let batch =
+        Batch { input: "http".into(), records, position: None, ack: Some(ack), request_key };
+    match state.tx.try_send(Message::Batch(batch)) {
+        Ok(()) => {}
+        Err(mpsc::error::TrySendError::Full(_)) => {
+            let mut response = error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "the pipeline is full; retry later",
+                Vec::new(),
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+            return response;
+        }
+        Err(mpsc::error::TrySendError::Closed(_)) => {
+            return error(StatusCode::SERVICE_UNAVAILABLE, "shutting down", Vec::new());
+        }
+    }
+    match outcome.await {
+        Ok(outcome) => (StatusCode::OK, Json(outcome)).into_response(),
+        Err(_) => {
+            tracing::warn!(records = count, "ingest batch not committed before shutdown");
+            error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "shutting down before the events were committed; resend them",
+                Vec::new(),
+            )
+        }
+    }
+}
+
+const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
+
+/// The longest `Idempotency-Key` accepted.
+const MAX_KEY_LENGTH: usize = 256;
+
+/// Why a body cannot be ingested: the 4xx status, a message and per-record reasons.
+#[derive(Debug)]
+struct Rejection {
+    status: StatusCode,
+    message: String,
+    errors: Vec<String>,
+}
+
+fn reject(status: StatusCode, message: &str, errors: Vec<String>) -> Rejection {
+    Rejection { status, message: message.to_owned(), errors }
+}
+
+/// Decompresses and splits a body into records, or returns why it cannot be ingested.
+fn parse_body(body: &[u8], gzip: bool, max: usize) -> Result<Vec<RawRecord>, Rejection> {
+    let decompressed;
+    let bytes = if gzip || body.starts_with(GZIP_MAGIC) {
+        let mut out = Vec::new();
+        let mut decoder = flate2::read::MultiGzDecoder::new(body).take(max as u64 + 1);
+        if let Err(e) = decoder.read_to_end(&mut out) {
+            return Err(reject(
+                StatusCode::BAD_REQUEST,
+                &format!("invalid gzip body: {e}"),
+                Vec::new(),
+            ));
+        }
+        if out.len() > max {
+            return Err(reject(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!("the decompressed body exceeds {max} bytes"),
+                Vec::new(),
+            ));
+        }
+        decompressed = out;
+        &decompressed[..]
+    } else {
+        body
+    };
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    match first {
+        None => return Err(reject(StatusCode::BAD_REQUEST, "the body is empty", Vec::new())),
+        Some(b'{') | Some(b'[') => {}
+        Some(_) => {
+            return Err(reject(
+                StatusCode::BAD_REQUEST,
+                "the body is not JSON: expected a JSON object, a JSON array or JSON lines",
+                Vec::new(),
+            ))
+        }
+    }
+    let mut records = Vec::new();
+    let mut errors = Vec::new();
+    for record in split_records(bytes) {
+        match record.record {
+            Ok(Record::Json(value)) => {
+                records.push(RawRecord { at: record.line as u64, value: Ok(value) })
+            }
+            Ok(Record::Csv(_)) => errors.push(format!("line {}: not JSON", record.line)),
+            Err(reason) => errors.push(format!("line {}: {reason}", record.line)),
+        }
+    }
+    if !errors.is_empty() {
+        let message = format!("{} malformed record(s); nothing was ingested", errors.len());
+        errors.truncate(20);
+        return Err(reject(StatusCode::BAD_REQUEST, &message, errors));
+    }
+    Ok(records)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_comparison() {
+        assert!(constant_time_eq(b"secret", b"secret"));
+        assert!(!constant_time_eq(b"secret", b"secreT"));
+        assert!(!constant_time_eq(b"secret", b"secret2"));
+    }
+
+    #[test]
+    fn body_parsing_statuses() {
+        assert_eq!(parse_body(b"", false, 100).err().unwrap().status, StatusCode::BAD_REQUEST);
+        assert_eq!(parse_body(b"hello", false, 100).err().unwrap().status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            parse_body(b"{\"a\":1}\n{\"a\":\n", false, 100).err().unwrap().status,
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(parse_body(b"{\"a\":1}\n{\"a\":2}\n", false, 100).ok().unwrap().len(), 2);
+        use std::io::Write;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(&[b' '; 1000]).unwrap();
+        let bomb = encoder.finish().unwrap();
+        assert_eq!(
+            parse_body(&bomb, true, 100).err().unwrap().status,
+            StatusCode::PAYLOAD_TOO_LARGE
+        );
+    }
+}

@@ -1,0 +1,506 @@
+//! The pipeline thread: normalises records, runs the engine, and commits one checkpoint per
+//! batch of messages before acknowledging them.
+//!
+//! Only this thread touches the engine. It takes every message waiting in the queue (up to
+//! [`MAX_RECORDS_PER_CHECKPOINT`] records), processes them in order, then writes a single
+//! [`Checkpoint`]: the accepted events, the input positions reached, the new detections in
+//! the outbox. Only after that commit are HTTP requests answered and sinks woken, so
+//! everything acknowledged survives a crash.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result};
+use engine::Engine;
+use serde_json::json;
+use tokio::sync::{mpsc, oneshot, watch};
+use udm::Event;
+
+use super::dead_letter::DeadLetter;
+use super::metrics::{label, Metrics};
+use super::rules::RuleSet;
+use super::store::{Checkpoint, Loaded, Store, StoredEvent};
+
+/// The most records processed between two checkpoints.
+pub const MAX_RECORDS_PER_CHECKPOINT: usize = 20_000;
+
+/// How long detection ids stay remembered after their window has left the retention span.
+/// A request resent within this time cannot deliver a detection twice.
+const EMITTED_MEMORY: i128 = 24 * 3600 * 1_000_000_000;
+
+/// How long the outcome of an HTTP request with an `Idempotency-Key` is kept, in seconds of
+/// wall-clock time. A resend within this time is answered from it.
+const REQUEST_MEMORY_SECONDS: i64 = 24 * 3600;
+
+/// Rejection reasons returned to an HTTP client, at most this many per request.
+const MAX_REASONS: usize = 20;
+
+/// One raw record and where it starts in its input.
+pub struct RawRecord {
+    /// The 1-based line in a request body or standard input, or the byte offset of the line
+    /// in a followed file.
+    pub at: u64,
+    /// The parsed JSON record, or why it could not be parsed.
+    pub value: Result<serde_json::Value, Malformed>,
+}
+
+/// A record that is not valid JSON.
+pub struct Malformed {
+    /// Why.
+    pub error: String,
+    /// The record's text, for the dead-letter file.
+    pub text: String,
+}
+
+/// Records from one input, with the position reached after them.
+pub struct Batch {
+    /// The input's id, as used for positions and metrics: `http`, `stdin`, `file:PATH`,
+    /// `kafka:TOPIC/PARTITION`.
+    pub input: String,
+    /// The records, in input order.
+    pub records: Vec<RawRecord>,
+    /// The input's position after these records, as JSON, when the input can resume.
+    pub position: Option<String>,
+    /// Where to send the outcome once the batch is committed.
+    pub ack: Option<oneshot::Sender<BatchOutcome>>,
+    /// The `Idempotency-Key` of the HTTP request that carried the batch, if it had one.
+    pub request_key: Option<String>,
+}
+
+/// What became of a batch, sent once its checkpoint is committed.
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
+pub struct BatchOutcome {
+    /// Events accepted into their windows.
+    pub accepted: u64,
+    /// Events older than the watermark, written to the dead-letter file.
+    pub late: u64,
+    /// Records that could not be normalised.
+    pub rejected: u64,
+    /// Why, for the first few: `line N: reason`.
+    pub errors: Vec<String>,
+    /// Whether the batch repeats an earlier request with the same idempotency key, whose
+    /// outcome this is; its records were not ingested again.
+    pub duplicate: bool,
+}
+
+/// A stored request outcome.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredRequest {
+    outcome: BatchOutcome,
+    /// Wall-clock seconds since the epoch when the request was committed.
+    at: i64,
+}
+
+/// A message to the pipeline.
+pub enum Message {
+    /// Records to process.
+    Batch(Batch),
+    /// A new rule set that compiled.
+    Reload(Box<RuleSet>),
+    /// Checkpoint what has been processed and stop.
+    Shutdown,
+}
+
+/// What the pipeline shares with the sinks.
+pub struct Outbox {
+    /// The highest outbox sequence number committed.
+    pub committed: watch::Sender<u64>,
+    /// Per sink, the highest outbox sequence number it has delivered.
+    pub delivered: Vec<Arc<AtomicU64>>,
+}
+
+/// The pipeline's state.
+pub struct Pipeline {
+    engine: Engine,
+    set: RuleSet,
+    normalizer: sources::Normalizer,
+    format: sources::Format,
+    lateness: Duration,
+    retention: i128,
+    /// Accepted events inside the retention span, by (event time, acceptance sequence).
+    retained: BTreeMap<(i128, u64), Arc<Event>>,
+    /// Detection ids already in the outbox, with their window end.
+    emitted: HashMap<String, i128>,
+    /// Outcomes of committed HTTP requests by idempotency key.
+    requests: HashMap<String, StoredRequest>,
+    next_seq: u64,
+    next_outbox: u64,
+    /// The latest accepted event time: the engine's watermark plus the allowed lateness.
+    max_time: Option<i128>,
+    store: Arc<Store>,
+    dead_letter: Arc<DeadLetter>,
+    metrics: Arc<Metrics>,
+    outbox: Outbox,
+}
+
+impl Pipeline {
+    /// Builds the pipeline from the loaded checkpoint: replays the retained events into a
+    /// fresh engine, discarding the detections the replay finds again, because each of them
+    /// was either put in the outbox before the checkpoint or belongs to a window that closed
+    /// with events the replay no longer has.
+    #[allow(clippy::too_many_arguments)]
+    pub fn resume(
+        set: RuleSet,
+        format: sources::Format,
+        lateness: Duration,
+        loaded: Loaded,
+        store: Arc<Store>,
+        dead_letter: Arc<DeadLetter>,
+        metrics: Arc<Metrics>,
+        outbox: Outbox,
+    ) -> Result<Pipeline> {
+        let mut retained = BTreeMap::new();
+        for stored in loaded.events {
+            let json: serde_json::Value = serde_json::from_slice(&stored.json)
+                .with_context(|| format!("stored event {} is not valid JSON", stored.seq))?;
+            let event = udm::json::event_from_json(&json)
+                .map_err(|e| anyhow::anyhow!("stored event {} is invalid: {e}", stored.seq))?;
+            retained.insert((stored.time, stored.seq), Arc::new(event));
+        }
+        let mut pipeline = Pipeline {
+            engine: Engine::new(Vec::new()),
+            normalizer: sources::Normalizer::new(set.identities.clone()),
+            retention: duration_nanos(set.retention()),
+            set,
+            format,
+            lateness,
+            retained,
+            emitted: loaded.emitted.into_iter().collect(),
+            requests: loaded
+                .requests
+                .into_iter()
+                .filter_map(|(key, json)| Some((key, serde_json::from_str(&json).ok()?)))
+                .collect(),
+            next_seq: loaded.next_seq,
+            next_outbox: loaded.next_outbox,
+            max_time: loaded.max_time,
+            store,
+            dead_letter,
+            metrics,
+            outbox,
+        };
+        pipeline.rebuild_engine();
+        Ok(pipeline)
+    }
+
+    /// Replaces the engine with one running the current rule set, fed with the retained
+    /// events in acceptance order.
+    fn rebuild_engine(&mut self) {
+        let started = Instant::now();
+        let mut engine = Engine::new(self.set.rules.clone()).with_allowed_lateness(self.lateness);
+        let mut events: Vec<(u64, &Arc<Event>)> =
+            self.retained.iter().map(|((_, seq), event)| (*seq, event)).collect();
+        events.sort_unstable_by_key(|(seq, _)| *seq);
+        let replayed = events.len();
+        for (_, event) in events {
+            // Every detection found here was decided before the checkpoint; see `resume`.
+            let _ = engine.push(Arc::clone(event));
+        }
+        // Events that entered no window were not kept, but they moved the watermark.
+        if let Some(time) = self.max_time {
+            let _ = engine.observe_time(time);
+        }
+        self.engine = engine;
+        self.metrics.set("dragnet_watch_rules_loaded", String::new(), self.set.rules.len() as f64);
+        tracing::info!(
+            rules = self.set.rules.len(),
+            replayed,
+            retention_secs = self.retention / 1_000_000_000,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "engine rebuilt from the retained events"
+        );
+    }
+
+    /// Runs until a [`Message::Shutdown`] arrives or every sender is gone. Returns an error
+    /// when a checkpoint cannot be committed: the process must then stop, and a restart
+    /// resumes from the last checkpoint that was.
+    pub fn run(mut self, rx: &mut mpsc::Receiver<Message>) -> Result<()> {
+        tracing::info!("pipeline started");
+        let mut stop = false;
+        while !stop {
+            let Some(first) = rx.blocking_recv() else { break };
+            let mut messages = vec![first];
+            let mut records = message_records(&messages[0]);
+            while records < MAX_RECORDS_PER_CHECKPOINT {
+                match rx.try_recv() {
+                    Ok(message) => {
+                        records += message_records(&message);
+                        messages.push(message);
+                    }
+                    Err(_) => break,
+                }
+            }
+            self.metrics.set("dragnet_watch_queue_depth", String::new(), rx.len() as f64);
+            stop = self.process(messages)?;
+        }
+        tracing::info!("pipeline stopped after its last checkpoint");
+        Ok(())
+    }
+
+    /// Processes messages in order and commits their checkpoint. Returns whether a shutdown
+    /// was requested.
+    fn process(&mut self, messages: Vec<Message>) -> Result<bool> {
+        let mut checkpoint = Checkpoint::default();
+        let mut acks = Vec::new();
+        let mut stop = false;
+        for message in messages {
+            match message {
+                Message::Batch(batch) => {
+                    let (outcome, ack) = self.process_batch(batch, &mut checkpoint);
+                    if let Some(ack) = ack {
+                        acks.push((ack, outcome));
+                    }
+                }
+                Message::Reload(set) => {
+                    self.set = *set;
+                    self.retention = duration_nanos(self.set.retention());
+                    self.normalizer = sources::Normalizer::new(self.set.identities.clone());
+                    self.rebuild_engine();
+                }
+                Message::Shutdown => {
+                    stop = true;
+                    break;
+                }
+            }
+        }
+        self.evict(&mut checkpoint);
+        self.forget_old_requests(&mut checkpoint);
+        self.commit(checkpoint)?;
+        for (ack, outcome) in acks {
+            // The client may have gone away; its events are committed all the same.
+            let _ = ack.send(outcome);
+        }
+        Ok(stop)
+    }
+
+    fn process_batch(
+        &mut self,
+        batch: Batch,
+        checkpoint: &mut Checkpoint,
+    ) -> (BatchOutcome, Option<oneshot::Sender<BatchOutcome>>) {
+        if let Some(stored) = batch.request_key.as_ref().and_then(|key| self.requests.get(key)) {
+            let mut outcome = stored.outcome.clone();
+            outcome.duplicate = true;
+            tracing::info!(
+                key = batch.request_key.as_deref().unwrap_or(""),
+                "request repeats a committed one; returning its outcome"
+            );
+            return (outcome, batch.ack);
+        }
+        let mut outcome = BatchOutcome::default();
+        let mut events_in = 0u64;
+        for record in &batch.records {
+            let normalized = match &record.value {
+                Ok(value) => self
+                    .normalizer
+                    .normalize(value, self.format)
+                    .map_err(|e| (e.to_string(), value.clone())),
+                Err(malformed) => Err((
+                    malformed.error.clone(),
+                    serde_json::Value::String(malformed.text.clone()),
+                )),
+            };
+            let events = match normalized {
+                Ok(events) => events,
+                Err((error, record_json)) => {
+                    outcome.rejected += 1;
+                    if outcome.errors.len() < MAX_REASONS {
+                        outcome.errors.push(format!(
+                            "{} {}: {error}",
+                            at_word(&batch.input),
+                            record.at
+                        ));
+                    }
+                    self.dead_letter.write(
+                        "rejected",
+                        json!({"input": batch.input, "at": record.at, "error": error,
+                               "record": record_json}),
+                        &self.metrics,
+                    );
+                    continue;
+                }
+            };
+            for mut event in events {
+                if let Some(db) = &self.set.asn {
+                    enrich::enrich_event(db, &mut event);
+                }
+                events_in += 1;
+                self.push_event(Arc::new(event), &batch.input, record.at, &mut outcome, checkpoint);
+            }
+        }
+        if let Some(position) = batch.position {
+            checkpoint.positions.insert(batch.input.clone(), position);
+        }
+        if let Some(key) = batch.request_key {
+            let stored =
+                StoredRequest { outcome: outcome.clone(), at: chrono::Utc::now().timestamp() };
+            if let Ok(json) = serde_json::to_string(&stored) {
+                checkpoint.requests.push((key.clone(), json));
+            }
+            self.requests.insert(key, stored);
+        }
+        let input = label("input", &batch.input);
+        self.metrics.add("dragnet_watch_events_total", input.clone(), events_in as f64);
+        self.metrics.add("dragnet_watch_records_rejected_total", input, outcome.rejected as f64);
+        self.metrics.add("dragnet_watch_late_events_total", String::new(), outcome.late as f64);
+        (outcome, batch.ack)
+    }
+
+    fn push_event(
+        &mut self,
+        event: Arc<Event>,
+        input: &str,
+        at: u64,
+        outcome: &mut BatchOutcome,
+        checkpoint: &mut Checkpoint,
+    ) {
+        let time = event.event_time().as_nanos();
+        // The engine's own test: an event behind the watermark is late. Rules without
+        // `match:` still see it, so the engine gets it either way.
+        let watermark = self.engine.watermark();
+        let late = watermark.is_some_and(|w| time < w);
+        if late {
+            outcome.late += 1;
+            self.dead_letter.write(
+                "late",
+                json!({"input": input, "at": at,
+                       "watermark": watermark.map(udm_time),
+                       "event": udm::json::event_to_json(&event)}),
+                &self.metrics,
+            );
+        } else {
+            outcome.accepted += 1;
+            self.max_time = Some(self.max_time.map_or(time, |t| t.max(time)));
+        }
+        let rows_before = self.engine.rows_added();
+        let detections = self.engine.push(Arc::clone(&event));
+        // Only events that entered a window, or gave a detection that may start a suppression
+        // period, are needed to rebuild the engine's state by replay.
+        let needed = self.engine.rows_added() > rows_before || !detections.is_empty();
+        if !late && needed {
+            let seq = self.next_seq;
+            self.next_seq += 1;
+            let json = udm::json::event_to_json(&event).to_string().into_bytes();
+            checkpoint.add_events.push(StoredEvent { seq, time, json });
+            self.retained.insert((time, seq), event);
+        }
+        for detection in detections {
+            self.emit(detection, checkpoint);
+        }
+    }
+
+    /// Puts a detection in the outbox unless its id was emitted before.
+    fn emit(&mut self, detection: engine::Detection, checkpoint: &mut Checkpoint) {
+        if self.emitted.contains_key(&detection.id) {
+            tracing::debug!(id = %detection.id, "detection already emitted; not delivered again");
+            return;
+        }
+        let end = detection.window.1.as_nanos();
+        let mut line = match serde_json::to_vec(&detection.to_json()) {
+            Ok(line) => line,
+            Err(e) => {
+                tracing::error!(id = %detection.id, error = %e, "cannot serialise a detection");
+                return;
+            }
+        };
+        line.push(b'\n');
+        let seq = self.next_outbox;
+        self.next_outbox += 1;
+        self.metrics.add(
+            "dragnet_watch_detections_total",
+            label("rule", &detection.rule.name),
+            1.0,
+        );
+        self.emitted.insert(detection.id.clone(), end);
+        checkpoint.outbox.push((seq, detection.id, end, line));
+    }
+
+    /// Drops retained events and emitted ids that no replay can need any more.
+    fn evict(&mut self, checkpoint: &mut Checkpoint) {
+        let Some(watermark) = self.engine.watermark() else { return };
+        let cutoff = watermark.saturating_sub(self.retention);
+        let keep = self.retained.split_off(&(cutoff, 0));
+        let evicted = std::mem::replace(&mut self.retained, keep);
+        checkpoint.remove_events.extend(evicted.into_keys().map(|(_, seq)| seq));
+        let forget_before = cutoff.saturating_sub(EMITTED_MEMORY);
+        let forget: Vec<String> = self
+            .emitted
+            .iter()
+            .filter(|(_, end)| **end < forget_before)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in &forget {
+            self.emitted.remove(id);
+        }
+        checkpoint.forget_emitted = forget;
+    }
+
+    /// Forgets the outcomes of requests older than [`REQUEST_MEMORY_SECONDS`].
+    fn forget_old_requests(&mut self, checkpoint: &mut Checkpoint) {
+        let oldest = chrono::Utc::now().timestamp() - REQUEST_MEMORY_SECONDS;
+        let expired: Vec<String> =
+            self.requests.iter().filter(|(_, r)| r.at < oldest).map(|(k, _)| k.clone()).collect();
+        for key in &expired {
+            self.requests.remove(key);
+        }
+        checkpoint.forget_requests = expired;
+    }
+
+    fn commit(&mut self, mut checkpoint: Checkpoint) -> Result<()> {
+        let started = Instant::now();
+        checkpoint.next_seq = self.next_seq;
+        checkpoint.next_outbox = self.next_outbox;
+        checkpoint.max_time = self.max_time;
+        let delivered = self.outbox.delivered.iter().map(|d| d.load(Ordering::Acquire)).min();
+        checkpoint.outbox_delivered_up_to = delivered.filter(|d| *d > 0);
+        self.dead_letter.sync().context("cannot sync the dead-letter file")?;
+        self.store.commit(&checkpoint).context("cannot commit a checkpoint")?;
+        let metrics = &self.metrics;
+        metrics.add("dragnet_watch_checkpoints_total", String::new(), 1.0);
+        metrics.add(
+            "dragnet_watch_checkpoint_seconds_total",
+            String::new(),
+            started.elapsed().as_secs_f64(),
+        );
+        metrics.set("dragnet_watch_state_size", String::new(), self.engine.state_size() as f64);
+        metrics.set("dragnet_watch_retained_events", String::new(), self.retained.len() as f64);
+        if let Some(watermark) = self.engine.watermark() {
+            let seconds = watermark as f64 / 1e9;
+            metrics.set("dragnet_watch_watermark_seconds", String::new(), seconds);
+            let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0) as f64 / 1e9;
+            metrics.set("dragnet_watch_watermark_lag_seconds", String::new(), now - seconds);
+        }
+        if !checkpoint.outbox.is_empty() {
+            self.outbox.committed.send_replace(self.next_outbox - 1);
+        }
+        Ok(())
+    }
+}
+
+/// What `RawRecord::at` counts in an input.
+fn at_word(input: &str) -> &'static str {
+    if input.starts_with("file:") {
+        "offset"
+    } else {
+        "line"
+    }
+}
+
+fn message_records(message: &Message) -> usize {
+    match message {
+        Message::Batch(batch) => batch.records.len().max(1),
+        _ => 1,
+    }
+}
+
+fn duration_nanos(duration: Duration) -> i128 {
+    i128::try_from(duration.as_nanos()).unwrap_or(i128::MAX)
+}
+
+fn udm_time(nanos: i128) -> serde_json::Value {
+    let seconds = nanos.div_euclid(1_000_000_000) as i64;
+    let rest = nanos.rem_euclid(1_000_000_000) as i64;
+    udm::json::value_to_json(&udm::Value::Timestamp(udm::Timestamp::new(seconds, rest)))
+}

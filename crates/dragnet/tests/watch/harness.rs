@@ -1,0 +1,377 @@
+//! Starting the real `dragnet watch` binary, talking HTTP to it on loopback, and generating
+//! synthetic UDM events.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+/// Rules used by the watch tests: hop, tumbling and sliding windows and a single-event rule.
+pub const RULES: &str = r#"
+rule failed_logins_burst {
+  meta:
+    severity = "Medium"
+  events:
+    $e.metadata.event_type = "USER_LOGIN"
+    $e.security_result.action = "BLOCK"
+    $user = $e.principal.user.userid
+  match:
+    $user over 10m
+  outcome:
+    $attempts = count($e.metadata.product_log_id)
+  condition:
+    #e >= 3
+}
+
+rule logins_per_half_hour {
+  events:
+    $e.metadata.event_type = "USER_LOGIN"
+    $user = $e.principal.user.userid
+  match:
+    $user by 30m
+  condition:
+    #e >= 4
+}
+
+rule login_then_download {
+  events:
+    $login.metadata.event_type = "USER_LOGIN"
+    $login.principal.user.userid = $user
+    $get.metadata.event_type = "NETWORK_HTTP"
+    $get.principal.user.userid = $user
+    $login.metadata.event_timestamp.seconds < $get.metadata.event_timestamp.seconds
+  match:
+    $user over 5m after $login
+  condition:
+    $login and $get
+}
+
+rule honeypot_touch {
+  meta:
+    severity = "High"
+  events:
+    $e.target.hostname = "honeypot"
+  condition:
+    $e
+}
+"#;
+
+/// A small deterministic random number generator (xorshift64*), so runs are repeatable.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Returns a number in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+/// 2025-01-01T00:00:00Z in seconds.
+pub const BASE: i64 = 1_735_689_600;
+
+fn rfc3339(seconds: i64) -> String {
+    chrono::DateTime::from_timestamp(seconds, 0).expect("valid time").to_rfc3339()
+}
+
+/// Builds one synthetic UDM event at `BASE + seconds`.
+pub fn event(id: &str, seconds: i64, kind: &str, user: &str, host: &str, blocked: bool) -> Value {
+    let mut event = json!({
+        "metadata": {
+            "event_timestamp": rfc3339(BASE + seconds),
+            "event_type": kind,
+            "product_log_id": id,
+            "log_type": "TEST",
+        },
+        "principal": {"user": {"userid": user}},
+        "target": {"hostname": host},
+    });
+    if blocked {
+        event["security_result"] = json!([{"action": ["BLOCK"]}]);
+    }
+    event
+}
+
+/// `count` events over about `count * 20` seconds from `start` seconds, a mix that fires every
+/// test rule, with ids `{prefix}{n}`.
+pub fn events(rng: &mut Rng, prefix: &str, start: i64, count: usize) -> Vec<(i64, Value)> {
+    let users = ["alice", "bob", "carol", "dave", "erin"];
+    let mut out = Vec::with_capacity(count);
+    let mut time = start;
+    for n in 0..count {
+        time += rng.below(40) as i64;
+        let user = users[rng.below(users.len() as u64) as usize];
+        let kind = if rng.below(3) == 0 { "NETWORK_HTTP" } else { "USER_LOGIN" };
+        let host = if rng.below(50) == 0 { "honeypot" } else { "web" };
+        let blocked = rng.below(2) == 0;
+        out.push((time, event(&format!("{prefix}{n}"), time, kind, user, host, blocked)));
+    }
+    out
+}
+
+/// Builds an event a day after `seconds` that matches no rule and moves the watermark past every
+/// window before it.
+pub fn flush_event(seconds: i64) -> Value {
+    event("flush", seconds + 86_400, "GENERIC_EVENT", "", "", false)
+}
+
+/// Reorders events as they might arrive, each at most `lateness` seconds behind the latest
+/// event time seen before it, so none is late.
+pub fn shuffle_within(rng: &mut Rng, events: &[(i64, Value)], lateness: i64) -> Vec<Value> {
+    let mut keyed: Vec<(i64, u64, &Value)> = events
+        .iter()
+        .map(|(time, event)| (time + rng.below(lateness as u64) as i64, rng.next(), event))
+        .collect();
+    keyed.sort_by_key(|(key, tie, _)| (*key, *tie));
+    keyed.into_iter().map(|(_, _, event)| event.clone()).collect()
+}
+
+pub fn jsonl(events: &[Value]) -> String {
+    events.iter().map(|e| format!("{e}\n")).collect()
+}
+
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("dragnet-watch-{}-{name}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).expect("temp dir is writable");
+    dir
+}
+
+/// Detection ids of a JSON-lines output, in file order.
+pub fn ids_in(path: &Path) -> Vec<String> {
+    let text = fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let value: Value = serde_json::from_str(l).expect("every output line is JSON");
+            value["id"].as_str().expect("a detection has an id").to_owned()
+        })
+        .collect()
+}
+
+/// Counts of each id, to spot repeats.
+pub fn counts(ids: &[String]) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for id in ids {
+        *counts.entry(id.clone()).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// Runs `dragnet hunt` over a file and returns the detection ids.
+pub fn hunt_ids(rules: &Path, input: &Path) -> Vec<String> {
+    let output = Command::new(env!("CARGO_BIN_EXE_dragnet"))
+        .args(["hunt", "--rules"])
+        .arg(rules)
+        .args(["--output", "jsonl"])
+        .arg(input)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("dragnet hunt runs");
+    assert!(output.status.success(), "hunt failed: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// A running `dragnet watch`.
+pub struct Watch {
+    pub child: Child,
+    pub address: String,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Watch {
+    /// Starts `dragnet watch` with `args` after `--state state`, listening on a free loopback
+    /// port, and waits until it serves HTTP.
+    pub fn start(state: &Path, args: &[&str], env: &[(&str, &str)]) -> Watch {
+        Watch::start_with_stdin(state, args, env, Stdio::null())
+    }
+
+    pub fn start_with_stdin(
+        state: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+        stdin: Stdio,
+    ) -> Watch {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_dragnet"));
+        command
+            .arg("watch")
+            .arg("--state")
+            .arg(state)
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .env_remove("RUST_LOG")
+            .env_remove("DRAGNET_WATCH_TOKEN")
+            .stdin(stdin)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().expect("dragnet watch starts");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = mpsc::channel();
+        {
+            let log = Arc::clone(&log);
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    if let Some(at) = line.find("HTTP server listening address=") {
+                        let address = line[at + "HTTP server listening address=".len()..]
+                            .split_whitespace()
+                            .next()
+                            .unwrap_or("")
+                            .to_owned();
+                        let _ = tx.send(address);
+                    }
+                    log.lock().unwrap().push(line);
+                }
+            });
+        }
+        let address = rx.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| {
+            panic!("watch did not start listening; log:\n{}", log.lock().unwrap().join("\n"))
+        });
+        Watch { child, address, log }
+    }
+
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+
+    /// Waits until the log has a line containing `text`.
+    pub fn wait_for_log(&self, text: &str, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if self.log.lock().unwrap().iter().any(|l| l.contains(text)) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Response {
+        http_request(&self.address, method, path, headers, body)
+    }
+
+    pub fn post_events(&self, token: &str, body: &[u8]) -> Response {
+        let auth = format!("Bearer {token}");
+        self.request("POST", "/v1/events", &[("Authorization", &auth)], body)
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn terminate(mut self) -> ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait works") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "watch did not stop after SIGTERM; log:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Sends SIGKILL, as a crash would, and reaps the process.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Waits for the process to exit by itself.
+    pub fn wait(mut self, timeout: Duration) -> (ExitStatus, String) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait works") {
+                std::thread::sleep(Duration::from_millis(100));
+                return (status, self.log());
+            }
+            assert!(Instant::now() < deadline, "watch did not exit; log:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An HTTP response.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub head: String,
+    pub body: String,
+}
+
+impl Response {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|_| panic!("not JSON: {}", self.body))
+    }
+}
+
+/// Sends one HTTP/1.1 request with `Connection: close` and reads the whole response.
+pub fn http_request(
+    address: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Response {
+    let mut stream = TcpStream::connect(address).expect("the server accepts connections");
+    stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    // The server may respond and close before reading a body it rejects, so a failed write
+    // is not an error here; the response says what happened.
+    let _ = stream.write_all(request.as_bytes()).and_then(|()| stream.write_all(body));
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no HTTP status in {text:?}"));
+    Response { status, head: head.to_owned(), body: body.to_owned() }
+}

@@ -1,0 +1,272 @@
+//! `POST /v1/events`, `/healthz` and `/metrics` against the real server.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::harness::{event, jsonl, temp_dir, Watch};
+
+const TOKEN: &str = "s3cret-token";
+
+fn start(name: &str, extra: &[&str]) -> (Watch, std::path::PathBuf) {
+    let dir = temp_dir(name);
+    std::fs::write(dir.join("rules.yaral"), crate::harness::RULES).unwrap();
+    std::fs::write(dir.join("token"), format!("{TOKEN}\n")).unwrap();
+    let rules = dir.join("rules.yaral").display().to_string();
+    let token = dir.join("token").display().to_string();
+    let output = dir.join("out.jsonl").display().to_string();
+    let mut args = vec!["--rules", &rules, "--token-file", &token, "--output", &output];
+    args.extend_from_slice(extra);
+    let watch = Watch::start(&dir.join("state"), &args, &[]);
+    (watch, dir)
+}
+
+#[test]
+fn ingest_rejects_missing_or_wrong_token() {
+    let (watch, _dir) = start("auth", &[]);
+    let body = jsonl(&[event("a1", 0, "USER_LOGIN", "alice", "web", false)]);
+    let missing = watch.request("POST", "/v1/events", &[], body.as_bytes());
+    assert_eq!(missing.status, 401, "{missing:?}");
+    assert!(missing.body.contains("missing bearer token"));
+    let wrong = watch.post_events("not-the-token", body.as_bytes());
+    assert_eq!(wrong.status, 401, "{wrong:?}");
+    assert!(wrong.body.contains("invalid bearer token"));
+    let basic = watch.request(
+        "POST",
+        "/v1/events",
+        &[("Authorization", "Basic czNjcmV0")],
+        body.as_bytes(),
+    );
+    assert_eq!(basic.status, 401);
+    assert!(!watch.log().contains(TOKEN), "the token must never be logged");
+}
+
+#[test]
+fn ingest_accepts_jsonl_array_and_gzip() {
+    let (watch, dir) = start("accept", &[]);
+    let lines = jsonl(&[
+        event("a1", 0, "USER_LOGIN", "alice", "web", false),
+        event("a2", 10, "USER_LOGIN", "alice", "honeypot", false),
+    ]);
+    let response = watch.post_events(TOKEN, lines.as_bytes());
+    assert_eq!(response.status, 200, "{response:?}");
+    assert_eq!(response.json()["accepted"], 2);
+
+    let array = serde_json::to_vec(&[event("a3", 20, "USER_LOGIN", "bob", "web", false)]).unwrap();
+    let response = watch.post_events(TOKEN, &array);
+    assert_eq!(response.status, 200, "{response:?}");
+    assert_eq!(response.json()["accepted"], 1);
+
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder
+        .write_all(jsonl(&[event("a4", 30, "USER_LOGIN", "bob", "web", false)]).as_bytes())
+        .unwrap();
+    let gzip = encoder.finish().unwrap();
+    let auth = format!("Bearer {TOKEN}");
+    let headers = [("Authorization", auth.as_str()), ("Content-Encoding", "gzip")];
+    let response = watch.request("POST", "/v1/events", &headers, &gzip);
+    assert_eq!(response.status, 200, "{response:?}");
+    assert_eq!(response.json()["accepted"], 1);
+
+    // The single-event rule fired on a2; its detection is delivered after the commit.
+    let out = dir.join("out.jsonl");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while crate::harness::ids_in(&out).is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(crate::harness::ids_in(&out).len(), 1);
+}
+
+#[test]
+fn ingest_rejects_oversized_body() {
+    let (watch, _dir) = start("oversized", &["--max-body", "2000"]);
+    let many: Vec<_> =
+        (0..40).map(|i| event(&format!("o{i}"), i, "USER_LOGIN", "alice", "web", false)).collect();
+    let body = jsonl(&many);
+    assert!(body.len() > 2000);
+    let response = watch.post_events(TOKEN, body.as_bytes());
+    assert_eq!(response.status, 413, "{response:?}");
+
+    // A small gzip body that decompresses past the limit is rejected the same way.
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(body.as_bytes()).unwrap();
+    let gzip = encoder.finish().unwrap();
+    assert!(gzip.len() < 2000);
+    let auth = format!("Bearer {TOKEN}");
+    let headers = [("Authorization", auth.as_str()), ("Content-Encoding", "gzip")];
+    let response = watch.request("POST", "/v1/events", &headers, &gzip);
+    assert_eq!(response.status, 413, "{response:?}");
+}
+
+#[test]
+fn ingest_rejects_malformed_body_with_reason() {
+    let (watch, _dir) = start("malformed", &[]);
+    let body =
+        format!("{}{{\"metadata\": \n", jsonl(&[event("m1", 0, "USER_LOGIN", "a", "web", false)]));
+    let response = watch.post_events(TOKEN, body.as_bytes());
+    assert_eq!(response.status, 400, "{response:?}");
+    let json = response.json();
+    assert!(json["error"].as_str().unwrap().contains("nothing was ingested"), "{json}");
+    assert!(json["errors"][0].as_str().unwrap().starts_with("line 2:"), "{json}");
+
+    let response = watch.post_events(TOKEN, b"user=alice action=login");
+    assert_eq!(response.status, 400);
+    assert!(response.json()["error"].as_str().unwrap().contains("not JSON"));
+
+    let response = watch.post_events(TOKEN, b"");
+    assert_eq!(response.status, 400);
+    assert!(response.json()["error"].as_str().unwrap().contains("empty"));
+
+    let auth = format!("Bearer {TOKEN}");
+    let headers = [("Authorization", auth.as_str()), ("Content-Encoding", "gzip")];
+    let response = watch.request("POST", "/v1/events", &headers, b"not gzip at all");
+    assert_eq!(response.status, 400);
+    assert!(response.json()["error"].as_str().unwrap().contains("gzip"));
+}
+
+#[test]
+fn ingest_counts_unrecognised_records() {
+    let (watch, dir) = start("unrecognised", &[]);
+    let body = "{\"hello\": \"world\"}\n".to_owned()
+        + &jsonl(&[event("u1", 0, "USER_LOGIN", "a", "web", false)]);
+    let response = watch.post_events(TOKEN, body.as_bytes());
+    assert_eq!(response.status, 200, "{response:?}");
+    let json = response.json();
+    assert_eq!(json["accepted"], 1);
+    assert_eq!(json["rejected"], 1);
+    assert!(json["errors"][0].as_str().unwrap().starts_with("line 1:"), "{json}");
+    let dead = std::fs::read_to_string(dir.join("state/dead-letter.jsonl")).unwrap();
+    assert!(dead.contains("\"reason\":\"rejected\""), "{dead}");
+}
+
+#[test]
+fn ingest_answers_429_when_pipeline_full() {
+    let (watch, _dir) = start("full", &["--queue", "1"]);
+    // Big requests keep the pipeline busy while others arrive. With a queue of one batch, some
+    // of a burst of concurrent requests must find it full.
+    let many: Vec<_> = (0..20_000)
+        .map(|i| event(&format!("f{i}"), i, "USER_LOGIN", "alice", "web", i % 2 == 0))
+        .collect();
+    let body = Arc::new(jsonl(&many).into_bytes());
+    let address = watch.address.clone();
+    let mut saw_429 = false;
+    for _round in 0..5 {
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let body = Arc::clone(&body);
+                let address = address.clone();
+                std::thread::spawn(move || {
+                    let auth = format!("Bearer {TOKEN}");
+                    crate::harness::http_request(
+                        &address,
+                        "POST",
+                        "/v1/events",
+                        &[("Authorization", &auth)],
+                        &body,
+                    )
+                })
+            })
+            .collect();
+        for thread in threads {
+            let response = thread.join().unwrap();
+            assert!(matches!(response.status, 200 | 429), "{response:?}");
+            if response.status == 429 {
+                assert!(response.head.to_ascii_lowercase().contains("retry-after: 1"));
+                saw_429 = true;
+            }
+        }
+        if saw_429 {
+            break;
+        }
+    }
+    assert!(saw_429, "no request was turned away with 429");
+    let metrics = watch.request("GET", "/metrics", &[], b"");
+    assert!(metrics.body.contains("dragnet_watch_http_requests_total{status=\"429\"}"));
+}
+
+#[test]
+fn health_and_metrics() {
+    let (watch, _dir) = start("health", &[]);
+    let health = watch.request("GET", "/healthz", &[], b"");
+    assert_eq!(health.status, 200);
+    assert_eq!(health.body.trim(), "ok");
+    let body = jsonl(&[event("h1", 0, "USER_LOGIN", "a", "honeypot", false)]);
+    assert_eq!(watch.post_events(TOKEN, body.as_bytes()).status, 200);
+    let metrics = watch.request("GET", "/metrics", &[], b"");
+    assert_eq!(metrics.status, 200);
+    assert!(metrics.head.contains("text/plain; version=0.0.4"), "{}", metrics.head);
+    for expected in [
+        "dragnet_watch_events_total{input=\"http\"} 1",
+        "dragnet_watch_detections_total{rule=\"honeypot_touch\"} 1",
+        "# TYPE dragnet_watch_late_events_total counter",
+        "# TYPE dragnet_watch_state_size gauge",
+        "dragnet_watch_rules_loaded 4",
+        "dragnet_watch_watermark_lag_seconds",
+    ] {
+        assert!(metrics.body.contains(expected), "missing {expected:?} in\n{}", metrics.body);
+    }
+}
+
+#[test]
+fn ingest_off_without_token() {
+    let dir = temp_dir("no-token");
+    std::fs::write(dir.join("rules.yaral"), crate::harness::RULES).unwrap();
+    let rules = dir.join("rules.yaral").display().to_string();
+    let watch = Watch::start(&dir.join("state"), &["--rules", &rules], &[]);
+    let response = watch.post_events("anything", b"{}");
+    assert_eq!(response.status, 403);
+}
+
+#[test]
+fn token_from_environment() {
+    let dir = temp_dir("env-token");
+    std::fs::write(dir.join("rules.yaral"), crate::harness::RULES).unwrap();
+    let rules = dir.join("rules.yaral").display().to_string();
+    let watch = Watch::start(
+        &dir.join("state"),
+        &["--rules", &rules],
+        &[("DRAGNET_WATCH_TOKEN", "from-env")],
+    );
+    let body = jsonl(&[event("e1", 0, "USER_LOGIN", "a", "web", false)]);
+    assert_eq!(watch.post_events("from-env", body.as_bytes()).status, 200);
+    assert_eq!(watch.post_events(TOKEN, body.as_bytes()).status, 401);
+}
+
+#[test]
+fn idempotency_key_prevents_double_ingest() {
+    let (watch, dir) = start("idempotency", &[]);
+    let state = dir.join("state");
+    let body = jsonl(&[event("i1", 0, "USER_LOGIN", "alice", "honeypot", false)]);
+    let auth = format!("Bearer {TOKEN}");
+    let headers = [("Authorization", auth.as_str()), ("Idempotency-Key", "batch-0001")];
+    let first = watch.request("POST", "/v1/events", &headers, body.as_bytes());
+    assert_eq!(first.status, 200, "{first:?}");
+    assert_eq!(first.json()["accepted"], 1);
+    assert_eq!(first.json()["duplicate"], false);
+    let again = watch.request("POST", "/v1/events", &headers, body.as_bytes());
+    assert_eq!(again.json()["accepted"], 1);
+    assert_eq!(again.json()["duplicate"], true);
+    let metrics = watch.request("GET", "/metrics", &[], b"");
+    assert!(
+        metrics.body.contains("dragnet_watch_events_total{input=\"http\"} 1"),
+        "{}",
+        metrics.body
+    );
+
+    // The key outlives a crash.
+    watch.kill();
+    let token = dir.join("token").display().to_string();
+    let output = dir.join("out.jsonl").display().to_string();
+    let rules = dir.join("rules.yaral").display().to_string();
+    let args = ["--rules", &rules, "--token-file", &token, "--output", &output];
+    let watch = Watch::start(&state, &args, &[]);
+    let after_crash = watch.request("POST", "/v1/events", &headers, body.as_bytes());
+    assert_eq!(after_crash.json()["duplicate"], true);
+
+    let bad_key = [("Authorization", auth.as_str()), ("Idempotency-Key", "")];
+    let response = watch.request("POST", "/v1/events", &bad_key, body.as_bytes());
+    assert_eq!(response.status, 400);
+    assert!(response.json()["error"].as_str().unwrap().contains("Idempotency-Key"));
+    assert!(watch.terminate().success());
+    assert_eq!(crate::harness::ids_in(&dir.join("out.jsonl")).len(), 1);
+}

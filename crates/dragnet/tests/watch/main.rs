@@ -1,0 +1,10 @@
+//! End-to-end tests of `dragnet watch`: the real binary, its HTTP server on loopback, files it
+//! follows, webhook receivers started here, and crashes made with SIGKILL.
+
+mod harness;
+mod http;
+#[cfg(feature = "kafka")]
+mod kafka;
+mod parity;
+mod recovery;
+mod service;

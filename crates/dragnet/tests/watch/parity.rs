@@ -1,0 +1,106 @@
+//! The same events give the same detection ids from `hunt` and from `watch`, whatever their
+//! arrival order within the allowed lateness.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use crate::harness::{
+    events, flush_event, hunt_ids, ids_in, jsonl, shuffle_within, temp_dir, Rng, Watch,
+};
+
+/// Allowed lateness of these runs, in seconds.
+const LATENESS: i64 = 300;
+
+fn sorted(mut ids: Vec<String>) -> Vec<String> {
+    ids.sort();
+    ids
+}
+
+#[test]
+fn watch_matches_hunt_for_shuffled_arrival() {
+    for seed in 1..=3u64 {
+        let dir = temp_dir(&format!("parity-{seed}"));
+        let rules = dir.join("rules.yaral");
+        std::fs::write(&rules, crate::harness::RULES).unwrap();
+        let mut rng = Rng::new(seed);
+        let generated = events(&mut rng, &format!("s{seed}-"), 0, 800);
+        let last = generated.last().map_or(0, |(t, _)| *t);
+
+        let in_order: Vec<_> = generated.iter().map(|(_, e)| e.clone()).collect();
+        let hunt_input = dir.join("hunt.jsonl");
+        std::fs::write(&hunt_input, jsonl(&in_order)).unwrap();
+        let expected = sorted(hunt_ids(&rules, &hunt_input));
+        assert!(expected.len() > 20, "the data should fire the rules often: {}", expected.len());
+
+        let mut arrival = shuffle_within(&mut rng, &generated, LATENESS);
+        assert_ne!(arrival, in_order, "the arrival order should differ from event-time order");
+        arrival.push(flush_event(last));
+        let watch_input = dir.join("watch.jsonl");
+        std::fs::write(&watch_input, jsonl(&arrival)).unwrap();
+        let output = dir.join("out.jsonl");
+        let stdin = std::fs::File::open(&watch_input).unwrap();
+        let watch = Watch::start_with_stdin(
+            &dir.join("state"),
+            &[
+                "--rules",
+                rules.to_str().unwrap(),
+                "--follow",
+                "-",
+                "--allowed-lateness",
+                &format!("{LATENESS}s"),
+                "--output",
+                output.to_str().unwrap(),
+            ],
+            &[],
+            Stdio::from(stdin),
+        );
+        let (status, log) = watch.wait(Duration::from_secs(120));
+        assert!(status.success(), "watch failed:\n{log}");
+        assert!(!log.contains("\"reason\":\"late\""));
+        let dead = std::fs::read_to_string(dir.join("state/dead-letter.jsonl")).unwrap_or_default();
+        assert!(!dead.contains("\"late\""), "no event may be late: {dead}");
+        let got = sorted(ids_in(&output));
+        assert_eq!(got, expected, "seed {seed}: watch and hunt disagree");
+    }
+}
+
+#[test]
+fn watch_over_http_matches_hunt() {
+    let dir = temp_dir("parity-http");
+    let rules = dir.join("rules.yaral");
+    std::fs::write(&rules, crate::harness::RULES).unwrap();
+    std::fs::write(dir.join("token"), "t0ken").unwrap();
+    let mut rng = Rng::new(42);
+    let generated = events(&mut rng, "h-", 0, 600);
+    let last = generated.last().map_or(0, |(t, _)| *t);
+    let in_order: Vec<_> = generated.iter().map(|(_, e)| e.clone()).collect();
+    let hunt_input = dir.join("hunt.jsonl");
+    std::fs::write(&hunt_input, jsonl(&in_order)).unwrap();
+    let expected = sorted(hunt_ids(&rules, &hunt_input));
+
+    let mut arrival = shuffle_within(&mut rng, &generated, LATENESS);
+    arrival.push(flush_event(last));
+    let output = dir.join("out.jsonl");
+    let watch = Watch::start(
+        &dir.join("state"),
+        &[
+            "--rules",
+            rules.to_str().unwrap(),
+            "--token-file",
+            dir.join("token").to_str().unwrap(),
+            "--allowed-lateness",
+            "5m",
+            "--output",
+            output.to_str().unwrap(),
+        ],
+        &[],
+    );
+    for chunk in arrival.chunks(37) {
+        let response = watch.post_events("t0ken", jsonl(chunk).as_bytes());
+        assert_eq!(response.status, 200, "{response:?}");
+        assert_eq!(response.json()["late"], 0);
+    }
+    let status = watch.terminate();
+    assert!(status.success());
+    assert_eq!(sorted(ids_in(&output)), expected);
+}
