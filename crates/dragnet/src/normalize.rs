@@ -4,7 +4,7 @@ use enrich::AsnDb;
 use sources::{Format, Normalizer};
 use udm::Event;
 
-use crate::input::{split_records, Input, Record};
+use crate::input::{self, Input, Record};
 use crate::progress::Progress;
 
 /// Rejected records printed per input before the rest are only counted.
@@ -28,7 +28,8 @@ pub struct InputStats {
 /// Reads every input in order, normalises each record and hands the events to `sink`.
 ///
 /// A record that cannot be read or normalised is reported on stderr with its input and line and
-/// skipped; an input that cannot be read at all is reported and counted, and the others go on.
+/// skipped. An input that cannot be read to its end (a missing file, a truncated archive) is
+/// reported and counted after the records read before the failure, and the others go on.
 pub fn normalize_inputs(
     inputs: &[Input],
     format: Format,
@@ -40,8 +41,8 @@ pub fn normalize_inputs(
     let mut all = Vec::with_capacity(inputs.len());
     for input in inputs {
         let mut stats = InputStats { name: input.name.clone(), ..InputStats::default() };
-        let bytes = match input.read() {
-            Ok(bytes) => bytes,
+        let reader = match input.open() {
+            Ok(reader) => reader,
             Err(e) => {
                 eprintln!("error: {:#}", e);
                 stats.failed = Some(format!("{e:#}"));
@@ -49,9 +50,11 @@ pub fn normalize_inputs(
                 continue;
             }
         };
-        let records = split_records(&bytes);
-        progress.start_input(&input.name, records.len());
-        for record in records {
+        // NOTE: records are streamed, so their number is not known up front and the progress
+        // bar has no length.
+        progress.start_input(&input.name, 0);
+        let mut records = input::records(reader);
+        for record in records.by_ref() {
             progress.record();
             let value = match record.record {
                 Ok(Record::Json(value)) => value,
@@ -88,6 +91,11 @@ pub fn normalize_inputs(
                     }
                 }
             }
+        }
+        if let Some(e) = records.into_error() {
+            let reason = format!("reading stopped after {} records: {e}", stats.records);
+            eprintln!("error: {}: {reason}", input.name);
+            stats.failed = Some(reason);
         }
         all.push(stats);
     }
