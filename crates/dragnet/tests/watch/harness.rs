@@ -396,7 +396,7 @@ pub fn http_request(
     }
     request.push_str("\r\n");
     // The server may respond and close before reading a body it rejects, so a failed write
-    // is not an error here; the response says what happened.
+    // is not an error here. The response tells what happened.
     let _ = stream.write_all(request.as_bytes()).and_then(|()| stream.write_all(body));
     let mut raw = Vec::new();
     let _ = stream.read_to_end(&mut raw);
