@@ -2,7 +2,7 @@
 //! `rdkafka`).
 //!
 //! The consumer joins `--group` on `--topic`. Each message is one record, or JSON lines. The
-//! next offset of every partition is a position in the checkpoint, like a file offset, and on
+//! next offset of every partition is a position in the checkpoint, like a file offset. On
 //! each assignment the consumer seeks to the checkpointed offset of the partition, so a
 //! restart reads every message after the checkpoint exactly once. After the pipeline commits
 //! a batch, its offsets are also committed to the group, which is what a partition's next
@@ -15,6 +15,9 @@
 //! group's committed offset without the window state built from earlier messages, so windows
 //! open across the move can miss detections. Moving the state with the partition (a
 //! repartition topic and a changelog, as in the two-stage design) is not built yet.
+//!
+//! NOTE: one process keeps one watermark over all its partitions, so a partition that falls
+//! more than the allowed lateness behind another has its events counted as late.
 //!
 //! The producer sink writes each detection to `--kafka-output`, keyed by detection id, at
 //! least once.
@@ -52,7 +55,7 @@ struct PartitionPosition {
     next: i64,
 }
 
-/// The input id of a partition.
+/// Builds the input id of a partition.
 fn input_id(topic: &str, partition: i32) -> String {
     format!("kafka:{topic}/{partition}")
 }
@@ -111,7 +114,7 @@ pub struct Consumer {
 }
 
 impl Consumer {
-    /// Joins the group; `stored` holds the checkpointed positions by input id.
+    /// Joins the group; `stored` contains the checkpointed positions by input id.
     pub fn new(
         brokers: &str,
         topic: &str,

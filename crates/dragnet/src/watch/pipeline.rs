@@ -4,7 +4,7 @@
 //! Only this thread touches the engine. It takes every message waiting in the queue (up to
 //! [`MAX_RECORDS_PER_CHECKPOINT`] records), processes them in order, then writes a single
 //! [`Checkpoint`]: the accepted events, the input positions reached, the new detections in
-//! the outbox. Only after that commit are HTTP requests answered and sinks woken, so
+//! the outbox. Only after that commit do HTTP requests get their response and sinks wake up, so
 //! everything acknowledged survives a crash.
 
 use std::collections::{BTreeMap, HashMap};
@@ -23,7 +23,7 @@ use super::metrics::{label, Metrics};
 use super::rules::RuleSet;
 use super::store::{Checkpoint, Loaded, Store, StoredEvent};
 
-/// The most records processed between two checkpoints.
+/// The maximum number of records processed between two checkpoints.
 pub const MAX_RECORDS_PER_CHECKPOINT: usize = 20_000;
 
 /// How long detection ids stay remembered after their window has left the retention span.
@@ -31,7 +31,7 @@ pub const MAX_RECORDS_PER_CHECKPOINT: usize = 20_000;
 const EMITTED_MEMORY: i128 = 24 * 3600 * 1_000_000_000;
 
 /// How long the outcome of an HTTP request with an `Idempotency-Key` is kept, in seconds of
-/// wall-clock time. A resend within this time is answered from it.
+/// wall-clock time. A resend within this time gets the stored outcome.
 const REQUEST_MEMORY_SECONDS: i64 = 24 * 3600;
 
 /// Rejection reasons returned to an HTTP client, at most this many per request.
@@ -63,13 +63,13 @@ pub struct Batch {
     pub records: Vec<RawRecord>,
     /// The input's position after these records, as JSON, when the input can resume.
     pub position: Option<String>,
-    /// Where to send the outcome once the batch is committed.
+    /// Channel for the outcome, sent once the batch is committed.
     pub ack: Option<oneshot::Sender<BatchOutcome>>,
     /// The `Idempotency-Key` of the HTTP request that carried the batch, if it had one.
     pub request_key: Option<String>,
 }
 
-/// What became of a batch, sent once its checkpoint is committed.
+/// Outcome of a batch, sent once its checkpoint is committed.
 #[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct BatchOutcome {
     /// Events accepted into their windows.
