@@ -979,7 +979,7 @@ mod tests {
         }
     }
 
-    /// A JSON value whose strings hold the bytes the scanner treats specially.
+    /// Builds a random JSON value whose strings contain the bytes the scanner treats specially.
     fn random_value(random: &mut Random, depth: usize) -> serde_json::Value {
         const TEXTS: &[&str] = &["", "a", "\"", "\\", "{", "]", ",", "x\ny", "é😀", "\\\""];
         match random.below(if depth > 3 { 3 } else { 6 }) {
