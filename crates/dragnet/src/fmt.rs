@@ -3,7 +3,7 @@
 
 use std::fs;
 use std::io::Read as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 use yaral::SourceFile;
@@ -38,10 +38,21 @@ fn is_skipped(text: &str) -> bool {
 /// standard output when the only path is `-`. Exits 0 only when no file failed and, with
 /// `--check`, no file needs formatting.
 pub fn run(args: &FmtArgs) -> Result<ExitStatus> {
-    if args.paths.len() == 1 && args.paths[0] == Path::new("-") {
+    let stdin = Path::new("-");
+    if args.paths.len() == 1 && args.paths[0] == stdin {
         return format_stdin(args.check);
     }
-    let files = ruleset::read_rule_files(&args.paths)?;
+    if args.paths.iter().any(|path| path == stdin) {
+        eprintln!("error: `-` (standard input) must be the only path");
+        return Ok(ExitStatus::InvalidInput);
+    }
+    let files = match ruleset::read_rule_files(&args.paths) {
+        Ok(files) => files,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return Ok(ExitStatus::InvalidInput);
+        }
+    };
     let (mut unchanged, mut changed, mut failed) = (0usize, 0usize, 0usize);
     let mut skipped = 0usize;
     for file in &files {
@@ -55,17 +66,28 @@ pub fn run(args: &FmtArgs) -> Result<ExitStatus> {
     let skipped_note =
         if skipped > 0 { format!(", {skipped} skipped ({SKIP_MARKER})") } else { String::new() };
     if args.check {
+        let needs = if changed == 1 { "needs" } else { "need" };
         eprintln!(
-            "{changed} of {} files need formatting, {failed} could not be formatted{skipped_note}",
-            files.len()
+            "{changed} of {} {needs} formatting, {failed} could not be formatted{skipped_note}",
+            files_count(files.len())
         );
     } else {
         eprintln!(
-            "{changed} files formatted, {unchanged} unchanged, {failed} failed{skipped_note}"
+            "{} formatted, {unchanged} unchanged, {failed} failed{skipped_note}",
+            files_count(changed)
         );
     }
     let clean = failed == 0 && !(args.check && changed > 0);
     Ok(if clean { ExitStatus::Success } else { ExitStatus::Failure })
+}
+
+/// Formats a number of files: `1 file`, `2 files`.
+fn files_count(count: usize) -> String {
+    if count == 1 {
+        "1 file".to_owned()
+    } else {
+        format!("{count} files")
+    }
 }
 
 fn format_stdin(check: bool) -> Result<ExitStatus> {
@@ -149,13 +171,22 @@ fn first_difference(before: &str, after: &str) -> usize {
 }
 
 /// Writes `text` to a temporary file beside `path` and renames it over `path`, so that an
-/// interrupted run leaves either the old or the new file, never a truncated one.
+/// interrupted run leaves either the old or the new file, never a truncated one. When `path`
+/// is a symbolic link, the file it points to is replaced and the link kept, and the new file
+/// gets the old one's permissions.
 fn write_replacing(path: &Path, text: &str) -> Result<()> {
-    let mut temporary = path.as_os_str().to_owned();
+    let target =
+        fs::canonicalize(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let permissions = fs::metadata(&target)
+        .with_context(|| format!("cannot read {}", target.display()))?
+        .permissions();
+    let mut temporary = target.as_os_str().to_owned();
     temporary.push(".dragnet-fmt.tmp");
-    fs::write(&temporary, text)
-        .with_context(|| format!("cannot write {}", Path::new(&temporary).display()))?;
-    fs::rename(&temporary, path).with_context(|| format!("cannot replace {}", path.display()))
+    let temporary = PathBuf::from(temporary);
+    fs::write(&temporary, text).with_context(|| format!("cannot write {}", temporary.display()))?;
+    fs::set_permissions(&temporary, permissions)
+        .with_context(|| format!("cannot set the permissions of {}", temporary.display()))?;
+    fs::rename(&temporary, &target).with_context(|| format!("cannot replace {}", target.display()))
 }
 
 #[cfg(test)]
@@ -221,6 +252,40 @@ mod tests {
         let text = fs::read_to_string(&broken).expect("read");
         assert_eq!(text, "rule r { events: $e.a = condition: $e }");
         assert_eq!(fs::read(&binary).expect("read"), b"rule r { meta: a = \"\xff\" }");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn fmt_keeps_links_and_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = temp_dir("links");
+        let real = dir.join("real.yaral");
+        fs::write(&real, MESSY).expect("write");
+        fs::set_permissions(&real, fs::Permissions::from_mode(0o640)).expect("chmod");
+        let link = dir.join("link.yaral");
+        std::os::unix::fs::symlink(&real, &link).expect("symlink");
+        let args = FmtArgs { check: false, paths: vec![link.clone()] };
+        assert_eq!(run(&args).expect("run"), ExitStatus::Success);
+        assert!(fs::symlink_metadata(&link).expect("link").file_type().is_symlink());
+        assert!(fs::read_to_string(&real).expect("read").starts_with("rule r {\n"));
+        let mode = fs::metadata(&real).expect("metadata").permissions().mode();
+        assert_eq!(mode & 0o777, 0o640);
+    }
+
+    #[test]
+    fn fmt_missing_path_is_invalid_input() {
+        let dir = temp_dir("missing");
+        let args = FmtArgs { check: false, paths: vec![dir.join("absent.yaral")] };
+        assert_eq!(run(&args).expect("run"), ExitStatus::InvalidInput);
+        let mixed = FmtArgs { check: false, paths: vec![PathBuf::from("-"), dir] };
+        assert_eq!(run(&mixed).expect("run"), ExitStatus::InvalidInput);
+    }
+
+    #[test]
+    fn files_count_pluralises() {
+        assert_eq!(files_count(0), "0 files");
+        assert_eq!(files_count(1), "1 file");
+        assert_eq!(files_count(2), "2 files");
     }
 
     #[test]

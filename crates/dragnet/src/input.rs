@@ -9,6 +9,8 @@ use std::collections::{HashSet, VecDeque};
 use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use anyhow::{bail, Context as _, Result};
 
@@ -34,8 +36,9 @@ pub struct Input {
 
 impl Input {
     /// Opens the input as a byte stream, decompressed when it starts with a gzip or zstd
-    /// header.
-    pub fn open(&self) -> Result<Box<dyn BufRead>> {
+    /// header. With a `counter`, the number of raw (still compressed) bytes read is added to it
+    /// as reading goes on, for a progress bar.
+    pub fn open_counting(&self, counter: Option<Arc<AtomicU64>>) -> Result<Box<dyn BufRead>> {
         let raw: Box<dyn Read> = match &self.source {
             InputSource::File(path) => Box::new(
                 File::open(path).with_context(|| format!("cannot open {}", path.display()))?,
@@ -43,7 +46,35 @@ impl Input {
             InputSource::Stdin => Box::new(io::stdin().lock()),
             InputSource::Bundled(bytes) => Box::new(*bytes),
         };
+        let raw: Box<dyn Read> = match counter {
+            Some(counter) => Box::new(CountingReader { inner: raw, counter }),
+            None => raw,
+        };
         decompressed(raw).with_context(|| format!("cannot read {}", self.name))
+    }
+
+    /// The input's size in bytes as stored (compressed size for a compressed file), when it
+    /// is known before reading: not for standard input.
+    pub fn size(&self) -> Option<u64> {
+        match &self.source {
+            InputSource::File(path) => fs::metadata(path).ok().map(|m| m.len()),
+            InputSource::Stdin => None,
+            InputSource::Bundled(bytes) => Some(bytes.len() as u64),
+        }
+    }
+}
+
+/// A reader that adds the bytes it reads to a shared counter.
+struct CountingReader {
+    inner: Box<dyn Read>,
+    counter: Arc<AtomicU64>,
+}
+
+impl Read for CountingReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let read = self.inner.read(buf)?;
+        self.counter.fetch_add(read as u64, Ordering::Relaxed);
+        Ok(read)
     }
 }
 
@@ -78,8 +109,12 @@ pub fn expand(args: &[String]) -> Result<Vec<Input>> {
         }
         let path = Path::new(arg);
         if path.is_dir() {
+            let before = inputs.len();
             walk.folder(path, &mut inputs)
                 .with_context(|| format!("cannot list folder {}", path.display()))?;
+            if inputs.len() == before {
+                eprintln!("warning: folder {} contains no log file", path.display());
+            }
         } else if path.exists() {
             inputs.push(file_input(path.to_path_buf()));
         } else if arg.contains(['*', '?', '[']) {
@@ -149,10 +184,18 @@ impl Walk {
 const DOCUMENT_EXTENSIONS: &[&str] =
     &["md", "markdown", "rst", "html", "htm", "pdf", "png", "jpg", "jpeg", "gif", "svg"];
 
+/// Names of the licence and read-me files that projects ship beside data, with any extension
+/// (`LICENSE.Apache-2.0.txt`), which a folder search also skips.
+const DOCUMENT_NAMES: &[&str] = &["license", "licence", "copying", "notice", "readme", "changelog"];
+
 fn is_document(path: &Path) -> bool {
-    path.extension()
+    let by_extension = path
+        .extension()
         .and_then(|e| e.to_str())
-        .is_some_and(|e| DOCUMENT_EXTENSIONS.iter().any(|d| d.eq_ignore_ascii_case(e)))
+        .is_some_and(|e| DOCUMENT_EXTENSIONS.iter().any(|d| d.eq_ignore_ascii_case(e)));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let stem = name.split('.').next().unwrap_or_default();
+    by_extension || DOCUMENT_NAMES.iter().any(|d| d.eq_ignore_ascii_case(stem))
 }
 
 /// One record read from an input.
@@ -331,6 +374,8 @@ struct Pending {
     depth: usize,
     in_string: bool,
     escaped: bool,
+    /// The last byte outside strings that is not whitespace.
+    last_significant: u8,
     /// The maximum number of bytes kept.
     limit: usize,
     /// Whether the value grew past `limit`; its bytes are then no longer kept.
@@ -423,16 +468,22 @@ impl Scanner {
                     return;
                 }
                 // In a pretty-printed document, a `{` in the first column while another
-                // document is still open means that the open one is broken.
+                // document is still open, where no object can start (not after `[`, `,` or
+                // `:`), means that the open one is broken. An object that can start there
+                // belongs to the open document, as with Python's `json.dumps(indent=0)`.
                 if byte == b'{'
                     && self.column == 0
                     && !self.lines
                     && self.array.is_none()
                     && value.depth > 0
+                    && !matches!(value.last_significant, b'[' | b',' | b':')
                 {
                     self.finish_value();
                     self.start_value(byte);
                     return;
+                }
+                if !byte.is_ascii_whitespace() {
+                    value.last_significant = byte;
                 }
                 match byte {
                     b'"' => {
@@ -479,6 +530,7 @@ impl Scanner {
             depth: 0,
             in_string: false,
             escaped: false,
+            last_significant: byte,
             limit: self.limit,
             too_large: false,
         };
@@ -792,6 +844,14 @@ mod tests {
     }
 
     #[test]
+    fn unindented_documents_with_nested_objects() {
+        let input =
+            b"{\n\"a\": [\n{\n\"b\": 1\n},\n{\n\"b\": 2\n}\n],\n\"c\":\n{\n}\n}\n{\n\"a\": 3\n}\n";
+        let records = split_records(input);
+        assert_eq!(lines_and_oks(&records), vec![(1, true), (14, true)]);
+    }
+
+    #[test]
     fn unclosed_string_ends_at_line() {
         let input = b"{\n  \"a\": \"x\n  \"b\": 1\n}\n{\n  \"a\": 2\n}\n";
         let records = split_records(input);
@@ -897,6 +957,9 @@ mod tests {
         assert!(is_document(Path::new("README.MD")));
         assert!(!is_document(Path::new("logs/Login.csv")));
         assert!(!is_document(Path::new("logs/events.log")));
+        assert!(is_document(Path::new("samples/LICENSE.Apache-2.0.txt")));
+        assert!(is_document(Path::new("samples/NOTICE")));
+        assert!(!is_document(Path::new("samples/license_changes.jsonl")));
     }
 
     #[cfg(unix)]
@@ -929,6 +992,134 @@ mod tests {
         let input = format!("{}{RECORD}\n", " ".repeat(10_000));
         let records: Vec<RecordAt> = records_with_limit(input.as_bytes(), 64).collect();
         assert_eq!(lines_and_oks(&records), vec![(1, true)]);
+    }
+
+    /// A xorshift generator, so that the random cases below are the same on every run.
+    struct Random(u64);
+
+    impl Random {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn below(&mut self, bound: usize) -> usize {
+            (self.next() % bound as u64) as usize
+        }
+    }
+
+    /// Builds a random JSON value whose strings contain the bytes the scanner treats specially.
+    fn random_value(random: &mut Random, depth: usize) -> serde_json::Value {
+        const TEXTS: &[&str] = &["", "a", "\"", "\\", "{", "]", ",", "x\ny", "é😀", "\\\""];
+        match random.below(if depth > 3 { 3 } else { 6 }) {
+            0 => serde_json::Value::from(random.below(1000)),
+            1 => serde_json::Value::from(TEXTS[random.below(TEXTS.len())]),
+            2 => serde_json::Value::Null,
+            3 => (0..random.below(4)).map(|_| random_value(random, depth + 1)).collect(),
+            _ => {
+                let mut object = serde_json::Map::new();
+                for _ in 0..random.below(4) {
+                    let key = TEXTS[random.below(TEXTS.len())].to_owned();
+                    object.insert(key, random_value(random, depth + 1));
+                }
+                serde_json::Value::Object(object)
+            }
+        }
+    }
+
+    fn values(records: Vec<RecordAt>) -> Vec<serde_json::Value> {
+        records
+            .into_iter()
+            .map(|r| match r.record {
+                Ok(Record::Json(value)) => value,
+                other => panic!("line {}: {other:?}", r.line),
+            })
+            .collect()
+    }
+
+    /// Pretty-printed JSON with no indentation, so that nested values start in column 0.
+    fn unindented_json(value: &serde_json::Value) -> String {
+        use serde::Serialize;
+        let mut out = Vec::new();
+        let formatter = serde_json::ser::PrettyFormatter::with_indent(b"");
+        let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
+        value.serialize(&mut serializer).expect("serialise");
+        String::from_utf8(out).expect("JSON is UTF-8")
+    }
+
+    #[test]
+    fn random_records_in_every_layout() {
+        let mut random = Random(0x5eed);
+        for _ in 0..300 {
+            let objects: Vec<serde_json::Value> = (0..1 + random.below(5))
+                .map(|_| {
+                    let mut object = serde_json::Map::new();
+                    object.insert("k".into(), random_value(&mut random, 0));
+                    serde_json::Value::Object(object)
+                })
+                .collect();
+            let lines: Vec<String> = objects.iter().map(|o| o.to_string()).collect();
+            let pretty: Vec<String> = objects
+                .iter()
+                .map(|o| serde_json::to_string_pretty(o).expect("serialise"))
+                .collect();
+            let unindented: Vec<String> = objects.iter().map(unindented_json).collect();
+            let array = serde_json::Value::Array(objects.clone());
+            let layouts = [
+                lines.join("\n"),
+                lines.join("\r\n"),
+                pretty.join("\n"),
+                unindented.join("\n"),
+                serde_json::to_string_pretty(&array).expect("serialise"),
+                array.to_string(),
+            ];
+            for layout in layouts {
+                assert_eq!(values(split_records(layout.as_bytes())), objects, "{layout}");
+            }
+        }
+    }
+
+    #[test]
+    fn random_fragments_never_panic() {
+        const FRAGMENTS: &[&[u8]] = &[
+            b"{",
+            b"}",
+            b"[",
+            b"]",
+            b"\"",
+            b"\\",
+            b",",
+            b":",
+            b"\n",
+            b"\r\n",
+            b" ",
+            b"1",
+            b"-",
+            b"\"a\"",
+            b"{\"a\":1}",
+            b"\xef\xbb\xbf",
+            b"\xff",
+            b"\0",
+            b"a,b\n",
+            b"\"x\ny\"",
+        ];
+        let mut random = Random(0xbad5eed);
+        for _ in 0..3_000 {
+            let mut input = Vec::new();
+            for _ in 0..random.below(40) {
+                input.extend_from_slice(FRAGMENTS[random.below(FRAGMENTS.len())]);
+            }
+            let line_count = input.iter().filter(|&&b| b == b'\n').count() + 1;
+            for record in records_with_limit(&input[..], 16) {
+                assert!(
+                    (1..=line_count).contains(&record.line),
+                    "line {} of {input:?}",
+                    record.line
+                );
+            }
+        }
     }
 
     #[test]

@@ -6,6 +6,8 @@ use udm::Event;
 
 use crate::input::{self, Input, Record};
 use crate::progress::Progress;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// Rejected records printed per input before the rest are only counted.
 const MAX_REPORTED_PER_INPUT: usize = 20;
@@ -39,9 +41,12 @@ pub fn normalize_inputs(
     mut sink: impl FnMut(Event),
 ) -> Vec<InputStats> {
     let mut all = Vec::with_capacity(inputs.len());
+    let sizes: Option<u64> = inputs.iter().map(Input::size).sum();
+    progress.set_total(sizes);
+    let read = Arc::new(AtomicU64::new(0));
     for input in inputs {
         let mut stats = InputStats { name: input.name.clone(), ..InputStats::default() };
-        let reader = match input.open() {
+        let reader = match input.open_counting(Some(Arc::clone(&read))) {
             Ok(reader) => reader,
             Err(e) => {
                 eprintln!("error: {:#}", e);
@@ -50,12 +55,10 @@ pub fn normalize_inputs(
                 continue;
             }
         };
-        // NOTE: records are streamed, so their number is not known up front and the progress
-        // bar has no length.
-        progress.start_input(&input.name, 0);
+        progress.start_input(&input.name);
         let mut records = input::records(reader);
         for record in records.by_ref() {
-            progress.record();
+            progress.set_read(read.load(Ordering::Relaxed));
             let value = match record.record {
                 Ok(Record::Json(value)) => value,
                 Ok(Record::Csv(pairs)) => {

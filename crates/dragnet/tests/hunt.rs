@@ -82,7 +82,7 @@ fn demo_hunt_reports_exactly_the_attack() {
     let alice = "alice.chen@northwind.example";
     let mut expected = vec![
         json!({"rule": "m365_graph_data_pull_after_risky_login",
-               "match": {"acct": alice}, "events": {"login": 1, "http": 3}}),
+               "match": {"acct": alice}, "events": {"login": 2, "http": 3}}),
         json!({"rule": "m365_graph_data_pull_after_risky_login_as_published",
                "match": {"acct": alice}, "events": {"login": 1, "http": 3}}),
         json!({"rule": "unc6040_cross_saas_lateral_movement_by_email",
@@ -119,7 +119,7 @@ fn demo_hunt_reports_exactly_the_attack() {
                 "ba4b20fc-03de-58f1-9807-5b511567ccd8",
                 "e7a88a60-7106-5457-bc06-31602aee1878",
             ],
-            "login": ["f0eb485f-1b79-5ada-8cd8-64e844ddd688"],
+            "login": ["d241be24-d0bd-58d2-829e-0f8ce54f0a99", "f0eb485f-1b79-5ada-8cd8-64e844ddd688"],
         })]
     );
     let mut ioc = ids("unc6040_ip_ioc_detected");
@@ -286,4 +286,52 @@ fn strict_hunt_fails_on_rejected_records() {
     assert_eq!(lenient.status.code(), Some(0));
     let strict = dragnet(&["hunt", "--strict", "--output", "jsonl", path]);
     assert_eq!(strict.status.code(), Some(1));
+}
+
+#[test]
+fn invalid_arguments_exit_2() {
+    let dir = temp_dir("invalid-args");
+    let missing = dir.join("missing");
+    let missing = missing.to_str().unwrap();
+    for args in [
+        vec!["hunt", "--format", "bogus"],
+        vec!["hunt", "--rules", missing],
+        vec!["hunt", "--lists", missing],
+        vec!["hunt", "--asn-db", missing],
+        vec!["hunt", "--identities", missing],
+        vec!["hunt", "--suppressions", missing],
+    ] {
+        let output = dragnet(&args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+    }
+}
+
+#[test]
+fn report_written_only_when_complete() {
+    let dir = temp_dir("report");
+    let report = dir.join("demo.html");
+    let output = dragnet(&["hunt", "--output", "jsonl", "--report", report.to_str().unwrap()]);
+    assert!(output.status.success());
+    assert!(report.exists());
+    let leftovers: Vec<_> = fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn check_warns_about_unrunnable_rules() {
+    let dir = temp_dir("check-graph");
+    let rule = dir.join("graph.yaral");
+    fs::write(
+        &rule,
+        "rule graph {\n  meta:\n    author = \"a\"\n  events:\n    $e.metadata.event_type = \"USER_LOGIN\"\n    $e.principal.user.userid = $user\n    $g.graph.entity.user.userid = $user\n  match:\n    $user over 5m\n  condition:\n    $e and $g\n}\n",
+    )
+    .unwrap();
+    let output = dragnet(&["check", rule.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("Dragnet cannot run this rule"), "{stderr}");
 }

@@ -457,3 +457,18 @@ rule api_objects {
     let found: Vec<Vec<String>> = run(&rule, events).iter().map(ids).collect();
     assert_eq!(found, vec![vec!["api".to_owned()], vec!["report".to_owned()]]);
 }
+
+#[test]
+fn unknown_time_zone_is_rejected() {
+    let source = yaral::SourceFile::new(
+        "tz.yaral",
+        "rule tz {\n  events:\n    timestamp.get_hour($e.metadata.event_timestamp.seconds, \"PST\") = 3\n  condition:\n    $e\n}\n",
+    );
+    let output = yaral::compile(&source, &yaral::CheckOptions::default());
+    let compiled = output.compiled.into_iter().next().expect("the front end accepts it");
+    let errors = Rule::compile(&compiled.rule, &compiled.text, &Context::default())
+        .err()
+        .unwrap_or_default();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].message.contains("unknown time zone \"PST\""), "{errors:?}");
+}

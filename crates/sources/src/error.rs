@@ -25,7 +25,7 @@ pub enum SourceError {
         value: String,
     },
     /// A field every record of the format must carry is absent.
-    #[error("missing required field {field} for a {format} record")]
+    #[error("missing required field {field} in the {format} record")]
     MissingField {
         /// The absent field.
         field: String,
