@@ -57,7 +57,7 @@ pub(crate) fn evaluate(
 
     // Every distinct event per variable, in time order; events with the same time are
     // ordered by id, so the samples do not depend on the order events arrived in.
-    let mut per_var: Vec<BTreeMap<(i128, String, u64), &Event>> =
+    let mut per_var: Vec<BTreeMap<(i128, String, u64), &Arc<Event>>> =
         vec![BTreeMap::new(); plan.vars.len()];
     let mut ids: HashMap<u64, String> = HashMap::new();
     for tuple in tuples {
@@ -84,7 +84,7 @@ pub(crate) fn evaluate(
             min_time = min_time.min(time);
             max_time = max_time.max(time);
             if kept.len() < MAX_SAMPLES {
-                kept.push(Arc::new((*event).clone()));
+                kept.push(Arc::clone(event));
             }
         }
         samples.push((name, kept));

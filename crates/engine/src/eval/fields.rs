@@ -49,6 +49,23 @@ impl SlotTrie {
         }
     }
 
+    /// The path of every slot, from the event root.
+    pub(crate) fn slot_paths(&self) -> Vec<(usize, Vec<Seg>)> {
+        fn walk(node: &SlotTrie, prefix: &mut Vec<Seg>, out: &mut Vec<(usize, Vec<Seg>)>) {
+            if let Some(slot) = node.slot {
+                out.push((slot, prefix.clone()));
+            }
+            for (seg, child) in &node.children {
+                prefix.push(seg.clone());
+                walk(child, prefix, out);
+                prefix.pop();
+            }
+        }
+        let mut out = Vec::new();
+        walk(self, &mut Vec::new(), &mut out);
+        out
+    }
+
     /// Expands an event into its copies: each copy lists the value of every slot.
     pub(crate) fn expand<'e>(&self, event: &'e Event, slots: usize) -> Vec<Vec<&'e Value>> {
         let mut out = Vec::new();

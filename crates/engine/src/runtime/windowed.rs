@@ -83,9 +83,10 @@ impl Windowed {
         }
     }
 
-    /// Adds the rows an event makes to their partitions and opens the windows they fall in.
-    pub(crate) fn push(&mut self, entry: &Arc<EventEntry>) {
-        for var in 0..self.plan.vars.len() {
+    /// Adds the rows an event makes for the event variables `vars` to their partitions and
+    /// opens the windows they fall in. The other variables' filters are known to reject it.
+    pub(crate) fn push(&mut self, entry: &Arc<EventEntry>, vars: &[usize]) {
+        for &var in vars {
             for row in make_rows(&self.plan, var, entry) {
                 self.insert(var, row);
             }
