@@ -1,9 +1,11 @@
 //! Hunt inputs: files, folders, globs, standard input and the bundled demo files, decompressed
 //! and split into records with their line numbers.
 
-use std::fs;
-use std::io::{self, Read};
+use std::fs::{self, File};
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use anyhow::{bail, Context as _, Result};
 
@@ -28,36 +30,76 @@ pub struct Input {
 }
 
 impl Input {
-    /// Reads the whole input and decompresses it when it starts with a gzip or zstd header.
-    pub fn read(&self) -> Result<Vec<u8>> {
-        let raw = match &self.source {
+    /// Opens the input as a buffered stream, decompressed when it starts with a gzip or zstd
+    /// header.
+    pub fn open(&self) -> Result<Opened> {
+        let consumed = Arc::new(AtomicU64::new(0));
+        let (raw, size): (Box<dyn Read + Send>, Option<u64>) = match &self.source {
             InputSource::File(path) => {
-                fs::read(path).with_context(|| format!("cannot read {}", path.display()))?
+                let file =
+                    File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+                let size = file.metadata().ok().map(|m| m.len());
+                (Box::new(file), size)
             }
-            InputSource::Stdin => {
-                let mut buf = Vec::new();
-                io::stdin().lock().read_to_end(&mut buf).context("cannot read standard input")?;
-                buf
-            }
-            InputSource::Bundled(bytes) => bytes.to_vec(),
+            InputSource::Stdin => (Box::new(io::stdin()), None),
+            InputSource::Bundled(bytes) => (Box::new(*bytes), Some(bytes.len() as u64)),
         };
-        decompress(&raw).with_context(|| format!("cannot decompress {}", self.name))
+        let counted = Counting { inner: raw, consumed: Arc::clone(&consumed) };
+        let mut buffered = BufReader::with_capacity(READ_BUFFER, counted);
+        let head = buffered.fill_buf().with_context(|| format!("cannot read {}", self.name))?;
+        let reader: Box<dyn BufRead + Send> = if head.starts_with(GZIP_MAGIC) {
+            Box::new(BufReader::with_capacity(
+                READ_BUFFER,
+                flate2::bufread::MultiGzDecoder::new(buffered),
+            ))
+        } else if head.starts_with(ZSTD_MAGIC) {
+            let decoder = zstd::stream::read::Decoder::with_buffer(buffered)
+                .with_context(|| format!("cannot decompress {}", self.name))?;
+            Box::new(BufReader::with_capacity(READ_BUFFER, decoder))
+        } else {
+            Box::new(buffered)
+        };
+        Ok(Opened { reader, size, consumed })
+    }
+}
+
+/// An input opened for streaming.
+pub struct Opened {
+    /// The decompressed bytes.
+    pub reader: Box<dyn BufRead + Send>,
+    /// The size of the input as stored (compressed, for a compressed file), when known.
+    pub size: Option<u64>,
+    /// Bytes of the stored input read so far, for progress.
+    pub consumed: Arc<AtomicU64>,
+}
+
+/// Bytes read from the input at a time.
+const READ_BUFFER: usize = 256 * 1024;
+
+/// A reader that counts the bytes read through it.
+struct Counting<R> {
+    inner: R,
+    consumed: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.consumed.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
     }
 }
 
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
 const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
 
-fn decompress(raw: &[u8]) -> io::Result<Vec<u8>> {
-    if raw.starts_with(GZIP_MAGIC) {
-        let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(raw).read_to_end(&mut out)?;
-        Ok(out)
-    } else if raw.starts_with(ZSTD_MAGIC) {
-        zstd::stream::decode_all(raw)
-    } else {
-        Ok(raw.to_vec())
-    }
+/// Reads a whole input through [`Input::open`], for tests.
+#[cfg(test)]
+fn decompress(raw: &'static [u8]) -> Result<Vec<u8>> {
+    let input = Input { name: "test".into(), source: InputSource::Bundled(raw) };
+    let mut out = Vec::new();
+    input.open()?.reader.read_to_end(&mut out)?;
+    Ok(out)
 }
 
 /// Expands command-line input arguments: `-` is standard input, a folder is searched
@@ -435,12 +477,12 @@ mod tests {
         let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         encoder.write_all(b"{\"a\":1}\n").unwrap();
         let compressed = encoder.finish().unwrap();
-        assert_eq!(decompress(&compressed).unwrap(), b"{\"a\":1}\n");
+        assert_eq!(decompress(compressed.leak()).unwrap(), b"{\"a\":1}\n");
     }
 
     #[test]
     fn zstd_is_decompressed() {
         let compressed = zstd::stream::encode_all(&b"{\"a\":1}\n"[..], 1).unwrap();
-        assert_eq!(decompress(&compressed).unwrap(), b"{\"a\":1}\n");
+        assert_eq!(decompress(compressed.leak()).unwrap(), b"{\"a\":1}\n");
     }
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-/// Records processed per input, with the input's name; hidden when stderr is not a terminal.
+/// Bytes of each input read, with the input's name; hidden when stderr is not a terminal.
 pub struct Progress {
     bar: Option<ProgressBar>,
 }
@@ -18,7 +18,7 @@ impl Progress {
         }
         let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
         let style = ProgressStyle::with_template(
-            "{spinner} {msg:40!} [{bar:30}] {pos}/{len} records ({per_sec}, {eta} left)",
+            "{spinner} {msg:40!} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left)",
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ");
@@ -27,19 +27,22 @@ impl Progress {
         Progress { bar: Some(bar) }
     }
 
-    /// Starts an input of `records` records.
-    pub fn start_input(&self, name: &str, records: usize) {
+    /// Starts an input of `size` stored bytes, when its size is known.
+    pub fn start_input(&self, name: &str, size: Option<u64>) {
         if let Some(bar) = &self.bar {
             bar.set_message(name.to_owned());
-            bar.set_length(records as u64);
+            bar.set_length(size.unwrap_or(0));
             bar.set_position(0);
         }
     }
 
-    /// Counts one record.
-    pub fn record(&self) {
+    /// Sets how many stored bytes of the current input have been read.
+    pub fn set_position(&self, consumed: u64) {
         if let Some(bar) = &self.bar {
-            bar.inc(1);
+            if bar.length().is_some_and(|length| consumed > length) {
+                bar.set_length(consumed);
+            }
+            bar.set_position(consumed);
         }
     }
 

@@ -20,7 +20,7 @@ use udm::{Event, Value};
 use yaral::ast::CompareOp;
 
 use crate::eval::expr::{test, Env, RowRef, Slots};
-use crate::eval::fields::NULL;
+use crate::eval::fields::{read_scalar, NULL};
 use crate::plan::ir::{CExpr, Seg};
 use crate::plan::Plan;
 
@@ -239,30 +239,5 @@ fn event_type_numbers(expr: &CExpr, slot: usize) -> Option<Vec<i32>> {
             items.iter().map(literal_number).collect()
         }
         _ => None,
-    }
-}
-
-/// Reads the value at a path that crosses no repeated field: the value every copy of the
-/// event has in that slot, `Null` when the field is missing. Returns `None` when the path
-/// meets a list, where copies may differ.
-fn read_scalar<'e>(event: &'e Event, path: &[Seg]) -> Option<&'e Value> {
-    let mut current: Option<&'e Value> = None;
-    for seg in path {
-        let Seg::Field(name) = seg else { return None };
-        let next = match current {
-            None => event.root.get(name),
-            Some(Value::Message(m)) => m.get(name),
-            Some(Value::List(_)) => return None,
-            Some(_) => None,
-        };
-        match next {
-            Some(value) => current = Some(value),
-            None => return Some(&NULL),
-        }
-    }
-    match current {
-        Some(Value::List(_)) => None,
-        Some(value) => Some(value),
-        None => Some(&NULL),
     }
 }

@@ -32,19 +32,26 @@ pub(crate) fn evaluate(
     window: Option<(Timestamp, Timestamp)>,
 ) -> Option<Candidate> {
     let first = tuples.first()?;
-    let mut outcomes: Vec<Value> = Vec::with_capacity(plan.outcomes.len());
-    for (_, expr) in &plan.outcomes {
-        let env = Env {
-            plan,
-            rows: first,
-            outcomes: &outcomes,
-            element: None,
-            group: Some(tuples),
-            window,
-        };
-        let value = eval(expr, &env);
-        outcomes.push(value);
+    // Most groups fail the condition, so it is tested first with only the outcomes it needs;
+    // the others read as null meanwhile, which nothing it reads can see.
+    if let Some(condition) = &plan.condition {
+        if plan.condition_outcomes.iter().any(|needed| !needed) {
+            let outcomes =
+                compute_outcomes(plan, first, tuples, window, Some(&plan.condition_outcomes));
+            let env = Env {
+                plan,
+                rows: first,
+                outcomes: &outcomes,
+                element: None,
+                group: Some(tuples),
+                window,
+            };
+            if !test(condition, &env) {
+                return None;
+            }
+        }
     }
+    let outcomes = compute_outcomes(plan, first, tuples, window, None);
     let env =
         Env { plan, rows: first, outcomes: &outcomes, element: None, group: Some(tuples), window };
     if let Some(condition) = &plan.condition {
@@ -125,6 +132,33 @@ pub(crate) fn evaluate(
         min_time,
         max_time,
     })
+}
+
+/// Evaluates the outcomes in order, or only those `only` marks (the rest read as null).
+fn compute_outcomes(
+    plan: &Plan,
+    first: &Tuple<'_>,
+    tuples: &[Tuple<'_>],
+    window: Option<(Timestamp, Timestamp)>,
+    only: Option<&[bool]>,
+) -> Vec<Value> {
+    let mut outcomes: Vec<Value> = Vec::with_capacity(plan.outcomes.len());
+    for (index, (_, expr)) in plan.outcomes.iter().enumerate() {
+        if only.is_some_and(|only| !only.get(index).copied().unwrap_or(true)) {
+            outcomes.push(Value::Null);
+            continue;
+        }
+        let env = Env {
+            plan,
+            rows: first,
+            outcomes: &outcomes,
+            element: None,
+            group: Some(tuples),
+            window,
+        };
+        outcomes.push(eval(expr, &env));
+    }
+    outcomes
 }
 
 /// A nanosecond time as a timestamp.

@@ -1,0 +1,204 @@
+//! Reading an input's records in batches, without holding the whole input in memory.
+//!
+//! JSON lines, the usual layout of large logs, are streamed: each batch holds the raw text of
+//! up to a fixed number of lines, and parsing happens later, on whichever thread processes
+//! the batch. The other layouts (a top-level JSON array, concatenated multi-line documents,
+//! CSV) are read whole and split by [`split_records`], as before.
+
+use std::io::{self, BufRead};
+use std::ops::Range;
+
+use crate::input::{split_records, Record, RecordAt};
+
+/// Records per batch.
+pub const BATCH_RECORDS: usize = 2048;
+
+/// Bytes of record text per batch, past which a batch ends early.
+pub const BATCH_BYTES: usize = 4 << 20;
+
+/// One record of a batch, with the 1-based line where it starts.
+#[derive(Debug)]
+pub struct Item {
+    /// Line of the record's first byte.
+    pub line: usize,
+    /// The record.
+    pub body: Body,
+}
+
+/// A record as the reader left it.
+#[derive(Debug)]
+pub enum Body {
+    /// The JSON text of a record, as a range of [`Batch::text`], not parsed yet.
+    Json(Range<usize>),
+    /// A record the reader already split and parsed, or why it could not.
+    Ready(Result<Record, String>),
+}
+
+/// Consecutive records of one input.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// The text that [`Body::Json`] ranges point into.
+    pub text: Vec<u8>,
+    /// The records, in input order.
+    pub items: Vec<Item>,
+}
+
+enum Layout {
+    /// The first record has not been read yet.
+    Unknown,
+    /// JSON lines, read one line at a time; `line` is the number of the last line read.
+    Lines { line: usize },
+    /// Records already split from the whole input.
+    Split(std::vec::IntoIter<RecordAt>),
+    /// Nothing more to read.
+    Done,
+}
+
+/// Reads the records of one input in batches.
+pub struct RecordStream<R> {
+    reader: R,
+    layout: Layout,
+    line_buffer: Vec<u8>,
+}
+
+impl<R: BufRead> RecordStream<R> {
+    /// Creates a stream over decompressed input bytes.
+    pub fn new(reader: R) -> RecordStream<R> {
+        RecordStream { reader, layout: Layout::Unknown, line_buffer: Vec::new() }
+    }
+
+    /// Reads the next batch; `None` at the end of the input.
+    pub fn next_batch(&mut self) -> io::Result<Option<Batch>> {
+        let mut batch = Batch::default();
+        if matches!(self.layout, Layout::Unknown) {
+            self.detect(&mut batch)?;
+        }
+        loop {
+            if batch.items.len() >= BATCH_RECORDS || batch.text.len() >= BATCH_BYTES {
+                break;
+            }
+            match &mut self.layout {
+                Layout::Unknown | Layout::Done => break,
+                Layout::Split(records) => match records.next() {
+                    Some(record) => batch
+                        .items
+                        .push(Item { line: record.line, body: Body::Ready(record.record) }),
+                    None => self.layout = Layout::Done,
+                },
+                Layout::Lines { line } => {
+                    self.line_buffer.clear();
+                    if self.reader.read_until(b'\n', &mut self.line_buffer)? == 0 {
+                        self.layout = Layout::Done;
+                        continue;
+                    }
+                    *line += 1;
+                    let number = *line;
+                    push_line(&mut batch, number, &self.line_buffer);
+                }
+            }
+        }
+        if batch.items.is_empty() && matches!(self.layout, Layout::Done) {
+            return Ok(None);
+        }
+        Ok(Some(batch))
+    }
+
+    /// Decides the layout from the first record, as [`split_records`] does, and puts the first
+    /// line in `batch` when the input is JSON lines.
+    fn detect(&mut self, batch: &mut Batch) -> io::Result<()> {
+        // Everything read so far, kept in case the input has to be split whole.
+        let mut head: Vec<u8> = Vec::new();
+        let mut line = 0usize;
+        loop {
+            self.line_buffer.clear();
+            if self.reader.read_until(b'\n', &mut self.line_buffer)? == 0 {
+                // Blank input, or nothing but whitespace: no records.
+                self.layout = Layout::Done;
+                return Ok(());
+            }
+            line += 1;
+            let text: &[u8] = if line == 1 {
+                self.line_buffer.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&self.line_buffer)
+            } else {
+                &self.line_buffer
+            };
+            let trimmed = text.trim_ascii();
+            if trimmed.is_empty() {
+                head.extend_from_slice(&self.line_buffer);
+                continue;
+            }
+            let is_json_line = trimmed.first() == Some(&b'{')
+                && serde_json::from_slice::<serde::de::IgnoredAny>(trimmed).is_ok();
+            if is_json_line {
+                push_line(batch, line, &self.line_buffer);
+                self.layout = Layout::Lines { line };
+            } else {
+                head.extend_from_slice(&self.line_buffer);
+                self.reader.read_to_end(&mut head)?;
+                self.layout = Layout::Split(split_records(&head).into_iter());
+            }
+            return Ok(());
+        }
+    }
+}
+
+/// Adds one line of JSON lines input to the batch, unless it is blank.
+fn push_line(batch: &mut Batch, line: usize, text: &[u8]) {
+    let text = text.strip_prefix(b"\xef\xbb\xbf").unwrap_or(text).trim_ascii();
+    if text.is_empty() {
+        return;
+    }
+    let start = batch.text.len();
+    batch.text.extend_from_slice(text);
+    batch.items.push(Item { line, body: Body::Json(start..batch.text.len()) });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The line of every record, and whether it is unparsed JSON text.
+    fn read_all(input: &[u8]) -> Vec<(usize, bool)> {
+        let mut stream = RecordStream::new(input);
+        let mut out = Vec::new();
+        while let Some(batch) = stream.next_batch().unwrap() {
+            out.extend(batch.items.iter().map(|i| (i.line, matches!(i.body, Body::Json(_)))));
+        }
+        out
+    }
+
+    #[test]
+    fn json_lines_stream_with_line_numbers() {
+        let input = b"\xef\xbb\xbf\n{\"a\":1}\n\n{\"a\":\n{\"a\":3}";
+        assert_eq!(read_all(input), vec![(2, true), (4, true), (5, true)]);
+    }
+
+    #[test]
+    fn other_layouts_match_split_records() {
+        let inputs: [&[u8]; 4] = [
+            b"\n{\n  \"a\": 1\n}\n{\n  \"a\": 2\n}\n",
+            b"[\n {\"a\": 1},\n {\"a\": }\n]\n",
+            b"a,b\n1,2\n3\n",
+            b"  \n",
+        ];
+        for input in inputs {
+            let expected: Vec<(usize, bool)> =
+                split_records(input).iter().map(|r| (r.line, false)).collect();
+            assert_eq!(read_all(input), expected, "{}", String::from_utf8_lossy(input));
+        }
+    }
+
+    #[test]
+    fn long_input_splits_into_batches() {
+        let mut input = Vec::new();
+        for i in 0..(BATCH_RECORDS * 2 + 5) {
+            input.extend_from_slice(format!("{{\"n\":{i}}}\n").as_bytes());
+        }
+        let mut stream = RecordStream::new(&input[..]);
+        let mut sizes = Vec::new();
+        while let Some(batch) = stream.next_batch().unwrap() {
+            sizes.push(batch.items.len());
+        }
+        assert_eq!(sizes, vec![BATCH_RECORDS, BATCH_RECORDS, 5]);
+    }
+}
