@@ -179,11 +179,8 @@ fn scalar_slots(expr: &CExpr, var: usize) -> Option<Vec<usize>> {
     let mut slots = Vec::new();
     let mut ok = true;
     expr.walk(&mut |e| match e {
-        CExpr::Slot { var: v, slot } if *v == var => {
-            if !slots.contains(slot) {
-                slots.push(*slot);
-            }
-        }
+        CExpr::Slot { var: v, slot } if *v == var && !slots.contains(slot) => slots.push(*slot),
+        CExpr::Slot { var: v, .. } if *v == var => {}
         CExpr::Slot { .. }
         | CExpr::FieldList { .. }
         | CExpr::MapValue { .. }

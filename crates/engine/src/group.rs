@@ -12,6 +12,9 @@ use crate::plan::build::DEFAULT_RISK_SCORE;
 use crate::plan::Plan;
 use crate::rows::event_id;
 
+/// A variable's events keyed by (time, event id, sequence number), the sample order.
+type EventsInOrder<'a> = BTreeMap<(i128, String, u64), &'a Arc<Event>>;
+
 /// A detection with the facts de-duplication needs.
 #[derive(Debug, Clone)]
 pub(crate) struct Candidate {
@@ -64,8 +67,7 @@ pub(crate) fn evaluate(
 
     // Every distinct event per variable, in time order; events with the same time are
     // ordered by id, so the samples do not depend on the order events arrived in.
-    let mut per_var: Vec<BTreeMap<(i128, String, u64), &Arc<Event>>> =
-        vec![BTreeMap::new(); plan.vars.len()];
+    let mut per_var: Vec<EventsInOrder<'_>> = vec![BTreeMap::new(); plan.vars.len()];
     let mut ids: HashMap<u64, String> = HashMap::new();
     for tuple in tuples {
         for (var, row) in tuple.iter().enumerate() {
