@@ -8,6 +8,10 @@ use std::path::{Path, PathBuf};
 /// Folders of the workspace whose files are bundled, relative to the workspace root.
 const BUNDLED_DIRS: &[&str] = &["rules", "lists", "examples"];
 
+/// Folders left out wherever they appear: the rule tests and their data (`rules/*/tests`) are
+/// read by `dragnet test` from the checkout, never from the binary.
+const SKIPPED_DIRS: &[&str] = &["tests"];
+
 fn main() {
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
     let root = manifest_dir.join("../..");
@@ -34,11 +38,12 @@ fn collect(root: &Path, dir: &Path, files: &mut Vec<(String, String)>) {
     let Ok(entries) = fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
         let path = entry.path();
-        println!("cargo:rerun-if-changed={}", path.display());
-        let hidden = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));
-        if hidden {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let hidden = name.starts_with('.');
+        if hidden || (path.is_dir() && SKIPPED_DIRS.contains(&name)) {
             continue;
         }
+        println!("cargo:rerun-if-changed={}", path.display());
         if path.is_dir() {
             collect(root, &path, files);
         } else if let Ok(relative) = path.strip_prefix(root) {

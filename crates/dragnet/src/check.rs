@@ -20,9 +20,15 @@ struct Totals {
 
 /// Compiles every rule file, prints each diagnostic (as text on stderr, or as JSON lines on
 /// stdout with `--json`), and ends with a summary on stderr. Exits 0 only when every rule
-/// compiles and no file has errors outside its rules.
+/// compiles and no file has errors outside its rules, and 2 when a path cannot be read.
 pub fn run(args: &CheckArgs) -> Result<ExitStatus> {
-    let files = ruleset::read_rule_files(&args.paths)?;
+    let files = match ruleset::read_rule_files(&args.paths) {
+        Ok(files) => files,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return Ok(ExitStatus::InvalidInput);
+        }
+    };
     let options = CheckOptions { strict: args.strict, ..CheckOptions::default() };
     let mut totals = Totals { files: files.len(), ..Totals::default() };
     for file in &files {
@@ -130,6 +136,12 @@ mod tests {
         fs::write(dir.join("list.yaral"), text).expect("write");
         assert_eq!(check(&dir, false), ExitStatus::Success);
         assert_eq!(check(&dir, true), ExitStatus::Failure);
+    }
+
+    #[test]
+    fn check_missing_path_is_invalid_input() {
+        let dir = temp_dir("missing");
+        assert_eq!(check(&dir.join("absent.yaral"), false), ExitStatus::InvalidInput);
     }
 
     #[test]

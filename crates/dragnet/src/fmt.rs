@@ -38,10 +38,21 @@ fn is_skipped(text: &str) -> bool {
 /// standard output when the only path is `-`. Exits 0 only when no file failed and, with
 /// `--check`, no file needs formatting.
 pub fn run(args: &FmtArgs) -> Result<ExitStatus> {
-    if args.paths.len() == 1 && args.paths[0] == Path::new("-") {
+    let stdin = Path::new("-");
+    if args.paths.len() == 1 && args.paths[0] == stdin {
         return format_stdin(args.check);
     }
-    let files = ruleset::read_rule_files(&args.paths)?;
+    if args.paths.iter().any(|path| path == stdin) {
+        eprintln!("error: `-` (standard input) must be the only path");
+        return Ok(ExitStatus::InvalidInput);
+    }
+    let files = match ruleset::read_rule_files(&args.paths) {
+        Ok(files) => files,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return Ok(ExitStatus::InvalidInput);
+        }
+    };
     let (mut unchanged, mut changed, mut failed) = (0usize, 0usize, 0usize);
     let mut skipped = 0usize;
     for file in &files {
@@ -55,17 +66,28 @@ pub fn run(args: &FmtArgs) -> Result<ExitStatus> {
     let skipped_note =
         if skipped > 0 { format!(", {skipped} skipped ({SKIP_MARKER})") } else { String::new() };
     if args.check {
+        let needs = if changed == 1 { "needs" } else { "need" };
         eprintln!(
-            "{changed} of {} files need formatting, {failed} could not be formatted{skipped_note}",
-            files.len()
+            "{changed} of {} {needs} formatting, {failed} could not be formatted{skipped_note}",
+            files_count(files.len())
         );
     } else {
         eprintln!(
-            "{changed} files formatted, {unchanged} unchanged, {failed} failed{skipped_note}"
+            "{} formatted, {unchanged} unchanged, {failed} failed{skipped_note}",
+            files_count(changed)
         );
     }
     let clean = failed == 0 && !(args.check && changed > 0);
     Ok(if clean { ExitStatus::Success } else { ExitStatus::Failure })
+}
+
+/// Formats a number of files: `1 file`, `2 files`.
+fn files_count(count: usize) -> String {
+    if count == 1 {
+        "1 file".to_owned()
+    } else {
+        format!("{count} files")
+    }
 }
 
 fn format_stdin(check: bool) -> Result<ExitStatus> {
@@ -221,6 +243,22 @@ mod tests {
         let text = fs::read_to_string(&broken).expect("read");
         assert_eq!(text, "rule r { events: $e.a = condition: $e }");
         assert_eq!(fs::read(&binary).expect("read"), b"rule r { meta: a = \"\xff\" }");
+    }
+
+    #[test]
+    fn fmt_missing_path_is_invalid_input() {
+        let dir = temp_dir("missing");
+        let args = FmtArgs { check: false, paths: vec![dir.join("absent.yaral")] };
+        assert_eq!(run(&args).expect("run"), ExitStatus::InvalidInput);
+        let mixed = FmtArgs { check: false, paths: vec![PathBuf::from("-"), dir] };
+        assert_eq!(run(&mixed).expect("run"), ExitStatus::InvalidInput);
+    }
+
+    #[test]
+    fn files_count_pluralises() {
+        assert_eq!(files_count(0), "0 files");
+        assert_eq!(files_count(1), "1 file");
+        assert_eq!(files_count(2), "2 files");
     }
 
     #[test]

@@ -1,11 +1,14 @@
 //! Hunt inputs: files, folders, globs, standard input and the bundled demo files, decompressed
 //! and split into records with their line numbers.
+//!
+//! Inputs are read as streams: memory contains one record at a time (at most
+//! [`MAX_RECORD_BYTES`]), never a whole file, so a large log or a compression bomb costs time
+//! but not memory.
 
+use std::collections::{HashSet, VecDeque};
 use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 
 use anyhow::{bail, Context as _, Result};
 
@@ -30,76 +33,36 @@ pub struct Input {
 }
 
 impl Input {
-    /// Opens the input as a buffered stream, decompressed when it starts with a gzip or zstd
+    /// Opens the input as a byte stream, decompressed when it starts with a gzip or zstd
     /// header.
-    pub fn open(&self) -> Result<Opened> {
-        let consumed = Arc::new(AtomicU64::new(0));
-        let (raw, size): (Box<dyn Read + Send>, Option<u64>) = match &self.source {
-            InputSource::File(path) => {
-                let file =
-                    File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-                let size = file.metadata().ok().map(|m| m.len());
-                (Box::new(file), size)
-            }
-            InputSource::Stdin => (Box::new(io::stdin()), None),
-            InputSource::Bundled(bytes) => (Box::new(*bytes), Some(bytes.len() as u64)),
+    pub fn open(&self) -> Result<Box<dyn BufRead>> {
+        let raw: Box<dyn Read> = match &self.source {
+            InputSource::File(path) => Box::new(
+                File::open(path).with_context(|| format!("cannot open {}", path.display()))?,
+            ),
+            InputSource::Stdin => Box::new(io::stdin().lock()),
+            InputSource::Bundled(bytes) => Box::new(*bytes),
         };
-        let counted = Counting { inner: raw, consumed: Arc::clone(&consumed) };
-        let mut buffered = BufReader::with_capacity(READ_BUFFER, counted);
-        let head = buffered.fill_buf().with_context(|| format!("cannot read {}", self.name))?;
-        let reader: Box<dyn BufRead + Send> = if head.starts_with(GZIP_MAGIC) {
-            Box::new(BufReader::with_capacity(
-                READ_BUFFER,
-                flate2::bufread::MultiGzDecoder::new(buffered),
-            ))
-        } else if head.starts_with(ZSTD_MAGIC) {
-            let decoder = zstd::stream::read::Decoder::with_buffer(buffered)
-                .with_context(|| format!("cannot decompress {}", self.name))?;
-            Box::new(BufReader::with_capacity(READ_BUFFER, decoder))
-        } else {
-            Box::new(buffered)
-        };
-        Ok(Opened { reader, size, consumed })
-    }
-}
-
-/// An input opened for streaming.
-pub struct Opened {
-    /// The decompressed bytes.
-    pub reader: Box<dyn BufRead + Send>,
-    /// The size of the input as stored (compressed, for a compressed file), when known.
-    pub size: Option<u64>,
-    /// Bytes of the stored input read so far, for progress.
-    pub consumed: Arc<AtomicU64>,
-}
-
-/// Bytes read from the input at a time.
-const READ_BUFFER: usize = 256 * 1024;
-
-/// A reader that counts the bytes read through it.
-struct Counting<R> {
-    inner: R,
-    consumed: Arc<AtomicU64>,
-}
-
-impl<R: Read> Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.consumed.fetch_add(n as u64, Ordering::Relaxed);
-        Ok(n)
+        decompressed(raw).with_context(|| format!("cannot read {}", self.name))
     }
 }
 
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
 const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
 
-/// Reads a whole input through [`Input::open`], for tests.
-#[cfg(test)]
-fn decompress(raw: &'static [u8]) -> Result<Vec<u8>> {
-    let input = Input { name: "test".into(), source: InputSource::Bundled(raw) };
-    let mut out = Vec::new();
-    input.open()?.reader.read_to_end(&mut out)?;
-    Ok(out)
+/// Wraps `raw` in a gzip or zstd decoder when its first bytes are that format's magic number.
+fn decompressed(mut raw: Box<dyn Read>) -> io::Result<Box<dyn BufRead>> {
+    let mut head = Vec::with_capacity(ZSTD_MAGIC.len());
+    (&mut raw).take(ZSTD_MAGIC.len() as u64).read_to_end(&mut head)?;
+    let stream = io::Cursor::new(head.clone()).chain(raw);
+    let reader: Box<dyn BufRead> = if head.starts_with(GZIP_MAGIC) {
+        Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(stream)))
+    } else if head.starts_with(ZSTD_MAGIC) {
+        Box::new(BufReader::new(zstd::stream::read::Decoder::new(stream)?))
+    } else {
+        Box::new(BufReader::new(stream))
+    };
+    Ok(reader)
 }
 
 /// Expands command-line input arguments: `-` is standard input, a folder is searched
@@ -107,6 +70,7 @@ fn decompress(raw: &'static [u8]) -> Result<Vec<u8>> {
 /// path is taken as a glob pattern.
 pub fn expand(args: &[String]) -> Result<Vec<Input>> {
     let mut inputs = Vec::new();
+    let mut walk = Walk::default();
     for arg in args {
         if arg == "-" {
             inputs.push(Input { name: "<stdin>".into(), source: InputSource::Stdin });
@@ -114,9 +78,12 @@ pub fn expand(args: &[String]) -> Result<Vec<Input>> {
         }
         let path = Path::new(arg);
         if path.is_dir() {
-            let mut files = Vec::new();
-            walk_dir(path, &mut files)?;
-            inputs.extend(files.into_iter().map(file_input));
+            let before = inputs.len();
+            walk.folder(path, &mut inputs)
+                .with_context(|| format!("cannot list folder {}", path.display()))?;
+            if inputs.len() == before {
+                eprintln!("warning: folder {} contains no log file", path.display());
+            }
         } else if path.exists() {
             inputs.push(file_input(path.to_path_buf()));
         } else if arg.contains(['*', '?', '[']) {
@@ -129,9 +96,8 @@ pub fn expand(args: &[String]) -> Result<Vec<Input>> {
             matched.sort();
             for found in matched {
                 if found.is_dir() {
-                    let mut files = Vec::new();
-                    walk_dir(&found, &mut files)?;
-                    inputs.extend(files.into_iter().map(file_input));
+                    walk.folder(&found, &mut inputs)
+                        .with_context(|| format!("cannot list folder {}", found.display()))?;
                 } else {
                     inputs.push(file_input(found));
                 }
@@ -147,21 +113,39 @@ fn file_input(path: PathBuf) -> Input {
     Input { name: path.display().to_string(), source: InputSource::File(path) }
 }
 
-fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    let mut entries: Vec<PathBuf> = fs::read_dir(dir)
-        .with_context(|| format!("cannot list folder {}", dir.display()))?
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|p| !p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.')))
-        .collect();
-    entries.sort();
-    for entry in entries {
-        if entry.is_dir() {
-            walk_dir(&entry, out)?;
-        } else if !is_document(&entry) {
-            out.push(entry);
+/// A recursive folder search that follows symbolic links but reads each folder once, so that
+/// a link to a parent folder neither loops nor reads files twice.
+#[derive(Default)]
+struct Walk {
+    /// Canonical paths of the folders already searched.
+    seen: HashSet<PathBuf>,
+}
+
+impl Walk {
+    /// Appends the files under `dir` to `out`. A folder below `dir` that cannot be listed is
+    /// reported on stderr and skipped.
+    fn folder(&mut self, dir: &Path, out: &mut Vec<Input>) -> io::Result<()> {
+        let canonical = fs::canonicalize(dir)?;
+        if !self.seen.insert(canonical) {
+            eprintln!("warning: {} was already searched; skipped", dir.display());
+            return Ok(());
         }
+        let mut entries: Vec<PathBuf> = fs::read_dir(dir)?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|p| !p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.')))
+            .collect();
+        entries.sort();
+        for entry in entries {
+            if entry.is_dir() {
+                if let Err(e) = self.folder(&entry, out) {
+                    eprintln!("warning: cannot list folder {}: {e}; skipped", entry.display());
+                }
+            } else if !is_document(&entry) {
+                out.push(file_input(entry));
+            }
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// File extensions of documents and images that sit beside logs in a folder (licences,
@@ -169,10 +153,18 @@ fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 const DOCUMENT_EXTENSIONS: &[&str] =
     &["md", "markdown", "rst", "html", "htm", "pdf", "png", "jpg", "jpeg", "gif", "svg"];
 
+/// Names of the licence and read-me files that projects ship beside data, with any extension
+/// (`LICENSE.Apache-2.0.txt`), which a folder search also skips.
+const DOCUMENT_NAMES: &[&str] = &["license", "licence", "copying", "notice", "readme", "changelog"];
+
 fn is_document(path: &Path) -> bool {
-    path.extension()
+    let by_extension = path
+        .extension()
         .and_then(|e| e.to_str())
-        .is_some_and(|e| DOCUMENT_EXTENSIONS.iter().any(|d| d.eq_ignore_ascii_case(e)))
+        .is_some_and(|e| DOCUMENT_EXTENSIONS.iter().any(|d| d.eq_ignore_ascii_case(e)));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let stem = name.split('.').next().unwrap_or_default();
+    by_extension || DOCUMENT_NAMES.iter().any(|d| d.eq_ignore_ascii_case(stem))
 }
 
 /// One record read from an input.
@@ -193,60 +185,148 @@ pub struct RecordAt {
     pub record: std::result::Result<Record, String>,
 }
 
-/// Splits an input's bytes into records.
+/// The largest record read, in bytes. A larger one is reported and skipped, so that one
+/// runaway value (a string that never closes, a decompression bomb) cannot exhaust memory.
+// NOTE: a `{"records": [...]}` export is one record here, so a bigger export must be split
+// first, for example with `jq -c '.records[]'`.
+pub const MAX_RECORD_BYTES: usize = 256 << 20;
+
+/// Reads records from a byte stream, one at a time.
 ///
-/// The layout is decided once per input from its first bytes: a top-level JSON array, JSON lines,
-/// a sequence of (possibly multi-line) JSON documents, or CSV with a header row. A malformed
-/// record becomes an error entry and reading resumes at the next record, so one bad line costs
-/// only itself.
+/// The layout is decided once per input from its first line. When that line is a complete
+/// JSON value, the input is JSON lines. When it starts a longer one, the input is concatenated
+/// or pretty-printed JSON documents, and top-level arrays are read element by element.
+/// Otherwise it is CSV with a header row. A malformed record becomes an error entry and
+/// reading resumes at the next record, so one bad line costs only itself. Read errors, such as
+/// a truncated archive, end the iteration and are returned by [`Records::into_error`].
+pub struct Records<R: BufRead> {
+    reader: Layout<R>,
+    error: Option<io::Error>,
+}
+
+enum Layout<R: BufRead> {
+    Json { reader: R, scanner: Scanner, done: bool },
+    Csv(CsvRows<io::Chain<io::Cursor<Vec<u8>>, R>>),
+    Empty,
+}
+
+/// Starts reading records from `reader`. Reading the first line to decide the layout can fail;
+/// the error is then returned by [`Records::into_error`] and no record is produced.
+pub fn records<R: BufRead>(reader: R) -> Records<R> {
+    records_with_limit(reader, MAX_RECORD_BYTES)
+}
+
+/// [`records`] with `limit` in place of [`MAX_RECORD_BYTES`].
+fn records_with_limit<R: BufRead>(mut reader: R, limit: usize) -> Records<R> {
+    let (head, blank_lines) = match first_line(&mut reader, limit) {
+        Ok(found) => found,
+        Err(error) => return Records { reader: Layout::Empty, error: Some(error) },
+    };
+    if head.is_empty() {
+        return Records { reader: Layout::Empty, error: None };
+    }
+    let first = head.split(|&b| b == b'\n').next().unwrap_or_default();
+    let complete = head.ends_with(b"\n") || head.len() < limit;
+    let one_value =
+        complete && serde_json::from_slice::<serde::de::IgnoredAny>(trim_ascii(first)).is_ok();
+    let layout = if one_value || matches!(head[0], b'{' | b'[') {
+        let mut scanner = Scanner::new(one_value, limit);
+        scanner.line += blank_lines;
+        scanner.feed(&head);
+        Layout::Json { reader, scanner, done: false }
+    } else {
+        Layout::Csv(CsvRows::new(io::Cursor::new(head).chain(reader), limit, blank_lines))
+    };
+    Records { reader: layout, error: None }
+}
+
+/// Splits bytes already in memory into records, as [`records`] does for a stream.
 pub fn split_records(bytes: &[u8]) -> Vec<RecordAt> {
-    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    let lines = LineIndex::new(bytes);
-    let start = bytes.iter().position(|b| !b.is_ascii_whitespace());
-    let Some(start) = start else { return Vec::new() };
-    match bytes[start] {
-        b'[' => split_array(bytes, start, &lines),
-        b'{' if is_json_lines(bytes, start) => split_lines(bytes, &lines),
-        b'{' => split_documents(bytes, start, &lines),
-        _ => split_csv(bytes),
+    records(bytes).collect()
+}
+
+impl<R: BufRead> Records<R> {
+    /// Returns the read error that ended the records early, if one did.
+    pub fn into_error(self) -> Option<io::Error> {
+        self.error
     }
 }
 
-/// Byte offsets of line starts, for turning an offset into a line number.
-struct LineIndex {
-    starts: Vec<usize>,
-}
+impl<R: BufRead> Iterator for Records<R> {
+    type Item = RecordAt;
 
-impl LineIndex {
-    fn new(bytes: &[u8]) -> LineIndex {
-        let mut starts = vec![0];
-        starts.extend(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1));
-        LineIndex { starts }
-    }
-
-    fn line_of(&self, offset: usize) -> usize {
-        self.starts.partition_point(|&s| s <= offset)
-    }
-}
-
-/// Whether the input is JSON lines: its first line is a complete JSON value on its own.
-fn is_json_lines(bytes: &[u8], start: usize) -> bool {
-    let end = bytes[start..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| start + i);
-    serde_json::from_slice::<serde::de::IgnoredAny>(&bytes[start..end]).is_ok()
-}
-
-fn split_lines(bytes: &[u8], lines: &LineIndex) -> Vec<RecordAt> {
-    let mut out = Vec::new();
-    for (i, &line_start) in lines.starts.iter().enumerate() {
-        let end = lines.starts.get(i + 1).map_or(bytes.len(), |&next| next);
-        let text = trim_ascii(&bytes[line_start..end]);
-        if text.is_empty() {
-            continue;
+    fn next(&mut self) -> Option<RecordAt> {
+        match &mut self.reader {
+            Layout::Empty => None,
+            Layout::Csv(rows) => match rows.next()? {
+                Ok(record) => Some(record),
+                Err(error) => {
+                    self.error = Some(error);
+                    None
+                }
+            },
+            Layout::Json { reader, scanner, done } => loop {
+                if let Some(record) = scanner.out.pop_front() {
+                    return Some(record);
+                }
+                if *done {
+                    return None;
+                }
+                let chunk = match reader.fill_buf() {
+                    Ok(chunk) => chunk,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        self.error = Some(e);
+                        *done = true;
+                        scanner.finish();
+                        continue;
+                    }
+                };
+                if chunk.is_empty() {
+                    *done = true;
+                    scanner.finish();
+                    continue;
+                }
+                let length = chunk.len();
+                scanner.feed(chunk);
+                reader.consume(length);
+            },
         }
-        let record = serde_json::from_slice(text).map(Record::Json).map_err(|e| e.to_string());
-        out.push(RecordAt { line: i + 1, record });
     }
-    out
+}
+
+/// Skips a byte order mark and blank lines, then reads the first line up to and including its
+/// `\n`, or `limit` bytes when no line ends before that. Returns the line, which starts with a
+/// byte other than whitespace or is empty at the end of the input, and the number of blank
+/// lines skipped. Leading whitespace is not kept, however long it is.
+fn first_line(reader: &mut impl BufRead, limit: usize) -> io::Result<(Vec<u8>, usize)> {
+    let mut blank_lines = 0;
+    let mut at_start = true;
+    loop {
+        let chunk = match reader.fill_buf() {
+            Ok(chunk) => chunk,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            return Ok((Vec::new(), blank_lines));
+        }
+        let mut skip = 0;
+        if at_start && chunk.starts_with(b"\xef\xbb\xbf") {
+            skip = 3;
+        }
+        at_start = false;
+        let text_at = chunk[skip..].iter().position(|b| !b.is_ascii_whitespace());
+        let end = text_at.map_or(chunk.len(), |i| skip + i);
+        blank_lines += memchr::memchr_iter(b'\n', &chunk[skip..end]).count();
+        reader.consume(end);
+        if text_at.is_some() {
+            break;
+        }
+    }
+    let mut head = Vec::new();
+    reader.take(limit as u64).read_until(b'\n', &mut head)?;
+    Ok((head, blank_lines))
 }
 
 fn trim_ascii(bytes: &[u8]) -> &[u8] {
@@ -255,158 +335,451 @@ fn trim_ascii(bytes: &[u8]) -> &[u8] {
     &bytes[start..end]
 }
 
-/// Reads concatenated JSON documents. After a malformed document, reading resumes at the next
-/// line that starts with `{` in its first column.
-fn split_documents(bytes: &[u8], start: usize, lines: &LineIndex) -> Vec<RecordAt> {
-    let mut out = Vec::new();
-    let mut offset = start;
-    while offset < bytes.len() {
-        let rest = &bytes[offset..];
-        let skip = rest.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(rest.len());
-        offset += skip;
-        if offset >= bytes.len() {
-            break;
-        }
-        let mut stream =
-            serde_json::Deserializer::from_slice(&bytes[offset..]).into_iter::<serde_json::Value>();
-        match stream.next() {
-            Some(Ok(value)) => {
-                out.push(RecordAt { line: lines.line_of(offset), record: Ok(Record::Json(value)) });
-                offset += stream.byte_offset();
-            }
-            Some(Err(e)) => {
-                out.push(RecordAt { line: lines.line_of(offset), record: Err(e.to_string()) });
-                offset = next_document_start(bytes, offset + 1);
-            }
-            None => break,
-        }
-    }
-    out
+/// A JSON value being read: its bytes and where the scanner is inside it.
+struct Pending {
+    bytes: Vec<u8>,
+    line: usize,
+    /// Open objects and arrays inside the value.
+    depth: usize,
+    in_string: bool,
+    escaped: bool,
+    /// The maximum number of bytes kept.
+    limit: usize,
+    /// Whether the value grew past `limit`; its bytes are then no longer kept.
+    too_large: bool,
 }
 
-fn next_document_start(bytes: &[u8], from: usize) -> usize {
-    let mut at = from;
-    while at < bytes.len() {
-        match bytes[at..].iter().position(|&b| b == b'\n') {
-            Some(i) => {
-                at += i + 1;
-                if bytes.get(at) == Some(&b'{') {
-                    return at;
+enum State {
+    /// Between values, or between the elements of a top-level array.
+    Between,
+    /// Inside a value.
+    Value(Pending),
+    /// After a value that cannot be read to its end: skipping to the next line whose first
+    /// non-blank byte is `{`, where a new value probably starts.
+    Skipping,
+}
+
+/// Splits a JSON byte stream into top-level values, and a top-level array into its elements,
+/// without parsing them: it follows only strings and brackets. Each value is then parsed on
+/// its own, so a malformed one is reported alone.
+struct Scanner {
+    /// JSON lines: a value that is still open at the end of its line is malformed.
+    lines: bool,
+    /// The line of the `[` when inside a top-level array.
+    array: Option<usize>,
+    state: State,
+    line: usize,
+    /// Column of the next byte, counted from 0.
+    column: usize,
+    /// Whether the current line holds only whitespace so far.
+    blank_so_far: bool,
+    /// The largest value kept, in bytes.
+    limit: usize,
+    out: VecDeque<RecordAt>,
+}
+
+impl Scanner {
+    fn new(lines: bool, limit: usize) -> Scanner {
+        Scanner {
+            lines,
+            array: None,
+            state: State::Between,
+            line: 1,
+            column: 0,
+            blank_so_far: true,
+            limit,
+            out: VecDeque::new(),
+        }
+    }
+
+    fn feed(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.byte(byte);
+            if byte == b'\n' {
+                self.end_line();
+                self.line += 1;
+                self.column = 0;
+                self.blank_so_far = true;
+            } else {
+                self.column += 1;
+                self.blank_so_far &= byte.is_ascii_whitespace();
+            }
+        }
+    }
+
+    fn byte(&mut self, byte: u8) {
+        let line_start = self.blank_so_far;
+        match &mut self.state {
+            State::Between => self.between(byte),
+            State::Skipping => {
+                if line_start && byte == b'{' {
+                    self.start_value(byte);
+                } else if line_start && byte == b']' && self.array.is_some() {
+                    self.array = None;
+                    self.state = State::Between;
                 }
             }
-            None => break,
+            State::Value(value) => {
+                if value.in_string {
+                    value.push(byte);
+                    if value.escaped {
+                        value.escaped = false;
+                    } else if byte == b'\\' {
+                        value.escaped = true;
+                    } else if byte == b'"' {
+                        value.in_string = false;
+                        if value.depth == 0 {
+                            self.finish_value();
+                        }
+                    }
+                    return;
+                }
+                // In a pretty-printed document, a `{` in the first column while another
+                // document is still open means that the open one is broken.
+                if byte == b'{'
+                    && self.column == 0
+                    && !self.lines
+                    && self.array.is_none()
+                    && value.depth > 0
+                {
+                    self.finish_value();
+                    self.start_value(byte);
+                    return;
+                }
+                match byte {
+                    b'"' => {
+                        value.push(byte);
+                        value.in_string = true;
+                    }
+                    b'{' | b'[' => {
+                        value.push(byte);
+                        value.depth += 1;
+                    }
+                    b'}' | b']' if value.depth > 0 => {
+                        value.push(byte);
+                        value.depth -= 1;
+                        if value.depth == 0 {
+                            self.finish_value();
+                        }
+                    }
+                    // A number or literal ends at the first byte that cannot continue it.
+                    b'}' | b']' | b',' if value.depth == 0 => {
+                        self.finish_value();
+                        self.between(byte);
+                    }
+                    _ if byte.is_ascii_whitespace() && value.depth == 0 => self.finish_value(),
+                    _ => value.push(byte),
+                }
+            }
         }
     }
-    bytes.len()
-}
 
-/// Splits a top-level JSON array into its elements with a small scanner, so that one malformed
-/// element is reported alone and the others are still read.
-fn split_array(bytes: &[u8], open: usize, lines: &LineIndex) -> Vec<RecordAt> {
-    let mut out = Vec::new();
-    let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    let mut element_start = open + 1;
-    let mut closed = false;
-    let push_element = |from: usize, to: usize, out: &mut Vec<RecordAt>| {
-        let text = trim_ascii(&bytes[from..to]);
-        if text.is_empty() {
-            return;
+    fn between(&mut self, byte: u8) {
+        match byte {
+            _ if byte.is_ascii_whitespace() => {}
+            b',' if self.array.is_some() => {}
+            b']' if self.array.is_some() => self.array = None,
+            b'[' if self.array.is_none() => self.array = Some(self.line),
+            _ => self.start_value(byte),
         }
-        let skip = bytes[from..to].iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(0);
-        let record = serde_json::from_slice(text).map(Record::Json).map_err(|e| e.to_string());
-        out.push(RecordAt { line: lines.line_of(from + skip), record });
-    };
-    for (i, &b) in bytes.iter().enumerate().skip(open + 1) {
-        if in_string {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'{' | b'[' => depth += 1,
-            b'}' | b']' if depth > 0 => depth -= 1,
-            b']' => {
-                push_element(element_start, i, &mut out);
-                closed = true;
-                break;
-            }
-            b',' if depth == 0 => {
-                push_element(element_start, i, &mut out);
-                element_start = i + 1;
-            }
+    }
+
+    fn start_value(&mut self, byte: u8) {
+        let mut value = Pending {
+            bytes: Vec::new(),
+            line: self.line,
+            depth: 0,
+            in_string: false,
+            escaped: false,
+            limit: self.limit,
+            too_large: false,
+        };
+        match byte {
+            b'"' => value.in_string = true,
+            b'{' | b'[' => value.depth = 1,
             _ => {}
         }
+        value.push(byte);
+        self.state = State::Value(value);
     }
-    if !closed {
-        let line = lines.line_of(element_start.min(bytes.len().saturating_sub(1)));
-        out.push(RecordAt {
-            line,
-            record: Err("the JSON array is not closed: the input ends inside it".into()),
-        });
+
+    /// Handles the end of a line, after its `\n` went through [`Scanner::byte`].
+    fn end_line(&mut self) {
+        let State::Value(value) = &self.state else {
+            if self.lines && self.array.take().is_some() {
+                let reason = "the JSON array is not closed on its line".to_owned();
+                self.out.push_back(RecordAt { line: self.line, record: Err(reason) });
+            }
+            return;
+        };
+        if self.lines {
+            // A JSON line that ends inside a value: serde_json names what is missing.
+            self.finish_value();
+            self.array = None;
+        } else if value.in_string {
+            // JSON strings cannot hold a raw line break, so the value is broken here.
+            let line = value.line;
+            let reason = format!(
+                "invalid JSON: a string is not closed before the end of line {}",
+                self.line
+            );
+            self.out.push_back(RecordAt { line, record: Err(reason) });
+            self.state = State::Skipping;
+        }
     }
-    out
+
+    /// Parses the value read so far and queues it as a record.
+    fn finish_value(&mut self) {
+        let State::Value(value) = std::mem::replace(&mut self.state, State::Between) else {
+            return;
+        };
+        let record = if value.too_large {
+            Err(format!(
+                "the record is larger than {}; split the input into smaller records",
+                size_text(value.limit)
+            ))
+        } else {
+            serde_json::from_slice(&value.bytes).map(Record::Json).map_err(|e| e.to_string())
+        };
+        self.out.push_back(RecordAt { line: value.line, record });
+    }
+
+    /// Ends the input: a value or array still open is malformed.
+    fn finish(&mut self) {
+        if matches!(self.state, State::Value(_)) {
+            self.finish_value();
+        }
+        if let Some(line) = self.array.take() {
+            let reason = "the JSON array is not closed: the input ends inside it".to_owned();
+            self.out.push_back(RecordAt { line, record: Err(reason) });
+        }
+    }
 }
 
-fn split_csv(bytes: &[u8]) -> Vec<RecordAt> {
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
-    let headers = match reader.headers() {
-        Ok(h) => h.iter().map(|s| s.trim().to_owned()).collect::<Vec<_>>(),
-        Err(e) => {
-            return vec![RecordAt { line: 1, record: Err(format!("invalid CSV header: {e}")) }]
-        }
-    };
-    // A log CSV names several columns, so a first line without a comma means that the input
-    // is neither JSON nor CSV. That is one problem, not one per line.
-    if headers.len() < 2 {
-        let reason = "the input is neither JSON nor CSV with a header row".to_owned();
-        return vec![RecordAt { line: 1, record: Err(reason) }];
+/// Formats a size for messages: in MiB when it is a whole number of them, in bytes otherwise.
+fn size_text(bytes: usize) -> String {
+    if bytes >= 1 << 20 && bytes & ((1 << 20) - 1) == 0 {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{bytes} bytes")
     }
-    let mut out = Vec::new();
-    for row in reader.records() {
-        match row {
-            Ok(row) => {
-                let line = row.position().map_or(0, |p| p.line() as usize);
+}
+
+impl Pending {
+    fn push(&mut self, byte: u8) {
+        if self.too_large {
+            return;
+        }
+        if self.bytes.len() < self.limit {
+            self.bytes.push(byte);
+        } else {
+            self.too_large = true;
+            self.bytes = Vec::new();
+        }
+    }
+}
+
+/// CSV rows with a header row, read one at a time.
+struct CsvRows<R: Read> {
+    reader: csv::Reader<Guarded<R>>,
+    headers: Option<Vec<String>>,
+    done: bool,
+}
+
+impl<R: Read> CsvRows<R> {
+    /// Starts reading CSV from `input`, whose first line is line `blank_lines + 1` of the
+    /// file.
+    fn new(input: R, limit: usize, blank_lines: usize) -> CsvRows<R> {
+        let guarded = Guarded {
+            inner: input,
+            limit,
+            read_since_row: 0,
+            offset: 0,
+            newlines: VecDeque::new(),
+            line_has_text: false,
+            lines_before: 1 + blank_lines,
+        };
+        let reader = csv::ReaderBuilder::new().flexible(true).from_reader(guarded);
+        CsvRows { reader, headers: None, done: false }
+    }
+
+    /// Returns the next row, or the read error that ends the input.
+    fn next(&mut self) -> Option<io::Result<RecordAt>> {
+        if self.done {
+            return None;
+        }
+        let headers = match &self.headers {
+            Some(headers) => headers,
+            None => match self.read_headers() {
+                Ok(headers) => self.headers.insert(headers),
+                Err(reason) => {
+                    self.done = true;
+                    let line = self.reader.get_ref().lines_before;
+                    return Some(Ok(RecordAt { line, record: Err(reason) }));
+                }
+            },
+        };
+        let mut row = csv::StringRecord::new();
+        let result = self.reader.read_record(&mut row);
+        self.reader.get_mut().read_since_row = 0;
+        match result {
+            Ok(false) => {
+                self.done = true;
+                None
+            }
+            Ok(true) => {
+                let line = row.position().map_or(0, |p| self.reader.get_mut().line_at(p.byte()));
                 if row.len() != headers.len() {
                     let message = format!(
                         "the CSV row has {} fields but the header has {}",
                         row.len(),
                         headers.len()
                     );
-                    out.push(RecordAt { line, record: Err(message) });
-                    continue;
+                    return Some(Ok(RecordAt { line, record: Err(message) }));
                 }
                 let pairs = headers.iter().cloned().zip(row.iter().map(str::to_owned)).collect();
-                out.push(RecordAt { line, record: Ok(Record::Csv(pairs)) });
+                Some(Ok(RecordAt { line, record: Ok(Record::Csv(pairs)) }))
             }
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line() as usize);
-                out.push(RecordAt { line, record: Err(format!("invalid CSV row: {e}")) });
+            Err(error) => {
+                let line = error.position().map_or(0, |p| self.reader.get_mut().line_at(p.byte()));
+                if let csv::ErrorKind::Io(_) = error.kind() {
+                    self.done = true;
+                    let csv::ErrorKind::Io(io_error) = error.into_kind() else { return None };
+                    return Some(Err(io_error));
+                }
+                Some(Ok(RecordAt { line, record: Err(format!("invalid CSV row: {error}")) }))
             }
         }
     }
-    out
+
+    fn read_headers(&mut self) -> std::result::Result<Vec<String>, String> {
+        let headers = match self.reader.headers() {
+            Ok(h) => h.iter().map(|s| s.trim().to_owned()).collect::<Vec<_>>(),
+            Err(e) => return Err(format!("invalid CSV header: {e}")),
+        };
+        // A log CSV names several columns, so a first line without a comma means that the
+        // input is neither JSON nor CSV. That is one problem, not one per line.
+        if headers.len() < 2 {
+            return Err("the input is neither JSON nor CSV with a header row".to_owned());
+        }
+        Ok(headers)
+    }
+}
+
+/// The CSV reader's input. It fails once more than `limit` bytes are read without a row
+/// ending, because the CSV reader keeps a whole row in memory, and it counts lines itself:
+/// the `csv` crate's line numbers are one short after `\r\n` line ends.
+struct Guarded<R> {
+    inner: R,
+    limit: usize,
+    read_since_row: usize,
+    /// Bytes read so far.
+    offset: u64,
+    /// The line breaks read ahead of the last row returned: their offsets, and whether each
+    /// ends a blank line.
+    newlines: VecDeque<(u64, bool)>,
+    /// Whether the line being read has a byte other than `\r`.
+    line_has_text: bool,
+    /// The line number at the last row returned, counting the line breaks no longer kept.
+    lines_before: usize,
+}
+
+impl<R> Guarded<R> {
+    /// Returns the line of the row that the CSV reader says starts at byte `start`. After `\r\n`
+    /// line ends, `start` is the offset of the `\n` before the row, and blank lines between
+    /// that and the row are skipped, so both count.
+    fn line_at(&mut self, start: u64) -> usize {
+        while let Some(&(at, blank)) = self.newlines.front() {
+            if at > start && !blank {
+                break;
+            }
+            self.newlines.pop_front();
+            self.lines_before += 1;
+        }
+        self.lines_before
+    }
+}
+
+impl<R: Read> Read for Guarded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.read_since_row > self.limit {
+            return Err(io::Error::other(format!(
+                "a CSV row is larger than {}",
+                size_text(self.limit)
+            )));
+        }
+        let count = self.inner.read(buf)?;
+        self.read_since_row += count;
+        for (index, &byte) in buf[..count].iter().enumerate() {
+            match byte {
+                b'\n' => {
+                    self.newlines.push_back((self.offset + index as u64, !self.line_has_text));
+                    self.line_has_text = false;
+                }
+                b'\r' => {}
+                _ => self.line_has_text = true,
+            }
+        }
+        self.offset += count as u64;
+        Ok(count)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
 
     fn lines_and_oks(records: &[RecordAt]) -> Vec<(usize, bool)> {
         records.iter().map(|r| (r.line, r.record.is_ok())).collect()
     }
+
+    fn read_all(raw: Vec<u8>) -> io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        decompressed(Box::new(io::Cursor::new(raw)))?.read_to_end(&mut out)?;
+        Ok(out)
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(bytes).expect("gzip in memory");
+        encoder.finish().expect("gzip in memory")
+    }
+
+    const RECORD: &str = "{\"a\":1}";
 
     #[test]
     fn json_lines_with_bad_line() {
         let input = b"{\"a\":1}\n{\"a\":\n\n{\"a\":3}\n";
         let records = split_records(input);
         assert_eq!(lines_and_oks(&records), vec![(1, true), (2, false), (4, true)]);
+    }
+
+    #[test]
+    fn json_lines_with_crlf_and_bom() {
+        let records = split_records(b"\xef\xbb\xbf{\"a\":1}\r\n{\"a\":2}\r\n");
+        assert_eq!(lines_and_oks(&records), vec![(1, true), (2, true)]);
+    }
+
+    #[test]
+    fn json_lines_of_arrays() {
+        let input = format!("[{RECORD}]\n[{RECORD},{RECORD}]\n");
+        let records = split_records(input.as_bytes());
+        assert_eq!(lines_and_oks(&records), vec![(1, true), (2, true), (2, true)]);
+    }
+
+    #[test]
+    fn json_lines_starting_with_scalar() {
+        let input = format!("\"text\"\n{RECORD}\n");
+        let records = split_records(input.as_bytes());
+        assert_eq!(lines_and_oks(&records), vec![(1, true), (2, true)]);
+    }
+
+    #[test]
+    fn json_line_with_unclosed_array() {
+        let input = format!("{RECORD}\n[{RECORD},\n{RECORD}\n");
+        let records = split_records(input.as_bytes());
+        assert_eq!(lines_and_oks(&records), vec![(1, true), (2, true), (2, false), (3, true)]);
     }
 
     #[test]
@@ -424,6 +797,22 @@ mod tests {
     }
 
     #[test]
+    fn unclosed_document_ends_at_next_document() {
+        let input = b"{\n  \"a\": {\n}\n{\n  \"a\": 2\n}\n";
+        let records = split_records(input);
+        assert_eq!(lines_and_oks(&records), vec![(1, false), (4, true)]);
+    }
+
+    #[test]
+    fn unclosed_string_ends_at_line() {
+        let input = b"{\n  \"a\": \"x\n  \"b\": 1\n}\n{\n  \"a\": 2\n}\n";
+        let records = split_records(input);
+        assert_eq!(lines_and_oks(&records), vec![(1, false), (5, true)]);
+        let Err(reason) = &records[0].record else { panic!("expected an error") };
+        assert!(reason.contains("not closed before the end of line 2"), "{reason}");
+    }
+
+    #[test]
     fn array_with_bad_element() {
         let input = b"[\n {\"a\": \"x,]\"},\n {\"a\": },\n {\"a\": [1, 2]}\n]\n";
         let records = split_records(input);
@@ -437,6 +826,54 @@ mod tests {
     }
 
     #[test]
+    fn arrays_one_after_another() {
+        let input = format!("[\n{RECORD}\n]\n[\n{RECORD},\n{RECORD}\n]\n");
+        let records = split_records(input.as_bytes());
+        assert_eq!(lines_and_oks(&records), vec![(2, true), (5, true), (6, true)]);
+    }
+
+    #[test]
+    fn array_then_trailing_text() {
+        let input = format!("[\n{RECORD}\n] trailing\n");
+        let records = split_records(input.as_bytes());
+        assert_eq!(lines_and_oks(&records), vec![(2, true), (3, false)]);
+    }
+
+    #[test]
+    fn array_of_scalars() {
+        let records = split_records(b"[\n1, \"two\", null\n]\n");
+        assert_eq!(lines_and_oks(&records), vec![(2, true), (2, true), (2, true)]);
+    }
+
+    #[test]
+    fn deep_nesting_is_one_error() {
+        let mut input = "[".repeat(100_000);
+        input.push_str(&"]".repeat(100_000));
+        let records = split_records(input.as_bytes());
+        assert_eq!(lines_and_oks(&records), vec![(1, false)]);
+    }
+
+    #[test]
+    fn oversized_record_skipped() {
+        let big = format!("{{\"a\":\"{}\"}}", "x".repeat(200));
+        let input = format!("{RECORD}\n{big}\n{RECORD}\n");
+        let records: Vec<RecordAt> = records_with_limit(input.as_bytes(), 64).collect();
+        assert_eq!(lines_and_oks(&records), vec![(1, true), (2, false), (3, true)]);
+        let Err(reason) = &records[1].record else { panic!("expected an error") };
+        assert!(reason.contains("larger than 64 bytes"), "{reason}");
+    }
+
+    #[test]
+    fn oversized_csv_row_stops_input() {
+        let input = format!("a,b\n1,2\n\"{}\",3\n", "x".repeat(100_000));
+        let mut reader = records_with_limit(input.as_bytes(), 1_000);
+        let read: Vec<RecordAt> = reader.by_ref().collect();
+        assert_eq!(lines_and_oks(&read), vec![(2, true)]);
+        let error = reader.into_error().expect("a read error");
+        assert!(error.to_string().contains("CSV row is larger than 1000 bytes"), "{error}");
+    }
+
+    #[test]
     fn csv_with_quoted_newline() {
         let input =
             b"\"EVENT_TYPE\",\"QUERY\"\n\"API\",\"SELECT Id\nFROM Account\"\n\"API\",\"x\"\n";
@@ -444,6 +881,14 @@ mod tests {
         assert_eq!(lines_and_oks(&records), vec![(2, true), (4, true)]);
         let Ok(Record::Csv(pairs)) = &records[0].record else { panic!("expected a CSV row") };
         assert_eq!(pairs[1], ("QUERY".to_owned(), "SELECT Id\nFROM Account".to_owned()));
+    }
+
+    #[test]
+    fn csv_with_bom_and_crlf() {
+        let records = split_records(b"\xef\xbb\xbf\"a\",\"b\"\r\n\"1\",\"2\"\r\n\r\n3,4\r\n");
+        assert_eq!(lines_and_oks(&records), vec![(2, true), (4, true)]);
+        let Ok(Record::Csv(pairs)) = &records[0].record else { panic!("expected a CSV row") };
+        assert_eq!(pairs[0], ("a".to_owned(), "1".to_owned()));
     }
 
     #[test]
@@ -464,25 +909,193 @@ mod tests {
         assert!(is_document(Path::new("README.MD")));
         assert!(!is_document(Path::new("logs/Login.csv")));
         assert!(!is_document(Path::new("logs/events.log")));
+        assert!(is_document(Path::new("samples/LICENSE.Apache-2.0.txt")));
+        assert!(is_document(Path::new("samples/NOTICE")));
+        assert!(!is_document(Path::new("samples/license_changes.jsonl")));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn folder_walk_survives_link_loops() {
+        let dir = std::env::temp_dir().join(format!("dragnet-input-{}-loops", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(dir.join("sub")).expect("temp dir is writable");
+        fs::write(dir.join("sub/a.jsonl"), RECORD).expect("write");
+        std::os::unix::fs::symlink("..", dir.join("sub/up")).expect("symlink");
+        std::os::unix::fs::symlink(&dir, dir.join("self")).expect("symlink");
+        let inputs = expand(&[dir.display().to_string()]).expect("expand");
+        let names: Vec<&str> = inputs.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(names, vec![dir.join("sub/a.jsonl").display().to_string()]);
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn leading_blank_lines_counted() {
+        let records = split_records(b"\n\n  \n{\"a\":1}\n");
+        assert_eq!(lines_and_oks(&records), vec![(4, true)]);
+        let records = split_records(b"\r\n\r\na,b\r\n1,2\r\n");
+        assert_eq!(lines_and_oks(&records), vec![(4, true)]);
+        let records = split_records(b"\n\nnot a log\n");
+        assert_eq!(lines_and_oks(&records), vec![(3, false)]);
+    }
+
+    #[test]
+    fn leading_whitespace_not_kept() {
+        let input = format!("{}{RECORD}\n", " ".repeat(10_000));
+        let records: Vec<RecordAt> = records_with_limit(input.as_bytes(), 64).collect();
+        assert_eq!(lines_and_oks(&records), vec![(1, true)]);
+    }
+
+    /// A xorshift generator, so that the random cases below are the same on every run.
+    struct Random(u64);
+
+    impl Random {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn below(&mut self, bound: usize) -> usize {
+            (self.next() % bound as u64) as usize
+        }
+    }
+
+    /// A JSON value whose strings hold the bytes the scanner treats specially.
+    fn random_value(random: &mut Random, depth: usize) -> serde_json::Value {
+        const TEXTS: &[&str] = &["", "a", "\"", "\\", "{", "]", ",", "x\ny", "é😀", "\\\""];
+        match random.below(if depth > 3 { 3 } else { 6 }) {
+            0 => serde_json::Value::from(random.below(1000)),
+            1 => serde_json::Value::from(TEXTS[random.below(TEXTS.len())]),
+            2 => serde_json::Value::Null,
+            3 => (0..random.below(4)).map(|_| random_value(random, depth + 1)).collect(),
+            _ => {
+                let mut object = serde_json::Map::new();
+                for _ in 0..random.below(4) {
+                    let key = TEXTS[random.below(TEXTS.len())].to_owned();
+                    object.insert(key, random_value(random, depth + 1));
+                }
+                serde_json::Value::Object(object)
+            }
+        }
+    }
+
+    fn values(records: Vec<RecordAt>) -> Vec<serde_json::Value> {
+        records
+            .into_iter()
+            .map(|r| match r.record {
+                Ok(Record::Json(value)) => value,
+                other => panic!("line {}: {other:?}", r.line),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn random_records_in_every_layout() {
+        let mut random = Random(0x5eed);
+        for _ in 0..300 {
+            let objects: Vec<serde_json::Value> = (0..1 + random.below(5))
+                .map(|_| {
+                    let mut object = serde_json::Map::new();
+                    object.insert("k".into(), random_value(&mut random, 0));
+                    serde_json::Value::Object(object)
+                })
+                .collect();
+            let lines: Vec<String> = objects.iter().map(|o| o.to_string()).collect();
+            let pretty: Vec<String> = objects
+                .iter()
+                .map(|o| serde_json::to_string_pretty(o).expect("serialise"))
+                .collect();
+            let array = serde_json::Value::Array(objects.clone());
+            let layouts = [
+                lines.join("\n"),
+                lines.join("\r\n"),
+                pretty.join("\n"),
+                serde_json::to_string_pretty(&array).expect("serialise"),
+                array.to_string(),
+            ];
+            for layout in layouts {
+                assert_eq!(values(split_records(layout.as_bytes())), objects, "{layout}");
+            }
+        }
+    }
+
+    #[test]
+    fn random_fragments_never_panic() {
+        const FRAGMENTS: &[&[u8]] = &[
+            b"{",
+            b"}",
+            b"[",
+            b"]",
+            b"\"",
+            b"\\",
+            b",",
+            b":",
+            b"\n",
+            b"\r\n",
+            b" ",
+            b"1",
+            b"-",
+            b"\"a\"",
+            b"{\"a\":1}",
+            b"\xef\xbb\xbf",
+            b"\xff",
+            b"\0",
+            b"a,b\n",
+            b"\"x\ny\"",
+        ];
+        let mut random = Random(0xbad5eed);
+        for _ in 0..3_000 {
+            let mut input = Vec::new();
+            for _ in 0..random.below(40) {
+                input.extend_from_slice(FRAGMENTS[random.below(FRAGMENTS.len())]);
+            }
+            let line_count = input.iter().filter(|&&b| b == b'\n').count() + 1;
+            for record in records_with_limit(&input[..], 16) {
+                assert!(
+                    (1..=line_count).contains(&record.line),
+                    "line {} of {input:?}",
+                    record.line
+                );
+            }
+        }
     }
 
     #[test]
     fn empty_input() {
         assert!(split_records(b"  \n").is_empty());
+        assert!(split_records(b"").is_empty());
     }
 
     #[test]
     fn gzip_is_decompressed() {
-        use std::io::Write;
-        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        encoder.write_all(b"{\"a\":1}\n").unwrap();
-        let compressed = encoder.finish().unwrap();
-        assert_eq!(decompress(compressed.leak()).unwrap(), b"{\"a\":1}\n");
+        assert_eq!(read_all(gzip(b"{\"a\":1}\n")).unwrap(), b"{\"a\":1}\n");
     }
 
     #[test]
     fn zstd_is_decompressed() {
         let compressed = zstd::stream::encode_all(&b"{\"a\":1}\n"[..], 1).unwrap();
-        assert_eq!(decompress(compressed.leak()).unwrap(), b"{\"a\":1}\n");
+        assert_eq!(read_all(compressed).unwrap(), b"{\"a\":1}\n");
+    }
+
+    #[test]
+    fn truncated_gzip_keeps_earlier_records() {
+        let text = format!("{RECORD}\n").repeat(10_000);
+        let compressed = gzip(text.as_bytes());
+        let truncated = compressed[..compressed.len() / 2].to_vec();
+        let reader = decompressed(Box::new(io::Cursor::new(truncated))).expect("gzip header");
+        let mut reader = records(reader);
+        let read: Vec<RecordAt> = reader.by_ref().collect();
+        let good = read.iter().filter(|r| r.record.is_ok()).count();
+        assert!(good > 1_000, "{good} records before the cut");
+        assert!(read.iter().filter(|r| r.record.is_err()).count() <= 1);
+        assert!(reader.into_error().is_some());
+    }
+
+    #[test]
+    fn short_inputs_are_not_compressed() {
+        assert_eq!(read_all(vec![0x1f]).unwrap(), vec![0x1f]);
+        assert_eq!(read_all(Vec::new()).unwrap(), Vec::<u8>::new());
     }
 }

@@ -12,7 +12,6 @@
 //! Memory stays bounded by the queue: at most a few batches per thread are in flight.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -78,7 +77,8 @@ pub fn default_threads() -> usize {
 /// input order.
 ///
 /// A record that cannot be read or normalised is reported on stderr with its input and line and
-/// skipped; an input that cannot be read at all is reported and counted, and the others go on.
+/// skipped. An input that cannot be read to its end (a missing file, a truncated archive) is
+/// reported and counted after the records read before the failure, and the others go on.
 pub fn normalize_inputs(
     inputs: &[Input],
     format: Format,
@@ -100,9 +100,7 @@ pub fn normalize_inputs(
     if options.threads <= 1 {
         read_inputs(inputs, &mut |message| {
             let message = match message {
-                Message::Batch { batch, consumed, .. } => {
-                    Message::Done { done: worker.process(batch), consumed }
-                }
+                Message::Batch { batch } => Message::Done { done: worker.process(batch) },
                 other => other,
             };
             collector.take(message);
@@ -116,21 +114,23 @@ pub fn normalize_inputs(
 
 /// A step of the reader, in input order.
 enum Message {
-    /// An input was opened; `size` is its stored size in bytes, when known.
-    Start { input: usize, size: Option<u64> },
-    /// Records read from an input; `consumed` is how many stored bytes were read so far.
-    Batch { batch: Batch, consumed: u64 },
+    /// An input was opened.
+    Start { input: usize },
+    /// Records read from the current input.
+    Batch { batch: Batch },
     /// The records of a batch after parsing and stateless normalisation.
-    Done { done: Vec<Done>, consumed: u64 },
-    /// An input could not be opened or read on.
+    Done { done: Vec<Done> },
+    /// An input could not be opened.
     Failed { input: usize, reason: String },
+    /// Reading the current input failed after some records, such as in a truncated archive.
+    Stopped { input: usize, error: String },
 }
 
 /// Reads every input and passes each step to `send`, until it returns false.
 fn read_inputs(inputs: &[Input], send: &mut dyn FnMut(Message) -> bool) {
     for (index, input) in inputs.iter().enumerate() {
-        let opened = match input.open() {
-            Ok(opened) => opened,
+        let reader = match input.open() {
+            Ok(reader) => reader,
             Err(e) => {
                 if !send(Message::Failed { input: index, reason: format!("{e:#}") }) {
                     return;
@@ -138,23 +138,20 @@ fn read_inputs(inputs: &[Input], send: &mut dyn FnMut(Message) -> bool) {
                 continue;
             }
         };
-        if !send(Message::Start { input: index, size: opened.size }) {
+        if !send(Message::Start { input: index }) {
             return;
         }
-        let consumed = Arc::clone(&opened.consumed);
-        let mut stream = RecordStream::new(opened.reader);
+        let mut stream = RecordStream::new(reader);
         loop {
             match stream.next_batch() {
                 Ok(Some(batch)) => {
-                    let consumed = consumed.load(Ordering::Relaxed);
-                    if !send(Message::Batch { batch, consumed }) {
+                    if !send(Message::Batch { batch }) {
                         return;
                     }
                 }
                 Ok(None) => break,
                 Err(e) => {
-                    let reason = format!("cannot read {}: {e}", input.name);
-                    if !send(Message::Failed { input: index, reason }) {
+                    if !send(Message::Stopped { input: index, error: e.to_string() }) {
                         return;
                     }
                     break;
@@ -211,9 +208,7 @@ fn work(
         };
         let Ok((number, message)) = next else { return };
         let message = match message {
-            Message::Batch { batch, consumed, .. } => {
-                Message::Done { done: worker.process(batch), consumed }
-            }
+            Message::Batch { batch } => Message::Done { done: worker.process(batch) },
             other => other,
         };
         if done.send((number, message)).is_err() {
@@ -333,31 +328,36 @@ struct Collector<'a, 's> {
 impl Collector<'_, '_> {
     fn take(&mut self, message: Message) {
         match message {
-            Message::Start { input, size } => {
+            Message::Start { input } => {
                 let name = self.name(input);
-                self.progress.start_input(&name, size);
+                self.progress.start_input(&name);
                 self.stats.push(InputStats { name, ..InputStats::default() });
             }
             Message::Failed { input, reason } => {
                 eprintln!("error: {reason}");
-                // An input that failed to open has no stats yet.
-                if self.stats.len() <= input {
-                    let name = self.name(input);
-                    self.stats.push(InputStats { name, ..InputStats::default() });
-                }
+                let name = self.name(input);
+                self.stats.push(InputStats { name, failed: Some(reason), ..InputStats::default() });
+            }
+            Message::Stopped { input, error } => {
+                let name = self.name(input);
                 if let Some(stats) = self.stats.last_mut() {
+                    let reason =
+                        format!("reading stopped after {} records: {error}", stats.records);
+                    eprintln!("error: {name}: {reason}");
                     stats.failed = Some(reason);
                 }
             }
-            Message::Done { done, consumed, .. } => {
-                self.progress.set_position(consumed);
+            Message::Done { done } => {
                 for record in done {
                     self.record(record);
                 }
+                if let Some(stats) = self.stats.last() {
+                    self.progress.set_records(stats.records);
+                }
             }
-            Message::Batch { batch, consumed, .. } => {
+            Message::Batch { batch } => {
                 let done = self.worker.process(batch);
-                self.take(Message::Done { done, consumed });
+                self.take(Message::Done { done });
             }
         }
     }

@@ -13,11 +13,22 @@ use crate::ExitStatus;
 
 /// Prints every input's UDM events, one JSON object per line, and a count of rejected records.
 pub fn run(args: &ParseArgs) -> Result<ExitStatus> {
-    let format: sources::Format =
-        args.source.format.parse().map_err(|e| anyhow::anyhow!("invalid --format: {e}"))?;
+    let format: sources::Format = match args.source.format.parse() {
+        Ok(format) => format,
+        Err(e) => {
+            eprintln!("error: invalid --format: {e}");
+            return Ok(ExitStatus::InvalidInput);
+        }
+    };
     let asn = context::load_asn_db(args.source.asn_db.as_deref(), false)?;
     let identities = context::load_identities(args.source.identities.as_deref(), false)?;
-    let inputs = input::expand(&args.inputs)?;
+    let inputs = match input::expand(&args.inputs) {
+        Ok(inputs) => inputs,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return Ok(ExitStatus::InvalidInput);
+        }
+    };
     let mut normalizer = sources::Normalizer::new(identities);
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
@@ -51,6 +62,11 @@ pub fn run(args: &ParseArgs) -> Result<ExitStatus> {
     out.flush().context("cannot write the events")?;
     let rejected: u64 = stats.iter().map(|s| s.rejected).sum();
     let records: u64 = stats.iter().map(|s| s.records).sum();
-    eprintln!("{records} records read, {rejected} rejected");
+    let failed = stats.iter().filter(|s| s.failed.is_some()).count();
+    if failed > 0 {
+        eprintln!("{records} records read, {rejected} rejected; {failed} of {} inputs not read to the end", stats.len());
+    } else {
+        eprintln!("{records} records read, {rejected} rejected");
+    }
     Ok(ExitStatus::Success)
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-/// Bytes of each input read, with the input's name; hidden when stderr is not a terminal.
+/// Records read per input, with the input's name; hidden when stderr is not a terminal.
 pub struct Progress {
     bar: Option<ProgressBar>,
 }
@@ -16,33 +16,28 @@ impl Progress {
         if !enabled || !std::io::stderr().is_terminal() {
             return Progress { bar: None };
         }
-        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-        let style = ProgressStyle::with_template(
-            "{spinner} {msg:40!} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left)",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> ");
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        let style = ProgressStyle::with_template("{spinner} {msg:40!} {pos} records ({per_sec})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
         bar.set_style(style);
         bar.enable_steady_tick(Duration::from_millis(120));
         Progress { bar: Some(bar) }
     }
 
-    /// Starts an input of `size` stored bytes, when its size is known.
-    pub fn start_input(&self, name: &str, size: Option<u64>) {
+    /// Starts an input. Records are streamed, so their number is not known up front and the
+    /// bar counts without a length.
+    pub fn start_input(&self, name: &str) {
         if let Some(bar) = &self.bar {
             bar.set_message(name.to_owned());
-            bar.set_length(size.unwrap_or(0));
             bar.set_position(0);
         }
     }
 
-    /// Sets how many stored bytes of the current input have been read.
-    pub fn set_position(&self, consumed: u64) {
+    /// Sets how many records of the current input have been read.
+    pub fn set_records(&self, records: u64) {
         if let Some(bar) = &self.bar {
-            if bar.length().is_some_and(|length| consumed > length) {
-                bar.set_length(consumed);
-            }
-            bar.set_position(consumed);
+            bar.set_position(records);
         }
     }
 

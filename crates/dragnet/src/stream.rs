@@ -1,14 +1,14 @@
 //! Reading an input's records in batches, without holding the whole input in memory.
 //!
-//! JSON lines, the usual layout of large logs, are streamed: each batch holds the raw text of
-//! up to a fixed number of lines, and parsing happens later, on whichever thread processes
-//! the batch. The other layouts (a top-level JSON array, concatenated multi-line documents,
-//! CSV) are read whole and split by [`split_records`], as before.
+//! JSON lines, the usual layout of large logs, are read a line at a time: each batch holds the
+//! raw text of up to [`BATCH_RECORDS`] lines, and parsing happens later, on whichever thread
+//! processes the batch. The other layouts (a top-level JSON array, concatenated multi-line
+//! documents, CSV) go through [`records`], which parses as it reads.
 
-use std::io::{self, BufRead};
+use std::io::{self, BufRead, Cursor, Read};
 use std::ops::Range;
 
-use crate::input::{split_records, Record, RecordAt};
+use crate::input::{records, Record, Records, MAX_RECORD_BYTES};
 
 /// Records per batch.
 pub const BATCH_RECORDS: usize = 2048;
@@ -43,28 +43,29 @@ pub struct Batch {
     pub items: Vec<Item>,
 }
 
-enum Layout {
+enum Layout<R: BufRead> {
     /// The first record has not been read yet.
     Unknown,
     /// JSON lines, read one line at a time; `line` is the number of the last line read.
     Lines { line: usize },
-    /// Records already split from the whole input.
-    Split(std::vec::IntoIter<RecordAt>),
+    /// Records parsed as they are read, from the first line read and the rest of the input.
+    Parsed(Records<io::Chain<Cursor<Vec<u8>>, R>>),
     /// Nothing more to read.
     Done,
 }
 
 /// Reads the records of one input in batches.
-pub struct RecordStream<R> {
-    reader: R,
-    layout: Layout,
+pub struct RecordStream<R: BufRead> {
+    /// The input, until the layout is known; [`Layout::Parsed`] then takes it over.
+    reader: Option<R>,
+    layout: Layout<R>,
     line_buffer: Vec<u8>,
 }
 
 impl<R: BufRead> RecordStream<R> {
     /// Creates a stream over decompressed input bytes.
     pub fn new(reader: R) -> RecordStream<R> {
-        RecordStream { reader, layout: Layout::Unknown, line_buffer: Vec::new() }
+        RecordStream { reader: Some(reader), layout: Layout::Unknown, line_buffer: Vec::new() }
     }
 
     /// Reads the next batch; `None` at the end of the input.
@@ -79,21 +80,32 @@ impl<R: BufRead> RecordStream<R> {
             }
             match &mut self.layout {
                 Layout::Unknown | Layout::Done => break,
-                Layout::Split(records) => match records.next() {
+                Layout::Parsed(parsed) => match parsed.next() {
                     Some(record) => batch
                         .items
                         .push(Item { line: record.line, body: Body::Ready(record.record) }),
-                    None => self.layout = Layout::Done,
+                    None => {
+                        let Layout::Parsed(parsed) =
+                            std::mem::replace(&mut self.layout, Layout::Done)
+                        else {
+                            break;
+                        };
+                        if let Some(error) = parsed.into_error() {
+                            return Err(error);
+                        }
+                    }
                 },
                 Layout::Lines { line } => {
-                    self.line_buffer.clear();
-                    if self.reader.read_until(b'\n', &mut self.line_buffer)? == 0 {
-                        self.layout = Layout::Done;
-                        continue;
-                    }
+                    let Some(reader) = self.reader.as_mut() else { break };
                     *line += 1;
                     let number = *line;
-                    push_line(&mut batch, number, &self.line_buffer);
+                    match read_line(reader, &mut self.line_buffer)? {
+                        Line::End => self.layout = Layout::Done,
+                        Line::Text => push_line(&mut batch, number, &self.line_buffer),
+                        Line::TooLong => batch
+                            .items
+                            .push(Item { line: number, body: Body::Ready(Err(too_long())) }),
+                    }
                 }
             }
         }
@@ -103,43 +115,82 @@ impl<R: BufRead> RecordStream<R> {
         Ok(Some(batch))
     }
 
-    /// Decides the layout from the first record, as [`split_records`] does, and puts the first
-    /// line in `batch` when the input is JSON lines.
+    /// Decides the layout from the first line that is not blank, as [`records`] does, and puts
+    /// that line in `batch` when the input is JSON lines.
     fn detect(&mut self, batch: &mut Batch) -> io::Result<()> {
-        // Everything read so far, kept in case the input has to be split whole.
+        let Some(mut reader) = self.reader.take() else { return Ok(()) };
+        // Everything read so far, handed to `records` when the input is not JSON lines.
         let mut head: Vec<u8> = Vec::new();
         let mut line = 0usize;
         loop {
-            self.line_buffer.clear();
-            if self.reader.read_until(b'\n', &mut self.line_buffer)? == 0 {
+            line += 1;
+            let read = read_line(&mut reader, &mut self.line_buffer)?;
+            if matches!(read, Line::End) {
                 // Blank input, or nothing but whitespace: no records.
                 self.layout = Layout::Done;
                 return Ok(());
             }
-            line += 1;
             let text: &[u8] = if line == 1 {
                 self.line_buffer.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&self.line_buffer)
             } else {
                 &self.line_buffer
             };
             let trimmed = text.trim_ascii();
-            if trimmed.is_empty() {
+            if matches!(read, Line::Text) && trimmed.is_empty() {
                 head.extend_from_slice(&self.line_buffer);
                 continue;
             }
-            let is_json_line = trimmed.first() == Some(&b'{')
+            let is_json_line = matches!(read, Line::Text)
+                && trimmed.first() == Some(&b'{')
                 && serde_json::from_slice::<serde::de::IgnoredAny>(trimmed).is_ok();
             if is_json_line {
                 push_line(batch, line, &self.line_buffer);
+                self.reader = Some(reader);
                 self.layout = Layout::Lines { line };
             } else {
                 head.extend_from_slice(&self.line_buffer);
-                self.reader.read_to_end(&mut head)?;
-                self.layout = Layout::Split(split_records(&head).into_iter());
+                self.layout = Layout::Parsed(records(Cursor::new(head).chain(reader)));
             }
             return Ok(());
         }
     }
+}
+
+/// What [`read_line`] found.
+enum Line {
+    /// A line, in the buffer, with its `\n` when it has one.
+    Text,
+    /// A line longer than [`MAX_RECORD_BYTES`]: its start is in the buffer and the rest was
+    /// skipped.
+    TooLong,
+    /// The end of the input.
+    End,
+}
+
+/// Reads one line into `buffer`, or as much of it as [`MAX_RECORD_BYTES`] allows.
+fn read_line(reader: &mut impl BufRead, buffer: &mut Vec<u8>) -> io::Result<Line> {
+    buffer.clear();
+    let limit = MAX_RECORD_BYTES as u64;
+    if reader.take(limit).read_until(b'\n', buffer)? == 0 {
+        return Ok(Line::End);
+    }
+    if buffer.len() as u64 == limit && !buffer.ends_with(b"\n") {
+        // Skip to the end of the runaway line without keeping it.
+        let mut rest = Vec::new();
+        loop {
+            rest.clear();
+            let read = reader.take(1 << 20).read_until(b'\n', &mut rest)?;
+            if read == 0 || rest.ends_with(b"\n") {
+                break;
+            }
+        }
+        return Ok(Line::TooLong);
+    }
+    Ok(Line::Text)
+}
+
+fn too_long() -> String {
+    format!("the record is longer than {MAX_RECORD_BYTES} bytes")
 }
 
 /// Adds one line of JSON lines input to the batch, unless it is blank.
@@ -182,8 +233,7 @@ mod tests {
             b"  \n",
         ];
         for input in inputs {
-            let expected: Vec<(usize, bool)> =
-                split_records(input).iter().map(|r| (r.line, false)).collect();
+            let expected: Vec<(usize, bool)> = records(input).map(|r| (r.line, false)).collect();
             assert_eq!(read_all(input), expected, "{}", String::from_utf8_lossy(input));
         }
     }

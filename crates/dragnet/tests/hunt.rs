@@ -82,7 +82,7 @@ fn demo_hunt_reports_exactly_the_attack() {
     let alice = "alice.chen@northwind.example";
     let mut expected = vec![
         json!({"rule": "m365_graph_data_pull_after_risky_login",
-               "match": {"acct": alice}, "events": {"login": 1, "http": 3}}),
+               "match": {"acct": alice}, "events": {"login": 2, "http": 3}}),
         json!({"rule": "m365_graph_data_pull_after_risky_login_as_published",
                "match": {"acct": alice}, "events": {"login": 1, "http": 3}}),
         json!({"rule": "unc6040_cross_saas_lateral_movement_by_email",
@@ -119,7 +119,7 @@ fn demo_hunt_reports_exactly_the_attack() {
                 "ba4b20fc-03de-58f1-9807-5b511567ccd8",
                 "e7a88a60-7106-5457-bc06-31602aee1878",
             ],
-            "login": ["f0eb485f-1b79-5ada-8cd8-64e844ddd688"],
+            "login": ["d241be24-d0bd-58d2-829e-0f8ce54f0a99", "f0eb485f-1b79-5ada-8cd8-64e844ddd688"],
         })]
     );
     let mut ioc = ids("unc6040_ip_ioc_detected");

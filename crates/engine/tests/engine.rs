@@ -392,6 +392,39 @@ fn late_event_is_counted() {
 }
 
 #[test]
+fn observe_time_closes_windows() {
+    let rule = compile(FAILED_LOGINS);
+    let mut engine = Engine::new(vec![rule]);
+    for (i, time) in ["00:00:00", "00:01:00", "00:02:00"].iter().enumerate() {
+        engine.push(login(&format!("a{i}"), &format!("2025-01-01T{time}Z"), "alice"));
+    }
+    let before = engine.watermark();
+    assert!(engine.observe_time(0).is_empty(), "an earlier time changes nothing");
+    assert_eq!(engine.watermark(), before);
+    let later = udm::Timestamp::new(1_735_693_200, 0).as_nanos();
+    let detections = engine.observe_time(later);
+    assert_eq!(detections.len(), 1);
+    assert_eq!(engine.watermark(), Some(later));
+    assert_eq!(engine.stats().events, 3, "no event was counted");
+}
+
+#[test]
+fn rows_added_counts_windowed_rows() {
+    let rule = compile(FAILED_LOGINS);
+    let mut engine = Engine::new(vec![rule]);
+    assert_eq!(engine.rows_added(), 0);
+    engine.push(login("a1", "2025-01-01T01:00:00Z", "alice"));
+    assert_eq!(engine.rows_added(), 1);
+    let other = event(json!({
+        "metadata": {"event_timestamp": "2025-01-01T01:00:01Z", "event_type": "NETWORK_HTTP"},
+    }));
+    engine.push(other);
+    assert_eq!(engine.rows_added(), 1, "an event no rule keeps adds no row");
+    engine.push(login("a0", "2025-01-01T00:00:00Z", "alice"));
+    assert_eq!(engine.rows_added(), 1, "a late event adds no row");
+}
+
+#[test]
 fn regex_literal_filter_searches() {
     let rule = compile(
         r#"

@@ -123,7 +123,21 @@ fn load_rejects_unknown_content() {
     assert!(error.to_string().contains("neither a MaxMind .mmdb database nor an iptoasn TSV"));
 
     let missing = dir.path().join("absent.mmdb");
-    assert!(matches!(AsnDb::load(&missing), Err(AsnError::Io { .. })));
+    let error = AsnDb::load(&missing).unwrap_err();
+    assert!(matches!(error, AsnError::Io { .. }));
+    let chain = anyhow_like_chain(&error);
+    assert_eq!(chain.matches("os error").count(), 1, "{chain}");
+}
+
+/// Joins an error and its sources as `anyhow`'s `{:#}` does.
+fn anyhow_like_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
 }
 
 fn asn_record(asn: u32, organization: &str) -> Data {

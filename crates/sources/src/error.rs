@@ -16,8 +16,16 @@ pub enum SourceError {
         /// The value as it appeared.
         value: String,
     },
+    /// A time field contains a time outside the range of UDM timestamps.
+    #[error("time {value:?} in field {field} is outside years 0001 to 9999")]
+    TimeOutOfRange {
+        /// The field that held the value.
+        field: String,
+        /// The value as it appeared.
+        value: String,
+    },
     /// A field every record of the format must carry is absent.
-    #[error("missing required field {field} for a {format} record")]
+    #[error("missing required field {field} in the {format} record")]
     MissingField {
         /// The absent field.
         field: String,

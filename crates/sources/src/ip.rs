@@ -5,7 +5,8 @@ use std::net::IpAddr;
 
 /// Returns the address in `raw` in canonical form, or `None` when it is not an IP address.
 ///
-/// Accepts `a.b.c.d`, `a.b.c.d:port`, `[v6]`, `[v6]:port`, `[a.b.c.d]:port` and bare IPv6.
+/// Accepts `a.b.c.d`, `a.b.c.d:port`, `[v6]`, `[v6]:port`, `[a.b.c.d]:port` and bare IPv6,
+/// with or without an IPv6 zone (`%eth0`), which is dropped.
 /// IPv4-mapped IPv6 addresses (`::ffff:a.b.c.d`) come back as IPv4 so that IPv4 CIDR lists
 /// match them.
 pub(crate) fn clean(raw: &str) -> Option<String> {
@@ -29,6 +30,12 @@ pub(crate) fn clean(raw: &str) -> Option<String> {
             _ => s,
         }
     };
+    // An IPv6 zone (`fe80::1%eth0`, `%25eth0` in URLs) names the sender's interface, not
+    // part of the address.
+    let host = match host.split_once('%') {
+        Some((address, zone)) if address.contains(':') && !zone.is_empty() => address,
+        _ => host,
+    };
     let address: IpAddr = host.parse().ok()?;
     let address = match address {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(IpAddr::V6(v6)),
@@ -39,7 +46,7 @@ pub(crate) fn clean(raw: &str) -> Option<String> {
 
 fn is_port_suffix(s: &str) -> bool {
     s.strip_prefix(':')
-        .is_some_and(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()))
+        .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>().is_ok())
 }
 
 /// Splits a comma-separated chain (`"a, b"`, as proxies write it) and cleans each part.
@@ -79,6 +86,10 @@ mod tests {
             ("[2001:db8::abcd]", Some("2001:db8::abcd")),
             ("[2001:db8::abcd]:12345", Some("2001:db8::abcd")),
             (" 192.0.2.1 ", Some("192.0.2.1")),
+            ("fe80::1%eth0", Some("fe80::1")),
+            ("[fe80::1%25eth0]:443", Some("fe80::1")),
+            ("[FE80::AB%3]", Some("fe80::ab")),
+            ("192.0.2.1:65535", Some("192.0.2.1")),
         ];
         for (raw, expected) in cases {
             assert_eq!(clean(raw).as_deref(), expected, "input {raw:?}");
@@ -100,6 +111,10 @@ mod tests {
             "[10.1.1.1]x",
             "10.1.1.1:port",
             "NOTANIPV4 (10.9000.0.1)",
+            "192.0.2.1:65536",
+            "192.0.2.1%eth0",
+            "fe80::1%",
+            "[fe80::1]:99999",
         ] {
             assert_eq!(clean(raw), None, "input {raw:?}");
         }

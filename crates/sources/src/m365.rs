@@ -34,7 +34,12 @@ pub(crate) fn normalize(obj: &Map<String, Value>, ctx: &mut Context) -> Result<E
     set_str(&mut event, "target.application", &workload);
 
     let user_id = f.text("UserId");
-    let user_key = f.text("UserKey");
+    // Service principals and system accounts have the `UserKey` "Not Available", which is not
+    // an id, so it stays in `additional.fields`.
+    let user_key = f
+        .peek_text("UserKey")
+        .filter(|key| !key.eq_ignore_ascii_case("Not Available"))
+        .and_then(|_| f.text("UserKey"));
     if let (Some(key), Some(name)) = (&user_key, &user_id) {
         if looks_like_guid(key) {
             ctx.learn(key, name);

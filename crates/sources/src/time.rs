@@ -29,22 +29,29 @@ const OFFSET_LAYOUTS: &[&str] = &[
 
 /// Parses a time given as a JSON string or number; `field` names it in the error.
 ///
-/// Numbers are Unix epoch seconds, or milliseconds when above 10^11 (after 1973 in ms).
+/// Numbers are Unix epoch seconds, or milliseconds when above 10^11 (after 1973 in ms). A time
+/// outside years 0001 to 9999 is rejected, because UDM timestamps cannot express it.
 pub(crate) fn parse_value(field: &str, value: &Value) -> Result<Timestamp, SourceError> {
     let invalid = || SourceError::InvalidTime { field: field.to_owned(), value: value.to_string() };
-    match value {
-        Value::String(s) => parse(s)
-            .ok_or_else(|| SourceError::InvalidTime { field: field.to_owned(), value: s.clone() }),
-        Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                return Ok(from_epoch_number(i));
-            }
-            let f = n.as_f64().filter(|f| f.is_finite() && f.abs() < 1e17).ok_or_else(invalid)?;
-            let millis = if f.abs() > 1e11 { f } else { f * 1000.0 };
-            Ok(Timestamp::new(0, (millis * 1_000_000.0) as i64))
-        }
-        _ => Err(invalid()),
+    let timestamp = match value {
+        Value::String(s) => parse(s).ok_or_else(|| SourceError::InvalidTime {
+            field: field.to_owned(),
+            value: s.clone(),
+        })?,
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => from_epoch_number(i),
+            None => n.as_f64().and_then(from_epoch_float).ok_or_else(invalid)?,
+        },
+        _ => return Err(invalid()),
+    };
+    if !timestamp.is_valid() {
+        let value = match value {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        return Err(SourceError::TimeOutOfRange { field: field.to_owned(), value });
     }
+    Ok(timestamp)
 }
 
 fn from_epoch_number(i: i64) -> Timestamp {
@@ -55,7 +62,29 @@ fn from_epoch_number(i: i64) -> Timestamp {
     }
 }
 
-/// Parses one time string, or returns `None` when no supported spelling matches.
+/// Reads epoch seconds, or milliseconds when above 10^11, given as a float. Returns `None`
+/// for values that are not finite. Values beyond `i64` saturate, far outside the UDM range,
+/// so that the caller rejects them.
+fn from_epoch_float(f: f64) -> Option<Timestamp> {
+    if !f.is_finite() {
+        return None;
+    }
+    // Whole units and the fraction are split before scaling, so that milliseconds keep their
+    // digits: 1168335660123.0 / 1000 is not exactly 1168335660.123.
+    let whole = f.floor();
+    let fraction = f - whole;
+    let timestamp = if f.abs() > 1e11 {
+        let millis = whole as i64;
+        let nanos = millis.rem_euclid(1000) * 1_000_000 + (fraction * 1e6).round() as i64;
+        Timestamp::new(millis.div_euclid(1000), nanos)
+    } else {
+        Timestamp::new(whole as i64, (fraction * 1e9).round() as i64)
+    };
+    Some(timestamp)
+}
+
+/// Parses one time string, or returns `None` when no supported spelling matches. The year is
+/// not checked: [`parse_value`] does that.
 pub(crate) fn parse(raw: &str) -> Option<Timestamp> {
     let s = raw.trim();
     if s.is_empty() {
@@ -172,6 +201,51 @@ mod tests {
         assert_eq!(seconds, Ok(Timestamp::new(NINE_FORTY_ONE, 0)));
         let millis = parse_value("t", &serde_json::json!(NINE_FORTY_ONE * 1000 + 5));
         assert_eq!(millis, Ok(Timestamp::new(NINE_FORTY_ONE, 5_000_000)));
+    }
+
+    #[test]
+    fn parse_value_rejects_out_of_range() {
+        let values = [
+            serde_json::json!(i64::MAX),
+            serde_json::json!(i64::MIN),
+            serde_json::json!(99_999_999_999_999_999_i64),
+            serde_json::json!(1e16),
+            serde_json::json!(-1e300),
+            serde_json::json!("0000-01-01T00:00:00Z"),
+            serde_json::json!("00000101000000"),
+            serde_json::json!("10000-01-01T00:00:00Z"),
+        ];
+        for value in values {
+            let error = parse_value("t", &value).expect_err("out of range");
+            assert!(
+                matches!(
+                    error,
+                    SourceError::TimeOutOfRange { .. } | SourceError::InvalidTime { .. }
+                ),
+                "{value}: {error}"
+            );
+        }
+        let error = parse_value("t", &serde_json::json!(i64::MAX)).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "time \"9223372036854775807\" in field t is outside years 0001 to 9999"
+        );
+    }
+
+    #[test]
+    fn parse_value_reads_float_seconds() {
+        let seconds = parse_value("t", &serde_json::json!(99_999_999_999.5));
+        assert_eq!(seconds, Ok(Timestamp::new(99_999_999_999, 500_000_000)));
+        let millis = parse_value("t", &serde_json::json!(1_168_335_660_123.0));
+        assert_eq!(millis, Ok(Timestamp::new(NINE_FORTY_ONE, 123_000_000)));
+    }
+
+    #[test]
+    fn parse_value_accepts_range_ends() {
+        let first = parse_value("t", &serde_json::json!("0001-01-01T00:00:00Z"));
+        assert_eq!(first, Ok(Timestamp::MIN));
+        let last = parse_value("t", &serde_json::json!("9999-12-31T23:59:59.999999999Z"));
+        assert_eq!(last, Ok(Timestamp::MAX));
     }
 
     #[test]

@@ -288,6 +288,7 @@ fn client_ip_spellings_are_cleaned() {
         ("10.11.12.13:12345", Some("10.11.12.13")),
         ("[::ffff:10.11.12.13]:12345", Some("10.11.12.13")),
         ("[2001:db8::abcd]:12345", Some("2001:db8::abcd")),
+        ("[fe80::1%25eth0]:443", Some("fe80::1")),
         ("null", None),
         ("localhost:12345", None),
     ];
@@ -328,6 +329,31 @@ fn invalid_creation_time_is_rejected() {
     let mut normalizer = Normalizer::new(Identities::new());
     let error = normalizer.normalize(&record, Format::M365).unwrap_err();
     assert!(error.to_string().contains("CreationTime"), "{error}");
+}
+
+#[test]
+fn creation_time_out_of_range_rejected() {
+    for created in [json!(i64::MAX), json!("0000-01-01T00:00:00"), json!(1e16)] {
+        let record = json!({"CreationTime": created, "Id": "t", "Operation": "UserLoggedIn"});
+        let mut normalizer = Normalizer::new(Identities::new());
+        let error = normalizer.normalize(&record, Format::M365).unwrap_err();
+        assert!(error.to_string().contains("CreationTime"), "{created}: {error}");
+    }
+}
+
+#[test]
+fn user_key_placeholder_is_not_an_id() {
+    let record = json!({
+        "CreationTime": "2024-05-01T21:31:15",
+        "Id": "r",
+        "Operation": "Add member to role.",
+        "UserId": "ServicePrincipal_09eaff3d-53e5-4fbe-9752-92c8505c97cd",
+        "UserKey": "Not Available",
+        "Workload": "AzureActiveDirectory"
+    });
+    let events = normalize_json(&record, Format::M365);
+    assert_eq!(text_at(&events[0], "principal.user.product_object_id"), None);
+    assert_eq!(text_at(&events[0], "additional.UserKey"), Some("Not Available"));
 }
 
 #[test]

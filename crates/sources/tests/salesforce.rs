@@ -62,7 +62,7 @@ fn api_event_snapshot() {
         },
         "target": {"application": "Data Loader Bulk"},
         "additional": {
-            "RowsProcessed": 48213,
+            "RowsProcessed": "48213",
             "CreatedDate": "2026-03-02T09:15:04.000+0000",
             "QueriedEntities": "Contact",
             "Query": "SELECT Id, Email FROM Contact",
@@ -263,7 +263,7 @@ fn report_event_targets_report() {
         text_at(&event, "additional.ExecutionIdentifier"),
         Some("8f831c68-3d87-4518-bb5b-c0550a2284d7")
     );
-    assert_eq!(event["additional"]["RowsProcessed"], json!(20680));
+    assert_eq!(event["additional"]["RowsProcessed"], json!("20680"));
     assert_eq!(text_at(&event, "additional.QueriedEntities"), Some("Contact"));
 }
 
@@ -285,7 +285,7 @@ fn list_view_event_targets_list_view() {
     assert_eq!(text_at(&event, "target.resource.product_object_id"), Some("00BHs000003cDeFMAU"));
     assert_eq!(text_at(&event, "target.resource.name"), Some("All Accounts"));
     assert_eq!(text_at(&event, "target.application"), Some("one:one"));
-    assert_eq!(event["additional"]["RowsProcessed"], json!(1000));
+    assert_eq!(event["additional"]["RowsProcessed"], json!("1000"));
 }
 
 #[test]
@@ -601,7 +601,7 @@ fn event_log_file_quoted_newline_in_query() {
         &normalizer.normalize_csv_row(&headers, &values, None).unwrap()[0],
     );
     assert_eq!(text_at(&event, "additional.Query"), Some("SELECT Id,\nEmail FROM \"Contact\""));
-    assert_eq!(event["additional"]["RowsProcessed"], json!(250));
+    assert_eq!(event["additional"]["RowsProcessed"], json!("250"));
     assert_eq!(text_at(&event, "additional.QueriedEntities"), Some("Contact"));
 }
 

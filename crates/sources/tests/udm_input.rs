@@ -49,3 +49,18 @@ fn invalid_udm_is_rejected() {
     let error = normalizer.normalize(&record, Format::Udm).unwrap_err();
     assert!(error.to_string().contains("NOT_A_TYPE"), "{error}");
 }
+
+#[test]
+fn event_without_time_is_rejected() {
+    let graph_record = json!({
+        "time": "2025-06-10T16:45:10Z",
+        "category": "MicrosoftGraphActivityLogs",
+        "properties": {"requestUri": "https://graph.microsoft.com/v1.0/me"}
+    });
+    let no_time = json!({"metadata": {"eventType": "USER_LOGIN"}});
+    for record in [graph_record, no_time] {
+        let mut normalizer = Normalizer::new(Identities::new());
+        let error = normalizer.normalize(&record, Format::Udm).unwrap_err();
+        assert!(error.to_string().contains("metadata.event_timestamp is missing"), "{error}");
+    }
+}

@@ -24,6 +24,17 @@ impl Timestamp {
         Timestamp { seconds: seconds.saturating_add(carry), nanos }
     }
 
+    /// The earliest timestamp proto3 JSON can write: 0001-01-01T00:00:00Z.
+    pub const MIN: Timestamp = Timestamp { seconds: -62_135_596_800, nanos: 0 };
+    /// The latest timestamp proto3 JSON can write: 9999-12-31T23:59:59.999999999Z.
+    pub const MAX: Timestamp = Timestamp { seconds: 253_402_300_799, nanos: 999_999_999 };
+
+    /// Checks whether the timestamp lies in years 0001 to 9999, the range of `google.protobuf.Timestamp`
+    /// and of RFC 3339 text.
+    pub fn is_valid(&self) -> bool {
+        (Timestamp::MIN..=Timestamp::MAX).contains(self)
+    }
+
     /// Nanoseconds since the epoch, saturating at the ends of `i128`'s range.
     pub fn as_nanos(&self) -> i128 {
         i128::from(self.seconds) * 1_000_000_000 + i128::from(self.nanos)

@@ -214,6 +214,10 @@ impl Lexer<'_> {
     }
 
     fn run(&mut self) {
+        // A byte order mark, as some Windows editors write, is not part of the rule text.
+        if self.text.starts_with('\u{feff}') {
+            self.pos = '\u{feff}'.len_utf8();
+        }
         let mut line_start = true;
         loop {
             line_start |= self.skip_trivia();

@@ -75,6 +75,18 @@ impl Expr {
         out
     }
 
+    /// Returns the number of nodes on the longest path from this expression down to a leaf; a leaf has
+    /// height 1. Computed without recursion, so it is safe on trees of any depth.
+    pub fn height(&self) -> usize {
+        let mut max = 0;
+        let mut stack = vec![(self, 1)];
+        while let Some((expr, depth)) = stack.pop() {
+            max = max.max(depth);
+            stack.extend(expr.children().into_iter().map(|child| (child, depth + 1)));
+        }
+        max
+    }
+
     /// The expression with any enclosing parentheses removed.
     pub fn unparen(&self) -> &Expr {
         let mut expr = self;
@@ -82,5 +94,43 @@ impl Expr {
             expr = inner;
         }
         expr
+    }
+}
+
+/// Drops a tree node by node from an explicit stack. The derived drop recurses once per level,
+/// which overflows the stack on the very deep trees that hostile input builds.
+pub(crate) fn drop_iteratively(expr: Expr) {
+    let mut stack = vec![expr];
+    while let Some(expr) = stack.pop() {
+        match expr.kind {
+            ExprKind::Not(inner) | ExprKind::Negate(inner) | ExprKind::Paren(inner) => {
+                stack.push(*inner);
+            }
+            ExprKind::And(lhs, rhs)
+            | ExprKind::Or(lhs, rhs)
+            | ExprKind::Compare { lhs, rhs, .. }
+            | ExprKind::Arithmetic { lhs, rhs, .. } => {
+                stack.push(*lhs);
+                stack.push(*rhs);
+            }
+            ExprKind::InList { expr, .. } => stack.push(*expr),
+            ExprKind::InLiteralList { expr, items, .. } => {
+                stack.push(*expr);
+                stack.extend(items);
+            }
+            ExprKind::Call { args: items, .. }
+            | ExprKind::Array(items)
+            | ExprKind::NOf { items, .. } => stack.extend(items),
+            ExprKind::Literal(_)
+            | ExprKind::Regex(_)
+            | ExprKind::Duration(_)
+            | ExprKind::Field(_)
+            | ExprKind::Variable(_)
+            | ExprKind::Count(_)
+            | ExprKind::Absent(_)
+            | ExprKind::ListRef(_)
+            | ExprKind::WindowStart
+            | ExprKind::WindowEnd => {}
+        }
     }
 }

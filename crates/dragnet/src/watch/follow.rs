@@ -175,6 +175,7 @@ pub fn follow_file(
                 records,
                 position: serde_json::to_string(&position).ok(),
                 ack: None,
+                request_key: None,
             };
             if tx.blocking_send(Message::Batch(batch)).is_err() {
                 return;
@@ -329,6 +330,7 @@ pub fn follow_stdin(tx: mpsc::Sender<Message>, done: impl FnOnce()) {
                 records: std::mem::take(&mut records),
                 position: None,
                 ack: None,
+                request_key: None,
             };
             if tx.blocking_send(Message::Batch(batch)).is_err() {
                 return;

@@ -2,9 +2,11 @@
 //!
 //! `POST /v1/events` takes a JSON document, a JSON array or JSON lines, optionally gzip
 //! compressed (`Content-Encoding: gzip`, or a body that starts with the gzip magic bytes). It
-//! requires `Authorization: Bearer TOKEN`. Responses:
+//! requires `Authorization: Bearer TOKEN`. A request may carry an `Idempotency-Key` header:
+//! a resend with the same key within a day returns the first outcome, with `"duplicate": true`,
+//! and is not ingested again, even across restarts. Responses:
 //!
-//! - 200 with `{"accepted", "late", "rejected", "errors"}` once the events are committed to
+//! - 200 with `{"accepted", "late", "rejected", "errors", "duplicate"}` once the events are committed to
 //!   the checkpoint store; records the normaliser rejects are counted there and dead-lettered;
 //! - 400 when the body is empty, not JSON, or has a malformed record (nothing is ingested, and
 //!   `errors` names each bad line);
@@ -103,6 +105,16 @@ async fn ingest_inner(state: &AppState, headers: &HeaderMap, body: Bytes) -> Res
         }
         Some(_) => {}
     }
+    let request_key = match headers.get("idempotency-key").map(|v| v.to_str()) {
+        None => None,
+        Some(Ok(key)) if !key.is_empty() && key.len() <= MAX_KEY_LENGTH => Some(key.to_owned()),
+        Some(_) => {
+            let message = format!(
+                "invalid Idempotency-Key: it must be 1 to {MAX_KEY_LENGTH} visible ASCII characters"
+            );
+            return error(StatusCode::BAD_REQUEST, &message, Vec::new());
+        }
+    };
     let records = match tokio::task::spawn_blocking({
         let max = state.max_body;
         let gzip = headers
@@ -122,7 +134,8 @@ async fn ingest_inner(state: &AppState, headers: &HeaderMap, body: Bytes) -> Res
     };
     let count = records.len();
     let (ack, outcome) = oneshot::channel();
-    let batch = Batch { input: "http".into(), records, position: None, ack: Some(ack) };
+    let batch =
+        Batch { input: "http".into(), records, position: None, ack: Some(ack), request_key };
     match state.tx.try_send(Message::Batch(batch)) {
         Ok(()) => {}
         Err(mpsc::error::TrySendError::Full(_)) => {
@@ -154,6 +167,9 @@ async fn ingest_inner(state: &AppState, headers: &HeaderMap, body: Bytes) -> Res
 }
 
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
+
+/// The longest `Idempotency-Key` accepted.
+const MAX_KEY_LENGTH: usize = 256;
 
 /// Why a body cannot be ingested: the 4xx status, a message and per-record reasons.
 #[derive(Debug)]

@@ -2,7 +2,7 @@
 //! `rdkafka`).
 //!
 //! The consumer joins `--group` on `--topic`. Each message is one record, or JSON lines. The
-//! next offset of every partition is a position in the checkpoint, like a file offset, and on
+//! next offset of every partition is a position in the checkpoint, like a file offset. On
 //! each assignment the consumer seeks to the checkpointed offset of the partition, so a
 //! restart reads every message after the checkpoint exactly once. After the pipeline commits
 //! a batch, its offsets are also committed to the group, which is what a partition's next
@@ -15,6 +15,9 @@
 //! group's committed offset without the window state built from earlier messages, so windows
 //! open across the move can miss detections. Moving the state with the partition (a
 //! repartition topic and a changelog, as in the two-stage design) is not built yet.
+//!
+//! NOTE: one process keeps one watermark over all its partitions, so a partition that falls
+//! more than the allowed lateness behind another has its events counted as late.
 //!
 //! The producer sink writes each detection to `--kafka-output`, keyed by detection id, at
 //! least once.
@@ -52,7 +55,7 @@ struct PartitionPosition {
     next: i64,
 }
 
-/// The input id of a partition.
+/// Builds the input id of a partition.
 fn input_id(topic: &str, partition: i32) -> String {
     format!("kafka:{topic}/{partition}")
 }
@@ -111,7 +114,7 @@ pub struct Consumer {
 }
 
 impl Consumer {
-    /// Joins the group; `stored` holds the checkpointed positions by input id.
+    /// Joins the group; `stored` contains the checkpointed positions by input id.
     pub fn new(
         brokers: &str,
         topic: &str,
@@ -135,6 +138,10 @@ impl Consumer {
             .set("group.id", group)
             .set("enable.auto.commit", "false")
             .set("auto.offset.reset", "earliest")
+            // A crashed member's partitions move after this long without heartbeats; the
+            // client's default of 45 s would hold detections back that long after a crash.
+            .set("session.timeout.ms", "10000")
+            .set("heartbeat.interval.ms", "3000")
             // Eager assignment, which the rebalance handler above implements.
             .set("partition.assignment.strategy", "range,roundrobin")
             .create_with_context(context)
@@ -178,6 +185,7 @@ impl Consumer {
                     records,
                     position,
                     ack: Some(ack),
+                    request_key: None,
                 };
                 if tx.blocking_send(Message::Batch(batch)).is_err() {
                     return;

@@ -13,9 +13,10 @@
 //! The engine's window state is not serialised. What a checkpoint stores instead, in one
 //! atomic redb transaction, is:
 //!
-//! - every accepted event whose time is within the *retention span* behind the watermark
-//!   (three times the longest match window plus the longest suppression window, see
-//!   [`rules::RuleSet::retention`]);
+//! - every accepted event that entered a window or gave a detection, while its time is within
+//!   the *retention span* behind the watermark (three times the longest match window plus the
+//!   longest suppression window, see [`rules::RuleSet::retention`]);
+//! - the latest accepted event time, which sets the watermark again after a replay;
 //! - the position each resumable input reached (file identity and offset, Kafka offsets);
 //! - the new detections, in an outbox, and the ids of all detections emitted recently.
 //!
@@ -23,22 +24,28 @@
 //! and every detection the replay produces is discarded: each was either put in the outbox
 //! before the checkpoint, or comes from a window that closed before the checkpoint and is now
 //! missing events that left the retention span. Replaying in the original order with the same
-//! allowed lateness leaves the fresh engine with the same open windows, watermark, held
-//! hop-window candidates and suppression periods as the one that crashed. Inputs then resume
+//! allowed lateness, then restoring the latest event time with `Engine::observe_time`, leaves
+//! the fresh engine with the same open windows, watermark, held hop-window candidates and
+//! suppression periods as the one that crashed. Inputs then resume
 //! from their positions, so every event after the checkpoint is read again and its detections
 //! get the same stable ids. Rule and list reloads use the same replay.
 //!
 //! This design was chosen over serialising the engine's internals because it needs nothing
 //! from the engine beyond its public API, so engine changes cannot break the store format,
 //! and a restart with changed rules works the same way as a reload. Its cost is storing the
-//! events of the retention span and replaying them at start-up.
+//! windowed events of the retention span and replaying them at start-up. NOTE: events that
+//! entered no window of the old rules are not kept, so rules added by a reload or restart
+//! start with empty windows.
 //!
 //! Detections are delivered from the outbox only after their checkpoint commits, and each sink
 //! stores its own mark, so a crash never loses a detection. Repeats are prevented by the
 //! emitted-id set for detections found again, and by the file sink reading back what it
 //! wrote past its mark; the webhook and standard output deliver at least once (see
-//! [`sinks`]). An HTTP request is answered only after its checkpoint commits; a client that
-//! gets no answer resends, and the emitted-id set keeps the resend from repeating detections.
+//! [`sinks`]). An HTTP request is answered only after its checkpoint commits, so a client
+//! that gets no answer resends. With an `Idempotency-Key` header the resend of a committed
+//! request returns the stored outcome and is not ingested twice. Without one the events are
+//! ingested again: a rule without `match:` finds the same detection ids, which the emitted-id
+//! set drops, but a window that gets an event twice gives a detection with another id.
 //!
 //! # Late events
 //!

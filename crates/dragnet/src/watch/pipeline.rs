@@ -4,7 +4,7 @@
 //! Only this thread touches the engine. It takes every message waiting in the queue (up to
 //! [`MAX_RECORDS_PER_CHECKPOINT`] records), processes them in order, then writes a single
 //! [`Checkpoint`]: the accepted events, the input positions reached, the new detections in
-//! the outbox. Only after that commit are HTTP requests answered and sinks woken, so
+//! the outbox. Only after that commit do HTTP requests get their response and sinks wake up, so
 //! everything acknowledged survives a crash.
 
 use std::collections::{BTreeMap, HashMap};
@@ -23,12 +23,16 @@ use super::metrics::{label, Metrics};
 use super::rules::RuleSet;
 use super::store::{Checkpoint, Loaded, Store, StoredEvent};
 
-/// The most records processed between two checkpoints.
+/// The maximum number of records processed between two checkpoints.
 pub const MAX_RECORDS_PER_CHECKPOINT: usize = 20_000;
 
 /// How long detection ids stay remembered after their window has left the retention span.
 /// A request resent within this time cannot deliver a detection twice.
 const EMITTED_MEMORY: i128 = 24 * 3600 * 1_000_000_000;
+
+/// How long the outcome of an HTTP request with an `Idempotency-Key` is kept, in seconds of
+/// wall-clock time. A resend within this time gets the stored outcome.
+const REQUEST_MEMORY_SECONDS: i64 = 24 * 3600;
 
 /// Rejection reasons returned to an HTTP client, at most this many per request.
 const MAX_REASONS: usize = 20;
@@ -59,12 +63,14 @@ pub struct Batch {
     pub records: Vec<RawRecord>,
     /// The input's position after these records, as JSON, when the input can resume.
     pub position: Option<String>,
-    /// Where to send the outcome once the batch is committed.
+    /// Channel for the outcome, sent once the batch is committed.
     pub ack: Option<oneshot::Sender<BatchOutcome>>,
+    /// The `Idempotency-Key` of the HTTP request that carried the batch, if it had one.
+    pub request_key: Option<String>,
 }
 
-/// What became of a batch, sent once its checkpoint is committed.
-#[derive(Debug, Default, Clone, serde::Serialize)]
+/// Outcome of a batch, sent once its checkpoint is committed.
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct BatchOutcome {
     /// Events accepted into their windows.
     pub accepted: u64,
@@ -74,6 +80,17 @@ pub struct BatchOutcome {
     pub rejected: u64,
     /// Why, for the first few: `line N: reason`.
     pub errors: Vec<String>,
+    /// Whether the batch repeats an earlier request with the same idempotency key, whose
+    /// outcome this is; its records were not ingested again.
+    pub duplicate: bool,
+}
+
+/// A stored request outcome.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredRequest {
+    outcome: BatchOutcome,
+    /// Wall-clock seconds since the epoch when the request was committed.
+    at: i64,
 }
 
 /// A message to the pipeline.
@@ -106,8 +123,12 @@ pub struct Pipeline {
     retained: BTreeMap<(i128, u64), Arc<Event>>,
     /// Detection ids already in the outbox, with their window end.
     emitted: HashMap<String, i128>,
+    /// Outcomes of committed HTTP requests by idempotency key.
+    requests: HashMap<String, StoredRequest>,
     next_seq: u64,
     next_outbox: u64,
+    /// The latest accepted event time: the engine's watermark plus the allowed lateness.
+    max_time: Option<i128>,
     store: Arc<Store>,
     dead_letter: Arc<DeadLetter>,
     metrics: Arc<Metrics>,
@@ -147,8 +168,14 @@ impl Pipeline {
             lateness,
             retained,
             emitted: loaded.emitted.into_iter().collect(),
+            requests: loaded
+                .requests
+                .into_iter()
+                .filter_map(|(key, json)| Some((key, serde_json::from_str(&json).ok()?)))
+                .collect(),
             next_seq: loaded.next_seq,
             next_outbox: loaded.next_outbox,
+            max_time: loaded.max_time,
             store,
             dead_letter,
             metrics,
@@ -170,6 +197,10 @@ impl Pipeline {
         for (_, event) in events {
             // Every detection found here was decided before the checkpoint; see `resume`.
             let _ = engine.push(Arc::clone(event));
+        }
+        // Events that entered no window were not kept, but they moved the watermark.
+        if let Some(time) = self.max_time {
+            let _ = engine.observe_time(time);
         }
         self.engine = engine;
         self.metrics.set("dragnet_watch_rules_loaded", String::new(), self.set.rules.len() as f64);
@@ -235,6 +266,7 @@ impl Pipeline {
             }
         }
         self.evict(&mut checkpoint);
+        self.forget_old_requests(&mut checkpoint);
         self.commit(checkpoint)?;
         for (ack, outcome) in acks {
             // The client may have gone away; its events are committed all the same.
@@ -248,6 +280,15 @@ impl Pipeline {
         batch: Batch,
         checkpoint: &mut Checkpoint,
     ) -> (BatchOutcome, Option<oneshot::Sender<BatchOutcome>>) {
+        if let Some(stored) = batch.request_key.as_ref().and_then(|key| self.requests.get(key)) {
+            let mut outcome = stored.outcome.clone();
+            outcome.duplicate = true;
+            tracing::info!(
+                key = batch.request_key.as_deref().unwrap_or(""),
+                "request repeats a committed one; returning its outcome"
+            );
+            return (outcome, batch.ack);
+        }
         let mut outcome = BatchOutcome::default();
         let mut events_in = 0u64;
         for record in &batch.records {
@@ -292,6 +333,14 @@ impl Pipeline {
         if let Some(position) = batch.position {
             checkpoint.positions.insert(batch.input.clone(), position);
         }
+        if let Some(key) = batch.request_key {
+            let stored =
+                StoredRequest { outcome: outcome.clone(), at: chrono::Utc::now().timestamp() };
+            if let Ok(json) = serde_json::to_string(&stored) {
+                checkpoint.requests.push((key.clone(), json));
+            }
+            self.requests.insert(key, stored);
+        }
         let input = label("input", &batch.input);
         self.metrics.add("dragnet_watch_events_total", input.clone(), events_in as f64);
         self.metrics.add("dragnet_watch_records_rejected_total", input, outcome.rejected as f64);
@@ -323,13 +372,21 @@ impl Pipeline {
             );
         } else {
             outcome.accepted += 1;
+            self.max_time = Some(self.max_time.map_or(time, |t| t.max(time)));
+        }
+        let rows_before = self.engine.rows_added();
+        let detections = self.engine.push(Arc::clone(&event));
+        // Only events that entered a window, or gave a detection that may start a suppression
+        // period, are needed to rebuild the engine's state by replay.
+        let needed = self.engine.rows_added() > rows_before || !detections.is_empty();
+        if !late && needed {
             let seq = self.next_seq;
             self.next_seq += 1;
             let json = udm::json::event_to_json(&event).to_string().into_bytes();
             checkpoint.add_events.push(StoredEvent { seq, time, json });
-            self.retained.insert((time, seq), Arc::clone(&event));
+            self.retained.insert((time, seq), event);
         }
-        for detection in self.engine.push(event) {
+        for detection in detections {
             self.emit(detection, checkpoint);
         }
     }
@@ -380,10 +437,22 @@ impl Pipeline {
         checkpoint.forget_emitted = forget;
     }
 
+    /// Forgets the outcomes of requests older than [`REQUEST_MEMORY_SECONDS`].
+    fn forget_old_requests(&mut self, checkpoint: &mut Checkpoint) {
+        let oldest = chrono::Utc::now().timestamp() - REQUEST_MEMORY_SECONDS;
+        let expired: Vec<String> =
+            self.requests.iter().filter(|(_, r)| r.at < oldest).map(|(k, _)| k.clone()).collect();
+        for key in &expired {
+            self.requests.remove(key);
+        }
+        checkpoint.forget_requests = expired;
+    }
+
     fn commit(&mut self, mut checkpoint: Checkpoint) -> Result<()> {
         let started = Instant::now();
         checkpoint.next_seq = self.next_seq;
         checkpoint.next_outbox = self.next_outbox;
+        checkpoint.max_time = self.max_time;
         let delivered = self.outbox.delivered.iter().map(|d| d.load(Ordering::Acquire)).min();
         checkpoint.outbox_delivered_up_to = delivered.filter(|d| *d > 0);
         self.dead_letter.sync().context("cannot sync the dead-letter file")?;

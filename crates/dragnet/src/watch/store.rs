@@ -13,7 +13,11 @@
 //!   detection found again after a reload or a resent request is not delivered twice.
 //! - `sinks`: per sink, the last outbox sequence number it delivered, and for a file sink the
 //!   file length at that point.
+//! - `requests`: per `Idempotency-Key` of an HTTP request, the JSON outcome returned for it
+//!   and when, so that a resent request is answered without ingesting it again.
 //! - `meta`: counters (`next_seq`, `next_outbox`).
+//! - `times`: `max_time`, the latest accepted event time (16 bytes, little-endian
+//!   nanoseconds), which sets the watermark after a replay.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -28,6 +32,8 @@ const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
 const EMITTED: TableDefinition<&str, &[u8]> = TableDefinition::new("emitted");
 const SINKS: TableDefinition<&str, &str> = TableDefinition::new("sinks");
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+const REQUESTS: TableDefinition<&str, &str> = TableDefinition::new("requests");
+const TIMES: TableDefinition<&str, &[u8]> = TableDefinition::new("times");
 
 /// File name of the store inside the state folder.
 pub const STORE_FILE: &str = "checkpoint.redb";
@@ -64,12 +70,18 @@ pub struct Checkpoint {
     pub outbox: Vec<(u64, String, i128, Vec<u8>)>,
     /// Emitted ids that can no longer be found again.
     pub forget_emitted: Vec<String>,
+    /// Outcomes of newly committed HTTP requests, by idempotency key, as JSON.
+    pub requests: Vec<(String, String)>,
+    /// Idempotency keys old enough to forget.
+    pub forget_requests: Vec<String>,
     /// Outbox entries every sink has delivered: remove those up to and including this.
     pub outbox_delivered_up_to: Option<u64>,
     /// The next acceptance sequence number.
     pub next_seq: u64,
     /// The next outbox sequence number.
     pub next_outbox: u64,
+    /// The latest accepted event time, in nanoseconds since the epoch.
+    pub max_time: Option<i128>,
 }
 
 /// The state loaded at start-up.
@@ -80,10 +92,14 @@ pub struct Loaded {
     pub positions: BTreeMap<String, String>,
     /// Emitted detection ids with their window end.
     pub emitted: Vec<(String, i128)>,
+    /// Stored request outcomes by idempotency key, as JSON.
+    pub requests: Vec<(String, String)>,
     /// The next acceptance sequence number.
     pub next_seq: u64,
     /// The next outbox sequence number.
     pub next_outbox: u64,
+    /// The latest accepted event time, in nanoseconds since the epoch.
+    pub max_time: Option<i128>,
 }
 
 /// The redb database holding checkpoints.
@@ -108,6 +124,8 @@ impl Store {
         txn.open_table(EMITTED)?;
         txn.open_table(SINKS)?;
         txn.open_table(META)?;
+        txn.open_table(REQUESTS)?;
+        txn.open_table(TIMES)?;
         txn.commit()?;
         Ok(store)
     }
@@ -134,10 +152,19 @@ impl Store {
             let end = end.value().try_into().map(i128::from_le_bytes).unwrap_or(i128::MAX);
             emitted.push((id.value().to_owned(), end));
         }
+        let mut requests = Vec::new();
+        for entry in txn.open_table(REQUESTS)?.iter()? {
+            let (key, outcome) = entry?;
+            requests.push((key.value().to_owned(), outcome.value().to_owned()));
+        }
         let meta = txn.open_table(META)?;
         let next_seq = meta.get("next_seq")?.map_or(0, |v| v.value());
         let next_outbox = meta.get("next_outbox")?.map_or(1, |v| v.value());
-        Ok(Loaded { events, positions, emitted, next_seq, next_outbox })
+        let max_time = txn
+            .open_table(TIMES)?
+            .get("max_time")?
+            .and_then(|v| v.value().try_into().ok().map(i128::from_le_bytes));
+        Ok(Loaded { events, positions, emitted, requests, next_seq, next_outbox, max_time })
     }
 
     /// Writes one checkpoint atomically and durably.
@@ -167,12 +194,22 @@ impl Store {
             for id in &checkpoint.forget_emitted {
                 emitted.remove(id.as_str())?;
             }
+            let mut requests = txn.open_table(REQUESTS)?;
+            for (key, outcome) in &checkpoint.requests {
+                requests.insert(key.as_str(), outcome.as_str())?;
+            }
+            for key in &checkpoint.forget_requests {
+                requests.remove(key.as_str())?;
+            }
             if let Some(up_to) = checkpoint.outbox_delivered_up_to {
                 outbox.retain_in(..=up_to, |_, _| false)?;
             }
             let mut meta = txn.open_table(META)?;
             meta.insert("next_seq", checkpoint.next_seq)?;
             meta.insert("next_outbox", checkpoint.next_outbox)?;
+            if let Some(time) = checkpoint.max_time {
+                txn.open_table(TIMES)?.insert("max_time", time.to_le_bytes().as_slice())?;
+            }
         }
         txn.commit()?;
         Ok(())

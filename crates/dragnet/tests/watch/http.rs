@@ -231,3 +231,42 @@ fn token_from_environment() {
     assert_eq!(watch.post_events("from-env", body.as_bytes()).status, 200);
     assert_eq!(watch.post_events(TOKEN, body.as_bytes()).status, 401);
 }
+
+#[test]
+fn idempotency_key_prevents_double_ingest() {
+    let (watch, dir) = start("idempotency", &[]);
+    let state = dir.join("state");
+    let body = jsonl(&[event("i1", 0, "USER_LOGIN", "alice", "honeypot", false)]);
+    let auth = format!("Bearer {TOKEN}");
+    let headers = [("Authorization", auth.as_str()), ("Idempotency-Key", "batch-0001")];
+    let first = watch.request("POST", "/v1/events", &headers, body.as_bytes());
+    assert_eq!(first.status, 200, "{first:?}");
+    assert_eq!(first.json()["accepted"], 1);
+    assert_eq!(first.json()["duplicate"], false);
+    let again = watch.request("POST", "/v1/events", &headers, body.as_bytes());
+    assert_eq!(again.json()["accepted"], 1);
+    assert_eq!(again.json()["duplicate"], true);
+    let metrics = watch.request("GET", "/metrics", &[], b"");
+    assert!(
+        metrics.body.contains("dragnet_watch_events_total{input=\"http\"} 1"),
+        "{}",
+        metrics.body
+    );
+
+    // The key outlives a crash.
+    watch.kill();
+    let token = dir.join("token").display().to_string();
+    let output = dir.join("out.jsonl").display().to_string();
+    let rules = dir.join("rules.yaral").display().to_string();
+    let args = ["--rules", &rules, "--token-file", &token, "--output", &output];
+    let watch = Watch::start(&state, &args, &[]);
+    let after_crash = watch.request("POST", "/v1/events", &headers, body.as_bytes());
+    assert_eq!(after_crash.json()["duplicate"], true);
+
+    let bad_key = [("Authorization", auth.as_str()), ("Idempotency-Key", "")];
+    let response = watch.request("POST", "/v1/events", &bad_key, body.as_bytes());
+    assert_eq!(response.status, 400);
+    assert!(response.json()["error"].as_str().unwrap().contains("Idempotency-Key"));
+    assert!(watch.terminate().success());
+    assert_eq!(crate::harness::ids_in(&dir.join("out.jsonl")).len(), 1);
+}

@@ -3,6 +3,8 @@
 
 mod harness;
 mod http;
+#[cfg(feature = "kafka")]
+mod kafka;
 mod parity;
 mod recovery;
 mod service;

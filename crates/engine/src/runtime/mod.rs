@@ -115,6 +115,7 @@ pub struct Engine {
     max_time: Option<i128>,
     lateness: i128,
     late: u64,
+    rows_added: u64,
 }
 
 impl Engine {
@@ -147,7 +148,7 @@ impl Engine {
                 }
             })
             .collect();
-        Engine { rules, dispatch, seq: 0, max_time: None, lateness: 0, late: 0 }
+        Engine { rules, dispatch, seq: 0, max_time: None, lateness: 0, late: 0, rows_added: 0 }
     }
 
     /// Sets how far behind the latest event time an event may arrive and still be counted in
@@ -195,7 +196,7 @@ impl Engine {
                 }
                 Mode::Windowed(windowed) => {
                     if !late {
-                        windowed.push(&entry, vars);
+                        self.rows_added += windowed.push(&entry, vars) as u64;
                     }
                 }
             }
@@ -203,6 +204,30 @@ impl Engine {
         if !late {
             self.max_time = Some(self.max_time.map_or(entry.time, |t| t.max(entry.time)));
         }
+        if let Some(watermark) = self.watermark() {
+            self.advance(watermark, &mut out);
+        }
+        out
+    }
+
+    /// Rows that pushed events have added to the window state of rules with `match:`, counted
+    /// since the engine was created. An event that leaves this count unchanged is in no window,
+    /// so replaying it into a fresh engine with the same rules changes no window state.
+    pub fn rows_added(&self) -> u64 {
+        self.rows_added
+    }
+
+    /// Raises the latest event time seen to `time` (nanoseconds since the epoch), as an event
+    /// at that time matching no rule would, and returns the detections that the new watermark
+    /// makes final. A caller that replays only part of a stream uses it to restore the
+    /// watermark that the rest of the stream had moved. A `time` at or below the latest event
+    /// time changes nothing.
+    pub fn observe_time(&mut self, time: i128) -> Vec<Detection> {
+        let mut out = Vec::new();
+        if self.max_time.is_some_and(|t| t >= time) {
+            return out;
+        }
+        self.max_time = Some(time);
         if let Some(watermark) = self.watermark() {
             self.advance(watermark, &mut out);
         }

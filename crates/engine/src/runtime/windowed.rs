@@ -84,13 +84,17 @@ impl Windowed {
     }
 
     /// Adds the rows an event makes for the event variables `vars` to their partitions and
-    /// opens the windows they fall in. The other variables' filters are known to reject it.
-    pub(crate) fn push(&mut self, entry: &Arc<EventEntry>, vars: &[usize]) {
+    /// opens the windows they fall in; the other variables' filters are known to reject it.
+    /// Returns the number of rows added.
+    pub(crate) fn push(&mut self, entry: &Arc<EventEntry>, vars: &[usize]) -> usize {
+        let mut added = 0;
         for &var in vars {
             for row in make_rows(&self.plan, var, entry) {
                 self.insert(var, row);
+                added += 1;
             }
         }
+        added
     }
 
     fn insert(&mut self, var: usize, row: Row) {

@@ -5,8 +5,9 @@ use std::path::PathBuf;
 /// One problem with an ASN database file or line.
 #[derive(Debug, thiserror::Error)]
 pub enum AsnError {
-    /// The file could not be read.
-    #[error("failed to read ASN database {}: {source}", path.display())]
+    /// The file could not be read. The message leaves the reason to `source`, so that a
+    /// caller printing the error chain shows it once.
+    #[error("cannot read {}", path.display())]
     Io {
         /// The file.
         path: PathBuf,

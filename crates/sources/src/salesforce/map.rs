@@ -310,12 +310,15 @@ fn write_applications(r: &mut Record<'_>, event: &mut Event) {
     }
 }
 
-/// `RowsProcessed` goes to `additional.fields["RowsProcessed"]` as a whole number, so that
-/// rules can add it up; EventLogFile `ROWS_PROCESSED` and `ROW_COUNT` go to the same key.
+/// `RowsProcessed` goes to `additional.fields["RowsProcessed"]` as the text of a whole number
+/// (`12000`, never `12000.0`), so that rules add it up with `cast.as_int`. Map values are
+/// strings in YARA-L, and the engine reads any other value there as `""`. EventLogFile
+/// `ROWS_PROCESSED` and `ROW_COUNT` go to the same key.
 fn write_rows(r: &mut Record<'_>, event: &mut Event) {
     const NAMES: &[&str] = &["RowsProcessed", "ROW_COUNT"];
     let Some(rows) = r.peek(NAMES).and_then(number).filter(|n| *n >= 0.0) else { return };
-    build::additional_value(event, "RowsProcessed", udm::Value::Int(rows.round() as i64));
+    let whole = rows.round() as i64;
+    build::additional_value(event, "RowsProcessed", udm::Value::String(whole.to_string()));
     r.mark(NAMES);
 }
 

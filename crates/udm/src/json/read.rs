@@ -305,7 +305,11 @@ fn read_timestamp(json: &Json, path: &Path) -> Result<Value, JsonError> {
                     }
                 }
             }
-            Ok(Value::Timestamp(Timestamp::new(seconds, nanos)))
+            let timestamp = Timestamp::new(seconds, nanos);
+            if !timestamp.is_valid() {
+                return Err(invalid(path, "Timestamp", json, time::OUT_OF_RANGE));
+            }
+            Ok(Value::Timestamp(timestamp))
         }
         other => Err(wrong_type(path, "an RFC 3339 Timestamp string".into(), other)),
     }

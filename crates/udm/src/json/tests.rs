@@ -37,6 +37,17 @@ fn reads_timestamps() {
 }
 
 #[test]
+fn timestamps_out_of_range_rejected() {
+    let seconds = json!({"metadata": {"event_timestamp": {"seconds": i64::MAX}}});
+    let text = json!({"metadata": {"event_timestamp": "0000-01-01T00:00:00Z"}});
+    for json in [seconds, text] {
+        let error = read_error(json);
+        assert_eq!(error.path(), "metadata.event_timestamp");
+        assert!(error.to_string().contains("outside years 0001 to 9999"), "{error}");
+    }
+}
+
+#[test]
 fn enum_by_number() {
     let event = read(json!({"metadata": {"event_type": 16006}}));
     let expected = Value::Enum(EnumValue { name: "NETWORK_HTTP", number: 16006 });

@@ -9,7 +9,8 @@ const MAX_SECONDS: i64 = 253_402_300_799;
 
 /// Parses an RFC 3339 timestamp: `2021-07-14T15:30:18.142265Z` or with an offset
 /// (`+02:00`), with 0 to 9 fraction digits. `t`, `z` and a space in place of `T` are accepted.
-/// Leap second 60 is read as the first second of the next minute.
+/// Leap second 60 is read as the first second of the next minute. A time outside years 0001
+/// to 9999 in UTC is rejected, as proto3 JSON parsers do.
 pub fn parse_rfc3339(text: &str) -> Result<Timestamp, &'static str> {
     let b = text.as_bytes();
     let digits = |from: usize, len: usize| -> Result<i64, &'static str> {
@@ -94,8 +95,15 @@ pub fn parse_rfc3339(text: &str) -> Result<Timestamp, &'static str> {
 
     let seconds =
         days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset;
-    Ok(Timestamp::new(seconds, nanos))
+    let timestamp = Timestamp::new(seconds, nanos);
+    if !timestamp.is_valid() {
+        return Err(OUT_OF_RANGE);
+    }
+    Ok(timestamp)
 }
+
+/// The reason given for a timestamp outside the range of `google.protobuf.Timestamp`.
+pub(crate) const OUT_OF_RANGE: &str = "outside years 0001 to 9999 (UTC)";
 
 /// Formats a timestamp as RFC 3339 in UTC, with 0, 3, 6 or 9 fraction digits (the fewest
 /// that represent it exactly, as proto3 JSON writers do). Returns `None` outside years
@@ -226,6 +234,19 @@ mod tests {
     fn parse_before_epoch() {
         assert_eq!(parse_rfc3339("1969-12-31T23:59:59.5Z"), Ok(ts(-1, 500_000_000)));
         assert_eq!(parse_rfc3339("0001-01-01T00:00:00Z"), Ok(ts(MIN_SECONDS, 0)));
+    }
+
+    #[test]
+    fn parse_rejects_out_of_range() {
+        for text in [
+            "0000-12-31T23:59:59Z",
+            "0001-01-01T00:30:00+01:00",
+            "9999-12-31T23:59:60Z",
+            "9999-12-31T23:30:00-01:00",
+        ] {
+            assert_eq!(parse_rfc3339(text), Err(OUT_OF_RANGE), "{text}");
+        }
+        assert_eq!(parse_rfc3339("9999-12-31T23:59:59.999999999Z"), Ok(Timestamp::MAX));
     }
 
     #[test]

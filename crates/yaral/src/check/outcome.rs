@@ -71,13 +71,24 @@ impl Context<'_> {
                 } else {
                     guard
                 };
+                let reads_lists = reads_whole_lists(&dotted);
                 for arg in args {
+                    // Without `match:`, a list function reads a repeated field as one list,
+                    // so the field needs no aggregate: `arrays.length($e.principal.ip)`.
+                    let whole_list = reads_lists
+                        && !self.has_match
+                        && matches!(arg.unparen().kind, ExprKind::Field(_));
+                    if whole_list {
+                        continue;
+                    }
                     self.visit(arg, aggregated || aggregate, guard);
                 }
             }
             ExprKind::Field(field) => {
                 let repeated = self.types.get(&field.span).is_some_and(|t| t.repeated);
-                if !aggregated && (self.has_match || repeated) {
+                // `any`/`all` read the whole list, the same for every copy of the event.
+                let quantified = field.quantifier.is_some();
+                if !aggregated && (self.has_match || (repeated && !quantified)) {
                     let reason = if self.has_match {
                         "because the rule has a `match:` section"
                     } else {
@@ -131,4 +142,9 @@ impl Context<'_> {
             }
         }
     }
+}
+
+/// Whether a function reads its repeated-field arguments as whole lists.
+fn reads_whole_lists(dotted: &str) -> bool {
+    dotted.to_ascii_lowercase().starts_with("arrays.")
 }

@@ -230,24 +230,21 @@ pub fn expr(printer: &mut Printer, expr: &Expr) {
     }
 }
 
-/// The operands of a left-nested chain of one operator: `a or b or c` gives `[a, b, c]`.
+/// Collects the operands of a chain of one operator, left to right: `a or b or c` gives `[a, b, c]`
+/// however the parser grouped the chain.
 fn chain_operands(expr: &Expr) -> Vec<&Expr> {
     let mut operands = Vec::new();
-    let mut current = expr;
-    loop {
+    let mut stack = vec![expr];
+    while let Some(current) = stack.pop() {
         match (&expr.kind, &current.kind) {
             (ExprKind::Or(..), ExprKind::Or(lhs, rhs))
             | (ExprKind::And(..), ExprKind::And(lhs, rhs)) => {
-                operands.push(&**rhs);
-                current = lhs;
+                stack.push(rhs);
+                stack.push(lhs);
             }
-            _ => {
-                operands.push(current);
-                break;
-            }
+            _ => operands.push(current),
         }
     }
-    operands.reverse();
     operands
 }
 

@@ -11,12 +11,19 @@ use crate::ast::{
 };
 use crate::diagnostic::Diagnostic;
 use crate::lexer::TokenKind;
+use crate::visit::drop_iteratively;
 
 use super::{PResult, Parser};
 
 /// Nesting depth of parentheses, calls and lists past which the parser stops, so that hostile
 /// input cannot overflow the stack.
 const MAX_NESTING: u32 = 64;
+
+/// Height of an expression tree past which the parser stops. Every later pass (checks,
+/// lowering, evaluation, printing) recurses once per level, so this bounds their stack use.
+/// `and` and `or` chains are built balanced and add only their logarithm; an arithmetic chain
+/// adds one level per operator. Google's published community rules stay below 20.
+const MAX_HEIGHT: usize = 100;
 
 impl Parser<'_> {
     /// Parses one full expression (an `or` chain).
@@ -31,29 +38,48 @@ impl Parser<'_> {
         }
         let result = self.or_expr();
         self.depth -= 1;
-        result
+        let expr = result?;
+        let height = expr.height();
+        if height > MAX_HEIGHT {
+            let span = expr.span;
+            drop_iteratively(expr);
+            return Err(Diagnostic::error(
+                span,
+                format!("expression is {height} levels deep; the maximum is {MAX_HEIGHT}"),
+            )
+            .with_help("split it into several predicates or outcome variables"));
+        }
+        Ok(expr)
     }
 
     fn or_expr(&mut self) -> PResult<Expr> {
-        let mut lhs = self.and_expr()?;
+        let mut operands = vec![self.and_expr()?];
         while self.at_keyword("or") {
             self.bump();
-            let rhs = self.and_expr()?;
-            let span = lhs.span.to(rhs.span);
-            lhs = Expr { kind: ExprKind::Or(Box::new(lhs), Box::new(rhs)), span };
+            match self.and_expr() {
+                Ok(rhs) => operands.push(rhs),
+                Err(error) => {
+                    operands.into_iter().for_each(drop_iteratively);
+                    return Err(error);
+                }
+            }
         }
-        Ok(lhs)
+        Ok(balanced(operands, ExprKind::Or))
     }
 
     fn and_expr(&mut self) -> PResult<Expr> {
-        let mut lhs = self.not_expr()?;
+        let mut operands = vec![self.not_expr()?];
         while self.at_keyword("and") {
             self.bump();
-            let rhs = self.not_expr()?;
-            let span = lhs.span.to(rhs.span);
-            lhs = Expr { kind: ExprKind::And(Box::new(lhs), Box::new(rhs)), span };
+            match self.not_expr() {
+                Ok(rhs) => operands.push(rhs),
+                Err(error) => {
+                    operands.into_iter().for_each(drop_iteratively);
+                    return Err(error);
+                }
+            }
         }
-        Ok(lhs)
+        Ok(balanced(operands, ExprKind::And))
     }
 
     fn not_expr(&mut self) -> PResult<Expr> {
@@ -155,14 +181,25 @@ impl Parser<'_> {
 
     fn additive(&mut self) -> PResult<Expr> {
         let mut lhs = self.multiplicative()?;
+        let mut operators = 0;
         loop {
             let op = match self.peek().kind {
                 TokenKind::Plus => ArithmeticOp::Add,
                 TokenKind::Minus => ArithmeticOp::Sub,
                 _ => return Ok(lhs),
             };
+            operators += 1;
+            if operators > MAX_HEIGHT {
+                return Err(too_long_chain(lhs, self.peek().span));
+            }
             self.bump();
-            let rhs = self.multiplicative()?;
+            let rhs = match self.multiplicative() {
+                Ok(rhs) => rhs,
+                Err(error) => {
+                    drop_iteratively(lhs);
+                    return Err(error);
+                }
+            };
             let span = lhs.span.to(rhs.span);
             lhs = Expr {
                 kind: ExprKind::Arithmetic { op, lhs: Box::new(lhs), rhs: Box::new(rhs) },
@@ -173,6 +210,7 @@ impl Parser<'_> {
 
     fn multiplicative(&mut self) -> PResult<Expr> {
         let mut lhs = self.unary()?;
+        let mut operators = 0;
         loop {
             let op = match self.peek().kind {
                 TokenKind::Star => ArithmeticOp::Mul,
@@ -180,8 +218,18 @@ impl Parser<'_> {
                 TokenKind::Percent => ArithmeticOp::Rem,
                 _ => return Ok(lhs),
             };
+            operators += 1;
+            if operators > MAX_HEIGHT {
+                return Err(too_long_chain(lhs, self.peek().span));
+            }
             self.bump();
-            let rhs = self.unary()?;
+            let rhs = match self.unary() {
+                Ok(rhs) => rhs,
+                Err(error) => {
+                    drop_iteratively(lhs);
+                    return Err(error);
+                }
+            };
             let span = lhs.span.to(rhs.span);
             lhs = Expr {
                 kind: ExprKind::Arithmetic { op, lhs: Box::new(lhs), rhs: Box::new(rhs) },
@@ -234,9 +282,16 @@ impl Parser<'_> {
                 Ok(Expr { kind: ExprKind::Duration(Duration { value, unit, span }), span })
             }
             TokenKind::BadNumber(text) => {
-                Err(Diagnostic::error(span, format!("invalid number `{text}`"))
-                    .with_help("a duration is a whole number followed by m, h or d, such as `5m`"))
+                Err(Diagnostic::error(span, format!("invalid number `{text}`")).with_help(
+                    "numbers are digits with an optional fraction, such as `1024` or `5.5`, and \
+                 durations a whole number followed by m, h or d, such as `5m`",
+                ))
             }
+            TokenKind::Ident(name) if self.at_header() => Err(Diagnostic::error(
+                span,
+                format!("expected an expression, found the `{name}:` section header"),
+            )
+            .with_help("finish the expression before the next section starts")),
             TokenKind::Var(name) => {
                 self.bump();
                 let var = Ident { name, span };
@@ -516,4 +571,27 @@ impl Parser<'_> {
 /// Joins a dotted function name such as `re.regex`.
 pub fn dotted_name(name: &[Ident]) -> String {
     name.iter().map(|n| n.name.as_str()).collect::<Vec<_>>().join(".")
+}
+
+/// Joins `operands` (at least one) with one associative operator into a balanced tree, so that
+/// a chain of n operands is about log2(n) levels deep instead of n. The operands keep their
+/// order, so evaluation and printing see them left to right as written.
+fn balanced(mut operands: Vec<Expr>, join: fn(Box<Expr>, Box<Expr>) -> ExprKind) -> Expr {
+    if operands.len() == 1 {
+        return operands.pop().expect("one operand");
+    }
+    let right = operands.split_off(operands.len() / 2);
+    let lhs = balanced(operands, join);
+    let rhs = balanced(right, join);
+    let span = lhs.span.to(rhs.span);
+    Expr { kind: join(Box::new(lhs), Box::new(rhs)), span }
+}
+
+/// Builds the error for an arithmetic chain with more than [`MAX_HEIGHT`] operators; `lhs`, the chain
+/// read so far, is dropped without recursion.
+fn too_long_chain(lhs: Expr, at: Span) -> Diagnostic {
+    let span = lhs.span.to(at);
+    drop_iteratively(lhs);
+    Diagnostic::error(span, format!("arithmetic chain of more than {MAX_HEIGHT} operators"))
+        .with_help("split the computation into several outcome variables")
 }

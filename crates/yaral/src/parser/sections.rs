@@ -309,13 +309,22 @@ impl Parser<'_> {
         let token = self.bump_in_section();
         match token.kind {
             TokenKind::Duration(value, unit) => Ok(Duration { value, unit, span: token.span }),
-            TokenKind::BadNumber(text) => Err(Diagnostic::error(
-                token.span,
-                format!("invalid window duration `{text}`: the unit must be m, h or d"),
-            )
-            .with_help(
-                "write a whole number followed by m (minutes), h (hours) or d (days), such as `5m`",
-            )),
+            TokenKind::BadNumber(text) => {
+                let unit_start = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+                let reason = if unit_start > 0 && matches!(&text[unit_start..], "m" | "h" | "d") {
+                    "the number is too large"
+                } else {
+                    "the unit must be m, h or d"
+                };
+                Err(Diagnostic::error(
+                    token.span,
+                    format!("invalid window duration `{text}`: {reason}"),
+                )
+                .with_help(
+                    "write a whole number followed by m (minutes), h (hours) or d (days), such as \
+                     `5m`",
+                ))
+            }
             TokenKind::Int(value) => {
                 Err(Diagnostic::error(token.span, format!("window duration `{value}` has no unit"))
                     .with_help(format!("add m, h or d, such as `{value}m`")))
