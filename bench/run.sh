@@ -58,9 +58,7 @@ measure() {
     /usr/bin/time -f "%e %M" -o "$WORK/$name.time" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err"
 }
 
-hunt() {
-    "$DRAGNET" hunt --no-progress --output jsonl "$@"
-}
+HUNT=("$DRAGNET" hunt --no-progress --output jsonl)
 
 lines() {
     wc -l <"$1" | tr -d ' '
@@ -90,25 +88,25 @@ threads=$(nproc)
 
 measure jq-single jq -c "$JQ_SINGLE" "$SMALL"
 measure duck-single python3 bench/duckdb_query.py "$SMALL" single
-measure dragnet-single hunt --rules bench/rules/okta_admin_login.yaral "$SMALL"
-measure dragnet-single-1 hunt --threads 1 --rules bench/rules/okta_admin_login.yaral "$SMALL"
+measure dragnet-single "${HUNT[@]}" --rules bench/rules/okta_admin_login.yaral "$SMALL"
+measure dragnet-single-1 "${HUNT[@]}" --threads 1 --rules bench/rules/okta_admin_login.yaral "$SMALL"
 
 PACK_ARGS=(--lists examples/lists --asn-db examples/asn.tsv)
 measure jq-pack jq -c "$JQ_PACK" "$SMALL"
 measure duck-pack python3 bench/duckdb_query.py "$SMALL" pack
-measure dragnet-pack hunt "${PACK_ARGS[@]}" "$SMALL"
-measure dragnet-pack-1 hunt --threads 1 "${PACK_ARGS[@]}" "$SMALL"
+measure dragnet-pack "${HUNT[@]}" "${PACK_ARGS[@]}" "$SMALL"
+measure dragnet-pack-1 "${HUNT[@]}" --threads 1 "${PACK_ARGS[@]}" "$SMALL"
 
 measure jq-parse jq -c empty "$SMALL"
 measure duck-parse python3 bench/duckdb_query.py "$SMALL" parse
 if [ -d "$COMMUNITY_RULES" ]; then
-    measure dragnet-community hunt --rules "$COMMUNITY_RULES" "$SMALL"
+    measure dragnet-community "${HUNT[@]}" --rules "$COMMUNITY_RULES" "$SMALL"
 fi
 
 measure jq-single-large jq -c "$JQ_SINGLE" "$LARGE"
 measure duck-single-large python3 bench/duckdb_query.py "$LARGE" single
-measure dragnet-single-large hunt --rules bench/rules/okta_admin_login.yaral "$LARGE"
-measure dragnet-pack-large hunt "${PACK_ARGS[@]}" "$LARGE"
+measure dragnet-single-large "${HUNT[@]}" --rules bench/rules/okta_admin_login.yaral "$LARGE"
+measure dragnet-pack-large "${HUNT[@]}" "${PACK_ARGS[@]}" "$LARGE"
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)," \
     "load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"

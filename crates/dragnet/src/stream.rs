@@ -1,6 +1,6 @@
 //! Reading an input's records in batches, without holding the whole input in memory.
 //!
-//! JSON lines, the usual layout of large logs, are read a line at a time: each batch holds the
+//! JSON lines, the usual layout of large logs, are read a line at a time: each batch contains the
 //! raw text of up to [`BATCH_RECORDS`] lines, and parsing happens later, on whichever thread
 //! processes the batch. The other layouts (a top-level JSON array, concatenated multi-line
 //! documents, CSV) go through [`records`], which parses as it reads.
@@ -49,7 +49,7 @@ enum Layout<R: BufRead> {
     /// JSON lines, read one line at a time; `line` is the number of the last line read.
     Lines { line: usize },
     /// Records parsed as they are read, from the first line read and the rest of the input.
-    Parsed(Records<io::Chain<Cursor<Vec<u8>>, R>>),
+    Parsed(Box<Records<io::Chain<Cursor<Vec<u8>>, R>>>),
     /// Nothing more to read.
     Done,
 }
@@ -90,7 +90,7 @@ impl<R: BufRead> RecordStream<R> {
                         else {
                             break;
                         };
-                        if let Some(error) = parsed.into_error() {
+                        if let Some(error) = (*parsed).into_error() {
                             return Err(error);
                         }
                     }
@@ -149,14 +149,14 @@ impl<R: BufRead> RecordStream<R> {
                 self.layout = Layout::Lines { line };
             } else {
                 head.extend_from_slice(&self.line_buffer);
-                self.layout = Layout::Parsed(records(Cursor::new(head).chain(reader)));
+                self.layout = Layout::Parsed(Box::new(records(Cursor::new(head).chain(reader))));
             }
             return Ok(());
         }
     }
 }
 
-/// What [`read_line`] found.
+/// The result of [`read_line`].
 enum Line {
     /// A line, in the buffer, with its `\n` when it has one.
     Text,
