@@ -69,9 +69,10 @@ pub struct SourceArgs {
     #[arg(long, value_name = "FILE.csv")]
     pub identities: Option<PathBuf>,
 
-    /// IP-to-ASN database: an iptoasn-style TSV or a MaxMind `.mmdb` file.
+    /// IP-to-ASN database: an iptoasn-style TSV or a MaxMind `.mmdb` file (ASN, ISP, Country
+    /// or City); repeatable, for example an ASN and a City database together.
     #[arg(long, value_name = "FILE")]
-    pub asn_db: Option<PathBuf>,
+    pub asn_db: Vec<PathBuf>,
 }
 
 /// Arguments of `dragnet hunt`.

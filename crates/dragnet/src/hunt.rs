@@ -32,7 +32,7 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
         args.source.format.parse().map_err(|e| anyhow::anyhow!("invalid --format: {e}"))?;
 
     let lists = context::load_lists(&args.lists, demo)?;
-    let asn = context::load_asn_db(args.source.asn_db.as_deref(), demo)?.map(Arc::new);
+    let asn = context::load_asn_db(&args.source.asn_db, demo)?.map(Arc::new);
     let identities = context::load_identities(args.source.identities.as_deref(), demo)?;
     let suppressions = match (&args.suppressions, bundled::file(bundled::DEMO_SUPPRESSIONS)) {
         (Some(path), _) => Suppressions::load(path, &lists)?,

@@ -343,6 +343,8 @@ struct Pending {
     depth: usize,
     in_string: bool,
     escaped: bool,
+    /// The last byte outside strings that is not whitespace.
+    last_significant: u8,
     /// The maximum number of bytes kept.
     limit: usize,
     /// Whether the value grew past `limit`; its bytes are then no longer kept.
@@ -435,16 +437,22 @@ impl Scanner {
                     return;
                 }
                 // In a pretty-printed document, a `{` in the first column while another
-                // document is still open means that the open one is broken.
+                // document is still open, where no object can start (not after `[`, `,` or
+                // `:`), means that the open one is broken. An object that can start there
+                // belongs to the open document, as with Python's `json.dumps(indent=0)`.
                 if byte == b'{'
                     && self.column == 0
                     && !self.lines
                     && self.array.is_none()
                     && value.depth > 0
+                    && !matches!(value.last_significant, b'[' | b',' | b':')
                 {
                     self.finish_value();
                     self.start_value(byte);
                     return;
+                }
+                if !byte.is_ascii_whitespace() {
+                    value.last_significant = byte;
                 }
                 match byte {
                     b'"' => {
@@ -491,6 +499,7 @@ impl Scanner {
             depth: 0,
             in_string: false,
             escaped: false,
+            last_significant: byte,
             limit: self.limit,
             too_large: false,
         };
@@ -804,6 +813,14 @@ mod tests {
     }
 
     #[test]
+    fn unindented_documents_with_nested_objects() {
+        let input =
+            b"{\n\"a\": [\n{\n\"b\": 1\n},\n{\n\"b\": 2\n}\n],\n\"c\":\n{\n}\n}\n{\n\"a\": 3\n}\n";
+        let records = split_records(input);
+        assert_eq!(lines_and_oks(&records), vec![(1, true), (14, true)]);
+    }
+
+    #[test]
     fn unclosed_string_ends_at_line() {
         let input = b"{\n  \"a\": \"x\n  \"b\": 1\n}\n{\n  \"a\": 2\n}\n";
         let records = split_records(input);
@@ -962,7 +979,7 @@ mod tests {
         }
     }
 
-    /// A JSON value whose strings hold the bytes the scanner treats specially.
+    /// Builds a random JSON value whose strings contain the bytes the scanner treats specially.
     fn random_value(random: &mut Random, depth: usize) -> serde_json::Value {
         const TEXTS: &[&str] = &["", "a", "\"", "\\", "{", "]", ",", "x\ny", "é😀", "\\\""];
         match random.below(if depth > 3 { 3 } else { 6 }) {
@@ -991,6 +1008,16 @@ mod tests {
             .collect()
     }
 
+    /// Pretty-printed JSON with no indentation, so that nested values start in column 0.
+    fn unindented_json(value: &serde_json::Value) -> String {
+        use serde::Serialize;
+        let mut out = Vec::new();
+        let formatter = serde_json::ser::PrettyFormatter::with_indent(b"");
+        let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
+        value.serialize(&mut serializer).expect("serialise");
+        String::from_utf8(out).expect("JSON is UTF-8")
+    }
+
     #[test]
     fn random_records_in_every_layout() {
         let mut random = Random(0x5eed);
@@ -1007,11 +1034,13 @@ mod tests {
                 .iter()
                 .map(|o| serde_json::to_string_pretty(o).expect("serialise"))
                 .collect();
+            let unindented: Vec<String> = objects.iter().map(unindented_json).collect();
             let array = serde_json::Value::Array(objects.clone());
             let layouts = [
                 lines.join("\n"),
                 lines.join("\r\n"),
                 pretty.join("\n"),
+                unindented.join("\n"),
                 serde_json::to_string_pretty(&array).expect("serialise"),
                 array.to_string(),
             ];

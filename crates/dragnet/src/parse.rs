@@ -20,7 +20,7 @@ pub fn run(args: &ParseArgs) -> Result<ExitStatus> {
             return Ok(ExitStatus::InvalidInput);
         }
     };
-    let asn = context::load_asn_db(args.source.asn_db.as_deref(), false)?;
+    let asn = context::load_asn_db(&args.source.asn_db, false)?;
     let identities = context::load_identities(args.source.identities.as_deref(), false)?;
     let inputs = match input::expand(&args.inputs) {
         Ok(inputs) => inputs,

@@ -119,7 +119,7 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 /// Runs one test; `Ok(None)` when it passes, `Ok(Some(reason))` when it fails.
 fn run_one(spec: &TestSpec) -> Result<Option<String>> {
     let lists = context::load_lists(&spec.lists, false)?;
-    let asn = context::load_asn_db(spec.asn_db.as_deref(), false)?.map(Arc::new);
+    let asn = context::load_asn_db(spec.asn_db.as_slice(), false)?.map(Arc::new);
     let identities = context::load_identities(spec.identities.as_deref(), false)?;
     let suppressions = match &spec.suppressions {
         Some(path) => Suppressions::load(path, &lists)?,
