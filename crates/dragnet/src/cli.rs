@@ -60,7 +60,8 @@ pub struct TestArgs {
 /// Options shared by the commands that read logs.
 #[derive(Debug, Args)]
 pub struct SourceArgs {
-    /// Log format of the inputs; `auto` decides per record, so one file may mix sources.
+    /// Log format of the inputs: auto, udm, salesforce, okta, m365, entra or graph. `auto`
+    /// decides per record, so one file may mix sources.
     #[arg(long, default_value = "auto", value_name = "FMT")]
     pub format: String,
 
@@ -98,7 +99,7 @@ pub struct HuntArgs {
     #[arg(long, value_name = "FILE.html")]
     pub report: Option<PathBuf>,
 
-    /// Time zone for times shown in the table, summary and report: UTC, an IANA name such as
+    /// Time zone for times shown in the table, CSV and report: UTC, an IANA name such as
     /// Europe/Berlin, or an offset such as +05:30. JSON output stays in UTC.
     #[arg(long, value_name = "ZONE", default_value = "UTC")]
     pub tz: DisplayZone,
@@ -262,6 +263,11 @@ pub struct CheckArgs {
     #[arg(long)]
     pub json: bool,
 
+    /// Reference lists to check list entries and list types against, as for `hunt`;
+    /// repeatable. Lists the rules name but no folder holds are taken as empty.
+    #[arg(long, value_name = "DIR")]
+    pub lists: Vec<PathBuf>,
+
     /// Rule files or folders searched recursively for `.yaral` files.
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<PathBuf>,
@@ -286,7 +292,8 @@ pub struct ParseArgs {
     #[command(flatten)]
     pub source: SourceArgs,
 
-    /// Log files, folders, glob patterns, or `-` for standard input.
+    /// Log files, folders, glob patterns, or `-` for standard input; `.gz` and `.zst` are
+    /// decompressed.
     #[arg(value_name = "INPUT", required = true)]
     pub inputs: Vec<String>,
 }

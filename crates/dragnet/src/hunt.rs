@@ -28,22 +28,17 @@ const SORT_BUFFER_EVENTS: usize = 200_000;
 pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
     let started = Instant::now();
     let demo = args.inputs.is_empty();
-    let format: sources::Format =
-        args.source.format.parse().map_err(|e| anyhow::anyhow!("invalid --format: {e}"))?;
-
-    let lists = context::load_lists(&args.lists, demo)?;
-    let asn = context::load_asn_db(&args.source.asn_db, demo)?.map(Arc::new);
-    let identities = context::load_identities(args.source.identities.as_deref(), demo)?;
-    let suppressions = match (&args.suppressions, bundled::file(bundled::DEMO_SUPPRESSIONS)) {
-        (Some(path), _) => Suppressions::load(path, &lists)?,
-        (None, Some(text)) if demo => {
-            Suppressions::parse(&String::from_utf8_lossy(text), bundled::DEMO_SUPPRESSIONS, &lists)?
+    // Everything named on the command line is read first: a wrong path, format or file there
+    // is an invalid argument (exit status 2), reported before any work is done.
+    let setup = match Setup::load(args, demo) {
+        Ok(setup) => setup,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return Ok(ExitStatus::InvalidInput);
         }
-        _ => Suppressions::default(),
     };
-    let ctx = engine::Context { lists: Arc::new(lists), asn: asn.clone() };
+    let Setup { format, asn, identities, suppressions, ctx, rule_files } = setup;
 
-    let rule_files = ruleset::read_rule_files(&args.rules)?;
     let loaded = ruleset::compile_rules(&rule_files, &yaral::CheckOptions::default(), &ctx);
     if loaded.rules.is_empty() {
         eprintln!("error: no rule could be compiled, so there is nothing to hunt with");
@@ -62,12 +57,17 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
             }
         }
     };
-    // Open the report file before the work, so that a bad path fails fast.
-    let report_file = match &args.report {
-        Some(path) => Some(
-            File::create(path)
-                .with_context(|| format!("cannot create the report {}", path.display()))?,
-        ),
+    // The report is written to a temporary file beside its path, created now so that a bad
+    // path fails before the work, and renamed when complete, so a failed run leaves no
+    // half-written report.
+    let report = match &args.report {
+        Some(path) => match PendingReport::create(path) {
+            Ok(report) => Some(report),
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                return Ok(ExitStatus::InvalidInput);
+            }
+        },
         None => None,
     };
 
@@ -142,7 +142,7 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
 
     let records: u64 = stats.iter().map(|s| s.records).sum();
     let rejected: u64 = stats.iter().map(|s| s.rejected).sum();
-    if let (Some(file), Some(path)) = (report_file, &args.report) {
+    if let Some(report) = report {
         let info = ReportInfo {
             title: "Dragnet hunt",
             rules_loaded: rule_count,
@@ -151,10 +151,7 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
             zone: args.tz,
             generated_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         };
-        let mut writer = io::BufWriter::new(file);
-        report::write(&mut writer, &values, &info)
-            .and_then(|()| writer.flush())
-            .with_context(|| format!("cannot write the report {}", path.display()))?;
+        report.finish(&values, &info)?;
     }
 
     let suppressed: BTreeMap<String, u64> = engine_stats
@@ -188,6 +185,77 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
         return Ok(ExitStatus::Failure);
     }
     Ok(ExitStatus::Success)
+}
+
+/// The HTML report while the hunt runs: a temporary file renamed into place at the end.
+struct PendingReport {
+    path: std::path::PathBuf,
+    temporary: std::path::PathBuf,
+    file: File,
+}
+
+impl PendingReport {
+    fn create(path: &std::path::Path) -> Result<PendingReport> {
+        let mut name = path.file_name().unwrap_or_default().to_os_string();
+        name.push(".partial");
+        let temporary = path.with_file_name(name);
+        let file = File::create(&temporary)
+            .with_context(|| format!("cannot create the report {}", path.display()))?;
+        Ok(PendingReport { path: path.to_path_buf(), temporary, file })
+    }
+
+    fn finish(self, detections: &[serde_json::Value], info: &ReportInfo<'_>) -> Result<()> {
+        let mut writer = io::BufWriter::new(&self.file);
+        let written = report::write(&mut writer, detections, info)
+            .and_then(|()| writer.flush())
+            .and_then(|()| std::fs::rename(&self.temporary, &self.path));
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&self.temporary);
+            return Err(e)
+                .with_context(|| format!("cannot write the report {}", self.path.display()));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for PendingReport {
+    /// Removes the temporary file of a report that was never finished.
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.temporary);
+    }
+}
+
+/// What a hunt reads from the command line before it starts.
+struct Setup {
+    format: sources::Format,
+    asn: Option<Arc<enrich::AsnDb>>,
+    identities: sources::Identities,
+    suppressions: Suppressions,
+    ctx: engine::Context,
+    rule_files: Vec<yaral::SourceFile>,
+}
+
+impl Setup {
+    fn load(args: &HuntArgs, demo: bool) -> Result<Setup> {
+        let format: sources::Format =
+            args.source.format.parse().map_err(|e| anyhow::anyhow!("invalid --format: {e}"))?;
+        let lists = context::load_lists(&args.lists, demo)?;
+        let asn = context::load_asn_db(&args.source.asn_db, demo)?.map(Arc::new);
+        let identities = context::load_identities(args.source.identities.as_deref(), demo)?;
+        let demo_suppressions = bundled::file(bundled::DEMO_SUPPRESSIONS);
+        let suppressions = match (&args.suppressions, demo_suppressions) {
+            (Some(path), _) => Suppressions::load(path, &lists)?,
+            (None, Some(text)) if demo => Suppressions::parse(
+                &String::from_utf8_lossy(text),
+                bundled::DEMO_SUPPRESSIONS,
+                &lists,
+            )?,
+            _ => Suppressions::default(),
+        };
+        let ctx = engine::Context { lists: Arc::new(lists), asn: asn.clone() };
+        let rule_files = ruleset::read_rule_files(&args.rules)?;
+        Ok(Setup { format, asn, identities, suppressions, ctx, rule_files })
+    }
 }
 
 fn demo_inputs() -> Vec<Input> {

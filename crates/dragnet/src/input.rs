@@ -9,6 +9,8 @@ use std::collections::{HashSet, VecDeque};
 use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use anyhow::{bail, Context as _, Result};
 
@@ -34,8 +36,9 @@ pub struct Input {
 
 impl Input {
     /// Opens the input as a byte stream, decompressed when it starts with a gzip or zstd
-    /// header.
-    pub fn open(&self) -> Result<Box<dyn BufRead>> {
+    /// header. With a `counter`, the number of raw (still compressed) bytes read is added to it
+    /// as reading goes on, for a progress bar.
+    pub fn open_counting(&self, counter: Option<Arc<AtomicU64>>) -> Result<Box<dyn BufRead>> {
         let raw: Box<dyn Read> = match &self.source {
             InputSource::File(path) => Box::new(
                 File::open(path).with_context(|| format!("cannot open {}", path.display()))?,
@@ -43,7 +46,35 @@ impl Input {
             InputSource::Stdin => Box::new(io::stdin().lock()),
             InputSource::Bundled(bytes) => Box::new(*bytes),
         };
+        let raw: Box<dyn Read> = match counter {
+            Some(counter) => Box::new(CountingReader { inner: raw, counter }),
+            None => raw,
+        };
         decompressed(raw).with_context(|| format!("cannot read {}", self.name))
+    }
+
+    /// The input's size in bytes as stored (compressed size for a compressed file), when it
+    /// is known before reading: not for standard input.
+    pub fn size(&self) -> Option<u64> {
+        match &self.source {
+            InputSource::File(path) => fs::metadata(path).ok().map(|m| m.len()),
+            InputSource::Stdin => None,
+            InputSource::Bundled(bytes) => Some(bytes.len() as u64),
+        }
+    }
+}
+
+/// A reader that adds the bytes it reads to a shared counter.
+struct CountingReader {
+    inner: Box<dyn Read>,
+    counter: Arc<AtomicU64>,
+}
+
+impl Read for CountingReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let read = self.inner.read(buf)?;
+        self.counter.fetch_add(read as u64, Ordering::Relaxed);
+        Ok(read)
     }
 }
 

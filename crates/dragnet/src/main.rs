@@ -15,6 +15,7 @@ mod progress;
 mod report;
 mod ruleset;
 mod ruletest;
+mod runnable;
 mod stream;
 mod summary;
 mod suppress;

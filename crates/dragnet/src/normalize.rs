@@ -12,6 +12,7 @@
 //! Memory stays bounded by the queue: at most a few batches per thread are in flight.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -88,6 +89,8 @@ pub fn normalize_inputs(
     options: &Options<'_>,
     mut sink: impl FnMut(Arc<Event>),
 ) -> Vec<InputStats> {
+    let sizes: Option<u64> = inputs.iter().map(Input::size).sum();
+    progress.set_total(sizes);
     let worker = Worker { format, asn, keep: options.keep };
     let mut collector = Collector {
         inputs,
@@ -100,7 +103,9 @@ pub fn normalize_inputs(
     if options.threads <= 1 {
         read_inputs(inputs, &mut |message| {
             let message = match message {
-                Message::Batch { batch } => Message::Done { done: worker.process(batch) },
+                Message::Batch { batch, read } => {
+                    Message::Done { done: worker.process(batch), read }
+                }
                 other => other,
             };
             collector.take(message);
@@ -116,10 +121,10 @@ pub fn normalize_inputs(
 enum Message {
     /// An input was opened.
     Start { input: usize },
-    /// Records read from the current input.
-    Batch { batch: Batch },
+    /// Records read from the current input, and the stored bytes read from all inputs so far.
+    Batch { batch: Batch, read: u64 },
     /// The records of a batch after parsing and stateless normalisation.
-    Done { done: Vec<Done> },
+    Done { done: Vec<Done>, read: u64 },
     /// An input could not be opened.
     Failed { input: usize, reason: String },
     /// Reading the current input failed after some records, such as in a truncated archive.
@@ -128,8 +133,9 @@ enum Message {
 
 /// Reads every input and passes each step to `send`, until it returns false.
 fn read_inputs(inputs: &[Input], send: &mut dyn FnMut(Message) -> bool) {
+    let read = Arc::new(AtomicU64::new(0));
     for (index, input) in inputs.iter().enumerate() {
-        let reader = match input.open() {
+        let reader = match input.open_counting(Some(Arc::clone(&read))) {
             Ok(reader) => reader,
             Err(e) => {
                 if !send(Message::Failed { input: index, reason: format!("{e:#}") }) {
@@ -145,7 +151,8 @@ fn read_inputs(inputs: &[Input], send: &mut dyn FnMut(Message) -> bool) {
         loop {
             match stream.next_batch() {
                 Ok(Some(batch)) => {
-                    if !send(Message::Batch { batch }) {
+                    let read = read.load(Ordering::Relaxed);
+                    if !send(Message::Batch { batch, read }) {
                         return;
                     }
                 }
@@ -208,7 +215,7 @@ fn work(
         };
         let Ok((number, message)) = next else { return };
         let message = match message {
-            Message::Batch { batch } => Message::Done { done: worker.process(batch) },
+            Message::Batch { batch, read } => Message::Done { done: worker.process(batch), read },
             other => other,
         };
         if done.send((number, message)).is_err() {
@@ -347,17 +354,15 @@ impl Collector<'_, '_> {
                     stats.failed = Some(reason);
                 }
             }
-            Message::Done { done } => {
+            Message::Done { done, read } => {
                 for record in done {
                     self.record(record);
                 }
-                if let Some(stats) = self.stats.last() {
-                    self.progress.set_records(stats.records);
-                }
+                self.progress.set_read(read);
             }
-            Message::Batch { batch } => {
+            Message::Batch { batch, read } => {
                 let done = self.worker.process(batch);
-                self.take(Message::Done { done });
+                self.take(Message::Done { done, read });
             }
         }
     }

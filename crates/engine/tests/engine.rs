@@ -483,3 +483,18 @@ fn prefilter_keeps_only_usable_events() {
     assert!(!prefilter.wants(&with("USER_LOGIN", "AZURE_AD", &["10.0.0.1"])));
     assert!(!prefilter.wants(&with("NETWORK_HTTP", "OKTA", &["10.0.0.1"])));
 }
+
+#[test]
+fn unknown_time_zone_is_rejected() {
+    let source = yaral::SourceFile::new(
+        "tz.yaral",
+        "rule tz {\n  events:\n    timestamp.get_hour($e.metadata.event_timestamp.seconds, \"PST\") = 3\n  condition:\n    $e\n}\n",
+    );
+    let output = yaral::compile(&source, &yaral::CheckOptions::default());
+    let compiled = output.compiled.into_iter().next().expect("the front end accepts it");
+    let errors = Rule::compile(&compiled.rule, &compiled.text, &Context::default())
+        .err()
+        .unwrap_or_default();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].message.contains("unknown time zone \"PST\""), "{errors:?}");
+}

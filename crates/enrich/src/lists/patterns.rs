@@ -46,7 +46,7 @@ impl PatternSet {
 /// Compiles one pattern with RE2's escapes, returning the compiler's message when it is
 /// invalid. RE2 reads `\0`, `\012` and `\12` as octal escapes, so octal is on, but it rejects a
 /// lone `\1`..`\9` as a back-reference, which the regex crate would read as octal.
-pub(crate) fn compile_one(pattern: &str, nocase: bool) -> Result<Regex, regex::Error> {
+pub fn compile_one(pattern: &str, nocase: bool) -> Result<Regex, regex::Error> {
     if let Some(escape) = back_reference(pattern) {
         return Err(regex::Error::Syntax(format!(
             "error: back-references such as `{escape}` are not supported by RE2"
