@@ -4,7 +4,9 @@ use anyhow::Result;
 use yaral::{CheckOptions, Diagnostic, Severity, SourceFile};
 
 use crate::cli::CheckArgs;
+use crate::context;
 use crate::ruleset;
+use crate::runnable;
 use crate::ExitStatus;
 
 /// Totals over all files, for the closing summary.
@@ -29,10 +31,17 @@ pub fn run(args: &CheckArgs) -> Result<ExitStatus> {
             return Ok(ExitStatus::InvalidInput);
         }
     };
+    let lists = match context::load_lists(&args.lists, false) {
+        Ok(lists) => lists,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return Ok(ExitStatus::InvalidInput);
+        }
+    };
     let options = CheckOptions { strict: args.strict, ..CheckOptions::default() };
     let mut totals = Totals { files: files.len(), ..Totals::default() };
     for file in &files {
-        check_file(file, &options, args.json, &mut totals);
+        check_file(file, &options, args.json, &lists, &mut totals);
     }
     eprintln!("{}", summary(&totals));
     if totals.rejected == 0 && totals.stray_errors == 0 {
@@ -42,11 +51,23 @@ pub fn run(args: &CheckArgs) -> Result<ExitStatus> {
     }
 }
 
-fn check_file(file: &SourceFile, options: &CheckOptions, json: bool, totals: &mut Totals) {
+fn check_file(
+    file: &SourceFile,
+    options: &CheckOptions,
+    json: bool,
+    lists: &enrich::ReferenceLists,
+    totals: &mut Totals,
+) {
     let output = yaral::compile(file, options);
+    let engine_warnings: Vec<Diagnostic> = output
+        .compiled
+        .iter()
+        .flat_map(|rule| runnable::engine_warnings(rule, lists, None))
+        .collect();
     let mut diagnostics: Vec<&Diagnostic> = output.diagnostics.iter().collect();
     diagnostics.extend(output.rejected.iter().flat_map(|rule| &rule.diagnostics));
     diagnostics.extend(output.compiled.iter().flat_map(|rule| &rule.diagnostics));
+    diagnostics.extend(&engine_warnings);
     diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
     for diagnostic in &diagnostics {
         if json {
@@ -105,7 +126,8 @@ mod tests {
     const GOOD: &str = "rule good {\n  meta:\n    author = \"a\"\n  events:\n    $e.metadata.event_type = \"USER_LOGIN\"\n  condition:\n    $e\n}\n";
 
     fn check(dir: &std::path::Path, strict: bool) -> ExitStatus {
-        let args = CheckArgs { strict, json: false, paths: vec![dir.to_path_buf()] };
+        let args =
+            CheckArgs { strict, json: false, lists: Vec::new(), paths: vec![dir.to_path_buf()] };
         run(&args).expect("run")
     }
 

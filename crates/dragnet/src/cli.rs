@@ -60,7 +60,8 @@ pub struct TestArgs {
 /// Options shared by the commands that read logs.
 #[derive(Debug, Args)]
 pub struct SourceArgs {
-    /// Log format of the inputs; `auto` decides per record, so one file may mix sources.
+    /// Log format of the inputs: auto, udm, salesforce, okta, m365, entra or graph. `auto`
+    /// decides per record, so one file may mix sources.
     #[arg(long, default_value = "auto", value_name = "FMT")]
     pub format: String,
 
@@ -69,9 +70,10 @@ pub struct SourceArgs {
     #[arg(long, value_name = "FILE.csv")]
     pub identities: Option<PathBuf>,
 
-    /// IP-to-ASN database: an iptoasn-style TSV or a MaxMind `.mmdb` file.
+    /// IP-to-ASN database: an iptoasn-style TSV or a MaxMind `.mmdb` file (ASN, ISP, Country
+    /// or City); repeatable, for example an ASN and a City database together.
     #[arg(long, value_name = "FILE")]
-    pub asn_db: Option<PathBuf>,
+    pub asn_db: Vec<PathBuf>,
 }
 
 /// Arguments of `dragnet hunt`.
@@ -97,7 +99,7 @@ pub struct HuntArgs {
     #[arg(long, value_name = "FILE.html")]
     pub report: Option<PathBuf>,
 
-    /// Time zone for times shown in the table, summary and report: UTC, an IANA name such as
+    /// Time zone for times shown in the table, CSV and report: UTC, an IANA name such as
     /// Europe/Berlin, or an offset such as +05:30. JSON output stays in UTC.
     #[arg(long, value_name = "ZONE", default_value = "UTC")]
     pub tz: DisplayZone,
@@ -123,6 +125,11 @@ pub struct HuntArgs {
     /// Never show the progress bar (it only appears when stderr is a terminal).
     #[arg(long)]
     pub no_progress: bool,
+
+    /// Threads that read, parse, normalise and filter the input; 0 uses one per core. The
+    /// detections are the same for any number.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub threads: usize,
 
     #[command(flatten)]
     pub source: SourceArgs,
@@ -256,6 +263,11 @@ pub struct CheckArgs {
     #[arg(long)]
     pub json: bool,
 
+    /// Reference lists to check list entries and list types against, as for `hunt`;
+    /// repeatable. Lists the rules name but no folder holds are taken as empty.
+    #[arg(long, value_name = "DIR")]
+    pub lists: Vec<PathBuf>,
+
     /// Rule files or folders searched recursively for `.yaral` files.
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<PathBuf>,
@@ -280,7 +292,8 @@ pub struct ParseArgs {
     #[command(flatten)]
     pub source: SourceArgs,
 
-    /// Log files, folders, glob patterns, or `-` for standard input.
+    /// Log files, folders, glob patterns, or `-` for standard input; `.gz` and `.zst` are
+    /// decompressed.
     #[arg(value_name = "INPUT", required = true)]
     pub inputs: Vec<String>,
 }

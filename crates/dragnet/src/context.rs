@@ -65,18 +65,24 @@ pub fn load_lists(dirs: &[PathBuf], demo: bool) -> Result<ReferenceLists> {
     Ok(lists)
 }
 
-/// Loads the ASN database named on the command line, or the demo's table when `demo` is set.
-pub fn load_asn_db(path: Option<&Path>, demo: bool) -> Result<Option<AsnDb>> {
-    if let Some(path) = path {
+/// Loads the ASN databases named on the command line, in order, into one lookup (a lookup
+/// takes the first database that knows the address, so an ASN database and a City database
+/// complement each other), or the demo's table when none is named and `demo` is set.
+pub fn load_asn_db(paths: &[PathBuf], demo: bool) -> Result<Option<AsnDb>> {
+    let mut combined: Option<AsnDb> = None;
+    for path in paths {
         let (db, problems) = AsnDb::load(path)
             .with_context(|| format!("cannot load the ASN database {}", path.display()))?;
         for problem in problems {
             eprintln!("warning: {problem}");
         }
-        return Ok(Some(db));
+        match &mut combined {
+            Some(all) => all.extend(db),
+            None => combined = Some(db),
+        }
     }
-    if !demo {
-        return Ok(None);
+    if combined.is_some() || !demo {
+        return Ok(combined);
     }
     let Some(bytes) = bundled::file(bundled::DEMO_ASN_DB) else { return Ok(None) };
     let (db, problems) = AsnDb::from_tsv(&String::from_utf8_lossy(bytes), bundled::DEMO_ASN_DB);

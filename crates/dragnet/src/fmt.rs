@@ -3,7 +3,7 @@
 
 use std::fs;
 use std::io::Read as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 use yaral::SourceFile;
@@ -171,13 +171,22 @@ fn first_difference(before: &str, after: &str) -> usize {
 }
 
 /// Writes `text` to a temporary file beside `path` and renames it over `path`, so that an
-/// interrupted run leaves either the old or the new file, never a truncated one.
+/// interrupted run leaves either the old or the new file, never a truncated one. When `path`
+/// is a symbolic link, the file it points to is replaced and the link kept, and the new file
+/// gets the old one's permissions.
 fn write_replacing(path: &Path, text: &str) -> Result<()> {
-    let mut temporary = path.as_os_str().to_owned();
+    let target =
+        fs::canonicalize(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let permissions = fs::metadata(&target)
+        .with_context(|| format!("cannot read {}", target.display()))?
+        .permissions();
+    let mut temporary = target.as_os_str().to_owned();
     temporary.push(".dragnet-fmt.tmp");
-    fs::write(&temporary, text)
-        .with_context(|| format!("cannot write {}", Path::new(&temporary).display()))?;
-    fs::rename(&temporary, path).with_context(|| format!("cannot replace {}", path.display()))
+    let temporary = PathBuf::from(temporary);
+    fs::write(&temporary, text).with_context(|| format!("cannot write {}", temporary.display()))?;
+    fs::set_permissions(&temporary, permissions)
+        .with_context(|| format!("cannot set the permissions of {}", temporary.display()))?;
+    fs::rename(&temporary, &target).with_context(|| format!("cannot replace {}", target.display()))
 }
 
 #[cfg(test)]
@@ -243,6 +252,24 @@ mod tests {
         let text = fs::read_to_string(&broken).expect("read");
         assert_eq!(text, "rule r { events: $e.a = condition: $e }");
         assert_eq!(fs::read(&binary).expect("read"), b"rule r { meta: a = \"\xff\" }");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn fmt_keeps_links_and_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = temp_dir("links");
+        let real = dir.join("real.yaral");
+        fs::write(&real, MESSY).expect("write");
+        fs::set_permissions(&real, fs::Permissions::from_mode(0o640)).expect("chmod");
+        let link = dir.join("link.yaral");
+        std::os::unix::fs::symlink(&real, &link).expect("symlink");
+        let args = FmtArgs { check: false, paths: vec![link.clone()] };
+        assert_eq!(run(&args).expect("run"), ExitStatus::Success);
+        assert!(fs::symlink_metadata(&link).expect("link").file_type().is_symlink());
+        assert!(fs::read_to_string(&real).expect("read").starts_with("rule r {\n"));
+        let mode = fs::metadata(&real).expect("metadata").permissions().mode();
+        assert_eq!(mode & 0o777, 0o640);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use anyhow::{Context as _, Result};
 use crate::cli::{HuntArgs, OutputFormat};
 use crate::context;
 use crate::input::{self, Input, InputSource};
-use crate::normalize::normalize_inputs;
+use crate::normalize::{default_threads, normalize_inputs, Keep, Options};
 use crate::output::{self, Presentation, Style};
 use crate::pipeline;
 use crate::progress::Progress;
@@ -28,22 +28,17 @@ const SORT_BUFFER_EVENTS: usize = 200_000;
 pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
     let started = Instant::now();
     let demo = args.inputs.is_empty();
-    let format: sources::Format =
-        args.source.format.parse().map_err(|e| anyhow::anyhow!("invalid --format: {e}"))?;
-
-    let lists = context::load_lists(&args.lists, demo)?;
-    let asn = context::load_asn_db(args.source.asn_db.as_deref(), demo)?.map(Arc::new);
-    let identities = context::load_identities(args.source.identities.as_deref(), demo)?;
-    let suppressions = match (&args.suppressions, bundled::file(bundled::DEMO_SUPPRESSIONS)) {
-        (Some(path), _) => Suppressions::load(path, &lists)?,
-        (None, Some(text)) if demo => {
-            Suppressions::parse(&String::from_utf8_lossy(text), bundled::DEMO_SUPPRESSIONS, &lists)?
+    // Everything named on the command line is read first: a wrong path, format or file there
+    // is an invalid argument (exit status 2), reported before any work is done.
+    let setup = match Setup::load(args, demo) {
+        Ok(setup) => setup,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return Ok(ExitStatus::InvalidInput);
         }
-        _ => Suppressions::default(),
     };
-    let ctx = engine::Context { lists: Arc::new(lists), asn: asn.clone() };
+    let Setup { format, asn, identities, suppressions, ctx, rule_files } = setup;
 
-    let rule_files = ruleset::read_rule_files(&args.rules)?;
     let loaded = ruleset::compile_rules(&rule_files, &yaral::CheckOptions::default(), &ctx);
     if loaded.rules.is_empty() {
         eprintln!("error: no rule could be compiled, so there is nothing to hunt with");
@@ -62,12 +57,17 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
             }
         }
     };
-    // Open the report file before the work, so that a bad path fails fast.
-    let report_file = match &args.report {
-        Some(path) => Some(
-            File::create(path)
-                .with_context(|| format!("cannot create the report {}", path.display()))?,
-        ),
+    // The report is written to a temporary file beside its path, created now so that a bad
+    // path fails before the work, and renamed when complete, so a failed run leaves no
+    // half-written report.
+    let report = match &args.report {
+        Some(path) => match PendingReport::create(path) {
+            Ok(report) => Some(report),
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                return Ok(ExitStatus::InvalidInput);
+            }
+        },
         None => None,
     };
 
@@ -82,27 +82,45 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
     let in_range = |time: udm::Timestamp| {
         args.from.is_none_or(|from| time >= from) && args.to.is_none_or(|to| time < to)
     };
+    // Events that no rule can use are dropped on the worker threads, before they are sorted:
+    // they would give no rule a row, so no detection changes.
+    let prefilter = engine::Prefilter::new(&loaded.rules);
+    let keep = |event: &Arc<udm::Event>| {
+        if !in_range(event.event_time()) {
+            Keep::OutOfRange
+        } else if !prefilter.wants(event) {
+            Keep::Unused
+        } else {
+            Keep::Yes
+        }
+    };
+    let threads = if args.threads == 0 { default_threads() } else { args.threads };
+    let options = Options { threads, keep: &keep };
     // Hunts correlate in event-time order whatever the input order. The sorter keeps the
     // input order among events with the same time, and spills sorted runs to temporary files
     // past `SORT_BUFFER_EVENTS`, so memory does not grow with the input.
     let mut sorter = engine::TimeSorter::new(SORT_BUFFER_EVENTS);
     let mut spill_error = None;
-    let mut out_of_range = 0u64;
-    let stats =
-        normalize_inputs(&inputs, format, &mut normalizer, asn.as_deref(), &progress, |event| {
-            if !in_range(event.event_time()) {
-                out_of_range += 1;
-            } else if spill_error.is_none() {
-                spill_error = sorter.push(Arc::new(event)).err();
+    let stats = normalize_inputs(
+        &inputs,
+        format,
+        &mut normalizer,
+        asn.as_deref(),
+        &progress,
+        &options,
+        |event| {
+            if spill_error.is_none() {
+                spill_error = sorter.push(event).err();
             }
-        });
+        },
+    );
     progress.finish();
     if let Some(e) = spill_error {
         return Err(e).context("cannot write events to a temporary file while sorting them");
     }
 
     let sorted = sorter.finish().context("cannot read back the sorted events")?;
-    let correlated = pipeline::correlate_sorted(loaded.rules, sorted, &suppressions)
+    let correlated = pipeline::correlate_sorted_on(loaded.rules, sorted, &suppressions, threads)
         .context("cannot read back the sorted events")?;
     let detections = correlated.detections;
     let engine_stats = correlated.stats;
@@ -124,7 +142,7 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
 
     let records: u64 = stats.iter().map(|s| s.records).sum();
     let rejected: u64 = stats.iter().map(|s| s.rejected).sum();
-    if let (Some(file), Some(path)) = (report_file, &args.report) {
+    if let Some(report) = report {
         let info = ReportInfo {
             title: "Dragnet hunt",
             rules_loaded: rule_count,
@@ -133,10 +151,7 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
             zone: args.tz,
             generated_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         };
-        let mut writer = io::BufWriter::new(file);
-        report::write(&mut writer, &values, &info)
-            .and_then(|()| writer.flush())
-            .with_context(|| format!("cannot write the report {}", path.display()))?;
+        report.finish(&values, &info)?;
     }
 
     let suppressed: BTreeMap<String, u64> = engine_stats
@@ -157,7 +172,7 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
         suppressed: &suppressed,
         change_windows: &change_windows,
         late_events: engine_stats.late_events,
-        out_of_range,
+        out_of_range: stats.iter().map(|s| s.out_of_range).sum(),
         elapsed: Some(started.elapsed()),
     };
     eprint!("{}", summary.render());
@@ -170,6 +185,77 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
         return Ok(ExitStatus::Failure);
     }
     Ok(ExitStatus::Success)
+}
+
+/// The HTML report while the hunt runs: a temporary file renamed into place at the end.
+struct PendingReport {
+    path: std::path::PathBuf,
+    temporary: std::path::PathBuf,
+    file: File,
+}
+
+impl PendingReport {
+    fn create(path: &std::path::Path) -> Result<PendingReport> {
+        let mut name = path.file_name().unwrap_or_default().to_os_string();
+        name.push(".partial");
+        let temporary = path.with_file_name(name);
+        let file = File::create(&temporary)
+            .with_context(|| format!("cannot create the report {}", path.display()))?;
+        Ok(PendingReport { path: path.to_path_buf(), temporary, file })
+    }
+
+    fn finish(self, detections: &[serde_json::Value], info: &ReportInfo<'_>) -> Result<()> {
+        let mut writer = io::BufWriter::new(&self.file);
+        let written = report::write(&mut writer, detections, info)
+            .and_then(|()| writer.flush())
+            .and_then(|()| std::fs::rename(&self.temporary, &self.path));
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&self.temporary);
+            return Err(e)
+                .with_context(|| format!("cannot write the report {}", self.path.display()));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for PendingReport {
+    /// Removes the temporary file of a report that was never finished.
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.temporary);
+    }
+}
+
+/// What a hunt reads from the command line before it starts.
+struct Setup {
+    format: sources::Format,
+    asn: Option<Arc<enrich::AsnDb>>,
+    identities: sources::Identities,
+    suppressions: Suppressions,
+    ctx: engine::Context,
+    rule_files: Vec<yaral::SourceFile>,
+}
+
+impl Setup {
+    fn load(args: &HuntArgs, demo: bool) -> Result<Setup> {
+        let format: sources::Format =
+            args.source.format.parse().map_err(|e| anyhow::anyhow!("invalid --format: {e}"))?;
+        let lists = context::load_lists(&args.lists, demo)?;
+        let asn = context::load_asn_db(&args.source.asn_db, demo)?.map(Arc::new);
+        let identities = context::load_identities(args.source.identities.as_deref(), demo)?;
+        let demo_suppressions = bundled::file(bundled::DEMO_SUPPRESSIONS);
+        let suppressions = match (&args.suppressions, demo_suppressions) {
+            (Some(path), _) => Suppressions::load(path, &lists)?,
+            (None, Some(text)) if demo => Suppressions::parse(
+                &String::from_utf8_lossy(text),
+                bundled::DEMO_SUPPRESSIONS,
+                &lists,
+            )?,
+            _ => Suppressions::default(),
+        };
+        let ctx = engine::Context { lists: Arc::new(lists), asn: asn.clone() };
+        let rule_files = ruleset::read_rule_files(&args.rules)?;
+        Ok(Setup { format, asn, identities, suppressions, ctx, rule_files })
+    }
 }
 
 fn demo_inputs() -> Vec<Input> {

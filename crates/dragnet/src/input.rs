@@ -9,6 +9,8 @@ use std::collections::{HashSet, VecDeque};
 use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use anyhow::{bail, Context as _, Result};
 
@@ -34,8 +36,9 @@ pub struct Input {
 
 impl Input {
     /// Opens the input as a byte stream, decompressed when it starts with a gzip or zstd
-    /// header.
-    pub fn open(&self) -> Result<Box<dyn BufRead>> {
+    /// header. With a `counter`, the number of raw (still compressed) bytes read is added to it
+    /// as reading goes on, for a progress bar.
+    pub fn open_counting(&self, counter: Option<Arc<AtomicU64>>) -> Result<Box<dyn BufRead>> {
         let raw: Box<dyn Read> = match &self.source {
             InputSource::File(path) => Box::new(
                 File::open(path).with_context(|| format!("cannot open {}", path.display()))?,
@@ -43,7 +46,35 @@ impl Input {
             InputSource::Stdin => Box::new(io::stdin().lock()),
             InputSource::Bundled(bytes) => Box::new(*bytes),
         };
+        let raw: Box<dyn Read> = match counter {
+            Some(counter) => Box::new(CountingReader { inner: raw, counter }),
+            None => raw,
+        };
         decompressed(raw).with_context(|| format!("cannot read {}", self.name))
+    }
+
+    /// The input's size in bytes as stored (compressed size for a compressed file), when it
+    /// is known before reading: not for standard input.
+    pub fn size(&self) -> Option<u64> {
+        match &self.source {
+            InputSource::File(path) => fs::metadata(path).ok().map(|m| m.len()),
+            InputSource::Stdin => None,
+            InputSource::Bundled(bytes) => Some(bytes.len() as u64),
+        }
+    }
+}
+
+/// A reader that adds the bytes it reads to a shared counter.
+struct CountingReader {
+    inner: Box<dyn Read>,
+    counter: Arc<AtomicU64>,
+}
+
+impl Read for CountingReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let read = self.inner.read(buf)?;
+        self.counter.fetch_add(read as u64, Ordering::Relaxed);
+        Ok(read)
     }
 }
 
@@ -343,6 +374,8 @@ struct Pending {
     depth: usize,
     in_string: bool,
     escaped: bool,
+    /// The last byte outside strings that is not whitespace.
+    last_significant: u8,
     /// The maximum number of bytes kept.
     limit: usize,
     /// Whether the value grew past `limit`; its bytes are then no longer kept.
@@ -435,16 +468,22 @@ impl Scanner {
                     return;
                 }
                 // In a pretty-printed document, a `{` in the first column while another
-                // document is still open means that the open one is broken.
+                // document is still open, where no object can start (not after `[`, `,` or
+                // `:`), means that the open one is broken. An object that can start there
+                // belongs to the open document, as with Python's `json.dumps(indent=0)`.
                 if byte == b'{'
                     && self.column == 0
                     && !self.lines
                     && self.array.is_none()
                     && value.depth > 0
+                    && !matches!(value.last_significant, b'[' | b',' | b':')
                 {
                     self.finish_value();
                     self.start_value(byte);
                     return;
+                }
+                if !byte.is_ascii_whitespace() {
+                    value.last_significant = byte;
                 }
                 match byte {
                     b'"' => {
@@ -491,6 +530,7 @@ impl Scanner {
             depth: 0,
             in_string: false,
             escaped: false,
+            last_significant: byte,
             limit: self.limit,
             too_large: false,
         };
@@ -804,6 +844,14 @@ mod tests {
     }
 
     #[test]
+    fn unindented_documents_with_nested_objects() {
+        let input =
+            b"{\n\"a\": [\n{\n\"b\": 1\n},\n{\n\"b\": 2\n}\n],\n\"c\":\n{\n}\n}\n{\n\"a\": 3\n}\n";
+        let records = split_records(input);
+        assert_eq!(lines_and_oks(&records), vec![(1, true), (14, true)]);
+    }
+
+    #[test]
     fn unclosed_string_ends_at_line() {
         let input = b"{\n  \"a\": \"x\n  \"b\": 1\n}\n{\n  \"a\": 2\n}\n";
         let records = split_records(input);
@@ -962,7 +1010,7 @@ mod tests {
         }
     }
 
-    /// A JSON value whose strings hold the bytes the scanner treats specially.
+    /// Builds a random JSON value whose strings contain the bytes the scanner treats specially.
     fn random_value(random: &mut Random, depth: usize) -> serde_json::Value {
         const TEXTS: &[&str] = &["", "a", "\"", "\\", "{", "]", ",", "x\ny", "é😀", "\\\""];
         match random.below(if depth > 3 { 3 } else { 6 }) {
@@ -991,6 +1039,16 @@ mod tests {
             .collect()
     }
 
+    /// Pretty-printed JSON with no indentation, so that nested values start in column 0.
+    fn unindented_json(value: &serde_json::Value) -> String {
+        use serde::Serialize;
+        let mut out = Vec::new();
+        let formatter = serde_json::ser::PrettyFormatter::with_indent(b"");
+        let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
+        value.serialize(&mut serializer).expect("serialise");
+        String::from_utf8(out).expect("JSON is UTF-8")
+    }
+
     #[test]
     fn random_records_in_every_layout() {
         let mut random = Random(0x5eed);
@@ -1007,11 +1065,13 @@ mod tests {
                 .iter()
                 .map(|o| serde_json::to_string_pretty(o).expect("serialise"))
                 .collect();
+            let unindented: Vec<String> = objects.iter().map(unindented_json).collect();
             let array = serde_json::Value::Array(objects.clone());
             let layouts = [
                 lines.join("\n"),
                 lines.join("\r\n"),
                 pretty.join("\n"),
+                unindented.join("\n"),
                 serde_json::to_string_pretty(&array).expect("serialise"),
                 array.to_string(),
             ];

@@ -1,5 +1,6 @@
 //! Finding rule files, compiling them, and reporting the rules that do not compile.
 
+use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -22,9 +23,10 @@ pub fn read_rule_files(paths: &[PathBuf]) -> Result<Vec<SourceFile>> {
         return Ok(files);
     }
     let mut found = Vec::new();
+    let mut seen = HashSet::new();
     for path in paths {
         if path.is_dir() {
-            collect_rule_paths(path, &mut found)?;
+            collect_rule_paths(path, &mut seen, &mut found)?;
         } else if path.exists() {
             found.push(path.clone());
         } else {
@@ -45,7 +47,18 @@ fn has_rule_extension(path: &Path) -> bool {
     path.extension().and_then(|e| e.to_str()).is_some_and(|e| RULE_EXTENSIONS.contains(&e))
 }
 
-fn collect_rule_paths(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+/// Collects rule files under `dir`, in sorted order. Each folder is read once, by its
+/// canonical path, so a link back to a parent folder neither loops nor loads rules twice.
+fn collect_rule_paths(
+    dir: &Path,
+    seen: &mut HashSet<PathBuf>,
+    out: &mut Vec<PathBuf>,
+) -> Result<()> {
+    let canonical = fs::canonicalize(dir)
+        .with_context(|| format!("cannot read rule folder {}", dir.display()))?;
+    if !seen.insert(canonical) {
+        return Ok(());
+    }
     let mut entries: Vec<PathBuf> = fs::read_dir(dir)
         .with_context(|| format!("cannot list rule folder {}", dir.display()))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
@@ -53,9 +66,12 @@ fn collect_rule_paths(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     entries.sort();
     for entry in entries {
         if entry.is_dir() {
-            collect_rule_paths(&entry, out)?;
+            collect_rule_paths(&entry, seen, out)?;
         } else if has_rule_extension(&entry) {
-            out.push(entry);
+            let file = fs::canonicalize(&entry).unwrap_or_else(|_| entry.clone());
+            if seen.insert(file) {
+                out.push(entry);
+            }
         }
     }
     Ok(())
@@ -87,6 +103,9 @@ pub fn compile_rules(
     ctx: &engine::Context,
 ) -> LoadedRules {
     let mut loaded = LoadedRules { rules: Vec::new(), rejected: Vec::new() };
+    // Rule name to the file that defined it first: detections carry only the name, so two
+    // rules of one name cannot be told apart in the output.
+    let mut names: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     for file in files {
         let output = yaral::compile(file, options);
         report(file, &output.diagnostics);
@@ -104,6 +123,17 @@ pub fn compile_rules(
         }
         for compiled in output.compiled {
             report(file, &compiled.diagnostics);
+            match names.get(&compiled.name) {
+                Some(first) if first != &file.name => eprintln!(
+                    "warning: rule `{}` in {} has the same name as a rule in {first}; their \
+                     detections cannot be told apart, so rename one",
+                    compiled.name, file.name
+                ),
+                Some(_) => {}
+                None => {
+                    names.insert(compiled.name.clone(), file.name.clone());
+                }
+            }
             match engine::Rule::compile(&compiled.rule, &compiled.text, ctx) {
                 Ok(rule) => loaded.rules.push(rule),
                 Err(diagnostics) => {

@@ -65,8 +65,15 @@ impl Summary<'_> {
         );
         for input in self.inputs {
             match &input.failed {
-                Some(reason) => {
+                Some(reason) if input.records == 0 => {
                     let _ = writeln!(out, "    {}: not read: {reason}", input.name);
+                }
+                Some(reason) => {
+                    let _ = writeln!(
+                        out,
+                        "    {}: {} records, {} rejected, {} events, then reading failed: {reason}",
+                        input.name, input.records, input.rejected, input.events
+                    );
                 }
                 None => {
                     let _ = writeln!(
@@ -159,6 +166,7 @@ mod tests {
                 rejected: 2,
                 events: 118,
                 failed: None,
+                ..InputStats::default()
             },
             InputStats {
                 name: "logs/missing.jsonl".into(),

@@ -287,3 +287,51 @@ fn strict_hunt_fails_on_rejected_records() {
     let strict = dragnet(&["hunt", "--strict", "--output", "jsonl", path]);
     assert_eq!(strict.status.code(), Some(1));
 }
+
+#[test]
+fn invalid_arguments_exit_2() {
+    let dir = temp_dir("invalid-args");
+    let missing = dir.join("missing");
+    let missing = missing.to_str().unwrap();
+    for args in [
+        vec!["hunt", "--format", "bogus"],
+        vec!["hunt", "--rules", missing],
+        vec!["hunt", "--lists", missing],
+        vec!["hunt", "--asn-db", missing],
+        vec!["hunt", "--identities", missing],
+        vec!["hunt", "--suppressions", missing],
+    ] {
+        let output = dragnet(&args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+    }
+}
+
+#[test]
+fn report_written_only_when_complete() {
+    let dir = temp_dir("report");
+    let report = dir.join("demo.html");
+    let output = dragnet(&["hunt", "--output", "jsonl", "--report", report.to_str().unwrap()]);
+    assert!(output.status.success());
+    assert!(report.exists());
+    let leftovers: Vec<_> = fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn check_warns_about_unrunnable_rules() {
+    let dir = temp_dir("check-graph");
+    let rule = dir.join("graph.yaral");
+    fs::write(
+        &rule,
+        "rule graph {\n  meta:\n    author = \"a\"\n  events:\n    $e.metadata.event_type = \"USER_LOGIN\"\n    $e.principal.user.userid = $user\n    $g.graph.entity.user.userid = $user\n  match:\n    $user over 5m\n  condition:\n    $e and $g\n}\n",
+    )
+    .unwrap();
+    let output = dragnet(&["check", rule.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("Dragnet cannot run this rule"), "{stderr}");
+}

@@ -457,3 +457,44 @@ rule api_objects {
     let found: Vec<Vec<String>> = run(&rule, events).iter().map(ids).collect();
     assert_eq!(found, vec![vec!["api".to_owned()], vec!["report".to_owned()]]);
 }
+
+#[test]
+fn prefilter_keeps_only_usable_events() {
+    let rule = compile(
+        r#"rule okta_logins {
+  events:
+    $e.metadata.event_type = "USER_LOGIN"
+    $e.metadata.log_type = "OKTA"
+    $e.principal.ip = "10.0.0.1"
+  condition:
+    $e
+}"#,
+    );
+    let prefilter = engine::Prefilter::new(std::slice::from_ref(&rule));
+    let with = |event_type: &str, log_type: &str, ips: &[&str]| {
+        event(json!({
+            "metadata": {"event_timestamp": "2025-06-10T10:00:00Z", "event_type": event_type,
+                         "log_type": log_type},
+            "principal": {"ip": ips},
+        }))
+    };
+    assert!(prefilter.wants(&with("USER_LOGIN", "OKTA", &["10.0.0.2", "10.0.0.1"])));
+    assert!(!prefilter.wants(&with("USER_LOGIN", "OKTA", &["10.0.0.2"])));
+    assert!(!prefilter.wants(&with("USER_LOGIN", "AZURE_AD", &["10.0.0.1"])));
+    assert!(!prefilter.wants(&with("NETWORK_HTTP", "OKTA", &["10.0.0.1"])));
+}
+
+#[test]
+fn unknown_time_zone_is_rejected() {
+    let source = yaral::SourceFile::new(
+        "tz.yaral",
+        "rule tz {\n  events:\n    timestamp.get_hour($e.metadata.event_timestamp.seconds, \"PST\") = 3\n  condition:\n    $e\n}\n",
+    );
+    let output = yaral::compile(&source, &yaral::CheckOptions::default());
+    let compiled = output.compiled.into_iter().next().expect("the front end accepts it");
+    let errors = Rule::compile(&compiled.rule, &compiled.text, &Context::default())
+        .err()
+        .unwrap_or_default();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].message.contains("unknown time zone \"PST\""), "{errors:?}");
+}

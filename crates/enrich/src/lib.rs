@@ -10,4 +10,4 @@ pub mod lists;
 
 pub use asn::geo_artifact::enrich_event;
 pub use asn::{AsnDb, AsnError, AsnInfo, Coordinates};
-pub use lists::{ListError, ListKind, ListLimits, ReferenceList, ReferenceLists};
+pub use lists::{compile_re2, ListError, ListKind, ListLimits, ReferenceList, ReferenceLists};

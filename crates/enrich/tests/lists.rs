@@ -98,6 +98,10 @@ fn string_list_used_as_regex() {
     let errors = tools.pattern_errors();
     assert_eq!(errors.len(), 1);
     assert!(matches!(&errors[0], ListError::InvalidRegex { line: 2, .. }), "{errors:?}");
+    assert_eq!(
+        errors[0].to_string(),
+        "test.list:2: invalid regular expression \"(unclosed\": unclosed group"
+    );
 }
 
 #[test]

@@ -46,11 +46,18 @@ impl Identities {
             .position(|h| h.trim_start_matches('\u{feff}').eq_ignore_ascii_case("email"))
             .ok_or_else(|| error("the header row has no email column".to_owned()))?;
         let mut identities = Identities::new();
-        for (index, row) in reader.records().enumerate() {
-            let line = index + 2;
-            let row = row.map_err(|e| error(format!("line {line}: {e}")))?;
+        for row in reader.records() {
+            let row = row.map_err(|e| error(e.to_string()))?;
+            let line = row.position().map_or(0, |p| p.line());
             if row.iter().all(str::is_empty) {
                 continue;
+            }
+            // A cell with a line break almost always comes from a quote left open, which
+            // swallows the rows after it.
+            if row.iter().any(|cell| cell.contains(['\n', '\r'])) {
+                return Err(error(format!(
+                    "line {line} has a cell with a line break; check for a quote that is not closed"
+                )));
             }
             let email = row.get(email_column).unwrap_or("");
             if email.is_empty() {

@@ -112,3 +112,17 @@ fn one_person_across_salesforce_okta_and_entra() {
         assert_eq!(emails_of(&mut normalizer, record), expected, "{source}");
     }
 }
+
+#[test]
+fn unclosed_quote_is_rejected() {
+    let csv = "email,okta_id\n\"dana@example.com,00u1\nlee@example.com,00u2\n";
+    let error = Identities::from_csv(csv, "people.csv").unwrap_err();
+    assert!(error.to_string().contains("line 2 has a cell with a line break"), "{error}");
+}
+
+#[test]
+fn error_names_row_line() {
+    let csv = "email,okta_id\n\ndana@example.com,00u1\n,00u2\n";
+    let error = Identities::from_csv(csv, "people.csv").unwrap_err();
+    assert!(error.to_string().contains("line 4 has an empty email cell"), "{error}");
+}

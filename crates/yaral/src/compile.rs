@@ -50,6 +50,21 @@ pub fn parse(source: &SourceFile) -> (ast::File, Vec<Diagnostic>) {
 pub fn compile(source: &SourceFile, options: &CheckOptions) -> FileOutput {
     let parsed = parse_file(&source.text);
     let mut output = FileOutput { diagnostics: parsed.diagnostics, ..FileOutput::default() };
+    let mut seen_names: Vec<&str> = Vec::new();
+    for parsed_rule in &parsed.rules {
+        let Some(ident) = &parsed_rule.name else { continue };
+        if seen_names.contains(&ident.name.as_str()) {
+            output.diagnostics.push(
+                Diagnostic::warning(
+                    ident.span,
+                    format!("rule `{}` is defined more than once in this file", ident.name),
+                )
+                .with_help("rename one of them, so that their detections can be told apart"),
+            );
+        } else {
+            seen_names.push(&ident.name);
+        }
+    }
     for parsed_rule in parsed.rules {
         let name = parsed_rule.name.as_ref().map(|n: &Ident| n.name.clone());
         let Some(rule) = parsed_rule.rule else {

@@ -185,3 +185,15 @@ fn missing_operand_before_section() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].message, "expected an expression, found the `condition:` section header");
 }
+
+#[test]
+fn duplicate_rule_names_warned() {
+    let one = rule("$e.principal.hostname = \"a\"", "", "$e");
+    let output = compiled(format!("{one}{one}"));
+    assert_eq!(errors(&output), vec![]);
+    assert_eq!(output.compiled.len(), 2);
+    let warnings: Vec<&Diagnostic> =
+        output.diagnostics.iter().filter(|d| d.severity == Severity::Warning).collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0].message, "rule `r` is defined more than once in this file");
+}

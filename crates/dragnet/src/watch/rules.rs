@@ -46,7 +46,7 @@ impl RuleSet {
 pub struct Sources {
     rules: Vec<PathBuf>,
     lists: Vec<PathBuf>,
-    asn_db: Option<PathBuf>,
+    asn_db: Vec<PathBuf>,
     identities: Option<PathBuf>,
 }
 
@@ -66,7 +66,7 @@ impl Sources {
     /// skipped.
     pub fn load(&self, strict: bool) -> Result<(RuleSet, Vec<ruleset::RejectedRule>)> {
         let lists = context::load_lists(&self.lists, false)?;
-        let asn = context::load_asn_db(self.asn_db.as_deref(), false)?.map(Arc::new);
+        let asn = context::load_asn_db(&self.asn_db, false)?.map(Arc::new);
         let identities = context::load_identities(self.identities.as_deref(), false)?;
         let ctx = engine::Context { lists: Arc::new(lists), asn: asn.clone() };
         let files = ruleset::read_rule_files(&self.rules)?;

@@ -10,7 +10,7 @@ mod math;
 pub(crate) mod net;
 pub(crate) mod re;
 mod strings;
-mod time;
+pub(crate) mod time;
 
 use regex::Regex;
 use udm::Value;
@@ -190,6 +190,21 @@ impl Func {
             }
             ArraysContains | ArraysIndexToFloat | ArraysIndexToInt | ArraysIndexToStr => index == 0,
             _ => false,
+        }
+    }
+
+    /// The argument that holds a time zone, checked ahead of time when it is a literal.
+    pub(crate) fn zone_arg(self) -> Option<usize> {
+        use Func::*;
+        match self {
+            TimestampAsUnixSeconds
+            | TimestampGetDate
+            | TimestampGetMinute
+            | TimestampGetHour
+            | TimestampGetDayOfWeek
+            | TimestampGetWeek => Some(1),
+            TimestampGetTimestamp => Some(2),
+            _ => None,
         }
     }
 

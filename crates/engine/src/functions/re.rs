@@ -12,12 +12,11 @@ use udm::Value;
 use super::{arg_text, Func};
 
 /// Compiles a pattern, with `(?i)` when `nocase` is set.
+///
+/// Escapes follow RE2: `\0` and `\012` are octal, a lone `\1`..`\9` is a back-reference and
+/// rejected, as reference lists read them too.
 pub(crate) fn compile(pattern: &str, nocase: bool) -> Result<Regex, regex::Error> {
-    if nocase {
-        Regex::new(&format!("(?i){pattern}"))
-    } else {
-        Regex::new(pattern)
-    }
+    enrich::compile_re2(pattern, nocase)
 }
 
 pub(super) fn call(func: Func, args: &[Value], nocase: bool, regex: Option<&Regex>) -> Value {

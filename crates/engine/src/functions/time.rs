@@ -37,6 +37,11 @@ fn parse_zone(text: &str) -> Option<Zone> {
     text.parse::<chrono_tz::Tz>().ok().map(Zone::Named)
 }
 
+/// Whether a time zone argument names a zone: an IANA name, `GMT`/`UTC`, or an offset.
+pub(crate) fn is_valid_zone(text: &str) -> bool {
+    parse_zone(text).is_some()
+}
+
 /// The zone argument at `index`, defaulting to GMT when absent.
 fn zone_arg(args: &[Value], index: usize) -> Option<Zone> {
     if args.len() > index {

@@ -393,6 +393,23 @@ impl<'c> Lowerer<'c> {
         if failed {
             return None;
         }
+        if let Some(index) = func.zone_arg() {
+            if let (Some(arg), Some(CExpr::Lit(Value::String(zone)))) =
+                (args.get(index), lowered.get(index))
+            {
+                if !functions::time::is_valid_zone(zone) {
+                    self.diagnostics.push(
+                        Diagnostic::error(arg.span, format!("unknown time zone {zone:?}"))
+                            .with_help(
+                                "use an IANA name such as \"America/Los_Angeles\", \"GMT\", or an \
+                                 offset such as \"-08:00\"; abbreviations such as \"PST\" are not \
+                                 accepted",
+                            ),
+                    );
+                    return None;
+                }
+            }
+        }
         let mut regex = None;
         if let Some(index) = func.pattern_arg() {
             if let (Some(ast::Expr { kind, span }), Some(CExpr::Lit(Value::String(p)))) =

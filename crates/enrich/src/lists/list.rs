@@ -212,7 +212,7 @@ impl ReferenceList {
                     origin: self.origin.clone(),
                     line,
                     entry: entry.clone(),
-                    reason: error.to_string(),
+                    reason: regex_reason(&error),
                 })
             })
             .collect()
@@ -232,7 +232,7 @@ fn valid_patterns(
                 origin: origin.to_owned(),
                 line: entry.line,
                 entry: entry.text,
-                reason: error.to_string(),
+                reason: regex_reason(&error),
             }),
         }
     }
@@ -261,4 +261,15 @@ fn valid_ranges(
         }
     }
     (valid, networks)
+}
+
+/// Turns a regex error into a one-line reason. A syntax error's text spans several lines (the
+/// pattern, a caret line and `error: ...`), which would break the one-line warnings that list
+/// problems print as.
+fn regex_reason(error: &regex::Error) -> String {
+    let text = error.to_string();
+    match text.lines().find_map(|line| line.strip_prefix("error: ")) {
+        Some(reason) => reason.to_owned(),
+        None => text.lines().map(str::trim).collect::<Vec<_>>().join(" "),
+    }
 }

@@ -21,3 +21,4 @@ pub use collection::ReferenceLists;
 pub use error::ListError;
 pub use limits::ListLimits;
 pub use list::{ListKind, ReferenceList};
+pub use patterns::compile_one as compile_re2;

@@ -25,6 +25,7 @@ impl PatternSet {
 
         let combined = RegexSetBuilder::new(valid.iter().map(Regex::as_str))
             .case_insensitive(nocase)
+            .octal(true)
             .size_limit(SET_SIZE_LIMIT)
             .build();
         match combined {
@@ -42,9 +43,44 @@ impl PatternSet {
     }
 }
 
-/// Compiles one pattern, returning the compiler's message when it is invalid.
-pub(crate) fn compile_one(pattern: &str, nocase: bool) -> Result<Regex, regex::Error> {
-    RegexBuilder::new(pattern).case_insensitive(nocase).build()
+/// Compiles one pattern with RE2's escapes, returning the compiler's message when it is
+/// invalid. RE2 reads `\0`, `\012` and `\12` as octal escapes, so octal is on, but it rejects a
+/// lone `\1`..`\9` as a back-reference, which the regex crate would read as octal.
+pub fn compile_one(pattern: &str, nocase: bool) -> Result<Regex, regex::Error> {
+    if let Some(escape) = back_reference(pattern) {
+        return Err(regex::Error::Syntax(format!(
+            "error: back-references such as `{escape}` are not supported by RE2"
+        )));
+    }
+    RegexBuilder::new(pattern).case_insensitive(nocase).octal(true).build()
+}
+
+/// Finds the first escape outside a character class that RE2 reads as a back-reference:
+/// `\1` to `\7` without an octal digit after it, or `\8` and `\9`. Escapes inside a class
+/// are left to the regex crate, as the rule compiler does.
+fn back_reference(pattern: &str) -> Option<&str> {
+    let bytes = pattern.as_bytes();
+    let mut index = 0;
+    let mut in_class = false;
+    while let Some(&byte) = bytes.get(index) {
+        match byte {
+            b'\\' => {
+                let next = bytes.get(index + 1).copied().unwrap_or(0);
+                let octal_follows = bytes.get(index + 2).is_some_and(|b| (b'0'..=b'7').contains(b));
+                let octal = (b'1'..=b'7').contains(&next) && octal_follows;
+                if !in_class && next.is_ascii_digit() && next != b'0' && !octal {
+                    return pattern.get(index..index + 2);
+                }
+                index += 2;
+                continue;
+            }
+            b'[' => in_class = true,
+            b']' => in_class = false,
+            _ => {}
+        }
+        index += 1;
+    }
+    None
 }
 
 #[cfg(test)]
@@ -56,6 +92,18 @@ mod tests {
         let set = PatternSet::compile(["(unclosed", "ok$"].into_iter(), false);
         assert!(set.is_match("is ok"));
         assert!(!set.is_match("(unclosed"));
+    }
+
+    #[test]
+    fn octal_escapes_as_in_re2() {
+        let nul = compile_one("a\\0b", false).expect("`\\0` is an octal escape");
+        assert!(nul.is_match("a\0b"));
+        let newline = compile_one("a\\012b", false).expect("`\\012` is an octal escape");
+        assert!(newline.is_match("a\nb"));
+        for pattern in ["(a)\\1", "\\8", "x\\9"] {
+            let error = compile_one(pattern, false).expect_err(pattern);
+            assert!(error.to_string().contains("back-references"), "{pattern}: {error}");
+        }
     }
 
     #[test]
