@@ -126,6 +126,11 @@ pub struct HuntArgs {
     #[arg(long)]
     pub no_progress: bool,
 
+    /// Threads that read, parse, normalise and filter the input; 0 uses one per core. The
+    /// detections are the same for any number.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+
     #[command(flatten)]
     pub source: SourceArgs,
 

@@ -11,7 +11,7 @@ use anyhow::{Context as _, Result};
 use crate::cli::{HuntArgs, OutputFormat};
 use crate::context;
 use crate::input::{self, Input, InputSource};
-use crate::normalize::normalize_inputs;
+use crate::normalize::{default_threads, normalize_inputs, Keep, Options};
 use crate::output::{self, Presentation, Style};
 use crate::pipeline;
 use crate::progress::Progress;
@@ -82,27 +82,45 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
     let in_range = |time: udm::Timestamp| {
         args.from.is_none_or(|from| time >= from) && args.to.is_none_or(|to| time < to)
     };
+    // Events that no rule can use are dropped on the worker threads, before they are sorted:
+    // they would give no rule a row, so no detection changes.
+    let prefilter = engine::Prefilter::new(&loaded.rules);
+    let keep = |event: &Arc<udm::Event>| {
+        if !in_range(event.event_time()) {
+            Keep::OutOfRange
+        } else if !prefilter.wants(event) {
+            Keep::Unused
+        } else {
+            Keep::Yes
+        }
+    };
+    let threads = if args.threads == 0 { default_threads() } else { args.threads };
+    let options = Options { threads, keep: &keep };
     // Hunts correlate in event-time order whatever the input order. The sorter keeps the
     // input order among events with the same time, and spills sorted runs to temporary files
     // past `SORT_BUFFER_EVENTS`, so memory does not grow with the input.
     let mut sorter = engine::TimeSorter::new(SORT_BUFFER_EVENTS);
     let mut spill_error = None;
-    let mut out_of_range = 0u64;
-    let stats =
-        normalize_inputs(&inputs, format, &mut normalizer, asn.as_deref(), &progress, |event| {
-            if !in_range(event.event_time()) {
-                out_of_range += 1;
-            } else if spill_error.is_none() {
-                spill_error = sorter.push(Arc::new(event)).err();
+    let stats = normalize_inputs(
+        &inputs,
+        format,
+        &mut normalizer,
+        asn.as_deref(),
+        &progress,
+        &options,
+        |event| {
+            if spill_error.is_none() {
+                spill_error = sorter.push(event).err();
             }
-        });
+        },
+    );
     progress.finish();
     if let Some(e) = spill_error {
         return Err(e).context("cannot write events to a temporary file while sorting them");
     }
 
     let sorted = sorter.finish().context("cannot read back the sorted events")?;
-    let correlated = pipeline::correlate_sorted(loaded.rules, sorted, &suppressions)
+    let correlated = pipeline::correlate_sorted_on(loaded.rules, sorted, &suppressions, threads)
         .context("cannot read back the sorted events")?;
     let detections = correlated.detections;
     let engine_stats = correlated.stats;
@@ -154,7 +172,7 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
         suppressed: &suppressed,
         change_windows: &change_windows,
         late_events: engine_stats.late_events,
-        out_of_range,
+        out_of_range: stats.iter().map(|s| s.out_of_range).sum(),
         elapsed: Some(started.elapsed()),
     };
     eprint!("{}", summary.render());

@@ -16,6 +16,7 @@ mod report;
 mod ruleset;
 mod ruletest;
 mod runnable;
+mod stream;
 mod summary;
 mod suppress;
 mod watch;
@@ -27,6 +28,10 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::{Cli, Command};
+
+/// The allocator of the whole program; see `Cargo.toml` for why.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Exit statuses of the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

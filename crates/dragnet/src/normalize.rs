@@ -1,16 +1,35 @@
 //! Reading inputs and normalising their records to UDM events, counting what was rejected.
+//!
+//! Inputs are read as streams, in batches of records (see [`crate::stream`]). With more than
+//! one thread, a reader thread fills a bounded queue of batches, worker threads parse them,
+//! normalise the records that need no identity state (native UDM), enrich the events and
+//! apply the caller's [`Keep`] test, and the calling thread takes the results back in input
+//! order. Records of sources whose normalisation reads or learns identities (Okta, Microsoft
+//! 365, Entra ID, Graph, Salesforce) are normalised on the calling thread, in input order, so
+//! the identities learned from one record reach the next as in a single-threaded run. The
+//! events, the counts and the messages are the same whatever the number of threads.
+//!
+//! Memory stays bounded by the queue: at most a few batches per thread are in flight.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::{Arc, Mutex};
+use std::thread;
 
 use enrich::AsnDb;
 use sources::{Format, Normalizer};
 use udm::Event;
 
-use crate::input::{self, Input, Record};
+use crate::input::{Input, Record};
 use crate::progress::Progress;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use crate::stream::{Batch, Body, RecordStream};
 
 /// Rejected records printed per input before the rest are only counted.
 const MAX_REPORTED_PER_INPUT: usize = 20;
+
+/// Batches queued per worker thread, beyond the one each is working on.
+const QUEUE_PER_THREAD: usize = 2;
 
 /// Counts for one input, shown in the summary.
 #[derive(Debug, Clone, Default)]
@@ -23,11 +42,40 @@ pub struct InputStats {
     pub rejected: u64,
     /// UDM events produced.
     pub events: u64,
-    /// Why the whole input could not be read, if it could not.
+    /// Events that [`Keep::OutOfRange`] left out.
+    pub out_of_range: u64,
+    /// Events that [`Keep::Unused`] left out.
+    pub unused: u64,
+    /// Why the input could not be read (whole or from some point on), if it could not.
     pub failed: Option<String>,
 }
 
-/// Reads every input in order, normalises each record and hands the events to `sink`.
+/// What to do with a normalised event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// Hand it to the sink.
+    Yes,
+    /// Leave it out: it is outside the requested time range.
+    OutOfRange,
+    /// Leave it out: nothing downstream can use it.
+    Unused,
+}
+
+/// How inputs are read.
+pub struct Options<'a> {
+    /// Threads that parse and normalise; 1 runs everything on the calling thread.
+    pub threads: usize,
+    /// Decides, on a worker thread, whether an event goes to the sink.
+    pub keep: &'a (dyn Fn(&Arc<Event>) -> Keep + Sync),
+}
+
+/// The number of threads to use by default: one per core.
+pub fn default_threads() -> usize {
+    thread::available_parallelism().map_or(1, usize::from)
+}
+
+/// Reads every input in order, normalises each record and hands the kept events to `sink`, in
+/// input order.
 ///
 /// A record that cannot be read or normalised is reported on stderr with its input and line and
 /// skipped. An input that cannot be read to its end (a missing file, a truncated archive) is
@@ -38,77 +86,337 @@ pub fn normalize_inputs(
     normalizer: &mut Normalizer,
     asn: Option<&AsnDb>,
     progress: &Progress,
-    mut sink: impl FnMut(Event),
+    options: &Options<'_>,
+    mut sink: impl FnMut(Arc<Event>),
 ) -> Vec<InputStats> {
-    let mut all = Vec::with_capacity(inputs.len());
     let sizes: Option<u64> = inputs.iter().map(Input::size).sum();
     progress.set_total(sizes);
+    let worker = Worker { format, asn, keep: options.keep };
+    let mut collector = Collector {
+        inputs,
+        normalizer,
+        worker: &worker,
+        progress,
+        stats: Vec::with_capacity(inputs.len()),
+        sink: &mut sink,
+    };
+    if options.threads <= 1 {
+        read_inputs(inputs, &mut |message| {
+            let message = match message {
+                Message::Batch { batch, read } => {
+                    Message::Done { done: worker.process(batch), read }
+                }
+                other => other,
+            };
+            collector.take(message);
+            true
+        });
+    } else {
+        run_parallel(inputs, &worker, options.threads, &mut collector);
+    }
+    collector.stats
+}
+
+/// A step of the reader, in input order.
+enum Message {
+    /// An input was opened.
+    Start { input: usize },
+    /// Records read from the current input, and the stored bytes read from all inputs so far.
+    Batch { batch: Batch, read: u64 },
+    /// The records of a batch after parsing and stateless normalisation.
+    Done { done: Vec<Done>, read: u64 },
+    /// An input could not be opened.
+    Failed { input: usize, reason: String },
+    /// Reading the current input failed after some records, such as in a truncated archive.
+    Stopped { input: usize, error: String },
+}
+
+/// Reads every input and passes each step to `send`, until it returns false.
+fn read_inputs(inputs: &[Input], send: &mut dyn FnMut(Message) -> bool) {
     let read = Arc::new(AtomicU64::new(0));
-    for input in inputs {
-        let mut stats = InputStats { name: input.name.clone(), ..InputStats::default() };
+    for (index, input) in inputs.iter().enumerate() {
         let reader = match input.open_counting(Some(Arc::clone(&read))) {
             Ok(reader) => reader,
             Err(e) => {
-                eprintln!("error: {:#}", e);
-                stats.failed = Some(format!("{e:#}"));
-                all.push(stats);
+                if !send(Message::Failed { input: index, reason: format!("{e:#}") }) {
+                    return;
+                }
                 continue;
             }
         };
-        progress.start_input(&input.name);
-        let mut records = input::records(reader);
-        for record in records.by_ref() {
-            progress.set_read(read.load(Ordering::Relaxed));
-            let value = match record.record {
-                Ok(Record::Json(value)) => value,
-                Ok(Record::Csv(pairs)) => {
+        if !send(Message::Start { input: index }) {
+            return;
+        }
+        let mut stream = RecordStream::new(reader);
+        loop {
+            match stream.next_batch() {
+                Ok(Some(batch)) => {
+                    let read = read.load(Ordering::Relaxed);
+                    if !send(Message::Batch { batch, read }) {
+                        return;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    if !send(Message::Stopped { input: index, error: e.to_string() }) {
+                        return;
+                    }
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Runs the reader on one thread and the workers on `threads` others, and feeds the results
+/// to the collector in input order.
+fn run_parallel(inputs: &[Input], worker: &Worker<'_>, threads: usize, collector: &mut Collector) {
+    let (batch_tx, batch_rx) = mpsc::sync_channel::<(u64, Message)>(threads * QUEUE_PER_THREAD);
+    let (done_tx, done_rx) = mpsc::sync_channel::<(u64, Message)>(threads * QUEUE_PER_THREAD);
+    let batch_rx = Mutex::new(batch_rx);
+    thread::scope(|scope| {
+        scope.spawn(move || {
+            let mut next = 0u64;
+            read_inputs(inputs, &mut |message| {
+                next += 1;
+                batch_tx.send((next - 1, message)).is_ok()
+            });
+        });
+        for _ in 0..threads {
+            let done_tx = done_tx.clone();
+            let batch_rx = &batch_rx;
+            scope.spawn(move || work(batch_rx, &done_tx, worker));
+        }
+        drop(done_tx);
+        // Results arrive in any order; they are passed on in the reader's order.
+        let mut waiting: BTreeMap<u64, Message> = BTreeMap::new();
+        let mut next = 0u64;
+        for (number, message) in done_rx.iter() {
+            waiting.insert(number, message);
+            while let Some(message) = waiting.remove(&next) {
+                collector.take(message);
+                next += 1;
+            }
+        }
+    });
+}
+
+/// A worker thread's loop: takes batches off the queue until it closes.
+fn work(
+    queue: &Mutex<Receiver<(u64, Message)>>,
+    done: &SyncSender<(u64, Message)>,
+    worker: &Worker<'_>,
+) {
+    loop {
+        // The lock is held only while waiting for the next batch.
+        let next = match queue.lock() {
+            Ok(receiver) => receiver.recv(),
+            Err(_) => return,
+        };
+        let Ok((number, message)) = next else { return };
+        let message = match message {
+            Message::Batch { batch, read } => Message::Done { done: worker.process(batch), read },
+            other => other,
+        };
+        if done.send((number, message)).is_err() {
+            return;
+        }
+    }
+}
+
+/// One record after the work that can run on any thread.
+enum Done {
+    /// The record could not be read.
+    Unreadable { line: usize, reason: String },
+    /// The record's outcomes, normalised without identity state.
+    Normalized { line: usize, outcomes: Vec<Outcome> },
+    /// A record whose source needs the identity state, left for the calling thread.
+    Stateful { line: usize, value: serde_json::Value },
+}
+
+/// One record of a document: its position in it and its kept events, or why it was rejected.
+struct Outcome {
+    path: String,
+    result: Result<Kept, String>,
+}
+
+/// The events of one record after enrichment and the [`Keep`] test.
+#[derive(Default)]
+struct Kept {
+    events: Vec<Arc<Event>>,
+    produced: u64,
+    out_of_range: u64,
+    unused: u64,
+}
+
+/// The work that can run on any thread.
+struct Worker<'a> {
+    format: Format,
+    asn: Option<&'a AsnDb>,
+    keep: &'a (dyn Fn(&Arc<Event>) -> Keep + Sync),
+}
+
+impl Worker<'_> {
+    fn process(&self, batch: Batch) -> Vec<Done> {
+        let mut out = Vec::with_capacity(batch.items.len());
+        for item in batch.items {
+            let line = item.line;
+            let value = match item.body {
+                Body::Json(range) => {
+                    let text = batch.text.get(range).unwrap_or_default();
+                    match serde_json::from_slice::<serde_json::Value>(text) {
+                        Ok(value) => value,
+                        Err(e) => {
+                            out.push(Done::Unreadable { line, reason: e.to_string() });
+                            continue;
+                        }
+                    }
+                }
+                Body::Ready(Ok(Record::Json(value))) => value,
+                Body::Ready(Ok(Record::Csv(pairs))) => {
                     let object = pairs
                         .into_iter()
                         .map(|(k, v)| (k, serde_json::Value::String(v)))
                         .collect::<serde_json::Map<_, _>>();
                     serde_json::Value::Object(object)
                 }
-                Err(reason) => {
-                    stats.records += 1;
-                    reject(&mut stats, &input.name, record.line, "", &reason);
+                Body::Ready(Err(reason)) => {
+                    out.push(Done::Unreadable { line, reason });
                     continue;
                 }
             };
-            // An export (a JSON array, `{"records": [...]}`) is read record by record, so one
-            // bad element costs only itself.
-            for outcome in normalizer.normalize_each(&value, format) {
+            match Normalizer::normalize_stateless(&value, self.format) {
+                Some(normalized) => {
+                    let outcomes = normalized
+                        .into_iter()
+                        .map(|n| Outcome {
+                            path: n.path,
+                            result: n.result.map(|e| self.finish(e)).map_err(|e| e.to_string()),
+                        })
+                        .collect();
+                    out.push(Done::Normalized { line, outcomes });
+                }
+                None => out.push(Done::Stateful { line, value }),
+            }
+        }
+        out
+    }
+
+    /// Enriches a record's events and applies the [`Keep`] test.
+    fn finish(&self, events: Vec<Event>) -> Kept {
+        let mut kept = Kept::default();
+        for mut event in events {
+            if let Some(db) = self.asn {
+                enrich::enrich_event(db, &mut event);
+            }
+            kept.produced += 1;
+            let event = Arc::new(event);
+            match (self.keep)(&event) {
+                Keep::Yes => kept.events.push(event),
+                Keep::OutOfRange => kept.out_of_range += 1,
+                Keep::Unused => kept.unused += 1,
+            }
+        }
+        kept
+    }
+}
+
+/// The calling thread's side: normalises stateful records, counts, reports and hands the
+/// events to the sink, in input order.
+struct Collector<'a, 's> {
+    inputs: &'a [Input],
+    normalizer: &'a mut Normalizer,
+    worker: &'a Worker<'a>,
+    progress: &'a Progress,
+    stats: Vec<InputStats>,
+    sink: &'s mut dyn FnMut(Arc<Event>),
+}
+
+impl Collector<'_, '_> {
+    fn take(&mut self, message: Message) {
+        match message {
+            Message::Start { input } => {
+                let name = self.name(input);
+                self.progress.start_input(&name);
+                self.stats.push(InputStats { name, ..InputStats::default() });
+            }
+            Message::Failed { input, reason } => {
+                eprintln!("error: {reason}");
+                let name = self.name(input);
+                self.stats.push(InputStats { name, failed: Some(reason), ..InputStats::default() });
+            }
+            Message::Stopped { input, error } => {
+                let name = self.name(input);
+                if let Some(stats) = self.stats.last_mut() {
+                    let reason =
+                        format!("reading stopped after {} records: {error}", stats.records);
+                    eprintln!("error: {name}: {reason}");
+                    stats.failed = Some(reason);
+                }
+            }
+            Message::Done { done, read } => {
+                for record in done {
+                    self.record(record);
+                }
+                self.progress.set_read(read);
+            }
+            Message::Batch { batch, read } => {
+                let done = self.worker.process(batch);
+                self.take(Message::Done { done, read });
+            }
+        }
+    }
+
+    fn name(&self, input: usize) -> String {
+        self.inputs.get(input).map_or_else(String::new, |i| i.name.clone())
+    }
+
+    fn record(&mut self, record: Done) {
+        let Some(stats) = self.stats.last_mut() else { return };
+        match record {
+            Done::Unreadable { line, reason } => {
                 stats.records += 1;
-                match outcome.result {
-                    Ok(events) => {
-                        for mut event in events {
-                            if let Some(db) = asn {
-                                enrich::enrich_event(db, &mut event);
-                            }
-                            stats.events += 1;
-                            sink(event);
-                        }
-                    }
-                    Err(error) => {
-                        let reason = error.to_string();
-                        reject(&mut stats, &input.name, record.line, &outcome.path, &reason);
-                    }
+                reject(stats, line, "", &reason);
+            }
+            Done::Normalized { line, outcomes } => {
+                for outcome in outcomes {
+                    self.outcome(line, outcome);
+                }
+            }
+            Done::Stateful { line, value } => {
+                // An export (a JSON array, `{"records": [...]}`) is read record by record, so
+                // one bad element costs only itself.
+                for normalized in self.normalizer.normalize_each(&value, self.worker.format) {
+                    let result =
+                        normalized.result.map(|e| self.worker.finish(e)).map_err(|e| e.to_string());
+                    self.outcome(line, Outcome { path: normalized.path, result });
                 }
             }
         }
-        if let Some(e) = records.into_error() {
-            let reason = format!("reading stopped after {} records: {e}", stats.records);
-            eprintln!("error: {}: {reason}", input.name);
-            stats.failed = Some(reason);
-        }
-        all.push(stats);
     }
-    all
+
+    fn outcome(&mut self, line: usize, outcome: Outcome) {
+        let Some(stats) = self.stats.last_mut() else { return };
+        stats.records += 1;
+        match outcome.result {
+            Ok(kept) => {
+                stats.events += kept.produced;
+                stats.out_of_range += kept.out_of_range;
+                stats.unused += kept.unused;
+                for event in kept.events {
+                    (self.sink)(event);
+                }
+            }
+            Err(reason) => reject(stats, line, &outcome.path, &reason),
+        }
+    }
 }
 
 /// Counts a rejected record and reports it on stderr, up to [`MAX_REPORTED_PER_INPUT`] per
 /// input. `path` locates the record inside a JSON document (`records[3]`) or is empty.
-fn reject(stats: &mut InputStats, input: &str, line: usize, path: &str, reason: &str) {
+fn reject(stats: &mut InputStats, line: usize, path: &str, reason: &str) {
     stats.rejected += 1;
+    let input = &stats.name;
     let at = if path.is_empty() { String::new() } else { format!(" {path}") };
     if stats.rejected as usize <= MAX_REPORTED_PER_INPUT {
         eprintln!("warning: {input}:{line}{at}: {reason}; record skipped");

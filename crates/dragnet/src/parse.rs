@@ -7,7 +7,7 @@ use anyhow::{Context as _, Result};
 use crate::cli::ParseArgs;
 use crate::context;
 use crate::input;
-use crate::normalize::normalize_inputs;
+use crate::normalize::{default_threads, normalize_inputs, Keep, Options};
 use crate::progress::Progress;
 use crate::ExitStatus;
 
@@ -34,8 +34,15 @@ pub fn run(args: &ParseArgs) -> Result<ExitStatus> {
     let mut out = io::BufWriter::new(stdout.lock());
     let mut write_error = None;
     let progress = Progress::new(true);
-    let stats =
-        normalize_inputs(&inputs, format, &mut normalizer, asn.as_ref(), &progress, |event| {
+    let options = Options { threads: default_threads(), keep: &|_| Keep::Yes };
+    let stats = normalize_inputs(
+        &inputs,
+        format,
+        &mut normalizer,
+        asn.as_ref(),
+        &progress,
+        &options,
+        |event| {
             if write_error.is_some() {
                 return;
             }
@@ -46,7 +53,8 @@ pub fn run(args: &ParseArgs) -> Result<ExitStatus> {
             if let Err(e) = written {
                 write_error = Some(e);
             }
-        });
+        },
+    );
     progress.finish();
     if let Some(e) = write_error {
         return Err(e).context("cannot write the events");

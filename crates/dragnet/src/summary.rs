@@ -166,6 +166,7 @@ mod tests {
                 rejected: 2,
                 events: 118,
                 failed: None,
+                ..InputStats::default()
             },
             InputStats {
                 name: "logs/missing.jsonl".into(),

@@ -12,6 +12,9 @@ use crate::plan::build::DEFAULT_RISK_SCORE;
 use crate::plan::Plan;
 use crate::rows::event_id;
 
+/// A variable's events keyed by (time, event id, sequence number), the sample order.
+type EventsInOrder<'a> = BTreeMap<(i128, String, u64), &'a Arc<Event>>;
+
 /// A detection with the facts de-duplication needs.
 #[derive(Debug, Clone)]
 pub(crate) struct Candidate {
@@ -32,19 +35,26 @@ pub(crate) fn evaluate(
     window: Option<(Timestamp, Timestamp)>,
 ) -> Option<Candidate> {
     let first = tuples.first()?;
-    let mut outcomes: Vec<Value> = Vec::with_capacity(plan.outcomes.len());
-    for (_, expr) in &plan.outcomes {
-        let env = Env {
-            plan,
-            rows: first,
-            outcomes: &outcomes,
-            element: None,
-            group: Some(tuples),
-            window,
-        };
-        let value = eval(expr, &env);
-        outcomes.push(value);
+    // Most groups fail the condition, so it is tested first with only the outcomes it needs;
+    // the others read as null meanwhile, which nothing it reads can see.
+    if let Some(condition) = &plan.condition {
+        if plan.condition_outcomes.iter().any(|needed| !needed) {
+            let outcomes =
+                compute_outcomes(plan, first, tuples, window, Some(&plan.condition_outcomes));
+            let env = Env {
+                plan,
+                rows: first,
+                outcomes: &outcomes,
+                element: None,
+                group: Some(tuples),
+                window,
+            };
+            if !test(condition, &env) {
+                return None;
+            }
+        }
     }
+    let outcomes = compute_outcomes(plan, first, tuples, window, None);
     let env =
         Env { plan, rows: first, outcomes: &outcomes, element: None, group: Some(tuples), window };
     if let Some(condition) = &plan.condition {
@@ -57,8 +67,7 @@ pub(crate) fn evaluate(
 
     // Every distinct event per variable, in time order; events with the same time are
     // ordered by id, so the samples do not depend on the order events arrived in.
-    let mut per_var: Vec<BTreeMap<(i128, String, u64), &Event>> =
-        vec![BTreeMap::new(); plan.vars.len()];
+    let mut per_var: Vec<EventsInOrder<'_>> = vec![BTreeMap::new(); plan.vars.len()];
     let mut ids: HashMap<u64, String> = HashMap::new();
     for tuple in tuples {
         for (var, row) in tuple.iter().enumerate() {
@@ -84,7 +93,7 @@ pub(crate) fn evaluate(
             min_time = min_time.min(time);
             max_time = max_time.max(time);
             if kept.len() < MAX_SAMPLES {
-                kept.push(Arc::new((*event).clone()));
+                kept.push(Arc::clone(event));
             }
         }
         samples.push((name, kept));
@@ -125,6 +134,33 @@ pub(crate) fn evaluate(
         min_time,
         max_time,
     })
+}
+
+/// Evaluates the outcomes in order, or only those `only` marks (the rest read as null).
+fn compute_outcomes(
+    plan: &Plan,
+    first: &Tuple<'_>,
+    tuples: &[Tuple<'_>],
+    window: Option<(Timestamp, Timestamp)>,
+    only: Option<&[bool]>,
+) -> Vec<Value> {
+    let mut outcomes: Vec<Value> = Vec::with_capacity(plan.outcomes.len());
+    for (index, (_, expr)) in plan.outcomes.iter().enumerate() {
+        if only.is_some_and(|only| !only.get(index).copied().unwrap_or(true)) {
+            outcomes.push(Value::Null);
+            continue;
+        }
+        let env = Env {
+            plan,
+            rows: first,
+            outcomes: &outcomes,
+            element: None,
+            group: Some(tuples),
+            window,
+        };
+        outcomes.push(eval(expr, &env));
+    }
+    outcomes
 }
 
 /// A nanosecond time as a timestamp.

@@ -5,16 +5,18 @@
 //! over a stream of events in event-time order and returns [`Detection`]s. The same engine
 //! serves hunts, which close every window at the end of input, and live streams, which close
 //! windows on a watermark. [`TimeSorter`] puts a hunt's events in event-time order within
-//! bounded memory.
+//! bounded memory, and [`Prefilter`] drops the events that no rule can use before that.
 #![warn(missing_docs)]
 
 mod context;
 mod detection;
+mod dispatch;
 mod eval;
 mod functions;
 mod group;
 mod join;
 mod plan;
+mod prefilter;
 mod rows;
 mod rule;
 mod runtime;
@@ -23,6 +25,7 @@ mod window;
 
 pub use context::Context;
 pub use detection::{Detection, DetectionType, RuleInfo, MAX_SAMPLES, SCHEMA};
+pub use prefilter::Prefilter;
 pub use rule::Rule;
 pub use runtime::{Engine, EngineStats, RuleStats};
 pub use sort::{SortedEvents, TimeSorter, MAX_FAN_IN};

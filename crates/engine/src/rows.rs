@@ -4,6 +4,7 @@
 //! with the placeholder values it assigned. Rows own their slot values, so that window state
 //! can outlive the borrow of the event that produced them.
 
+use std::ops::ControlFlow;
 use std::sync::{Arc, OnceLock};
 
 use sha2::{Digest, Sha256};
@@ -80,9 +81,40 @@ impl Row {
 /// the copies that pass the filters, the placeholder bindings, the zero-value checks of match
 /// variables and the filters that read those placeholders, in that order.
 pub(crate) fn make_rows(plan: &Plan, var: usize, entry: &Arc<EventEntry>) -> Vec<Row> {
-    let Some(var_plan) = plan.vars.get(var) else { return Vec::new() };
-    let copies = var_plan.trie.expand(&entry.event, var_plan.slot_zero.len());
     let mut out = Vec::new();
+    for_each_row(plan, var, entry, |copy_index, copy, placeholders| {
+        out.push(Row {
+            entry: Arc::clone(entry),
+            copy: copy_index,
+            slots: copy.iter().map(|v| (*v).clone()).collect(),
+            placeholders: placeholders.into_boxed_slice(),
+        });
+        ControlFlow::Continue(())
+    });
+    out
+}
+
+/// Whether event variable `var` makes at least one row from the event. Stops at the first
+/// copy that survives, and builds no row.
+pub(crate) fn has_row(plan: &Plan, var: usize, entry: &EventEntry) -> bool {
+    let mut found = false;
+    for_each_row(plan, var, entry, |_, _, _| {
+        found = true;
+        ControlFlow::Break(())
+    });
+    found
+}
+
+/// Calls `emit` with each surviving copy of the event for `var`: its index, its slot values
+/// and the placeholder values it assigned.
+fn for_each_row(
+    plan: &Plan,
+    var: usize,
+    entry: &EventEntry,
+    mut emit: impl FnMut(u32, &[&Value], Vec<Option<Value>>) -> ControlFlow<()>,
+) {
+    let Some(var_plan) = plan.vars.get(var) else { return };
+    let copies = var_plan.trie.expand(&entry.event, var_plan.slot_zero.len());
     for (copy_index, copy) in copies.iter().enumerate() {
         let copy_index = copy_index as u32;
         let mut placeholders: Vec<Option<Value>> = vec![None; plan.placeholders.len()];
@@ -115,14 +147,10 @@ pub(crate) fn make_rows(plan: &Plan, var: usize, entry: &Arc<EventEntry>) -> Vec
         if zero || !current.passes(&placeholders, &var_plan.late_filters) {
             continue;
         }
-        out.push(Row {
-            entry: Arc::clone(entry),
-            copy: copy_index,
-            slots: copy.iter().map(|v| (*v).clone()).collect(),
-            placeholders: placeholders.into_boxed_slice(),
-        });
+        if emit(copy_index, copy, placeholders).is_break() {
+            return;
+        }
     }
-    out
 }
 
 /// One copy of an event while its row is being built.

@@ -459,6 +459,32 @@ rule api_objects {
 }
 
 #[test]
+fn prefilter_keeps_only_usable_events() {
+    let rule = compile(
+        r#"rule okta_logins {
+  events:
+    $e.metadata.event_type = "USER_LOGIN"
+    $e.metadata.log_type = "OKTA"
+    $e.principal.ip = "10.0.0.1"
+  condition:
+    $e
+}"#,
+    );
+    let prefilter = engine::Prefilter::new(std::slice::from_ref(&rule));
+    let with = |event_type: &str, log_type: &str, ips: &[&str]| {
+        event(json!({
+            "metadata": {"event_timestamp": "2025-06-10T10:00:00Z", "event_type": event_type,
+                         "log_type": log_type},
+            "principal": {"ip": ips},
+        }))
+    };
+    assert!(prefilter.wants(&with("USER_LOGIN", "OKTA", &["10.0.0.2", "10.0.0.1"])));
+    assert!(!prefilter.wants(&with("USER_LOGIN", "OKTA", &["10.0.0.2"])));
+    assert!(!prefilter.wants(&with("USER_LOGIN", "AZURE_AD", &["10.0.0.1"])));
+    assert!(!prefilter.wants(&with("NETWORK_HTTP", "OKTA", &["10.0.0.1"])));
+}
+
+#[test]
 fn unknown_time_zone_is_rejected() {
     let source = yaral::SourceFile::new(
         "tz.yaral",

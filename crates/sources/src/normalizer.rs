@@ -55,6 +55,19 @@ impl Normalizer {
         out
     }
 
+    /// Normalises a document whose records are all native UDM, which needs no identity state,
+    /// so it can run on any thread and in any order. Returns `None` when some record is of a
+    /// source whose normalisation reads or learns identities; such a document has to go
+    /// through [`Normalizer::normalize_each`] in input order.
+    pub fn normalize_stateless(record: &Value, format: Format) -> Option<Vec<Normalized>> {
+        if !is_stateless(record, format, 0) {
+            return None;
+        }
+        // The UDM reader never touches the identity state, so an empty one gives the same
+        // events as the run's own normalizer.
+        Some(Normalizer::default().normalize_each(record, format))
+    }
+
     fn walk(
         &mut self,
         record: &Value,
@@ -139,6 +152,27 @@ impl Normalizer {
     }
 }
 
+/// Whether every record in the document is native UDM, or is rejected before any source
+/// parser runs. Mirrors the walk of [`Normalizer::normalize_each`].
+fn is_stateless(record: &Value, format: Format, depth: usize) -> bool {
+    if depth > MAX_DEPTH {
+        return true;
+    }
+    match record {
+        Value::Array(items) => items.iter().all(|item| is_stateless(item, format, depth + 1)),
+        Value::Object(obj) => {
+            if let Some((_, items)) = wrapped_records(obj, format) {
+                return items.iter().all(|item| is_stateless(item, format, depth + 1));
+            }
+            match format {
+                Format::Auto => detect(obj).is_none_or(|found| found == Format::Udm),
+                chosen => chosen == Format::Udm,
+            }
+        }
+        _ => true,
+    }
+}
+
 /// The deepest nesting of arrays and export wrappers read; a log record needs about three.
 const MAX_DEPTH: usize = 8;
 
@@ -183,5 +217,26 @@ fn json_kind(value: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn stateless_only_for_udm() {
+        let udm = json!({"metadata": {"event_type": "USER_LOGIN",
+                                      "event_timestamp": "2025-06-10T10:00:00Z"}});
+        let okta = json!({"eventType": "user.session.start", "uuid": "x",
+                          "published": "2025-06-10T10:00:00Z", "actor": {}});
+        let stateless = Normalizer::normalize_stateless(&udm, Format::Auto);
+        let expected = Normalizer::default().normalize_each(&udm, Format::Auto);
+        assert_eq!(stateless, Some(expected));
+        assert_eq!(Normalizer::normalize_stateless(&okta, Format::Auto), None);
+        assert_eq!(Normalizer::normalize_stateless(&json!([udm, okta]), Format::Auto), None);
+        assert!(Normalizer::normalize_stateless(&json!([udm, 3]), Format::Auto).is_some());
     }
 }

@@ -19,7 +19,7 @@ use anyhow::{Context as _, Result};
 use crate::cli::TestArgs;
 use crate::context;
 use crate::input;
-use crate::normalize::normalize_inputs;
+use crate::normalize::{default_threads, normalize_inputs, Keep, Options};
 use crate::pipeline;
 use crate::progress::Progress;
 use crate::ruleset;
@@ -138,10 +138,16 @@ fn run_one(spec: &TestSpec) -> Result<Option<String>> {
     let mut normalizer = sources::Normalizer::new(identities);
     let mut events = Vec::new();
     let progress = Progress::new(false);
-    let stats =
-        normalize_inputs(&inputs, format, &mut normalizer, asn.as_deref(), &progress, |e| {
-            events.push(Arc::new(e))
-        });
+    let options = Options { threads: default_threads(), keep: &|_| Keep::Yes };
+    let stats = normalize_inputs(
+        &inputs,
+        format,
+        &mut normalizer,
+        asn.as_deref(),
+        &progress,
+        &options,
+        |e| events.push(e),
+    );
     for input in &stats {
         if let Some(reason) = &input.failed {
             return Ok(Some(format!("input {} not read: {reason}", input.name)));

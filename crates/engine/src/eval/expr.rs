@@ -6,6 +6,7 @@
 //! so far, and the window.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use udm::{Event, Timestamp, Value};
 use yaral::ast::{ListMatch, Quantifier};
@@ -35,7 +36,8 @@ impl<'a> Slots<'a> {
 /// One event variable's row as the evaluator sees it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RowRef<'a> {
-    pub event: &'a Event,
+    /// The event, shared so that a detection can keep it as a sample without copying it.
+    pub event: &'a Arc<Event>,
     /// The event's position in processing order, which identifies it within a run.
     pub seq: u64,
     /// Which repeated-field copy of the event this row is.

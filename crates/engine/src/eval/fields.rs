@@ -8,6 +8,8 @@
 //! Unrelated repeated fields (`principal.ip` and `target.ip`) multiply, a cartesian product,
 //! because Google's documentation describes no other expansion.
 
+use std::sync::OnceLock;
+
 use udm::{Event, Message, Value};
 
 use crate::plan::ir::Seg;
@@ -27,11 +29,14 @@ pub(crate) struct SlotTrie {
     /// The slot filled with the value at this node, if a path ends here.
     slot: Option<usize>,
     children: Vec<(Seg, SlotTrie)>,
+    /// Every slot with its path, computed on first use, for the expansion's fast path.
+    paths: OnceLock<Vec<(usize, Vec<Seg>)>>,
 }
 
 impl SlotTrie {
     /// Adds a path that fills `slot`.
     pub(crate) fn insert(&mut self, path: &[Seg], slot: usize) {
+        self.paths = OnceLock::new();
         match path.split_first() {
             None => self.slot = Some(slot),
             Some((first, rest)) => {
@@ -49,8 +54,41 @@ impl SlotTrie {
         }
     }
 
+    /// The path of every slot, from the event root.
+    pub(crate) fn slot_paths(&self) -> Vec<(usize, Vec<Seg>)> {
+        fn walk(node: &SlotTrie, prefix: &mut Vec<Seg>, out: &mut Vec<(usize, Vec<Seg>)>) {
+            if let Some(slot) = node.slot {
+                out.push((slot, prefix.clone()));
+            }
+            for (seg, child) in &node.children {
+                prefix.push(seg.clone());
+                walk(child, prefix, out);
+                prefix.pop();
+            }
+        }
+        let mut out = Vec::new();
+        walk(self, &mut Vec::new(), &mut out);
+        out
+    }
+
     /// Expands an event into its copies: each copy lists the value of every slot.
     pub(crate) fn expand<'e>(&self, event: &'e Event, slots: usize) -> Vec<Vec<&'e Value>> {
+        // When no path the rule reads crosses a list in this event, there is exactly one copy
+        // and each slot is one field read; most events of most rules take this path.
+        let paths = self.paths.get_or_init(|| self.slot_paths());
+        let mut single = vec![&NULL; slots];
+        let direct = paths.iter().all(|(slot, path)| match read_scalar(event, path) {
+            Some(value) => {
+                if let Some(cell) = single.get_mut(*slot) {
+                    *cell = value;
+                }
+                true
+            }
+            None => false,
+        });
+        if direct {
+            return vec![single];
+        }
         let mut out = Vec::new();
         let mut partial = vec![&NULL; slots];
         expand_message(&event.root, &self.children, &mut partial, &mut |copy| {
@@ -62,6 +100,31 @@ impl SlotTrie {
             out.push(vec![&NULL; slots]);
         }
         out
+    }
+}
+
+/// Reads the value at a path that crosses no repeated field: the value every copy of the
+/// event has in that slot, `Null` when the field is missing. Returns `None` when the path
+/// meets a list, where copies may differ.
+pub(crate) fn read_scalar<'e>(event: &'e Event, path: &[Seg]) -> Option<&'e Value> {
+    let mut current: Option<&'e Value> = None;
+    for seg in path {
+        let Seg::Field(name) = seg else { return None };
+        let next = match current {
+            None => event.root.get(name),
+            Some(Value::Message(m)) => m.get(name),
+            Some(Value::List(_)) => return None,
+            Some(_) => None,
+        };
+        match next {
+            Some(value) => current = Some(value),
+            None => return Some(&NULL),
+        }
+    }
+    match current {
+        Some(Value::List(_)) => None,
+        Some(value) => Some(value),
+        None => Some(&NULL),
     }
 }
 

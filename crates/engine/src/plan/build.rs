@@ -7,6 +7,7 @@ use yaral::Diagnostic;
 
 use super::condition::{is_single_event, required_vars};
 use super::events::{declare, plan_events};
+use super::ir::CExpr;
 use super::lower::{Lowerer, Section};
 use super::{Plan, VarPlan, WindowPlan};
 use crate::context::Context;
@@ -128,6 +129,7 @@ pub(crate) fn build(rule: &ast::Rule, text: &str, ctx: &Context) -> Result<Plan,
         .find(|entry| entry.key.name.eq_ignore_ascii_case("severity"))
         .map(|entry| entry.value.clone());
     let suppression_key = outcomes.iter().position(|(name, _)| name == "suppression_key");
+    let condition_outcomes = condition_outcomes(condition.as_ref(), &outcomes);
 
     Ok(Plan {
         name: rule.name.name.clone(),
@@ -143,11 +145,39 @@ pub(crate) fn build(rule: &ast::Rule, text: &str, ctx: &Context) -> Result<Plan,
         window,
         outcomes,
         condition,
+        condition_outcomes,
         required,
         suppression,
         suppression_key,
         ctx: ctx.clone(),
     })
+}
+
+/// Marks the outcomes the condition reads, directly or through other outcomes.
+fn condition_outcomes(condition: Option<&CExpr>, outcomes: &[(String, CExpr)]) -> Vec<bool> {
+    let mut needed = vec![false; outcomes.len()];
+    let mark = |expr: &CExpr, needed: &mut Vec<bool>| {
+        expr.walk(&mut |e| {
+            if let CExpr::Outcome(i) = e {
+                if let Some(cell) = needed.get_mut(*i) {
+                    *cell = true;
+                }
+            }
+        })
+    };
+    if let Some(condition) = condition {
+        mark(condition, &mut needed);
+    }
+    // An outcome only reads outcomes declared before it, so one pass from the last one back
+    // reaches every outcome the marked ones depend on.
+    for index in (0..outcomes.len()).rev() {
+        if needed[index] {
+            if let Some((_, expr)) = outcomes.get(index) {
+                mark(expr, &mut needed);
+            }
+        }
+    }
+    needed
 }
 
 fn window_plan(lowerer: &mut Lowerer<'_>, window: &ast::Window) -> Option<WindowPlan> {

@@ -115,6 +115,9 @@ pub(crate) struct Plan {
     pub window: Option<WindowPlan>,
     pub outcomes: Vec<(String, CExpr)>,
     pub condition: Option<CExpr>,
+    /// Per outcome, whether the condition needs its value, directly or through another
+    /// outcome. The others are computed only for groups that pass the condition.
+    pub condition_outcomes: Vec<bool>,
     /// Whether each event variable must have an event in a detection (a bounded condition).
     /// Variables that need not (`!$e`, `$a or $b`) are joined as optional.
     pub required: Vec<bool>,

@@ -23,9 +23,10 @@ use std::sync::Arc;
 use udm::{Event, Timestamp};
 
 use crate::detection::Detection;
+use crate::dispatch::Dispatch;
 use crate::group::{evaluate, Candidate};
 use crate::join::Tuple;
-use crate::plan::WindowPlan;
+use crate::plan::{Plan, WindowPlan};
 use crate::rows::{make_rows, EventEntry};
 use crate::rule::Rule;
 use suppress::Suppressor;
@@ -108,6 +109,8 @@ pub struct RuleStats {
 /// Runs compiled rules over a stream of events.
 pub struct Engine {
     rules: Vec<RuleState>,
+    /// Which event variables of which rules an event can reach.
+    dispatch: Dispatch,
     seq: u64,
     max_time: Option<i128>,
     lateness: i128,
@@ -118,6 +121,8 @@ pub struct Engine {
 impl Engine {
     /// Creates an engine for the rules, with no allowed lateness.
     pub fn new(rules: Vec<Rule>) -> Engine {
+        let plans: Vec<&Plan> = rules.iter().map(|r| r.plan.as_ref()).collect();
+        let dispatch = Dispatch::new(&plans);
         let rules = rules
             .into_iter()
             .map(|rule| {
@@ -143,7 +148,7 @@ impl Engine {
                 }
             })
             .collect();
-        Engine { rules, seq: 0, max_time: None, lateness: 0, late: 0, rows_added: 0 }
+        Engine { rules, dispatch, seq: 0, max_time: None, lateness: 0, late: 0, rows_added: 0 }
     }
 
     /// Sets how far behind the latest event time an event may arrive and still be counted in
@@ -166,8 +171,23 @@ impl Engine {
         if late {
             self.late += 1;
         }
+        // The variables, per rule, whose pre-expansion filters admit the event.
+        let mut admitted: Vec<Vec<usize>> = vec![Vec::new(); self.rules.len()];
+        for gate in self.dispatch.candidates(&entry.event) {
+            let (Some(state), Some(vars)) =
+                (self.rules.get(gate.rule), admitted.get_mut(gate.rule))
+            else {
+                continue;
+            };
+            if gate.admits(&state.rule.plan, &entry.event) {
+                vars.push(gate.var);
+            }
+        }
         let mut out = Vec::new();
-        for state in &mut self.rules {
+        for (state, vars) in self.rules.iter_mut().zip(&admitted) {
+            if vars.is_empty() {
+                continue;
+            }
             match &mut state.mode {
                 Mode::PerEvent => {
                     if let Some(candidate) = evaluate_event(&state.rule, &entry) {
@@ -176,7 +196,7 @@ impl Engine {
                 }
                 Mode::Windowed(windowed) => {
                     if !late {
-                        self.rows_added += windowed.push(&entry) as u64;
+                        self.rows_added += windowed.push(&entry, vars) as u64;
                     }
                 }
             }

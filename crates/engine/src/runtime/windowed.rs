@@ -83,11 +83,12 @@ impl Windowed {
         }
     }
 
-    /// Adds the rows an event makes to their partitions and opens the windows they fall in.
+    /// Adds the rows an event makes for the event variables `vars` to their partitions and
+    /// opens the windows they fall in; the other variables' filters are known to reject it.
     /// Returns the number of rows added.
-    pub(crate) fn push(&mut self, entry: &Arc<EventEntry>) -> usize {
+    pub(crate) fn push(&mut self, entry: &Arc<EventEntry>, vars: &[usize]) -> usize {
         let mut added = 0;
-        for var in 0..self.plan.vars.len() {
+        for &var in vars {
             for row in make_rows(&self.plan, var, entry) {
                 self.insert(var, row);
                 added += 1;

@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Measures `dragnet hunt` against jq and DuckDB on the same synthetic UDM JSON lines, in one
+# run, and prints a Markdown table: seconds, events per second and peak memory of each tool,
+# and dragnet's time as a ratio of jq's and DuckDB's.
+#
+# Workloads:
+#   single     bench/rules/okta_admin_login.yaral, a single-event rule;
+#   pack       the UNC6040 pack in rules/unc6040 with the demo lists and ASN table;
+#   community  the community rules of the corpus beside the checkout (COMMUNITY_RULES).
+# `single` and `pack` also run on an input SCALE times larger, to show peak memory staying
+# flat as the input grows.
+#
+# Settings (environment): EVENTS (default 200000), SCALE (10), USERS (1000), DENSITY
+# (0.0001 intrusions per event), WORK (a scratch folder, default /tmp/dragnet-bench),
+# COMMUNITY_RULES.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+EVENTS=${EVENTS:-200000}
+SCALE=${SCALE:-10}
+USERS=${USERS:-1000}
+DENSITY=${DENSITY:-0.0001}
+WORK=${WORK:-/tmp/dragnet-bench}
+COMMUNITY_RULES=${COMMUNITY_RULES:-../shared/corpus/yaral/chronicle-detection-rules/rules/community}
+
+# The baselines come from Debian's jq and PyPI's duckdb wheel.
+if ! command -v jq >/dev/null 2>&1; then
+    apt-get update -qq && apt-get install -y -qq jq >/dev/null
+fi
+if ! python3 -c 'import duckdb' >/dev/null 2>&1; then
+    pip install -q duckdb || pip install -q --break-system-packages duckdb
+fi
+if [ ! -x /usr/bin/time ]; then
+    apt-get update -qq && apt-get install -y -qq time >/dev/null
+fi
+
+cargo build --release -q -p dragnet
+DRAGNET=$PWD/target/release/dragnet
+mkdir -p "$WORK"
+
+SMALL=$WORK/events-$EVENTS.jsonl
+LARGE=$WORK/events-$((EVENTS * SCALE)).jsonl
+[ -s "$SMALL" ] || python3 bench/gen.py --events "$EVENTS" --users "$USERS" \
+    --attack-density "$DENSITY" --output "$SMALL"
+[ -s "$LARGE" ] || python3 bench/gen.py --events $((EVENTS * SCALE)) --users "$USERS" \
+    --attack-density "$DENSITY" --days "$SCALE" --output "$LARGE"
+
+JQ_SINGLE='select(.metadata.eventType == "USER_LOGIN" and .metadata.logType == "OKTA"
+    and ((.principal.user.userid // "") | test("^adm"; "i")))'
+JQ_PACK='select(.metadata.logType == "SALESFORCE" and .metadata.eventType == "USER_RESOURCE_ACCESS"
+    and (.metadata.productEventType // "" | test("^(ApiEvent|ReportEvent|ListViewEvent|BulkApiResultEvent|API|RestApi|BulkApi|BulkApi2|Report|ReportExport)$")))'
+
+# measure NAME COMMAND...: runs the command with its output in $WORK/NAME.out and records
+# "seconds peak_kib" in $WORK/NAME.time.
+measure() {
+    local name=$1
+    shift
+    /usr/bin/time -f "%e %M" -o "$WORK/$name.time" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err"
+}
+
+HUNT=("$DRAGNET" hunt --no-progress --output jsonl)
+
+lines() {
+    wc -l <"$1" | tr -d ' '
+}
+
+# row WORKLOAD TOOL NAME EVENTS JQ_NAME DUCKDB_NAME RESULT
+row() {
+    local workload=$1 tool=$2 name=$3 events=$4 jq_name=$5 duck_name=$6 result=$7
+    read -r seconds kib <"$WORK/$name.time"
+    local rate vs_jq="" vs_duck=""
+    rate=$(python3 -c "print(f'{$events / max($seconds, 0.01) / 1000:,.0f} k')")
+    if [ -n "$jq_name" ]; then
+        read -r jq_seconds _ <"$WORK/$jq_name.time"
+        vs_jq=$(python3 -c "print(f'{$jq_seconds / max($seconds, 0.01):.1f}x')")
+    fi
+    if [ -n "$duck_name" ]; then
+        read -r duck_seconds _ <"$WORK/$duck_name.time"
+        vs_duck=$(python3 -c "print(f'{$duck_seconds / max($seconds, 0.01):.1f}x')")
+    fi
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$workload" "$tool" "$events" \
+        "$seconds" "$rate" "$((kib / 1024))" "$vs_jq" "$vs_duck" "$result"
+}
+
+small_events=$(lines "$SMALL")
+large_events=$(lines "$LARGE")
+threads=$(nproc)
+
+measure jq-single jq -c "$JQ_SINGLE" "$SMALL"
+measure duck-single python3 bench/duckdb_query.py "$SMALL" single
+measure dragnet-single "${HUNT[@]}" --rules bench/rules/okta_admin_login.yaral "$SMALL"
+measure dragnet-single-1 "${HUNT[@]}" --threads 1 --rules bench/rules/okta_admin_login.yaral "$SMALL"
+
+PACK_ARGS=(--lists examples/lists --asn-db examples/asn.tsv)
+measure jq-pack jq -c "$JQ_PACK" "$SMALL"
+measure duck-pack python3 bench/duckdb_query.py "$SMALL" pack
+measure dragnet-pack "${HUNT[@]}" "${PACK_ARGS[@]}" "$SMALL"
+measure dragnet-pack-1 "${HUNT[@]}" --threads 1 "${PACK_ARGS[@]}" "$SMALL"
+
+measure jq-parse jq -c empty "$SMALL"
+measure duck-parse python3 bench/duckdb_query.py "$SMALL" parse
+if [ -d "$COMMUNITY_RULES" ]; then
+    measure dragnet-community "${HUNT[@]}" --rules "$COMMUNITY_RULES" "$SMALL"
+fi
+
+measure jq-single-large jq -c "$JQ_SINGLE" "$LARGE"
+measure duck-single-large python3 bench/duckdb_query.py "$LARGE" single
+measure dragnet-single-large "${HUNT[@]}" --rules bench/rules/okta_admin_login.yaral "$LARGE"
+measure dragnet-pack-large "${HUNT[@]}" "${PACK_ARGS[@]}" "$LARGE"
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)," \
+    "load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+echo "tools: $("$DRAGNET" --version 2>/dev/null || echo dragnet), $(jq --version)," \
+    "duckdb $(python3 -c 'import duckdb; print(duckdb.__version__)')"
+echo "input: $SMALL ($(du -h "$SMALL" | cut -f1)), $LARGE ($(du -h "$LARGE" | cut -f1))"
+echo
+echo "| workload | tool | events | seconds | events/s | peak MiB | jq time / this | DuckDB time / this | result |"
+echo "|---|---|---|---|---|---|---|---|---|"
+row single jq jq-single "$small_events" "" "" "$(lines "$WORK/jq-single.out") events"
+row single DuckDB duck-single "$small_events" "" "" "$(cat "$WORK/duck-single.out") events"
+row single "dragnet, $threads threads" dragnet-single "$small_events" jq-single duck-single \
+    "$(lines "$WORK/dragnet-single.out") detections"
+row single "dragnet, 1 thread" dragnet-single-1 "$small_events" jq-single duck-single \
+    "$(lines "$WORK/dragnet-single-1.out") detections"
+row pack "jq (filter only)" jq-pack "$small_events" "" "" "$(lines "$WORK/jq-pack.out") events"
+row pack "DuckDB (one rule)" duck-pack "$small_events" "" "" "$(cat "$WORK/duck-pack.out") groups"
+row pack "dragnet, $threads threads" dragnet-pack "$small_events" jq-pack duck-pack \
+    "$(lines "$WORK/dragnet-pack.out") detections"
+row pack "dragnet, 1 thread" dragnet-pack-1 "$small_events" jq-pack duck-pack \
+    "$(lines "$WORK/dragnet-pack-1.out") detections"
+row parse "jq (parse only)" jq-parse "$small_events" "" "" ""
+row parse "DuckDB (count)" duck-parse "$small_events" "" "" "$(cat "$WORK/duck-parse.out") events"
+if [ -d "$COMMUNITY_RULES" ]; then
+    rules=$(grep -o '[0-9]* loaded' "$WORK/dragnet-community.err" | head -1)
+    row community "dragnet, $threads threads" dragnet-community "$small_events" jq-parse \
+        duck-parse "$(lines "$WORK/dragnet-community.out") detections, $rules rules"
+fi
+row "single, ${SCALE}x" jq jq-single-large "$large_events" "" "" \
+    "$(lines "$WORK/jq-single-large.out") events"
+row "single, ${SCALE}x" DuckDB duck-single-large "$large_events" "" "" \
+    "$(cat "$WORK/duck-single-large.out") events"
+row "single, ${SCALE}x" "dragnet, $threads threads" dragnet-single-large "$large_events" \
+    jq-single-large duck-single-large "$(lines "$WORK/dragnet-single-large.out") detections"
+row "pack, ${SCALE}x" "dragnet, $threads threads" dragnet-pack-large "$large_events" "" "" \
+    "$(lines "$WORK/dragnet-pack-large.out") detections"

@@ -1,0 +1,254 @@
+//! Reading an input's records in batches, without holding the whole input in memory.
+//!
+//! JSON lines, the usual layout of large logs, are read a line at a time: each batch contains the
+//! raw text of up to [`BATCH_RECORDS`] lines, and parsing happens later, on whichever thread
+//! processes the batch. The other layouts (a top-level JSON array, concatenated multi-line
+//! documents, CSV) go through [`records`], which parses as it reads.
+
+use std::io::{self, BufRead, Cursor, Read};
+use std::ops::Range;
+
+use crate::input::{records, Record, Records, MAX_RECORD_BYTES};
+
+/// Records per batch.
+pub const BATCH_RECORDS: usize = 2048;
+
+/// Bytes of record text per batch, past which a batch ends early.
+pub const BATCH_BYTES: usize = 4 << 20;
+
+/// One record of a batch, with the 1-based line where it starts.
+#[derive(Debug)]
+pub struct Item {
+    /// Line of the record's first byte.
+    pub line: usize,
+    /// The record.
+    pub body: Body,
+}
+
+/// A record as the reader left it.
+#[derive(Debug)]
+pub enum Body {
+    /// The JSON text of a record, as a range of [`Batch::text`], not parsed yet.
+    Json(Range<usize>),
+    /// A record the reader already split and parsed, or why it could not.
+    Ready(Result<Record, String>),
+}
+
+/// Consecutive records of one input.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// The text that [`Body::Json`] ranges point into.
+    pub text: Vec<u8>,
+    /// The records, in input order.
+    pub items: Vec<Item>,
+}
+
+enum Layout<R: BufRead> {
+    /// The first record has not been read yet.
+    Unknown,
+    /// JSON lines, read one line at a time; `line` is the number of the last line read.
+    Lines { line: usize },
+    /// Records parsed as they are read, from the first line read and the rest of the input.
+    Parsed(Box<Records<io::Chain<Cursor<Vec<u8>>, R>>>),
+    /// Nothing more to read.
+    Done,
+}
+
+/// Reads the records of one input in batches.
+pub struct RecordStream<R: BufRead> {
+    /// The input, until the layout is known; [`Layout::Parsed`] then takes it over.
+    reader: Option<R>,
+    layout: Layout<R>,
+    line_buffer: Vec<u8>,
+}
+
+impl<R: BufRead> RecordStream<R> {
+    /// Creates a stream over decompressed input bytes.
+    pub fn new(reader: R) -> RecordStream<R> {
+        RecordStream { reader: Some(reader), layout: Layout::Unknown, line_buffer: Vec::new() }
+    }
+
+    /// Reads the next batch; `None` at the end of the input.
+    pub fn next_batch(&mut self) -> io::Result<Option<Batch>> {
+        let mut batch = Batch::default();
+        if matches!(self.layout, Layout::Unknown) {
+            self.detect(&mut batch)?;
+        }
+        loop {
+            if batch.items.len() >= BATCH_RECORDS || batch.text.len() >= BATCH_BYTES {
+                break;
+            }
+            match &mut self.layout {
+                Layout::Unknown | Layout::Done => break,
+                Layout::Parsed(parsed) => match parsed.next() {
+                    Some(record) => batch
+                        .items
+                        .push(Item { line: record.line, body: Body::Ready(record.record) }),
+                    None => {
+                        let Layout::Parsed(parsed) =
+                            std::mem::replace(&mut self.layout, Layout::Done)
+                        else {
+                            break;
+                        };
+                        if let Some(error) = (*parsed).into_error() {
+                            return Err(error);
+                        }
+                    }
+                },
+                Layout::Lines { line } => {
+                    let Some(reader) = self.reader.as_mut() else { break };
+                    *line += 1;
+                    let number = *line;
+                    match read_line(reader, &mut self.line_buffer)? {
+                        Line::End => self.layout = Layout::Done,
+                        Line::Text => push_line(&mut batch, number, &self.line_buffer),
+                        Line::TooLong => batch
+                            .items
+                            .push(Item { line: number, body: Body::Ready(Err(too_long())) }),
+                    }
+                }
+            }
+        }
+        if batch.items.is_empty() && matches!(self.layout, Layout::Done) {
+            return Ok(None);
+        }
+        Ok(Some(batch))
+    }
+
+    /// Decides the layout from the first line that is not blank, as [`records`] does, and puts
+    /// that line in `batch` when the input is JSON lines.
+    fn detect(&mut self, batch: &mut Batch) -> io::Result<()> {
+        let Some(mut reader) = self.reader.take() else { return Ok(()) };
+        // Everything read so far, handed to `records` when the input is not JSON lines.
+        let mut head: Vec<u8> = Vec::new();
+        let mut line = 0usize;
+        loop {
+            line += 1;
+            let read = read_line(&mut reader, &mut self.line_buffer)?;
+            if matches!(read, Line::End) {
+                // Blank input, or nothing but whitespace: no records.
+                self.layout = Layout::Done;
+                return Ok(());
+            }
+            let text: &[u8] = if line == 1 {
+                self.line_buffer.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&self.line_buffer)
+            } else {
+                &self.line_buffer
+            };
+            let trimmed = text.trim_ascii();
+            if matches!(read, Line::Text) && trimmed.is_empty() {
+                head.extend_from_slice(&self.line_buffer);
+                continue;
+            }
+            let is_json_line = matches!(read, Line::Text)
+                && trimmed.first() == Some(&b'{')
+                && serde_json::from_slice::<serde::de::IgnoredAny>(trimmed).is_ok();
+            if is_json_line {
+                push_line(batch, line, &self.line_buffer);
+                self.reader = Some(reader);
+                self.layout = Layout::Lines { line };
+            } else {
+                head.extend_from_slice(&self.line_buffer);
+                self.layout = Layout::Parsed(Box::new(records(Cursor::new(head).chain(reader))));
+            }
+            return Ok(());
+        }
+    }
+}
+
+/// The result of [`read_line`].
+enum Line {
+    /// A line, in the buffer, with its `\n` when it has one.
+    Text,
+    /// A line longer than [`MAX_RECORD_BYTES`]: its start is in the buffer and the rest was
+    /// skipped.
+    TooLong,
+    /// The end of the input.
+    End,
+}
+
+/// Reads one line into `buffer`, or as much of it as [`MAX_RECORD_BYTES`] allows.
+fn read_line(reader: &mut impl BufRead, buffer: &mut Vec<u8>) -> io::Result<Line> {
+    buffer.clear();
+    let limit = MAX_RECORD_BYTES as u64;
+    if reader.take(limit).read_until(b'\n', buffer)? == 0 {
+        return Ok(Line::End);
+    }
+    if buffer.len() as u64 == limit && !buffer.ends_with(b"\n") {
+        // Skip to the end of the runaway line without keeping it.
+        let mut rest = Vec::new();
+        loop {
+            rest.clear();
+            let read = reader.take(1 << 20).read_until(b'\n', &mut rest)?;
+            if read == 0 || rest.ends_with(b"\n") {
+                break;
+            }
+        }
+        return Ok(Line::TooLong);
+    }
+    Ok(Line::Text)
+}
+
+fn too_long() -> String {
+    format!("the record is longer than {MAX_RECORD_BYTES} bytes")
+}
+
+/// Adds one line of JSON lines input to the batch, unless it is blank.
+fn push_line(batch: &mut Batch, line: usize, text: &[u8]) {
+    let text = text.strip_prefix(b"\xef\xbb\xbf").unwrap_or(text).trim_ascii();
+    if text.is_empty() {
+        return;
+    }
+    let start = batch.text.len();
+    batch.text.extend_from_slice(text);
+    batch.items.push(Item { line, body: Body::Json(start..batch.text.len()) });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The line of every record, and whether it is unparsed JSON text.
+    fn read_all(input: &[u8]) -> Vec<(usize, bool)> {
+        let mut stream = RecordStream::new(input);
+        let mut out = Vec::new();
+        while let Some(batch) = stream.next_batch().unwrap() {
+            out.extend(batch.items.iter().map(|i| (i.line, matches!(i.body, Body::Json(_)))));
+        }
+        out
+    }
+
+    #[test]
+    fn json_lines_stream_with_line_numbers() {
+        let input = b"\xef\xbb\xbf\n{\"a\":1}\n\n{\"a\":\n{\"a\":3}";
+        assert_eq!(read_all(input), vec![(2, true), (4, true), (5, true)]);
+    }
+
+    #[test]
+    fn other_layouts_match_split_records() {
+        let inputs: [&[u8]; 4] = [
+            b"\n{\n  \"a\": 1\n}\n{\n  \"a\": 2\n}\n",
+            b"[\n {\"a\": 1},\n {\"a\": }\n]\n",
+            b"a,b\n1,2\n3\n",
+            b"  \n",
+        ];
+        for input in inputs {
+            let expected: Vec<(usize, bool)> = records(input).map(|r| (r.line, false)).collect();
+            assert_eq!(read_all(input), expected, "{}", String::from_utf8_lossy(input));
+        }
+    }
+
+    #[test]
+    fn long_input_splits_into_batches() {
+        let mut input = Vec::new();
+        for i in 0..(BATCH_RECORDS * 2 + 5) {
+            input.extend_from_slice(format!("{{\"n\":{i}}}\n").as_bytes());
+        }
+        let mut stream = RecordStream::new(&input[..]);
+        let mut sizes = Vec::new();
+        while let Some(batch) = stream.next_batch().unwrap() {
+            sizes.push(batch.items.len());
+        }
+        assert_eq!(sizes, vec![BATCH_RECORDS, BATCH_RECORDS, 5]);
+    }
+}

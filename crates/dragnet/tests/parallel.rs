@@ -1,0 +1,89 @@
+//! `dragnet hunt` on several threads must print what it prints on one: the same detections,
+//! in the same order, with the same ids, and the same summary.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn dragnet(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dragnet"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("the dragnet binary runs")
+}
+
+/// The detections of a run, without `detected_at`, which is the wall-clock time.
+fn detections(output: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| {
+            let mut detection: Value =
+                serde_json::from_str(line).expect("every output line is a JSON detection");
+            if let Some(object) = detection.as_object_mut() {
+                object.remove("detected_at");
+            }
+            detection
+        })
+        .collect()
+}
+
+/// The summary on stderr, without the elapsed time.
+fn summary(output: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("time:"))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Runs a hunt on one thread and on `threads`, and returns the detections after checking
+/// that both runs printed the same.
+fn compare_threads(args: &[&str], threads: &str, what: &str) -> Vec<Value> {
+    let one = dragnet(&[&["hunt", "--output", "jsonl", "--threads", "1"], args].concat());
+    let many = dragnet(&[&["hunt", "--output", "jsonl", "--threads", threads], args].concat());
+    assert_eq!(one.status.code(), many.status.code(), "{what}: exit status");
+    let found = detections(&one);
+    assert_eq!(found, detections(&many), "{what}: detections");
+    assert_eq!(summary(&one), summary(&many), "{what}: summary");
+    found
+}
+
+#[test]
+fn demo_hunt_same_on_four_threads() {
+    let found = compare_threads(&[], "4", "demo");
+    assert!(!found.is_empty(), "the demo hunt finds detections");
+}
+
+/// The engine's conformance cases that have events, each as a hunt over its own events.
+fn conformance_cases() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../engine/tests/conformance");
+    let mut cases: Vec<PathBuf> = fs::read_dir(&root)
+        .expect("the conformance suite is readable")
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|dir| dir.join("events.jsonl").is_file() && dir.join("rule.yaral").is_file())
+        .collect();
+    cases.sort();
+    cases
+}
+
+#[test]
+fn conformance_cases_same_on_three_threads() {
+    let cases = conformance_cases();
+    assert!(cases.len() > 100, "found only {} conformance cases", cases.len());
+    let mut total = 0;
+    for case in cases {
+        let rule = case.join("rule.yaral");
+        let events = case.join("events.jsonl");
+        let lists = case.join("lists");
+        let mut args = vec!["--rules", rule.to_str().expect("UTF-8 path")];
+        if lists.is_dir() {
+            args.extend(["--lists", lists.to_str().expect("UTF-8 path")]);
+        }
+        args.push(events.to_str().expect("UTF-8 path"));
+        total += compare_threads(&args, "3", &case.display().to_string()).len();
+    }
+    assert!(total > 100, "the cases gave only {total} detections");
+}

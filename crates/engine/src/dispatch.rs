@@ -1,0 +1,240 @@
+//! Dispatch of events to the event variables whose filters can match them.
+//!
+//! Most filters of a rule test fields that occur once per event, such as
+//! `$e.metadata.event_type = "USER_LOGIN"` or `$e.metadata.log_type = "OKTA"`. Such a filter
+//! has the same value on every repeated-field copy of the event, so it can be decided once,
+//! from a few field reads, before the event is expanded into copies. A [`Gate`] holds those
+//! filters for one event variable, and [`Dispatch`] indexes the gates of every rule by the
+//! `metadata.event_type` values they accept, so that an event is only tested against the
+//! variables that can take it.
+//!
+//! A gate only rejects: when it lets an event through, the variable's full filters still run.
+//! A filter that reads a repeated field, a whole list, a map value or a placeholder is not in
+//! the gate, and neither is a filter over a path that turns out to cross a repeated field in
+//! the event at hand.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use udm::{Event, Value};
+use yaral::ast::CompareOp;
+
+use crate::eval::expr::{test, Env, RowRef, Slots};
+use crate::eval::fields::{read_scalar, NULL};
+use crate::plan::ir::{CExpr, Seg};
+use crate::plan::Plan;
+
+/// The path of `metadata.event_type`, the field the index is keyed by.
+const EVENT_TYPE: [&str; 2] = ["metadata", "event_type"];
+
+/// One filter that a single read of each of its fields decides.
+#[derive(Debug, Clone)]
+struct Check {
+    expr: CExpr,
+    /// The slots the filter reads, with their paths.
+    reads: Vec<(usize, Vec<Seg>)>,
+}
+
+/// The filters of one event variable that can be decided before expansion.
+#[derive(Debug, Clone)]
+pub(crate) struct Gate {
+    pub rule: usize,
+    pub var: usize,
+    checks: Vec<Check>,
+    /// The `metadata.event_type` numbers the variable accepts, when a filter pins them.
+    event_types: Option<Vec<i32>>,
+}
+
+impl Gate {
+    fn new(plan: &Plan, rule: usize, var: usize) -> Gate {
+        let Some(var_plan) = plan.vars.get(var) else {
+            return Gate { rule, var, checks: Vec::new(), event_types: None };
+        };
+        let paths: HashMap<usize, Vec<Seg>> = var_plan.trie.slot_paths().into_iter().collect();
+        let mut checks = Vec::new();
+        let mut event_types = None;
+        for filter in &var_plan.filters {
+            let Some(slots) = scalar_slots(filter, var) else { continue };
+            let Some(reads) = slots.iter().map(|s| paths.get(s).map(|p| (*s, p.clone()))).collect()
+            else {
+                continue;
+            };
+            let reads: Vec<(usize, Vec<Seg>)> = reads;
+            if event_types.is_none() {
+                if let [(slot, path)] = reads.as_slice() {
+                    if is_event_type(path) {
+                        event_types = event_type_numbers(filter, *slot);
+                    }
+                }
+            }
+            checks.push(Check { expr: filter.clone(), reads });
+        }
+        Gate { rule, var, checks, event_types }
+    }
+
+    /// Whether the variable may make a row from the event: false only when a filter of the
+    /// gate fails on it.
+    pub(crate) fn admits(&self, plan: &Plan, event: &Arc<Event>) -> bool {
+        let Some(var_plan) = plan.vars.get(self.var) else { return false };
+        let slot_count = var_plan.slot_zero.len();
+        let placeholders = vec![None; plan.placeholders.len()];
+        let mut slots: Vec<&Value> = vec![&NULL; slot_count];
+        for check in &self.checks {
+            let mut decidable = true;
+            for (slot, path) in &check.reads {
+                match read_scalar(event, path) {
+                    Some(value) => {
+                        if let Some(cell) = slots.get_mut(*slot) {
+                            *cell = value;
+                        }
+                    }
+                    None => {
+                        decidable = false;
+                        break;
+                    }
+                }
+            }
+            if !decidable {
+                continue;
+            }
+            let mut rows: Vec<Option<RowRef<'_>>> = vec![None; plan.vars.len()];
+            if let Some(cell) = rows.get_mut(self.var) {
+                *cell = Some(RowRef {
+                    event,
+                    seq: 0,
+                    copy: 0,
+                    slots: Slots::Borrowed(&slots),
+                    placeholders: &placeholders,
+                });
+            }
+            let env =
+                Env { plan, rows: &rows, outcomes: &[], element: None, group: None, window: None };
+            if !test(&check.expr, &env) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// The gates of every event variable of a set of rules, indexed by event type.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Dispatch {
+    gates: Vec<Gate>,
+    /// Gates by an event type number they accept.
+    by_event_type: HashMap<i32, Vec<usize>>,
+    /// Gates that accept any event type.
+    any_event_type: Vec<usize>,
+}
+
+impl Dispatch {
+    pub(crate) fn new(plans: &[&Plan]) -> Dispatch {
+        let mut dispatch = Dispatch::default();
+        for (rule, plan) in plans.iter().enumerate() {
+            for var in 0..plan.vars.len() {
+                let gate = Gate::new(plan, rule, var);
+                let id = dispatch.gates.len();
+                match &gate.event_types {
+                    Some(numbers) => {
+                        for number in numbers {
+                            dispatch.by_event_type.entry(*number).or_default().push(id);
+                        }
+                    }
+                    None => dispatch.any_event_type.push(id),
+                }
+                dispatch.gates.push(gate);
+            }
+        }
+        dispatch
+    }
+
+    /// The gates that may admit the event, in rule and variable order. Only the index is
+    /// consulted here; [`Gate::admits`] runs the remaining checks.
+    pub(crate) fn candidates(&self, event: &Event) -> Vec<&Gate> {
+        let event_type = event
+            .root
+            .get(EVENT_TYPE[0])
+            .and_then(Value::as_message)
+            .and_then(|m| m.get(EVENT_TYPE[1]));
+        let ids: Vec<usize> = match event_type {
+            // Only an enum value is looked up: a string or a missing field compares as text,
+            // which the index does not model, so every gate is tried.
+            Some(Value::Enum(value)) => {
+                let mut ids = self.any_event_type.clone();
+                if let Some(more) = self.by_event_type.get(&value.number) {
+                    ids.extend_from_slice(more);
+                    ids.sort_unstable();
+                }
+                ids
+            }
+            _ => (0..self.gates.len()).collect(),
+        };
+        ids.into_iter().filter_map(|id| self.gates.get(id)).collect()
+    }
+}
+
+/// The slots of `var` that the filter reads, when it reads nothing else of any event: no
+/// whole list, map value, quantified field, placeholder, outcome or aggregate.
+fn scalar_slots(expr: &CExpr, var: usize) -> Option<Vec<usize>> {
+    let mut slots = Vec::new();
+    let mut ok = true;
+    expr.walk(&mut |e| match e {
+        CExpr::Slot { var: v, slot } if *v == var && !slots.contains(slot) => slots.push(*slot),
+        CExpr::Slot { var: v, .. } if *v == var => {}
+        CExpr::Slot { .. }
+        | CExpr::FieldList { .. }
+        | CExpr::MapValue { .. }
+        | CExpr::Element
+        | CExpr::Quantified { .. }
+        | CExpr::Placeholder(_)
+        | CExpr::Outcome(_)
+        | CExpr::EventExists(_)
+        | CExpr::EventCount(_)
+        | CExpr::PlaceholderCount(_)
+        | CExpr::Aggregate { .. }
+        | CExpr::WindowStart
+        | CExpr::WindowEnd => ok = false,
+        _ => {}
+    });
+    (ok && !slots.is_empty()).then_some(slots)
+}
+
+fn is_event_type(path: &[Seg]) -> bool {
+    matches!(path, [Seg::Field(a), Seg::Field(b)] if **a == *EVENT_TYPE[0] && **b == *EVENT_TYPE[1])
+}
+
+/// The event type numbers a filter on the event type slot accepts, when it is an equality
+/// with a known event type name, an `or` of such equalities, or an `in` list of them.
+///
+/// An enum compares equal to a string literal when the literal is its name or names a value
+/// with its number, so an event passes the filter exactly when its number is in the set.
+fn event_type_numbers(expr: &CExpr, slot: usize) -> Option<Vec<i32>> {
+    let literal_number = |lit: &CExpr| -> Option<i32> {
+        match lit {
+            CExpr::Lit(Value::String(name)) => crate::eval::event_types::number(name),
+            CExpr::Lit(Value::Enum(value)) => Some(value.number),
+            _ => None,
+        }
+    };
+    let is_slot = |e: &CExpr| matches!(e, CExpr::Slot { slot: s, .. } if *s == slot);
+    match expr {
+        CExpr::Compare { op: CompareOp::Eq, lhs, rhs, nocase: false } => {
+            if is_slot(lhs) {
+                literal_number(rhs).map(|n| vec![n])
+            } else if is_slot(rhs) {
+                literal_number(lhs).map(|n| vec![n])
+            } else {
+                None
+            }
+        }
+        CExpr::Or(a, b) => {
+            let mut numbers = event_type_numbers(a, slot)?;
+            numbers.extend(event_type_numbers(b, slot)?);
+            Some(numbers)
+        }
+        CExpr::InLiteral { expr, items, nocase: false } if is_slot(expr) => {
+            items.iter().map(literal_number).collect()
+        }
+        _ => None,
+    }
+}
