@@ -154,10 +154,13 @@ pub fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
-/// Detection ids of a JSON-lines output, in file order.
+/// Detection ids of a JSON-lines output, in file order. A last line without its newline is
+/// still being written by the service, so it is left for the next read.
 pub fn ids_in(path: &Path) -> Vec<String> {
     let text = fs::read_to_string(path).unwrap_or_default();
-    text.lines()
+    let complete = text.rfind('\n').map_or("", |end| &text[..=end]);
+    complete
+        .lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| {
             let value: Value = serde_json::from_str(l).expect("every output line is JSON");
