@@ -160,6 +160,19 @@ mod tests {
         assert_eq!(check(&dir, true), ExitStatus::Failure);
     }
 
+    /// A valid rule that Dragnet cannot run compiles, with the engine's reason as a warning.
+    #[test]
+    fn metrics_call_is_a_warning() {
+        let text = "rule m {\n  meta:\n    author = \"a\"\n  events:\n    $e.principal.ip = $ip\n  match:\n    $ip over 1h\n  outcome:\n    $fails = max(metrics.auth_attempts_fail(period:1d, window:30d, metric:value_sum, agg:max, principal.asset.ip:$ip))\n  condition:\n    $e\n}\n";
+        let file = SourceFile::new("metrics.yaral", text);
+        let options = CheckOptions { strict: true, ..CheckOptions::default() };
+        let mut totals = Totals::default();
+        check_file(&file, &options, false, &enrich::ReferenceLists::default(), &mut totals);
+        assert_eq!(totals.compiled, 1);
+        assert_eq!(totals.rejected, 0);
+        assert_eq!(totals.warnings, 1);
+    }
+
     #[test]
     fn check_missing_path_is_invalid_input() {
         let dir = temp_dir("missing");

@@ -146,6 +146,46 @@ snapshot!(
 );
 snapshot!(strict_unary_minus, strict, with_events("    $e.target.port > -1"));
 
+/// Wraps `outcome` in a rule that matches on `$ip` over one hour.
+fn with_outcome(outcome: &str) -> String {
+    format!(
+        "rule r {{\n  meta:\n    author = \"a\"\n  events:\n    $e.principal.ip = $ip\n  match:\n    $ip over 1h\n  outcome:\n{outcome}\n  condition:\n    $e\n}}\n"
+    )
+}
+
+snapshot!(
+    metrics_window_mismatch,
+    with_outcome(
+        "    $fails = max(metrics.auth_attempts_fail(period:1h, window:30d, metric:value_sum, agg:max, principal.asset.ip:$ip))"
+    )
+);
+snapshot!(
+    metrics_missing_argument,
+    with_outcome("    $fails = max(metrics.auth_attempts_fail(period:1d, window:30d, agg:max, principal.asset.ip:$ip))")
+);
+snapshot!(
+    metrics_not_aggregated,
+    with_outcome(
+        "    $fails = metrics.auth_attempts_fail(period:1d, window:30d, metric:value_sum, agg:max, principal.asset.ip:$ip)"
+    )
+);
+snapshot!(
+    metrics_in_events,
+    with_events(
+        "    $e.principal.hostname = \"h\"\n    metrics.auth_attempts_fail(period:1d, window:30d, metric:value_sum, agg:max, principal.hostname:\"h\") > 3"
+    )
+);
+
+#[test]
+fn metrics_call_compiles() {
+    let text = with_outcome(
+        "    $fails = max(metrics.auth_attempts_fail(period:1d, window:30d, metric:value_sum, agg:max, principal.asset.ip:$ip))\n    $today = max(metrics.network_bytes_outbound(period:1h, window:today, metric:event_count_sum, agg:sum, principal.asset.ip:$ip))",
+    );
+    let source = SourceFile::new("metrics.yaral", text);
+    let found = diagnostics(&source, &CheckOptions { strict: true, ..CheckOptions::default() });
+    assert!(found.is_empty(), "{found:?}");
+}
+
 #[test]
 fn default_dialect_accepts_extensions() {
     let text = with_events(

@@ -11,6 +11,7 @@ mod fields;
 mod functions;
 mod joins;
 mod limits;
+mod metrics;
 mod outcome;
 mod placement;
 mod regexes;

@@ -9,6 +9,7 @@ use crate::diagnostic::Diagnostic;
 use crate::parser::dotted_name;
 
 use super::functions::is_aggregate;
+use super::metrics;
 use super::scope::Scope;
 use super::types::FieldTypes;
 
@@ -42,6 +43,17 @@ impl Context<'_> {
     /// may not read outcome variables (`arrays.length`).
     fn visit(&mut self, expr: &Expr, aggregated: bool, guard: Option<&str>) {
         match &expr.kind {
+            ExprKind::Call { name, .. } if metrics::is_metrics(name) => {
+                // The aggregation rule covers the placeholders in the call's filters, but the
+                // fix is to aggregate the call (`max(metrics.x(...))`), not each placeholder.
+                let reads_events = !expr.variables().is_empty() || !expr.fields().is_empty();
+                if self.has_match && !aggregated && reads_events {
+                    self.out.push(
+                        Diagnostic::error(expr.span, format!("`{}` must be aggregated in `outcome:`, because it reads placeholders and the rule has a `match:` section", dotted_name(name)))
+                            .with_help("wrap the call in an aggregate such as `max(...)`"),
+                    );
+                }
+            }
             ExprKind::Call { name, args, .. } => {
                 let dotted = dotted_name(name);
                 let aggregate = is_aggregate(&dotted);
