@@ -92,12 +92,8 @@ fn check_call(
         });
         return;
     };
-    if function.availability == Availability::Unsupported {
-        out.push(Diagnostic::error(call.span, format!("not supported yet: `{}`", function.name)));
-        return;
-    }
-    if arg_count < function.min_args || arg_count > function.max_args {
-        let expected = match (function.min_args, function.max_args) {
+    if arg_count < function.min_args() || arg_count > function.max_args() {
+        let expected = match (function.min_args(), function.max_args()) {
             (min, max) if min == max => format!("{min}"),
             (min, usize::MAX) => format!("at least {min}"),
             (min, max) => format!("{min} to {max}"),

@@ -55,9 +55,14 @@ const AGGREGATIONS: &[&str] = &["avg", "max", "min", "num_metric_periods", "stdd
 const REQUIRED: [(&str, &str); 4] =
     [("period", "1d"), ("window", "30d"), ("metric", "value_sum"), ("agg", "max")];
 
-/// Whether a dotted function name is a `metrics.*` call.
+/// Whether a function name, as its parts, names a `metrics.*` function.
 pub fn is_metrics(name: &[Ident]) -> bool {
     name.len() > 1 && name.first().is_some_and(|n| n.name.eq_ignore_ascii_case("metrics"))
+}
+
+/// Whether a dotted function name names a `metrics.*` function.
+pub fn is_metrics_name(dotted: &str) -> bool {
+    dotted.get(..8).is_some_and(|prefix| prefix.eq_ignore_ascii_case("metrics."))
 }
 
 /// Checks one `metrics.*` call; `in_outcome` says whether it stands in `outcome:`.

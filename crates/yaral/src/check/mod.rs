@@ -4,11 +4,15 @@
 //! Section order, duplicate sections and the required `events:` and `condition:` sections are
 //! checked by the parser, which is the only stage that sees the order.
 
+mod arguments;
 mod calls;
+mod comparisons;
 mod condition;
+mod describe;
 mod dialect;
 mod fields;
 mod functions;
+mod infer;
 mod joins;
 mod limits;
 mod metrics;
@@ -73,6 +77,9 @@ pub fn check_rule(rule: &Rule, options: &CheckOptions) -> Vec<Diagnostic> {
     variables::check(rule, &scope, &mut out);
     joins::check(rule, &scope, &mut out);
     let field_types = types::check(rule, &mut out);
+    let value_types = infer::Types::build(rule, &field_types);
+    arguments::check(rule, &value_types, &mut out);
+    comparisons::check(rule, &value_types, &mut out);
     calls::check(rule, options, &mut out);
     regexes::check(rule, &mut out);
     outcome::check(rule, &scope, &field_types, &mut out);

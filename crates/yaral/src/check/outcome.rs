@@ -4,7 +4,7 @@
 //! Without one, only repeated fields and placeholders bound to repeated fields need one.
 //! Outcome variables count as already aggregated and may not be aggregated again.
 
-use crate::ast::{Expr, ExprKind, Literal, Rule};
+use crate::ast::{Expr, ExprKind, Rule};
 use crate::diagnostic::Diagnostic;
 use crate::parser::dotted_name;
 
@@ -25,16 +25,6 @@ pub fn check(rule: &Rule, scope: &Scope, types: &FieldTypes, out: &mut Vec<Diagn
     let mut context = Context { scope, types, has_match: rule.match_section.is_some(), out };
     for assignment in &rule.outcome {
         context.visit(&assignment.expr, false, None);
-        if assignment.var.name.eq_ignore_ascii_case("risk_score") {
-            if let ExprKind::Literal(Literal::String { .. } | Literal::Bool(_)) =
-                assignment.expr.unparen().kind
-            {
-                context.out.push(Diagnostic::error(
-                    assignment.expr.span,
-                    "`$risk_score` must be an integer or a float",
-                ));
-            }
-        }
     }
 }
 
@@ -62,21 +52,6 @@ impl Context<'_> {
                         Diagnostic::error(expr.span, format!("the aggregate `{dotted}` is nested inside another aggregate"))
                             .with_help("aggregate once; an outer aggregate cannot read the result of an inner one"),
                     );
-                }
-                if dotted.eq_ignore_ascii_case("if") && args.len() == 2 {
-                    if let Some(then) = args.get(1) {
-                        let is_string = matches!(
-                            then.unparen().kind,
-                            ExprKind::Literal(Literal::String { .. })
-                        );
-                        let is_variable = matches!(then.unparen().kind, ExprKind::Variable(_));
-                        if is_string || is_variable {
-                            self.out.push(
-                                Diagnostic::error(expr.span, "this `if` needs an else value")
-                                    .with_help("only a numeric `if` may leave out the else value, which is then 0"),
-                            );
-                        }
-                    }
                 }
                 let guard = if dotted.eq_ignore_ascii_case("arrays.length") {
                     Some("arrays.length")
