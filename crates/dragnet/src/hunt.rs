@@ -95,7 +95,8 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
         }
     };
     let threads = if args.threads == 0 { default_threads() } else { args.threads };
-    let options = Options { threads, keep: &keep };
+    let raw = prefilter.raw_filter();
+    let options = Options { threads, keep: &keep, raw: raw.as_ref() };
     // Hunts correlate in event-time order whatever the input order. The sorter keeps the
     // input order among events with the same time, and spills sorted runs to temporary files
     // past `SORT_BUFFER_EVENTS`, so memory does not grow with the input.

@@ -46,6 +46,8 @@ pub struct InputStats {
     pub out_of_range: u64,
     /// Events that [`Keep::Unused`] left out.
     pub unused: u64,
+    /// Records not parsed because their raw text has nothing any rule requires.
+    pub skipped: u64,
     /// Why the input could not be read (whole or from some point on), if it could not.
     pub failed: Option<String>,
 }
@@ -67,6 +69,9 @@ pub struct Options<'a> {
     pub threads: usize,
     /// Decides, on a worker thread, whether an event goes to the sink.
     pub keep: &'a (dyn Fn(&Arc<Event>) -> Keep + Sync),
+    /// With `--format udm`, a test on each JSON line's raw text: a line it rejects is counted
+    /// as skipped and not parsed.
+    pub raw: Option<&'a engine::RawFilter>,
 }
 
 /// The number of threads to use by default: one per core.
@@ -91,7 +96,10 @@ pub fn normalize_inputs(
 ) -> Vec<InputStats> {
     let sizes: Option<u64> = inputs.iter().map(Input::size).sum();
     progress.set_total(sizes);
-    let worker = Worker { format, asn, keep: options.keep };
+    // The raw text of a record only says what the rules can see when the record is read as
+    // native UDM.
+    let raw = options.raw.filter(|_| format == Format::Udm);
+    let worker = Worker { format, asn, keep: options.keep, raw };
     let mut collector = Collector {
         inputs,
         normalizer,
@@ -226,6 +234,8 @@ fn work(
 
 /// One record after the work that can run on any thread.
 enum Done {
+    /// The record's raw text contains nothing any rule requires, so it was not parsed.
+    Skipped,
     /// The record could not be read.
     Unreadable { line: usize, reason: String },
     /// The record's outcomes, normalised without identity state.
@@ -254,6 +264,7 @@ struct Worker<'a> {
     format: Format,
     asn: Option<&'a AsnDb>,
     keep: &'a (dyn Fn(&Arc<Event>) -> Keep + Sync),
+    raw: Option<&'a engine::RawFilter>,
 }
 
 impl Worker<'_> {
@@ -264,6 +275,10 @@ impl Worker<'_> {
             let value = match item.body {
                 Body::Json(range) => {
                     let text = batch.text.get(range).unwrap_or_default();
+                    if self.raw.is_some_and(|raw| !raw.may_match(text)) {
+                        out.push(Done::Skipped);
+                        continue;
+                    }
                     match serde_json::from_slice::<serde_json::Value>(text) {
                         Ok(value) => value,
                         Err(e) => {
@@ -374,6 +389,10 @@ impl Collector<'_, '_> {
     fn record(&mut self, record: Done) {
         let Some(stats) = self.stats.last_mut() else { return };
         match record {
+            Done::Skipped => {
+                stats.records += 1;
+                stats.skipped += 1;
+            }
             Done::Unreadable { line, reason } => {
                 stats.records += 1;
                 reject(stats, line, "", &reason);
