@@ -68,7 +68,7 @@ impl RawFilter {
 }
 
 impl Prefilter {
-    /// The raw-record test for native UDM input, when every event variable of every rule
+    /// Builds the raw-record test for native UDM input, when every event variable of every rule
     /// requires one of a known set of strings; see [`RawFilter`].
     pub fn raw_filter(&self) -> Option<RawFilter> {
         let mut encoded: Vec<String> = Vec::new();

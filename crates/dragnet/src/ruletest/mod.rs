@@ -138,7 +138,13 @@ fn run_one(spec: &TestSpec) -> Result<Option<String>> {
     let mut normalizer = sources::Normalizer::new(identities);
     let mut events = Vec::new();
     let progress = Progress::new(false);
-    let options = Options { threads: default_threads(), keep: &|_| Keep::Yes, raw: None };
+    let options = Options {
+        threads: default_threads(),
+        keep: &|_| Keep::Yes,
+        raw: None,
+        cancel: None,
+        reported: &[],
+    };
     let stats = normalize_inputs(
         &inputs,
         format,
