@@ -236,7 +236,7 @@ impl Drop for PendingReport {
     }
 }
 
-/// What a hunt reads from the command line before it starts.
+/// The command-line inputs of a hunt, read before it starts.
 struct Setup {
     format: sources::Format,
     asn: Option<Arc<enrich::AsnDb>>,

@@ -283,6 +283,101 @@ fn corrupt_mmdb_rejected() {
     assert!(error.to_string().contains("no MaxMind DB metadata section"));
 }
 
+/// The metadata section starts with a pointer to itself. `garbage_after_marker_never_panics`
+/// found the first input, on which `maxminddb` 0.24 followed the pointer until the stack
+/// overflowed. The second input is the same cycle with nothing else.
+#[test]
+fn mmdb_metadata_pointer_cycle_rejected() {
+    let marker = b"\xab\xcd\xefMaxMind.com";
+    let mut found = vec![0x29, 0x98, 0x3a, 0xdf, 0x6a, 0xb3];
+    found.extend(marker);
+    found.extend([
+        0x20, 0x00, 0xbe, 0x76, 0xd2, 0xf6, 0x6b, 0x08, 0xae, 0x93, 0x4d, 0x26, 0xfa, 0xbc, 0x38,
+        0x0e, 0x19, 0xf5, 0x8e, 0xb6, 0x78, 0x29, 0x79, 0x73, 0x3c,
+    ]);
+    let mut minimal = marker.to_vec();
+    minimal.extend([0x20, 0x00]);
+
+    for (origin, bytes) in [("found.mmdb", found), ("minimal.mmdb", minimal)] {
+        let error = AsnDb::from_mmdb(bytes, origin).unwrap_err();
+        assert!(matches!(error, AsnError::InvalidMmdb { .. }), "{origin}: {error:?}");
+        let message = error.to_string();
+        assert!(message.contains("pointer points to another pointer"), "{origin}: {message}");
+    }
+}
+
+#[test]
+fn mmdb_record_pointer_cycle_not_found() {
+    let mut writer = MmdbWriter::new("GeoLite2-ASN", 6);
+    // Each pointer takes 2 bytes, so the records start at offsets 0, 2 and 4 of the data
+    // section: the first points to itself, the next two point to each other.
+    writer.insert("192.0.2.0/24", Data::Pointer(0));
+    writer.insert("198.51.100.0/24", Data::Pointer(4));
+    writer.insert("203.0.113.0/24", Data::Pointer(2));
+    writer.insert("2001:db8::/32", asn_record(64510, "EXAMPLE-V6-NET"));
+    let db = AsnDb::from_mmdb(writer.build(), "cycle.mmdb").unwrap();
+
+    assert_eq!(asn_of(&db, "192.0.2.1"), None);
+    assert_eq!(asn_of(&db, "198.51.100.1"), None);
+    assert_eq!(asn_of(&db, "203.0.113.1"), None);
+    assert_eq!(asn_of(&db, "2001:db8::1"), Some(64510), "a valid record after the cycles");
+}
+
+/// A field the lookup does not read points back to its own record. The reader skips such a
+/// field without following the pointer, so the record still decodes.
+#[test]
+fn mmdb_unknown_field_cycle_ignored() {
+    let mut writer = MmdbWriter::new("GeoLite2-ASN", 6);
+    writer.insert(
+        "192.0.2.0/24",
+        Data::map(&[
+            ("autonomous_system_number", Data::U32(64496)),
+            ("autonomous_system_organization", Data::str("EXAMPLE-EGRESS-NET")),
+            ("network", Data::Pointer(0)),
+        ]),
+    );
+    let db = AsnDb::from_mmdb(writer.build(), "unknown-field.mmdb").unwrap();
+
+    let info = db.lookup(ip("192.0.2.1")).unwrap();
+    assert_eq!(info.asn, 64496);
+    assert_eq!(info.organization, "EXAMPLE-EGRESS-NET");
+}
+
+/// Wraps a number in `depth` maps or arrays.
+fn nested(depth: usize, in_maps: bool) -> Data {
+    let mut value = Data::U32(1);
+    for _ in 0..depth {
+        value = if in_maps { Data::map(&[("inner", value)]) } else { Data::Array(vec![value]) };
+    }
+    value
+}
+
+/// Values nested 1,000 deep, where the lookup reads a field and where it skips one. The reader
+/// stops at a fixed depth (128 for skipped values), so the lookups return on a 256 KiB stack,
+/// far smaller than the 2 MiB of a spawned thread. Without a depth limit they overflow it.
+#[test]
+fn mmdb_deep_nesting_small_stack() {
+    let asn = || ("autonomous_system_number", Data::U32(64496));
+    let mut writer = MmdbWriter::new("GeoLite2-City", 6);
+    writer.insert("192.0.2.0/24", Data::map(&[asn(), ("extra", nested(1_000, false))]));
+    writer.insert("198.51.100.0/24", Data::map(&[asn(), ("extra", nested(1_000, true))]));
+    writer.insert("203.0.113.0/24", Data::map(&[("country", nested(1_000, true))]));
+    writer.insert("2001:db8::/32", Data::map(&[("subdivisions", nested(1_000, false))]));
+    writer.insert("2001:db9::/32", asn_record(64510, "EXAMPLE-V6-NET"));
+    let db = AsnDb::from_mmdb(writer.build(), "deep.mmdb").unwrap();
+
+    let found = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(move || {
+            ["192.0.2.1", "198.51.100.1", "203.0.113.1", "2001:db8::1", "2001:db9::1"]
+                .map(|address| asn_of(&db, address))
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    assert_eq!(found, [None, None, None, None, Some(64510)]);
+}
+
 fn noun_with_ips(ips: &[&str]) -> Value {
     let mut noun = Message::new();
     noun.insert("ip", Value::List(ips.iter().map(|ip| Value::from(*ip)).collect()));

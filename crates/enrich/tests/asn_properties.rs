@@ -6,7 +6,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use enrich::AsnDb;
 use proptest::prelude::*;
-use support::mmdb_writer::{Data, MmdbWriter};
+use support::mmdb_writer::{encode, Data, MmdbWriter};
 
 const MARKER: &[u8] = b"\xab\xcd\xefMaxMind.com";
 
@@ -21,15 +21,16 @@ fn probe(db: &AsnDb) {
     }
 }
 
+fn small_record() -> Data {
+    Data::map(&[
+        ("autonomous_system_number", Data::U32(64496)),
+        ("autonomous_system_organization", Data::str("EXAMPLE")),
+    ])
+}
+
 fn small_db() -> Vec<u8> {
     let mut writer = MmdbWriter::new("GeoLite2-ASN", 6);
-    writer.insert(
-        "192.0.2.0/24",
-        Data::map(&[
-            ("autonomous_system_number", Data::U32(64496)),
-            ("autonomous_system_organization", Data::str("EXAMPLE")),
-        ]),
-    );
+    writer.insert("192.0.2.0/24", small_record());
     writer.build()
 }
 
@@ -58,6 +59,23 @@ proptest! {
         let mut bytes = before;
         bytes.extend(MARKER);
         bytes.extend(after);
+        if let Ok(db) = AsnDb::from_mmdb(bytes, "p.mmdb") {
+            probe(&db);
+        }
+    }
+
+    /// Overwrites the data section of a valid database, which contains only the record of
+    /// 192.0.2.0/24 (fewer than 128 bytes), with random bytes, so lookups decode garbage.
+    #[test]
+    fn garbage_record_never_panics(garbage in prop::collection::vec(any::<u8>(), 128)) {
+        let mut record = Vec::new();
+        encode(&small_record(), &mut record);
+        let mut bytes = small_db();
+        let data_end = bytes.windows(MARKER.len()).rposition(|w| w == MARKER).unwrap();
+        let data_start = data_end - record.len();
+        for (byte, random) in bytes[data_start..data_end].iter_mut().zip(garbage) {
+            *byte = random;
+        }
         if let Ok(db) = AsnDb::from_mmdb(bytes, "p.mmdb") {
             probe(&db);
         }

@@ -34,7 +34,7 @@ pub struct Outcome {
     pub path: PathBuf,
     /// Its description.
     pub description: String,
-    /// Why it failed, or `None` when it passed.
+    /// The reason it failed, or `None` when it passed.
     pub failure: Option<String>,
     /// Seconds taken.
     pub seconds: f64,

@@ -32,10 +32,10 @@ use super::pipeline::{Batch, Malformed, Message, RawRecord};
 const POLL: Duration = Duration::from_millis(100);
 /// Lines sent to the pipeline in one batch at most.
 const LINES_PER_BATCH: usize = 2_000;
-/// The longest line read; a longer one is rejected and skipped.
+/// The maximum line length in bytes; a longer line is rejected and skipped.
 const MAX_LINE: usize = 16 * 1024 * 1024;
 
-/// Where a followed file was read up to.
+/// Read position in a followed file.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FilePosition {
     /// Device of the file.
@@ -46,7 +46,7 @@ pub struct FilePosition {
     pub offset: u64,
 }
 
-/// The input id of a followed file.
+/// Builds the input id of a followed file.
 pub fn input_id(path: &Path) -> String {
     format!("file:{}", path.display())
 }
@@ -215,8 +215,8 @@ fn check_replaced(path: &Path, open: &Open) -> Replaced {
                 Replaced::No
             }
         }
-        // Gone or replaced. The old file was read to its end just now; a writer that still
-        // holds it open can append more, which a short grace read picks up before switching.
+        // Gone or replaced. The old file was read to its end just now, but a writer that still
+        // has it open can append more, which a short grace period picks up before switching.
         _ => {
             std::thread::sleep(POLL);
             let still_growing = open.file.get_ref().metadata().is_ok_and(|m| m.len() > open.offset);
@@ -239,8 +239,8 @@ enum Line {
     Complete,
     Partial,
     End,
-    /// A line longer than [`MAX_LINE`], skipped up to and including its `\n`; holds the bytes
-    /// skipped, and `line` keeps its start.
+    /// A line longer than [`MAX_LINE`], skipped up to and including its `\n`. The value is
+    /// the number of bytes skipped, and `line` keeps the start of the line.
     TooLong(u64),
 }
 

@@ -21,9 +21,9 @@
 //! - the new detections, in an outbox, and the ids of all detections emitted recently.
 //!
 //! On start, the retained events are replayed in their original order into a fresh engine,
-//! and every detection the replay produces is discarded: each was either put in the outbox
-//! before the checkpoint, or comes from a window that closed before the checkpoint and is now
-//! missing events that left the retention span. Replaying in the original order with the same
+//! and every detection the replay produces is discarded. Each of them was either put in the
+//! outbox before the checkpoint, or comes from a window that closed before the checkpoint and
+//! is now missing events that left the retention span. Replaying in the original order with the same
 //! allowed lateness, then restoring the latest event time with `Engine::observe_time`, leaves
 //! the fresh engine with the same open windows, watermark, held hop-window candidates and
 //! suppression periods as the one that crashed. Inputs then resume

@@ -39,8 +39,8 @@ const MAX_REASONS: usize = 20;
 
 /// One raw record and where it starts in its input.
 pub struct RawRecord {
-    /// The 1-based line in a request body or standard input, or the byte offset of the line
-    /// in a followed file.
+    /// The 1-based line in a request body or standard input, the byte offset of the line in a
+    /// followed file, or the message offset in a Kafka partition.
     pub at: u64,
     /// The parsed JSON record, or why it could not be parsed.
     pub value: Result<serde_json::Value, Malformed>,
@@ -313,12 +313,10 @@ impl Pipeline {
                             record.at
                         ));
                     }
-                    self.dead_letter.write(
-                        "rejected",
-                        json!({"input": batch.input, "at": record.at, "error": error,
-                               "record": record_json}),
-                        &self.metrics,
-                    );
+                    let mut entry =
+                        json!({"input": batch.input, "error": error, "record": record_json});
+                    entry[at_word(&batch.input)] = json!(record.at);
+                    self.dead_letter.write("rejected", entry, &self.metrics);
                     continue;
                 }
             };
@@ -363,13 +361,11 @@ impl Pipeline {
         let late = watermark.is_some_and(|w| time < w);
         if late {
             outcome.late += 1;
-            self.dead_letter.write(
-                "late",
-                json!({"input": input, "at": at,
-                       "watermark": watermark.map(udm_time),
-                       "event": udm::json::event_to_json(&event)}),
-                &self.metrics,
-            );
+            let mut entry = json!({"input": input,
+                                   "watermark": watermark.map(udm_time),
+                                   "event": udm::json::event_to_json(&event)});
+            entry[at_word(input)] = json!(at);
+            self.dead_letter.write("late", entry, &self.metrics);
         } else {
             outcome.accepted += 1;
             self.max_time = Some(self.max_time.map_or(time, |t| t.max(time)));
@@ -481,7 +477,7 @@ impl Pipeline {
 
 /// What `RawRecord::at` counts in an input.
 fn at_word(input: &str) -> &'static str {
-    if input.starts_with("file:") {
+    if input.starts_with("file:") || input.starts_with("kafka:") {
         "offset"
     } else {
         "line"

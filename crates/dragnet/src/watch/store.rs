@@ -14,7 +14,7 @@
 //! - `sinks`: per sink, the last outbox sequence number it delivered, and for a file sink the
 //!   file length at that point.
 //! - `requests`: per `Idempotency-Key` of an HTTP request, the JSON outcome returned for it
-//!   and when, so that a resent request is answered without ingesting it again.
+//!   and when, so that a resent request gets it back without being ingested again.
 //! - `meta`: counters (`next_seq`, `next_outbox`).
 //! - `times`: `max_time`, the latest accepted event time (16 bytes, little-endian
 //!   nanoseconds), which sets the watermark after a replay.

@@ -154,10 +154,13 @@ pub fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
-/// Detection ids of a JSON-lines output, in file order.
+/// Detection ids of a JSON-lines output, in file order. A last line without its newline is
+/// still being written by the service, so it is left for the next read.
 pub fn ids_in(path: &Path) -> Vec<String> {
     let text = fs::read_to_string(path).unwrap_or_default();
-    text.lines()
+    let complete = text.rfind('\n').map_or("", |end| &text[..=end]);
+    complete
+        .lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| {
             let value: Value = serde_json::from_str(l).expect("every output line is JSON");
@@ -212,12 +215,23 @@ impl Watch {
         env: &[(&str, &str)],
         stdin: Stdio,
     ) -> Watch {
+        Watch::start_on("127.0.0.1:0", state, args, env, stdin)
+    }
+
+    /// Starts `dragnet watch` listening on `listen`.
+    pub fn start_on(
+        listen: &str,
+        state: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+        stdin: Stdio,
+    ) -> Watch {
         let mut command = Command::new(env!("CARGO_BIN_EXE_dragnet"));
         command
             .arg("watch")
             .arg("--state")
             .arg(state)
-            .args(["--listen", "127.0.0.1:0"])
+            .args(["--listen", listen])
             .args(args)
             .env_remove("RUST_LOG")
             .env_remove("DRAGNET_WATCH_TOKEN")
@@ -343,6 +357,29 @@ impl Response {
     }
 }
 
+/// Sends one HTTP/1.1 request like [`http_request`], or returns `None` when the connection
+/// fails or closes without a complete status line, as it does when the server is killed.
+pub fn try_http_request(address: &str, headers: &[(&str, &str)], body: &[u8]) -> Option<Response> {
+    let mut stream = TcpStream::connect(address).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(60))).ok()?;
+    let mut request = format!(
+        "POST /v1/events HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).ok()?;
+    stream.write_all(body).ok()?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).ok()?;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    let status = head.split_whitespace().nth(1)?.parse().ok()?;
+    Some(Response { status, head: head.to_owned(), body: body.to_owned() })
+}
+
 /// Sends one HTTP/1.1 request with `Connection: close` and reads the whole response.
 pub fn http_request(
     address: &str,
@@ -362,7 +399,7 @@ pub fn http_request(
     }
     request.push_str("\r\n");
     // The server may respond and close before reading a body it rejects, so a failed write
-    // is not an error here; the response says what happened.
+    // is not an error here. The response tells what happened.
     let _ = stream.write_all(request.as_bytes()).and_then(|()| stream.write_all(body));
     let mut raw = Vec::new();
     let _ = stream.read_to_end(&mut raw);

@@ -104,3 +104,72 @@ fn watch_over_http_matches_hunt() {
     assert!(status.success());
     assert_eq!(sorted(ids_in(&output)), expected);
 }
+
+/// The bundled UNC6040 rules with the demo's lists, ASN table and identities, over the demo's
+/// JSON logs posted file by file: the same detections as a hunt over those files.
+#[test]
+fn demo_logs_match_hunt() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let examples = root.join("examples");
+    let mut files: Vec<std::path::PathBuf> = Vec::new();
+    for dir in ["m365", "okta", "salesforce", "udm"] {
+        let mut found: Vec<_> = std::fs::read_dir(examples.join("logs").join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json" || e == "jsonl"))
+            .collect();
+        found.sort();
+        files.extend(found);
+    }
+    assert!(files.len() >= 5, "the demo logs moved: {files:?}");
+    let context = [
+        "--lists".to_owned(),
+        examples.join("lists").display().to_string(),
+        "--asn-db".to_owned(),
+        examples.join("asn.tsv").display().to_string(),
+        "--identities".to_owned(),
+        examples.join("identities.csv").display().to_string(),
+    ];
+
+    let mut hunt = std::process::Command::new(env!("CARGO_BIN_EXE_dragnet"));
+    hunt.arg("hunt").args(&context).args(["--output", "jsonl"]).args(&files);
+    let output = hunt.env_remove("RUST_LOG").output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let expected: Vec<String> = sorted(
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].to_string())
+            .map(|id| id.trim_matches('"').to_owned())
+            .collect(),
+    );
+    assert!(expected.len() >= 5, "the demo should give detections: {expected:?}");
+
+    let dir = temp_dir("parity-demo");
+    std::fs::write(dir.join("token"), "demo").unwrap();
+    let out = dir.join("out.jsonl");
+    let mut args: Vec<String> = context.to_vec();
+    args.extend(
+        [
+            "--token-file",
+            dir.join("token").to_str().unwrap(),
+            "--allowed-lateness",
+            "2d",
+            "--output",
+            out.to_str().unwrap(),
+        ]
+        .map(str::to_owned),
+    );
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let watch = Watch::start(&dir.join("state"), &args, &[]);
+    for file in &files {
+        let response = watch.post_events("demo", &std::fs::read(file).unwrap());
+        assert_eq!(response.status, 200, "{}: {response:?}", file.display());
+        assert_eq!(response.json()["late"], 0, "{}", file.display());
+    }
+    // A week later, every window has closed.
+    let flush = serde_json::json!({"metadata": {"event_timestamp": "2025-06-20T00:00:00Z",
+        "event_type": "GENERIC_EVENT", "product_log_id": "flush"}});
+    assert_eq!(watch.post_events("demo", flush.to_string().as_bytes()).status, 200);
+    assert!(watch.terminate().success());
+    assert_eq!(sorted(ids_in(&out)), expected);
+}

@@ -4,10 +4,13 @@
 
 use std::io::Write;
 use std::process::Stdio;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::harness::{
-    counts, events, flush_event, ids_in, jsonl, shuffle_within, temp_dir, Rng, Watch,
+    counts, events, flush_event, ids_in, jsonl, shuffle_within, temp_dir, try_http_request, Rng,
+    Watch,
 };
 
 const EVENTS: usize = 6_000;
@@ -114,4 +117,125 @@ fn kill_and_restart_loses_and_repeats_nothing() {
     assert!(extra.is_empty(), "not in the uninterrupted run: {extra:?}");
     let dead = std::fs::read_to_string(state.join("dead-letter.jsonl")).unwrap_or_default();
     assert!(!dead.contains("\"late\""), "no event may be late: {dead}");
+}
+
+/// Runs `dragnet watch` over `arrival` from standard input, uninterrupted, and returns the
+/// detection ids.
+fn reference_ids(
+    dir: &std::path::Path,
+    rules: &std::path::Path,
+    arrival: &[serde_json::Value],
+) -> Vec<String> {
+    let all = dir.join("all.jsonl");
+    std::fs::write(&all, jsonl(arrival)).unwrap();
+    let output = dir.join("reference.jsonl");
+    let args = [
+        "--rules",
+        rules.to_str().unwrap(),
+        "--allowed-lateness",
+        "2m",
+        "--output",
+        output.to_str().unwrap(),
+        "--follow",
+        "-",
+    ];
+    let watch = Watch::start_with_stdin(
+        &dir.join("reference-state"),
+        &args,
+        &[],
+        Stdio::from(std::fs::File::open(&all).unwrap()),
+    );
+    let (status, log) = watch.wait(Duration::from_secs(120));
+    assert!(status.success(), "{log}");
+    ids_in(&output)
+}
+
+#[test]
+fn kill_during_http_ingest_with_resends() {
+    let dir = temp_dir("recovery-http");
+    let rules = dir.join("rules.yaral");
+    std::fs::write(&rules, crate::harness::RULES).unwrap();
+    std::fs::write(dir.join("token"), "tok").unwrap();
+    let mut rng = Rng::new(31);
+    let generated = events(&mut rng, "h-", 0, 4_000);
+    let last = generated.last().map_or(0, |(t, _)| *t);
+    let mut arrival = shuffle_within(&mut rng, &generated, 120);
+    arrival.push(flush_event(last));
+    let mut expected = reference_ids(&dir, &rules, &arrival);
+    expected.sort();
+    assert!(expected.len() > 100, "too few detections to test with: {}", expected.len());
+
+    // A fixed port, so that the client finds each restarted process.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let address = format!("127.0.0.1:{port}");
+    let output = dir.join("out.jsonl");
+    let token = dir.join("token");
+    let args = [
+        "--rules",
+        rules.to_str().unwrap(),
+        "--token-file",
+        token.to_str().unwrap(),
+        "--allowed-lateness",
+        "2m",
+        "--output",
+        output.to_str().unwrap(),
+    ];
+    let state = dir.join("state");
+    let start = || Watch::start_on(&address, &state, &args, &[], Stdio::null());
+
+    // The client sends each chunk with its own idempotency key until it gets a 200, as a
+    // client that cannot tell whether a request was committed must.
+    let done = Arc::new(AtomicBool::new(false));
+    let client = {
+        let chunks: Vec<String> = arrival.chunks(50).map(jsonl).collect();
+        let address = address.clone();
+        let done = Arc::clone(&done);
+        std::thread::spawn(move || {
+            let mut resends = 0;
+            for (i, chunk) in chunks.iter().enumerate() {
+                let key = format!("chunk-{i}");
+                let headers = [("Authorization", "Bearer tok"), ("Idempotency-Key", key.as_str())];
+                loop {
+                    match try_http_request(&address, &headers, chunk.as_bytes()) {
+                        Some(response) if response.status == 200 => break,
+                        _ => {
+                            resends += 1;
+                            std::thread::sleep(Duration::from_millis(20));
+                        }
+                    }
+                }
+            }
+            done.store(true, Ordering::Release);
+            resends
+        })
+    };
+    let mut kill_rng = Rng::new(77);
+    let mut watch = start();
+    let mut kills = 0;
+    while !done.load(Ordering::Acquire) && kills < 8 {
+        std::thread::sleep(Duration::from_millis(150 + kill_rng.below(500)));
+        watch.kill();
+        kills += 1;
+        watch = start();
+    }
+    let resends = client.join().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while ids_in(&output).len() < expected.len() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let log = watch.log();
+    assert!(watch.terminate().success(), "{log}");
+    assert!(kills > 0, "the service was never killed");
+    assert!(resends > 0, "no request had to be resent after {kills} kills");
+
+    let got = ids_in(&output);
+    let repeated: Vec<_> = counts(&got).into_iter().filter(|(_, n)| *n > 1).collect();
+    assert!(
+        repeated.is_empty(),
+        "repeated after {kills} kills and {resends} resends: {repeated:?}"
+    );
+    let mut got_sorted = got;
+    got_sorted.sort();
+    assert_eq!(got_sorted, expected, "after {kills} kills and {resends} resends");
 }

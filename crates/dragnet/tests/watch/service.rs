@@ -127,6 +127,7 @@ fn late_events_go_to_dead_letter() {
         dead.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(entries.len(), 1, "{dead}");
     assert_eq!(entries[0]["reason"], "late");
+    assert_eq!(entries[0]["line"], 1);
     assert_eq!(entries[0]["event"]["metadata"]["product_log_id"], "l0");
 
     let metrics = watch.request("GET", "/metrics", &[], b"");
@@ -336,4 +337,35 @@ fn sigterm_checkpoints_and_restart_resumes() {
     assert!(!ids.is_empty(), "{}", watch.log());
     let text = std::fs::read_to_string(&output).unwrap();
     assert!(text.contains("failed_logins_burst"), "{text}");
+}
+
+#[test]
+fn follow_dead_letters_malformed_lines() {
+    let dir = temp_dir("follow-malformed");
+    let rules = dir.join("rules.yaral");
+    std::fs::write(&rules, crate::harness::RULES).unwrap();
+    let log = dir.join("app.jsonl");
+    let output = dir.join("out.jsonl");
+    append(&log, &format!("{{\"metadata\": oops\n{}", honeypot("m1", 0)));
+    let args = [
+        "--rules",
+        rules.to_str().unwrap(),
+        "--follow",
+        log.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+    ];
+    let watch = Watch::start(&dir.join("state"), &args, &[]);
+    assert_eq!(wait_for_detections(&output, 1).len(), 1, "{}", watch.log());
+
+    let dead = std::fs::read_to_string(dir.join("state/dead-letter.jsonl")).unwrap();
+    let entry: serde_json::Value = serde_json::from_str(dead.lines().next().unwrap()).unwrap();
+    assert_eq!(entry["reason"], "rejected");
+    assert_eq!(entry["offset"], 0, "the byte offset of the bad line");
+    assert!(entry["error"].as_str().unwrap().starts_with("invalid JSON"), "{entry}");
+    assert_eq!(entry["record"], "{\"metadata\": oops");
+    let metrics = watch.request("GET", "/metrics", &[], b"");
+    let expected =
+        format!("dragnet_watch_records_rejected_total{{input=\"file:{}\"}} 1", log.display());
+    assert!(metrics.body.contains(&expected), "{}", metrics.body);
 }

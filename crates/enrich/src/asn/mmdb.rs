@@ -22,7 +22,7 @@ pub(crate) const METADATA_MARKER: &[u8] = b"\xab\xcd\xefMaxMind.com";
 pub(crate) struct MmdbSource {
     reader: Reader<Vec<u8>>,
     origin: String,
-    /// Set once a lookup panicked inside the reader, so the corrupt file is not read again.
+    /// Set once a lookup panicked inside the reader, so the file is not read again.
     broken: AtomicBool,
 }
 
@@ -30,7 +30,7 @@ impl std::fmt::Debug for MmdbSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MmdbSource")
             .field("origin", &self.origin)
-            .field("database_type", &self.reader.metadata.database_type)
+            .field("database_type", &self.reader.metadata().database_type)
             .finish()
     }
 }
@@ -71,23 +71,25 @@ struct Place<'a> {
 impl MmdbSource {
     /// Opens a database held in memory.
     ///
-    /// The `maxminddb` reader (0.24) indexes the file without bounds checks, so the metadata
-    /// and every search tree record are checked against the file size here, and every call
-    /// into the reader is guarded against panics. A corrupt file can still make the reader
-    /// panic (the panic is caught, but the default hook prints its message).
+    /// The `maxminddb` reader (0.32) checks the metadata, the record size, the IP version and
+    /// that the search tree ends before the metadata, bounds-checks every read, and stops
+    /// decoding at 512 nested values or pointers. Beyond that, every search tree record is
+    /// checked here, so that a corrupt tree fails to open instead of failing lookups later.
     pub fn open(bytes: Vec<u8>, origin: &str) -> Result<MmdbSource, AsnError> {
         let invalid = |reason: String| AsnError::InvalidMmdb { origin: origin.to_owned(), reason };
         let marker_at = memchr::memmem::rfind(&bytes, METADATA_MARKER)
             .ok_or_else(|| invalid("no MaxMind DB metadata section".to_owned()))?;
 
-        let layout = catch_unwind(AssertUnwindSafe(|| {
-            Reader::from_source(bytes.as_slice()).map(|reader| TreeLayout::of(&reader.metadata))
-        }))
+        // The first reader borrows the bytes, so that the tree can be checked before the
+        // bytes move into the reader that is kept.
+        let layout = guard(|| {
+            Reader::from_source(bytes.as_slice()).map(|reader| TreeLayout::of(reader.metadata()))
+        })
         .map_err(|_| invalid("the metadata section is corrupt".to_owned()))?
         .map_err(|error| invalid(error.to_string()))?;
         layout.validate(&bytes, marker_at).map_err(invalid)?;
 
-        let reader = catch_unwind(AssertUnwindSafe(|| Reader::from_source(bytes)))
+        let reader = guard(|| Reader::from_source(bytes))
             .map_err(|_| invalid("the metadata section is corrupt".to_owned()))?
             .map_err(|error| invalid(error.to_string()))?;
         Ok(MmdbSource { reader, origin: origin.to_owned(), broken: AtomicBool::new(false) })
@@ -95,28 +97,26 @@ impl MmdbSource {
 
     /// The database type from the metadata, for example `GeoLite2-ASN`.
     pub fn database_type(&self) -> &str {
-        &self.reader.metadata.database_type
+        &self.reader.metadata().database_type
     }
 
-    /// Looks up an address. Returns `None` when the database has no record for it, or no AS
-    /// number and no country in the record.
+    /// Looks up an address. Returns `None` when the database has no record for it, when the
+    /// record is corrupt, or when the record has no AS number and no country.
+    ///
+    /// The reader rejects an IPv6 address in an IPv4-only database (it would walk only the
+    /// first 32 bits and land on an unrelated record), so such lookups return `None`.
     pub fn lookup(&self, ip: IpAddr) -> Option<AsnInfo> {
-        let ip = canonical_ip(ip);
-        // An IPv4 database walks only 32 bits, so an IPv6 address would land on an unrelated
-        // IPv4 record.
-        if ip.is_ipv6() && self.reader.metadata.ip_version == 4 {
-            return None;
-        }
         if self.broken.load(Ordering::Relaxed) {
             return None;
         }
-
-        let decoded = catch_unwind(AssertUnwindSafe(|| {
-            self.reader.lookup::<Record<'_>>(ip).ok().map(info_from_record)
-        }));
+        let ip = canonical_ip(ip);
+        let decoded = guard(|| {
+            let result = self.reader.lookup(ip).ok()?;
+            result.decode::<Record<'_>>().ok().flatten()
+        });
         match decoded {
-            Ok(info) => info.flatten(),
-            Err(_) => {
+            Ok(record) => info_from_record(record?),
+            Err(()) => {
                 self.broken.store(true, Ordering::Relaxed);
                 None
             }
@@ -124,41 +124,36 @@ impl MmdbSource {
     }
 }
 
+/// Runs a call into the reader, turning a panic into `Err(())`.
+///
+/// `maxminddb` 0.32 bounds-checks its reads and limits nesting, so no input is known to make
+/// it panic. The guard stays so that a panic in a later version fails one database instead of
+/// unwinding through the caller. The default panic hook still prints the message. A stack
+/// overflow cannot be caught at all, so the reader's depth limit is what prevents one.
+fn guard<T>(call: impl FnOnce() -> T) -> Result<T, ()> {
+    catch_unwind(AssertUnwindSafe(call)).map_err(|_| ())
+}
+
 /// The search tree's shape, from the metadata.
 struct TreeLayout {
     node_count: usize,
     record_size: u16,
-    ip_version: u16,
 }
 
 impl TreeLayout {
     fn of(metadata: &maxminddb::Metadata) -> TreeLayout {
-        TreeLayout {
-            node_count: metadata.node_count as usize,
-            record_size: metadata.record_size,
-            ip_version: metadata.ip_version,
-        }
+        TreeLayout { node_count: metadata.node_count as usize, record_size: metadata.record_size }
     }
 
-    /// Checks that the tree fits before the metadata and that every record points to a node,
-    /// to "no data", or inside the data section.
+    /// Checks that every record points to a node, to "no data", or inside the data section.
+    ///
+    /// The reader has already checked that the record size is 24, 28 or 32 bits and that the
+    /// tree and the 16-byte separator end before the metadata marker at `marker_at`.
     fn validate(&self, bytes: &[u8], marker_at: usize) -> Result<(), String> {
-        if ![24, 28, 32].contains(&self.record_size) {
-            return Err(format!("unsupported record size {}", self.record_size));
-        }
-        if ![4, 6].contains(&self.ip_version) {
-            return Err(format!("unsupported IP version {}", self.ip_version));
-        }
         let node_bytes = usize::from(self.record_size) / 4;
         let tree_bytes = self.node_count.saturating_mul(node_bytes);
         let data_start = tree_bytes.saturating_add(16);
-        if data_start > marker_at {
-            return Err(format!(
-                "the search tree of {} nodes is larger than the file",
-                self.node_count
-            ));
-        }
-        let data_len = marker_at - data_start;
+        let data_len = marker_at.saturating_sub(data_start);
 
         let tree = bytes.get(..tree_bytes).unwrap_or_default();
         for (node, chunk) in tree.chunks_exact(node_bytes).enumerate() {

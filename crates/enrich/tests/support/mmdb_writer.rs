@@ -18,6 +18,9 @@ pub enum Data {
     F64(f64),
     Map(Vec<(String, Data)>),
     Array(Vec<Data>),
+    /// A pointer to the value at this offset in the data section (or, inside the metadata, in
+    /// the metadata section).
+    Pointer(u32),
 }
 
 impl Data {
@@ -30,6 +33,7 @@ impl Data {
     }
 }
 
+const TYPE_POINTER: u8 = 1;
 const TYPE_STRING: u8 = 2;
 const TYPE_DOUBLE: u8 = 3;
 const TYPE_UINT16: u8 = 5;
@@ -64,8 +68,31 @@ fn write_uint(out: &mut Vec<u8>, type_number: u8, value: u64) {
     out.extend(&bytes[first..]);
 }
 
+/// Writes a pointer in the smallest of its four sizes (1 to 4 bytes after the control byte,
+/// chosen by the control byte's size bits). The 2- and 3-byte forms store the offset minus
+/// 2048 and minus 526,336.
+fn write_pointer(out: &mut Vec<u8>, offset: u32) {
+    let control = TYPE_POINTER << 5;
+    if offset < 2048 {
+        out.push(control | (offset >> 8) as u8);
+        out.push(offset as u8);
+    } else if offset < 526_336 {
+        let value = offset - 2048;
+        out.push(control | (1 << 3) | (value >> 16) as u8);
+        out.extend(&value.to_be_bytes()[2..]);
+    } else if offset < 134_744_064 {
+        let value = offset - 526_336;
+        out.push(control | (2 << 3) | (value >> 24) as u8);
+        out.extend(&value.to_be_bytes()[1..]);
+    } else {
+        out.push(control | (3 << 3));
+        out.extend(offset.to_be_bytes());
+    }
+}
+
 pub fn encode(data: &Data, out: &mut Vec<u8>) {
     match data {
+        Data::Pointer(offset) => write_pointer(out, *offset),
         Data::Str(text) => {
             write_control(out, TYPE_STRING, text.len());
             out.extend(text.as_bytes());
