@@ -1,9 +1,12 @@
 //! `dragnet hunt`: run rules over stored logs and print the detections.
 
 use std::collections::BTreeMap;
+use std::convert::Infallible;
 use std::fs::File;
 use std::io::{self, IsTerminal, Write};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread;
 use std::time::Instant;
 
 use anyhow::{Context as _, Result};
@@ -11,15 +14,22 @@ use anyhow::{Context as _, Result};
 use crate::cli::{HuntArgs, OutputFormat};
 use crate::context;
 use crate::input::{self, Input, InputSource};
-use crate::normalize::{default_threads, normalize_inputs, Keep, Options};
+use crate::normalize::{default_threads, normalize_inputs, InputStats, Keep, Options};
 use crate::output::{self, Presentation, Style};
 use crate::pipeline;
+use crate::pipeline::Correlated;
 use crate::progress::Progress;
 use crate::report::{self, ReportInfo};
 use crate::ruleset;
 use crate::summary::Summary;
 use crate::suppress::Suppressions;
 use crate::{bundled, ExitStatus};
+
+/// Batches of events queued between reading and correlation when events are streamed.
+const STREAM_QUEUE: usize = 8;
+
+/// Events per batch sent to correlation when events are streamed.
+const STREAM_BATCH: usize = 1024;
 
 /// Events a hunt sorts in memory before it writes a sorted run to a temporary file.
 const SORT_BUFFER_EVENTS: usize = 200_000;
@@ -95,33 +105,34 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
         }
     };
     let threads = if args.threads == 0 { default_threads() } else { args.threads };
-    let options = Options { threads, keep: &keep };
-    // Hunts correlate in event-time order whatever the input order. The sorter keeps the
-    // input order among events with the same time, and spills sorted runs to temporary files
-    // past `SORT_BUFFER_EVENTS`, so memory does not grow with the input.
-    let mut sorter = engine::TimeSorter::new(SORT_BUFFER_EVENTS);
-    let mut spill_error = None;
-    let stats = normalize_inputs(
-        &inputs,
+    let raw = prefilter.raw_filter();
+    let options = Options { threads, keep: &keep, raw: raw.as_ref(), cancel: None, reported: &[] };
+    let run = Run {
+        inputs: &inputs,
         format,
-        &mut normalizer,
-        asn.as_deref(),
-        &progress,
-        &options,
-        |event| {
-            if spill_error.is_none() {
-                spill_error = sorter.push(event).err();
-            }
-        },
-    );
+        asn: asn.as_deref(),
+        progress: &progress,
+        suppressions: &suppressions,
+        threads,
+    };
+    // Logs are usually stored in time order, so the hunt first streams the events into the
+    // engine as they are read. At the first event older than one before it, that attempt
+    // stops and the inputs are read again through the sorter, which standard input cannot be.
+    let replayable = inputs.iter().all(|i| !matches!(i.source, InputSource::Stdin));
+    let streamed = if replayable {
+        correlate_streaming(&run, normalizer.clone(), loaded.rules.clone(), &options)
+    } else {
+        Streamed::OutOfOrder(Vec::new())
+    };
+    let (stats, correlated) = match streamed {
+        Streamed::InOrder(stats, correlated) => (stats, correlated),
+        Streamed::OutOfOrder(reported) => {
+            // Messages about the records read so far were printed already.
+            let options = Options { reported: &reported, ..options };
+            correlate_with_sort(&run, &mut normalizer, loaded.rules, &options)?
+        }
+    };
     progress.finish();
-    if let Some(e) = spill_error {
-        return Err(e).context("cannot write events to a temporary file while sorting them");
-    }
-
-    let sorted = sorter.finish().context("cannot read back the sorted events")?;
-    let correlated = pipeline::correlate_sorted_on(loaded.rules, sorted, &suppressions, threads)
-        .context("cannot read back the sorted events")?;
     let detections = correlated.detections;
     let engine_stats = correlated.stats;
 
@@ -225,7 +236,7 @@ impl Drop for PendingReport {
     }
 }
 
-/// What a hunt reads from the command line before it starts.
+/// The command-line inputs of a hunt, read before it starts.
 struct Setup {
     format: sources::Format,
     asn: Option<Arc<enrich::AsnDb>>,
@@ -256,6 +267,119 @@ impl Setup {
         let rule_files = ruleset::read_rule_files(&args.rules)?;
         Ok(Setup { format, asn, identities, suppressions, ctx, rule_files })
     }
+}
+
+/// The inputs and settings that both ways of correlating a hunt share.
+struct Run<'a> {
+    inputs: &'a [Input],
+    format: sources::Format,
+    asn: Option<&'a enrich::AsnDb>,
+    progress: &'a Progress,
+    suppressions: &'a Suppressions,
+    threads: usize,
+}
+
+/// The result of trying to correlate events as they are read.
+enum Streamed {
+    /// Every event came in event-time order: the counts per input and the detections.
+    InOrder(Vec<InputStats>, Correlated),
+    /// An event came before an older one; the counts of the inputs read until then, whose
+    /// messages were printed.
+    OutOfOrder(Vec<InputStats>),
+}
+
+/// Correlates events as they are read, which is right when they arrive in event-time order,
+/// since that is the order the sorter would give. Stops at the first event older than one
+/// before it.
+fn correlate_streaming(
+    run: &Run<'_>,
+    mut normalizer: sources::Normalizer,
+    rules: Vec<engine::Rule>,
+    options: &Options<'_>,
+) -> Streamed {
+    let cancel = AtomicBool::new(false);
+    let options = Options { cancel: Some(&cancel), ..*options };
+    let (sender, receiver) = mpsc::sync_channel::<Vec<Arc<udm::Event>>>(STREAM_QUEUE);
+    thread::scope(|scope| {
+        let correlation = scope.spawn(move || {
+            let events = receiver.into_iter().flatten().map(Ok::<_, Infallible>);
+            match pipeline::correlate_sorted_on(rules, events, run.suppressions, run.threads) {
+                Ok(correlated) => correlated,
+                Err(never) => match never {},
+            }
+        });
+        let mut latest = None;
+        let mut batch = Vec::with_capacity(STREAM_BATCH);
+        let stats = normalize_inputs(
+            run.inputs,
+            run.format,
+            &mut normalizer,
+            run.asn,
+            run.progress,
+            &options,
+            |event| {
+                if cancel.load(Ordering::Relaxed) {
+                    return;
+                }
+                let time = event.event_time();
+                if latest.is_some_and(|latest| time < latest) {
+                    cancel.store(true, Ordering::Relaxed);
+                    return;
+                }
+                latest = Some(time);
+                batch.push(event);
+                if batch.len() >= STREAM_BATCH {
+                    // A send fails only when the correlation thread panicked; the join below
+                    // reports that.
+                    let _ = sender.send(std::mem::take(&mut batch));
+                }
+            },
+        );
+        let _ = sender.send(batch);
+        drop(sender);
+        let correlated = match correlation.join() {
+            Ok(correlated) => correlated,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        if cancel.load(Ordering::Relaxed) {
+            return Streamed::OutOfOrder(stats);
+        }
+        Streamed::InOrder(stats, correlated)
+    })
+}
+
+/// Sorts the events by event time within bounded memory, then correlates them.
+fn correlate_with_sort(
+    run: &Run<'_>,
+    normalizer: &mut sources::Normalizer,
+    rules: Vec<engine::Rule>,
+    options: &Options<'_>,
+) -> Result<(Vec<InputStats>, Correlated)> {
+    // The sorter keeps the input order among events with the same time, and spills sorted
+    // runs to temporary files past `SORT_BUFFER_EVENTS`, so memory does not grow with the
+    // input.
+    let mut sorter = engine::TimeSorter::new(SORT_BUFFER_EVENTS);
+    let mut spill_error = None;
+    let stats = normalize_inputs(
+        run.inputs,
+        run.format,
+        normalizer,
+        run.asn,
+        run.progress,
+        options,
+        |event| {
+            if spill_error.is_none() {
+                spill_error = sorter.push(event).err();
+            }
+        },
+    );
+    if let Some(e) = spill_error {
+        return Err(e).context("cannot write events to a temporary file while sorting them");
+    }
+    let sorted = sorter.finish().context("cannot read back the sorted events")?;
+    let correlated = pipeline::correlate_sorted_on(rules, sorted, run.suppressions, run.threads)
+        .context("cannot read back the sorted events")?;
+    Ok((stats, correlated))
 }
 
 fn demo_inputs() -> Vec<Input> {

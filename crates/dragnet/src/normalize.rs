@@ -12,7 +12,7 @@
 //! Memory stays bounded by the queue: at most a few batches per thread are in flight.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -46,11 +46,13 @@ pub struct InputStats {
     pub out_of_range: u64,
     /// Events that [`Keep::Unused`] left out.
     pub unused: u64,
+    /// Records not parsed because their raw text has nothing any rule requires.
+    pub skipped: u64,
     /// Why the input could not be read (whole or from some point on), if it could not.
     pub failed: Option<String>,
 }
 
-/// What to do with a normalised event.
+/// The decision on a normalised event: keep it, or the reason it is left out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Keep {
     /// Hand it to the sink.
@@ -61,15 +63,24 @@ pub enum Keep {
     Unused,
 }
 
-/// How inputs are read.
+/// Settings for reading inputs.
+#[derive(Clone, Copy)]
 pub struct Options<'a> {
     /// Threads that parse and normalise; 1 runs everything on the calling thread.
     pub threads: usize,
     /// Decides, on a worker thread, whether an event goes to the sink.
     pub keep: &'a (dyn Fn(&Arc<Event>) -> Keep + Sync),
+    /// With `--format udm`, a test on each JSON line's raw text: a line it rejects is counted
+    /// as skipped and not parsed.
+    pub raw: Option<&'a engine::RawFilter>,
+    /// When set, reading stops before the next batch of records.
+    pub cancel: Option<&'a AtomicBool>,
+    /// The counts of an earlier pass over the same inputs, whose messages were printed then
+    /// and are not printed again.
+    pub reported: &'a [InputStats],
 }
 
-/// The number of threads to use by default: one per core.
+/// Returns the number of threads to use by default: one per core.
 pub fn default_threads() -> usize {
     thread::available_parallelism().map_or(1, usize::from)
 }
@@ -91,17 +102,21 @@ pub fn normalize_inputs(
 ) -> Vec<InputStats> {
     let sizes: Option<u64> = inputs.iter().map(Input::size).sum();
     progress.set_total(sizes);
-    let worker = Worker { format, asn, keep: options.keep };
+    // The raw text of a record only shows what the rules can see when the record is read as
+    // native UDM.
+    let raw = options.raw.filter(|_| format == Format::Udm);
+    let worker = Worker { format, asn, keep: options.keep, raw };
     let mut collector = Collector {
         inputs,
         normalizer,
         worker: &worker,
         progress,
         stats: Vec::with_capacity(inputs.len()),
+        reported: options.reported,
         sink: &mut sink,
     };
     if options.threads <= 1 {
-        read_inputs(inputs, &mut |message| {
+        read_inputs(inputs, options.cancel, &mut |message| {
             let message = match message {
                 Message::Batch { batch, read } => {
                     Message::Done { done: worker.process(batch), read }
@@ -112,7 +127,7 @@ pub fn normalize_inputs(
             true
         });
     } else {
-        run_parallel(inputs, &worker, options.threads, &mut collector);
+        run_parallel(inputs, &worker, options, &mut collector);
     }
     collector.stats
 }
@@ -132,9 +147,17 @@ enum Message {
 }
 
 /// Reads every input and passes each step to `send`, until it returns false.
-fn read_inputs(inputs: &[Input], send: &mut dyn FnMut(Message) -> bool) {
+fn read_inputs(
+    inputs: &[Input],
+    cancel: Option<&AtomicBool>,
+    send: &mut dyn FnMut(Message) -> bool,
+) {
+    let cancelled = || cancel.is_some_and(|c| c.load(Ordering::Relaxed));
     let read = Arc::new(AtomicU64::new(0));
     for (index, input) in inputs.iter().enumerate() {
+        if cancelled() {
+            return;
+        }
         let reader = match input.open_counting(Some(Arc::clone(&read))) {
             Ok(reader) => reader,
             Err(e) => {
@@ -149,6 +172,9 @@ fn read_inputs(inputs: &[Input], send: &mut dyn FnMut(Message) -> bool) {
         }
         let mut stream = RecordStream::new(reader);
         loop {
+            if cancelled() {
+                return;
+            }
             match stream.next_batch() {
                 Ok(Some(batch)) => {
                     let read = read.load(Ordering::Relaxed);
@@ -170,14 +196,21 @@ fn read_inputs(inputs: &[Input], send: &mut dyn FnMut(Message) -> bool) {
 
 /// Runs the reader on one thread and the workers on `threads` others, and feeds the results
 /// to the collector in input order.
-fn run_parallel(inputs: &[Input], worker: &Worker<'_>, threads: usize, collector: &mut Collector) {
+fn run_parallel(
+    inputs: &[Input],
+    worker: &Worker<'_>,
+    options: &Options<'_>,
+    collector: &mut Collector,
+) {
+    let threads = options.threads;
+    let cancel = options.cancel;
     let (batch_tx, batch_rx) = mpsc::sync_channel::<(u64, Message)>(threads * QUEUE_PER_THREAD);
     let (done_tx, done_rx) = mpsc::sync_channel::<(u64, Message)>(threads * QUEUE_PER_THREAD);
     let batch_rx = Mutex::new(batch_rx);
     thread::scope(|scope| {
         scope.spawn(move || {
             let mut next = 0u64;
-            read_inputs(inputs, &mut |message| {
+            read_inputs(inputs, cancel, &mut |message| {
                 next += 1;
                 batch_tx.send((next - 1, message)).is_ok()
             });
@@ -201,7 +234,7 @@ fn run_parallel(inputs: &[Input], worker: &Worker<'_>, threads: usize, collector
     });
 }
 
-/// A worker thread's loop: takes batches off the queue until it closes.
+/// Runs one worker thread: takes batches off the queue until it closes.
 fn work(
     queue: &Mutex<Receiver<(u64, Message)>>,
     done: &SyncSender<(u64, Message)>,
@@ -226,6 +259,8 @@ fn work(
 
 /// One record after the work that can run on any thread.
 enum Done {
+    /// The record's raw text contains nothing any rule requires, so it was not parsed.
+    Skipped,
     /// The record could not be read.
     Unreadable { line: usize, reason: String },
     /// The record's outcomes, normalised without identity state.
@@ -254,6 +289,7 @@ struct Worker<'a> {
     format: Format,
     asn: Option<&'a AsnDb>,
     keep: &'a (dyn Fn(&Arc<Event>) -> Keep + Sync),
+    raw: Option<&'a engine::RawFilter>,
 }
 
 impl Worker<'_> {
@@ -264,6 +300,10 @@ impl Worker<'_> {
             let value = match item.body {
                 Body::Json(range) => {
                     let text = batch.text.get(range).unwrap_or_default();
+                    if self.raw.is_some_and(|raw| !raw.may_match(text)) {
+                        out.push(Done::Skipped);
+                        continue;
+                    }
                     match serde_json::from_slice::<serde_json::Value>(text) {
                         Ok(value) => value,
                         Err(e) => {
@@ -329,6 +369,8 @@ struct Collector<'a, 's> {
     worker: &'a Worker<'a>,
     progress: &'a Progress,
     stats: Vec<InputStats>,
+    /// The counts of an earlier pass whose messages were printed; see [`Options::reported`].
+    reported: &'a [InputStats],
     sink: &'s mut dyn FnMut(Arc<Event>),
 }
 
@@ -341,7 +383,9 @@ impl Collector<'_, '_> {
                 self.stats.push(InputStats { name, ..InputStats::default() });
             }
             Message::Failed { input, reason } => {
-                eprintln!("error: {reason}");
+                if self.reported.get(input).is_none_or(|r| r.failed.is_none()) {
+                    eprintln!("error: {reason}");
+                }
                 let name = self.name(input);
                 self.stats.push(InputStats { name, failed: Some(reason), ..InputStats::default() });
             }
@@ -350,7 +394,9 @@ impl Collector<'_, '_> {
                 if let Some(stats) = self.stats.last_mut() {
                     let reason =
                         format!("reading stopped after {} records: {error}", stats.records);
-                    eprintln!("error: {name}: {reason}");
+                    if self.reported.get(input).is_none_or(|r| r.failed.is_none()) {
+                        eprintln!("error: {name}: {reason}");
+                    }
                     stats.failed = Some(reason);
                 }
             }
@@ -371,12 +417,23 @@ impl Collector<'_, '_> {
         self.inputs.get(input).map_or_else(String::new, |i| i.name.clone())
     }
 
+    /// Returns how many rejections of the current input an earlier pass printed.
+    fn printed(&self) -> u64 {
+        let index = self.stats.len().saturating_sub(1);
+        self.reported.get(index).map_or(0, |r| r.rejected)
+    }
+
     fn record(&mut self, record: Done) {
+        let printed = self.printed();
         let Some(stats) = self.stats.last_mut() else { return };
         match record {
+            Done::Skipped => {
+                stats.records += 1;
+                stats.skipped += 1;
+            }
             Done::Unreadable { line, reason } => {
                 stats.records += 1;
-                reject(stats, line, "", &reason);
+                reject(stats, printed, line, "", &reason);
             }
             Done::Normalized { line, outcomes } => {
                 for outcome in outcomes {
@@ -396,6 +453,7 @@ impl Collector<'_, '_> {
     }
 
     fn outcome(&mut self, line: usize, outcome: Outcome) {
+        let printed = self.printed();
         let Some(stats) = self.stats.last_mut() else { return };
         stats.records += 1;
         match outcome.result {
@@ -407,15 +465,19 @@ impl Collector<'_, '_> {
                     (self.sink)(event);
                 }
             }
-            Err(reason) => reject(stats, line, &outcome.path, &reason),
+            Err(reason) => reject(stats, printed, line, &outcome.path, &reason),
         }
     }
 }
 
 /// Counts a rejected record and reports it on stderr, up to [`MAX_REPORTED_PER_INPUT`] per
 /// input. `path` locates the record inside a JSON document (`records[3]`) or is empty.
-fn reject(stats: &mut InputStats, line: usize, path: &str, reason: &str) {
+/// The first `printed` rejections of the input were reported by an earlier pass.
+fn reject(stats: &mut InputStats, printed: u64, line: usize, path: &str, reason: &str) {
     stats.rejected += 1;
+    if stats.rejected <= printed {
+        return;
+    }
     let input = &stats.name;
     let at = if path.is_empty() { String::new() } else { format!(" {path}") };
     if stats.rejected as usize <= MAX_REPORTED_PER_INPUT {

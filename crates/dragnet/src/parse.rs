@@ -34,7 +34,13 @@ pub fn run(args: &ParseArgs) -> Result<ExitStatus> {
     let mut out = io::BufWriter::new(stdout.lock());
     let mut write_error = None;
     let progress = Progress::new(true);
-    let options = Options { threads: default_threads(), keep: &|_| Keep::Yes };
+    let options = Options {
+        threads: default_threads(),
+        keep: &|_| Keep::Yes,
+        raw: None,
+        cancel: None,
+        reported: &[],
+    };
     let stats = normalize_inputs(
         &inputs,
         format,

@@ -46,7 +46,7 @@ pub fn engine_warnings(
     }
 }
 
-/// Every `%list` a rule tests values against, with the list type its test implies.
+/// Collects every `%list` a rule tests values against, with the list type its test implies.
 fn list_references(rule: &ast::Rule) -> Vec<(String, ListKind)> {
     let mut out = Vec::new();
     let mut roots: Vec<&ast::Expr> = rule.events.iter().collect();

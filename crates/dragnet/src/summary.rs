@@ -87,6 +87,13 @@ impl Summary<'_> {
         if self.out_of_range > 0 {
             let _ = writeln!(out, "  outside --from/--to: {} events", self.out_of_range);
         }
+        let skipped: u64 = self.inputs.iter().map(|i| i.skipped).sum();
+        if skipped > 0 {
+            let _ = writeln!(
+                out,
+                "  not parsed, since their text has nothing a rule requires: {skipped} records"
+            );
+        }
         if self.late_events > 0 {
             let _ = writeln!(
                 out,

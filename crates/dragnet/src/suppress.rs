@@ -219,7 +219,7 @@ fn same(a: &str, b: &str) -> bool {
     a.to_lowercase() == b.to_lowercase()
 }
 
-/// The text of a value, one entry per element for a list.
+/// Renders a value as text, one entry per element for a list.
 fn texts(value: &udm::Value) -> Vec<String> {
     match udm::json::value_to_json(value) {
         Value::Array(items) => items.iter().map(crate::output::text).collect(),

@@ -87,3 +87,58 @@ fn conformance_cases_same_on_three_threads() {
     }
     assert!(total > 100, "the cases gave only {total} detections");
 }
+
+/// Runs `dragnet hunt` with `input` on standard input, which a hunt always sorts.
+fn dragnet_stdin(args: &[&str], input: &[u8]) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dragnet"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the dragnet binary runs");
+    child.stdin.take().expect("stdin is piped").write_all(input).expect("stdin is writable");
+    child.wait_with_output().expect("the dragnet binary finishes")
+}
+
+#[test]
+fn unsorted_file_reported_once_and_sorted() {
+    let dir = std::env::temp_dir().join(format!("dragnet-unsorted-{}", std::process::id()));
+    fs::create_dir_all(&dir).expect("temp dir is writable");
+    let rule = dir.join("rule.yaral");
+    fs::write(
+        &rule,
+        "rule logins_per_user {\n  events:\n    $e.metadata.event_type = \"USER_LOGIN\"\n    \
+         $user = $e.principal.user.userid\n  match:\n    $user over 10m\n  outcome:\n    \
+         $first = array($e.metadata.product_log_id)\n  condition:\n    #e >= 2\n}\n",
+    )
+    .expect("rule written");
+    let event = |id: &str, time: &str| {
+        format!(
+            r#"{{"metadata":{{"eventTimestamp":"2025-06-10T10:{time}Z","eventType":"USER_LOGIN","productLogId":"{id}"}},"principal":{{"user":{{"userid":"alice"}}}}}}"#
+        )
+    };
+    // The third event is older than the second, so the streamed attempt stops there and the
+    // hunt sorts. The bad line before it must still be reported once.
+    let text =
+        [event("a", "00:05"), "{not json".to_owned(), event("b", "02:00"), event("c", "01:00")]
+            .join("\n")
+            + "\n";
+    let logs = dir.join("logs.jsonl");
+    fs::write(&logs, &text).expect("logs written");
+    let rule = rule.to_str().expect("UTF-8 path");
+    let from_file =
+        dragnet(&["hunt", "--output", "jsonl", "--rules", rule, logs.to_str().expect("UTF-8")]);
+    let from_stdin =
+        dragnet_stdin(&["hunt", "--output", "jsonl", "--rules", rule, "-"], text.as_bytes());
+    let found = detections(&from_file);
+    assert_eq!(found.len(), 1, "{}", String::from_utf8_lossy(&from_file.stderr));
+    assert_eq!(found, detections(&from_stdin));
+    let stderr = String::from_utf8_lossy(&from_file.stderr);
+    assert_eq!(stderr.matches("record skipped").count(), 1, "{stderr}");
+    assert!(stderr.contains("4 records, 1 rejected, 3 events"), "{stderr}");
+    let _ = fs::remove_dir_all(&dir);
+}

@@ -72,6 +72,27 @@ impl Gate {
         Gate { rule, var, checks, event_types }
     }
 
+    /// Strings of which a native UDM JSON record must contain one, JSON-encoded, for the
+    /// variable to make a row from it; `None` when no filter of the gate pins one.
+    ///
+    /// A filter qualifies when it is `field = "text"`, an `or` of such tests on one field, or
+    /// `field in ("a", "b")`, without `nocase`, on a UDM `string` field. The UDM reader copies
+    /// such a field from a JSON string and nothing else, so the text occurs in the record
+    /// unless the record escapes one of its characters differently; see [`RawFilter`].
+    /// Enum fields do not qualify, since a record may give an enum by number, and neither do
+    /// the `ip_geo_artifact` fields, which enrichment fills after reading.
+    ///
+    /// [`RawFilter`]: crate::RawFilter
+    pub(crate) fn required_strings(&self) -> Option<Vec<String>> {
+        self.checks.iter().find_map(|check| {
+            let [(slot, path)] = check.reads.as_slice() else { return None };
+            if !is_raw_string_field(path) {
+                return None;
+            }
+            string_literals(&check.expr, *slot)
+        })
+    }
+
     /// Whether the variable may make a row from the event: false only when a filter of the
     /// gate fails on it.
     pub(crate) fn admits(&self, plan: &Plan, event: &Arc<Event>) -> bool {
@@ -128,6 +149,11 @@ pub(crate) struct Dispatch {
 }
 
 impl Dispatch {
+    /// Every gate, in rule and variable order.
+    pub(crate) fn gates(&self) -> &[Gate] {
+        &self.gates
+    }
+
     pub(crate) fn new(plans: &[&Plan]) -> Dispatch {
         let mut dispatch = Dispatch::default();
         for (rule, plan) in plans.iter().enumerate() {
@@ -197,6 +223,51 @@ fn scalar_slots(expr: &CExpr, var: usize) -> Option<Vec<usize>> {
         _ => {}
     });
     (ok && !slots.is_empty()).then_some(slots)
+}
+
+/// Whether the path is a UDM `string` field that the UDM reader fills from the record as it
+/// is, and enrichment does not write.
+fn is_raw_string_field(path: &[Seg]) -> bool {
+    let mut names = Vec::with_capacity(path.len());
+    for seg in path {
+        let Seg::Field(name) = seg else { return false };
+        if &**name == "ip_geo_artifact" {
+            return false;
+        }
+        names.push(&**name);
+    }
+    udm::schema::resolve(udm::schema::event(), &names)
+        .is_ok_and(|resolved| matches!(resolved.kind, udm::schema::FieldKind::String))
+}
+
+/// The string literals of a case-sensitive equality, `or` of equalities or `in` list on the
+/// slot, when the filter is one of those and every literal is a string.
+fn string_literals(expr: &CExpr, slot: usize) -> Option<Vec<String>> {
+    let literal = |lit: &CExpr| match lit {
+        CExpr::Lit(Value::String(text)) => Some(text.clone()),
+        _ => None,
+    };
+    let is_slot = |e: &CExpr| matches!(e, CExpr::Slot { slot: s, .. } if *s == slot);
+    match expr {
+        CExpr::Compare { op: CompareOp::Eq, lhs, rhs, nocase: false } => {
+            if is_slot(lhs) {
+                literal(rhs).map(|text| vec![text])
+            } else if is_slot(rhs) {
+                literal(lhs).map(|text| vec![text])
+            } else {
+                None
+            }
+        }
+        CExpr::Or(a, b) => {
+            let mut texts = string_literals(a, slot)?;
+            texts.extend(string_literals(b, slot)?);
+            Some(texts)
+        }
+        CExpr::InLiteral { expr, items, nocase: false } if is_slot(expr) => {
+            items.iter().map(literal).collect()
+        }
+        _ => None,
+    }
 }
 
 fn is_event_type(path: &[Seg]) -> bool {

@@ -18,7 +18,8 @@
 //! then every window closed. Then, for three seeded shuffles, with an allowed lateness as long
 //! as the events' time span, so that no event is late: the shuffled runs must give the same
 //! detections, with the same ids. A last run leaves out the events that [`Prefilter`] rejects,
-//! as a hunt does, and must give the same detections as the first. `CONFORMANCE_CASE=text` runs only the cases whose folder name contains it.
+//! as a hunt does, and must give the same detections as the first; no event line that the
+//! raw-text filter rejects may be one that the prefilter keeps. `CONFORMANCE_CASE=text` runs only the cases whose folder name contains it.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -322,6 +323,25 @@ fn run_case(dir: &Path) -> Result<(), String> {
     let filtered_ids: Vec<&str> = filtered.iter().map(|d| d.id.as_str()).collect();
     let sorted_ids: Vec<&str> = sorted.iter().map(|d| d.id.as_str()).collect();
     let filtered_reduced: Vec<Json> = filtered.iter().map(|d| reduce(d, &keys)).collect();
+    // A record that the raw-text test rejects must be one the prefilter rejects once parsed.
+    if let Some(raw) = prefilter.raw_filter() {
+        let text = fs::read_to_string(dir.join("events.jsonl")).unwrap_or_default();
+        for (number, line) in text.lines().enumerate() {
+            if line.trim().is_empty() || raw.may_match(line.as_bytes()) {
+                continue;
+            }
+            let event = serde_json::from_str::<Json>(line)
+                .ok()
+                .and_then(|json| udm::json::event_from_json(&json).ok());
+            if event.is_some_and(|e| prefilter.wants(&Arc::new(e))) {
+                let _ = writeln!(
+                    report,
+                    "events.jsonl line {}: the raw-text filter drops an event a rule uses",
+                    number + 1
+                );
+            }
+        }
+    }
     if filtered_ids != sorted_ids || compare(&reduced, &filtered_reduced).is_some() {
         let diff = compare(&reduced, &filtered_reduced)
             .unwrap_or_else(|| "  (same detections, other ids)\n".to_owned());

@@ -498,3 +498,35 @@ fn unknown_time_zone_is_rejected() {
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(errors[0].message.contains("unknown time zone \"PST\""), "{errors:?}");
 }
+
+#[test]
+fn raw_filter_needs_every_variable_pinned() {
+    let pinned = compile(
+        r#"rule okta_logins {
+  events:
+    $e.metadata.event_type = "USER_LOGIN"
+    ($e.metadata.log_type = "OKTA" or $e.metadata.log_type = "AZURE_AD")
+  condition:
+    $e
+}"#,
+    );
+    let raw = engine::Prefilter::new(std::slice::from_ref(&pinned))
+        .raw_filter()
+        .expect("the log type pins every variable");
+    assert!(raw.may_match(br#"{"metadata":{"logType":"OKTA"}}"#));
+    assert!(raw.may_match(br#"{"metadata":{"logType":"AZURE_AD"}}"#));
+    assert!(!raw.may_match(br#"{"metadata":{"logType":"WINDOWS"}}"#));
+    // An escaped spelling may hide a required string, so it passes.
+    assert!(raw.may_match(br#"{"metadata":{"logType":"\u004fKTA"}}"#));
+
+    // The event type is an enum, which a record may give by number: it pins nothing.
+    let enum_only = compile(
+        r#"rule logins {
+  events:
+    $e.metadata.event_type = "USER_LOGIN"
+  condition:
+    $e
+}"#,
+    );
+    assert!(engine::Prefilter::new(&[enum_only]).raw_filter().is_none());
+}

@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 
 use super::spec::{toml_to_json, Expected};
 
-/// A detection reduced to what tests compare: rule, match values, event ids per variable and
+/// Reduces a detection to what tests compare: rule, match values, event ids per variable and
 /// outcomes.
 pub fn reduce(detection: &Value) -> Value {
     let mut events = Map::new();
@@ -37,7 +37,7 @@ pub fn reduce(detection: &Value) -> Value {
     })
 }
 
-/// Whether two JSON values are equal, with integers and whole floats equal.
+/// Compares two JSON values, with integers and whole floats equal.
 fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),

@@ -34,7 +34,7 @@ pub struct Outcome {
     pub path: PathBuf,
     /// Its description.
     pub description: String,
-    /// Why it failed, or `None` when it passed.
+    /// The reason it failed, or `None` when it passed.
     pub failure: Option<String>,
     /// Seconds taken.
     pub seconds: f64,
@@ -138,7 +138,13 @@ fn run_one(spec: &TestSpec) -> Result<Option<String>> {
     let mut normalizer = sources::Normalizer::new(identities);
     let mut events = Vec::new();
     let progress = Progress::new(false);
-    let options = Options { threads: default_threads(), keep: &|_| Keep::Yes };
+    let options = Options {
+        threads: default_threads(),
+        keep: &|_| Keep::Yes,
+        raw: None,
+        cancel: None,
+        reported: &[],
+    };
     let stats = normalize_inputs(
         &inputs,
         format,

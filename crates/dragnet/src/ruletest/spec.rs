@@ -119,7 +119,7 @@ impl TestSpec {
     }
 }
 
-/// A TOML value as JSON, for comparing with detection values.
+/// Converts a TOML value to JSON, for comparing with detection values.
 pub fn toml_to_json(value: &toml::Value) -> Value {
     match value {
         toml::Value::String(s) => Value::String(s.clone()),

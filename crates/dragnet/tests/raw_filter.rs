@@ -1,0 +1,73 @@
+//! `dragnet hunt --format udm` skips parsing the JSON lines whose text has nothing a rule
+//! requires; the detections must be those of a run that parses every line.
+
+use std::fs;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn dragnet(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dragnet"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("the dragnet binary runs")
+}
+
+/// The detections of a run, without `detected_at`, which is the wall-clock time.
+fn detections(output: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| {
+            let mut detection: Value = serde_json::from_str(line).expect("a JSON detection");
+            if let Some(object) = detection.as_object_mut() {
+                object.remove("detected_at");
+            }
+            detection
+        })
+        .collect()
+}
+
+const RULE: &str = r#"rule okta_admin_login {
+  events:
+    $e.metadata.event_type = "USER_LOGIN"
+    $e.metadata.log_type = "OKTA"
+    $e.principal.user.userid = /^adm/ nocase
+  condition:
+    $e
+}
+"#;
+
+#[test]
+fn udm_raw_filter_keeps_detections() {
+    let dir = std::env::temp_dir().join(format!("dragnet-raw-filter-{}", std::process::id()));
+    fs::create_dir_all(&dir).expect("temp dir is writable");
+    let rule = dir.join("rule.yaral");
+    fs::write(&rule, RULE).expect("rule written");
+    let event = |id: usize, log_type: &str, user: &str| {
+        format!(
+            r#"{{"metadata":{{"eventTimestamp":"2025-06-10T10:00:{id:02}Z","eventType":"USER_LOGIN","logType":"{log_type}","productLogId":"r{id}"}},"principal":{{"user":{{"userid":"{user}"}}}}}}"#
+        )
+    };
+    let lines = [
+        event(1, "OKTA", "admin1"),
+        event(2, "AZURE_AD", "admin2"),
+        event(3, "WINDOWS", "adm3"),
+        // The log type spelled with an escape: the raw text lacks "OKTA", but the event has it.
+        event(4, r"\u004fKTA", "admin4"),
+        event(5, "OKTA", "bob"),
+    ];
+    let logs = dir.join("logs.jsonl");
+    fs::write(&logs, lines.join("\n") + "\n").expect("logs written");
+    let rule = rule.to_str().expect("UTF-8 path");
+    let logs = logs.to_str().expect("UTF-8 path");
+
+    let parsed = dragnet(&["hunt", "--output", "jsonl", "--rules", rule, logs]);
+    let raw = dragnet(&["hunt", "--output", "jsonl", "--format", "udm", "--rules", rule, logs]);
+    let found = detections(&parsed);
+    assert_eq!(found.len(), 2, "{}", String::from_utf8_lossy(&parsed.stderr));
+    assert_eq!(found, detections(&raw));
+    let summary = String::from_utf8_lossy(&raw.stderr);
+    assert!(summary.contains("nothing a rule requires: 2 records"), "{summary}");
+    let _ = fs::remove_dir_all(&dir);
+}
