@@ -252,6 +252,30 @@ snapshot!(
 );
 
 #[test]
+fn too_many_logical_operators() {
+    let text = with_events(
+        "    $e.principal.hostname = \"a\" or $e.principal.hostname = \"b\"\n    $e.target.port = 443",
+    );
+    let options = CheckOptions { max_logical_operators: 1, ..CheckOptions::default() };
+    insta::assert_snapshot!(rendered("too_many_logical_operators", &text, &options));
+}
+
+#[test]
+fn in_limits_of_2025() {
+    let text = with_events(
+        "    $e.principal.ip in cidr %a\n    $e.target.ip in cidr %b\n    $e.src.ip in cidr %c",
+    );
+    let options = CheckOptions {
+        strict: true,
+        max_in_lists: 7,
+        max_in_regex_lists: 4,
+        max_in_cidr_lists: 2,
+        ..CheckOptions::default()
+    };
+    insta::assert_snapshot!(rendered("in_limits_of_2025", &text, &options));
+}
+
+#[test]
 fn metrics_call_compiles() {
     let text = with_outcome(
         "    $fails = max(metrics.auth_attempts_fail(period:1d, window:30d, metric:value_sum, agg:max, principal.asset.ip:$ip))\n    $today = max(metrics.network_bytes_outbound(period:1h, window:today, metric:event_count_sum, agg:sum, principal.asset.ip:$ip))",

@@ -28,6 +28,7 @@ mod variables;
 use crate::ast::Rule;
 use crate::diagnostic::Diagnostic;
 
+pub use limits::logical_operators;
 use scope::Scope;
 
 /// Settings of the semantic checks.
@@ -44,6 +45,9 @@ pub struct CheckOptions {
     pub max_outcome_vars: usize,
     /// Deepest function-call nesting.
     pub max_function_depth: usize,
+    /// Maximum number of `and` and `or` operators per rule, counting the implicit `and` between the lines of
+    /// `events:`.
+    pub max_logical_operators: usize,
     /// Most `in` list tests per rule, of any kind.
     pub max_in_lists: usize,
     /// Most `in regex` list tests per rule.
@@ -60,6 +64,10 @@ impl Default for CheckOptions {
             min_window_seconds: 60,
             max_outcome_vars: 20,
             max_function_depth: 20,
+            // Google documents a cap that depends on the rule's complexity but gives no number.
+            // This default is a Dragnet choice, more than ten times the 86 operators (explicit
+            // and implicit) of the largest rule in Google's published community rules.
+            max_logical_operators: 1000,
             // Google's 2026 documentation allows 10 `in` tests, 5 of them `regex` and 5 `cidr`;
             // the 2025 text said 7, 4 and 2.
             max_in_lists: 10,
