@@ -251,6 +251,43 @@ snapshot!(
         .replace("    $e\n}", "    $e and arrays.contains($ports, \"443\")\n}")
 );
 
+snapshot!(
+    composite_without_match,
+    "rule r {\n  meta:\n    author = \"a\"\n  events:\n    $d.detection.detection.rule_name = \"brute_force\"\n  condition:\n    $d\n}\n"
+);
+snapshot!(
+    or_mixes_udm_and_entities,
+    "rule r {\n  meta:\n    author = \"a\"\n  events:\n    $e.principal.hostname = $host\n    $g.graph.entity.hostname = $host\n  match:\n    $host over 1h\n  condition:\n    $e or $g\n}\n"
+);
+snapshot!(
+    strict_table_lookup_with_and,
+    strict,
+    "rule r {\n  meta:\n    author = \"a\"\n  events:\n    $e.principal.hostname = $host\n    $e.principal.hostname in %hosts.name and $e.target.ip in %hosts.ip\n  match:\n    $host over 1h\n  condition:\n    $e\n}\n"
+);
+snapshot!(
+    strict_table_lookup_beside_comparison,
+    strict,
+    "rule r {\n  meta:\n    author = \"a\"\n  events:\n    $e.principal.hostname = $host\n    ($e.principal.hostname = \"web\" or $e.principal.hostname in %hosts.name)\n  match:\n    $host over 1h\n  condition:\n    $e\n}\n"
+);
+
+#[test]
+fn table_lookups_joined_by_or() {
+    let text = "rule r {\n  meta:\n    author = \"a\"\n  events:\n    $e.principal.hostname = $host\n    $e.principal.hostname in %hosts.name or not ($e.target.ip in %hosts.ip)\n    $e.target.port = 443\n  match:\n    $host over 1h\n  condition:\n    $e\n}\n";
+    let source = SourceFile::new("lookups.yaral", text);
+    let found = diagnostics(&source, &CheckOptions { strict: true, ..CheckOptions::default() });
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
+fn functions_engine_cannot_run_compile() {
+    let text = with_events(
+        "    hash.fingerprint2011($e.principal.hostname) > 2\n    optimization.sample_rate($e.principal.hostname, 1, 100)",
+    );
+    let source = SourceFile::new("unrunnable.yaral", text);
+    let found = diagnostics(&source, &CheckOptions { strict: true, ..CheckOptions::default() });
+    assert!(found.is_empty(), "{found:?}");
+}
+
 #[test]
 fn too_many_logical_operators() {
     let text = with_events(
