@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Measures `dragnet hunt` against jq and DuckDB on the same synthetic UDM JSON lines, in one
-# run, and prints a Markdown table: wall-clock seconds, events per second, CPU seconds (user
-# plus system, which other load on the machine disturbs less) and peak memory of each tool,
-# and dragnet's wall-clock time as a ratio of jq's and DuckDB's.
+# run. Prints a Markdown table of each tool's wall-clock seconds, events per second, CPU
+# seconds and peak memory, and dragnet's wall-clock time as a ratio of jq's and DuckDB's.
+# CPU seconds (user plus system) are less disturbed by other load on the machine.
 #
 # Workloads:
 #   single     bench/rules/okta_admin_login.yaral, a single-event rule;
