@@ -207,13 +207,27 @@ pub struct WatchArgs {
     #[arg(long, value_name = "FILE|-")]
     pub output: Option<String>,
 
-    /// URL to POST each detection to, as JSON (plain `http://` only in this build).
+    /// URL to POST each detection to, as JSON: `http://` or `https://`. For HTTPS the
+    /// receiver's certificate must be valid for the URL's host and signed by a Mozilla root, a
+    /// root the system trusts, or a --webhook-ca certificate. This check cannot be turned off.
     #[arg(long, value_name = "URL")]
     pub webhook: Option<String>,
 
     /// Attempts per detection before the webhook gives up and dead-letters it.
     #[arg(long, value_name = "N", default_value_t = 6)]
     pub webhook_attempts: u32,
+
+    /// PEM file of one or more CA certificates to trust for an `https://` --webhook, besides
+    /// the Mozilla and system roots. Use it when a private CA signed the receiver's
+    /// certificate. Repeatable.
+    #[arg(long, value_name = "FILE", requires = "webhook")]
+    pub webhook_ca: Vec<PathBuf>,
+
+    /// Header to add to every webhook request, as `Name: value`, for example an API key;
+    /// repeatable. A value written `env:VARIABLE` is read from that environment variable, which
+    /// keeps a secret out of the process list. Values are never logged.
+    #[arg(long, value_name = "'NAME: VALUE'", requires = "webhook")]
+    pub webhook_header: Vec<String>,
 
     /// Kafka topic to produce detections to, keyed by detection id; needs --kafka.
     #[arg(long, value_name = "T", requires = "kafka")]

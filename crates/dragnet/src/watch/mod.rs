@@ -63,6 +63,7 @@ mod pipeline;
 mod rules;
 mod sinks;
 mod store;
+mod webhook;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -77,8 +78,9 @@ use crate::ExitStatus;
 use dead_letter::DeadLetter;
 use metrics::Metrics;
 use pipeline::{Message, Outbox, Pipeline};
-use sinks::{FileSink, Sink, SinkContext, StdoutSink, WebhookSink};
+use sinks::{FileSink, Sink, SinkContext, StdoutSink};
 use store::Store;
+use webhook::{WebhookSettings, WebhookSink};
 
 /// The environment variable read for the ingest token when no --token-file is given.
 pub const TOKEN_ENV: &str = "DRAGNET_WATCH_TOKEN";
@@ -333,9 +335,14 @@ fn build_sinks(
         None => {}
     }
     if let Some(url) = &args.webhook {
-        sinks.push(Box::new(WebhookSink::new(
+        let settings = WebhookSettings {
             url,
-            args.webhook_attempts,
+            attempts: args.webhook_attempts,
+            ca_files: &args.webhook_ca,
+            headers: &args.webhook_header,
+        };
+        sinks.push(Box::new(WebhookSink::new(
+            &settings,
             runtime.handle().clone(),
             Arc::clone(stopping),
             Arc::clone(metrics),

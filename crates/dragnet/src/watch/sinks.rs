@@ -1,5 +1,5 @@
 //! Sinks: deliver detections from the outbox to a JSON-lines file, standard output or a
-//! webhook.
+//! webhook (in [`super::webhook`]).
 //!
 //! Every sink runs on its own thread, reads the outbox in order from its stored mark, and
 //! stores a new mark after each delivered batch. A crash between delivering and storing the
@@ -22,11 +22,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{bail, Context as _, Result};
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
-use hyper_util::client::legacy::{connect::HttpConnector, Client};
-use hyper_util::rt::TokioExecutor;
+use anyhow::{Context as _, Result};
 use serde_json::json;
 use tokio::runtime::Handle;
 use tokio::sync::watch;
@@ -157,7 +153,7 @@ pub fn run_sink(mut sink: Box<dyn Sink>, delivered: Arc<AtomicU64>, mut ctx: Sin
 }
 
 /// The reason a delivery gives when it stopped retrying because of shutdown.
-const STOPPING: &str = "shutting down";
+pub const STOPPING: &str = "shutting down";
 
 /// Returns the `id` field of a detection line.
 fn detection_id(line: &[u8]) -> String {
@@ -254,107 +250,6 @@ impl Sink for StdoutSink {
     fn deliver(&mut self, _id: &str, line: &[u8]) -> std::result::Result<(), Undeliverable> {
         let mut out = std::io::stdout().lock();
         out.write_all(line).and_then(|()| out.flush()).map_err(|e| Undeliverable(e.to_string()))
-    }
-}
-
-/// POSTs each detection to a URL.
-pub struct WebhookSink {
-    uri: hyper::Uri,
-    client: Client<HttpConnector, Full<Bytes>>,
-    runtime: Handle,
-    attempts: u32,
-    stopping: Arc<AtomicBool>,
-    metrics: Arc<Metrics>,
-}
-
-/// Time allowed for one webhook request.
-const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
-/// The first retry delay; it doubles after each failure up to [`MAX_BACKOFF`].
-const FIRST_BACKOFF: Duration = Duration::from_millis(200);
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
-
-impl WebhookSink {
-    /// Checks the URL and builds the client.
-    pub fn new(
-        url: &str,
-        attempts: u32,
-        runtime: Handle,
-        stopping: Arc<AtomicBool>,
-        metrics: Arc<Metrics>,
-    ) -> Result<WebhookSink> {
-        let uri: hyper::Uri =
-            url.parse().with_context(|| format!("invalid --webhook URL {url:?}"))?;
-        match uri.scheme_str() {
-            Some("http") => {}
-            Some("https") => bail!(
-                "--webhook {url:?}: this build has no TLS client, so only http:// URLs work; \
-                 put a TLS-terminating proxy in front of the receiver"
-            ),
-            _ => bail!("--webhook {url:?}: the URL must start with http://"),
-        }
-        if uri.host().is_none() {
-            bail!("--webhook {url:?}: the URL has no host");
-        }
-        let client = Client::builder(TokioExecutor::new()).build_http();
-        Ok(WebhookSink { uri, client, runtime, attempts: attempts.max(1), stopping, metrics })
-    }
-
-    async fn post(&self, id: &str, line: &[u8]) -> std::result::Result<(), (bool, String)> {
-        let request = hyper::Request::post(self.uri.clone())
-            .header(hyper::header::CONTENT_TYPE, "application/json")
-            .header("Idempotency-Key", id)
-            .body(Full::new(Bytes::copy_from_slice(line)))
-            .map_err(|e| (false, format!("cannot build the request: {e}")))?;
-        let response = tokio::time::timeout(WEBHOOK_TIMEOUT, self.client.request(request))
-            .await
-            .map_err(|_| (true, format!("timed out after {}s", WEBHOOK_TIMEOUT.as_secs())))?
-            .map_err(|e| (true, format!("request failed: {e}")))?;
-        let status = response.status();
-        // Read the body so the connection can be reused.
-        let _ = response.into_body().collect().await;
-        if status.is_success() {
-            return Ok(());
-        }
-        let retry = status.is_server_error()
-            || status == hyper::StatusCode::TOO_MANY_REQUESTS
-            || status == hyper::StatusCode::REQUEST_TIMEOUT;
-        Err((retry, format!("the receiver answered {status}")))
-    }
-}
-
-impl Sink for WebhookSink {
-    fn name(&self) -> String {
-        // Only scheme, host and port: a webhook path often contains a secret.
-        let authority = self.uri.authority().map_or("", |a| a.as_str());
-        format!("webhook:http://{authority}")
-    }
-
-    fn deliver(&mut self, id: &str, line: &[u8]) -> std::result::Result<(), Undeliverable> {
-        let mut delay = FIRST_BACKOFF;
-        let name = self.name();
-        for attempt in 1..=self.attempts {
-            let result = self.runtime.block_on(self.post(id, line));
-            match result {
-                Ok(()) => return Ok(()),
-                Err((false, reason)) => return Err(Undeliverable(reason)),
-                Err((true, reason)) if attempt == self.attempts => {
-                    return Err(Undeliverable(format!(
-                        "{reason} (attempt {attempt} of {})",
-                        self.attempts
-                    )))
-                }
-                Err((true, reason)) => {
-                    tracing::warn!(sink = %name, id, attempt, retry_in_ms = delay.as_millis() as u64, error = %reason, "webhook delivery failed; retrying");
-                    self.metrics.add("dragnet_watch_sink_retries_total", label("sink", &name), 1.0);
-                    if self.stopping.load(Ordering::Acquire) {
-                        return Err(Undeliverable(STOPPING.into()));
-                    }
-                    std::thread::sleep(delay);
-                    delay = (delay * 2).min(MAX_BACKOFF);
-                }
-            }
-        }
-        Err(Undeliverable("no attempt made".into()))
     }
 }
 

@@ -1,10 +1,10 @@
-//! Starting the real `dragnet watch` binary, talking HTTP to it on loopback, and generating
-//! synthetic UDM events.
+//! Starting the real `dragnet watch` binary, talking HTTP to it on loopback, webhook receivers
+//! over HTTP and HTTPS, and generating synthetic UDM events.
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
@@ -411,4 +411,115 @@ pub fn http_request(
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("no HTTP status in {text:?}"));
     Response { status, head: head.to_owned(), body: body.to_owned() }
+}
+
+/// A webhook receiver on loopback that responds with the statuses of its script, then 200.
+pub struct Receiver {
+    /// `127.0.0.1:PORT`.
+    pub address: String,
+    /// The head and body of each request received.
+    pub requests: Arc<Mutex<Vec<(String, String)>>>,
+    /// The server's error for each TLS handshake that failed.
+    pub failed_handshakes: Arc<Mutex<Vec<String>>>,
+}
+
+impl Receiver {
+    /// Waits until `n` requests have arrived, or the timeout passes, and returns them.
+    pub fn wait_for_requests(&self, n: usize, timeout: Duration) -> Vec<(String, String)> {
+        let deadline = Instant::now() + timeout;
+        while self.requests.lock().unwrap().len() < n && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+/// Starts a plain HTTP receiver.
+pub fn start_receiver(script: Vec<u16>) -> Receiver {
+    start_receiver_with(script, None)
+}
+
+/// Starts an HTTPS receiver that presents the certificate of `tls`.
+pub fn start_tls_receiver(script: Vec<u16>, tls: Arc<rustls::ServerConfig>) -> Receiver {
+    start_receiver_with(script, Some(tls))
+}
+
+fn start_receiver_with(script: Vec<u16>, tls: Option<Arc<rustls::ServerConfig>>) -> Receiver {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let failed_handshakes = Arc::new(Mutex::new(Vec::new()));
+    let receiver = Receiver {
+        address,
+        requests: Arc::clone(&requests),
+        failed_handshakes: Arc::clone(&failed_handshakes),
+    };
+    std::thread::spawn(move || {
+        let mut script = script.into_iter();
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+            let request = match &tls {
+                None => answer_request(&mut stream, &mut script),
+                Some(config) => {
+                    let mut connection = rustls::ServerConnection::new(Arc::clone(config)).unwrap();
+                    if let Err(e) = complete_handshake(&mut connection, &mut stream) {
+                        failed_handshakes.lock().unwrap().push(e.to_string());
+                        continue;
+                    }
+                    let mut stream = rustls::StreamOwned::new(connection, stream);
+                    let request = answer_request(&mut stream, &mut script);
+                    stream.conn.send_close_notify();
+                    let _ = stream.flush();
+                    request
+                }
+            };
+            if let Some(request) = request {
+                requests.lock().unwrap().push(request);
+            }
+        }
+    });
+    receiver
+}
+
+/// Runs the server side of a TLS handshake to its end.
+fn complete_handshake(
+    connection: &mut rustls::ServerConnection,
+    stream: &mut TcpStream,
+) -> std::io::Result<()> {
+    while connection.is_handshaking() {
+        connection.complete_io(stream)?;
+    }
+    Ok(())
+}
+
+/// Reads one request and responds with the next status of `script`, or 200 when the script
+/// has ended. Returns the request's head and body, or `None` when the client sent no request.
+fn answer_request(
+    stream: &mut (impl Read + Write),
+    script: &mut impl Iterator<Item = u16>,
+) -> Option<(String, String)> {
+    let mut reader = BufReader::new(&mut *stream);
+    let mut head = String::new();
+    let mut length = 0usize;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+            break;
+        }
+        if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = value.trim().parse().unwrap_or(0);
+        }
+        head.push_str(&line);
+    }
+    if head.is_empty() {
+        return None;
+    }
+    let mut body = vec![0; length];
+    let _ = reader.read_exact(&mut body);
+    drop(reader);
+    let status = script.next().unwrap_or(200);
+    let reply = format!("HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    let _ = stream.write_all(reply.as_bytes()).and_then(|()| stream.flush());
+    Some((head, String::from_utf8_lossy(&body).into_owned()))
 }

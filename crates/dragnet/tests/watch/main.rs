@@ -1,5 +1,5 @@
 //! End-to-end tests of `dragnet watch`: the real binary, its HTTP server on loopback, files it
-//! follows, webhook receivers started here, and crashes made with SIGKILL.
+//! follows, webhook receivers started here over HTTP and HTTPS, and crashes made with SIGKILL.
 
 mod harness;
 mod http;
@@ -8,3 +8,4 @@ mod kafka;
 mod parity;
 mod recovery;
 mod service;
+mod tls;

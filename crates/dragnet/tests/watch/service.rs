@@ -1,12 +1,10 @@
 //! Followed files, late events, webhooks, reloads and shutdown.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
+use std::io::Write;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::harness::{event, ids_in, jsonl, temp_dir, Watch};
+use crate::harness::{event, ids_in, jsonl, start_receiver, temp_dir, Watch};
 
 /// Waits until `path` has `n` detections, or the timeout passes.
 fn wait_for_detections(path: &Path, n: usize) -> Vec<String> {
@@ -132,46 +130,6 @@ fn late_events_go_to_dead_letter() {
 
     let metrics = watch.request("GET", "/metrics", &[], b"");
     assert!(metrics.body.contains("dragnet_watch_late_events_total 1"), "{}", metrics.body);
-}
-
-/// A webhook receiver on loopback that responds with the statuses in `script`, then 200.
-struct Receiver {
-    address: String,
-    requests: Arc<Mutex<Vec<(String, String)>>>,
-}
-
-fn start_receiver(script: Vec<u16>) -> Receiver {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = listener.local_addr().unwrap().to_string();
-    let requests = Arc::new(Mutex::new(Vec::new()));
-    let seen = Arc::clone(&requests);
-    std::thread::spawn(move || {
-        let mut script = script.into_iter();
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut head = String::new();
-            let mut length = 0usize;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = value.trim().parse().unwrap_or(0);
-                }
-                head.push_str(&line);
-            }
-            let mut body = vec![0; length];
-            let _ = reader.read_exact(&mut body);
-            seen.lock().unwrap().push((head, String::from_utf8_lossy(&body).into_owned()));
-            let status = script.next().unwrap_or(200);
-            let reply =
-                format!("HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-            let _ = stream.write_all(reply.as_bytes());
-        }
-    });
-    Receiver { address, requests }
 }
 
 fn webhook_watch(dir: &Path, url: &str) -> Watch {
