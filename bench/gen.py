@@ -153,7 +153,7 @@ def background(rng, time, log_id, users):
 
 
 def attack(rng, time, log_id, users):
-    """The events of one UNC6040 intrusion, starting at `time`, spread over a few minutes."""
+    """Return the events of one UNC6040 intrusion, starting at `time`, over a few minutes."""
     user = user_name(rng.randrange(users))
     ip = "203.0.113.%d" % rng.randrange(10, 120)
     geo = {"network": {"asn": "64500", "organizationName": "NIMBUS-VPN Nimbus VPN GmbH"}}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Measures `dragnet hunt` against jq and DuckDB on the same synthetic UDM JSON lines, in one
-# run, and prints a Markdown table: seconds, events per second and peak memory of each tool,
-# and dragnet's time as a ratio of jq's and DuckDB's.
+# run. Prints a Markdown table of each tool's wall-clock seconds, events per second, CPU
+# seconds and peak memory, and dragnet's wall-clock time as a ratio of jq's and DuckDB's.
+# CPU seconds (user plus system) are less disturbed by other load on the machine.
 #
 # Workloads:
 #   single     bench/rules/okta_admin_login.yaral, a single-event rule;
@@ -51,11 +52,11 @@ JQ_PACK='select(.metadata.logType == "SALESFORCE" and .metadata.eventType == "US
     and (.metadata.productEventType // "" | test("^(ApiEvent|ReportEvent|ListViewEvent|BulkApiResultEvent|API|RestApi|BulkApi|BulkApi2|Report|ReportExport)$")))'
 
 # measure NAME COMMAND...: runs the command with its output in $WORK/NAME.out and records
-# "seconds peak_kib" in $WORK/NAME.time.
+# "wall_seconds peak_kib user_seconds system_seconds" in $WORK/NAME.time.
 measure() {
     local name=$1
     shift
-    /usr/bin/time -f "%e %M" -o "$WORK/$name.time" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err"
+    /usr/bin/time -f "%e %M %U %S" -o "$WORK/$name.time" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err"
 }
 
 HUNT=("$DRAGNET" hunt --no-progress --output jsonl)
@@ -67,9 +68,11 @@ lines() {
 # row WORKLOAD TOOL NAME EVENTS JQ_NAME DUCKDB_NAME RESULT
 row() {
     local workload=$1 tool=$2 name=$3 events=$4 jq_name=$5 duck_name=$6 result=$7
-    read -r seconds kib <"$WORK/$name.time"
-    local rate vs_jq="" vs_duck=""
+    read -r seconds kib user system <"$WORK/$name.time"
+    local rate cpu cpu_rate vs_jq="" vs_duck=""
     rate=$(python3 -c "print(f'{$events / max($seconds, 0.01) / 1000:,.0f} k')")
+    cpu=$(python3 -c "print(f'{$user + $system:.2f}')")
+    cpu_rate=$(python3 -c "print(f'{$events / max($user + $system, 0.01) / 1000:,.0f} k')")
     if [ -n "$jq_name" ]; then
         read -r jq_seconds _ <"$WORK/$jq_name.time"
         vs_jq=$(python3 -c "print(f'{$jq_seconds / max($seconds, 0.01):.1f}x')")
@@ -78,8 +81,9 @@ row() {
         read -r duck_seconds _ <"$WORK/$duck_name.time"
         vs_duck=$(python3 -c "print(f'{$duck_seconds / max($seconds, 0.01):.1f}x')")
     fi
-    printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$workload" "$tool" "$events" \
-        "$seconds" "$rate" "$((kib / 1024))" "$vs_jq" "$vs_duck" "$result"
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$workload" "$tool" \
+        "$events" "$seconds" "$rate" "$cpu" "$cpu_rate" "$((kib / 1024))" "$vs_jq" "$vs_duck" \
+        "$result"
 }
 
 small_events=$(lines "$SMALL")
@@ -90,6 +94,9 @@ measure jq-single jq -c "$JQ_SINGLE" "$SMALL"
 measure duck-single python3 bench/duckdb_query.py "$SMALL" single
 measure dragnet-single "${HUNT[@]}" --rules bench/rules/okta_admin_login.yaral "$SMALL"
 measure dragnet-single-1 "${HUNT[@]}" --threads 1 --rules bench/rules/okta_admin_login.yaral "$SMALL"
+measure dragnet-single-udm "${HUNT[@]}" --format udm --rules bench/rules/okta_admin_login.yaral "$SMALL"
+measure dragnet-single-udm-1 "${HUNT[@]}" --format udm --threads 1 \
+    --rules bench/rules/okta_admin_login.yaral "$SMALL"
 
 PACK_ARGS=(--lists examples/lists --asn-db examples/asn.tsv)
 measure jq-pack jq -c "$JQ_PACK" "$SMALL"
@@ -106,6 +113,8 @@ fi
 measure jq-single-large jq -c "$JQ_SINGLE" "$LARGE"
 measure duck-single-large python3 bench/duckdb_query.py "$LARGE" single
 measure dragnet-single-large "${HUNT[@]}" --rules bench/rules/okta_admin_login.yaral "$LARGE"
+measure dragnet-single-udm-large "${HUNT[@]}" --format udm \
+    --rules bench/rules/okta_admin_login.yaral "$LARGE"
 measure dragnet-pack-large "${HUNT[@]}" "${PACK_ARGS[@]}" "$LARGE"
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)," \
@@ -114,14 +123,19 @@ echo "tools: $("$DRAGNET" --version 2>/dev/null || echo dragnet), $(jq --version
     "duckdb $(python3 -c 'import duckdb; print(duckdb.__version__)')"
 echo "input: $SMALL ($(du -h "$SMALL" | cut -f1)), $LARGE ($(du -h "$LARGE" | cut -f1))"
 echo
-echo "| workload | tool | events | seconds | events/s | peak MiB | jq time / this | DuckDB time / this | result |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| workload | tool | events | seconds | events/s | CPU s | events/CPU-s | peak MiB |" \
+    "jq time / this | DuckDB time / this | result |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 row single jq jq-single "$small_events" "" "" "$(lines "$WORK/jq-single.out") events"
 row single DuckDB duck-single "$small_events" "" "" "$(cat "$WORK/duck-single.out") events"
 row single "dragnet, $threads threads" dragnet-single "$small_events" jq-single duck-single \
     "$(lines "$WORK/dragnet-single.out") detections"
 row single "dragnet, 1 thread" dragnet-single-1 "$small_events" jq-single duck-single \
     "$(lines "$WORK/dragnet-single-1.out") detections"
+row single "dragnet --format udm, $threads threads" dragnet-single-udm "$small_events" \
+    jq-single duck-single "$(lines "$WORK/dragnet-single-udm.out") detections"
+row single "dragnet --format udm, 1 thread" dragnet-single-udm-1 "$small_events" \
+    jq-single duck-single "$(lines "$WORK/dragnet-single-udm-1.out") detections"
 row pack "jq (filter only)" jq-pack "$small_events" "" "" "$(lines "$WORK/jq-pack.out") events"
 row pack "DuckDB (one rule)" duck-pack "$small_events" "" "" "$(cat "$WORK/duck-pack.out") groups"
 row pack "dragnet, $threads threads" dragnet-pack "$small_events" jq-pack duck-pack \
@@ -141,5 +155,8 @@ row "single, ${SCALE}x" DuckDB duck-single-large "$large_events" "" "" \
     "$(cat "$WORK/duck-single-large.out") events"
 row "single, ${SCALE}x" "dragnet, $threads threads" dragnet-single-large "$large_events" \
     jq-single-large duck-single-large "$(lines "$WORK/dragnet-single-large.out") detections"
+row "single, ${SCALE}x" "dragnet --format udm, $threads threads" dragnet-single-udm-large \
+    "$large_events" jq-single-large duck-single-large \
+    "$(lines "$WORK/dragnet-single-udm-large.out") detections"
 row "pack, ${SCALE}x" "dragnet, $threads threads" dragnet-pack-large "$large_events" "" "" \
     "$(lines "$WORK/dragnet-pack-large.out") detections"

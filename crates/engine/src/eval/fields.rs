@@ -103,18 +103,21 @@ impl SlotTrie {
     }
 }
 
-/// Reads the value at a path that crosses no repeated field: the value every copy of the
-/// event has in that slot, `Null` when the field is missing. Returns `None` when the path
-/// meets a list, where copies may differ.
+/// Reads the value at a path where every repeated field has at most one element: the value
+/// every copy of the event has in that slot. A missing field, or an empty list on the way,
+/// reads as `Null`, and a one-element list as its element, as the expansion into copies
+/// reads them. Returns `None` when the path meets a list of two or more elements, where
+/// copies differ.
 pub(crate) fn read_scalar<'e>(event: &'e Event, path: &[Seg]) -> Option<&'e Value> {
     let mut current: Option<&'e Value> = None;
     for seg in path {
         let Seg::Field(name) = seg else { return None };
         let next = match current {
             None => event.root.get(name),
-            Some(Value::Message(m)) => m.get(name),
-            Some(Value::List(_)) => return None,
-            Some(_) => None,
+            Some(value) => match single(value)? {
+                Value::Message(m) => m.get(name),
+                _ => None,
+            },
         };
         match next {
             Some(value) => current = Some(value),
@@ -122,9 +125,21 @@ pub(crate) fn read_scalar<'e>(event: &'e Event, path: &[Seg]) -> Option<&'e Valu
         }
     }
     match current {
-        Some(Value::List(_)) => None,
-        Some(value) => Some(value),
+        Some(value) => single(value),
         None => Some(&NULL),
+    }
+}
+
+/// The only element of a list of at most one (`Null` for an empty one), or the value itself
+/// when it is no list; `None` for a longer list.
+fn single(value: &Value) -> Option<&Value> {
+    match value {
+        Value::List(items) => match items.as_slice() {
+            [] => Some(&NULL),
+            [only] => Some(only),
+            _ => None,
+        },
+        other => Some(other),
     }
 }
 
