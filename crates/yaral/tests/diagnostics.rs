@@ -252,6 +252,10 @@ snapshot!(
 );
 
 snapshot!(
+    search_section_in_rule,
+    "rule r {\n  meta:\n    author = \"a\"\n  events:\n    $e.principal.hostname = $host\n  match:\n    $host over 1h\n  outcome:\n    $n = count($e.metadata.id)\n  condition:\n    $e\n  order:\n    $n desc\n  limit:\n    10\n}\n"
+);
+snapshot!(
     composite_without_match,
     "rule r {\n  meta:\n    author = \"a\"\n  events:\n    $d.detection.detection.rule_name = \"brute_force\"\n  condition:\n    $d\n}\n"
 );

@@ -14,10 +14,22 @@ use super::{PResult, ParsedRule, Parser};
 const SECTION_ORDER: [&str; 8] =
     ["meta", "setup", "events", "match", "outcome", "condition", "options", "export"];
 
+/// Sections of Google SecOps Search and dashboard queries, which detection rules do not take.
+const SEARCH_SECTIONS: [&str; 5] = ["order", "limit", "dedup", "select", "unselect"];
+
 impl Parser<'_> {
-    /// Whether the next tokens are a section header `name:`.
+    /// Whether the next tokens are a section header `name:`, a Search-only one included.
     pub(super) fn at_header(&self) -> bool {
-        self.header_index().is_some()
+        self.header_index().is_some() || self.search_header().is_some()
+    }
+
+    /// Returns the name of the Search-only section header `name:` that the next tokens form.
+    fn search_header(&self) -> Option<&'static str> {
+        let TokenKind::Ident(name) = &self.peek().kind else { return None };
+        if self.peek_at(1).kind != TokenKind::Colon {
+            return None;
+        }
+        SEARCH_SECTIONS.iter().copied().find(|s| s.eq_ignore_ascii_case(name))
     }
 
     fn header_index(&self) -> Option<usize> {
@@ -87,6 +99,18 @@ impl Parser<'_> {
                     break;
                 }
                 _ => {}
+            }
+            if let Some(section) = self.search_header() {
+                let header = self.bump().span.to(self.bump().span);
+                diagnostics.push(
+                    Diagnostic::error(
+                        header,
+                        format!("`{section}:` is a section of Google SecOps Search, not of rules"),
+                    )
+                    .with_help("remove the section, which only Search and dashboard queries read"),
+                );
+                self.skip_to_section_end();
+                continue;
             }
             let Some(index) = self.header_index() else {
                 diagnostics.push(
