@@ -61,6 +61,7 @@ fn leniencies_accepted() {
         ("earliest_timestamp", outcome("    $first = earliest($e.metadata.event_timestamp)", "$e")),
         ("window_range_list", outcome("    $range = window.range($e.network.sent_bytes)", "$e")),
         ("count_in_condition", outcome("    $n = count($e.metadata.id)", "#e > 5 and $n < 100")),
+        ("number_in_table_column", events("    $e.target.port in %services.port")),
         ("metrics_in_aggregate", outcome("    $fails = max(metrics.auth_attempts_fail(period:1d, window:30d, metric:value_sum, agg:max, principal.hostname:$host))", "$e and $fails > 10")),
     ];
     for (name, text) in cases {

@@ -40,7 +40,10 @@ fn check_node(expr: &Expr, types: &Types, section: Section, out: &mut Vec<Diagno
                 check_operand(*op, operand, types, section, out);
             }
         }
-        ExprKind::InList { expr: tested, list, .. } if !is_field(tested) => {
+        // A data-table column may hold numbers; only reference lists are all strings.
+        ExprKind::InList { expr: tested, list, .. }
+            if !is_field(tested) && list.column.is_none() =>
+        {
             let ty = types.of(tested, section);
             if ty.is_known() && !ty.scalar().is_some_and(Scalar::is_string) {
                 let source = short_source(tested).unwrap_or_else(|| "...".to_string());

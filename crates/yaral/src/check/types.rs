@@ -111,7 +111,9 @@ fn check_node(expr: &Expr, types: &FieldTypes, out: &mut Vec<Diagnostic>) {
                         ),
                     ));
                 }
-                if let Some(ty) = types.get(&field.span) {
+                // A data-table column may hold numbers; only reference lists are all strings.
+                let reference_list = list.column.is_none();
+                if let (true, Some(ty)) = (reference_list, types.get(&field.span)) {
                     if !matches!(ty.kind, FieldKind::String | FieldKind::Enum(_)) {
                         out.push(
                             Diagnostic::error(
