@@ -208,6 +208,7 @@ snapshot!(
     join_type_mismatch,
     "rule r {\n  meta:\n    author = \"a\"\n  events:\n    $a.target.port = $key\n    $b.principal.hostname = $key\n  match:\n    $key over 1h\n  condition:\n    $a and $b\n}\n"
 );
+snapshot!(placeholder_of_timestamp, with_events("    $time = $e.metadata.event_timestamp"));
 snapshot!(nocase_on_number, with_events("    $e.target.port = 443 nocase"));
 snapshot!(regex_ordering, with_events("    $e.principal.hostname > /web/"));
 snapshot!(arithmetic_on_string, with_events("    $e.principal.hostname + 1 > 2"));

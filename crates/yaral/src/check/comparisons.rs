@@ -153,7 +153,10 @@ impl Comparison<'_> {
         }
 
         let (lt, rt) = (types.of(lhs, self.section), types.of(rhs, self.section));
-        for (side, ty) in [(lhs, lt), (rhs, rt)] {
+        // A field names the value's source best, so it is reported first.
+        let mut sides = [(lhs, lt), (rhs, rt)];
+        sides.sort_by_key(|(side, _)| !is_field(side));
+        for (side, ty) in sides {
             if let Some(diagnostic) = not_comparable(side, ty) {
                 out.push(diagnostic);
                 return;

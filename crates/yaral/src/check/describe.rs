@@ -60,7 +60,12 @@ pub fn conversion_help(expr: &Expr, found: Ty, wanted: Wanted) -> Option<String>
         Ty::Unknown => return None,
     };
     match (scalar, wanted) {
-        (Scalar::Timestamp, _) => Some(format!("read its seconds: `{inner}.seconds`")),
+        (Scalar::Timestamp, _) if matches!(expr.unparen().kind, ExprKind::Field(_)) => {
+            Some(format!("read its seconds: `{inner}.seconds`"))
+        }
+        (Scalar::Timestamp, _) => {
+            Some("read the seconds of the Timestamp field it comes from (`.seconds`)".to_string())
+        }
         (Scalar::Message(_), _) => Some("read one of its fields".to_string()),
         (Scalar::Int | Scalar::Float | Scalar::Number | Scalar::Bool, Wanted::String) => {
             Some(format!("convert it first: `cast.as_string({inner})`"))
