@@ -169,6 +169,9 @@ pub enum Section {
     Condition,
 }
 
+/// Rounds of placeholder typing, each of which follows bindings one placeholder further.
+const MAX_ROUNDS: usize = 16;
+
 /// The types of a rule's fields, placeholders and outcome variables.
 pub struct Types<'a> {
     fields: &'a FieldTypes,
@@ -188,9 +191,10 @@ impl<'a> Types<'a> {
         for predicate in &rule.events {
             collect_bindings(predicate, &mut bindings, &mut aliases);
         }
-        // A binding may read another placeholder, so repeat until nothing changes; each round
-        // types at least one more placeholder or stops.
-        for _ in 0..=bindings.len() + aliases.len() {
+        // A binding may read another placeholder, so repeat until nothing changes. The rounds
+        // are capped so that a hostile chain of placeholders costs linear time; a placeholder
+        // typed only through a longer chain stays untyped, which every check accepts.
+        for _ in 0..MAX_ROUNDS {
             let mut changed = false;
             for (name, value) in &bindings {
                 if types.placeholders.get(*name).is_some_and(|t| t.is_known()) {
