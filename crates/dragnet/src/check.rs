@@ -38,7 +38,14 @@ pub fn run(args: &CheckArgs) -> Result<ExitStatus> {
             return Ok(ExitStatus::InvalidInput);
         }
     };
-    let options = CheckOptions { strict: args.strict, ..CheckOptions::default() };
+    let options = CheckOptions {
+        strict: args.strict,
+        max_in_lists: args.in_limits.total,
+        max_in_regex_lists: args.in_limits.regex,
+        max_in_cidr_lists: args.in_limits.cidr,
+        max_logical_operators: args.max_logical_operators,
+        ..CheckOptions::default()
+    };
     let mut totals = Totals { files: files.len(), ..Totals::default() };
     for file in &files {
         check_file(file, &options, args.json, &lists, &mut totals);
@@ -126,8 +133,14 @@ mod tests {
     const GOOD: &str = "rule good {\n  meta:\n    author = \"a\"\n  events:\n    $e.metadata.event_type = \"USER_LOGIN\"\n  condition:\n    $e\n}\n";
 
     fn check(dir: &std::path::Path, strict: bool) -> ExitStatus {
-        let args =
-            CheckArgs { strict, json: false, lists: Vec::new(), paths: vec![dir.to_path_buf()] };
+        let args = CheckArgs {
+            strict,
+            json: false,
+            in_limits: crate::cli::InLimits { total: 10, regex: 5, cidr: 5 },
+            max_logical_operators: 1000,
+            lists: Vec::new(),
+            paths: vec![dir.to_path_buf()],
+        };
         run(&args).expect("run")
     }
 
@@ -158,6 +171,19 @@ mod tests {
         fs::write(dir.join("list.yaral"), text).expect("write");
         assert_eq!(check(&dir, false), ExitStatus::Success);
         assert_eq!(check(&dir, true), ExitStatus::Failure);
+    }
+
+    /// A valid rule that Dragnet cannot run compiles, with the engine's reason as a warning.
+    #[test]
+    fn metrics_call_is_a_warning() {
+        let text = "rule m {\n  meta:\n    author = \"a\"\n  events:\n    $e.principal.ip = $ip\n  match:\n    $ip over 1h\n  outcome:\n    $fails = max(metrics.auth_attempts_fail(period:1d, window:30d, metric:value_sum, agg:max, principal.asset.ip:$ip))\n  condition:\n    $e\n}\n";
+        let file = SourceFile::new("metrics.yaral", text);
+        let options = CheckOptions { strict: true, ..CheckOptions::default() };
+        let mut totals = Totals::default();
+        check_file(&file, &options, false, &enrich::ReferenceLists::default(), &mut totals);
+        assert_eq!(totals.compiled, 1);
+        assert_eq!(totals.rejected, 0);
+        assert_eq!(totals.warnings, 1);
     }
 
     #[test]

@@ -277,6 +277,16 @@ pub struct CheckArgs {
     #[arg(long)]
     pub json: bool,
 
+    /// Maximum number of `in` list tests per rule, as TOTAL,REGEX,CIDR: in total, with `regex`, and with
+    /// `cidr`. Google's 2026 documentation gives 10,5,5 and its 2025 text 7,4,2.
+    #[arg(long, value_name = "TOTAL,REGEX,CIDR", default_value = "10,5,5", value_parser = parse_in_limits)]
+    pub in_limits: InLimits,
+
+    /// Maximum number of `and` and `or` operators per rule, counting the implicit `and` between the lines
+    /// of `events:`.
+    #[arg(long, value_name = "N", default_value_t = yaral::CheckOptions::default().max_logical_operators)]
+    pub max_logical_operators: usize,
+
     /// Reference lists to check list entries and list types against, as for `hunt`;
     /// repeatable. Lists the rules name but no folder holds are taken as empty.
     #[arg(long, value_name = "DIR")]
@@ -285,6 +295,29 @@ pub struct CheckArgs {
     /// Rule files or folders searched recursively for `.yaral` files.
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<PathBuf>,
+}
+
+/// The maximum number of `in` list tests a rule may have: in total, with `regex`, and with `cidr`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InLimits {
+    /// Tests of any kind.
+    pub total: usize,
+    /// `in regex` tests.
+    pub regex: usize,
+    /// `in cidr` tests.
+    pub cidr: usize,
+}
+
+/// Parses `TOTAL,REGEX,CIDR`, such as `7,4,2`.
+fn parse_in_limits(text: &str) -> Result<InLimits, String> {
+    let numbers: Result<Vec<usize>, _> = text.split(',').map(|n| n.trim().parse()).collect();
+    match numbers.as_deref() {
+        Ok([total, regex, cidr]) => Ok(InLimits { total: *total, regex: *regex, cidr: *cidr }),
+        _ => Err(format!(
+            "invalid `in` limits {text:?}: expected three whole numbers TOTAL,REGEX,CIDR, such \
+             as 7,4,2"
+        )),
+    }
 }
 
 /// Arguments of `dragnet fmt`.

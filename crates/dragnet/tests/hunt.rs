@@ -335,3 +335,48 @@ fn check_warns_about_unrunnable_rules() {
     assert!(output.status.success(), "{stderr}");
     assert!(stderr.contains("Dragnet cannot run this rule"), "{stderr}");
 }
+
+#[test]
+fn check_takes_in_limits() {
+    let dir = temp_dir("check-in-limits");
+    let rule = dir.join("cidr.yaral");
+    fs::write(
+        &rule,
+        "rule cidr {\n  meta:\n    author = \"a\"\n  events:\n    $e.principal.ip in cidr %a\n    $e.target.ip in cidr %b\n    $e.src.ip in cidr %c\n  condition:\n    $e\n}\n",
+    )
+    .unwrap();
+    let path = rule.to_str().unwrap();
+
+    let current = dragnet(&["check", "--strict", path]);
+    assert!(current.status.success(), "{}", String::from_utf8_lossy(&current.stderr));
+
+    let older = dragnet(&["check", "--strict", "--in-limits", "7,4,2", path]);
+    let stderr = String::from_utf8_lossy(&older.stderr);
+    assert_eq!(older.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("at most 2 `in cidr` list tests, but this one has 3"), "{stderr}");
+
+    let invalid = dragnet(&["check", "--in-limits", "7,4", path]);
+    let stderr = String::from_utf8_lossy(&invalid.stderr);
+    assert_eq!(invalid.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("expected three whole numbers"), "{stderr}");
+}
+
+#[test]
+fn check_takes_logical_operator_cap() {
+    let dir = temp_dir("check-logical-operators");
+    let rule = dir.join("lines.yaral");
+    fs::write(
+        &rule,
+        "rule lines {\n  meta:\n    author = \"a\"\n  events:\n    $e.principal.hostname = \"a\" or $e.principal.hostname = \"b\"\n    $e.target.port = 443\n  condition:\n    $e\n}\n",
+    )
+    .unwrap();
+    let path = rule.to_str().unwrap();
+
+    let generous = dragnet(&["check", "--max-logical-operators", "2", path]);
+    assert!(generous.status.success(), "{}", String::from_utf8_lossy(&generous.stderr));
+
+    let tight = dragnet(&["check", "--max-logical-operators", "1", path]);
+    let stderr = String::from_utf8_lossy(&tight.stderr);
+    assert_eq!(tight.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("rule `lines` has 2 `and`/`or` operators"), "{stderr}");
+}

@@ -363,6 +363,23 @@ pub enum ExprKind {
     WindowEnd,
     /// A parenthesised expression, kept so the printer can reproduce the grouping.
     Paren(Box<Expr>),
+    /// `name: value`, an argument of a `metrics.*` call: `period:1d`, `metric:value_sum` or
+    /// the field filter `principal.asset.ip:$ip`. The parser builds it for those calls only.
+    NamedArg {
+        /// The argument name; a field filter's name is a dotted UDM path.
+        name: Vec<Ident>,
+        /// The value.
+        value: ArgValue,
+    },
+}
+
+/// The value of a [`ExprKind::NamedArg`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum ArgValue {
+    /// A bare word, such as `value_sum`, `max` or `today`.
+    Word(Ident),
+    /// Any other value: a duration (`30d`), a placeholder (`$ip`) or a literal.
+    Expr(Box<Expr>),
 }
 
 /// A literal value.

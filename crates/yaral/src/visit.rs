@@ -1,6 +1,6 @@
 //! Traversal helpers for the syntax tree.
 
-use crate::ast::{Expr, ExprKind, FieldRef, Ident};
+use crate::ast::{ArgValue, Expr, ExprKind, FieldRef, Ident};
 
 impl Expr {
     /// The direct sub-expressions, left to right.
@@ -29,6 +29,8 @@ impl Expr {
                 std::iter::once(&**expr).chain(items.iter()).collect()
             }
             ExprKind::Array(items) | ExprKind::NOf { items, .. } => items.iter().collect(),
+            ExprKind::NamedArg { value: ArgValue::Expr(value), .. } => vec![value],
+            ExprKind::NamedArg { value: ArgValue::Word(_), .. } => Vec::new(),
         }
     }
 
@@ -121,6 +123,8 @@ pub(crate) fn drop_iteratively(expr: Expr) {
             ExprKind::Call { args: items, .. }
             | ExprKind::Array(items)
             | ExprKind::NOf { items, .. } => stack.extend(items),
+            ExprKind::NamedArg { value: ArgValue::Expr(value), .. } => stack.push(*value),
+            ExprKind::NamedArg { value: ArgValue::Word(_), .. } => {}
             ExprKind::Literal(_)
             | ExprKind::Regex(_)
             | ExprKind::Duration(_)

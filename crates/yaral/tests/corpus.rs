@@ -103,6 +103,25 @@ fn invalid_corpus_rules_rejected() {
     }
 }
 
+/// The default cap on `and`/`or` operators leaves room above every published rule.
+#[test]
+fn corpus_below_logical_operator_cap() {
+    let Some(files) = corpus_files() else { return };
+    let mut max_seen = (0, String::new());
+    for path in files.iter().filter(|p| !is_invalid(p)) {
+        let source = load(path);
+        let (file, _) = parse(&source);
+        for rule in &file.rules {
+            let count = yaral::check::logical_operators(rule);
+            if count > max_seen.0 {
+                max_seen = (count, format!("{}: {}", source.name, rule.name.name));
+            }
+        }
+    }
+    eprintln!("max `and`/`or` operators: {} in {}", max_seen.0, max_seen.1);
+    assert!(max_seen.0 * 5 < CheckOptions::default().max_logical_operators, "{max_seen:?}");
+}
+
 #[test]
 fn corpus_formats_round_trip() {
     let Some(files) = corpus_files() else { return };

@@ -143,6 +143,7 @@ fn count_expr(expr: &Expr, counts: &mut Counts) {
         ExprKind::WindowStart => "window_start".to_string(),
         ExprKind::WindowEnd => "window_end".to_string(),
         ExprKind::Paren(_) => "parentheses".to_string(),
+        ExprKind::NamedArg { .. } => "named argument".to_string(),
     };
     counts.add(key);
 }

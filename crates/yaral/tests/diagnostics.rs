@@ -146,6 +146,182 @@ snapshot!(
 );
 snapshot!(strict_unary_minus, strict, with_events("    $e.target.port > -1"));
 
+/// Wraps `outcome` in a rule that matches on `$ip` over one hour.
+fn with_outcome(outcome: &str) -> String {
+    format!(
+        "rule r {{\n  meta:\n    author = \"a\"\n  events:\n    $e.principal.ip = $ip\n  match:\n    $ip over 1h\n  outcome:\n{outcome}\n  condition:\n    $e\n}}\n"
+    )
+}
+
+snapshot!(
+    metrics_window_mismatch,
+    with_outcome(
+        "    $fails = max(metrics.auth_attempts_fail(period:1h, window:30d, metric:value_sum, agg:max, principal.asset.ip:$ip))"
+    )
+);
+snapshot!(
+    metrics_missing_argument,
+    with_outcome("    $fails = max(metrics.auth_attempts_fail(period:1d, window:30d, agg:max, principal.asset.ip:$ip))")
+);
+snapshot!(
+    metrics_not_aggregated,
+    with_outcome(
+        "    $fails = metrics.auth_attempts_fail(period:1d, window:30d, metric:value_sum, agg:max, principal.asset.ip:$ip)"
+    )
+);
+snapshot!(
+    metrics_in_events,
+    with_events(
+        "    $e.principal.hostname = \"h\"\n    metrics.auth_attempts_fail(period:1d, window:30d, metric:value_sum, agg:max, principal.hostname:\"h\") > 3"
+    )
+);
+
+snapshot!(
+    placeholder_compared_with_string,
+    with_events("    $port = $e.target.port\n    $port = \"80\"")
+);
+snapshot!(
+    placeholder_as_function_argument,
+    with_events("    $port = $e.target.port\n    strings.to_lower($port) = \"80\"")
+);
+snapshot!(function_argument_type, with_events("    strings.to_lower($e.target.port) = \"443\""));
+snapshot!(
+    cidr_on_integer,
+    with_events("    net.ip_in_range_cidr($e.metadata.event_timestamp.seconds, \"10.0.0.0/8\")")
+);
+snapshot!(hour_of_string, with_events("    timestamp.get_hour($e.principal.hostname) = 3"));
+snapshot!(
+    hour_of_timestamp,
+    with_events("    timestamp.get_hour($e.metadata.event_timestamp) = 3")
+);
+snapshot!(abs_of_string, with_events("    $e.principal.hostname = \"h\"\n    math.abs(\"x\") > 3"));
+snapshot!(return_type_mismatch, with_events("    strings.length($e.principal.hostname) = \"3\""));
+snapshot!(
+    list_as_string_argument,
+    with_events("    strings.to_lower(strings.split($e.principal.hostname)) = \"a\"")
+);
+snapshot!(
+    enum_placeholder_value,
+    with_events("    $type = $e.metadata.event_type\n    $type = \"LOGIN\"")
+);
+snapshot!(
+    join_type_mismatch,
+    "rule r {\n  meta:\n    author = \"a\"\n  events:\n    $a.target.port = $key\n    $b.principal.hostname = $key\n  match:\n    $key over 1h\n  condition:\n    $a and $b\n}\n"
+);
+snapshot!(nocase_on_number, with_events("    $e.target.port = 443 nocase"));
+snapshot!(regex_ordering, with_events("    $e.principal.hostname > /web/"));
+snapshot!(arithmetic_on_string, with_events("    $e.principal.hostname + 1 > 2"));
+snapshot!(remainder_of_float, with_events("    $e.target.port % 2.5 = 1"));
+snapshot!(predicate_not_condition, with_events("    strings.to_lower($e.principal.hostname)"));
+snapshot!(in_list_of_number, with_events("    strings.length($e.principal.hostname) in %lengths"));
+snapshot!(if_branch_types, with_outcome("    $score = max(if($e.target.port = 443, 10, \"low\"))"));
+snapshot!(
+    if_condition_not_boolean,
+    with_outcome("    $score = max(if($e.principal.hostname, 10, 0))")
+);
+snapshot!(
+    if_string_without_else,
+    with_outcome("    $names = array_distinct(if($e.target.port = 443, $e.principal.hostname))")
+);
+snapshot!(max_of_string, with_outcome("    $last = max($e.principal.hostname)"));
+snapshot!(
+    risk_score_not_number,
+    with_outcome("    $risk_score = array_distinct($e.principal.hostname)")
+);
+snapshot!(
+    timestamp_outcome,
+    "rule r {\n  meta:\n    author = \"a\"\n  events:\n    $e.metadata.event_type = \"USER_LOGIN\"\n  outcome:\n    $time = $e.metadata.event_timestamp\n  condition:\n    $e\n}\n"
+);
+snapshot!(
+    outcome_compared_with_string,
+    "rule r {\n  meta:\n    author = \"a\"\n  events:\n    $e.principal.ip = $ip\n  match:\n    $ip over 1h\n  outcome:\n    $logins = count($e.metadata.id)\n  condition:\n    $e and $logins > \"5\"\n}\n"
+);
+snapshot!(
+    outcome_string_ordering,
+    "rule r {\n  meta:\n    author = \"a\"\n  events:\n    $e.metadata.event_type = \"USER_LOGIN\"\n  outcome:\n    $host = $e.principal.hostname\n  condition:\n    $e and $host > \"m\"\n}\n"
+);
+snapshot!(
+    list_outcome_compared,
+    with_outcome("    $ips = array_distinct($e.principal.ip)")
+        .replace("    $e\n}", "    $e and $ips = \"10.0.0.1\"\n}")
+);
+snapshot!(
+    contains_wrong_element,
+    with_outcome("    $ports = array_distinct($e.target.port)")
+        .replace("    $e\n}", "    $e and arrays.contains($ports, \"443\")\n}")
+);
+
+snapshot!(
+    composite_without_match,
+    "rule r {\n  meta:\n    author = \"a\"\n  events:\n    $d.detection.detection.rule_name = \"brute_force\"\n  condition:\n    $d\n}\n"
+);
+snapshot!(
+    or_mixes_udm_and_entities,
+    "rule r {\n  meta:\n    author = \"a\"\n  events:\n    $e.principal.hostname = $host\n    $g.graph.entity.hostname = $host\n  match:\n    $host over 1h\n  condition:\n    $e or $g\n}\n"
+);
+snapshot!(
+    strict_table_lookup_with_and,
+    strict,
+    "rule r {\n  meta:\n    author = \"a\"\n  events:\n    $e.principal.hostname = $host\n    $e.principal.hostname in %hosts.name and $e.target.ip in %hosts.ip\n  match:\n    $host over 1h\n  condition:\n    $e\n}\n"
+);
+snapshot!(
+    strict_table_lookup_beside_comparison,
+    strict,
+    "rule r {\n  meta:\n    author = \"a\"\n  events:\n    $e.principal.hostname = $host\n    ($e.principal.hostname = \"web\" or $e.principal.hostname in %hosts.name)\n  match:\n    $host over 1h\n  condition:\n    $e\n}\n"
+);
+
+#[test]
+fn table_lookups_joined_by_or() {
+    let text = "rule r {\n  meta:\n    author = \"a\"\n  events:\n    $e.principal.hostname = $host\n    $e.principal.hostname in %hosts.name or not ($e.target.ip in %hosts.ip)\n    $e.target.port = 443\n  match:\n    $host over 1h\n  condition:\n    $e\n}\n";
+    let source = SourceFile::new("lookups.yaral", text);
+    let found = diagnostics(&source, &CheckOptions { strict: true, ..CheckOptions::default() });
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
+fn functions_engine_cannot_run_compile() {
+    let text = with_events(
+        "    hash.fingerprint2011($e.principal.hostname) > 2\n    optimization.sample_rate($e.principal.hostname, 1, 100)",
+    );
+    let source = SourceFile::new("unrunnable.yaral", text);
+    let found = diagnostics(&source, &CheckOptions { strict: true, ..CheckOptions::default() });
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
+fn too_many_logical_operators() {
+    let text = with_events(
+        "    $e.principal.hostname = \"a\" or $e.principal.hostname = \"b\"\n    $e.target.port = 443",
+    );
+    let options = CheckOptions { max_logical_operators: 1, ..CheckOptions::default() };
+    insta::assert_snapshot!(rendered("too_many_logical_operators", &text, &options));
+}
+
+#[test]
+fn in_limits_of_2025() {
+    let text = with_events(
+        "    $e.principal.ip in cidr %a\n    $e.target.ip in cidr %b\n    $e.src.ip in cidr %c",
+    );
+    let options = CheckOptions {
+        strict: true,
+        max_in_lists: 7,
+        max_in_regex_lists: 4,
+        max_in_cidr_lists: 2,
+        ..CheckOptions::default()
+    };
+    insta::assert_snapshot!(rendered("in_limits_of_2025", &text, &options));
+}
+
+#[test]
+fn metrics_call_compiles() {
+    let text = with_outcome(
+        "    $fails = max(metrics.auth_attempts_fail(period:1d, window:30d, metric:value_sum, agg:max, principal.asset.ip:$ip))\n    $today = max(metrics.network_bytes_outbound(period:1h, window:today, metric:event_count_sum, agg:sum, principal.asset.ip:$ip))",
+    );
+    let source = SourceFile::new("metrics.yaral", text);
+    let found = diagnostics(&source, &CheckOptions { strict: true, ..CheckOptions::default() });
+    assert!(found.is_empty(), "{found:?}");
+}
+
 #[test]
 fn default_dialect_accepts_extensions() {
     let text = with_events(

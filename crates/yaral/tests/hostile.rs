@@ -18,9 +18,16 @@ fn on_small_stack<T: Send + 'static>(run: impl FnOnce() -> T + Send + 'static) -
 }
 
 fn compiled(text: String) -> FileOutput {
-    on_small_stack(move || {
-        compile(&SourceFile::new("hostile.yaral", text), &CheckOptions::default())
-    })
+    compiled_with(text, CheckOptions::default())
+}
+
+fn compiled_with(text: String, options: CheckOptions) -> FileOutput {
+    on_small_stack(move || compile(&SourceFile::new("hostile.yaral", text), &options))
+}
+
+/// Options without the cap on `and`/`or` operators, so that every pass runs on a long chain.
+fn uncapped() -> CheckOptions {
+    CheckOptions { max_logical_operators: usize::MAX, ..CheckOptions::default() }
 }
 
 fn errors(output: &FileOutput) -> Vec<Diagnostic> {
@@ -44,7 +51,7 @@ fn repeat(item: &str, separator: &str, count: usize) -> String {
 #[test]
 fn long_or_chain_in_condition() {
     let condition = repeat("$e", " or ", 50_000);
-    let output = compiled(rule("$e.principal.hostname = \"a\"", "", &condition));
+    let output = compiled_with(rule("$e.principal.hostname = \"a\"", "", &condition), uncapped());
     assert_eq!(errors(&output), vec![]);
     assert_eq!(output.compiled.len(), 1);
     let height = output.compiled[0].rule.condition.as_ref().expect("condition").height();
@@ -54,15 +61,24 @@ fn long_or_chain_in_condition() {
 #[test]
 fn long_and_chain_in_condition() {
     let condition = repeat("$e", " and ", 50_000);
-    let output = compiled(rule("$e.principal.hostname = \"a\"", "", &condition));
+    let output = compiled_with(rule("$e.principal.hostname = \"a\"", "", &condition), uncapped());
     assert_eq!(errors(&output), vec![]);
     assert_eq!(output.compiled.len(), 1);
 }
 
 #[test]
+fn long_chain_over_operator_cap() {
+    let condition = repeat("$e", " and ", 50_000);
+    let output = compiled(rule("$e.principal.hostname = \"a\"", "", &condition));
+    let found = errors(&output);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].message.contains("49999 `and`/`or` operators"), "{found:?}");
+}
+
+#[test]
 fn long_or_chain_in_events() {
     let events = repeat("$e.principal.hostname = \"a\"", " or ", 50_000);
-    let output = compiled(rule(&events, "", "$e"));
+    let output = compiled_with(rule(&events, "", "$e"), uncapped());
     assert_eq!(errors(&output), vec![]);
     let height = output.compiled[0].rule.events[0].height();
     assert!(height <= 20, "height {height}");

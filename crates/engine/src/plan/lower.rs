@@ -243,6 +243,12 @@ impl<'c> Lowerer<'c> {
                 };
                 Some(CExpr::NOf { quantity, items })
             }
+            // Only `metrics.*` calls take named arguments, and `lower_call` rejects those
+            // calls before it lowers their arguments.
+            ExprKind::NamedArg { .. } => {
+                self.error(span, "not supported yet: named arguments of `metrics.*` calls");
+                None
+            }
             ExprKind::WindowStart | ExprKind::WindowEnd => {
                 if !self.has_match {
                     self.error(span, "`window_start` and `window_end` need a `match:` window");

@@ -6,6 +6,7 @@ use crate::diagnostic::Diagnostic;
 use crate::parser::dotted_name;
 
 use super::functions::{lookup, Availability, FUNCTIONS};
+use super::metrics;
 use super::suggest::closest;
 use super::CheckOptions;
 
@@ -47,7 +48,11 @@ fn check_expr(expr: &Expr, section: Section, options: &CheckOptions, out: &mut V
     }
     expr.walk(&mut |e| {
         if let ExprKind::Call { name, args, nocase } = &e.kind {
-            check_call(e, &dotted_name(name), args.len(), *nocase, section, out);
+            if metrics::is_metrics(name) {
+                metrics::check_call(e, section == Section::Outcome, out);
+            } else {
+                check_call(e, &dotted_name(name), args.len(), *nocase, section, out);
+            }
         }
     });
 }
@@ -79,13 +84,6 @@ fn check_call(
     section: Section,
     out: &mut Vec<Diagnostic>,
 ) {
-    if name.to_ascii_lowercase().starts_with("metrics.") {
-        out.push(Diagnostic::error(
-            call.span,
-            format!("not supported yet: `{name}` (metrics functions)"),
-        ));
-        return;
-    }
     let Some(function) = lookup(name) else {
         let diagnostic = Diagnostic::error(call.span, format!("unknown function `{name}`"));
         out.push(match closest(name, FUNCTIONS.iter().map(|f| f.name)) {
@@ -94,12 +92,8 @@ fn check_call(
         });
         return;
     };
-    if function.availability == Availability::Unsupported {
-        out.push(Diagnostic::error(call.span, format!("not supported yet: `{}`", function.name)));
-        return;
-    }
-    if arg_count < function.min_args || arg_count > function.max_args {
-        let expected = match (function.min_args, function.max_args) {
+    if arg_count < function.min_args() || arg_count > function.max_args() {
+        let expected = match (function.min_args(), function.max_args()) {
             (min, max) if min == max => format!("{min}"),
             (min, usize::MAX) => format!("at least {min}"),
             (min, max) => format!("{min} to {max}"),

@@ -200,6 +200,18 @@ impl Analyzer<'_> {
         if events > 2 {
             self.out.push(Diagnostic::error(expr.span, format!("an `or` may join at most 2 event variables in a rule, but this one joins {events}")));
         }
+        let sources: BTreeSet<bool> = bounds
+            .bounded
+            .iter()
+            .filter_map(|name| self.scope.event_vars.get(name))
+            .map(|var| var.source == FieldSource::Udm)
+            .collect();
+        if sources.len() > 1 {
+            self.out.push(
+                Diagnostic::error(expr.span, "an `or` between event variables cannot mix UDM events with entity records or detections")
+                    .with_help("require both kinds with `and`, or join the event variables of one kind with `or`"),
+            );
+        }
     }
 }
 

@@ -18,6 +18,76 @@ pub fn check(rule: &Rule, scope: &Scope, out: &mut Vec<Diagnostic>) {
     for expr in exprs {
         expr.walk(&mut |e| check_node(e, rule, scope, out));
     }
+    let mut exprs: Vec<&Expr> = rule.events.iter().collect();
+    exprs.extend(rule.outcome.iter().map(|o| &o.expr));
+    for expr in exprs {
+        check_lookup_blocks(expr, out);
+    }
+}
+
+/// Reports data-table lookups (`x in %table.column`) joined in a way that Google's 2026 page on
+/// expressions rejects. A lookup may be joined with other lookups by `or` only, never by `and`
+/// and never with an ordinary comparison in one parenthesised block. The lines of `events:`
+/// are no such block, so a lookup on its own line combines with any other line.
+// NOTE: the documentation does not say whether reference lists (`x in %list`) fall under the
+// rule now that they are being migrated to data tables, so they are left out.
+fn check_lookup_blocks(expr: &Expr, out: &mut Vec<Diagnostic>) {
+    let (operands, is_or) = match &expr.kind {
+        ExprKind::Or(..) => (chain(expr), true),
+        ExprKind::And(..) => (chain(expr), false),
+        _ => {
+            for child in expr.children() {
+                check_lookup_blocks(child, out);
+            }
+            return;
+        }
+    };
+    let lookup = operands.iter().find(|operand| is_table_lookup(operand));
+    let other = operands.iter().find(|operand| !is_table_lookup(operand));
+    if let Some(lookup) = lookup {
+        let help = "put the lookup on a line of its own in `events:`, where lines are joined by an implicit `and`";
+        if !is_or {
+            out.push(
+                Diagnostic::error(lookup.span, "a data-table lookup cannot be joined by `and`")
+                    .with_help(help),
+            );
+        } else if let Some(other) = other {
+            out.push(
+                Diagnostic::error(other.span, "a data-table lookup can share an `or` only with other lookups, not with this condition")
+                    .with_help(help),
+            );
+        }
+    }
+    for operand in operands {
+        check_lookup_blocks(operand, out);
+    }
+}
+
+/// Returns the operands of a chain of one operator, left to right, without looking inside
+/// parentheses.
+fn chain(expr: &Expr) -> Vec<&Expr> {
+    let mut operands = Vec::new();
+    let mut stack = vec![expr];
+    while let Some(current) = stack.pop() {
+        match (&expr.kind, &current.kind) {
+            (ExprKind::Or(..), ExprKind::Or(lhs, rhs))
+            | (ExprKind::And(..), ExprKind::And(lhs, rhs)) => {
+                stack.push(rhs);
+                stack.push(lhs);
+            }
+            _ => operands.push(current),
+        }
+    }
+    operands
+}
+
+/// Whether `expr` is `x in %table.column`, negated or in parentheses or not.
+fn is_table_lookup(expr: &Expr) -> bool {
+    match &expr.unparen().kind {
+        ExprKind::InList { list, .. } => list.column.is_some(),
+        ExprKind::Not(inner) => is_table_lookup(inner),
+        _ => false,
+    }
 }
 
 fn check_node(expr: &Expr, rule: &Rule, scope: &Scope, out: &mut Vec<Diagnostic>) {

@@ -1,5 +1,5 @@
-//! Limits: the match window, the number of outcome variables and of `in` list tests, and the
-//! `options:` section.
+//! Limits: the match window, the number of outcome variables, of `and`/`or` operators and of
+//! `in` list tests, and the `options:` section.
 
 use crate::ast::{DurationUnit, Expr, ExprKind, ListMatch, Literal, Rule};
 use crate::diagnostic::Diagnostic;
@@ -22,8 +22,46 @@ pub fn check(rule: &Rule, options: &CheckOptions, out: &mut Vec<Diagnostic>) {
             .with_help("remove outcome variables, or combine several into one array"),
         );
     }
+    check_logical_operators(rule, options, out);
     check_in_counts(rule, options, out);
     check_options(rule, out);
+}
+
+/// Counts `and` and `or` across the rule, with the implicit `and` between `events:` lines.
+pub fn logical_operators(rule: &Rule) -> usize {
+    let mut count = rule.events.len().saturating_sub(1);
+    let mut exprs: Vec<&Expr> = rule.events.iter().collect();
+    exprs.extend(rule.outcome.iter().map(|o| &o.expr));
+    exprs.extend(rule.condition.iter());
+    for expr in exprs {
+        expr.walk(&mut |e| {
+            if matches!(e.kind, ExprKind::And(..) | ExprKind::Or(..)) {
+                count += 1;
+            }
+        });
+    }
+    count
+}
+
+fn check_logical_operators(rule: &Rule, options: &CheckOptions, out: &mut Vec<Diagnostic>) {
+    let count = logical_operators(rule);
+    if count <= options.max_logical_operators {
+        return;
+    }
+    out.push(
+        Diagnostic::error(
+            rule.name.span,
+            format!(
+                "rule `{}` has {count} `and`/`or` operators, more than the limit of {} (the \
+                 implicit `and` between `events:` lines counts too)",
+                rule.name.name, options.max_logical_operators
+            ),
+        )
+        .with_help(
+            "move long lists of values into a reference list (`in %list`) or one regex, or \
+             raise the limit with `dragnet check --max-logical-operators`",
+        ),
+    );
 }
 
 fn format_seconds(seconds: u64) -> String {
@@ -102,13 +140,19 @@ fn check_in_counts(rule: &Rule, options: &CheckOptions, out: &mut Vec<Diagnostic
             .map(|(e, _)| *e)
             .collect();
         if let Some(extra) = matching.get(limit) {
-            out.push(Diagnostic::error(
-                extra.span,
-                format!(
-                    "a rule may have at most {limit} {what}, but this one has {}",
-                    matching.len()
+            out.push(
+                Diagnostic::error(
+                    extra.span,
+                    format!(
+                        "a rule may have at most {limit} {what}, but this one has {}",
+                        matching.len()
+                    ),
+                )
+                .with_help(
+                    "merge the lists into fewer reference lists; `dragnet check --in-limits` \
+                     sets the limits",
                 ),
-            ));
+            );
         }
     }
 }

@@ -4,11 +4,12 @@
 //! Without one, only repeated fields and placeholders bound to repeated fields need one.
 //! Outcome variables count as already aggregated and may not be aggregated again.
 
-use crate::ast::{Expr, ExprKind, Literal, Rule};
+use crate::ast::{Expr, ExprKind, Rule};
 use crate::diagnostic::Diagnostic;
 use crate::parser::dotted_name;
 
 use super::functions::is_aggregate;
+use super::metrics;
 use super::scope::Scope;
 use super::types::FieldTypes;
 
@@ -24,16 +25,6 @@ pub fn check(rule: &Rule, scope: &Scope, types: &FieldTypes, out: &mut Vec<Diagn
     let mut context = Context { scope, types, has_match: rule.match_section.is_some(), out };
     for assignment in &rule.outcome {
         context.visit(&assignment.expr, false, None);
-        if assignment.var.name.eq_ignore_ascii_case("risk_score") {
-            if let ExprKind::Literal(Literal::String { .. } | Literal::Bool(_)) =
-                assignment.expr.unparen().kind
-            {
-                context.out.push(Diagnostic::error(
-                    assignment.expr.span,
-                    "`$risk_score` must be an integer or a float",
-                ));
-            }
-        }
     }
 }
 
@@ -42,6 +33,17 @@ impl Context<'_> {
     /// may not read outcome variables (`arrays.length`).
     fn visit(&mut self, expr: &Expr, aggregated: bool, guard: Option<&str>) {
         match &expr.kind {
+            ExprKind::Call { name, .. } if metrics::is_metrics(name) => {
+                // The aggregation rule covers the placeholders in the call's filters, but the
+                // fix is to aggregate the call (`max(metrics.x(...))`), not each placeholder.
+                let reads_events = !expr.variables().is_empty() || !expr.fields().is_empty();
+                if self.has_match && !aggregated && reads_events {
+                    self.out.push(
+                        Diagnostic::error(expr.span, format!("`{}` must be aggregated in `outcome:`, because it reads placeholders and the rule has a `match:` section", dotted_name(name)))
+                            .with_help("wrap the call in an aggregate such as `max(...)`"),
+                    );
+                }
+            }
             ExprKind::Call { name, args, .. } => {
                 let dotted = dotted_name(name);
                 let aggregate = is_aggregate(&dotted);
@@ -50,21 +52,6 @@ impl Context<'_> {
                         Diagnostic::error(expr.span, format!("the aggregate `{dotted}` is nested inside another aggregate"))
                             .with_help("aggregate once; an outer aggregate cannot read the result of an inner one"),
                     );
-                }
-                if dotted.eq_ignore_ascii_case("if") && args.len() == 2 {
-                    if let Some(then) = args.get(1) {
-                        let is_string = matches!(
-                            then.unparen().kind,
-                            ExprKind::Literal(Literal::String { .. })
-                        );
-                        let is_variable = matches!(then.unparen().kind, ExprKind::Variable(_));
-                        if is_string || is_variable {
-                            self.out.push(
-                                Diagnostic::error(expr.span, "this `if` needs an else value")
-                                    .with_help("only a numeric `if` may leave out the else value, which is then 0"),
-                            );
-                        }
-                    }
                 }
                 let guard = if dotted.eq_ignore_ascii_case("arrays.length") {
                     Some("arrays.length")

@@ -1,7 +1,9 @@
 //! Constructs that parse anywhere but are valid in some sections only, and the sections
 //! Dragnet does not run yet.
 
-use crate::ast::{Expr, ExprKind, Rule};
+use std::collections::BTreeSet;
+
+use crate::ast::{ArgValue, Expr, ExprKind, Rule, Span};
 use crate::diagnostic::Diagnostic;
 use crate::parser::dotted_name;
 
@@ -20,6 +22,8 @@ pub fn check(rule: &Rule, out: &mut Vec<Diagnostic>) {
                 .with_help("Dragnet does not write detections to data tables yet"),
         );
     }
+    let argument_durations = named_argument_durations(rule);
+    let is_argument = |e: &Expr| argument_durations.contains(&e.span);
     for expr in &rule.events {
         expr.walk(&mut |e| {
             let what = match &e.kind {
@@ -27,7 +31,7 @@ pub fn check(rule: &Rule, out: &mut Vec<Diagnostic>) {
                 ExprKind::Absent(_) => "`!$` absence tests",
                 ExprKind::NOf { .. } => "`of [...]` lists",
                 ExprKind::WindowStart | ExprKind::WindowEnd => "`window_start` and `window_end`",
-                ExprKind::Duration(_) => "durations",
+                ExprKind::Duration(_) if !is_argument(e) => "durations",
                 _ => return,
             };
             out.push(Diagnostic::error(e.span, format!("{what} cannot be used in `events:`")));
@@ -37,7 +41,7 @@ pub fn check(rule: &Rule, out: &mut Vec<Diagnostic>) {
         assignment.expr.walk(&mut |e| {
             let what = match &e.kind {
                 ExprKind::NOf { .. } => "`of [...]` lists",
-                ExprKind::Duration(_) => "durations",
+                ExprKind::Duration(_) if !is_argument(e) => "durations",
                 _ => return,
             };
             out.push(Diagnostic::error(e.span, format!("{what} cannot be used in `outcome:`")));
@@ -45,7 +49,7 @@ pub fn check(rule: &Rule, out: &mut Vec<Diagnostic>) {
     }
     if let Some(condition) = &rule.condition {
         condition.walk(&mut |e| {
-            if let ExprKind::Duration(_) = &e.kind {
+            if matches!(e.kind, ExprKind::Duration(_)) && !is_argument(e) {
                 out.push(Diagnostic::error(e.span, "durations cannot be used in `condition:`"));
             }
         });
@@ -72,6 +76,25 @@ pub fn check(rule: &Rule, out: &mut Vec<Diagnostic>) {
             );
         }
     }
+}
+
+/// The spans of the durations that are values of named arguments (`period:1d`), which are
+/// valid wherever the call is.
+fn named_argument_durations(rule: &Rule) -> BTreeSet<Span> {
+    let mut spans = BTreeSet::new();
+    let mut exprs: Vec<&Expr> = rule.events.iter().collect();
+    exprs.extend(rule.outcome.iter().map(|o| &o.expr));
+    exprs.extend(rule.condition.iter());
+    for expr in exprs {
+        expr.walk(&mut |e| {
+            if let ExprKind::NamedArg { value: ArgValue::Expr(value), .. } = &e.kind {
+                if matches!(value.kind, ExprKind::Duration(_)) {
+                    spans.insert(value.span);
+                }
+            }
+        });
+    }
+    spans
 }
 
 /// The operations that `setup:` and `export:` know, checked even though neither section runs

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use udm::schema::FieldKind;
+use udm::schema::{EnumType, FieldKind};
 
 use crate::ast::{Expr, ExprKind, FieldRef, ListMatch, Literal, Rule, Span};
 use crate::diagnostic::Diagnostic;
@@ -225,26 +225,8 @@ fn check_field_against(
                 .with_help("enum values are matched by their exact name; remove `nocase`"),
             );
         }
-        if let ExprKind::Literal(Literal::String { value, .. }) = &other.unparen().kind {
-            if enum_type.by_name(value).is_none() {
-                let names: Vec<&str> = enum_type.values().map(|v| v.name).collect();
-                let suggestion = closest(value, names.iter().copied()).or_else(|| {
-                    let suffix = format!("_{}", value.to_ascii_uppercase());
-                    let upper = value.to_ascii_uppercase();
-                    names.iter().copied().find(|n| *n == upper || n.ends_with(&suffix))
-                });
-                let diagnostic = Diagnostic::error(
-                    other.span,
-                    format!(
-                        "unknown value \"{value}\" for the enum field `{path}` ({})",
-                        enum_type.name
-                    ),
-                );
-                out.push(match suggestion {
-                    Some(name) => diagnostic.with_help(format!("did you mean \"{name}\"?")),
-                    None => diagnostic,
-                });
-            }
+        if let ExprKind::Literal(Literal::String { .. }) = &other.unparen().kind {
+            check_enum_name(enum_type, other, &format!("the enum field `{path}`"), out);
             return;
         }
     }
@@ -307,6 +289,36 @@ fn check_field_against(
         )
         .with_help(help),
     );
+}
+
+/// Reports a string literal that names no value of `enum_type`. `subject` is what the literal
+/// is compared with, such as "the enum field `metadata.event_type`".
+pub fn check_enum_name(
+    enum_type: &EnumType,
+    literal: &Expr,
+    subject: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    let ExprKind::Literal(Literal::String { value, .. }) = &literal.unparen().kind else {
+        return;
+    };
+    if enum_type.by_name(value).is_some() {
+        return;
+    }
+    let names: Vec<&str> = enum_type.values().map(|v| v.name).collect();
+    let suggestion = closest(value, names.iter().copied()).or_else(|| {
+        let suffix = format!("_{}", value.to_ascii_uppercase());
+        let upper = value.to_ascii_uppercase();
+        names.iter().copied().find(|n| *n == upper || n.ends_with(&suffix))
+    });
+    let diagnostic = Diagnostic::error(
+        literal.span,
+        format!("unknown value \"{value}\" for {subject} ({})", enum_type.name),
+    );
+    out.push(match suggestion {
+        Some(name) => diagnostic.with_help(format!("did you mean \"{name}\"?")),
+        None => diagnostic,
+    });
 }
 
 fn article(type_name: &str) -> String {

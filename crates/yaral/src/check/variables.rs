@@ -47,6 +47,7 @@ const RESERVED: &[&str] = &[
 pub fn check(rule: &Rule, scope: &Scope, out: &mut Vec<Diagnostic>) {
     check_reserved(rule, out);
     check_sources(rule, out);
+    check_composite(rule, scope, out);
     for (name, placeholder) in &scope.placeholders {
         if !placeholder.bound {
             out.push(
@@ -115,6 +116,24 @@ fn check_sources(rule: &Rule, out: &mut Vec<Diagnostic>) {
                 );
             }
         }
+    }
+}
+
+/// Reports a composite rule without `match:`. Such a rule reads the detections of other
+/// rules, and Google SecOps requires it to group them in a window.
+fn check_composite(rule: &Rule, scope: &Scope, out: &mut Vec<Diagnostic>) {
+    if rule.match_section.is_some() {
+        return;
+    }
+    let detections = scope.event_vars.iter().find(|(_, var)| var.source == FieldSource::Detection);
+    if let Some((name, var)) = detections {
+        out.push(
+            Diagnostic::error(
+                var.span,
+                format!("`${name}` reads detections, and a composite rule needs a `match:` section"),
+            )
+            .with_help("add a `match:` section over at most 48h, such as `$user over 1h`, with a placeholder bound to a detection field"),
+        );
     }
 }
 

@@ -26,37 +26,12 @@ pub fn format(source: &SourceFile) -> Result<String, Vec<Diagnostic>> {
     if !diagnostics.is_empty() {
         return Err(diagnostics);
     }
-    if let Some(span) = metrics_call(&file) {
-        return Err(vec![Diagnostic::error(
-            span,
-            "not supported yet: formatting a `metrics.*` call, whose argument names the syntax tree does not keep",
-        )]);
-    }
     let lexed = lex(&source.text);
     let mut printer = Printer::new(&source.text, &lexed.comments);
     layout::file(&mut printer, &file);
     let output = printer.finish();
     verify(source, &file, &output)?;
     Ok(output)
-}
-
-/// Finds the first `metrics.*` call of the file.
-fn metrics_call(file: &File) -> Option<crate::ast::Span> {
-    let mut found = None;
-    for rule in &file.rules {
-        for assignment in &rule.outcome {
-            assignment.expr.walk(&mut |e| {
-                if let crate::ast::ExprKind::Call { name, .. } = &e.kind {
-                    let is_metrics =
-                        name.first().is_some_and(|n| n.name.eq_ignore_ascii_case("metrics"));
-                    if is_metrics && found.is_none() {
-                        found = Some(e.span);
-                    }
-                }
-            });
-        }
-    }
-    found
 }
 
 /// Checks that `output` parses into `file` and keeps the comments of `source`.

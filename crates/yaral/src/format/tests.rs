@@ -162,12 +162,24 @@ fn setup_and_export_kept() {
 }
 
 #[test]
-fn metrics_calls_not_formatted() {
+fn metrics_named_arguments_kept() {
     let text = "rule r { events: $e.principal.ip = $ip match: $ip over 1h outcome: \
-                $m = max(metrics.auth_attempts_total(period:1d, window:30d, metric:value_sum, \
-                agg:max, principal.asset.ip:$ip)) condition: $e }";
-    let Err(errors) = format(&SourceFile::new("t.yaral", text)) else {
-        panic!("formatted a metrics call whose argument names are not kept")
-    };
-    assert!(errors[0].message.starts_with("not supported yet"), "{errors:?}");
+                $m = max(metrics.dns_queries_fail( period : 1d,window:30d, metric:last_seen, \
+                agg:min, src.ip:$ip)) condition: $e }";
+    let output = stable(text);
+    let expected =
+        "    $m = max(metrics.dns_queries_fail(period:1d, window:30d, metric:last_seen, \
+                    agg:min, src.ip:$ip))\n";
+    assert!(output.contains(expected), "{output}");
+}
+
+#[test]
+fn long_metrics_call_breaks_arguments() {
+    let text = "rule r { events: $e.principal.ip = $ip match: $ip over 1h outcome: \
+                $maximum_daily_failures = max(metrics.auth_attempts_fail(period:1d, \
+                window:30d, metric:event_count_sum, agg:max, principal.asset.ip:$ip)) \
+                condition: $e }";
+    let output = stable(text);
+    assert!(output.contains("\n            period:1d,\n"), "{output}");
+    assert!(output.contains("\n            principal.asset.ip:$ip\n"), "{output}");
 }

@@ -4,8 +4,8 @@
 //! Every function here returns text that the lexer and parser read back into the same node.
 
 use crate::ast::{
-    Expr, ExprKind, FieldRef, FieldSource, ListMatch, ListRef, Literal, NOfQuantity, PathSegment,
-    Quantifier,
+    ArgValue, Expr, ExprKind, FieldRef, FieldSource, ListMatch, ListRef, Literal, NOfQuantity,
+    PathSegment, Quantifier,
 };
 use crate::parser::dotted_name;
 
@@ -212,6 +212,14 @@ pub fn expr(expr: &Expr) -> String {
         ExprKind::WindowStart => "window_start".to_string(),
         ExprKind::WindowEnd => "window_end".to_string(),
         ExprKind::Paren(inner) => format!("({})", self::expr(inner)),
+        // Written without a space after the colon, as Google's documentation writes them.
+        ExprKind::NamedArg { name, value } => {
+            let value = match value {
+                ArgValue::Word(word) => word.name.clone(),
+                ArgValue::Expr(value) => self::expr(value),
+            };
+            format!("{}:{value}", dotted_name(name))
+        }
     }
 }
 

@@ -6,8 +6,8 @@
 //! and-ed predicates: two operands in a row start a new predicate.
 
 use crate::ast::{
-    ArithmeticOp, CompareOp, Duration, Expr, ExprKind, FieldRef, FieldSource, Ident, ListMatch,
-    ListRef, Literal, NOfQuantity, PathSegment, Quantifier, Span,
+    ArgValue, ArithmeticOp, CompareOp, Duration, Expr, ExprKind, FieldRef, FieldSource, Ident,
+    ListMatch, ListRef, Literal, NOfQuantity, PathSegment, Quantifier, Span,
 };
 use crate::diagnostic::Diagnostic;
 use crate::lexer::TokenKind;
@@ -417,32 +417,40 @@ impl Parser<'_> {
         Ok(Expr { kind: ExprKind::Call { name, args, nocase: false }, span: start.to(close) })
     }
 
-    /// Reads the `key: value` arguments of a `metrics.*` call. The syntax tree has no named
-    /// arguments, so each key is dropped and a bare word value (`value_sum`, `max`) is kept as a
-    /// string; the checker rejects `metrics.*` calls before anything reads them.
+    /// Reads the `name: value` arguments of a `metrics.*` call, such as `period:1d`,
+    /// `agg:max` or `principal.asset.ip:$ip`. A trailing comma is allowed.
     fn named_args(&mut self) -> PResult<Vec<Expr>> {
         let mut args = Vec::new();
         while !matches!(self.peek().kind, TokenKind::RParen | TokenKind::Eof) {
-            // The key is a dotted name such as `period` or `principal.asset.ip`.
-            while matches!(self.peek().kind, TokenKind::Ident(_) | TokenKind::Dot)
-                && !matches!(self.peek_at(1).kind, TokenKind::LParen)
-            {
+            let mut name = Vec::new();
+            loop {
+                let token = self.peek().clone();
+                let TokenKind::Ident(part) = token.kind else {
+                    return Err(self.unexpected("an argument name such as `period`"));
+                };
                 self.bump();
+                name.push(Ident { name: part, span: token.span });
+                if !self.eat(TokenKind::Dot) {
+                    break;
+                }
             }
             self.expect(TokenKind::Colon, "`:` after the argument name")?;
             let token = self.peek().clone();
-            if let TokenKind::Ident(word) = &token.kind {
-                if !matches!(self.peek_at(1).kind, TokenKind::LParen | TokenKind::Dot) {
+            let value = match &token.kind {
+                TokenKind::Ident(word)
+                    if !matches!(self.peek_at(1).kind, TokenKind::LParen | TokenKind::Dot) =>
+                {
                     self.bump();
-                    let value = Literal::String { value: word.clone(), raw: false };
-                    args.push(Expr { kind: ExprKind::Literal(value), span: token.span });
-                    if !self.eat(TokenKind::Comma) {
-                        break;
-                    }
-                    continue;
+                    ArgValue::Word(Ident { name: word.clone(), span: token.span })
                 }
-            }
-            args.push(self.expr()?);
+                _ => ArgValue::Expr(Box::new(self.expr()?)),
+            };
+            let end = match &value {
+                ArgValue::Word(word) => word.span,
+                ArgValue::Expr(expr) => expr.span,
+            };
+            let start = name.first().map_or(end, |n| n.span);
+            args.push(Expr { kind: ExprKind::NamedArg { name, value }, span: start.to(end) });
             if !self.eat(TokenKind::Comma) {
                 break;
             }
