@@ -60,19 +60,49 @@ pub struct RecordStream<R: BufRead> {
     reader: Option<R>,
     layout: Layout<R>,
     line_buffer: Vec<u8>,
+    /// A read error met after some records of a batch, returned by the next call.
+    error: Option<io::Error>,
 }
 
 impl<R: BufRead> RecordStream<R> {
     /// Creates a stream over decompressed input bytes.
     pub fn new(reader: R) -> RecordStream<R> {
-        RecordStream { reader: Some(reader), layout: Layout::Unknown, line_buffer: Vec::new() }
+        RecordStream {
+            reader: Some(reader),
+            layout: Layout::Unknown,
+            line_buffer: Vec::new(),
+            error: None,
+        }
     }
 
     /// Reads the next batch; `None` at the end of the input.
+    ///
+    /// A read error ends the input. The records read before it come first, in their batch, and
+    /// the next call returns the error.
     pub fn next_batch(&mut self) -> io::Result<Option<Batch>> {
+        if let Some(error) = self.error.take() {
+            self.layout = Layout::Done;
+            return Err(error);
+        }
         let mut batch = Batch::default();
+        match self.fill(&mut batch) {
+            Ok(()) => {}
+            Err(error) if batch.items.is_empty() => {
+                self.layout = Layout::Done;
+                return Err(error);
+            }
+            Err(error) => self.error = Some(error),
+        }
+        if batch.items.is_empty() && matches!(self.layout, Layout::Done) {
+            return Ok(None);
+        }
+        Ok(Some(batch))
+    }
+
+    /// Adds records to the batch until it is full or the input ends.
+    fn fill(&mut self, batch: &mut Batch) -> io::Result<()> {
         if matches!(self.layout, Layout::Unknown) {
-            self.detect(&mut batch)?;
+            self.detect(batch)?;
         }
         loop {
             if batch.items.len() >= BATCH_RECORDS || batch.text.len() >= BATCH_BYTES {
@@ -101,7 +131,7 @@ impl<R: BufRead> RecordStream<R> {
                     let number = *line;
                     match read_line(reader, &mut self.line_buffer)? {
                         Line::End => self.layout = Layout::Done,
-                        Line::Text => push_line(&mut batch, number, &self.line_buffer),
+                        Line::Text => push_line(batch, number, &self.line_buffer),
                         Line::TooLong => batch
                             .items
                             .push(Item { line: number, body: Body::Ready(Err(too_long())) }),
@@ -109,10 +139,7 @@ impl<R: BufRead> RecordStream<R> {
                 }
             }
         }
-        if batch.items.is_empty() && matches!(self.layout, Layout::Done) {
-            return Ok(None);
-        }
-        Ok(Some(batch))
+        Ok(())
     }
 
     /// Decides the layout from the first line that is not blank, as [`records`] does, and puts
@@ -236,6 +263,27 @@ mod tests {
             let expected: Vec<(usize, bool)> = records(input).map(|r| (r.line, false)).collect();
             assert_eq!(read_all(input), expected, "{}", String::from_utf8_lossy(input));
         }
+    }
+
+    /// A reader that fails once its bytes are read, like a truncated archive.
+    struct Failing(io::Cursor<Vec<u8>>);
+
+    impl Read for Failing {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            match self.0.read(buf)? {
+                0 => Err(io::Error::other("truncated")),
+                n => Ok(n),
+            }
+        }
+    }
+
+    #[test]
+    fn read_error_keeps_earlier_records() {
+        let text = b"{\"a\":1}\n{\"a\":2}\n{\"a\":3}\n".to_vec();
+        let mut stream = RecordStream::new(io::BufReader::new(Failing(io::Cursor::new(text))));
+        let batch = stream.next_batch().expect("the records before the error").expect("a batch");
+        assert_eq!(batch.items.len(), 3);
+        assert!(stream.next_batch().is_err());
     }
 
     #[test]
