@@ -190,6 +190,18 @@ impl Windowed {
             (WindowPlan::Sliding { pivot, .. }, WindowKey::Pivot { seq, .. }) => Some((pivot, seq)),
             _ => None,
         };
+        // Most windows of a rule joining several variables lack one of them. Outside sliding
+        // windows (whose pivot variable is filtered below), the first row at or after the
+        // window start shows that before any row is collected; the check after collecting
+        // returns the same result.
+        let missing = partition.rows.iter().enumerate().any(|(var, var_rows)| {
+            let from = var_rows.partition_point(|r| r.time() < bounds.start);
+            let empty = var_rows.get(from).is_none_or(|r| !bounds.contains(r.time()));
+            empty && pivot.is_none() && plan.required.get(var).copied().unwrap_or(true)
+        });
+        if missing {
+            return Vec::new();
+        }
         let mut rows: Vec<Vec<RowRef<'_>>> = Vec::with_capacity(plan.vars.len());
         for (var, var_rows) in partition.rows.iter().enumerate() {
             let from = var_rows.partition_point(|r| r.time() < bounds.start);
