@@ -404,7 +404,7 @@ fn audit_search_csv(records: &str) -> String {
 }
 
 #[test]
-fn audit_search_exports_hunt_like_the_records_they_wrap() {
+fn audit_search_csv_hunts_like_records() {
     let examples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples");
     let dir = temp_dir("audit-search");
     let logs = dir.join("logs");
