@@ -131,6 +131,12 @@ pub struct HuntArgs {
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub threads: usize,
 
+    /// Bytes of detections held in memory before they are sorted into a temporary file. Hidden:
+    /// it exists so that tests can make a small hunt spill.
+    #[arg(long, value_name = "BYTES", hide = true,
+          default_value_t = crate::detection_sort::DEFAULT_BUFFER_BYTES)]
+    pub detection_buffer_bytes: usize,
+
     #[command(flatten)]
     pub source: SourceArgs,
 

@@ -13,15 +13,15 @@ use anyhow::{Context as _, Result};
 
 use crate::cli::{HuntArgs, OutputFormat};
 use crate::context;
+use crate::detection_sort::{DetectionSorter, SortedDetections};
 use crate::input::{self, Input, InputSource};
 use crate::normalize::{default_threads, normalize_inputs, InputStats, Keep, Options};
 use crate::output::{self, Presentation, Style};
 use crate::pipeline;
-use crate::pipeline::Correlated;
 use crate::progress::Progress;
 use crate::report::{self, ReportInfo};
 use crate::ruleset;
-use crate::summary::Summary;
+use crate::summary::{DetectionCounts, Summary};
 use crate::suppress::Suppressions;
 use crate::{bundled, ExitStatus};
 
@@ -114,18 +114,19 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
         progress: &progress,
         suppressions: &suppressions,
         threads,
+        detection_buffer: args.detection_buffer_bytes,
     };
     // Logs are usually stored in time order, so the hunt first streams the events into the
     // engine as they are read. At the first event older than one before it, that attempt
     // stops and the inputs are read again through the sorter, which standard input cannot be.
     let replayable = inputs.iter().all(|i| !matches!(i.source, InputSource::Stdin));
     let streamed = if replayable {
-        correlate_streaming(&run, normalizer.clone(), loaded.rules.clone(), &options)
+        correlate_streaming(&run, normalizer.clone(), loaded.rules.clone(), &options)?
     } else {
         Streamed::OutOfOrder(Vec::new())
     };
-    let (stats, correlated) = match streamed {
-        Streamed::InOrder(stats, correlated) => (stats, correlated),
+    let (stats, collected) = match streamed {
+        Streamed::InOrder(stats, collected) => (stats, collected),
         Streamed::OutOfOrder(reported) => {
             // Messages about the records read so far were printed already.
             let options = Options { reported: &reported, ..options };
@@ -133,8 +134,7 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
         }
     };
     progress.finish();
-    let detections = correlated.detections;
-    let engine_stats = correlated.stats;
+    let Collected { detections, counts, change_windows, stats: engine_stats } = collected;
 
     let stdout_is_terminal = io::stdout().is_terminal();
     let format = args.output.unwrap_or(if stdout_is_terminal {
@@ -142,12 +142,10 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
     } else {
         OutputFormat::Jsonl
     });
-    let values: Vec<serde_json::Value> =
-        detections.iter().map(engine::Detection::to_json).collect();
     let presentation = Presentation { zone: args.tz, style: Style::detect(stdout_is_terminal) };
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    output::write(&mut out, format, &values, &presentation)
+    output::write(&mut out, format, &detections, &presentation)
         .and_then(|()| out.flush())
         .context("cannot write the detections")?;
 
@@ -162,7 +160,7 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
             zone: args.tz,
             generated_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         };
-        report.finish(&values, &info)?;
+        report.finish(&detections, &info)?;
     }
 
     let suppressed: BTreeMap<String, u64> = engine_stats
@@ -171,15 +169,11 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
         .filter(|r| r.suppressed > 0)
         .map(|r| (r.name.clone(), r.suppressed))
         .collect();
-    let mut change_windows: BTreeMap<(String, String), u64> = BTreeMap::new();
-    for s in &correlated.suppressed {
-        *change_windows.entry((s.rule.clone(), s.reason.clone())).or_default() += 1;
-    }
     let summary = Summary {
         rules_loaded: rule_count,
         rejected_rules: &loaded.rejected,
         inputs: &stats,
-        detections: &values,
+        detections: &counts,
         suppressed: &suppressed,
         change_windows: &change_windows,
         late_events: engine_stats.late_events,
@@ -215,7 +209,7 @@ impl PendingReport {
         Ok(PendingReport { path: path.to_path_buf(), temporary, file })
     }
 
-    fn finish(self, detections: &[serde_json::Value], info: &ReportInfo<'_>) -> Result<()> {
+    fn finish(self, detections: &SortedDetections, info: &ReportInfo<'_>) -> Result<()> {
         let mut writer = io::BufWriter::new(&self.file);
         let written = report::write(&mut writer, detections, info)
             .and_then(|()| writer.flush())
@@ -277,12 +271,80 @@ struct Run<'a> {
     progress: &'a Progress,
     suppressions: &'a Suppressions,
     threads: usize,
+    /// Bytes of detections held in memory before they are sorted into a temporary file.
+    detection_buffer: usize,
+}
+
+/// The detections of a hunt, change windows applied, with their counts.
+struct Collected {
+    /// The detections in output order.
+    detections: SortedDetections,
+    /// Detections per rule and severity, for the summary.
+    counts: DetectionCounts,
+    /// Detections left out by change windows, by (rule, reason).
+    change_windows: BTreeMap<(String, String), u64>,
+    /// The engine's counters.
+    stats: engine::EngineStats,
+}
+
+/// Takes the detections of a hunt as the engines make them: leaves out those in change
+/// windows, counts the rest and sorts them into output order within bounded memory.
+struct Collector<'a> {
+    suppressions: &'a Suppressions,
+    sorter: DetectionSorter,
+    counts: DetectionCounts,
+    change_windows: BTreeMap<(String, String), u64>,
+    /// The first failure to write a temporary file; detections after it are dropped.
+    error: Option<io::Error>,
+}
+
+impl Collector<'_> {
+    fn new<'a>(run: &Run<'a>) -> Collector<'a> {
+        Collector {
+            suppressions: run.suppressions,
+            sorter: DetectionSorter::new(run.detection_buffer),
+            counts: DetectionCounts::default(),
+            change_windows: BTreeMap::new(),
+            error: None,
+        }
+    }
+
+    fn accept(&mut self, detection: engine::Detection) {
+        if self.error.is_some() {
+            return;
+        }
+        if let Some(reason) = self.suppressions.reason_to_leave_out(&detection) {
+            let key = (detection.rule.name.clone(), reason.to_owned());
+            *self.change_windows.entry(key).or_default() += 1;
+            return;
+        }
+        self.counts.add(&detection.rule.name, detection.rule.severity.as_deref());
+        self.error = self.sorter.push(&detection).err();
+    }
+
+    fn finish(self, stats: engine::EngineStats) -> Result<Collected> {
+        if let Some(e) = self.error {
+            return Err(e).with_context(|| {
+                format!(
+                    "cannot write detections to a temporary file under {}; free space there \
+                     or set TMPDIR to another folder",
+                    self.sorter.parent().display()
+                )
+            });
+        }
+        Ok(Collected {
+            detections: self.sorter.finish(),
+            counts: self.counts,
+            change_windows: self.change_windows,
+            stats,
+        })
+    }
 }
 
 /// The result of trying to correlate events as they are read.
 enum Streamed {
     /// Every event came in event-time order: the counts per input and the detections.
-    InOrder(Vec<InputStats>, Correlated),
+    InOrder(Vec<InputStats>, Collected),
     /// An event came before an older one; the counts of the inputs read until then, whose
     /// messages were printed.
     OutOfOrder(Vec<InputStats>),
@@ -296,15 +358,18 @@ fn correlate_streaming(
     mut normalizer: sources::Normalizer,
     rules: Vec<engine::Rule>,
     options: &Options<'_>,
-) -> Streamed {
+) -> Result<Streamed> {
     let cancel = AtomicBool::new(false);
     let options = Options { cancel: Some(&cancel), ..*options };
     let (sender, receiver) = mpsc::sync_channel::<Vec<Arc<udm::Event>>>(STREAM_QUEUE);
     thread::scope(|scope| {
         let correlation = scope.spawn(move || {
             let events = receiver.into_iter().flatten().map(Ok::<_, Infallible>);
-            match pipeline::correlate_sorted_on(rules, events, run.suppressions, run.threads) {
-                Ok(correlated) => correlated,
+            let mut collector = Collector::new(run);
+            let stats =
+                pipeline::correlate_each(rules, events, run.threads, &mut |d| collector.accept(d));
+            match stats {
+                Ok(stats) => (collector, stats),
                 Err(never) => match never {},
             }
         });
@@ -337,14 +402,14 @@ fn correlate_streaming(
         );
         let _ = sender.send(batch);
         drop(sender);
-        let correlated = match correlation.join() {
-            Ok(correlated) => correlated,
+        let (collector, engine_stats) = match correlation.join() {
+            Ok(result) => result,
             Err(panic) => std::panic::resume_unwind(panic),
         };
         if cancel.load(Ordering::Relaxed) {
-            return Streamed::OutOfOrder(stats);
+            return Ok(Streamed::OutOfOrder(stats));
         }
-        Streamed::InOrder(stats, correlated)
+        Ok(Streamed::InOrder(stats, collector.finish(engine_stats)?))
     })
 }
 
@@ -354,7 +419,7 @@ fn correlate_with_sort(
     normalizer: &mut sources::Normalizer,
     rules: Vec<engine::Rule>,
     options: &Options<'_>,
-) -> Result<(Vec<InputStats>, Correlated)> {
+) -> Result<(Vec<InputStats>, Collected)> {
     // The sorter keeps the input order among events with the same time, and spills sorted
     // runs to temporary files past `SORT_BUFFER_EVENTS`, so memory does not grow with the
     // input.
@@ -377,9 +442,11 @@ fn correlate_with_sort(
         return Err(e).context("cannot write events to a temporary file while sorting them");
     }
     let sorted = sorter.finish().context("cannot read back the sorted events")?;
-    let correlated = pipeline::correlate_sorted_on(rules, sorted, run.suppressions, run.threads)
-        .context("cannot read back the sorted events")?;
-    Ok((stats, correlated))
+    let mut collector = Collector::new(run);
+    let engine_stats =
+        pipeline::correlate_each(rules, sorted, run.threads, &mut |d| collector.accept(d))
+            .context("cannot read back the sorted events")?;
+    Ok((stats, collector.finish(engine_stats)?))
 }
 
 fn demo_inputs() -> Vec<Input> {

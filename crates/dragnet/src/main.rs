@@ -4,6 +4,7 @@ mod bundled;
 mod check;
 mod cli;
 mod context;
+mod detection_sort;
 mod fmt;
 mod hunt;
 mod input;

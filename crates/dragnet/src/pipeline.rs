@@ -6,19 +6,10 @@ use std::thread;
 
 use udm::Event;
 
-use crate::suppress::{Suppressed, Suppressions};
+use crate::suppress::Suppressions;
 
-/// Detections of one run, with the engine's counters.
-pub struct Correlated {
-    /// Detections in time order, change windows applied.
-    pub detections: Vec<engine::Detection>,
-    /// Detections left out by change windows.
-    pub suppressed: Vec<Suppressed>,
-    /// The engine's counters.
-    pub stats: engine::EngineStats,
-}
-
-/// Runs the rules over the events in event-time order and closes every window at the end.
+/// Runs the rules over the events in event-time order, closes every window at the end and
+/// returns the detections in output order, change windows applied.
 ///
 /// Hunts correlate in event-time order whatever the input order; the stable sort keeps the
 /// input order among events with the same time.
@@ -26,65 +17,64 @@ pub fn correlate(
     rules: Vec<engine::Rule>,
     mut events: Vec<Arc<Event>>,
     suppressions: &Suppressions,
-) -> Correlated {
+) -> Vec<engine::Detection> {
     events.sort_by_key(|event| event.event_time());
     let sorted = events.into_iter().map(Ok::<_, std::convert::Infallible>);
-    match correlate_sorted(rules, sorted, suppressions) {
-        Ok(correlated) => correlated,
-        Err(never) => match never {},
+    let mut detections = Vec::new();
+    let correlated = correlate_each(rules, sorted, 1, &mut |d| {
+        if suppressions.reason_to_leave_out(&d).is_none() {
+            detections.push(d);
+        }
+    });
+    if let Err(never) = correlated {
+        match never {}
     }
-}
-
-/// Runs the rules over events that arrive in event-time order, such as the output of
-/// [`engine::TimeSorter`], and closes every window at the end. Stops at the first event that
-/// could not be read.
-pub fn correlate_sorted<E>(
-    rules: Vec<engine::Rule>,
-    events: impl IntoIterator<Item = Result<Arc<Event>, E>>,
-    suppressions: &Suppressions,
-) -> Result<Correlated, E> {
-    correlate_sorted_on(rules, events, suppressions, 1)
+    detections
+        .sort_by(|a, b| (a.window.0, &a.rule.name, &a.id).cmp(&(b.window.0, &b.rule.name, &b.id)));
+    detections
 }
 
 /// Events sent to each correlation thread at a time.
 const CORRELATION_BATCH: usize = 1024;
 
-/// Like [`correlate_sorted`], with the rules split across `threads` engines that run side by
-/// side over the same events.
+/// Runs the rules over events that arrive in event-time order, such as the output of
+/// [`engine::TimeSorter`], and closes every window at the end. Stops at the first event that
+/// could not be read.
 ///
-/// Rules do not share state in the engine, and every engine sees every event in the same
-/// order, so each rule finds the same detections, with the same ids, as in one engine.
-pub fn correlate_sorted_on<E>(
+/// With `threads` above one, the rules are split across that many engines that run side by
+/// side over the same events. Rules do not share state in the engine, and every engine sees
+/// every event in the same order, so each rule finds the same detections, with the same ids,
+/// as in one engine.
+///
+/// Each detection goes to `on_detection` as soon as its engine makes it, in no particular
+/// order across rules, and no change window is applied. The detections of one rule come in
+/// the order its engine made them.
+pub fn correlate_each<E>(
     rules: Vec<engine::Rule>,
     events: impl IntoIterator<Item = Result<Arc<Event>, E>>,
-    suppressions: &Suppressions,
     threads: usize,
-) -> Result<Correlated, E> {
+    on_detection: &mut dyn FnMut(engine::Detection),
+) -> Result<engine::EngineStats, E> {
     let groups = threads.clamp(1, rules.len().max(1));
-    let (mut detections, stats) = if groups == 1 {
-        let mut engine = engine::Engine::new(rules);
-        let mut detections = Vec::new();
-        for event in events {
-            detections.extend(engine.push(event?));
-        }
-        detections.extend(engine.finish());
-        (detections, engine.stats())
-    } else {
-        run_engines(rules, events, groups)?
-    };
-    detections
-        .sort_by(|a, b| (a.window.0, &a.rule.name, &a.id).cmp(&(b.window.0, &b.rule.name, &b.id)));
-    let (detections, suppressed) = suppressions.apply(detections);
-    Ok(Correlated { detections, suppressed, stats })
+    if groups > 1 {
+        return run_engines(rules, events, groups, on_detection);
+    }
+    let mut engine = engine::Engine::new(rules);
+    for event in events {
+        engine.push(event?).into_iter().for_each(&mut *on_detection);
+    }
+    engine.finish().into_iter().for_each(&mut *on_detection);
+    Ok(engine.stats())
 }
 
-/// Runs rule `i` in engine `i % groups`, one engine per thread, and merges their detections
-/// and counters, the counters in rule order.
+/// Runs rule `i` in engine `i % groups`, one engine per thread, passes their detections to
+/// `on_detection` while they run, and merges their counters in rule order.
 fn run_engines<E>(
     rules: Vec<engine::Rule>,
     events: impl IntoIterator<Item = Result<Arc<Event>, E>>,
     groups: usize,
-) -> Result<(Vec<engine::Detection>, engine::EngineStats), E> {
+    on_detection: &mut dyn FnMut(engine::Detection),
+) -> Result<engine::EngineStats, E> {
     let rule_count = rules.len();
     let mut split: Vec<Vec<engine::Rule>> = (0..groups).map(|_| Vec::new()).collect();
     for (index, rule) in rules.into_iter().enumerate() {
@@ -93,31 +83,42 @@ fn run_engines<E>(
         }
     }
     thread::scope(|scope| {
+        // Detections come back on a channel without a bound, so that an engine never waits on
+        // this thread while this thread waits to send it events; this thread drains it after
+        // every batch it sends, so it holds about one batch's detections.
+        let (found_sender, found) = mpsc::channel::<Vec<engine::Detection>>();
         let mut senders = Vec::with_capacity(groups);
         let mut handles = Vec::with_capacity(groups);
         for group in split {
             let (sender, receiver) = mpsc::sync_channel::<Arc<[Arc<Event>]>>(4);
             senders.push(sender);
+            let found_sender = found_sender.clone();
             handles.push(scope.spawn(move || {
                 let mut engine = engine::Engine::new(group);
-                let mut detections = Vec::new();
                 for batch in receiver {
+                    let mut detections = Vec::new();
                     for event in batch.iter() {
                         detections.extend(engine.push(Arc::clone(event)));
                     }
+                    if !detections.is_empty() {
+                        // A send fails only when this thread's caller has returned.
+                        let _ = found_sender.send(detections);
+                    }
                 }
-                detections.extend(engine.finish());
-                (detections, engine.stats())
+                let _ = found_sender.send(engine.finish());
+                engine.stats()
             }));
         }
+        drop(found_sender);
         let mut failure = None;
         let mut batch = Vec::with_capacity(CORRELATION_BATCH);
-        let send = |batch: &mut Vec<Arc<Event>>| {
+        let mut send = |batch: &mut Vec<Arc<Event>>| {
             let shared: Arc<[Arc<Event>]> = std::mem::take(batch).into();
             for sender in &senders {
                 // A send fails only when the engine thread panicked; the join below reports it.
                 let _ = sender.send(Arc::clone(&shared));
             }
+            found.try_iter().flatten().for_each(&mut *on_detection);
         };
         for event in events {
             match event {
@@ -133,15 +134,14 @@ fn run_engines<E>(
         }
         send(&mut batch);
         drop(senders);
-        let mut detections = Vec::new();
+        // Every engine holds a sender until it returns, so this ends when all have returned.
+        found.iter().flatten().for_each(&mut *on_detection);
         let mut per_group = Vec::with_capacity(groups);
         for handle in handles {
-            let (found, stats) = match handle.join() {
-                Ok(result) => result,
+            match handle.join() {
+                Ok(stats) => per_group.push(stats),
                 Err(panic) => std::panic::resume_unwind(panic),
-            };
-            detections.extend(found);
-            per_group.push(stats);
+            }
         }
         if let Some(e) = failure {
             return Err(e);
@@ -159,6 +159,6 @@ fn run_engines<E>(
             }
         }
         stats.rules = rule_stats.into_iter().flatten().collect();
-        Ok((detections, stats))
+        Ok(stats)
     })
 }

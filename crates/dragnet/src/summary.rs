@@ -4,8 +4,6 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use serde_json::Value;
-
 use crate::normalize::InputStats;
 use crate::ruleset::RejectedRule;
 
@@ -17,8 +15,8 @@ pub struct Summary<'a> {
     pub rejected_rules: &'a [RejectedRule],
     /// Per-input record counts.
     pub inputs: &'a [InputStats],
-    /// The detections, serialised.
-    pub detections: &'a [Value],
+    /// Detections per rule and severity.
+    pub detections: &'a DetectionCounts,
     /// Detections dropped by each rule's `suppression_window`, by rule name.
     pub suppressed: &'a BTreeMap<String, u64>,
     /// Detections left out by change windows, by (rule, reason).
@@ -39,6 +37,31 @@ fn severity_rank(severity: &str) -> usize {
         .iter()
         .position(|s| s.eq_ignore_ascii_case(severity))
         .unwrap_or(SEVERITY_ORDER.len())
+}
+
+/// Detections counted per rule and per severity, as they are made.
+#[derive(Debug, Default)]
+pub struct DetectionCounts {
+    total: u64,
+    /// Per rule: the severity of its first detection, and its count.
+    per_rule: BTreeMap<String, (String, u64)>,
+    /// Per severity, in [`SEVERITY_ORDER`]: its count.
+    per_severity: BTreeMap<(usize, String), u64>,
+}
+
+impl DetectionCounts {
+    /// Counts a detection of `rule`; `severity` is `None` for a rule without one.
+    pub fn add(&mut self, rule: &str, severity: Option<&str>) {
+        let severity = severity.unwrap_or("none");
+        self.total += 1;
+        match self.per_rule.get_mut(rule) {
+            Some((_, count)) => *count += 1,
+            None => {
+                self.per_rule.insert(rule.to_owned(), (severity.to_owned(), 1));
+            }
+        }
+        *self.per_severity.entry((severity_rank(severity), severity.to_owned())).or_default() += 1;
+    }
 }
 
 impl Summary<'_> {
@@ -116,19 +139,12 @@ impl Summary<'_> {
     }
 
     fn render_detections(&self, out: &mut String) {
-        let mut per_rule: BTreeMap<&str, (String, usize)> = BTreeMap::new();
-        let mut per_severity: BTreeMap<(usize, String), usize> = BTreeMap::new();
-        for detection in self.detections {
-            let rule = detection.pointer("/rule/name").and_then(Value::as_str).unwrap_or("");
-            let severity =
-                detection.pointer("/rule/severity").and_then(Value::as_str).unwrap_or("none");
-            per_rule.entry(rule).or_insert_with(|| (severity.to_owned(), 0)).1 += 1;
-            *per_severity.entry((severity_rank(severity), severity.to_owned())).or_default() += 1;
-        }
+        let per_rule = &self.detections.per_rule;
+        let per_severity = &self.detections.per_severity;
         let by_severity: Vec<String> =
             per_severity.iter().map(|((_, name), count)| format!("{name} {count}")).collect();
         let suppressed: u64 = self.suppressed.values().sum();
-        let _ = write!(out, "  detections: {}", self.detections.len());
+        let _ = write!(out, "  detections: {}", self.detections.total);
         if !by_severity.is_empty() {
             let _ = write!(out, " ({})", by_severity.join(", "));
         }
@@ -136,7 +152,7 @@ impl Summary<'_> {
             let _ = write!(out, ", {suppressed} suppressed");
         }
         let _ = writeln!(out);
-        let mut rules: Vec<&str> = per_rule.keys().copied().collect();
+        let mut rules: Vec<&str> = per_rule.keys().map(String::as_str).collect();
         for name in self.suppressed.keys() {
             if !per_rule.contains_key(name.as_str()) {
                 rules.push(name);
@@ -160,8 +176,6 @@ impl Summary<'_> {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
-
     use super::*;
 
     #[test]
@@ -185,11 +199,10 @@ mod tests {
             name: "rules/bad.yaral: bad_rule".into(),
             reason: "reference list `%NOPE` not found".into(),
         }];
-        let detections = vec![
-            json!({"rule": {"name": "ioc", "severity": "High"}}),
-            json!({"rule": {"name": "ioc", "severity": "High"}}),
-            json!({"rule": {"name": "bulk_export", "severity": "Critical"}}),
-        ];
+        let mut detections = DetectionCounts::default();
+        detections.add("ioc", Some("High"));
+        detections.add("ioc", Some("High"));
+        detections.add("bulk_export", Some("Critical"));
         let suppressed = BTreeMap::from([("bulk_export".to_owned(), 3), ("quiet".to_owned(), 1)]);
         let change_windows = BTreeMap::from([(
             ("bulk_export".to_owned(), "approved Q2 data migration".to_owned()),

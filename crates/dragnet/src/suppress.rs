@@ -61,15 +61,6 @@ struct Entry {
     reason: String,
 }
 
-/// A detection left out by a change window.
-#[derive(Debug, Clone)]
-pub struct Suppressed {
-    /// The rule name.
-    pub rule: String,
-    /// The change window's reason.
-    pub reason: String,
-}
-
 /// The change windows of a run; empty when no file is given.
 #[derive(Debug, Default)]
 pub struct Suppressions {
@@ -96,26 +87,10 @@ impl Suppressions {
         Ok(Suppressions { entries })
     }
 
-    /// Splits detections into those kept and those a change window leaves out.
-    pub fn apply(
-        &self,
-        detections: Vec<engine::Detection>,
-    ) -> (Vec<engine::Detection>, Vec<Suppressed>) {
-        if self.entries.is_empty() {
-            return (detections, Vec::new());
-        }
-        let mut kept = Vec::with_capacity(detections.len());
-        let mut suppressed = Vec::new();
-        for detection in detections {
-            match self.entries.iter().find(|e| e.covers(&detection)) {
-                Some(entry) => suppressed.push(Suppressed {
-                    rule: detection.rule.name.clone(),
-                    reason: entry.reason.clone(),
-                }),
-                None => kept.push(detection),
-            }
-        }
-        (kept, suppressed)
+    /// Returns the reason of the first change window that covers the detection, or `None`
+    /// when the detection is kept.
+    pub fn reason_to_leave_out(&self, detection: &engine::Detection) -> Option<&str> {
+        self.entries.iter().find(|e| e.covers(detection)).map(|e| e.reason.as_str())
     }
 }
 

@@ -490,3 +490,98 @@ fn audit_search_csv_hunts_like_records() {
     assert!(expected.iter().any(|(rule, _)| rule.starts_with("m365_graph")), "{expected:?}");
     assert_eq!(found, expected);
 }
+
+/// Replaces the wall-clock `detected_at` times of JSON output with a placeholder, so that two
+/// runs can be compared byte for byte.
+fn mask_detected_at(text: &str) -> String {
+    let mut masked = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("\"detected_at\":") {
+        let (head, tail) = rest.split_at(at + "\"detected_at\":".len());
+        masked.push_str(head);
+        let value_start = tail.find('"').map_or(tail.len(), |i| i + 1);
+        let value_end = tail[value_start..].find('"').map_or(tail.len(), |i| value_start + i);
+        masked.push_str(&tail[..value_start]);
+        masked.push_str("<masked>");
+        rest = &tail[value_end..];
+    }
+    masked.push_str(rest);
+    masked
+}
+
+/// Drops the last column of CSV output, the wall-clock `detected_at`.
+fn without_last_column(csv: &str) -> String {
+    csv.lines()
+        .map(|line| line.rsplit_once(',').map_or(line, |(head, _)| head))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Drops the elapsed-time line of the summary.
+fn without_elapsed(summary: &[u8]) -> String {
+    String::from_utf8_lossy(summary)
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("time:"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn spilled_detections_print_the_same() {
+    let temp = temp_dir("spill");
+    for threads in ["1", "2"] {
+        for format in ["jsonl", "json", "table", "csv"] {
+            let hunt = |buffer: &str| {
+                Command::new(env!("CARGO_BIN_EXE_dragnet"))
+                    .args(["hunt", "--no-progress", "--threads", threads, "--output", format])
+                    .args(["--detection-buffer-bytes", buffer])
+                    .env_remove("RUST_LOG")
+                    .env("TMPDIR", &temp)
+                    .output()
+                    .expect("the dragnet binary runs")
+            };
+            // One byte makes every detection spill to a run of its own.
+            let spilled = hunt("1");
+            let in_memory = hunt("100000000");
+            assert!(
+                spilled.status.success(),
+                "{format}: {}",
+                String::from_utf8_lossy(&spilled.stderr)
+            );
+            assert!(in_memory.status.success(), "{format}");
+            let (spilled_out, in_memory_out) = match format {
+                "csv" => (
+                    without_last_column(&String::from_utf8_lossy(&spilled.stdout)),
+                    without_last_column(&String::from_utf8_lossy(&in_memory.stdout)),
+                ),
+                _ => (
+                    mask_detected_at(&String::from_utf8_lossy(&spilled.stdout)),
+                    mask_detected_at(&String::from_utf8_lossy(&in_memory.stdout)),
+                ),
+            };
+            // The demo gives ten detections.
+            assert!(spilled_out.lines().count() >= 10, "{format}: too few lines");
+            assert_eq!(spilled_out, in_memory_out, "{format} with {threads} threads");
+            assert_eq!(without_elapsed(&spilled.stderr), without_elapsed(&in_memory.stderr));
+        }
+    }
+    let left: Vec<_> = fs::read_dir(&temp).expect("temp dir is readable").collect();
+    assert!(left.is_empty(), "temporary files were left: {left:?}");
+}
+
+#[test]
+fn unwritable_spill_folder_is_an_error() {
+    let temp = temp_dir("spill-fails");
+    let not_a_folder = temp.join("file");
+    fs::write(&not_a_folder, "").expect("temp dir is writable");
+    let output = Command::new(env!("CARGO_BIN_EXE_dragnet"))
+        .args(["hunt", "--no-progress", "--output", "jsonl", "--detection-buffer-bytes", "1"])
+        .env_remove("RUST_LOG")
+        .env("TMPDIR", &not_a_folder)
+        .output()
+        .expect("the dragnet binary runs");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot write detections to a temporary file"), "{stderr}");
+    assert!(output.stdout.is_empty(), "detections were printed after the failure");
+}

@@ -28,4 +28,4 @@ pub use detection::{Detection, DetectionType, RuleInfo, MAX_SAMPLES, SCHEMA};
 pub use prefilter::{Prefilter, RawFilter};
 pub use rule::Rule;
 pub use runtime::{Engine, EngineStats, RuleStats};
-pub use sort::{SortedEvents, TimeSorter, MAX_FAN_IN};
+pub use sort::{SortedEvents, SpillDir, TimeSorter, MAX_FAN_IN};

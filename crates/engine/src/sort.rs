@@ -22,25 +22,32 @@ use udm::Event;
 /// The maximum number of runs merged at once. Past it, runs are first merged into larger ones.
 pub const MAX_FAN_IN: usize = 64;
 
-/// A temporary folder for runs, removed with everything in it when dropped.
+/// A temporary folder for sorted runs, removed with everything in it when dropped.
 #[derive(Debug)]
-struct SpillDir {
+pub struct SpillDir {
     path: PathBuf,
     next_file: u64,
 }
 
 impl SpillDir {
-    fn create(parent: &Path) -> io::Result<SpillDir> {
+    /// Creates a new folder under `parent`, named after `prefix`, this process and a counter.
+    pub fn create(parent: &Path, prefix: &str) -> io::Result<SpillDir> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let unique = COUNTER.fetch_add(1, AtomicOrdering::Relaxed);
-        let path = parent.join(format!("dragnet-sort-{}-{unique}", std::process::id()));
+        let path = parent.join(format!("{prefix}-{}-{unique}", std::process::id()));
         fs::create_dir_all(&path)?;
         Ok(SpillDir { path, next_file: 0 })
     }
 
-    fn new_file(&mut self) -> PathBuf {
+    /// Returns the folder.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Returns a path for a new run file in the folder; the file is not created.
+    pub fn new_file(&mut self) -> PathBuf {
         self.next_file += 1;
-        self.path.join(format!("run-{}.jsonl", self.next_file))
+        self.path.join(format!("run-{}", self.next_file))
     }
 }
 
@@ -120,7 +127,7 @@ impl TimeSorter {
         sort_stable(&mut self.buffer);
         let dir = match &mut self.dir {
             Some(dir) => dir,
-            None => self.dir.insert(SpillDir::create(&self.parent)?),
+            None => self.dir.insert(SpillDir::create(&self.parent, "dragnet-sort")?),
         };
         let path = dir.new_file();
         let mut out = BufWriter::new(File::create(&path)?);

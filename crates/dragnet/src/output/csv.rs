@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use serde_json::Value;
 
-use super::{event_counts, field};
+use super::{event_counts, field, DetectionSource};
 use crate::zone::DisplayZone;
 
 const HEADER: [&str; 10] = [
@@ -22,10 +22,14 @@ const HEADER: [&str; 10] = [
 ];
 
 /// Writes the header and one row per detection.
-pub fn write(out: &mut impl Write, detections: &[Value], zone: &DisplayZone) -> io::Result<()> {
+pub fn write(
+    out: &mut impl Write,
+    detections: &(impl DetectionSource + ?Sized),
+    zone: &DisplayZone,
+) -> io::Result<()> {
     let mut writer = ::csv::Writer::from_writer(out);
     writer.write_record(HEADER)?;
-    for detection in detections {
+    detections.for_each(&mut |detection| {
         let json_cell = |key: &str| detection.get(key).map_or_else(String::new, Value::to_string);
         writer.write_record([
             field(detection, "/id").to_owned(),
@@ -39,6 +43,7 @@ pub fn write(out: &mut impl Write, detections: &[Value], zone: &DisplayZone) -> 
             event_counts(detection),
             zone.format(field(detection, "/detected_at")),
         ])?;
-    }
+        Ok(())
+    })?;
     writer.flush()
 }

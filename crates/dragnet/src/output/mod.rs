@@ -25,28 +25,57 @@ pub struct Presentation {
     pub style: Style,
 }
 
+/// Detections in output order that can be read more than once, from memory or from disk.
+pub trait DetectionSource {
+    /// Calls `f` with each detection in order, stopping at the first error.
+    fn for_each(&self, f: &mut dyn FnMut(&Value) -> io::Result<()>) -> io::Result<()>;
+}
+
+impl DetectionSource for [Value] {
+    fn for_each(&self, f: &mut dyn FnMut(&Value) -> io::Result<()>) -> io::Result<()> {
+        self.iter().try_for_each(f)
+    }
+}
+
+impl DetectionSource for Vec<Value> {
+    fn for_each(&self, f: &mut dyn FnMut(&Value) -> io::Result<()>) -> io::Result<()> {
+        self.as_slice().for_each(f)
+    }
+}
+
 /// Writes detections in the chosen format.
 pub fn write(
     out: &mut impl Write,
     format: OutputFormat,
-    detections: &[Value],
+    detections: &(impl DetectionSource + ?Sized),
     presentation: &Presentation,
 ) -> io::Result<()> {
     match format {
-        OutputFormat::Jsonl => {
-            for detection in detections {
-                serde_json::to_writer(&mut *out, detection)?;
-                out.write_all(b"\n")?;
-            }
-            Ok(())
-        }
+        OutputFormat::Jsonl => detections.for_each(&mut |detection| {
+            serde_json::to_writer(&mut *out, detection)?;
+            out.write_all(b"\n")
+        }),
         OutputFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, detections)?;
+            write_json_array(&mut *out, detections)?;
             out.write_all(b"\n")
         }
         OutputFormat::Table => table::write(out, detections, presentation),
         OutputFormat::Csv => csv::write(out, detections, &presentation.zone),
     }
+}
+
+/// Writes the detections as one pretty-printed JSON array, one detection at a time, in the
+/// same bytes as `serde_json::to_writer_pretty` gives for a slice.
+fn write_json_array(
+    out: &mut impl Write,
+    detections: &(impl DetectionSource + ?Sized),
+) -> io::Result<()> {
+    use serde::ser::{SerializeSeq, Serializer as _};
+
+    let mut serializer = serde_json::Serializer::pretty(out);
+    let mut array = serializer.serialize_seq(None)?;
+    detections.for_each(&mut |detection| Ok(array.serialize_element(detection)?))?;
+    Ok(array.end()?)
 }
 
 /// A detection's value as plain text: strings without quotes, the rest as compact JSON.

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use serde_json::Value;
 
-use super::{event_counts, field, pairs, Presentation};
+use super::{event_counts, field, pairs, DetectionSource, Presentation};
 
 /// Outcomes shown per detection besides the risk score.
 const SHOWN_OUTCOMES: usize = 4;
@@ -98,15 +98,13 @@ fn row(detection: &Value, presentation: &Presentation) -> Row {
     }
 }
 
-/// Writes the table, or `no detections`.
+/// Writes the table, or `no detections`. Reads the detections twice: once to measure the
+/// columns, once to write the rows.
 pub fn write(
     out: &mut impl Write,
-    detections: &[Value],
+    detections: &(impl DetectionSource + ?Sized),
     presentation: &Presentation,
 ) -> io::Result<()> {
-    if detections.is_empty() {
-        return writeln!(out, "no detections");
-    }
     let style = presentation.style;
     let header = Row {
         cells: [
@@ -119,12 +117,21 @@ pub fn write(
         ],
         outcomes: "OUTCOMES".into(),
     };
-    let rows: Vec<Row> = detections.iter().map(|d| row(d, presentation)).collect();
     let mut widths = [0usize; 6];
-    for r in std::iter::once(&header).chain(&rows) {
+    let mut measure = |r: &Row| {
         for (width, cell) in widths.iter_mut().zip(&r.cells) {
             *width = (*width).max(cell.chars().count());
         }
+    };
+    measure(&header);
+    let mut rows = 0u64;
+    detections.for_each(&mut |detection| {
+        measure(&row(detection, presentation));
+        rows += 1;
+        Ok(())
+    })?;
+    if rows == 0 {
+        return writeln!(out, "no detections");
     }
     let line = |r: &Row, is_header: bool| -> String {
         let mut text = String::new();
@@ -145,10 +152,8 @@ pub fn write(
         text.trim_end().to_owned()
     };
     writeln!(out, "{}", line(&header, true))?;
-    for r in &rows {
-        writeln!(out, "{}", line(r, false))?;
-    }
-    Ok(())
+    detections
+        .for_each(&mut |detection| writeln!(out, "{}", line(&row(detection, presentation), false)))
 }
 
 #[cfg(test)]
@@ -215,7 +220,7 @@ mod tests {
     #[test]
     fn empty_table_says_so() {
         let mut out = Vec::new();
-        write(&mut out, &[], &Presentation::default()).unwrap_or_default();
+        write(&mut out, &Vec::new(), &Presentation::default()).unwrap_or_default();
         assert_eq!(String::from_utf8_lossy(&out), "no detections\n");
     }
 }

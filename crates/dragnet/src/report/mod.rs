@@ -10,6 +10,7 @@ use std::io::{self, Write};
 
 use serde_json::{json, Value};
 
+use crate::output::DetectionSource;
 use crate::zone::DisplayZone;
 
 const TEMPLATE: &str = include_str!("report.html");
@@ -32,41 +33,65 @@ pub struct ReportInfo<'a> {
     pub generated_at: String,
 }
 
-/// Writes the report page.
-pub fn write(out: &mut impl Write, detections: &[Value], info: &ReportInfo<'_>) -> io::Result<()> {
-    let data = data(detections, info);
-    // The data goes in last, so that text inside it is never taken for a placeholder.
+/// Writes the report page, one detection at a time.
+pub fn write(
+    out: &mut impl Write,
+    detections: &(impl DetectionSource + ?Sized),
+    info: &ReportInfo<'_>,
+) -> io::Result<()> {
     let page = TEMPLATE
         .replace("{{style}}", STYLE)
         .replace("{{script}}", SCRIPT)
-        .replace("{{title}}", &escape_html(info.title))
-        .replace("{{data}}", &escape_json_for_script(&data.to_string()));
-    out.write_all(page.as_bytes())
+        .replace("{{title}}", &escape_html(info.title));
+    // The data goes in last, so that text inside it is never taken for a placeholder.
+    let mut parts = page.split("{{data}}");
+    if let Some(first) = parts.next() {
+        out.write_all(first.as_bytes())?;
+    }
+    for part in parts {
+        write_data(out, detections, info)?;
+        out.write_all(part.as_bytes())?;
+    }
+    Ok(())
 }
 
-/// The data the script renders: detections with their display times added.
-fn data(detections: &[Value], info: &ReportInfo<'_>) -> Value {
+/// Writes the data the script renders: the facts of the hunt, then the detections with their
+/// display times added, as one JSON object made safe inside a `<script>` element.
+fn write_data(
+    out: &mut impl Write,
+    detections: &(impl DetectionSource + ?Sized),
+    info: &ReportInfo<'_>,
+) -> io::Result<()> {
     let zone = info.zone;
-    let items: Vec<Value> = detections
-        .iter()
-        .map(|d| {
-            let start = d.pointer("/time_window/start").and_then(Value::as_str).unwrap_or("");
-            let end = d.pointer("/time_window/end").and_then(Value::as_str).unwrap_or("");
-            json!({
-                "detection": d,
-                "display_window": zone.format_window(start, end),
-            })
-        })
-        .collect();
-    json!({
+    let facts = json!({
         "title": info.title,
         "zone": zone.to_string(),
         "generated_at": zone.format(&info.generated_at),
         "rules_loaded": info.rules_loaded,
         "records": info.records,
         "rejected": info.rejected,
-        "detections": items,
     })
+    .to_string();
+    // `facts` is an object with at least one key, so it ends in `}`. The detections go in
+    // before that brace, as the last key.
+    let open = facts.strip_suffix('}').unwrap_or(&facts);
+    out.write_all(escape_json_for_script(open).as_bytes())?;
+    out.write_all(b",\"detections\":[")?;
+    let mut first = true;
+    detections.for_each(&mut |d| {
+        if !first {
+            out.write_all(b",")?;
+        }
+        first = false;
+        let start = d.pointer("/time_window/start").and_then(Value::as_str).unwrap_or("");
+        let end = d.pointer("/time_window/end").and_then(Value::as_str).unwrap_or("");
+        let item = json!({
+            "detection": d,
+            "display_window": zone.format_window(start, end),
+        });
+        out.write_all(escape_json_for_script(&item.to_string()).as_bytes())
+    })?;
+    out.write_all(b"]}")
 }
 
 fn escape_html(text: &str) -> String {

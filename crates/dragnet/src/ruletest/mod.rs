@@ -165,8 +165,8 @@ fn run_one(spec: &TestSpec) -> Result<Option<String>> {
             )));
         }
     }
-    let correlated = pipeline::correlate(loaded.rules, events, &suppressions);
+    let detections = pipeline::correlate(loaded.rules, events, &suppressions);
     let actual: Vec<serde_json::Value> =
-        correlated.detections.iter().map(engine::Detection::to_json).collect();
+        detections.iter().map(engine::Detection::to_json).collect();
     Ok(compare(&spec.expect, &actual))
 }
