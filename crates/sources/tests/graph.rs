@@ -145,7 +145,7 @@ fn sign_in_teaches_graph_the_principal_name() {
     let events = normalizer.normalize(&activity(OBJECT_ID), Format::Auto).unwrap();
     let json = udm::json::event_to_json(&events[0]);
     assert_eq!(text_at(&json, "principal.user.userid"), Some("Dana.Lee@example.com"));
-    assert_eq!(json["principal"]["user"]["email_addresses"], json!(["Dana.Lee@example.com"]));
+    assert_eq!(json["principal"]["user"]["email_addresses"], json!(["dana.lee@example.com"]));
     assert_eq!(text_at(&json, "principal.user.product_object_id"), Some(OBJECT_ID));
 }
 
