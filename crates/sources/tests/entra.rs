@@ -3,7 +3,7 @@
 mod common;
 
 use common::{assert_udm_eq, normalize_json, text_at};
-use serde_json::json;
+use serde_json::{json, Value};
 use sources::{Format, Identities, Normalizer};
 
 fn monitor_sign_in(category: &str, error_code: i64) -> serde_json::Value {
@@ -258,4 +258,76 @@ fn azure_monitor_records_wrapper_is_unpacked() {
     let wrapper = json!({"records": [monitor_sign_in("SignInLogs", 0), monitor_sign_in("SignInLogs", 50126)]});
     let events = normalize_json(&wrapper, Format::Auto);
     assert_eq!(events.len(), 2);
+}
+
+/// A row of the Log Analytics table `table`, with `LocationDetails`, `Status` and
+/// `DeviceDetail` as given: objects in `SigninLogs`, JSON text in the non-interactive and
+/// service principal tables.
+fn log_analytics_row(table: &str, location: Value, status: Value, device: Value) -> Value {
+    json!({
+        "TenantId": "11111111-2222-4333-8444-555555555555",
+        "TimeGenerated": "2026-03-02T08:00:01.5Z",
+        "ResourceId": "/tenants/11111111-2222-4333-8444-555555555555/providers/Microsoft.aadiam",
+        "OperationName": "Sign-in activity",
+        "Category": table.trim_start_matches("AAD"),
+        "ResultType": "50126",
+        "Location": "NL",
+        "CreatedDateTime": "2026-03-02T08:00:00Z",
+        "Id": "7a7a0000-0000-4000-8000-00000000b001",
+        "UserPrincipalName": "dana.lee@example.com",
+        "UserId": "0b7f1c2e-1111-4a2b-9c3d-5e6f7a8b9c0d",
+        "IPAddress": "203.0.113.7",
+        "AppDisplayName": "Microsoft Graph Command Line Tools",
+        "ResourceIdentity": "00000003-0000-0000-c000-000000000000",
+        "ResourceDisplayName": "Microsoft Graph",
+        "LocationDetails": location,
+        "Status": status,
+        "DeviceDetail": device,
+        "Type": table
+    })
+}
+
+#[test]
+fn log_analytics_location_status_and_device() {
+    let location = json!({"city": "Amsterdam", "state": "Noord-Holland", "countryOrRegion": "NL",
+                          "geoCoordinates": {"latitude": 52.37, "longitude": 4.89}});
+    let status = json!({"errorCode": 50126, "failureReason": "Invalid username or password."});
+    let device = json!({"deviceId": "", "operatingSystem": "Windows10", "browser": "Edge 126.0"});
+    let as_objects =
+        log_analytics_row("SigninLogs", location.clone(), status.clone(), device.clone());
+    let as_text = log_analytics_row(
+        "AADNonInteractiveUserSignInLogs",
+        Value::String(location.to_string()),
+        Value::String(status.to_string()),
+        Value::String(device.to_string()),
+    );
+    for (shape, record) in [("objects", as_objects), ("JSON text", as_text)] {
+        let events = normalize_json(&record, Format::Auto);
+        let event = &events[0];
+        assert_eq!(text_at(event, "principal.location.city"), Some("Amsterdam"), "{shape}");
+        assert_eq!(text_at(event, "principal.location.country_or_region"), Some("NL"), "{shape}");
+        assert_eq!(
+            event["principal"]["location"]["region_coordinates"],
+            json!({"latitude": 52.37, "longitude": 4.89}),
+            "{shape}"
+        );
+        assert_eq!(text_at(event, "security_result.action"), Some("FAIL"), "{shape}");
+        assert_eq!(
+            text_at(event, "security_result.description"),
+            Some("Invalid username or password."),
+            "{shape}"
+        );
+        assert_eq!(text_at(event, "principal.platform_version"), Some("Windows10"), "{shape}");
+        let labels = &event["target"]["resource"]["attribute"]["labels"];
+        assert_eq!(
+            labels,
+            &json!([{"key": "Resource Id", "value": "00000003-0000-0000-c000-000000000000"}]),
+            "{shape}: the sign-in's resource, not the Azure resource path"
+        );
+        assert_eq!(
+            text_at(event, "additional.ResourceId"),
+            Some("/tenants/11111111-2222-4333-8444-555555555555/providers/Microsoft.aadiam"),
+            "{shape}"
+        );
+    }
 }
