@@ -32,7 +32,7 @@ mod salesforce;
 mod time;
 mod udm_input;
 
-pub use csv_file::{CsvFile, CsvRow};
+pub use csv_file::{column_name, CsvFile, CsvRow};
 pub use error::SourceError;
 pub use format::{detect, Format, UnknownFormat};
 pub use identities::Identities;
