@@ -17,6 +17,9 @@ use crate::{enums, ip, time, SourceError};
 
 /// Normalises one sign-in record into one event.
 pub(crate) fn normalize(obj: &Map<String, Value>, ctx: &mut Context) -> Result<Event, SourceError> {
+    let download = crate::entra_download::is_download_row(obj)
+        .then(|| crate::entra_download::sign_in_of_row(obj));
+    let obj = download.as_ref().unwrap_or(obj);
     let parsed = parse_json_columns(obj);
     let obj = parsed.as_ref().unwrap_or(obj);
     let mut envelope = Fields::new(obj);

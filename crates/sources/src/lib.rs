@@ -17,6 +17,7 @@ mod build;
 mod context;
 mod csv_file;
 mod entra;
+mod entra_download;
 mod enums;
 mod error;
 mod fields;
