@@ -200,7 +200,7 @@ fn is_stateless(record: &Value, format: Format, depth: usize) -> bool {
 ///
 /// The Purview audit search's CSV download and `Search-UnifiedAuditLog` (as CSV or through
 /// `ConvertTo-Json`) wrap each record in a row with `CreationDate`, `UserIds`, `Operations` and
-/// an `AuditData` column that holds the record as JSON text. The record itself has every field
+/// an `AuditData` column that contains the record as JSON text. The record itself has every field
 /// of the row, so the row's other columns are not read.
 fn audit_data(obj: &Map<String, Value>, format: Format) -> Option<Result<Value, SourceError>> {
     if !matches!(format, Format::Auto | Format::M365) || obj.contains_key("CreationTime") {
@@ -212,13 +212,13 @@ fn audit_data(obj: &Map<String, Value>, format: Format) -> Option<Result<Value, 
         Value::String(text) => match serde_json::from_str::<Value>(text) {
             Ok(parsed @ Value::Object(_)) => Ok(parsed),
             Ok(other) => Err(SourceError::invalid(format!(
-                "AuditData holds {}, not a JSON object with the audit record",
+                "invalid AuditData: expected the audit record as a JSON object, found {}",
                 json_kind(&other)
             ))),
-            Err(e) => Err(SourceError::invalid(format!("AuditData is not valid JSON: {e}"))),
+            Err(e) => Err(SourceError::invalid(format!("invalid AuditData: not JSON: {e}"))),
         },
         other => Err(SourceError::invalid(format!(
-            "AuditData holds {}, not the audit record as JSON text",
+            "invalid AuditData: expected the audit record as JSON text, found {}",
             json_kind(other)
         ))),
     };

@@ -417,7 +417,7 @@ fn sign_in_application_id_is_client_app() {
 }
 
 #[test]
-fn audit_search_rows_are_read_through_their_audit_data() {
+fn audit_search_rows_unwrapped() {
     let record = json!({
         "CreationTime": "2026-03-02T08:15:30",
         "Id": "11111111-aaaa-4bbb-8ccc-000000000009",
@@ -456,7 +456,7 @@ fn audit_search_rows_are_read_through_their_audit_data() {
 }
 
 #[test]
-fn unreadable_audit_data_names_the_column() {
+fn invalid_audit_data_rejected() {
     let mut normalizer = Normalizer::new(Identities::new());
     for audit_data in [json!("{\"CreationTime\": "), json!("[1, 2]"), json!(17)] {
         let row = json!({"CreationDate": "2026-03-02", "Operations": "x", "AuditData": audit_data});
