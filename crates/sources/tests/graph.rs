@@ -186,3 +186,16 @@ fn missing_time_is_rejected() {
     let mut normalizer = Normalizer::new(Identities::new());
     assert!(normalizer.normalize(&record, Format::Graph).is_err());
 }
+
+#[test]
+fn numbers_as_text_are_read() {
+    // A CSV export, such as the Azure portal's Log Analytics export, gives every cell as text.
+    let mut record = activity(OBJECT_ID);
+    record["properties"]["responseSizeBytes"] = json!("4096");
+    record["properties"]["responseStatusCode"] = json!("200");
+    let events = normalize_json(&record, Format::Graph);
+    let event = &events[0];
+    assert_eq!(event["network"]["received_bytes"], json!(4096));
+    assert_eq!(event["network"]["http"]["response_code"], json!(200));
+    assert!(event["additional"].get("properties.responseSizeBytes").is_none());
+}
