@@ -67,6 +67,12 @@ impl Setup {
 
     /// Starts a route process in group `route`.
     fn route(&self, name: &str) -> Watch {
+        self.route_in(name, "route")
+    }
+
+    /// Starts a route process in `group`. A second group sends every signal a second time,
+    /// with the same identities, as a crash of route between sending and committing would.
+    fn route_in(&self, name: &str, group: &str) -> Watch {
         let rules = self.rules_arg();
         let args = [
             "--stage",
@@ -78,7 +84,7 @@ impl Setup {
             "--topic",
             RAW,
             "--group",
-            "route",
+            group,
             "--signals-topic",
             SIGNALS,
         ];
@@ -261,8 +267,11 @@ fn kafka_stages_survive_rebalance_and_kill() {
     let mut setup = Setup::new("stages-moves", 33, 1_500);
     let route = ["route"];
     let route_a = setup.route("route-a");
+    let twin = setup.route_in("route-twin", "route-twin");
     let correlate_a = setup.correlate("correlate-a");
-    setup.produce_rounds(4, &route, &[&route_a]);
+    setup.produce_rounds(4, &["route", "route-twin"], &[&route_a, &twin]);
+    let log = twin.log();
+    assert!(twin.terminate().success(), "{log}");
     wait_for_commits(&setup.bootstrap, "correlate", SIGNALS, SIGNAL_PARTITIONS, &[&correlate_a]);
 
     // A second correlate process takes half the partitions while their windows are open.
