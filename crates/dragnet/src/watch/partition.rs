@@ -249,3 +249,159 @@ fn new_token() -> String {
     let digest = <sha2::Sha256 as sha2::Digest>::digest(seed.as_bytes());
     hex::encode(&digest[..8])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const RULES: &str = r#"
+rule logins_burst {
+  events:
+    $e.metadata.event_type = "USER_LOGIN"
+    $user = $e.principal.user.userid
+  match:
+    $user over 10m
+  condition:
+    #e >= 3
+}
+
+rule login_then_download {
+  events:
+    $login.metadata.event_type = "USER_LOGIN"
+    $login.principal.user.userid = $user
+    $get.metadata.event_type = "NETWORK_HTTP"
+    $get.principal.user.userid = $user
+  match:
+    $user over 5m after $login
+  condition:
+    $login and $get
+}
+
+rule any_download {
+  events:
+    $e.metadata.event_type = "NETWORK_HTTP"
+  condition:
+    $e
+}
+"#;
+
+    fn shared() -> Arc<Shared> {
+        let files = [yaral::SourceFile::new("rules.yaral", RULES)];
+        let loaded = crate::ruleset::compile_rules(
+            &files,
+            &yaral::CheckOptions::default(),
+            &engine::Context::default(),
+        );
+        assert!(loaded.rejected.is_empty(), "a test rule was rejected");
+        let rule_index =
+            loaded.rules.iter().enumerate().map(|(i, r)| (r.name().to_owned(), i)).collect();
+        Arc::new(Shared {
+            rules: loaded.rules,
+            rule_index,
+            partitions: 1,
+            lateness: Duration::from_secs(60),
+            retention: 3 * 600 * 1_000_000_000,
+        })
+    }
+
+    /// A signals partition: signals of events over a few hours, a mark after every tenth,
+    /// and every seventh signal sent again later with the same identity.
+    fn messages(shared: &Shared) -> Vec<Vec<u8>> {
+        let router = engine::Router::new(&shared.rules);
+        let names: Vec<&str> = shared.rules.iter().map(|r| r.name()).collect();
+        let users = ["alice", "bob", "carol"];
+        let mut out = Vec::new();
+        let mut repeats = Vec::new();
+        let mut time = 1_735_689_600i64;
+        for n in 0..400u32 {
+            time += i64::from(n * 37 % 90);
+            let kind = if n % 4 == 0 { "NETWORK_HTTP" } else { "USER_LOGIN" };
+            let json = json!({
+                "metadata": {
+                    "event_timestamp": chrono::DateTime::from_timestamp(time, 0).unwrap().to_rfc3339(),
+                    "event_type": kind,
+                    "product_log_id": format!("e{n}"),
+                },
+                "principal": {"user": {"userid": users[(n % 3) as usize]}},
+            });
+            let event = Arc::new(udm::json::event_from_json(&json).unwrap());
+            let routes: Vec<(String, usize)> = router
+                .routes(&event)
+                .into_iter()
+                .map(|r| (names[r.rule].to_owned(), r.var))
+                .collect();
+            let source = Source { input: "kafka:raw/0".into(), offset: i64::from(n), index: 0 };
+            let signal = SignalMessage::Signal { source, routes, event: json };
+            let payload = serde_json::to_vec(&signal).unwrap();
+            if n % 7 == 0 {
+                repeats.push(payload.clone());
+            }
+            out.push(payload);
+            if n % 10 == 9 {
+                let mark = SignalMessage::Mark { mark: time * 1_000_000_000 };
+                out.push(serde_json::to_vec(&mark).unwrap());
+                // Re-sends arrive late, after later signals, as after a crash of route.
+                out.append(&mut repeats);
+            }
+        }
+        out.push(
+            serde_json::to_vec(&SignalMessage::Mark { mark: (time + 86_400) * 1_000_000_000 })
+                .unwrap(),
+        );
+        out
+    }
+
+    /// Applies `messages[from..]` and returns the ids of the detections not replayed, by
+    /// offset.
+    fn run(
+        state: &mut PartitionState,
+        messages: &[Vec<u8>],
+        from: i64,
+        until: i64,
+    ) -> Vec<(i64, String)> {
+        let mut out = Vec::new();
+        for offset in from..until {
+            if offset % 25 == 0 {
+                state.begin_batch();
+            }
+            let applied = state.apply(offset, &messages[offset as usize]);
+            assert!(applied.malformed.is_none(), "{:?}", applied.malformed);
+            if !applied.replayed {
+                out.extend(applied.detections.into_iter().map(|d| (offset, d.id)));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn takeover_replays_to_the_same_detections() {
+        let shared = shared();
+        let messages = messages(&shared);
+        let end = messages.len() as i64;
+        let mut whole = PartitionState::new(Arc::clone(&shared), 0, None, None);
+        let mut expected = run(&mut whole, &messages, 0, end);
+        expected.sort();
+        let ids: Vec<&String> = expected.iter().map(|(_, id)| id).collect();
+        let distinct: HashSet<&String> = ids.iter().copied().collect();
+        assert_eq!(distinct.len(), ids.len(), "a re-sent signal gave a detection twice");
+        assert!(expected.len() > 20, "too few detections: {}", expected.len());
+
+        for cut in [40, 173, 260, 391] {
+            let mut first = PartitionState::new(Arc::clone(&shared), 0, None, None);
+            let before = run(&mut first, &messages, 0, cut);
+            let meta = first.commit_meta();
+            assert!(meta.replay_from < cut, "nothing to replay at {cut}");
+            if cut > 100 {
+                assert!(meta.replay_from > 0, "no signal left the retention span by {cut}");
+            }
+            let mut second = PartitionState::new(Arc::clone(&shared), 0, Some(cut), Some(&meta));
+            let after = run(&mut second, &messages, meta.replay_from, end);
+            let mut got = before;
+            got.extend(after);
+            // Windows closing at one watermark may come out in another order.
+            got.sort();
+            assert_eq!(got, expected, "taken over at offset {cut}");
+        }
+    }
+}

@@ -409,6 +409,32 @@ mod tests {
     }
 
     #[test]
+    fn pending_detections_confirm_or_drop() {
+        let dir = temp_dir("pending");
+        let store = Store::open(&dir).unwrap();
+        let pending = |token: &str| Pending {
+            token: token.into(),
+            through: 9,
+            detections: vec![("det_a".into(), 5, "{\"id\":\"det_a\"}\n".into())],
+        };
+        store.put_pending("kafka:signals/0", &pending("t0")).unwrap();
+        store.put_pending("kafka:signals/1", &pending("t1")).unwrap();
+        drop(store);
+        let store = Store::open(&dir).unwrap();
+        let stored = store.pending().unwrap();
+        assert_eq!(stored.len(), 2);
+        assert_eq!(stored[0].1.token, "t0");
+        assert_eq!(store.confirm_pending("kafka:signals/0").unwrap(), 2);
+        store.drop_pending("kafka:signals/1").unwrap();
+        assert!(store.pending().unwrap().is_empty());
+        let outbox = store.outbox_after(0, 10).unwrap();
+        assert_eq!(outbox, vec![(1, b"{\"id\":\"det_a\"}\n".to_vec())]);
+        store.prune_outbox(1).unwrap();
+        assert!(store.outbox_after(0, 10).unwrap().is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn sink_marks_and_outbox_cleanup() {
         let dir = temp_dir("marks");
         let store = Store::open(&dir).unwrap();
