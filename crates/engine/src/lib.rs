@@ -30,5 +30,5 @@ pub use detection::{Detection, DetectionType, RuleInfo, MAX_SAMPLES, SCHEMA};
 pub use prefilter::{Prefilter, RawFilter};
 pub use route::{partition_of, Route, Router};
 pub use rule::Rule;
-pub use runtime::{Engine, EngineStats, RuleStats};
+pub use runtime::{Engine, EngineStats, RouteFilter, RuleStats};
 pub use sort::{SortedEvents, TimeSorter, MAX_FAN_IN};

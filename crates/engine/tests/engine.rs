@@ -626,16 +626,16 @@ fn routed_engines_match_one_engine() {
             let routes = router.routes(event);
             for (index, engine) in engines.iter_mut().enumerate() {
                 let partition = index as u32;
-                let here: Vec<(usize, usize)> = routes
+                let in_partition: Vec<(usize, usize)> = routes
                     .iter()
                     .filter(|r| engine::partition_of(&r.key, partitions) == partition)
                     .map(|r| (r.rule, r.var))
                     .collect();
-                if here.is_empty() {
+                if in_partition.is_empty() {
                     continue;
                 }
                 let detections = engine.push_routed(Arc::clone(event), &mut |rule, var, key| {
-                    here.contains(&(rule, var))
+                    in_partition.contains(&(rule, var))
                         && engine::partition_of(key, partitions) == partition
                 });
                 found.extend(detections.into_iter().map(|d| d.id));

@@ -8,7 +8,7 @@
 //! # Moving a partition
 //!
 //! A partition's window state is not stored locally: it is rebuilt by replaying the signals
-//! topic. With each offset commit goes metadata ([`CommitMeta`]) that says where to replay
+//! topic. With each offset commit goes metadata ([`CommitMeta`]) that gives where to replay
 //! from and the watermark and de-duplication state there. A process that is assigned a
 //! partition seeks to that offset, replays up to the committed offset with the detections
 //! discarded (the previous owner decided them), and goes on from there. A process whose
@@ -61,7 +61,7 @@ struct CorrelateContext {
     states: Mutex<HashMap<i32, PartitionState>>,
     /// Set by every rebalance, so that a batch read across one is dropped.
     rebalanced: AtomicBool,
-    /// Why the stage must stop, when the committed offsets could not be read.
+    /// The reason the stage must stop, when the committed offsets could not be read.
     fatal: Mutex<Option<String>>,
 }
 
@@ -138,7 +138,7 @@ impl ConsumerContext for CorrelateContext {
     }
 }
 
-/// Whether a state this process kept is the one the group committed last.
+/// Returns whether a state this process kept is the one the group committed last.
 fn is_current(state: &PartitionState, offset: Option<i64>, meta: Option<&CommitMeta>) -> bool {
     let newest = meta.and_then(|m| m.owners.first());
     offset == Some(state.next) && newest == Some(&(state.token.clone(), state.next))
@@ -154,7 +154,7 @@ pub struct CorrelateSettings {
     pub group: String,
 }
 
-/// What the stage shares with the sinks.
+/// The channels the stage shares with the sinks.
 pub struct Delivery {
     /// The highest outbox sequence number the sinks may deliver.
     pub committed: watch::Sender<u64>,
@@ -415,22 +415,22 @@ impl Stage<'_> {
     }
 
     /// Rebuilds a partition's state from the group's committed offset, after a commit failed.
+    /// When the committed offset cannot be read or the partition cannot be sought, the stage
+    /// stops with an error rather than leave the partition without a state; a restart
+    /// rebuilds every partition it is assigned.
     fn rebuild(&mut self, partition: i32) -> Result<()> {
         let context = self.consumer.context();
+        context.states.lock().unwrap_or_else(|e| e.into_inner()).remove(&partition);
+
         let mut tpl = TopicPartitionList::new();
         tpl.add_partition(self.topic, partition);
-        let committed = self.consumer.committed_offsets(tpl, COORDINATOR_TIMEOUT);
-        let mut states = context.states.lock().unwrap_or_else(|e| e.into_inner());
-        states.remove(&partition);
-        let committed = match committed {
-            Ok(committed) => committed,
-            // A rebalance is most likely under way; its assignment rebuilds the state.
-            Err(e) => {
-                tracing::warn!(partition, error = %e, "cannot read the committed offset; waiting for the next assignment");
-                return Ok(());
-            }
-        };
-        let Some(element) = committed.find_partition(self.topic, partition) else { return Ok(()) };
+        let committed =
+            self.consumer.committed_offsets(tpl, COORDINATOR_TIMEOUT).with_context(|| {
+                format!("cannot read the committed offset of partition {partition}")
+            })?;
+        let element = committed
+            .find_partition(self.topic, partition)
+            .with_context(|| format!("no committed offset returned for partition {partition}"))?;
         let offset = match element.offset() {
             Offset::Offset(offset) => Some(offset),
             _ => None,
@@ -442,20 +442,18 @@ impl Stage<'_> {
             offset,
             meta.as_ref(),
         );
+
         let next = state.next;
-        states.insert(partition, state);
-        drop(states);
-        if let Err(e) =
-            self.consumer.seek(self.topic, partition, Offset::Offset(next), COORDINATOR_TIMEOUT)
-        {
-            tracing::warn!(partition, error = %e, "cannot seek the partition to its replay offset; waiting for the next assignment");
-            context.states.lock().unwrap_or_else(|e| e.into_inner()).remove(&partition);
-        }
+        tracing::info!(partition, replay_from = next, "rebuilding the partition's window state");
+        context.states.lock().unwrap_or_else(|e| e.into_inner()).insert(partition, state);
+        self.consumer
+            .seek(self.topic, partition, Offset::Offset(next), COORDINATOR_TIMEOUT)
+            .with_context(|| format!("cannot seek partition {partition} to offset {next}"))?;
         Ok(())
     }
 }
 
-/// The input id of a signals partition, as used for pending detections and metrics.
+/// Builds the input id of a signals partition, as used for pending detections and metrics.
 fn input_id(topic: &str, partition: i32) -> String {
     format!("kafka:{topic}/{partition}")
 }

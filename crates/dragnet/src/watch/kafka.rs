@@ -55,7 +55,7 @@ struct PartitionPosition {
     next: i64,
 }
 
-/// The configuration of a consumer-group member that commits offsets itself.
+/// Builds the configuration of a consumer-group member that commits offsets itself.
 pub fn group_config(brokers: &str, group: &str) -> ClientConfig {
     let mut config = ClientConfig::new();
     config

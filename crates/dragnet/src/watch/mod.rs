@@ -50,10 +50,10 @@
 //! # Several processes
 //!
 //! With `--stage`, the service runs one of two stages joined by a Kafka topic of signals
-//! ([`signal`]): [`route`] parses, normalises, enriches and filters raw records and writes
-//! each event to the signals partitions its rules' match values map to, and [`correlate`]
-//! keeps the window state of the partitions it owns ([`partition`]) and rebuilds it by replay
-//! when a rebalance moves a partition to it. [`stages`] starts and stops them.
+//! ([`signal`]). [`route`] parses, normalises, enriches and filters raw records, and writes
+//! each event to the signals partitions that its rules' match values map to. [`correlate`]
+//! keeps the window state of the partitions it owns ([`partition`]), and rebuilds it by
+//! replay when a rebalance moves a partition to it. [`stages`] starts and stops them.
 //!
 //! # Late events
 //!

@@ -29,14 +29,14 @@ struct Snapshot {
     seen: BTreeMap<String, (i64, u32)>,
 }
 
-/// What one message did.
+/// The result of applying one message.
 #[derive(Default)]
 pub struct Applied {
     /// Detections that became final.
     pub detections: Vec<Detection>,
     /// The event, when the signal was behind the watermark.
     pub late: Option<serde_json::Value>,
-    /// Why the message could not be read, when it could not.
+    /// The reason the message could not be read, if it could not.
     pub malformed: Option<String>,
     /// Whether the signal repeats one already taken.
     pub duplicate: bool,
@@ -227,7 +227,7 @@ impl PartitionState {
         }
     }
 
-    /// The partition's watermark, in nanoseconds.
+    /// Returns the partition's watermark, in nanoseconds.
     pub fn watermark(&self) -> Option<i128> {
         self.engine.watermark()
     }
@@ -238,7 +238,8 @@ impl PartitionState {
     }
 }
 
-/// A token naming one ownership of a partition, unique across processes and restarts.
+/// Creates a token that names one ownership of a partition, unique across processes and
+/// restarts.
 fn new_token() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let nanos = std::time::SystemTime::now()
@@ -305,7 +306,7 @@ rule any_download {
         })
     }
 
-    /// A signals partition: signals of events over a few hours, a mark after every tenth,
+    /// Builds a signals partition: signals of events over a few hours, a mark after every tenth,
     /// and every seventh signal sent again later with the same identity.
     fn messages(shared: &Shared) -> Vec<Vec<u8>> {
         let router = engine::Router::new(&shared.rules);

@@ -1,7 +1,7 @@
 //! `--stage route`: the stateless stage of a watch split across processes.
 //!
 //! It consumes raw records from `--topic` as a member of `--group`, normalises and enriches
-//! them, and asks the [`engine::Router`] which rules need each event and under which routing
+//! them, and uses the [`engine::Router`] to find which rules need each event and under which routing
 //! key (the match values for a rule with `match:`). Each key maps to one partition of
 //! `--signals-topic` through [`engine::partition_of`], and the event is written once to each
 //! partition that one of its keys maps to, with the rules and event variables it is for there.
@@ -177,7 +177,7 @@ pub fn run(
         producer.flush(ACK_TIMEOUT).context("the broker did not acknowledge the signals")?;
         let failed = producer.context().failed.swap(0, Ordering::AcqRel);
         if failed > 0 {
-            bail!("the broker refused {failed} signal(s); the raw offsets are not committed");
+            bail!("the broker rejected {failed} signal(s); the raw offsets are not committed, so a restart sends them again");
         }
         let mut tpl = TopicPartitionList::new();
         for (partition, offset) in next {
@@ -193,6 +193,10 @@ pub fn run(
 }
 
 /// Reads the partition count of the signals topic.
+///
+/// NOTE: it is read once, at start. Partitions added to the signals topic while the stages run
+/// send match values to other partitions than the ones holding their windows, until every
+/// process of both stages has been restarted.
 fn partition_count(producer: &BaseProducer<Acks>, topic: &str) -> Result<u32> {
     let metadata = producer
         .client()

@@ -58,6 +58,8 @@ pub struct CommitMeta {
     /// The latest event or mark time before `replay_from`, in nanoseconds.
     pub replay_max_time: Option<i64>,
     /// Per raw input, the last (offset, index) taken before `replay_from`, for de-duplication.
+    /// NOTE: one entry per raw partition; brokers cap commit metadata at 4096 bytes by default
+    /// (`offset.metadata.max.bytes`), which about a hundred raw partitions fill.
     pub replay_seen: BTreeMap<String, (i64, u32)>,
     /// The owners of the partition, newest first: each owner's token and the last offset it
     /// committed. A restarted process reads it to learn whether its last commit was stored.

@@ -173,7 +173,7 @@ pub fn run(
     }
 }
 
-/// Runs a stage on its own thread; when it ends, the HTTP server is told to stop too.
+/// Runs a stage on its own thread. When the stage ends, the HTTP server stops too.
 fn spawn_stage(
     name: &str,
     stop_tx: &Arc<watch::Sender<bool>>,

@@ -91,7 +91,7 @@ pub struct Checkpoint {
 ///
 /// `--stage correlate` stores them before it commits the partition's offset, and moves them to
 /// the outbox once the commit succeeded. After a crash in between, the owners lineage in the
-/// commit metadata tells whether the commit was stored: if it was, the next owner starts after
+/// commit metadata shows whether the commit was stored: if it was, the next owner starts after
 /// these detections and they are delivered from here; if not, they are dropped, because the
 /// next owner finds them again.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -250,7 +250,7 @@ impl Store {
         Ok(())
     }
 
-    /// Every partition's pending detections.
+    /// Returns every partition's pending detections.
     pub fn pending(&self) -> Result<Vec<(String, Pending)>> {
         let txn = self.db.begin_read()?;
         let mut out = Vec::new();

@@ -210,7 +210,7 @@ fn wait_for_commits(bootstrap: &str, group: &str, topic: &str, partitions: i32, 
     }
 }
 
-/// Waits until the union of the outputs holds `expected` ids, then returns it sorted.
+/// Waits until the union of the outputs contains `expected` ids, then returns it sorted.
 fn collect(outputs: &[PathBuf], expected: usize) -> Vec<String> {
     let deadline = Instant::now() + Duration::from_secs(120);
     let read = || -> Vec<String> { outputs.iter().flat_map(|p| ids_in(p)).collect() };

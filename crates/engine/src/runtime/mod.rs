@@ -108,6 +108,9 @@ pub struct RuleStats {
     pub suppressed: u64,
 }
 
+/// A test of a rule index, event variable index and routing key; see [`Engine::push_routed`].
+pub type RouteFilter<'a> = dyn FnMut(usize, usize, &str) -> bool + 'a;
+
 /// Runs compiled rules over a stream of events.
 pub struct Engine {
     rules: Vec<RuleState>,
@@ -170,16 +173,16 @@ impl Engine {
         self.push_inner(event, None)
     }
 
-    /// Feeds one event like [`Engine::push`], but only to the places `accept` takes: it gets
+    /// Feeds one event like [`Engine::push`], but only to the places `accept` takes. It gets
     /// the rule's index, the event variable's index and the routing key (see [`Router`]) of
-    /// each row the event makes, and a row it rejects is left out. An engine that owns one
-    /// slice of the routing keys of a rule set so gets exactly the rows of that slice.
+    /// each row the event makes, and a row it rejects is left out. So an engine that owns one
+    /// slice of the routing keys of a rule set gets exactly the rows of that slice.
     ///
     /// [`Router`]: crate::Router
     pub fn push_routed(
         &mut self,
         event: Arc<Event>,
-        accept: &mut dyn FnMut(usize, usize, &str) -> bool,
+        accept: &mut RouteFilter<'_>,
     ) -> Vec<Detection> {
         self.push_inner(event, Some(accept))
     }
@@ -187,7 +190,7 @@ impl Engine {
     fn push_inner(
         &mut self,
         event: Arc<Event>,
-        mut accept: Option<&mut dyn FnMut(usize, usize, &str) -> bool>,
+        mut accept: Option<&mut RouteFilter<'_>>,
     ) -> Vec<Detection> {
         self.seq += 1;
         let entry = Arc::new(EventEntry::new(event, self.seq));
