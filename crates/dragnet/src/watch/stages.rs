@@ -149,6 +149,13 @@ pub fn run(
         }
     };
 
+    runtime.spawn(async {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut hangup) = signal(SignalKind::hangup()) else { return };
+        while hangup.recv().await.is_some() {
+            tracing::warn!("SIGHUP ignored: the stages do not reload rules; restart them");
+        }
+    });
     // The stages take no events over HTTP: without a token, POST /v1/events returns 403.
     let (tx, _) = mpsc::channel::<Message>(1);
     let server = runtime.block_on(serve(args, None, tx, Arc::clone(&metrics), stop_rx));
