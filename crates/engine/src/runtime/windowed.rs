@@ -38,6 +38,39 @@ struct Partition {
     last_content: Option<Vec<Vec<(u64, u32)>>>,
 }
 
+/// Whether any binding of placeholder `p` compares without case.
+fn nocase(plan: &Plan, p: usize) -> bool {
+    plan.vars.iter().flat_map(|v| &v.bindings).any(|b| b.placeholder == p && b.nocase)
+}
+
+/// The match placeholders that every event variable of a rule assigns, with their case
+/// folding. Rows that differ in them can never join, so they partition the window state.
+pub(crate) fn partition_placeholders(plan: &Plan) -> Vec<(usize, bool)> {
+    plan.match_vars
+        .iter()
+        .map(|(p, _)| *p)
+        .filter(|p| {
+            let owners = plan.placeholders.get(*p).map_or(&[][..], |p| p.owners.as_slice());
+            (0..plan.vars.len()).all(|v| owners.contains(&v))
+        })
+        .map(|p| (p, nocase(plan, p)))
+        .collect()
+}
+
+/// The partition key of a row, from the placeholder values it assigned.
+pub(crate) fn partition_key(
+    partition_by: &[(usize, bool)],
+    placeholders: &[Option<Value>],
+) -> Vec<Key> {
+    partition_by
+        .iter()
+        .map(|(p, nocase)| {
+            let value = placeholders.get(*p).and_then(Option::as_ref);
+            Key::of(value.unwrap_or(&Value::Null), *nocase)
+        })
+        .collect()
+}
+
 /// The window state of one rule.
 pub(crate) struct Windowed {
     plan: Arc<Plan>,
@@ -62,20 +95,8 @@ pub(crate) struct Windowed {
 
 impl Windowed {
     pub(crate) fn new(plan: Arc<Plan>, info: Arc<RuleInfo>, window: WindowPlan) -> Windowed {
-        let nocase = |p: usize| {
-            plan.vars.iter().flat_map(|v| &v.bindings).any(|b| b.placeholder == p && b.nocase)
-        };
-        let partition_by = plan
-            .match_vars
-            .iter()
-            .map(|(p, _)| *p)
-            .filter(|p| {
-                let owners = plan.placeholders.get(*p).map_or(&[][..], |p| p.owners.as_slice());
-                (0..plan.vars.len()).all(|v| owners.contains(&v))
-            })
-            .map(|p| (p, nocase(p)))
-            .collect();
-        let match_nocase = plan.match_vars.iter().map(|(p, _)| nocase(*p)).collect();
+        let partition_by = partition_placeholders(&plan);
+        let match_nocase = plan.match_vars.iter().map(|(p, _)| nocase(&plan, *p)).collect();
         let reads_bounds = reads_window_bounds(&plan);
         Windowed {
             plan,
@@ -96,27 +117,28 @@ impl Windowed {
 
     /// Adds the rows an event makes for the event variables `vars` to their partitions and
     /// opens the windows they fall in; the other variables' filters are known to reject it.
+    /// `keep` gets each row's variable and partition key, and a row it rejects is left out.
     /// Returns the number of rows added.
-    pub(crate) fn push(&mut self, entry: &Arc<EventEntry>, vars: &[usize]) -> usize {
+    pub(crate) fn push(
+        &mut self,
+        entry: &Arc<EventEntry>,
+        vars: &[usize],
+        keep: &mut dyn FnMut(usize, &[Key]) -> bool,
+    ) -> usize {
         let mut added = 0;
         for &var in vars {
             for row in make_rows(&self.plan, var, entry) {
-                self.insert(var, row);
-                added += 1;
+                let key = partition_key(&self.partition_by, &row.placeholders);
+                if keep(var, &key) {
+                    self.insert(var, row, key);
+                    added += 1;
+                }
             }
         }
         added
     }
 
-    fn insert(&mut self, var: usize, row: Row) {
-        let key: Vec<Key> = self
-            .partition_by
-            .iter()
-            .map(|(p, nocase)| {
-                let value = row.placeholders.get(*p).and_then(Option::as_ref);
-                Key::of(value.unwrap_or(&Value::Null), *nocase)
-            })
-            .collect();
+    fn insert(&mut self, var: usize, row: Row, key: Vec<Key>) {
         let id = match self.ids.get(&key) {
             Some(id) => *id,
             None => {
