@@ -371,8 +371,8 @@ mod tests {
 
     #[test]
     fn merge_orders_by_key() {
-        let first = vec![entry(1, "b", "x", 0), entry(3, "a", "y", 1)];
-        let second = vec![entry(1, "a", "z", 2), entry(2, "a", "w", 3)];
+        let first = [entry(1, "b", "x", 0), entry(3, "a", "y", 1)];
+        let second = [entry(1, "a", "z", 2), entry(2, "a", "w", 3)];
         let sources = vec![Source::Memory(first.iter()), Source::Memory(second.iter())];
         let mut ids = Vec::new();
         let merged = merge(sources, |e| {
