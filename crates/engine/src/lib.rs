@@ -25,7 +25,7 @@ mod window;
 
 pub use context::Context;
 pub use detection::{Detection, DetectionType, RuleInfo, MAX_SAMPLES, SCHEMA};
-pub use prefilter::{Prefilter, RawFilter};
+pub use prefilter::{ColumnTest, Prefilter, RawFilter};
 pub use rule::Rule;
 pub use runtime::{Engine, EngineStats, RuleStats};
 pub use sort::{SortedEvents, TimeSorter, MAX_FAN_IN};
