@@ -75,7 +75,7 @@ pub(super) fn read_input(
         ));
     };
     let file = File::open(path).map_err(|e| format!("cannot open {}: {e}", input.name))?;
-    let opened = panic::catch_unwind(AssertUnwindSafe(|| SerializedFileReader::new(file)));
+    let opened = catch_panic(|| SerializedFileReader::new(file));
     let reader = match opened {
         Ok(Ok(reader)) => reader,
         Ok(Err(e)) => return Err(not_parquet(&input.name, &e.to_string())),
@@ -98,7 +98,7 @@ pub(super) fn read_input(
         counts.read += 1;
         let projection = if options.prune { schema.projection(meta, options) } else { None };
         let first_row = row_number;
-        let decoded = panic::catch_unwind(AssertUnwindSafe(|| {
+        let decoded = catch_panic(|| {
             read_row_group(&reader, index, projection, &schema, &mut row_number, &mut |item| {
                 push(&mut batch, item);
                 if batch.items.len() >= BATCH_RECORDS || batch.text.len() >= BATCH_BYTES {
@@ -106,7 +106,7 @@ pub(super) fn read_input(
                 }
                 true
             })
-        }));
+        });
         let failure = match decoded {
             Ok(Ok(true)) => None,
             Ok(Ok(false)) => return Ok(counts),
@@ -133,6 +133,30 @@ pub(super) fn read_input(
         send(Step::Batch(batch));
     }
     Ok(counts)
+}
+
+thread_local! {
+    /// Whether this thread is inside [`catch_panic`], whose panics are reported as errors.
+    static CATCHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f`, turning a panic into `Err`. The `parquet` crate can panic on damaged files;
+/// such a panic is reported as that file's or row group's error, so the panic message that the
+/// default hook prints is left out for it.
+fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, ()> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let default = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if !CATCHING.with(std::cell::Cell::get) {
+                default(info);
+            }
+        }));
+    });
+    CATCHING.with(|c| c.set(true));
+    let result = panic::catch_unwind(AssertUnwindSafe(f));
+    CATCHING.with(|c| c.set(false));
+    result.map_err(|_| ())
 }
 
 fn not_parquet(name: &str, reason: &str) -> String {
