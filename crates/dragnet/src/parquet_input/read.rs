@@ -6,7 +6,7 @@
 //! has a value range that holds none of the texts the test accepts. Only the top-level columns
 //! that hold a field the rules read are decoded, plus the time and id columns.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -39,6 +39,8 @@ struct Leaf {
     physical: PhysicalType,
     /// For an INT64 column, nanoseconds per stored unit when it is a timestamp.
     nanos_per_unit: Option<i128>,
+    /// A string column annotated as JSON, whose text is parsed into the record.
+    is_json: bool,
 }
 
 /// How the rows of a file become UDM records.
@@ -58,6 +60,8 @@ struct FileSchema {
     fields: Vec<(TypePtr, std::ops::Range<usize>)>,
     /// INT64 leaves at UDM timestamp paths: nanoseconds per stored unit, by path.
     time_units: HashMap<String, i128>,
+    /// Paths of string columns annotated as JSON.
+    json_paths: HashSet<String>,
 }
 
 /// Reads one Parquet input; see [`super::read_input`].
@@ -219,7 +223,7 @@ impl FileSchema {
         let mut fields = Vec::new();
         for field in root.get_fields() {
             let start = leaves.len();
-            collect_leaves(field, field.name().to_owned(), &mut leaves);
+            collect_leaves(field, udm_path(field.name()), &mut leaves);
             fields.push((Arc::clone(field), start..leaves.len()));
         }
         let is_text = |field: &TypePtr| {
@@ -254,7 +258,9 @@ impl FileSchema {
             .filter_map(|leaf| Some((leaf.path.clone(), leaf.nanos_per_unit?)))
             .filter(|(path, _)| is_udm_timestamp(path))
             .collect();
-        Ok(FileSchema { layout, leaves, fields, time_units })
+        let json_paths =
+            leaves.iter().filter(|leaf| leaf.is_json).map(|leaf| leaf.path.clone()).collect();
+        Ok(FileSchema { layout, leaves, fields, time_units, json_paths })
     }
 
     /// Whether the row group's statistics show that no rule can use its rows.
@@ -372,7 +378,7 @@ impl FileSchema {
             Layout::Columns => {
                 let mut object = Map::new();
                 for (name, field) in row.get_column_iter() {
-                    let Some(value) = self.field_to_json(field, name) else { continue };
+                    let Some(value) = self.field_to_json(field, &udm_path(name)) else { continue };
                     insert_dotted(&mut object, name, value);
                 }
                 RowRecord::Json(Json::Object(object))
@@ -402,6 +408,9 @@ impl FileSchema {
             Field::Decimal(_) | Field::TimeMillis(_) | Field::TimeMicros(_) => {
                 Json::String(field.to_string())
             }
+            Field::Str(text) if self.json_paths.contains(path) => {
+                serde_json::from_str(text).unwrap_or_else(|_| Json::String(text.clone()))
+            }
             Field::Str(text) => Json::String(text.clone()),
             Field::Bytes(bytes) => Json::String(String::from_utf8_lossy(bytes.data()).into_owned()),
             Field::Date(days) => {
@@ -413,7 +422,8 @@ impl FileSchema {
             Field::Group(row) => {
                 let mut object = Map::new();
                 for (name, child) in row.get_column_iter() {
-                    if let Some(value) = self.field_to_json(child, &format!("{path}.{name}")) {
+                    let child_path = format!("{path}.{}", snake_case(name));
+                    if let Some(value) = self.field_to_json(child, &child_path) {
                         object.insert(name.clone(), value);
                     }
                 }
@@ -446,9 +456,13 @@ impl FileSchema {
 /// only field when it has exactly one (the `list.element` levels), add nothing to the path.
 fn collect_leaves(field: &Type, path: String, out: &mut Vec<Leaf>) {
     if field.is_primitive() {
+        let info = field.get_basic_info();
+        let is_json = info.converted_type() == ConvertedType::JSON
+            || matches!(info.logical_type_ref(), Some(LogicalType::Json));
         out.push(Leaf {
             nanos_per_unit: nanos_per_unit(field),
             physical: field.get_physical_type(),
+            is_json,
             path,
         });
         return;
@@ -462,7 +476,7 @@ fn collect_leaves(field: &Type, path: String, out: &mut Vec<Leaf>) {
                 [element] if repeated.is_group() => collect_leaves(element, path, out),
                 _ if repeated.is_group() => {
                     for child in repeated.get_fields() {
-                        collect_leaves(child, format!("{path}.{}", child.name()), out);
+                        collect_leaves(child, format!("{path}.{}", snake_case(child.name())), out);
                     }
                 }
                 _ => collect_leaves(repeated, path, out),
@@ -471,8 +485,28 @@ fn collect_leaves(field: &Type, path: String, out: &mut Vec<Leaf>) {
         }
     }
     for child in field.get_fields() {
-        collect_leaves(child, format!("{path}.{}", child.name()), out);
+        collect_leaves(child, format!("{path}.{}", snake_case(child.name())), out);
     }
+}
+
+/// The UDM path of a column name: each dotted part in snake case, so that the proto3 JSON
+/// names that DuckDB or Spark keep from camelCase input (`metadata.eventType`) match the
+/// field names rules use (`metadata.event_type`).
+fn udm_path(name: &str) -> String {
+    name.split('.').map(snake_case).collect::<Vec<_>>().join(".")
+}
+
+fn snake_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Nanoseconds per stored unit of an INT64 column read as a timestamp: its TIMESTAMP unit,
