@@ -55,7 +55,11 @@ impl Event {
                 "product_log_id": self.id,
                 "event_timestamp": self.rfc3339(),
             },
-            "principal": {"user": {"userid": self.user}, "ip": self.ips},
+            "principal": {
+                "user": {"userid": self.user},
+                "ip": self.ips,
+                "hostname": format!("host-{}", self.user),
+            },
         });
         if let Some(emails) = &self.emails {
             event["target"] = json!({"user": {"email_addresses": emails}});
@@ -211,6 +215,8 @@ fn write_columns(path: &Path, events: &[Event], rows_per_group: usize, time: Tim
         text_field("principal.user.userid", Repetition::OPTIONAL),
         text_list("principal.ip"),
         text_list("target.user.email_addresses"),
+        // No rule reads the host name, so a pruned hunt does not decode it.
+        text_field("principal.hostname", Repetition::REQUIRED),
     ];
     let schema = Arc::new(Type::group_type_builder("udm").with_fields(fields).build().unwrap());
     let properties = Arc::new(WriterProperties::builder().build());
@@ -270,6 +276,10 @@ fn write_columns(path: &Path, events: &[Event], rows_per_group: usize, time: Tim
                         .typed::<ByteArrayType>()
                         .write_batch(&values, Some(&defs), Some(&reps))
                         .unwrap();
+                }
+                7 => {
+                    let values = texts(&|e| format!("host-{}", e.user));
+                    column.typed::<ByteArrayType>().write_batch(&values, None, None).unwrap();
                 }
                 _ => {
                     let lists: Vec<Option<&Vec<String>>> =
@@ -549,5 +559,25 @@ fn damaged_bytes_never_stop_the_hunt() {
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(stderr.contains("summary:"), "{stderr}");
+    let _ = fs::remove_dir_all(&f.dir);
+}
+
+#[test]
+fn pruned_hunt_reads_only_rule_columns() {
+    let f = fixture("projection");
+    let path = f.dir.join("events.parquet");
+    write_columns(&path, &events(), 50, TimeColumn::PlainMicros);
+    let path = path.to_str().unwrap();
+    let base = ["hunt", "--output", "jsonl", "--no-progress", "--rules", f.rules.as_str(), path];
+    let pruned = dragnet(&base);
+    let pruned = String::from_utf8_lossy(&pruned.stdout);
+    assert!(!pruned.is_empty(), "the hunt gives detections");
+    // The sample events of a detection carry only the columns that were decoded.
+    assert!(!pruned.contains("\"hostname\""), "the unused column was decoded");
+    let mut all_columns = base.to_vec();
+    all_columns.push("--no-prune");
+    let unpruned = dragnet(&all_columns);
+    let unpruned = String::from_utf8_lossy(&unpruned.stdout);
+    assert!(unpruned.contains("\"hostname\":\"host-user"), "--no-prune decodes every column");
     let _ = fs::remove_dir_all(&f.dir);
 }

@@ -43,7 +43,7 @@ struct Leaf {
     is_json: bool,
 }
 
-/// How the rows of a file become UDM records.
+/// The layout of a file's rows, which decides how they become UDM records.
 enum Layout {
     /// UDM fields as columns.
     Columns,
@@ -51,7 +51,7 @@ enum Layout {
     Json { field: usize, name: String },
 }
 
-/// What is known about one file's schema.
+/// The parts of one file's schema that reading and pruning use.
 struct FileSchema {
     layout: Layout,
     /// Leaf columns, in the file's column order.
@@ -62,6 +62,8 @@ struct FileSchema {
     time_units: HashMap<String, i128>,
     /// Paths of string columns annotated as JSON.
     json_paths: HashSet<String>,
+    /// The name of the schema's root, which a projection must repeat.
+    root_name: String,
 }
 
 /// Reads one Parquet input; see [`super::read_input`].
@@ -144,9 +146,9 @@ thread_local! {
     static CATCHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// Runs `f`, turning a panic into `Err`. The `parquet` crate can panic on damaged files;
-/// such a panic is reported as that file's or row group's error, so the panic message that the
-/// default hook prints is left out for it.
+/// Runs `f`, turning a panic into `Err`. The `parquet` crate can panic on damaged files, and
+/// such a panic is reported as that file's or row group's error. So the default hook's panic
+/// message is left out for it.
 fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, ()> {
     static HOOK: std::sync::Once = std::sync::Once::new();
     HOOK.call_once(|| {
@@ -260,7 +262,8 @@ impl FileSchema {
             .collect();
         let json_paths =
             leaves.iter().filter(|leaf| leaf.is_json).map(|leaf| leaf.path.clone()).collect();
-        Ok(FileSchema { layout, leaves, fields, time_units, json_paths })
+        let root_name = root.name().to_owned();
+        Ok(FileSchema { layout, leaves, fields, time_units, json_paths, root_name })
     }
 
     /// Whether the row group's statistics show that no rule can use its rows.
@@ -360,7 +363,7 @@ impl FileSchema {
         if keep.len() == self.fields.len() {
             return None;
         }
-        Type::group_type_builder("schema").with_fields(keep).build().ok()
+        Type::group_type_builder(&self.root_name).with_fields(keep).build().ok()
     }
 
     /// Converts one decoded row to a UDM record.
@@ -536,7 +539,7 @@ fn is_udm_timestamp(path: &str) -> bool {
         .is_ok_and(|r| matches!(r.kind, udm::schema::FieldKind::Timestamp))
 }
 
-/// An RFC 3339 string for nanoseconds since the epoch, as the UDM reader takes it.
+/// Formats nanoseconds since the epoch as the RFC 3339 string that the UDM reader takes.
 fn timestamp_json(nanos: i128) -> Option<Json> {
     let seconds = i64::try_from(nanos.div_euclid(1_000_000_000)).ok()?;
     let rest = i64::try_from(nanos.rem_euclid(1_000_000_000)).ok()?;
@@ -566,7 +569,7 @@ fn insert_dotted(object: &mut Map<String, Json>, name: &str, value: Json) {
     }
 }
 
-/// The dotted path that decides which columns a rule's field path needs. Enrichment fills
+/// Returns the dotted path that decides which columns a rule's field path needs. Enrichment fills
 /// `ip_geo_artifact` from the noun's IP fields, so such a path needs the whole noun.
 fn projection_path(path: &[String]) -> String {
     match path.iter().position(|p| p == "ip_geo_artifact") {
