@@ -111,6 +111,9 @@ pub fn detect(obj: &Map<String, Value>) -> Option<Format> {
     if has("CreationTime") && (has("Operation") || has("RecordType") || has("Workload")) {
         return Some(Format::M365);
     }
+    if has("AuditData") && (has("CreationDate") || has("Operations") || has("RecordType")) {
+        return Some(Format::M365);
+    }
     if has("eventType") && (has("actor") || has("uuid") || has("published")) {
         return Some(Format::Okta);
     }

@@ -110,6 +110,14 @@ impl Normalizer {
             }
             return;
         }
+        if let Some(audit_data) = audit_data(obj, format) {
+            let path = format!("{path}{}AuditData", if path.is_empty() { "" } else { "." });
+            match audit_data {
+                Ok(inner) => self.walk(&inner, Format::M365, path, depth + 1, out),
+                Err(error) => out.push(Normalized { path, result: Err(error) }),
+            }
+            return;
+        }
         let result = self.normalize_object(record, obj, format);
         out.push(Normalized { path, result });
     }
@@ -171,6 +179,35 @@ fn is_stateless(record: &Value, format: Format, depth: usize) -> bool {
         }
         _ => true,
     }
+}
+
+/// The Unified Audit Log record inside an audit search export, when `obj` is one.
+///
+/// The Purview audit search's CSV download and `Search-UnifiedAuditLog` (as CSV or through
+/// `ConvertTo-Json`) wrap each record in a row with `CreationDate`, `UserIds`, `Operations` and
+/// an `AuditData` column that contains the record as JSON text. The record itself has every field
+/// of the row, so the row's other columns are not read.
+fn audit_data(obj: &Map<String, Value>, format: Format) -> Option<Result<Value, SourceError>> {
+    if !matches!(format, Format::Auto | Format::M365) || obj.contains_key("CreationTime") {
+        return None;
+    }
+    let value = crate::fields::get_ci(obj, "AuditData")?;
+    let inner = match value {
+        Value::Object(_) => Ok(value.clone()),
+        Value::String(text) => match serde_json::from_str::<Value>(text) {
+            Ok(parsed @ Value::Object(_)) => Ok(parsed),
+            Ok(other) => Err(SourceError::invalid(format!(
+                "invalid AuditData: expected the audit record as a JSON object, found {}",
+                json_kind(&other)
+            ))),
+            Err(e) => Err(SourceError::invalid(format!("invalid AuditData: not JSON: {e}"))),
+        },
+        other => Err(SourceError::invalid(format!(
+            "invalid AuditData: expected the audit record as JSON text, found {}",
+            json_kind(other)
+        ))),
+    };
+    Some(inner)
 }
 
 /// The deepest nesting of arrays and export wrappers read; a log record needs about three.

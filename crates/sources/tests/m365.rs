@@ -415,3 +415,55 @@ fn sign_in_application_id_is_client_app() {
         Some("00000003-0000-0000-c000-000000000000")
     );
 }
+
+#[test]
+fn audit_search_rows_unwrapped() {
+    let record = json!({
+        "CreationTime": "2026-03-02T08:15:30",
+        "Id": "11111111-aaaa-4bbb-8ccc-000000000009",
+        "Operation": "MailItemsAccessed",
+        "RecordType": 50,
+        "UserId": "dana.lee@example.com",
+        "Workload": "Exchange",
+        "ClientIPAddress": "203.0.113.7"
+    });
+    let direct = normalize_json(&record, Format::M365);
+    // The Purview CSV download, as the CSV reader hands a row over: every cell a string.
+    let csv_row = json!({
+        "RecordId": "11111111-aaaa-4bbb-8ccc-000000000009",
+        "CreationDate": "2026-03-02T08:15:30.0000000Z",
+        "RecordType": "ExchangeItemAggregated",
+        "Operation": "MailItemsAccessed",
+        "UserId": "dana.lee@example.com",
+        "AuditData": record.to_string(),
+        "AssociatedAdminUnits": ""
+    });
+    // `Search-UnifiedAuditLog | ConvertTo-Json`, in an array.
+    let powershell = json!([{
+        "RunspaceId": "5d4c3b2a-0000-0000-0000-000000000000",
+        "RecordType": "ExchangeItemAggregated",
+        "CreationDate": "2026-03-02T08:15:30",
+        "UserIds": "dana.lee@example.com",
+        "Operations": "MailItemsAccessed",
+        "AuditData": record.to_string(),
+        "ResultIndex": 1,
+        "ResultCount": 1
+    }]);
+    for format in [Format::Auto, Format::M365] {
+        assert_eq!(normalize_json(&csv_row, format), direct);
+        assert_eq!(normalize_json(&powershell, format), direct);
+    }
+}
+
+#[test]
+fn invalid_audit_data_rejected() {
+    let mut normalizer = Normalizer::new(Identities::new());
+    for audit_data in [json!("{\"CreationTime\": "), json!("[1, 2]"), json!(17)] {
+        let row = json!({"CreationDate": "2026-03-02", "Operations": "x", "AuditData": audit_data});
+        let outcomes = normalizer.normalize_each(&row, Format::Auto);
+        assert_eq!(outcomes.len(), 1);
+        assert_eq!(outcomes[0].path, "AuditData");
+        let error = outcomes[0].result.as_ref().expect_err("a bad AuditData is rejected");
+        assert!(error.to_string().contains("AuditData"), "{error}");
+    }
+}
