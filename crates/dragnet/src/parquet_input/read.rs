@@ -97,6 +97,7 @@ pub(super) fn read_input(
         let rows = usize::try_from(meta.num_rows()).unwrap_or(0);
         read_bytes.fetch_add(u64::try_from(meta.compressed_size()).unwrap_or(0), Ordering::Relaxed);
         if options.prune && schema.can_skip(meta, options) {
+            tracing::debug!(input = %input.name, row_group = index, rows, "row group skipped");
             counts.skipped += 1;
             row_number += rows;
             continue;
