@@ -466,12 +466,16 @@ impl Collector<'_, '_> {
                 }
             }
             Message::RowGroupFailed { message } => {
+                // Reading goes on after a bad row group, so the input is not marked as failed;
+                // the summary counts the row group as unreadable.
                 let input = self.stats.len().saturating_sub(1);
-                if self.reported.get(input).is_none_or(|r| r.failed.is_none()) {
+                let printed = self
+                    .reported
+                    .get(input)
+                    .and_then(|r| r.row_groups)
+                    .is_some_and(|groups| groups.failed > 0);
+                if !printed {
                     eprintln!("warning: {message}");
-                }
-                if let Some(stats) = self.stats.last_mut() {
-                    stats.failed = Some(message);
                 }
             }
             Message::RowGroups { counts } => {
