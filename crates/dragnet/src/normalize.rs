@@ -81,7 +81,7 @@ pub struct Options<'a> {
     /// The counts of an earlier pass over the same inputs, whose messages were printed then
     /// and are not printed again.
     pub reported: &'a [InputStats],
-    /// Which inputs are Parquet, and how they are pruned.
+    /// The Parquet settings: which inputs are Parquet, and how they are pruned.
     pub parquet: &'a ParquetOptions,
 }
 
@@ -351,7 +351,7 @@ struct Worker<'a> {
     asn: Option<&'a AsnDb>,
     keep: &'a (dyn Fn(&Arc<Event>) -> Keep + Sync),
     raw: Option<&'a engine::RawFilter>,
-    /// The raw-text test for records that are native UDM whatever `--format` says.
+    /// The raw-text test for records that are native UDM whatever `--format` is.
     raw_udm: Option<&'a engine::RawFilter>,
 }
 

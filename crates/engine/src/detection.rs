@@ -69,7 +69,7 @@ pub struct Detection {
 }
 
 impl Detection {
-    /// The time of the detection's earliest event; the window start when it has no event.
+    /// Returns the time of the detection's earliest event, or the window start without events.
     ///
     /// Sample events are kept in time order per event variable, so the earliest one is the
     /// first sample of some variable.

@@ -131,7 +131,7 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
-    /// Every field path the plan reads, through slots, whole lists, map values and
+    /// Returns every field path the plan reads, through slots, whole lists, map values and
     /// quantifiers, as field names cut before the first list index or map key.
     pub(crate) fn field_paths(&self) -> Vec<Vec<String>> {
         let mut paths: Vec<Vec<String>> = Vec::new();
