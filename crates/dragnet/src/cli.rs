@@ -199,9 +199,23 @@ pub struct WatchArgs {
     #[arg(long, value_name = "BROKERS", requires_all = ["topic", "group"])]
     pub kafka: Option<String>,
 
-    /// Kafka topic to consume.
+    /// Kafka topic to consume: raw log records, or with `--stage correlate` the signals topic
+    /// that `--stage route` writes.
     #[arg(long, value_name = "T", requires = "kafka")]
     pub topic: Option<String>,
+
+    /// Run one stage of a watch split across processes, with Kafka between them. `route`
+    /// reads raw records from --topic, normalises them, applies each rule's per-event filters
+    /// and writes the events the rules need to --signals-topic, keyed by match value.
+    /// `correlate` reads that topic as --topic and keeps the windows, outcomes and conditions
+    /// of its partitions. Without --stage one process does both.
+    #[arg(long, value_enum, value_name = "STAGE", requires = "kafka")]
+    pub stage: Option<Stage>,
+
+    /// With `--stage route`: the Kafka topic to write signals to. Its partition count must not
+    /// change while the stages run, because it decides which partition holds each match value.
+    #[arg(long, value_name = "T", requires = "stage")]
+    pub signals_topic: Option<String>,
 
     /// Kafka consumer group; processes in one group share the topic's partitions.
     #[arg(long, value_name = "G", requires = "kafka")]
@@ -361,6 +375,15 @@ pub struct ParseArgs {
 }
 
 /// Output formats of `dragnet hunt`.
+/// A stage of `dragnet watch` run across processes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Stage {
+    /// Stateless: raw records in, signals keyed by match value out.
+    Route,
+    /// Stateful: signals in, detections out.
+    Correlate,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     /// One detection per line, as JSON.

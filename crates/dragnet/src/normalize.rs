@@ -73,8 +73,8 @@ pub struct Options<'a> {
     pub threads: usize,
     /// Decides, on a worker thread, whether an event goes to the sink.
     pub keep: &'a (dyn Fn(&Arc<Event>) -> Keep + Sync),
-    /// With `--format udm`, a test on each JSON line's raw text: a line it rejects is counted
-    /// as skipped and not parsed.
+    /// With `--format udm` or `auto`, a test on each JSON line's raw text: a native UDM line
+    /// that it rejects is counted as skipped and not parsed.
     pub raw: Option<&'a engine::RawFilter>,
     /// When set, reading stops before the next batch of records.
     pub cancel: Option<&'a AtomicBool>,
@@ -108,8 +108,8 @@ pub fn normalize_inputs(
     let sizes: Option<u64> = inputs.iter().map(Input::size).sum();
     progress.set_total(sizes);
     // The raw text of a record only shows what the rules can see when the record is read as
-    // native UDM.
-    let raw = options.raw.filter(|_| format == Format::Udm);
+    // native UDM, so with `auto` the worker checks that the record is native UDM.
+    let raw = options.raw.filter(|_| matches!(format, Format::Udm | Format::Auto));
     let worker = Worker { format, asn, keep: options.keep, raw, raw_udm: options.raw };
     let mut collector = Collector {
         inputs,
@@ -365,7 +365,9 @@ impl Worker<'_> {
             let value = match item.body {
                 Body::Json(range) => {
                     let text = batch.text.get(range).unwrap_or_default();
-                    if raw.is_some_and(|raw| !raw.may_match(text)) {
+                    if raw.is_some_and(|raw| !raw.may_match(text))
+                        && (format == Format::Udm || sources::is_bare_udm(text))
+                    {
                         out.push(Done::Skipped);
                         continue;
                     }

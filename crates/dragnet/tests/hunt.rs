@@ -210,6 +210,45 @@ fn malformed_record_is_reported_and_skipped() {
 }
 
 #[test]
+fn auto_format_skips_only_native_udm() {
+    let dir = temp_dir("auto-skip");
+    let rule = dir.join("okta_login.yaral");
+    fs::write(
+        &rule,
+        r#"rule okta_login {
+  events:
+    $e.metadata.log_type = "OKTA"
+    $e.metadata.event_type = "USER_LOGIN"
+  condition:
+    $e
+}
+"#,
+    )
+    .unwrap();
+    // The Okta record contains neither "OKTA" nor "USER_LOGIN", which its parser writes, so
+    // it must be parsed. The native UDM record contains neither and is skipped.
+    let okta = r#"{"eventType":"user.session.start","uuid":"okta-1","published":"2025-06-10T08:54:37.221Z","actor":{"type":"User","alternateId":"bob@northwind.example"},"client":{"ipAddress":"198.51.100.10"},"outcome":{"result":"SUCCESS"}}"#;
+    let proxy = r#"{"metadata":{"event_timestamp":"2025-06-10T14:15:07Z","event_type":"NETWORK_HTTP","product_log_id":"proxy-1"},"target":{"ip":["192.0.2.45"]}}"#;
+    let logs = dir.join("mixed.jsonl");
+    fs::write(&logs, format!("{okta}\n{proxy}\n")).unwrap();
+
+    let output = dragnet(&[
+        "hunt",
+        "--output",
+        "jsonl",
+        "--rules",
+        rule.to_str().unwrap(),
+        logs.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let detections = stdout_detections(&output);
+    assert_eq!(detections.len(), 1, "{stderr}");
+    assert_eq!(detections[0].pointer("/rule/name"), Some(&json!("okta_login")));
+    assert!(stderr.contains("nothing a rule requires: 1 records"), "stderr: {stderr}");
+}
+
+#[test]
 fn broken_rule_is_reported_and_others_run() {
     let dir = temp_dir("broken-rule");
     let rules = dir.join("rules");

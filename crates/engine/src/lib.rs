@@ -6,6 +6,7 @@
 //! serves hunts, which close every window at the end of input, and live streams, which close
 //! windows on a watermark. [`TimeSorter`] puts a hunt's events in event-time order within
 //! bounded memory, and [`Prefilter`] drops the events that no rule can use before that.
+//! [`Router`] gives the routing keys that split one rule set's window state across processes.
 #![warn(missing_docs)]
 
 mod context;
@@ -17,6 +18,7 @@ mod group;
 mod join;
 mod plan;
 mod prefilter;
+mod route;
 mod rows;
 mod rule;
 mod runtime;
@@ -26,6 +28,7 @@ mod window;
 pub use context::Context;
 pub use detection::{Detection, DetectionType, RuleInfo, MAX_SAMPLES, SCHEMA};
 pub use prefilter::{ColumnTest, Prefilter, RawFilter};
+pub use route::{partition_of, Route, Router};
 pub use rule::Rule;
-pub use runtime::{Engine, EngineStats, RuleStats};
+pub use runtime::{Engine, EngineStats, RouteFilter, RuleStats};
 pub use sort::{SortedEvents, TimeSorter, MAX_FAN_IN};

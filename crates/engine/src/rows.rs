@@ -105,6 +105,20 @@ pub(crate) fn has_row(plan: &Plan, var: usize, entry: &EventEntry) -> bool {
     found
 }
 
+/// Calls `f` with the placeholder values of each row that event variable `var` makes from the
+/// event, without building the rows.
+pub(crate) fn for_each_row_placeholders(
+    plan: &Plan,
+    var: usize,
+    entry: &EventEntry,
+    mut f: impl FnMut(&[Option<Value>]),
+) {
+    for_each_row(plan, var, entry, |_, _, placeholders| {
+        f(&placeholders);
+        ControlFlow::Continue(())
+    });
+}
+
 /// Calls `emit` with each surviving copy of the event for `var`: its index, its slot values
 /// and the placeholder values it assigned.
 fn for_each_row(

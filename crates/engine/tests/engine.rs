@@ -530,3 +530,153 @@ fn raw_filter_needs_every_variable_pinned() {
     );
     assert!(engine::Prefilter::new(&[enum_only]).raw_filter().is_none());
 }
+
+const ROUTED_RULES: [&str; 4] = [
+    r#"
+rule logins_by_user {
+  events:
+    $e.metadata.event_type = "USER_LOGIN"
+    $user = $e.target.user.userid nocase
+  match:
+    $user over 5m
+  condition:
+    #e >= 2
+}
+"#,
+    r#"
+rule login_then_download_by_ip {
+  events:
+    $login.metadata.event_type = "USER_LOGIN"
+    $login.principal.ip = $ip
+    $get.metadata.event_type = "NETWORK_HTTP"
+    $get.principal.ip = $ip
+  match:
+    $ip over 10m
+  condition:
+    $login and $get
+}
+"#,
+    r#"
+rule any_http {
+  events:
+    $e.metadata.event_type = "NETWORK_HTTP"
+  condition:
+    $e
+}
+"#,
+    r#"
+rule http_suppressed {
+  events:
+    $e.metadata.event_type = "NETWORK_HTTP"
+  condition:
+    $e
+  options:
+    suppression_window = 5m
+}
+"#,
+];
+
+/// Events where users differ in case and some events carry two IPs, so that one event has
+/// several routing keys.
+fn routed_events() -> Vec<Arc<Event>> {
+    let users = ["alice", "ALICE", "bob", "carol"];
+    let ips = ["10.0.0.1", "10.0.0.2", "10.0.0.3"];
+    (0..120)
+        .map(|n| {
+            let kind = if n % 3 == 0 { "NETWORK_HTTP" } else { "USER_LOGIN" };
+            let mut principal_ips = vec![ips[n % 3]];
+            if n % 4 == 0 {
+                principal_ips.push(ips[(n + 1) % 3]);
+            }
+            event(json!({
+                "metadata": {
+                    "event_timestamp": format!("2025-01-01T00:{:02}:{:02}Z", n / 2 % 60, n * 7 % 60),
+                    "event_type": kind,
+                    "product_log_id": format!("ev{n}"),
+                },
+                "principal": {"ip": principal_ips},
+                "target": {"user": {"userid": users[n % 4]}},
+            }))
+        })
+        .collect()
+}
+
+#[test]
+fn routed_engines_match_one_engine() {
+    let rules: Vec<Rule> = ROUTED_RULES.iter().map(|text| compile(text)).collect();
+    let mut events = routed_events();
+    events.sort_by_key(|e| e.event_time());
+    let mut whole = Engine::new(rules.clone());
+    let mut expected: Vec<String> = Vec::new();
+    for event in &events {
+        expected.extend(whole.push(Arc::clone(event)).into_iter().map(|d| d.id));
+    }
+    expected.extend(whole.finish().into_iter().map(|d| d.id));
+    expected.sort();
+    assert!(expected.len() > 10, "too few detections to compare: {expected:?}");
+
+    let router = engine::Router::new(&rules);
+    let two_ips = router.routes(&events[0]);
+    assert!(two_ips.iter().filter(|r| r.rule == 1).count() >= 1, "{two_ips:?}");
+    for partitions in [1u32, 2, 3, 5] {
+        let mut engines: Vec<Engine> =
+            (0..partitions).map(|_| Engine::new(rules.clone())).collect();
+        let mut found: Vec<String> = Vec::new();
+        for event in &events {
+            let routes = router.routes(event);
+            for (index, engine) in engines.iter_mut().enumerate() {
+                let partition = index as u32;
+                let in_partition: Vec<(usize, usize)> = routes
+                    .iter()
+                    .filter(|r| engine::partition_of(&r.key, partitions) == partition)
+                    .map(|r| (r.rule, r.var))
+                    .collect();
+                if in_partition.is_empty() {
+                    continue;
+                }
+                let detections = engine.push_routed(Arc::clone(event), &mut |rule, var, key| {
+                    in_partition.contains(&(rule, var))
+                        && engine::partition_of(key, partitions) == partition
+                });
+                found.extend(detections.into_iter().map(|d| d.id));
+            }
+        }
+        for engine in &mut engines {
+            found.extend(engine.finish().into_iter().map(|d| d.id));
+        }
+        found.sort();
+        assert_eq!(found, expected, "{partitions} partitions");
+    }
+}
+
+#[test]
+fn routes_fold_case_and_split_repeated_values() {
+    let rules: Vec<Rule> = ROUTED_RULES.iter().map(|text| compile(text)).collect();
+    let router = engine::Router::new(&rules);
+    let login = |id: &str, user: &str, ips: &[&str]| {
+        event(json!({
+            "metadata": {"event_timestamp": "2025-01-01T00:00:00Z", "event_type": "USER_LOGIN",
+                         "product_log_id": id},
+            "principal": {"ip": ips},
+            "target": {"user": {"userid": user}},
+        }))
+    };
+    let upper = router.routes(&login("a", "ALICE", &["10.0.0.1"]));
+    let lower = router.routes(&login("b", "alice", &["10.0.0.1"]));
+    let user_key = |routes: &[engine::Route]| {
+        routes.iter().find(|r| r.rule == 0).map(|r| r.key.clone()).expect("a user route")
+    };
+    assert_eq!(user_key(&upper), user_key(&lower));
+    let two = router.routes(&login("c", "bob", &["10.0.0.1", "10.0.0.2"]));
+    let ip_keys: Vec<&str> = two.iter().filter(|r| r.rule == 1).map(|r| r.key.as_str()).collect();
+    assert_eq!(ip_keys.len(), 2, "{two:?}");
+    assert_ne!(ip_keys[0], ip_keys[1]);
+    let http = event(json!({
+        "metadata": {"event_timestamp": "2025-01-01T00:00:00Z", "event_type": "NETWORK_HTTP",
+                     "product_log_id": "h1"},
+    }));
+    let routes = router.routes(&http);
+    let per_event: Vec<&str> =
+        routes.iter().filter(|r| r.rule >= 2).map(|r| r.key.as_str()).collect();
+    assert_eq!(per_event, vec!["event:h1", "rule:http_suppressed"]);
+}

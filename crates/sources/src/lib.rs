@@ -13,6 +13,7 @@
 //! puts every source field it does not map into `additional.fields`, so nothing is dropped.
 #![warn(missing_docs)]
 
+mod bare_udm;
 mod build;
 mod context;
 mod csv_file;
@@ -32,6 +33,7 @@ mod salesforce;
 mod time;
 mod udm_input;
 
+pub use bare_udm::is_bare_udm;
 pub use csv_file::{CsvFile, CsvRow};
 pub use error::SourceError;
 pub use format::{detect, Format, UnknownFormat};

@@ -13,8 +13,8 @@
 //! partition: producers must key events by the rules' match values (for example the user).
 //! NOTE: when a rebalance moves a partition to another process, that process starts from the
 //! group's committed offset without the window state built from earlier messages, so windows
-//! open across the move can miss detections. Moving the state with the partition (a
-//! repartition topic and a changelog, as in the two-stage design) is not built yet.
+//! open across the move can miss detections. The two stages (`--stage route` and `--stage
+//! correlate`, in [`super::route`] and [`super::correlate`]) move the state with the partition.
 //!
 //! NOTE: one process keeps one watermark over all its partitions, so a partition that falls
 //! more than the allowed lateness behind another has its events counted as late.
@@ -53,6 +53,24 @@ const LAG_INTERVAL: Duration = Duration::from_secs(5);
 struct PartitionPosition {
     /// The offset of the next message to read.
     next: i64,
+}
+
+/// Builds the configuration of a consumer-group member that commits offsets itself.
+pub fn group_config(brokers: &str, group: &str) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", brokers)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .set("auto.offset.reset", "earliest")
+        // A crashed member's partitions move after this long without heartbeats; the
+        // client's default of 45 s would hold detections back that long after a crash.
+        .set("session.timeout.ms", "10000")
+        .set("heartbeat.interval.ms", "3000")
+        // Eager assignment: every rebalance revokes all partitions before it assigns, which
+        // the rebalance handlers of this module and of the stages rely on.
+        .set("partition.assignment.strategy", "range,roundrobin");
+    config
 }
 
 /// Builds the input id of a partition.
@@ -133,17 +151,7 @@ impl Consumer {
         }
         let positions = Arc::new(Mutex::new(positions));
         let context = Context { topic: topic.to_owned(), positions: Arc::clone(&positions) };
-        let consumer: BaseConsumer<Context> = ClientConfig::new()
-            .set("bootstrap.servers", brokers)
-            .set("group.id", group)
-            .set("enable.auto.commit", "false")
-            .set("auto.offset.reset", "earliest")
-            // A crashed member's partitions move after this long without heartbeats; the
-            // client's default of 45 s would hold detections back that long after a crash.
-            .set("session.timeout.ms", "10000")
-            .set("heartbeat.interval.ms", "3000")
-            // Eager assignment, which the rebalance handler above implements.
-            .set("partition.assignment.strategy", "range,roundrobin")
+        let consumer: BaseConsumer<Context> = group_config(brokers, group)
             .create_with_context(context)
             .context("cannot create the Kafka consumer")?;
         consumer.subscribe(&[topic]).with_context(|| format!("cannot subscribe to {topic}"))?;

@@ -71,6 +71,21 @@ const METRICS: &[(&str, Kind, &str)] = &[
         "Messages behind the partition's high watermark, per partition.",
     ),
     (
+        "dragnet_watch_signals_sent_total",
+        Kind::Counter,
+        "With --stage route: signals written, per signals partition.",
+    ),
+    (
+        "dragnet_watch_signal_duplicates_total",
+        Kind::Counter,
+        "With --stage correlate: re-sent signals dropped, per signals partition.",
+    ),
+    (
+        "dragnet_watch_signals_replayed_total",
+        Kind::Counter,
+        "With --stage correlate: messages replayed to rebuild window state, per partition.",
+    ),
+    (
         "dragnet_watch_outbox_pending",
         Kind::Gauge,
         "Detections in the outbox not yet delivered, per sink.",

@@ -47,21 +47,39 @@
 //! ingested again: a rule without `match:` finds the same detection ids, which the emitted-id
 //! set drops, but a window that gets an event twice gives a detection with another id.
 //!
+//! # Several processes
+//!
+//! With `--stage`, the service runs one of two stages joined by a Kafka topic of signals
+//! ([`signal`]). [`route`] parses, normalises, enriches and filters raw records, and writes
+//! each event to the signals partitions that its rules' match values map to. [`correlate`]
+//! keeps the window state of the partitions it owns ([`partition`]), and rebuilds it by
+//! replay when a rebalance moves a partition to it. [`stages`] starts and stops them.
+//!
 //! # Late events
 //!
 //! An event older than the watermark (the latest event time minus `--allowed-lateness`) is
 //! late: windowed rules never see it, rules without `match:` still do, and it is written to
 //! the dead-letter file and counted in `dragnet_watch_late_events_total`.
 
+#[cfg(feature = "kafka")]
+mod correlate;
 mod dead_letter;
 mod follow;
 mod http;
 #[cfg(feature = "kafka")]
 mod kafka;
 mod metrics;
+#[cfg_attr(not(feature = "kafka"), allow(dead_code))]
+mod partition;
 mod pipeline;
+#[cfg(feature = "kafka")]
+mod route;
 mod rules;
+#[cfg_attr(not(feature = "kafka"), allow(dead_code))]
+mod signal;
 mod sinks;
+#[cfg(feature = "kafka")]
+mod stages;
 mod store;
 mod webhook;
 
@@ -102,6 +120,17 @@ pub fn run(args: &WatchArgs) -> Result<ExitStatus> {
         );
         return Ok(ExitStatus::InvalidInput);
     }
+    #[cfg(feature = "kafka")]
+    if let Some(stage) = args.stage {
+        if let Some(problem) = stages::check_args(args, stage) {
+            eprintln!("error: {problem}");
+            return Ok(ExitStatus::InvalidInput);
+        }
+    }
+    if args.signals_topic.is_some() && args.stage.is_none() {
+        eprintln!("error: --signals-topic is for --stage route");
+        return Ok(ExitStatus::InvalidInput);
+    }
     let token = match read_token(args) {
         Ok(token) => token,
         Err(e) => {
@@ -122,6 +151,14 @@ pub fn run(args: &WatchArgs) -> Result<ExitStatus> {
     };
     for rule in &rejected {
         tracing::warn!(rule = %rule.name, reason = %rule.reason, "rule rejected; the others run");
+    }
+
+    #[cfg(feature = "kafka")]
+    if let Some(stage) = args.stage {
+        if token.is_some() {
+            tracing::warn!("the stages take no events over HTTP; the ingest token is not used");
+        }
+        return stages::run(args, stage, set, format);
     }
 
     let store = Arc::new(Store::open(&args.state)?);
@@ -178,18 +215,15 @@ pub fn run(args: &WatchArgs) -> Result<ExitStatus> {
         }
     })?;
 
-    let mut sink_threads = Vec::new();
-    for (sink, delivered) in sinks.into_iter().zip(delivered) {
-        let ctx = SinkContext {
-            store: Arc::clone(&store),
-            committed: committed_rx.clone(),
-            stopping: Arc::clone(&sinks_stopping),
-            dead_letter: Arc::clone(&dead_letter),
-            metrics: Arc::clone(&metrics),
-            runtime: runtime.handle().clone(),
-        };
-        sink_threads.push(std::thread::spawn(move || sinks::run_sink(sink, delivered, ctx)));
-    }
+    let sink_context = SinkContext {
+        store: Arc::clone(&store),
+        committed: committed_rx,
+        stopping: Arc::clone(&sinks_stopping),
+        dead_letter: Arc::clone(&dead_letter),
+        metrics: Arc::clone(&metrics),
+        runtime: runtime.handle().clone(),
+    };
+    let sink_threads = sinks::spawn_sinks(sinks, &delivered, &sink_context);
 
     let inputs_stopping = Arc::new(AtomicBool::new(false));
     let mut input_threads = Vec::new();

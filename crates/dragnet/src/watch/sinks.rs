@@ -54,6 +54,7 @@ pub trait Sink: Send {
 }
 
 /// State shared by every sink thread.
+#[derive(Clone)]
 pub struct SinkContext {
     /// The store holding the outbox and the marks.
     pub store: Arc<Store>,
@@ -67,6 +68,23 @@ pub struct SinkContext {
     pub metrics: Arc<Metrics>,
     /// The runtime, for waiting on `committed`.
     pub runtime: Handle,
+}
+
+/// Starts one thread per sink, each delivering from the outbox with its own counter of
+/// delivered sequence numbers.
+pub fn spawn_sinks(
+    sinks: Vec<Box<dyn Sink>>,
+    delivered: &[Arc<AtomicU64>],
+    ctx: &SinkContext,
+) -> Vec<std::thread::JoinHandle<()>> {
+    sinks
+        .into_iter()
+        .zip(delivered.iter().cloned())
+        .map(|(sink, delivered)| {
+            let ctx = ctx.clone();
+            std::thread::spawn(move || run_sink(sink, delivered, ctx))
+        })
+        .collect()
 }
 
 /// Runs one sink until shutdown, once everything committed has been delivered.

@@ -16,6 +16,8 @@
 //! - `requests`: per `Idempotency-Key` of an HTTP request, the JSON outcome returned for it
 //!   and when, so that a resent request gets it back without being ingested again.
 //! - `meta`: counters (`next_seq`, `next_outbox`).
+//! - `pending`: with `--stage correlate`, per signals partition, the detections of the last
+//!   batch while its offset commit to Kafka is under way; see [`Pending`].
 //! - `times`: `max_time`, the latest accepted event time (16 bytes, little-endian
 //!   nanoseconds), which sets the watermark after a replay.
 
@@ -34,6 +36,7 @@ const SINKS: TableDefinition<&str, &str> = TableDefinition::new("sinks");
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 const REQUESTS: TableDefinition<&str, &str> = TableDefinition::new("requests");
 const TIMES: TableDefinition<&str, &[u8]> = TableDefinition::new("times");
+const PENDING: TableDefinition<&str, &str> = TableDefinition::new("pending");
 
 /// File name of the store inside the state folder.
 pub const STORE_FILE: &str = "checkpoint.redb";
@@ -84,6 +87,23 @@ pub struct Checkpoint {
     pub max_time: Option<i128>,
 }
 
+/// Detections of one signals partition that wait for their offset commit to Kafka.
+///
+/// `--stage correlate` stores them before it commits the partition's offset, and moves them to
+/// the outbox once the commit succeeded. After a crash in between, the owners lineage in the
+/// commit metadata shows whether the commit was stored: if it was, the next owner starts after
+/// these detections and they are delivered from here; if not, they are dropped, because the
+/// next owner finds them again.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Pending {
+    /// The token of the ownership that decided them.
+    pub token: String,
+    /// The offset committed with them.
+    pub through: i64,
+    /// (detection id, window end, JSON line).
+    pub detections: Vec<(String, i128, String)>,
+}
+
 /// The state loaded at start-up.
 pub struct Loaded {
     /// Retained events in acceptance order.
@@ -126,6 +146,7 @@ impl Store {
         txn.open_table(META)?;
         txn.open_table(REQUESTS)?;
         txn.open_table(TIMES)?;
+        txn.open_table(PENDING)?;
         txn.commit()?;
         Ok(store)
     }
@@ -214,7 +235,78 @@ impl Store {
         txn.commit()?;
         Ok(())
     }
+}
 
+/// The pending detections and outbox pruning of `--stage correlate`.
+#[cfg_attr(not(feature = "kafka"), allow(dead_code))]
+impl Store {
+    /// Stores the detections of a partition that wait for their offset commit, replacing
+    /// any earlier ones of that partition.
+    pub fn put_pending(&self, partition: &str, pending: &Pending) -> Result<()> {
+        let json = serde_json::to_string(pending)?;
+        let txn = self.db.begin_write()?;
+        txn.open_table(PENDING)?.insert(partition, json.as_str())?;
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Returns every partition's pending detections.
+    pub fn pending(&self) -> Result<Vec<(String, Pending)>> {
+        let txn = self.db.begin_read()?;
+        let mut out = Vec::new();
+        for entry in txn.open_table(PENDING)?.iter()? {
+            let (partition, json) = entry?;
+            let pending = serde_json::from_str(json.value())
+                .with_context(|| format!("invalid pending detections of {}", partition.value()))?;
+            out.push((partition.value().to_owned(), pending));
+        }
+        Ok(out)
+    }
+
+    /// Moves a partition's pending detections to the outbox, numbering them from the stored
+    /// next outbox sequence number, in one transaction. Returns the new next sequence number.
+    pub fn confirm_pending(&self, partition: &str) -> Result<u64> {
+        let txn = self.db.begin_write()?;
+        let next = {
+            let mut pending_table = txn.open_table(PENDING)?;
+            let pending: Option<Pending> = match pending_table.remove(partition)? {
+                Some(json) => Some(serde_json::from_str(json.value())?),
+                None => None,
+            };
+            let mut meta = txn.open_table(META)?;
+            let mut next = meta.get("next_outbox")?.map_or(1, |v| v.value());
+            if let Some(pending) = pending {
+                let mut outbox = txn.open_table(OUTBOX)?;
+                for (_, _, line) in &pending.detections {
+                    outbox.insert(next, line.as_bytes())?;
+                    next += 1;
+                }
+            }
+            meta.insert("next_outbox", next)?;
+            next
+        };
+        txn.commit()?;
+        Ok(next)
+    }
+
+    /// Removes the outbox entries up to and including `up_to`, which every sink delivered.
+    pub fn prune_outbox(&self, up_to: u64) -> Result<()> {
+        let txn = self.db.begin_write()?;
+        txn.open_table(OUTBOX)?.retain_in(..=up_to, |_, _| false)?;
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Drops a partition's pending detections.
+    pub fn drop_pending(&self, partition: &str) -> Result<()> {
+        let txn = self.db.begin_write()?;
+        txn.open_table(PENDING)?.remove(partition)?;
+        txn.commit()?;
+        Ok(())
+    }
+}
+
+impl Store {
     /// Outbox entries after `after`, at most `limit` of them, in order.
     pub fn outbox_after(&self, after: u64, limit: usize) -> Result<Vec<(u64, Vec<u8>)>> {
         let txn = self.db.begin_read()?;
@@ -313,6 +405,32 @@ mod tests {
         assert_eq!(loaded.next_seq, 2);
         assert_eq!(store.outbox_after(0, 10).unwrap().len(), 1);
         assert!(store.outbox_after(1, 10).unwrap().is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn pending_detections_confirm_or_drop() {
+        let dir = temp_dir("pending");
+        let store = Store::open(&dir).unwrap();
+        let pending = |token: &str| Pending {
+            token: token.into(),
+            through: 9,
+            detections: vec![("det_a".into(), 5, "{\"id\":\"det_a\"}\n".into())],
+        };
+        store.put_pending("kafka:signals/0", &pending("t0")).unwrap();
+        store.put_pending("kafka:signals/1", &pending("t1")).unwrap();
+        drop(store);
+        let store = Store::open(&dir).unwrap();
+        let stored = store.pending().unwrap();
+        assert_eq!(stored.len(), 2);
+        assert_eq!(stored[0].1.token, "t0");
+        assert_eq!(store.confirm_pending("kafka:signals/0").unwrap(), 2);
+        store.drop_pending("kafka:signals/1").unwrap();
+        assert!(store.pending().unwrap().is_empty());
+        let outbox = store.outbox_after(0, 10).unwrap();
+        assert_eq!(outbox, vec![(1, b"{\"id\":\"det_a\"}\n".to_vec())]);
+        store.prune_outbox(1).unwrap();
+        assert!(store.outbox_after(0, 10).unwrap().is_empty());
         let _ = std::fs::remove_dir_all(&dir);
     }
 

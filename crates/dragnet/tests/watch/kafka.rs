@@ -19,18 +19,26 @@ fn produce(bootstrap: &str, topic: &str, events: &[Value]) {
     for event in events {
         let payload = event.to_string();
         let key = event["principal"]["user"]["userid"].as_str().unwrap_or("").to_owned();
-        let mut record = BaseRecord::to(topic).key(&key).payload(&payload);
-        loop {
-            match producer.send(record) {
-                Ok(()) => break,
-                Err((_, back)) => {
-                    producer.poll(Duration::from_millis(10));
-                    record = back;
-                }
+        send(&producer, BaseRecord::to(topic).key(&key).payload(&payload));
+    }
+    producer.flush(Duration::from_secs(30)).unwrap();
+}
+
+/// Queues a record, waiting while the producer's queue is full.
+pub fn send<K, P>(producer: &BaseProducer, mut record: BaseRecord<'_, K, P>)
+where
+    K: rdkafka::message::ToBytes + ?Sized,
+    P: rdkafka::message::ToBytes + ?Sized,
+{
+    loop {
+        match producer.send(record) {
+            Ok(()) => return,
+            Err((_, back)) => {
+                producer.poll(Duration::from_millis(10));
+                record = back;
             }
         }
     }
-    producer.flush(Duration::from_secs(30)).unwrap();
 }
 
 #[test]

@@ -8,4 +8,6 @@ mod kafka;
 mod parity;
 mod recovery;
 mod service;
+#[cfg(feature = "kafka")]
+mod stages;
 mod tls;

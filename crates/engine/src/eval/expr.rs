@@ -5,6 +5,7 @@
 //! assigned), the group of joined rows for aggregates and counts, the outcome values computed
 //! so far, and the window.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -140,10 +141,10 @@ pub(crate) fn eval(expr: &CExpr, env: &Env<'_>) -> Value {
         CExpr::PlaceholderCount(p) => Value::Int(placeholder_count(env, *p) as i64),
         CExpr::Not(_) | CExpr::And(..) | CExpr::Or(..) => Value::Bool(test(expr, env)),
         CExpr::Compare { op, lhs, rhs, nocase } => {
-            Value::Bool(ops::compare(*op, &eval(lhs, env), &eval(rhs, env), *nocase))
+            Value::Bool(ops::compare(*op, &operand(lhs, env), &operand(rhs, env), *nocase))
         }
         CExpr::RegexMatch { expr, regex, negate } => {
-            let value = eval(expr, env);
+            let value = operand(expr, env);
             Value::Bool(regex.is_match(&ops::text(&value)) != *negate)
         }
         CExpr::Arith { op, lhs, rhs } => ops::arithmetic(*op, &eval(lhs, env), &eval(rhs, env)),
@@ -152,7 +153,7 @@ pub(crate) fn eval(expr: &CExpr, env: &Env<'_>) -> Value {
             functions::call(*func, &values, *nocase, regex.as_deref(), &env.plan.ctx)
         }
         CExpr::InList { expr, list, kind, nocase } => {
-            let value = eval(expr, env);
+            let value = operand(expr, env);
             let text = ops::text(&value);
             Value::Bool(match kind {
                 ListMatch::Exact => list.contains(&text, *nocase),
@@ -161,9 +162,9 @@ pub(crate) fn eval(expr: &CExpr, env: &Env<'_>) -> Value {
             })
         }
         CExpr::InLiteral { expr, items, nocase } => {
-            let value = eval(expr, env);
+            let value = operand(expr, env);
             let found = items.iter().any(|item| {
-                ops::compare(yaral::ast::CompareOp::Eq, &value, &eval(item, env), *nocase)
+                ops::compare(yaral::ast::CompareOp::Eq, &value, &operand(item, env), *nocase)
             });
             Value::Bool(found)
         }
@@ -182,6 +183,15 @@ pub(crate) fn eval(expr: &CExpr, env: &Env<'_>) -> Value {
 }
 
 /// The value of a slot in the current row, or the field's zero value when the row lacks it.
+/// Evaluates an operand, borrowing a constant or an event field where [`eval`] would copy it.
+fn operand<'e>(expr: &'e CExpr, env: &Env<'e>) -> Cow<'e, Value> {
+    match expr {
+        CExpr::Lit(v) => Cow::Borrowed(v),
+        CExpr::Slot { var, slot } => Cow::Borrowed(slot_value(env, *var, *slot)),
+        other => Cow::Owned(eval(other, env)),
+    }
+}
+
 fn slot_value<'a>(env: &Env<'a>, var: usize, slot: usize) -> &'a Value {
     let zero = || env.plan.vars.get(var).and_then(|v| v.slot_zero.get(slot)).unwrap_or(&NULL);
     match env.rows.get(var) {

@@ -27,10 +27,12 @@ use crate::dispatch::Dispatch;
 use crate::group::{evaluate, Candidate};
 use crate::join::Tuple;
 use crate::plan::{Plan, WindowPlan};
+use crate::route::{encode_key, per_event_key};
 use crate::rows::{make_rows, EventEntry};
 use crate::rule::Rule;
 use suppress::Suppressor;
 use windowed::Windowed;
+pub(crate) use windowed::{partition_key, partition_placeholders};
 
 /// How a rule is run.
 enum Mode {
@@ -106,6 +108,9 @@ pub struct RuleStats {
     pub suppressed: u64,
 }
 
+/// A test of a rule index, event variable index and routing key; see [`Engine::push_routed`].
+pub type RouteFilter<'a> = dyn FnMut(usize, usize, &str) -> bool + 'a;
+
 /// Runs compiled rules over a stream of events.
 pub struct Engine {
     rules: Vec<RuleState>,
@@ -165,6 +170,28 @@ impl Engine {
 
     /// Feeds one event and returns the detections that became final.
     pub fn push(&mut self, event: Arc<Event>) -> Vec<Detection> {
+        self.push_inner(event, None)
+    }
+
+    /// Feeds one event like [`Engine::push`], but only to the places `accept` takes. It gets
+    /// the rule's index, the event variable's index and the routing key (see [`Router`]) of
+    /// each row the event makes, and a row it rejects is left out. So an engine that owns one
+    /// slice of the routing keys of a rule set gets exactly the rows of that slice.
+    ///
+    /// [`Router`]: crate::Router
+    pub fn push_routed(
+        &mut self,
+        event: Arc<Event>,
+        accept: &mut RouteFilter<'_>,
+    ) -> Vec<Detection> {
+        self.push_inner(event, Some(accept))
+    }
+
+    fn push_inner(
+        &mut self,
+        event: Arc<Event>,
+        mut accept: Option<&mut RouteFilter<'_>>,
+    ) -> Vec<Detection> {
         self.seq += 1;
         let entry = Arc::new(EventEntry::new(event, self.seq));
         let late = self.watermark().is_some_and(|w| entry.time < w);
@@ -184,20 +211,37 @@ impl Engine {
             }
         }
         let mut out = Vec::new();
-        for (state, vars) in self.rules.iter_mut().zip(&admitted) {
+        for (rule, (state, vars)) in self.rules.iter_mut().zip(&admitted).enumerate() {
             if vars.is_empty() {
                 continue;
             }
             match &mut state.mode {
                 Mode::PerEvent => {
+                    let taken = match accept.as_mut() {
+                        Some(accept) => {
+                            let key = per_event_key(&state.rule.plan, &entry);
+                            vars.iter().any(|var| accept(rule, *var, &key))
+                        }
+                        None => true,
+                    };
+                    if !taken {
+                        continue;
+                    }
                     if let Some(candidate) = evaluate_event(&state.rule, &entry) {
                         state.offer(candidate, &mut out);
                     }
                 }
                 Mode::Windowed(windowed) => {
-                    if !late {
-                        self.rows_added += windowed.push(&entry, vars) as u64;
+                    if late {
+                        continue;
                     }
+                    let added = match accept.as_mut() {
+                        Some(accept) => windowed.push(&entry, vars, &mut |var, key| {
+                            accept(rule, var, &encode_key(key))
+                        }),
+                        None => windowed.push(&entry, vars, &mut |_, _| true),
+                    };
+                    self.rows_added += added as u64;
                 }
             }
         }

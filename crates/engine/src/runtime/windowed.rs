@@ -6,6 +6,11 @@
 //! watermark at which it closes. Closing a window joins the rows inside it, groups the tuples
 //! by match values and evaluates each group. Rows that no open window can reach are dropped,
 //! so memory follows the open windows, not the input.
+//!
+//! A hop window whose rows equal the previous window's gives only detections that
+//! de-duplication drops, unless the rule reads `window_start` or `window_end`. So for other
+//! rules a row opens just the two hop windows where the rows change because of it: the first
+//! window it falls in, and the first one after it has left.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -18,9 +23,10 @@ use crate::eval::expr::{Env, RowRef};
 use crate::eval::ops::Key;
 use crate::group::{evaluate, timestamp, Candidate};
 use crate::join::{join, Tuple};
+use crate::plan::ir::CExpr;
 use crate::plan::{Plan, WindowPlan};
 use crate::rows::{make_rows, EventEntry, Row};
-use crate::window::{aligned_starts, bounds, horizon, WindowKey};
+use crate::window::{aligned_starts, bounds, floor_to, horizon, WindowKey};
 
 /// The rows and open windows of one match partition.
 struct Partition {
@@ -32,6 +38,39 @@ struct Partition {
     last_content: Option<Vec<Vec<(u64, u32)>>>,
 }
 
+/// Whether any binding of placeholder `p` compares without case.
+fn nocase(plan: &Plan, p: usize) -> bool {
+    plan.vars.iter().flat_map(|v| &v.bindings).any(|b| b.placeholder == p && b.nocase)
+}
+
+/// The match placeholders that every event variable of a rule assigns, with their case
+/// folding. Rows that differ in them can never join, so they partition the window state.
+pub(crate) fn partition_placeholders(plan: &Plan) -> Vec<(usize, bool)> {
+    plan.match_vars
+        .iter()
+        .map(|(p, _)| *p)
+        .filter(|p| {
+            let owners = plan.placeholders.get(*p).map_or(&[][..], |p| p.owners.as_slice());
+            (0..plan.vars.len()).all(|v| owners.contains(&v))
+        })
+        .map(|p| (p, nocase(plan, p)))
+        .collect()
+}
+
+/// The partition key of a row, from the placeholder values it assigned.
+pub(crate) fn partition_key(
+    partition_by: &[(usize, bool)],
+    placeholders: &[Option<Value>],
+) -> Vec<Key> {
+    partition_by
+        .iter()
+        .map(|(p, nocase)| {
+            let value = placeholders.get(*p).and_then(Option::as_ref);
+            Key::of(value.unwrap_or(&Value::Null), *nocase)
+        })
+        .collect()
+}
+
 /// The window state of one rule.
 pub(crate) struct Windowed {
     plan: Arc<Plan>,
@@ -41,6 +80,9 @@ pub(crate) struct Windowed {
     partition_by: Vec<(usize, bool)>,
     /// Case folding of every match placeholder, for grouping tuples.
     match_nocase: Vec<bool>,
+    /// Whether the rule reads `window_start` or `window_end`, so that two hop windows with the
+    /// same rows can give different detections.
+    reads_bounds: bool,
     ids: HashMap<Vec<Key>, u64>,
     partitions: HashMap<u64, Partition>,
     next_id: u64,
@@ -53,26 +95,16 @@ pub(crate) struct Windowed {
 
 impl Windowed {
     pub(crate) fn new(plan: Arc<Plan>, info: Arc<RuleInfo>, window: WindowPlan) -> Windowed {
-        let nocase = |p: usize| {
-            plan.vars.iter().flat_map(|v| &v.bindings).any(|b| b.placeholder == p && b.nocase)
-        };
-        let partition_by = plan
-            .match_vars
-            .iter()
-            .map(|(p, _)| *p)
-            .filter(|p| {
-                let owners = plan.placeholders.get(*p).map_or(&[][..], |p| p.owners.as_slice());
-                (0..plan.vars.len()).all(|v| owners.contains(&v))
-            })
-            .map(|p| (p, nocase(p)))
-            .collect();
-        let match_nocase = plan.match_vars.iter().map(|(p, _)| nocase(*p)).collect();
+        let partition_by = partition_placeholders(&plan);
+        let match_nocase = plan.match_vars.iter().map(|(p, _)| nocase(&plan, *p)).collect();
+        let reads_bounds = reads_window_bounds(&plan);
         Windowed {
             plan,
             info,
             window,
             partition_by,
             match_nocase,
+            reads_bounds,
             ids: HashMap::new(),
             partitions: HashMap::new(),
             next_id: 0,
@@ -85,27 +117,28 @@ impl Windowed {
 
     /// Adds the rows an event makes for the event variables `vars` to their partitions and
     /// opens the windows they fall in; the other variables' filters are known to reject it.
+    /// `keep` gets each row's variable and partition key, and a row it rejects is left out.
     /// Returns the number of rows added.
-    pub(crate) fn push(&mut self, entry: &Arc<EventEntry>, vars: &[usize]) -> usize {
+    pub(crate) fn push(
+        &mut self,
+        entry: &Arc<EventEntry>,
+        vars: &[usize],
+        keep: &mut dyn FnMut(usize, &[Key]) -> bool,
+    ) -> usize {
         let mut added = 0;
         for &var in vars {
             for row in make_rows(&self.plan, var, entry) {
-                self.insert(var, row);
-                added += 1;
+                let key = partition_key(&self.partition_by, &row.placeholders);
+                if keep(var, &key) {
+                    self.insert(var, row, key);
+                    added += 1;
+                }
             }
         }
         added
     }
 
-    fn insert(&mut self, var: usize, row: Row) {
-        let key: Vec<Key> = self
-            .partition_by
-            .iter()
-            .map(|(p, nocase)| {
-                let value = row.placeholders.get(*p).and_then(Option::as_ref);
-                Key::of(value.unwrap_or(&Value::Null), *nocase)
-            })
-            .collect();
+    fn insert(&mut self, var: usize, row: Row, key: Vec<Key>) {
         let id = match self.ids.get(&key) {
             Some(id) => *id,
             None => {
@@ -132,6 +165,15 @@ impl Windowed {
                     new_windows.push(WindowKey::Pivot { time, seq });
                 }
             }
+            // The row changes the rows of a window only where it enters (the first window it
+            // falls in) and where it leaves (the first window after it). Other rows open the
+            // windows where they change the rows.
+            WindowPlan::Hop { length, hop } if !self.reads_bounds => {
+                let entered = floor_to(time - length, hop) + hop;
+                let left = floor_to(time, hop) + hop;
+                new_windows.push(WindowKey::Aligned(entered));
+                new_windows.push(WindowKey::Aligned(left));
+            }
             _ => new_windows
                 .extend(aligned_starts(&self.window, time).into_iter().map(WindowKey::Aligned)),
         }
@@ -145,9 +187,14 @@ impl Windowed {
             // Events with the same time are ordered by their id rather than by arrival, so
             // that order-dependent outcomes (`array`, `window.first`) do not depend on the
             // order events arrived in.
-            let order = (time, row.entry.id(), seq, row.copy);
-            let at =
-                rows.partition_point(|r| (r.time(), r.entry.id(), r.entry.seq, r.copy) <= order);
+            let order = row_order(&row);
+            // Rows mostly arrive in time order, so the end is tried before a binary search.
+            let at = match rows.last() {
+                Some(last) if row_order(last) > order => {
+                    rows.partition_point(|r| row_order(r) <= order)
+                }
+                _ => rows.len(),
+            };
             rows.insert(at, Arc::new(row));
         }
     }
@@ -190,6 +237,27 @@ impl Windowed {
             (WindowPlan::Sliding { pivot, .. }, WindowKey::Pivot { seq, .. }) => Some((pivot, seq)),
             _ => None,
         };
+        // Most windows of a rule joining several variables lack one of them. Outside sliding
+        // windows, whose pivot variable is filtered below, the first row at or after the
+        // window start shows that before any row is collected. The check after collecting
+        // returns the same result.
+        let empty: Vec<bool> = partition
+            .rows
+            .iter()
+            .map(|var_rows| {
+                let from = var_rows.partition_point(|r| r.time() < bounds.start);
+                var_rows.get(from).is_none_or(|r| !bounds.contains(r.time()))
+            })
+            .collect();
+        let missing = empty.iter().enumerate().any(|(var, empty)| {
+            *empty && pivot.is_none() && plan.required.get(var).copied().unwrap_or(true)
+        });
+        // A hop window that a row left may contain no row at all. It would not have been opened
+        // if every window of every row were, so it is not evaluated even when every variable
+        // is optional.
+        if missing || empty.iter().all(|e| *e) {
+            return Vec::new();
+        }
         let mut rows: Vec<Vec<RowRef<'_>>> = Vec::with_capacity(plan.vars.len());
         for (var, var_rows) in partition.rows.iter().enumerate() {
             let from = var_rows.partition_point(|r| r.time() < bounds.start);
@@ -211,7 +279,7 @@ impl Windowed {
         if missing_required {
             return Vec::new();
         }
-        if matches!(self.window, WindowPlan::Hop { .. }) {
+        if matches!(self.window, WindowPlan::Hop { .. }) && !self.reads_bounds {
             let content: Vec<Vec<(u64, u32)>> =
                 rows.iter().map(|r| r.iter().map(|row| (row.seq, row.copy)).collect()).collect();
             // A hop window with the same rows as the last one evaluated gives the same
@@ -290,4 +358,28 @@ impl Windowed {
             self.partitions.values().map(|p| p.rows.iter().map(Vec::len).sum::<usize>()).sum();
         rows + self.dedupe.len()
     }
+}
+
+/// Returns the sort key of rows within a variable: time, event id, sequence number, copy.
+fn row_order(row: &Row) -> (i128, &str, u64, u32) {
+    (row.time(), row.entry.id(), row.entry.seq, row.copy)
+}
+
+/// Returns whether any expression of the rule reads `window_start` or `window_end`.
+fn reads_window_bounds(plan: &Plan) -> bool {
+    let mut found = false;
+    let mut visit = |e: &CExpr| {
+        if matches!(e, CExpr::WindowStart | CExpr::WindowEnd) {
+            found = true;
+        }
+    };
+    let filters = plan.vars.iter().flat_map(|v| v.filters.iter().chain(&v.late_filters));
+    for expr in filters
+        .chain(plan.cross_filters.iter().map(|f| &f.expr))
+        .chain(plan.outcomes.iter().map(|(_, e)| e))
+        .chain(plan.condition.as_ref())
+    {
+        expr.walk(&mut visit);
+    }
+    found
 }
