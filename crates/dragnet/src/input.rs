@@ -694,7 +694,7 @@ impl<R: Read> CsvRows<R> {
 
     fn read_headers(&mut self) -> std::result::Result<Vec<String>, String> {
         let headers = match self.reader.headers() {
-            Ok(h) => h.iter().map(|s| s.trim().to_owned()).collect::<Vec<_>>(),
+            Ok(h) => h.iter().map(|s| sources::column_name(s).to_owned()).collect::<Vec<_>>(),
             Err(e) => return Err(format!("invalid CSV header: {e}")),
         };
         // A log CSV names several columns, so a first line without a comma means that the
@@ -937,6 +937,16 @@ mod tests {
         assert_eq!(lines_and_oks(&records), vec![(2, true), (4, true)]);
         let Ok(Record::Csv(pairs)) = &records[0].record else { panic!("expected a CSV row") };
         assert_eq!(pairs[0], ("a".to_owned(), "1".to_owned()));
+    }
+
+    #[test]
+    fn csv_header_drops_utc_suffix() {
+        let records = split_records(
+            b"\"TimeGenerated [UTC]\",Category\n\"7/2/2025, 2:02:10.123 PM\",SignInLogs\n",
+        );
+        let Ok(Record::Csv(pairs)) = &records[0].record else { panic!("expected a CSV row") };
+        assert_eq!(pairs[0].0, "TimeGenerated");
+        assert_eq!(pairs[1].0, "Category");
     }
 
     #[test]

@@ -490,3 +490,30 @@ fn audit_search_csv_hunts_like_records() {
     assert!(expected.iter().any(|(rule, _)| rule.starts_with("m365_graph")), "{expected:?}");
     assert_eq!(found, expected);
 }
+
+#[test]
+fn log_analytics_portal_csv_is_read() {
+    // The Log Analytics "Export to CSV" of the Azure portal: `[UTC]` after each datetime column
+    // name, times as the portal shows them, dynamic columns as JSON text.
+    let dir = temp_dir("portal-csv");
+    let csv = dir.join("signins.csv");
+    let rows = [
+        r#"TenantId,"TimeGenerated [UTC]",Category,ResultType,AppDisplayName,"CreatedDateTime [UTC]",IPAddress,LocationDetails,Status,UserPrincipalName,UserId,Id,Type"#,
+        r#"11111111-2222-4333-8444-555555555555,"7/2/2025, 2:02:10.123 PM",SignInLogs,0,"Office 365 Exchange Online","7/2/2025, 2:02:09.883 PM",203.0.113.7,"{""city"":""Amsterdam"",""countryOrRegion"":""NL""}","{""errorCode"":0}",dana.lee@example.com,0b7f1c2e-1111-4a2b-9c3d-5e6f7a8b9c0d,7a7a0000-0000-4000-8000-00000000c001,SigninLogs"#,
+    ];
+    fs::write(&csv, rows.join("\n") + "\n").unwrap();
+    let output = dragnet(&["parse", csv.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let events: Vec<Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("parse prints JSON lines"))
+        .collect();
+    assert_eq!(events.len(), 1, "{stderr}");
+    let event = &events[0];
+    assert_eq!(event["metadata"]["log_type"], "AZURE_AD");
+    assert_eq!(event["metadata"]["event_timestamp"], "2025-07-02T14:02:09.883Z");
+    assert_eq!(event["principal"]["user"]["userid"], "dana.lee@example.com");
+    assert_eq!(event["principal"]["location"]["city"], "Amsterdam");
+    assert_eq!(event["security_result"][0]["action"], json!(["ALLOW"]));
+}

@@ -41,7 +41,8 @@ impl Context {
     ///
     /// `name` is the source's user name or UPN and `object_id` its opaque id. When only the
     /// id is given, the name comes from learned pairs, then from the identity map, and the id
-    /// itself is the last resort for `userid`. `email_addresses` gets the canonical email.
+    /// itself is the last resort for `userid`. `email_addresses` gets the canonical email in
+    /// lower case.
     pub(crate) fn write_user(
         &self,
         event: &mut Event,
@@ -61,8 +62,10 @@ impl Context {
         if let Some(userid) = userid {
             build::set_str(event, &format!("{path}.userid"), userid);
         }
+        // Email addresses are compared exactly by rules, while sources spell one UPN in
+        // different letter cases, so every email is written in lower case.
         if let Some(email) = email {
-            build::push_unique(event, &format!("{path}.email_addresses"), email);
+            build::push_unique(event, &format!("{path}.email_addresses"), &email.to_lowercase());
         }
         if let Some(id) = object_id {
             if Some(id) != userid || looks_like_guid(id) {

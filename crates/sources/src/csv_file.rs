@@ -6,7 +6,7 @@ use crate::SourceError;
 /// A CSV file split into its header and rows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CsvFile {
-    /// The header row's cells, trimmed, without a leading byte-order mark.
+    /// The header row's field names (see [`column_name`]).
     pub headers: Vec<String>,
     /// Every row after the header, in file order.
     pub rows: Vec<CsvRow>,
@@ -22,6 +22,20 @@ pub struct CsvRow {
     pub values: Result<Vec<String>, SourceError>,
 }
 
+/// Returns the field name of a CSV header cell: trimmed, without a byte-order mark, and
+/// without the ` [UTC]` that the Azure portal's Log Analytics export appends to datetime
+/// columns (`TimeGenerated [UTC]`).
+pub fn column_name(header: &str) -> &str {
+    let name = header.trim().trim_start_matches('\u{feff}').trim_start();
+    let Some(split) = name.len().checked_sub(UTC_SUFFIX.len()) else { return name };
+    match (name.get(..split), name.get(split..)) {
+        (Some(field), Some(suffix)) if suffix.eq_ignore_ascii_case(UTC_SUFFIX) => field.trim_end(),
+        _ => name,
+    }
+}
+
+const UTC_SUFFIX: &str = " [UTC]";
+
 impl CsvFile {
     /// Splits `bytes` into a header and rows. Blank lines are skipped. Fails only when the
     /// header row cannot be read; a bad row is reported in its [`CsvRow`] and reading goes on.
@@ -32,7 +46,7 @@ impl CsvFile {
             .headers()
             .map_err(|e| SourceError::invalid(format!("invalid CSV header row: {e}")))?
             .iter()
-            .map(|h| h.trim().to_owned())
+            .map(|h| column_name(h).to_owned())
             .collect();
         if headers.iter().all(String::is_empty) {
             return Err(SourceError::invalid("the CSV header row is empty"));
@@ -85,6 +99,21 @@ mod tests {
         let file = CsvFile::parse(b"a,b\n1\n2,3\n").unwrap();
         assert!(file.rows[0].values.is_err());
         assert_eq!(file.rows[1].values, Ok(vec!["2".to_owned(), "3".to_owned()]));
+    }
+
+    #[test]
+    fn column_names_drop_utc_suffix() {
+        let cases = [
+            ("TimeGenerated [UTC]", "TimeGenerated"),
+            ("\u{feff}CreatedDateTime [utc] ", "CreatedDateTime"),
+            (" EVENT_TYPE ", "EVENT_TYPE"),
+            ("[UTC]", "[UTC]"),
+            ("UTC", "UTC"),
+            ("Date (UTC)", "Date (UTC)"),
+        ];
+        for (header, expected) in cases {
+            assert_eq!(column_name(header), expected, "header {header:?}");
+        }
     }
 
     #[test]

@@ -17,6 +17,11 @@ use crate::{enums, ip, time, SourceError};
 
 /// Normalises one sign-in record into one event.
 pub(crate) fn normalize(obj: &Map<String, Value>, ctx: &mut Context) -> Result<Event, SourceError> {
+    let download = crate::entra_download::is_download_row(obj)
+        .then(|| crate::entra_download::sign_in_of_row(obj));
+    let obj = download.as_ref().unwrap_or(obj);
+    let parsed = parse_json_columns(obj);
+    let obj = parsed.as_ref().unwrap_or(obj);
     let mut envelope = Fields::new(obj);
     let nested = envelope.object("properties");
     let has_nested = nested.is_some();
@@ -58,6 +63,27 @@ pub(crate) fn normalize(obj: &Map<String, Value>, ctx: &mut Context) -> Result<E
     }
     props.finish(&mut event);
     Ok(event)
+}
+
+/// Columns that Log Analytics stores as JSON text in some sign-in tables
+/// (`AADNonInteractiveUserSignInLogs`, `AADServicePrincipalSignInLogs`) and as objects in
+/// others.
+const JSON_TEXT_COLUMNS: &[&str] = &["Status", "DeviceDetail", "LocationDetails"];
+
+/// Returns a copy of `obj` with the [`JSON_TEXT_COLUMNS`] that hold JSON text parsed into
+/// objects, or `None` when no column needs it.
+fn parse_json_columns(obj: &Map<String, Value>) -> Option<Map<String, Value>> {
+    let mut patched: Option<Map<String, Value>> = None;
+    for (key, value) in obj {
+        let Value::String(text) = value else { continue };
+        if !JSON_TEXT_COLUMNS.iter().any(|c| c.eq_ignore_ascii_case(key)) {
+            continue;
+        }
+        if let Ok(parsed @ Value::Object(_)) = serde_json::from_str::<Value>(text) {
+            patched.get_or_insert_with(|| obj.clone()).insert(key.clone(), parsed);
+        }
+    }
+    patched
 }
 
 fn write_time<'a>(
@@ -133,8 +159,13 @@ fn write_network(envelope: &mut Fields<'_>, props: &mut Fields<'_>, event: &mut 
     }
 }
 
+/// The sign-in location: `location` in the Azure Monitor and Graph forms, `LocationDetails` in
+/// Log Analytics, where `Location` is only the country code.
 fn write_location(props: &mut Fields<'_>, event: &mut Event) {
-    let Some(mut location) = props.object("location") else { return };
+    let Some(mut location) = props.object("location").or_else(|| props.object("LocationDetails"))
+    else {
+        return;
+    };
     for (source, target) in [
         ("city", "principal.location.city"),
         ("state", "principal.location.state"),
@@ -188,7 +219,15 @@ fn write_application(props: &mut Fields<'_>, event: &mut Event) {
     if let Some(resource) = props.text("resourceDisplayName") {
         event.set("target.resource.name", resource);
     }
-    if let Some(resource_id) = props.text("resourceId") {
+    // Log Analytics names the sign-in's resource `ResourceIdentity`, and its `ResourceId`
+    // column is the Azure resource path of the log (`/tenants/.../Microsoft.aadiam`), which
+    // stays in `additional.fields`.
+    let resource_id = props.text("resourceIdentity").or_else(|| {
+        let id = props.peek_text("resourceId").filter(|id| !id.starts_with('/'))?;
+        props.skip("resourceId");
+        Some(id)
+    });
+    if let Some(resource_id) = resource_id {
         push_label(event, "target.resource.attribute.labels", "Resource Id", &resource_id);
     }
 }

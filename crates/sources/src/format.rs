@@ -105,6 +105,9 @@ pub fn detect(obj: &Map<String, Value>) -> Option<Format> {
     if has("requestUri") && has("requestMethod") {
         return Some(Format::Graph);
     }
+    if crate::entra_download::is_download_row(obj) {
+        return Some(Format::Entra);
+    }
     if has("createdDateTime") && (has("userPrincipalName") || has("ipAddress") || has("status")) {
         return Some(Format::Entra);
     }

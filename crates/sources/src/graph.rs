@@ -68,7 +68,7 @@ pub(crate) fn normalize(obj: &Map<String, Value>, ctx: &mut Context) -> Result<E
     if let Some(agent) = props.text("userAgent") {
         event.set("network.http.user_agent", agent);
     }
-    if let Some(bytes) = props.peek("responseSizeBytes").and_then(Value::as_u64) {
+    if let Some(bytes) = props.peek("responseSizeBytes").and_then(byte_count) {
         event.set("network.received_bytes", bytes);
         props.skip("responseSizeBytes");
     }
@@ -109,6 +109,15 @@ pub(crate) fn normalize(obj: &Map<String, Value>, ctx: &mut Context) -> Result<E
     }
     props.finish(&mut event);
     Ok(event)
+}
+
+/// Reads a size in bytes given as a number or, as CSV exports write it, a numeric string.
+fn byte_count(value: &Value) -> Option<u64> {
+    match value {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
 }
 
 /// Reads an HTTP status code given as a number or a numeric string.

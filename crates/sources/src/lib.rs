@@ -18,6 +18,7 @@ mod build;
 mod context;
 mod csv_file;
 mod entra;
+mod entra_download;
 mod enums;
 mod error;
 mod fields;
@@ -34,7 +35,7 @@ mod time;
 mod udm_input;
 
 pub use bare_udm::is_bare_udm;
-pub use csv_file::{CsvFile, CsvRow};
+pub use csv_file::{column_name, CsvFile, CsvRow};
 pub use error::SourceError;
 pub use format::{detect, Format, UnknownFormat};
 pub use identities::Identities;

@@ -325,7 +325,7 @@ fn map_members(f: &mut Fields<'_>, event: &mut Event) {
         if let Some(upn) = upn {
             event.set("about.user.userid", upn.as_str());
             if looks_like_email(&upn) {
-                event.push("about.user.email_addresses", upn);
+                event.push("about.user.email_addresses", upn.to_lowercase());
             }
         }
         if let Some(display) = display {

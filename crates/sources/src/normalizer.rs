@@ -4,6 +4,7 @@ use serde_json::{Map, Value};
 use udm::Event;
 
 use crate::context::Context;
+use crate::fields::flatten_into;
 use crate::format::{detect, Format};
 use crate::{entra, graph, m365, okta, salesforce, udm_input, Identities, SourceError};
 
@@ -118,6 +119,17 @@ impl Normalizer {
             }
             return;
         }
+        if let Some((key, inner)) = shipped_record(obj, format, depth) {
+            let path = format!("{path}{}{key}", if path.is_empty() { "" } else { "." });
+            let first = out.len();
+            self.walk(&inner, format, path, depth + 1, out);
+            for outcome in &mut out[first..] {
+                if let Ok(events) = &mut outcome.result {
+                    keep_envelope(events, obj, key);
+                }
+            }
+            return;
+        }
         let result = self.normalize_object(record, obj, format);
         out.push(Normalized { path, result });
     }
@@ -172,6 +184,9 @@ fn is_stateless(record: &Value, format: Format, depth: usize) -> bool {
             if let Some((_, items)) = wrapped_records(obj, format) {
                 return items.iter().all(|item| is_stateless(item, format, depth + 1));
             }
+            if let Some((_, inner)) = shipped_record(obj, format, depth) {
+                return is_stateless(&inner, format, depth + 1);
+            }
             match format {
                 Format::Auto => detect(obj).is_none_or(|found| found == Format::Udm),
                 chosen => chosen == Format::Udm,
@@ -208,6 +223,70 @@ fn audit_data(obj: &Map<String, Value>, format: Format) -> Option<Result<Value, 
         ))),
     };
     Some(inner)
+}
+
+/// Keys under which log shippers carry a record as an object: `detail` in Amazon EventBridge
+/// events (Okta Log Streaming), `event` in Splunk HTTP Event Collector events and `result` in
+/// Splunk search exports.
+const SHIPPER_OBJECT_KEYS: &[&str] = &["detail", "event", "result"];
+
+/// Keys under which log shippers carry a record as JSON text: `message` and `log` in syslog,
+/// Logstash and Fluentd output, `_raw` in Splunk search exports.
+const SHIPPER_TEXT_KEYS: &[&str] = &["message", "log", "_raw"];
+
+/// Returns the record inside a log shipper's envelope, with the envelope's key, when `obj` is no
+/// source's record itself and the carried value is one (or is another envelope around one).
+/// With a chosen `format`, the carried record must be of that format.
+fn shipped_record(
+    obj: &Map<String, Value>,
+    format: Format,
+    depth: usize,
+) -> Option<(&'static str, Value)> {
+    if depth > MAX_DEPTH || detect(obj).is_some() {
+        return None;
+    }
+    for key in SHIPPER_OBJECT_KEYS {
+        let Some(Value::Object(inner)) = obj.get(*key) else { continue };
+        if carries_record(inner, format, depth) {
+            return Some((key, Value::Object(inner.clone())));
+        }
+    }
+    for key in SHIPPER_TEXT_KEYS {
+        let Some(Value::String(text)) = obj.get(*key) else { continue };
+        if !text.trim_start().starts_with('{') {
+            continue;
+        }
+        let Ok(Value::Object(inner)) = serde_json::from_str::<Value>(text) else { continue };
+        if carries_record(&inner, format, depth) {
+            return Some((key, Value::Object(inner)));
+        }
+    }
+    None
+}
+
+fn carries_record(inner: &Map<String, Value>, format: Format, depth: usize) -> bool {
+    match detect(inner) {
+        Some(found) => format == Format::Auto || found == format,
+        None => shipped_record(inner, format, depth + 1).is_some(),
+    }
+}
+
+/// Writes the fields of a shipper's envelope, other than the carried record under `key`, to
+/// each event's `additional.fields`, where the record's own fields of the same name win.
+fn keep_envelope(events: &mut [Event], envelope: &Map<String, Value>, key: &str) {
+    let mut extra = Event::new();
+    for (name, value) in envelope.iter().filter(|(name, _)| name.as_str() != key) {
+        flatten_into(&mut extra, name, value);
+    }
+    let Some(udm::Value::Message(extra)) = extra.root.get("additional") else { return };
+    for event in events {
+        let additional = event.root.message_at("additional");
+        for (name, value) in extra.iter() {
+            if additional.get(name).is_none() {
+                additional.insert(name, value.clone());
+            }
+        }
+    }
 }
 
 /// The deepest nesting of arrays and export wrappers read; a log record needs about three.

@@ -16,6 +16,12 @@ const NAIVE_LAYOUTS: &[&str] = &[
     "%m/%d/%Y %I:%M:%S%.f %p",
     "%m/%d/%Y %H:%M",
     "%m/%d/%Y %I:%M %p",
+    // The Azure portal's Log Analytics CSV export writes times as the portal shows them, which
+    // depends on the browser's locale: `7/2/2025, 2:02:10.123 PM` for US English,
+    // `2025/07/02 14:02:10.123` for some others.
+    "%m/%d/%Y, %I:%M:%S%.f %p",
+    "%m/%d/%Y, %H:%M:%S%.f",
+    "%Y/%m/%d %H:%M:%S%.f",
 ];
 
 /// Layouts with an offset, tried after RFC 3339. `%z` takes `+0000` and `+00:00`.
@@ -171,6 +177,9 @@ mod tests {
             ("2007-01-09 09:41:00", 0),
             ("20070109094100.000", 0),
             ("20070109094100", 0),
+            ("1/9/2007, 9:41:00.000 AM", 0),
+            ("1/9/2007, 9:41:00 AM", 0),
+            ("2007/01/09 9:41:00.000", 0),
         ];
         for (raw, nanos) in cases {
             let expected = Timestamp::new(NINE_FORTY_ONE, nanos);

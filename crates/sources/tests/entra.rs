@@ -3,7 +3,7 @@
 mod common;
 
 use common::{assert_udm_eq, normalize_json, text_at};
-use serde_json::json;
+use serde_json::{json, Value};
 use sources::{Format, Identities, Normalizer};
 
 fn monitor_sign_in(category: &str, error_code: i64) -> serde_json::Value {
@@ -258,4 +258,161 @@ fn azure_monitor_records_wrapper_is_unpacked() {
     let wrapper = json!({"records": [monitor_sign_in("SignInLogs", 0), monitor_sign_in("SignInLogs", 50126)]});
     let events = normalize_json(&wrapper, Format::Auto);
     assert_eq!(events.len(), 2);
+}
+
+/// A row of the Log Analytics table `table`, with `LocationDetails`, `Status` and
+/// `DeviceDetail` as given: objects in `SigninLogs`, JSON text in the non-interactive and
+/// service principal tables.
+fn log_analytics_row(table: &str, location: Value, status: Value, device: Value) -> Value {
+    json!({
+        "TenantId": "11111111-2222-4333-8444-555555555555",
+        "TimeGenerated": "2026-03-02T08:00:01.5Z",
+        "ResourceId": "/tenants/11111111-2222-4333-8444-555555555555/providers/Microsoft.aadiam",
+        "OperationName": "Sign-in activity",
+        "Category": table.trim_start_matches("AAD"),
+        "ResultType": "50126",
+        "Location": "NL",
+        "CreatedDateTime": "2026-03-02T08:00:00Z",
+        "Id": "7a7a0000-0000-4000-8000-00000000b001",
+        "UserPrincipalName": "dana.lee@example.com",
+        "UserId": "0b7f1c2e-1111-4a2b-9c3d-5e6f7a8b9c0d",
+        "IPAddress": "203.0.113.7",
+        "AppDisplayName": "Microsoft Graph Command Line Tools",
+        "ResourceIdentity": "00000003-0000-0000-c000-000000000000",
+        "ResourceDisplayName": "Microsoft Graph",
+        "LocationDetails": location,
+        "Status": status,
+        "DeviceDetail": device,
+        "Type": table
+    })
+}
+
+#[test]
+fn log_analytics_location_status_and_device() {
+    let location = json!({"city": "Amsterdam", "state": "Noord-Holland", "countryOrRegion": "NL",
+                          "geoCoordinates": {"latitude": 52.37, "longitude": 4.89}});
+    let status = json!({"errorCode": 50126, "failureReason": "Invalid username or password."});
+    let device = json!({"deviceId": "", "operatingSystem": "Windows10", "browser": "Edge 126.0"});
+    let as_objects =
+        log_analytics_row("SigninLogs", location.clone(), status.clone(), device.clone());
+    let as_text = log_analytics_row(
+        "AADNonInteractiveUserSignInLogs",
+        Value::String(location.to_string()),
+        Value::String(status.to_string()),
+        Value::String(device.to_string()),
+    );
+    for (shape, record) in [("objects", as_objects), ("JSON text", as_text)] {
+        let events = normalize_json(&record, Format::Auto);
+        let event = &events[0];
+        assert_eq!(text_at(event, "principal.location.city"), Some("Amsterdam"), "{shape}");
+        assert_eq!(text_at(event, "principal.location.country_or_region"), Some("NL"), "{shape}");
+        assert_eq!(
+            event["principal"]["location"]["region_coordinates"],
+            json!({"latitude": 52.37, "longitude": 4.89}),
+            "{shape}"
+        );
+        assert_eq!(text_at(event, "security_result.action"), Some("FAIL"), "{shape}");
+        assert_eq!(
+            text_at(event, "security_result.description"),
+            Some("Invalid username or password."),
+            "{shape}"
+        );
+        assert_eq!(text_at(event, "principal.platform_version"), Some("Windows10"), "{shape}");
+        let labels = &event["target"]["resource"]["attribute"]["labels"];
+        assert_eq!(
+            labels,
+            &json!([{"key": "Resource Id", "value": "00000003-0000-0000-c000-000000000000"}]),
+            "{shape}: the sign-in's resource, not the Azure resource path"
+        );
+        assert_eq!(
+            text_at(event, "additional.ResourceId"),
+            Some("/tenants/11111111-2222-4333-8444-555555555555/providers/Microsoft.aadiam"),
+            "{shape}"
+        );
+    }
+}
+
+/// A row of the CSV that the Microsoft Entra admin center downloads from its sign-in logs, as
+/// the CLI hands CSV rows over: every cell a string, keyed by the column's title.
+fn admin_center_row(cells: &[(&str, &str)]) -> Value {
+    let row: serde_json::Map<String, Value> =
+        cells.iter().map(|(k, v)| ((*k).to_owned(), Value::from(*v))).collect();
+    Value::Object(row)
+}
+
+#[test]
+fn admin_center_csv_download_is_read() {
+    let interactive = admin_center_row(&[
+        ("Date (UTC)", "2026-03-02T08:00:00Z"),
+        ("Request ID", "7a7a0000-0000-4000-8000-00000000d001"),
+        ("User agent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64)"),
+        ("Correlation ID", "c0c0c0c0-0000-4000-8000-000000000001"),
+        ("User ID", "0b7f1c2e-1111-4a2b-9c3d-5e6f7a8b9c0d"),
+        ("User", "Dana Lee"),
+        ("Username", "dana.lee@example.com"),
+        ("User type", "Member"),
+        ("Application", "Office 365 Exchange Online"),
+        ("Application ID", "00000002-0000-0ff1-ce00-000000000000"),
+        ("Resource", "Office 365 Exchange Online"),
+        ("Resource ID", "00000002-0000-0ff1-ce00-000000000000"),
+        ("IP address", "203.0.113.7"),
+        ("Location", "Amsterdam, Noord-Holland, NL"),
+        ("Status", "Failure"),
+        ("Sign-in error code", "50126"),
+        ("Failure reason", "Invalid username or password."),
+        ("Client app", "Browser"),
+        ("Device ID", ""),
+        ("Browser", "Edge 126.0"),
+        ("Operating System", "Windows10"),
+        ("Conditional Access", "Not Applied"),
+        ("Autonomous system number", "64500"),
+    ]);
+    let events = normalize_json(&interactive, Format::Auto);
+    let event = &events[0];
+    assert_eq!(text_at(event, "metadata.log_type"), Some("AZURE_AD"));
+    assert_eq!(text_at(event, "metadata.event_type"), Some("USER_LOGIN"));
+    assert_eq!(text_at(event, "metadata.event_timestamp"), Some("2026-03-02T08:00:00Z"));
+    assert_eq!(
+        text_at(event, "metadata.product_log_id"),
+        Some("7a7a0000-0000-4000-8000-00000000d001")
+    );
+    assert_eq!(text_at(event, "principal.user.userid"), Some("dana.lee@example.com"));
+    assert_eq!(
+        text_at(event, "principal.user.product_object_id"),
+        Some("0b7f1c2e-1111-4a2b-9c3d-5e6f7a8b9c0d")
+    );
+    assert_eq!(text_at(event, "principal.user.user_display_name"), Some("Dana Lee"));
+    assert_eq!(text_at(event, "principal.ip"), Some("203.0.113.7"));
+    assert_eq!(text_at(event, "principal.location.city"), Some("Amsterdam"));
+    assert_eq!(text_at(event, "principal.location.state"), Some("Noord-Holland"));
+    assert_eq!(text_at(event, "principal.location.country_or_region"), Some("NL"));
+    assert_eq!(text_at(event, "principal.platform_version"), Some("Windows10"));
+    assert_eq!(
+        text_at(event, "network.http.user_agent"),
+        Some("Mozilla/5.0 (Windows NT 10.0; Win64; x64)")
+    );
+    assert_eq!(text_at(event, "target.application"), Some("Office 365 Exchange Online"));
+    assert_eq!(text_at(event, "security_result.action"), Some("FAIL"));
+    assert_eq!(
+        text_at(event, "security_result.description"),
+        Some("Invalid username or password.")
+    );
+    assert_eq!(text_at(event, "additional.Autonomous system number"), Some("64500"));
+
+    let service_principal = admin_center_row(&[
+        ("Date (UTC)", "2026-03-02T08:05:00Z"),
+        ("Request ID", "7a7a0000-0000-4000-8000-00000000d002"),
+        ("Service principal name", "etl-runner"),
+        ("Service principal ID", "9a9a9a9a-0000-4000-8000-000000000009"),
+        ("Application ID", "aaaa1111-0000-4000-8000-000000000001"),
+        ("Resource", "Microsoft Graph"),
+        ("IP address", "192.0.2.10"),
+        ("Location", "Boston, Massachusetts, US"),
+        ("Status", "Success"),
+    ]);
+    let events = normalize_json(&service_principal, Format::Auto);
+    let event = &events[0];
+    assert_eq!(text_at(event, "principal.user.userid"), Some("etl-runner"));
+    assert_eq!(text_at(event, "security_result.action"), Some("ALLOW"));
+    assert_eq!(text_at(event, "principal.location.city"), Some("Boston"));
 }

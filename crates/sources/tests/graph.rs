@@ -145,7 +145,7 @@ fn sign_in_teaches_graph_the_principal_name() {
     let events = normalizer.normalize(&activity(OBJECT_ID), Format::Auto).unwrap();
     let json = udm::json::event_to_json(&events[0]);
     assert_eq!(text_at(&json, "principal.user.userid"), Some("Dana.Lee@example.com"));
-    assert_eq!(json["principal"]["user"]["email_addresses"], json!(["Dana.Lee@example.com"]));
+    assert_eq!(json["principal"]["user"]["email_addresses"], json!(["dana.lee@example.com"]));
     assert_eq!(text_at(&json, "principal.user.product_object_id"), Some(OBJECT_ID));
 }
 
@@ -185,4 +185,17 @@ fn missing_time_is_rejected() {
     record["properties"].as_object_mut().unwrap().remove("timeGenerated");
     let mut normalizer = Normalizer::new(Identities::new());
     assert!(normalizer.normalize(&record, Format::Graph).is_err());
+}
+
+#[test]
+fn numbers_as_text_are_read() {
+    // A CSV export, such as the Azure portal's Log Analytics export, gives every cell as text.
+    let mut record = activity(OBJECT_ID);
+    record["properties"]["responseSizeBytes"] = json!("4096");
+    record["properties"]["responseStatusCode"] = json!("200");
+    let events = normalize_json(&record, Format::Graph);
+    let event = &events[0];
+    assert_eq!(event["network"]["received_bytes"], json!(4096));
+    assert_eq!(event["network"]["http"]["response_code"], json!(200));
+    assert!(event["additional"].get("properties.responseSizeBytes").is_none());
 }

@@ -126,3 +126,32 @@ fn error_names_row_line() {
     let error = Identities::from_csv(csv, "people.csv").unwrap_err();
     assert!(error.to_string().contains("line 4 has an empty email cell"), "{error}");
 }
+
+#[test]
+fn email_letter_case_does_not_split_a_person() {
+    // No identities file: the Unified Audit Log spells the UPN as the directory stores it, the
+    // other sources in lower case, and the audit record is read first.
+    let mut normalizer = sources::Normalizer::new(Identities::new());
+    let expected = vec!["dana.lee@example.com".to_owned()];
+    let audit = serde_json::json!({
+        "CreationTime": "2026-03-02T08:00:00", "Id": "u1", "Operation": "UserLoggedIn",
+        "RecordType": 15, "Workload": "AzureActiveDirectory", "ResultStatus": "Success",
+        "UserId": "Dana.Lee@Example.com", "UserKey": "0b7f1c2e-1111-4a2b-9c3d-5e6f7a8b9c0d",
+        "ClientIP": "203.0.113.7"
+    });
+    let entra = serde_json::json!({
+        "time": "2026-03-02T08:00:01Z", "category": "SignInLogs",
+        "properties": {"id": "s1", "createdDateTime": "2026-03-02T08:00:01Z",
+                       "userPrincipalName": "dana.lee@example.com",
+                       "userId": "0b7f1c2e-1111-4a2b-9c3d-5e6f7a8b9c0d", "ipAddress": "203.0.113.7",
+                       "status": {"errorCode": 0}}
+    });
+    let okta = serde_json::json!({
+        "uuid": "o1", "published": "2026-03-02T08:01:00Z", "eventType": "user.session.start",
+        "actor": {"id": "00u1a2b3c4D5e6F7g8h9", "type": "User", "alternateId": "dana.lee@example.com"},
+        "client": {"ipAddress": "203.0.113.7"}, "outcome": {"result": "SUCCESS"}
+    });
+    for (source, record) in [("Microsoft 365", audit), ("Entra ID", entra), ("Okta", okta)] {
+        assert_eq!(emails_of(&mut normalizer, record), expected, "{source}");
+    }
+}

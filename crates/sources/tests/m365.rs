@@ -47,13 +47,13 @@ fn user_logged_in_snapshot() {
             },
             "user": {
                 "userid": "Dana.Lee@Example.com",
-                "email_addresses": ["Dana.Lee@Example.com"]
+                "email_addresses": ["dana.lee@example.com"]
             }
         },
         "principal": {
             "user": {
                 "userid": "Dana.Lee@Example.com",
-                "email_addresses": ["Dana.Lee@Example.com"],
+                "email_addresses": ["dana.lee@example.com"],
                 "product_object_id": "0b7f1c2e-1111-4a2b-9c3d-5e6f7a8b9c0d"
             },
             "ip": ["203.0.113.7"]

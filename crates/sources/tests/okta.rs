@@ -280,3 +280,74 @@ fn missing_published_is_rejected() {
     let error = normalizer.normalize(&record, Format::Okta).unwrap_err();
     assert!(error.to_string().contains("published"), "{error}");
 }
+
+/// The same sign-in as log shippers forward it: an Amazon EventBridge event from Okta Log
+/// Streaming, a Splunk HTTP Event Collector event, a Splunk search export row, and a line of a
+/// syslog or Fluentd shipper that carries the event as JSON text.
+fn shipped(event: &Value) -> Vec<(&'static str, Value)> {
+    vec![
+        (
+            "EventBridge",
+            json!({"version": "0", "id": "6a7e8feb-0000-4000-8000-000000000001",
+                   "detail-type": "SystemLog", "source": "aws.partner/okta.com/example/syslog",
+                   "account": "111122223333", "time": "2026-03-02T09:20:12Z",
+                   "region": "us-east-1", "resources": [], "detail": event}),
+        ),
+        (
+            "HTTP Event Collector",
+            json!({"time": 1772443212, "host": "okta", "sourcetype": "OktaIM2:log",
+                   "event": event}),
+        ),
+        (
+            "Splunk export",
+            json!({"preview": false,
+                   "result": {"_raw": event.to_string(), "sourcetype": "OktaIM2:log"}}),
+        ),
+        (
+            "JSON text in message",
+            json!({"@timestamp": "2026-03-02T09:20:12.001Z", "message": event.to_string(),
+                   "host": {"name": "shipper-1"}}),
+        ),
+    ]
+}
+
+#[test]
+fn shipper_envelopes_are_opened() {
+    let event = session_start("SUCCESS", None);
+    for (shipper, record) in shipped(&event) {
+        let csv = "email,okta_id\ndana.lee@example.com,00u1a2b3c4D5e6F7g8h9\n";
+        let mut normalizer = Normalizer::new(Identities::from_csv(csv, "people.csv").unwrap());
+        assert_eq!(
+            Normalizer::normalize_stateless(&record, Format::Auto),
+            None,
+            "{shipper}: an Okta event needs the run's identities"
+        );
+        for format in [Format::Auto, Format::Okta] {
+            let events = normalizer
+                .normalize(&record, format)
+                .unwrap_or_else(|e| panic!("{shipper}, {format}: {e}"));
+            assert_eq!(events.len(), 1, "{shipper}, {format}");
+            let json = udm::json::event_to_json(&events[0]);
+            assert_eq!(text_at(&json, "metadata.log_type"), Some("OKTA"), "{shipper}");
+            assert_eq!(
+                text_at(&json, "metadata.product_event_type"),
+                Some("user.session.start"),
+                "{shipper}"
+            );
+            assert_eq!(
+                text_at(&json, "principal.user.email_addresses"),
+                Some("dana.lee@example.com"),
+                "{shipper}"
+            );
+        }
+    }
+}
+
+#[test]
+fn shipper_envelope_fields_are_kept() {
+    let event = session_start("SUCCESS", None);
+    let (_, record) = shipped(&event).remove(0);
+    let events = normalize_json(&record, Format::Auto);
+    assert_eq!(text_at(&events[0], "additional.detail-type"), Some("SystemLog"));
+    assert_eq!(text_at(&events[0], "additional.account"), Some("111122223333"));
+}
