@@ -11,7 +11,7 @@ use std::sync::Arc;
 use parquet::basic::{ConvertedType, LogicalType, Repetition, TimeUnit, Type as PhysicalType};
 use parquet::data_type::{ByteArray, ByteArrayType, Int64Type};
 use parquet::file::properties::WriterProperties;
-use parquet::file::writer::SerializedFileWriter;
+use parquet::file::writer::{SerializedColumnWriter, SerializedFileWriter};
 use parquet::schema::types::{Type, TypePtr};
 use serde_json::{json, Value};
 
@@ -204,6 +204,13 @@ fn list_levels(lists: &[Option<&Vec<String>>]) -> (Vec<ByteArray>, Vec<i16>, Vec
     (values, defs, reps)
 }
 
+/// Writes a column of string lists, whose list is `depth` optional structs deep.
+fn write_list(column: &mut SerializedColumnWriter<'_>, lists: &[Option<&Vec<String>>], depth: i16) {
+    let (values, defs, reps) = list_levels(lists);
+    let defs: Vec<i16> = defs.iter().map(|d| d + depth).collect();
+    column.typed::<ByteArrayType>().write_batch(&values, Some(&defs), Some(&reps)).unwrap();
+}
+
 /// Writes the events as flattened UDM columns named by UDM path, `rows_per_group` rows to a
 /// row group.
 fn write_columns(path: &Path, events: &[Event], rows_per_group: usize, time: TimeColumn) {
@@ -271,11 +278,7 @@ fn write_columns(path: &Path, events: &[Event], rows_per_group: usize, time: Tim
                 5 => {
                     let lists: Vec<Option<&Vec<String>>> =
                         group.iter().map(|e| Some(&e.ips)).collect();
-                    let (values, defs, reps) = list_levels(&lists);
-                    column
-                        .typed::<ByteArrayType>()
-                        .write_batch(&values, Some(&defs), Some(&reps))
-                        .unwrap();
+                    write_list(&mut column, &lists, 0);
                 }
                 7 => {
                     let values = texts(&|e| format!("host-{}", e.user));
@@ -284,11 +287,7 @@ fn write_columns(path: &Path, events: &[Event], rows_per_group: usize, time: Tim
                 _ => {
                     let lists: Vec<Option<&Vec<String>>> =
                         group.iter().map(|e| e.emails.as_ref()).collect();
-                    let (values, defs, reps) = list_levels(&lists);
-                    column
-                        .typed::<ByteArrayType>()
-                        .write_batch(&values, Some(&defs), Some(&reps))
-                        .unwrap();
+                    write_list(&mut column, &lists, 0);
                 }
             }
             column.close().unwrap();
@@ -580,5 +579,118 @@ fn pruned_hunt_reads_only_rule_columns() {
     let unpruned = dragnet(&all_columns);
     let unpruned = String::from_utf8_lossy(&unpruned.stdout);
     assert!(unpruned.contains("\"hostname\":\"host-user"), "--no-prune decodes every column");
+    let _ = fs::remove_dir_all(&f.dir);
+}
+
+/// Writes the events as nested struct columns, as DuckDB and Spark write UDM JSON: `metadata`
+/// and `principal` structs, with camelCase names as the JSON input had them.
+fn write_nested(path: &Path, events: &[Event]) {
+    let timestamp = Arc::new(
+        Type::primitive_type_builder("eventTimestamp", PhysicalType::INT64)
+            .with_repetition(Repetition::OPTIONAL)
+            .with_logical_type(Some(LogicalType::Timestamp {
+                is_adjusted_to_u_t_c: true,
+                unit: TimeUnit::MICROS,
+            }))
+            .build()
+            .unwrap(),
+    );
+    let metadata = Type::group_type_builder("metadata")
+        .with_repetition(Repetition::OPTIONAL)
+        .with_fields(vec![
+            text_field("eventType", Repetition::OPTIONAL),
+            text_field("logType", Repetition::OPTIONAL),
+            text_field("productLogId", Repetition::OPTIONAL),
+            timestamp,
+        ])
+        .build()
+        .unwrap();
+    let user = Type::group_type_builder("user")
+        .with_repetition(Repetition::OPTIONAL)
+        .with_fields(vec![text_field("userid", Repetition::OPTIONAL)])
+        .build()
+        .unwrap();
+    let principal = Type::group_type_builder("principal")
+        .with_repetition(Repetition::OPTIONAL)
+        .with_fields(vec![Arc::new(user), text_list("ip")])
+        .build()
+        .unwrap();
+    let schema = Arc::new(
+        Type::group_type_builder("duckdb_schema")
+            .with_fields(vec![Arc::new(metadata), Arc::new(principal)])
+            .build()
+            .unwrap(),
+    );
+    let properties = Arc::new(WriterProperties::builder().build());
+    let file = fs::File::create(path).unwrap();
+    let mut writer = SerializedFileWriter::new(file, schema, properties).unwrap();
+    let mut row_group = writer.next_row_group().unwrap();
+    let mut index = 0;
+    while let Some(mut column) = row_group.next_column().unwrap() {
+        // Every struct is present, so an optional leaf under one optional struct has
+        // definition level 2, and under two (`principal.user.userid`) level 3.
+        let texts = |f: &dyn Fn(&Event) -> String| -> Vec<ByteArray> {
+            events.iter().map(|e| bytes(&f(e))).collect()
+        };
+        match index {
+            0..=2 => {
+                let values = match index {
+                    0 => texts(&|e| e.event_type.to_owned()),
+                    1 => texts(&|e| e.log_type.to_owned()),
+                    _ => texts(&|e| e.id.clone()),
+                };
+                let defs = vec![2i16; values.len()];
+                column.typed::<ByteArrayType>().write_batch(&values, Some(&defs), None).unwrap();
+            }
+            3 => {
+                let values: Vec<i64> = events.iter().map(|e| e.micros).collect();
+                let defs = vec![2i16; values.len()];
+                column.typed::<Int64Type>().write_batch(&values, Some(&defs), None).unwrap();
+            }
+            4 => {
+                let values = texts(&|e| e.user.clone());
+                let defs = vec![3i16; values.len()];
+                column.typed::<ByteArrayType>().write_batch(&values, Some(&defs), None).unwrap();
+            }
+            _ => {
+                // One level deeper than a top-level list, for the `principal` struct.
+                let lists: Vec<Option<&Vec<String>>> =
+                    events.iter().map(|e| Some(&e.ips)).collect();
+                write_list(&mut column, &lists, 1);
+            }
+        }
+        column.close().unwrap();
+        index += 1;
+    }
+    row_group.close().unwrap();
+    writer.close().unwrap();
+}
+
+#[test]
+fn nested_camel_case_structs_equal_json_lines() {
+    let f = fixture("nested");
+    // The nested file has no email or host name columns, so the JSON lines leave them out too.
+    let events: Vec<Event> = events().into_iter().map(|e| Event { emails: None, ..e }).collect();
+    let jsonl = f.dir.join("nested.jsonl");
+    let text: String = events
+        .iter()
+        .map(|e| {
+            let mut json = e.to_udm_json();
+            if let Some(principal) = json["principal"].as_object_mut() {
+                principal.remove("hostname");
+            }
+            format!("{json}\n")
+        })
+        .collect();
+    fs::write(&jsonl, text).unwrap();
+    let (expected, _) = hunt(&["--rules", &f.rules, jsonl.to_str().unwrap()]);
+    assert!(!expected.is_empty(), "the rules find detections");
+    let path = f.dir.join("nested.parquet");
+    write_nested(&path, &events);
+    let path = path.to_str().unwrap();
+    let (pruned, stderr) = hunt(&["--rules", &f.rules, path]);
+    assert_eq!(pruned, expected, "{stderr}");
+    let (unpruned, stderr) = hunt(&["--rules", &f.rules, "--no-prune", path]);
+    assert_eq!(unpruned, expected, "{stderr}");
     let _ = fs::remove_dir_all(&f.dir);
 }
