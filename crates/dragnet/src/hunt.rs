@@ -17,10 +17,12 @@ use crate::detection_sort::{DetectionSorter, SortedDetections};
 use crate::input::{self, Input, InputSource};
 use crate::normalize::{default_threads, normalize_inputs, InputStats, Keep, Options};
 use crate::output::{self, Presentation, Style};
+use crate::parquet_input::{self, ParquetOptions};
 use crate::pipeline;
 use crate::progress::Progress;
 use crate::report::{self, ReportInfo};
 use crate::ruleset;
+use crate::shard::TimeRange;
 use crate::summary::{DetectionCounts, Summary};
 use crate::suppress::Suppressions;
 use crate::{bundled, ExitStatus};
@@ -47,7 +49,7 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
             return Ok(ExitStatus::InvalidInput);
         }
     };
-    let Setup { format, asn, identities, suppressions, ctx, rule_files } = setup;
+    let Setup { format, force, asn, identities, suppressions, ctx, rule_files } = setup;
 
     let loaded = ruleset::compile_rules(&rule_files, &yaral::CheckOptions::default(), &ctx);
     if loaded.rules.is_empty() {
@@ -89,14 +91,12 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
             return Ok(ExitStatus::InvalidInput);
         }
     }
-    let in_range = |time: udm::Timestamp| {
-        args.from.is_none_or(|from| time >= from) && args.to.is_none_or(|to| time < to)
-    };
+    let range = TimeRange::new(args.from, args.to, &loaded.rules);
     // Events that no rule can use are dropped on the worker threads, before they are sorted:
     // they would give no rule a row, so no detection changes.
     let prefilter = engine::Prefilter::new(&loaded.rules);
     let keep = |event: &Arc<udm::Event>| {
-        if !in_range(event.event_time()) {
+        if !range.reads(event.event_time()) {
             Keep::OutOfRange
         } else if !prefilter.wants(event) {
             Keep::Unused
@@ -106,13 +106,31 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
     };
     let threads = if args.threads == 0 { default_threads() } else { args.threads };
     let raw = prefilter.raw_filter();
-    let options = Options { threads, keep: &keep, raw: raw.as_ref(), cancel: None, reported: &[] };
+    let parquet = ParquetOptions {
+        force,
+        json_column: args.parquet_json_column.clone(),
+        prune: !args.no_prune,
+        from: range.read_from,
+        to: range.read_to,
+        column_tests: prefilter.column_tests(),
+        field_paths: prefilter.field_paths(),
+    };
+    let (inputs, partitions_skipped) = skip_partitions(inputs, &parquet);
+    let options = Options {
+        threads,
+        keep: &keep,
+        raw: raw.as_ref(),
+        cancel: None,
+        reported: &[],
+        parquet: &parquet,
+    };
     let run = Run {
         inputs: &inputs,
         format,
         asn: asn.as_deref(),
         progress: &progress,
         suppressions: &suppressions,
+        range: &range,
         threads,
         detection_buffer: args.detection_buffer_bytes,
     };
@@ -134,7 +152,13 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
         }
     };
     progress.finish();
-    let Collected { detections, counts, change_windows, stats: engine_stats } = collected;
+    let Collected {
+        detections,
+        counts,
+        change_windows,
+        outside: detections_outside,
+        stats: engine_stats,
+    } = collected;
 
     let stdout_is_terminal = io::stdout().is_terminal();
     let format = args.output.unwrap_or(if stdout_is_terminal {
@@ -178,6 +202,8 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
         change_windows: &change_windows,
         late_events: engine_stats.late_events,
         out_of_range: stats.iter().map(|s| s.out_of_range).sum(),
+        detections_outside,
+        partitions_skipped,
         elapsed: Some(started.elapsed()),
     };
     eprint!("{}", summary.render());
@@ -233,6 +259,8 @@ impl Drop for PendingReport {
 /// The command-line inputs of a hunt, read before it starts.
 struct Setup {
     format: sources::Format,
+    /// `--format parquet`: every input is read as Parquet.
+    force: bool,
     asn: Option<Arc<enrich::AsnDb>>,
     identities: sources::Identities,
     suppressions: Suppressions,
@@ -242,8 +270,13 @@ struct Setup {
 
 impl Setup {
     fn load(args: &HuntArgs, demo: bool) -> Result<Setup> {
-        let format: sources::Format =
-            args.source.format.parse().map_err(|e| anyhow::anyhow!("invalid --format: {e}"))?;
+        // Parquet is a container of UDM events rather than a log source.
+        let force = args.source.format.eq_ignore_ascii_case("parquet");
+        let format: sources::Format = if force {
+            sources::Format::Udm
+        } else {
+            args.source.format.parse().map_err(|e| anyhow::anyhow!("invalid --format: {e}"))?
+        };
         let lists = context::load_lists(&args.lists, demo)?;
         let asn = context::load_asn_db(&args.source.asn_db, demo)?.map(Arc::new);
         let identities = context::load_identities(args.source.identities.as_deref(), demo)?;
@@ -259,7 +292,7 @@ impl Setup {
         };
         let ctx = engine::Context { lists: Arc::new(lists), asn: asn.clone() };
         let rule_files = ruleset::read_rule_files(&args.rules)?;
-        Ok(Setup { format, asn, identities, suppressions, ctx, rule_files })
+        Ok(Setup { format, force, asn, identities, suppressions, ctx, rule_files })
     }
 }
 
@@ -270,6 +303,8 @@ struct Run<'a> {
     asn: Option<&'a enrich::AsnDb>,
     progress: &'a Progress,
     suppressions: &'a Suppressions,
+    /// The detections reported: those whose earliest event is in `--from` and `--to`.
+    range: &'a TimeRange,
     threads: usize,
     /// Bytes of detections held in memory before they are sorted into a temporary file.
     detection_buffer: usize,
@@ -283,17 +318,22 @@ struct Collected {
     counts: DetectionCounts,
     /// Detections left out by change windows, by (rule, reason).
     change_windows: BTreeMap<(String, String), u64>,
+    /// Detections left out because their earliest event is outside `--from` and `--to`.
+    outside: usize,
     /// The engine's counters.
     stats: engine::EngineStats,
 }
 
 /// Takes the detections of a hunt as the engines make them: leaves out those in change
-/// windows, counts the rest and sorts them into output order within bounded memory.
+/// windows and those outside the time range, counts the rest and sorts them into output order
+/// within bounded memory.
 struct Collector<'a> {
     suppressions: &'a Suppressions,
+    range: &'a TimeRange,
     sorter: DetectionSorter,
     counts: DetectionCounts,
     change_windows: BTreeMap<(String, String), u64>,
+    outside: usize,
     /// The first failure to write a temporary file; detections after it are dropped.
     error: Option<io::Error>,
 }
@@ -302,9 +342,11 @@ impl Collector<'_> {
     fn new<'a>(run: &Run<'a>) -> Collector<'a> {
         Collector {
             suppressions: run.suppressions,
+            range: run.range,
             sorter: DetectionSorter::new(run.detection_buffer),
             counts: DetectionCounts::default(),
             change_windows: BTreeMap::new(),
+            outside: 0,
             error: None,
         }
     }
@@ -316,6 +358,10 @@ impl Collector<'_> {
         if let Some(reason) = self.suppressions.reason_to_leave_out(&detection) {
             let key = (detection.rule.name.clone(), reason.to_owned());
             *self.change_windows.entry(key).or_default() += 1;
+            return;
+        }
+        if !self.range.reports(&detection) {
+            self.outside += 1;
             return;
         }
         self.counts.add(&detection.rule.name, detection.rule.severity.as_deref());
@@ -336,6 +382,7 @@ impl Collector<'_> {
             detections: self.sorter.finish(),
             counts: self.counts,
             change_windows: self.change_windows,
+            outside: self.outside,
             stats,
         })
     }
@@ -447,6 +494,29 @@ fn correlate_with_sort(
         pipeline::correlate_each(rules, sorted, run.threads, &mut |d| collector.accept(d))
             .context("cannot read back the sorted events")?;
     Ok((stats, collector.finish(engine_stats)?))
+}
+
+/// Leaves out the Parquet files in hive partition folders (`dt=2026-12-01/`) whose dates are
+/// outside the range of events read, and returns how many were left out.
+fn skip_partitions(inputs: Vec<Input>, parquet: &ParquetOptions) -> (Vec<Input>, usize) {
+    if !parquet.prune || (parquet.from.is_none() && parquet.to.is_none()) {
+        return (inputs, 0);
+    }
+    let before = inputs.len();
+    let kept: Vec<Input> = inputs
+        .into_iter()
+        .filter(|input| {
+            let InputSource::File(path) = &input.source else { return true };
+            if !parquet_input::is_parquet(input, parquet) {
+                return true;
+            }
+            parquet_input::partition::time_range(path).is_none_or(|partition| {
+                parquet_input::partition::overlaps(partition, parquet.from, parquet.to)
+            })
+        })
+        .collect();
+    let skipped = before - kept.len();
+    (kept, skipped)
 }
 
 fn demo_inputs() -> Vec<Input> {
