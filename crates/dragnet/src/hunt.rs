@@ -144,7 +144,7 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
         Streamed::OutOfOrder(Vec::new())
     };
     let (stats, collected) = match streamed {
-        Streamed::InOrder(stats, collected) => (stats, collected),
+        Streamed::InOrder(stats, collected) => (stats, *collected),
         Streamed::OutOfOrder(reported) => {
             // Messages about the records read so far were printed already.
             let options = Options { reported: &reported, ..options };
@@ -391,7 +391,7 @@ impl Collector<'_> {
 /// The result of trying to correlate events as they are read.
 enum Streamed {
     /// Every event came in event-time order: the counts per input and the detections.
-    InOrder(Vec<InputStats>, Collected),
+    InOrder(Vec<InputStats>, Box<Collected>),
     /// An event came before an older one; the counts of the inputs read until then, whose
     /// messages were printed.
     OutOfOrder(Vec<InputStats>),
@@ -456,7 +456,7 @@ fn correlate_streaming(
         if cancel.load(Ordering::Relaxed) {
             return Ok(Streamed::OutOfOrder(stats));
         }
-        Ok(Streamed::InOrder(stats, collector.finish(engine_stats)?))
+        Ok(Streamed::InOrder(stats, Box::new(collector.finish(engine_stats)?)))
     })
 }
 
