@@ -11,6 +11,7 @@ mod normalize;
 mod output;
 mod parse;
 mod pipeline;
+mod prelearn;
 mod progress;
 mod report;
 mod ruleset;
