@@ -6,6 +6,9 @@ Each query is the SQL counterpart of a dragnet workload in bench/run.sh:
   pack       the bulk-exfiltration rule of the UNC6040 pack: its Salesforce API filters,
              summed rows per user and one-hour bucket, and its 10,000-row threshold;
   parse      read every record (the baseline for the community rules).
+The same names with "-parquet" run the query over a Parquet file in place of the JSON lines,
+and "write-parquet OUT" writes the JSON lines to the Parquet file OUT, as DuckDB infers their
+schema (nested structs with the JSON field names).
 """
 
 import sys
@@ -33,14 +36,29 @@ QUERIES = {
     """,
     "parse": "SELECT count(*) FROM read_json_auto(?, format = 'newline_delimited')",
 }
+for _name, _query in list(QUERIES.items()):
+    QUERIES[_name + "-parquet"] = _query.replace(
+        "read_json_auto(?, format = 'newline_delimited')", "read_parquet(?)"
+    )
 
 
 def main():
-    if len(sys.argv) != 3 or sys.argv[2] not in QUERIES:
-        sys.exit("usage: duckdb_query.py FILE.jsonl single|pack|parse")
-    path, name = sys.argv[1], sys.argv[2]
     connection = duckdb.connect()
     connection.execute("SET threads = %d" % len(__import__("os").sched_getaffinity(0)))
+    if len(sys.argv) == 4 and sys.argv[2] == "write-parquet":
+        source = sys.argv[1].replace("'", "''")
+        target = sys.argv[3].replace("'", "''")
+        connection.execute(
+            f"COPY (SELECT * FROM read_json_auto('{source}', format = 'newline_delimited')) "
+            f"TO '{target}' (FORMAT parquet)"
+        )
+        return
+    if len(sys.argv) != 3 or sys.argv[2] not in QUERIES:
+        sys.exit(
+            "usage: duckdb_query.py FILE single|pack|parse[-parquet], "
+            "or duckdb_query.py FILE.jsonl write-parquet OUT.parquet"
+        )
+    path, name = sys.argv[1], sys.argv[2]
     print(connection.execute(QUERIES[name], [path]).fetchone()[0])
 
 

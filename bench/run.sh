@@ -9,11 +9,12 @@
 #   pack       the UNC6040 pack in rules/unc6040 with the demo lists and ASN table;
 #   community  the community rules of the corpus beside the checkout (COMMUNITY_RULES).
 # `single` and `pack` also run on an input SCALE times larger, to show peak memory staying
-# flat as the input grows.
+# flat as the input grows, and on a Parquet file that DuckDB writes from the JSON lines
+# (nested struct columns), against DuckDB's query over the same Parquet file.
 #
 # Settings (environment): EVENTS (default 200000), SCALE (10), USERS (1000), DENSITY
 # (0.0001 intrusions per event), WORK (a scratch folder, default /tmp/dragnet-bench),
-# COMMUNITY_RULES.
+# COMMUNITY_RULES, PARQUET_ONLY (1 runs only the Parquet workloads).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,7 +36,7 @@ if [ ! -x /usr/bin/time ]; then
     apt-get update -qq && apt-get install -y -qq time >/dev/null
 fi
 
-cargo build --release -q -p dragnet
+cargo build --release -q -p dragnet --features parquet
 DRAGNET=$PWD/target/release/dragnet
 mkdir -p "$WORK"
 
@@ -90,6 +91,44 @@ small_events=$(lines "$SMALL")
 large_events=$(lines "$LARGE")
 threads=$(nproc)
 
+PARQUET=$WORK/events-$EVENTS.parquet
+[ -s "$PARQUET" ] || python3 bench/duckdb_query.py "$SMALL" write-parquet "$PARQUET"
+PACK_ARGS=(--lists examples/lists --asn-db examples/asn.tsv)
+measure duck-single-parquet python3 bench/duckdb_query.py "$PARQUET" single-parquet
+measure dragnet-single-parquet "${HUNT[@]}" --rules bench/rules/okta_admin_login.yaral "$PARQUET"
+measure duck-pack-parquet python3 bench/duckdb_query.py "$PARQUET" pack-parquet
+measure dragnet-pack-parquet "${HUNT[@]}" "${PACK_ARGS[@]}" "$PARQUET"
+
+parquet_rows() {
+    row "single, Parquet" DuckDB duck-single-parquet "$small_events" "" "" \
+        "$(cat "$WORK/duck-single-parquet.out") events"
+    row "single, Parquet" "dragnet, $threads threads" dragnet-single-parquet "$small_events" \
+        "" duck-single-parquet "$(lines "$WORK/dragnet-single-parquet.out") detections"
+    row "pack, Parquet" "DuckDB (one rule)" duck-pack-parquet "$small_events" "" "" \
+        "$(cat "$WORK/duck-pack-parquet.out") groups"
+    row "pack, Parquet" "dragnet, $threads threads" dragnet-pack-parquet "$small_events" "" \
+        duck-pack-parquet "$(lines "$WORK/dragnet-pack-parquet.out") detections"
+}
+
+table_header() {
+    echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)," \
+        "load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+    echo "tools: $("$DRAGNET" --version 2>/dev/null || echo dragnet), $(jq --version)," \
+        "duckdb $(python3 -c 'import duckdb; print(duckdb.__version__)')"
+    echo "input: $SMALL ($(du -h "$SMALL" | cut -f1)), $LARGE ($(du -h "$LARGE" | cut -f1))," \
+        "$PARQUET ($(du -h "$PARQUET" | cut -f1))"
+    echo
+    echo "| workload | tool | events | seconds | events/s | CPU s | events/CPU-s | peak MiB |" \
+        "jq time / this | DuckDB time / this | result |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|"
+}
+
+if [ "${PARQUET_ONLY:-0}" = 1 ]; then
+    table_header
+    parquet_rows
+    exit 0
+fi
+
 measure jq-single jq -c "$JQ_SINGLE" "$SMALL"
 measure duck-single python3 bench/duckdb_query.py "$SMALL" single
 measure dragnet-single "${HUNT[@]}" --rules bench/rules/okta_admin_login.yaral "$SMALL"
@@ -98,7 +137,6 @@ measure dragnet-single-udm "${HUNT[@]}" --format udm --rules bench/rules/okta_ad
 measure dragnet-single-udm-1 "${HUNT[@]}" --format udm --threads 1 \
     --rules bench/rules/okta_admin_login.yaral "$SMALL"
 
-PACK_ARGS=(--lists examples/lists --asn-db examples/asn.tsv)
 measure jq-pack jq -c "$JQ_PACK" "$SMALL"
 measure duck-pack python3 bench/duckdb_query.py "$SMALL" pack
 measure dragnet-pack "${HUNT[@]}" "${PACK_ARGS[@]}" "$SMALL"
@@ -117,15 +155,7 @@ measure dragnet-single-udm-large "${HUNT[@]}" --format udm \
     --rules bench/rules/okta_admin_login.yaral "$LARGE"
 measure dragnet-pack-large "${HUNT[@]}" "${PACK_ARGS[@]}" "$LARGE"
 
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)," \
-    "load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
-echo "tools: $("$DRAGNET" --version 2>/dev/null || echo dragnet), $(jq --version)," \
-    "duckdb $(python3 -c 'import duckdb; print(duckdb.__version__)')"
-echo "input: $SMALL ($(du -h "$SMALL" | cut -f1)), $LARGE ($(du -h "$LARGE" | cut -f1))"
-echo
-echo "| workload | tool | events | seconds | events/s | CPU s | events/CPU-s | peak MiB |" \
-    "jq time / this | DuckDB time / this | result |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|"
+table_header
 row single jq jq-single "$small_events" "" "" "$(lines "$WORK/jq-single.out") events"
 row single DuckDB duck-single "$small_events" "" "" "$(cat "$WORK/duck-single.out") events"
 row single "dragnet, $threads threads" dragnet-single "$small_events" jq-single duck-single \
@@ -160,3 +190,4 @@ row "single, ${SCALE}x" "dragnet --format udm, $threads threads" dragnet-single-
     "$(lines "$WORK/dragnet-single-udm-large.out") detections"
 row "pack, ${SCALE}x" "dragnet, $threads threads" dragnet-pack-large "$large_events" "" "" \
     "$(lines "$WORK/dragnet-pack-large.out") detections"
+parquet_rows

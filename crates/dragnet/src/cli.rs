@@ -60,8 +60,9 @@ pub struct TestArgs {
 /// Options shared by the commands that read logs.
 #[derive(Debug, Args)]
 pub struct SourceArgs {
-    /// Log format of the inputs: auto, udm, salesforce, okta, m365, entra or graph. `auto`
-    /// decides per record, so one file may mix sources.
+    /// Log format of the inputs: auto, udm, salesforce, okta, m365, entra, graph, or parquet
+    /// (for `hunt`: every input is a Parquet file of UDM events). `auto` decides per record, so
+    /// one file may mix sources; Parquet files are found by name and content.
     #[arg(long, default_value = "auto", value_name = "FMT")]
     pub format: String,
 
@@ -109,14 +110,28 @@ pub struct HuntArgs {
     #[arg(long, value_name = "FILE.toml")]
     pub suppressions: Option<PathBuf>,
 
-    /// Hunt only events at or after this time: RFC 3339 (`2025-06-10T09:00:00Z`) or a UTC date
-    /// (`2025-06-10`).
+    /// Report only detections whose earliest event is at or after this time: RFC 3339
+    /// (`2025-06-10T09:00:00Z`) or a UTC date (`2025-06-10`). Events up to the longest match
+    /// window before it are read too, so hunts over adjacent ranges together give the
+    /// detections of one hunt over their union.
     #[arg(long, value_name = "TIME", value_parser = parse_time_bound)]
     pub from: Option<udm::Timestamp>,
 
-    /// Hunt only events before this time, in the same forms as --from.
+    /// Report only detections whose earliest event is before this time, in the same forms as
+    /// --from. Events up to the longest match window after it are read too.
     #[arg(long, value_name = "TIME", value_parser = parse_time_bound)]
     pub to: Option<udm::Timestamp>,
+
+    /// The Parquet column that contains one UDM event as JSON text per row. Without it, a
+    /// string column named `udm` or `json` is taken, and otherwise the columns are read as UDM
+    /// fields named by their UDM path.
+    #[arg(long, value_name = "NAME")]
+    pub parquet_json_column: Option<String>,
+
+    /// Read every Parquet row group, every column and every hive partition folder, instead of
+    /// skipping those that statistics, rules and --from/--to show to be of no use.
+    #[arg(long)]
+    pub no_prune: bool,
 
     /// Exit with status 1 when any record or rule was rejected, instead of only reporting it.
     #[arg(long)]

@@ -16,12 +16,14 @@ use crate::context;
 use crate::input::{self, Input, InputSource};
 use crate::normalize::{default_threads, normalize_inputs, InputStats, Keep, Options};
 use crate::output::{self, Presentation, Style};
+use crate::parquet_input::{self, ParquetOptions};
 use crate::pipeline;
 use crate::pipeline::Correlated;
 use crate::prelearn;
 use crate::progress::Progress;
 use crate::report::{self, ReportInfo};
 use crate::ruleset;
+use crate::shard::TimeRange;
 use crate::summary::Summary;
 use crate::suppress::Suppressions;
 use crate::{bundled, ExitStatus};
@@ -48,7 +50,7 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
             return Ok(ExitStatus::InvalidInput);
         }
     };
-    let Setup { format, asn, identities, suppressions, ctx, rule_files } = setup;
+    let Setup { format, force, asn, identities, suppressions, ctx, rule_files } = setup;
 
     let loaded = ruleset::compile_rules(&rule_files, &yaral::CheckOptions::default(), &ctx);
     if loaded.rules.is_empty() {
@@ -92,14 +94,12 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
             return Ok(ExitStatus::InvalidInput);
         }
     }
-    let in_range = |time: udm::Timestamp| {
-        args.from.is_none_or(|from| time >= from) && args.to.is_none_or(|to| time < to)
-    };
+    let range = TimeRange::new(args.from, args.to, &loaded.rules);
     // Events that no rule can use are dropped on the worker threads, before they are sorted:
     // they would give no rule a row, so no detection changes.
     let prefilter = engine::Prefilter::new(&loaded.rules);
     let keep = |event: &Arc<udm::Event>| {
-        if !in_range(event.event_time()) {
+        if !range.reads(event.event_time()) {
             Keep::OutOfRange
         } else if !prefilter.wants(event) {
             Keep::Unused
@@ -109,7 +109,24 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
     };
     let threads = if args.threads == 0 { default_threads() } else { args.threads };
     let raw = prefilter.raw_filter();
-    let options = Options { threads, keep: &keep, raw: raw.as_ref(), cancel: None, reported: &[] };
+    let parquet = ParquetOptions {
+        force,
+        json_column: args.parquet_json_column.clone(),
+        prune: !args.no_prune,
+        from: range.read_from,
+        to: range.read_to,
+        column_tests: prefilter.column_tests(),
+        field_paths: prefilter.field_paths(),
+    };
+    let (inputs, partitions_skipped) = skip_partitions(inputs, &parquet);
+    let options = Options {
+        threads,
+        keep: &keep,
+        raw: raw.as_ref(),
+        cancel: None,
+        reported: &[],
+        parquet: &parquet,
+    };
     let run = Run {
         inputs: &inputs,
         format,
@@ -136,7 +153,10 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
         }
     };
     progress.finish();
-    let detections = correlated.detections;
+    let before = correlated.detections.len();
+    let detections: Vec<engine::Detection> =
+        correlated.detections.into_iter().filter(|d| range.reports(d)).collect();
+    let detections_outside = before - detections.len();
     let engine_stats = correlated.stats;
 
     let stdout_is_terminal = io::stdout().is_terminal();
@@ -187,6 +207,8 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
         change_windows: &change_windows,
         late_events: engine_stats.late_events,
         out_of_range: stats.iter().map(|s| s.out_of_range).sum(),
+        detections_outside,
+        partitions_skipped,
         elapsed: Some(started.elapsed()),
     };
     eprint!("{}", summary.render());
@@ -242,6 +264,8 @@ impl Drop for PendingReport {
 /// The command-line inputs of a hunt, read before it starts.
 struct Setup {
     format: sources::Format,
+    /// `--format parquet`: every input is read as Parquet.
+    force: bool,
     asn: Option<Arc<enrich::AsnDb>>,
     identities: sources::Identities,
     suppressions: Suppressions,
@@ -251,8 +275,13 @@ struct Setup {
 
 impl Setup {
     fn load(args: &HuntArgs, demo: bool) -> Result<Setup> {
-        let format: sources::Format =
-            args.source.format.parse().map_err(|e| anyhow::anyhow!("invalid --format: {e}"))?;
+        // Parquet is a container of UDM events rather than a log source.
+        let force = args.source.format.eq_ignore_ascii_case("parquet");
+        let format: sources::Format = if force {
+            sources::Format::Udm
+        } else {
+            args.source.format.parse().map_err(|e| anyhow::anyhow!("invalid --format: {e}"))?
+        };
         let lists = context::load_lists(&args.lists, demo)?;
         let asn = context::load_asn_db(&args.source.asn_db, demo)?.map(Arc::new);
         let identities = context::load_identities(args.source.identities.as_deref(), demo)?;
@@ -268,7 +297,7 @@ impl Setup {
         };
         let ctx = engine::Context { lists: Arc::new(lists), asn: asn.clone() };
         let rule_files = ruleset::read_rule_files(&args.rules)?;
-        Ok(Setup { format, asn, identities, suppressions, ctx, rule_files })
+        Ok(Setup { format, force, asn, identities, suppressions, ctx, rule_files })
     }
 }
 
@@ -383,6 +412,29 @@ fn correlate_with_sort(
     let correlated = pipeline::correlate_sorted_on(rules, sorted, run.suppressions, run.threads)
         .context("cannot read back the sorted events")?;
     Ok((stats, correlated))
+}
+
+/// Leaves out the Parquet files in hive partition folders (`dt=2026-12-01/`) whose dates are
+/// outside the range of events read, and returns how many were left out.
+fn skip_partitions(inputs: Vec<Input>, parquet: &ParquetOptions) -> (Vec<Input>, usize) {
+    if !parquet.prune || (parquet.from.is_none() && parquet.to.is_none()) {
+        return (inputs, 0);
+    }
+    let before = inputs.len();
+    let kept: Vec<Input> = inputs
+        .into_iter()
+        .filter(|input| {
+            let InputSource::File(path) = &input.source else { return true };
+            if !parquet_input::is_parquet(input, parquet) {
+                return true;
+            }
+            parquet_input::partition::time_range(path).is_none_or(|partition| {
+                parquet_input::partition::overlaps(partition, parquet.from, parquet.to)
+            })
+        })
+        .collect();
+    let skipped = before - kept.len();
+    (kept, skipped)
 }
 
 fn demo_inputs() -> Vec<Input> {

@@ -22,6 +22,7 @@ use sources::{Format, Normalizer};
 use udm::Event;
 
 use crate::input::{Input, Record};
+use crate::parquet_input::{self, ParquetOptions, RowGroupCounts, Step};
 use crate::progress::Progress;
 use crate::stream::{Batch, Body, RecordStream};
 
@@ -48,6 +49,8 @@ pub struct InputStats {
     pub unused: u64,
     /// Records not parsed because their raw text has nothing any rule requires.
     pub skipped: u64,
+    /// For a Parquet input, its row groups read and skipped.
+    pub row_groups: Option<RowGroupCounts>,
     /// Why the input could not be read (whole or from some point on), if it could not.
     pub failed: Option<String>,
 }
@@ -78,6 +81,8 @@ pub struct Options<'a> {
     /// The counts of an earlier pass over the same inputs, whose messages were printed then
     /// and are not printed again.
     pub reported: &'a [InputStats],
+    /// The Parquet settings: which inputs are Parquet, and how they are pruned.
+    pub parquet: &'a ParquetOptions,
 }
 
 /// Returns the number of threads to use by default: one per core.
@@ -105,7 +110,7 @@ pub fn normalize_inputs(
     // The raw text of a record only shows what the rules can see when the record is read as
     // native UDM, so with `auto` the worker checks that the record is native UDM.
     let raw = options.raw.filter(|_| matches!(format, Format::Udm | Format::Auto));
-    let worker = Worker { format, asn, keep: options.keep, raw };
+    let worker = Worker { format, asn, keep: options.keep, raw, raw_udm: options.raw };
     let mut collector = Collector {
         inputs,
         normalizer,
@@ -116,7 +121,7 @@ pub fn normalize_inputs(
         sink: &mut sink,
     };
     if options.threads <= 1 {
-        read_inputs(inputs, options.cancel, &mut |message| {
+        read_inputs(inputs, options.cancel, options.parquet, &mut |message| {
             let message = match message {
                 Message::Batch { batch, read } => {
                     Message::Done { done: worker.process(batch), read }
@@ -144,12 +149,17 @@ enum Message {
     Failed { input: usize, reason: String },
     /// Reading the current input failed after some records, such as in a truncated archive.
     Stopped { input: usize, error: String },
+    /// A Parquet row group of the current input could not be decoded; reading goes on.
+    RowGroupFailed { message: String },
+    /// The current input, a Parquet file, was read to its end.
+    RowGroups { counts: RowGroupCounts },
 }
 
 /// Reads every input and passes each step to `send`, until it returns false.
 fn read_inputs(
     inputs: &[Input],
     cancel: Option<&AtomicBool>,
+    parquet: &ParquetOptions,
     send: &mut dyn FnMut(Message) -> bool,
 ) {
     let cancelled = || cancel.is_some_and(|c| c.load(Ordering::Relaxed));
@@ -157,6 +167,12 @@ fn read_inputs(
     for (index, input) in inputs.iter().enumerate() {
         if cancelled() {
             return;
+        }
+        if parquet_input::is_parquet(input, parquet) {
+            if !read_parquet(index, input, parquet, &read, &cancelled, send) {
+                return;
+            }
+            continue;
         }
         let reader = match input.open_counting(Some(Arc::clone(&read))) {
             Ok(reader) => reader,
@@ -194,6 +210,51 @@ fn read_inputs(
     }
 }
 
+/// Reads one Parquet input and passes each step to `send`; returns false when `send` did.
+fn read_parquet(
+    index: usize,
+    input: &Input,
+    options: &ParquetOptions,
+    read: &AtomicU64,
+    cancelled: &dyn Fn() -> bool,
+    send: &mut dyn FnMut(Message) -> bool,
+) -> bool {
+    let mut started = false;
+    let mut open = true;
+    let result = parquet_input::read_input(input, options, read, &mut |step| {
+        if !started {
+            started = true;
+            if !send(Message::Start { input: index }) {
+                open = false;
+                return false;
+            }
+        }
+        if cancelled() {
+            open = false;
+            return false;
+        }
+        let message = match step {
+            Step::Batch(batch) => Message::Batch { batch, read: read.load(Ordering::Relaxed) },
+            Step::RowGroupFailed(message) => Message::RowGroupFailed { message },
+        };
+        open = send(message);
+        open
+    });
+    if !open {
+        return false;
+    }
+    match result {
+        Ok(counts) => {
+            if !started && !send(Message::Start { input: index }) {
+                return false;
+            }
+            send(Message::RowGroups { counts })
+        }
+        Err(reason) if !started => send(Message::Failed { input: index, reason }),
+        Err(error) => send(Message::Stopped { input: index, error }),
+    }
+}
+
 /// Runs the reader on one thread and the workers on `threads` others, and feeds the results
 /// to the collector in input order.
 fn run_parallel(
@@ -210,7 +271,7 @@ fn run_parallel(
     thread::scope(|scope| {
         scope.spawn(move || {
             let mut next = 0u64;
-            read_inputs(inputs, cancel, &mut |message| {
+            read_inputs(inputs, cancel, options.parquet, &mut |message| {
                 next += 1;
                 batch_tx.send((next - 1, message)).is_ok()
             });
@@ -266,7 +327,7 @@ enum Done {
     /// The record's outcomes, normalised without identity state.
     Normalized { line: usize, outcomes: Vec<Outcome> },
     /// A record whose source needs the identity state, left for the calling thread.
-    Stateful { line: usize, value: serde_json::Value },
+    Stateful { line: usize, value: serde_json::Value, format: Format },
 }
 
 /// One record of a document: its position in it and its kept events, or why it was rejected.
@@ -290,18 +351,22 @@ struct Worker<'a> {
     asn: Option<&'a AsnDb>,
     keep: &'a (dyn Fn(&Arc<Event>) -> Keep + Sync),
     raw: Option<&'a engine::RawFilter>,
+    /// The raw-text test for records that are native UDM whatever `--format` is.
+    raw_udm: Option<&'a engine::RawFilter>,
 }
 
 impl Worker<'_> {
     fn process(&self, batch: Batch) -> Vec<Done> {
         let mut out = Vec::with_capacity(batch.items.len());
+        let (format, raw) =
+            if batch.native_udm { (Format::Udm, self.raw_udm) } else { (self.format, self.raw) };
         for item in batch.items {
             let line = item.line;
             let value = match item.body {
                 Body::Json(range) => {
                     let text = batch.text.get(range).unwrap_or_default();
-                    if self.raw.is_some_and(|raw| !raw.may_match(text))
-                        && (self.format == Format::Udm || sources::is_bare_udm(text))
+                    if raw.is_some_and(|raw| !raw.may_match(text))
+                        && (format == Format::Udm || sources::is_bare_udm(text))
                     {
                         out.push(Done::Skipped);
                         continue;
@@ -327,7 +392,7 @@ impl Worker<'_> {
                     continue;
                 }
             };
-            match Normalizer::normalize_stateless(&value, self.format) {
+            match Normalizer::normalize_stateless(&value, format) {
                 Some(normalized) => {
                     let outcomes = normalized
                         .into_iter()
@@ -338,7 +403,7 @@ impl Worker<'_> {
                         .collect();
                     out.push(Done::Normalized { line, outcomes });
                 }
-                None => out.push(Done::Stateful { line, value }),
+                None => out.push(Done::Stateful { line, value, format }),
             }
         }
         out
@@ -402,6 +467,24 @@ impl Collector<'_, '_> {
                     stats.failed = Some(reason);
                 }
             }
+            Message::RowGroupFailed { message } => {
+                // Reading goes on after a bad row group, so the input is not marked as failed;
+                // the summary counts the row group as unreadable.
+                let input = self.stats.len().saturating_sub(1);
+                let printed = self
+                    .reported
+                    .get(input)
+                    .and_then(|r| r.row_groups)
+                    .is_some_and(|groups| groups.failed > 0);
+                if !printed {
+                    eprintln!("warning: {message}");
+                }
+            }
+            Message::RowGroups { counts } => {
+                if let Some(stats) = self.stats.last_mut() {
+                    stats.row_groups = Some(counts);
+                }
+            }
             Message::Done { done, read } => {
                 for record in done {
                     self.record(record);
@@ -442,10 +525,10 @@ impl Collector<'_, '_> {
                     self.outcome(line, outcome);
                 }
             }
-            Done::Stateful { line, value } => {
+            Done::Stateful { line, value, format } => {
                 // An export (a JSON array, `{"records": [...]}`) is read record by record, so
                 // one bad element costs only itself.
-                for normalized in self.normalizer.normalize_each(&value, self.worker.format) {
+                for normalized in self.normalizer.normalize_each(&value, format) {
                     let result =
                         normalized.result.map(|e| self.worker.finish(e)).map_err(|e| e.to_string());
                     self.outcome(line, Outcome { path: normalized.path, result });

@@ -8,6 +8,7 @@ use crate::cli::ParseArgs;
 use crate::context;
 use crate::input;
 use crate::normalize::{default_threads, normalize_inputs, Keep, Options};
+use crate::parquet_input::ParquetOptions;
 use crate::progress::Progress;
 use crate::ExitStatus;
 
@@ -41,6 +42,7 @@ pub fn run(args: &ParseArgs) -> Result<ExitStatus> {
         raw: None,
         cancel: None,
         reported: &[],
+        parquet: &ParquetOptions::default(),
     };
     let stats = normalize_inputs(
         &inputs,

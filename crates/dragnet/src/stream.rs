@@ -41,6 +41,8 @@ pub struct Batch {
     pub text: Vec<u8>,
     /// The records, in input order.
     pub items: Vec<Item>,
+    /// The records are native UDM whatever `--format` says, as Parquet rows are.
+    pub native_udm: bool,
 }
 
 enum Layout<R: BufRead> {

@@ -27,6 +27,10 @@ pub struct Summary<'a> {
     pub late_events: u64,
     /// Events left out by `--from` and `--to`.
     pub out_of_range: u64,
+    /// Detections left out because their earliest event is outside `--from` and `--to`.
+    pub detections_outside: usize,
+    /// Parquet files left out because their partition folders are outside `--from`/`--to`.
+    pub partitions_skipped: usize,
     /// Wall-clock time of the whole run; left out when `None`, as in snapshot tests.
     pub elapsed: Option<Duration>,
 }
@@ -84,8 +88,23 @@ impl Summary<'_> {
                 }
             }
         }
-        if self.out_of_range > 0 {
-            let _ = writeln!(out, "  outside --from/--to: {} events", self.out_of_range);
+        if self.out_of_range > 0 || self.detections_outside > 0 {
+            let _ = writeln!(
+                out,
+                "  outside --from/--to: {} events, {} detections",
+                self.out_of_range, self.detections_outside
+            );
+        }
+        let groups = self.inputs.iter().filter_map(|i| i.row_groups);
+        let (read, skipped, failed) =
+            groups.fold((0, 0, 0), |(r, s, f), g| (r + g.read, s + g.skipped, f + g.failed));
+        if read + skipped + failed > 0 || self.partitions_skipped > 0 {
+            let _ = writeln!(
+                out,
+                "  parquet: {read} row groups read, {skipped} skipped by their statistics, \
+                 {failed} unreadable; {} files skipped by their partition folders",
+                self.partitions_skipped
+            );
         }
         let skipped: u64 = self.inputs.iter().map(|i| i.skipped).sum();
         if skipped > 0 {
@@ -204,6 +223,8 @@ mod tests {
             change_windows: &change_windows,
             late_events: 0,
             out_of_range: 0,
+            detections_outside: 0,
+            partitions_skipped: 0,
             elapsed: None,
         };
         insta::assert_snapshot!(summary.render());

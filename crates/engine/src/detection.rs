@@ -69,6 +69,18 @@ pub struct Detection {
 }
 
 impl Detection {
+    /// Returns the time of the detection's earliest event, or the window start without events.
+    ///
+    /// Sample events are kept in time order per event variable, so the earliest one is the
+    /// first sample of some variable.
+    pub fn first_event_time(&self) -> Timestamp {
+        self.events
+            .iter()
+            .filter_map(|(_, samples)| samples.first().map(|event| event.event_time()))
+            .min()
+            .unwrap_or(self.window.0)
+    }
+
     /// The time that orders detections and keys suppression: the end of the match window.
     pub fn time(&self) -> Timestamp {
         self.window.1

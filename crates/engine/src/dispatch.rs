@@ -93,6 +93,34 @@ impl Gate {
         })
     }
 
+    /// The gate's tests that a column's value range can decide: per test, the field path and
+    /// the texts of which the field must equal one.
+    ///
+    /// A test qualifies when [`Gate::required_strings`] would take it (a case-sensitive
+    /// equality, `or` of equalities or `in` list of string literals on a UDM `string` field),
+    /// or when it pins `metadata.event_type`, whose texts are then every name of the accepted
+    /// numbers. A test that an empty text passes is left out, because a missing field reads
+    /// as the empty text.
+    pub(crate) fn text_tests(&self) -> Vec<(Vec<String>, Vec<String>)> {
+        let mut tests = Vec::new();
+        for check in &self.checks {
+            let [(slot, path)] = check.reads.as_slice() else { continue };
+            let Some(names) = field_names(path) else { continue };
+            let texts = if is_event_type(path) {
+                event_type_numbers(&check.expr, *slot)
+                    .and_then(|numbers| event_type_names(&numbers))
+            } else if is_raw_string_field(path) {
+                string_literals(&check.expr, *slot)
+            } else {
+                None
+            };
+            if let Some(texts) = texts.filter(|t| !t.iter().any(String::is_empty)) {
+                tests.push((names, texts));
+            }
+        }
+        tests
+    }
+
     /// Whether the variable may make a row from the event: false only when a filter of the
     /// gate fails on it.
     pub(crate) fn admits(&self, plan: &Plan, event: &Arc<Event>) -> bool {
@@ -268,6 +296,28 @@ fn string_literals(expr: &CExpr, slot: usize) -> Option<Vec<String>> {
         }
         _ => None,
     }
+}
+
+/// The field names of a path that has no list index or map key.
+fn field_names(path: &[Seg]) -> Option<Vec<String>> {
+    path.iter()
+        .map(|seg| match seg {
+            Seg::Field(name) => Some(name.to_string()),
+            Seg::Index(_) | Seg::Key(_) => None,
+        })
+        .collect()
+}
+
+/// Every name of the UDM event types with the given numbers, aliases included.
+fn event_type_names(numbers: &[i32]) -> Option<Vec<String>> {
+    let resolved = udm::schema::resolve(udm::schema::event(), &EVENT_TYPE).ok()?;
+    let udm::schema::FieldKind::Enum(enum_type) = resolved.kind else { return None };
+    let names: Vec<String> = enum_type
+        .values()
+        .filter(|value| numbers.contains(&value.number))
+        .map(|value| value.name.to_owned())
+        .collect();
+    (!names.is_empty()).then_some(names)
 }
 
 fn is_event_type(path: &[Seg]) -> bool {

@@ -67,6 +67,56 @@ impl RawFilter {
     }
 }
 
+/// A test that every row of one event variable passes: the field at `path` equals one of
+/// `texts`. See [`Prefilter::column_tests`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnTest {
+    /// The UDM field path, such as `["metadata", "log_type"]`.
+    pub path: Vec<String>,
+    /// The texts of which the field must equal one, case-sensitively.
+    pub texts: Vec<String>,
+}
+
+impl Prefilter {
+    /// The tests on single fields that a column store can decide from a column's value range,
+    /// such as the minimum and maximum of a Parquet row group: one list per event variable of
+    /// every rule, each holding tests that all of that variable's rows pass.
+    ///
+    /// A block of events where, for every variable, some test's field has no value in the
+    /// test's texts gives no rule a row, so it can be skipped. Returns `None` when some
+    /// variable has no such test, because then no block can be skipped. A missing field reads
+    /// as the empty text, which no test accepts.
+    pub fn column_tests(&self) -> Option<Vec<Vec<ColumnTest>>> {
+        let mut out = Vec::new();
+        for gate in self.dispatch.gates() {
+            let tests: Vec<ColumnTest> = gate
+                .text_tests()
+                .into_iter()
+                .map(|(path, texts)| ColumnTest { path, texts })
+                .collect();
+            if tests.is_empty() {
+                return None;
+            }
+            out.push(tests);
+        }
+        (!out.is_empty()).then_some(out)
+    }
+
+    /// Every field path that the rules read, as field names from the event root. A path
+    /// ends before its first list index or map key, so it names the whole list or map.
+    pub fn field_paths(&self) -> Vec<Vec<String>> {
+        let mut paths: Vec<Vec<String>> = Vec::new();
+        for plan in &self.plans {
+            for path in plan.field_paths() {
+                if !paths.contains(&path) {
+                    paths.push(path);
+                }
+            }
+        }
+        paths
+    }
+}
+
 impl Prefilter {
     /// Builds the raw-record test for native UDM input, when every event variable of every rule
     /// requires one of a known set of strings; see [`RawFilter`].

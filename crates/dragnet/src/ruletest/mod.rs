@@ -20,6 +20,7 @@ use crate::cli::TestArgs;
 use crate::context;
 use crate::input;
 use crate::normalize::{default_threads, normalize_inputs, Keep, Options};
+use crate::parquet_input::ParquetOptions;
 use crate::pipeline;
 use crate::progress::Progress;
 use crate::ruleset;
@@ -144,6 +145,7 @@ fn run_one(spec: &TestSpec) -> Result<Option<String>> {
         raw: None,
         cancel: None,
         reported: &[],
+        parquet: &ParquetOptions::default(),
     };
     let stats = normalize_inputs(
         &inputs,

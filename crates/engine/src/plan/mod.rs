@@ -129,3 +129,48 @@ pub(crate) struct Plan {
     pub single_event: bool,
     pub ctx: Context,
 }
+
+impl Plan {
+    /// Returns every field path the plan reads, through slots, whole lists, map values and
+    /// quantifiers, as field names cut before the first list index or map key.
+    pub(crate) fn field_paths(&self) -> Vec<Vec<String>> {
+        let mut paths: Vec<Vec<String>> = Vec::new();
+        let mut add = |path: &[ir::Seg]| {
+            let names: Vec<String> = path
+                .iter()
+                .map_while(|seg| match seg {
+                    ir::Seg::Field(name) => Some(name.to_string()),
+                    ir::Seg::Index(_) | ir::Seg::Key(_) => None,
+                })
+                .collect();
+            if !names.is_empty() && !paths.contains(&names) {
+                paths.push(names);
+            }
+        };
+        let mut exprs: Vec<&CExpr> = Vec::new();
+        for var in &self.vars {
+            for (_, path) in var.trie.slot_paths() {
+                add(&path);
+            }
+            exprs.extend(&var.filters);
+            exprs.extend(&var.late_filters);
+            exprs.extend(var.bindings.iter().map(|b| &b.expr));
+        }
+        for join in &self.joins {
+            exprs.push(&join.left);
+            exprs.push(&join.right);
+        }
+        exprs.extend(self.cross_filters.iter().map(|c| &c.expr));
+        exprs.extend(self.outcomes.iter().map(|(_, e)| e));
+        exprs.extend(self.condition.as_ref());
+        for expr in exprs {
+            expr.walk(&mut |e| match e {
+                CExpr::FieldList { path, .. }
+                | CExpr::MapValue { path, .. }
+                | CExpr::Quantified { path, .. } => add(path),
+                _ => {}
+            });
+        }
+        paths
+    }
+}
