@@ -6,11 +6,14 @@
 //! rows of a file read before the `Login` file of the same day would get the id as their user
 //! name, and miss the lists and joins keyed by name.
 
+use std::io::BufRead;
+
 use anyhow::Result;
 use serde_json::{Map, Value};
 use sources::{Format, Normalizer};
 
 use crate::input::{self, Input, InputSource, Record};
+use crate::parquet_input;
 
 /// The columns that mark a CSV file whose rows pair a user id with a user name.
 const NAME_COLUMN: &str = "USER_NAME";
@@ -32,8 +35,12 @@ pub fn learn_user_names(inputs: &[Input], format: Format, normalizer: &mut Norma
 }
 
 fn learn_from(input: &Input, format: Format, normalizer: &mut Normalizer) -> Result<usize> {
+    let mut reader = input.open_counting(None)?;
+    if reader.fill_buf()?.starts_with(parquet_input::MAGIC) {
+        return Ok(0);
+    }
     let mut rows = 0;
-    for record in input::records(input.open_counting(None)?) {
+    for record in input::records(reader) {
         let Ok(Record::Csv(pairs)) = record.record else {
             // JSON inputs and malformed rows: only the first record decides.
             if rows == 0 {
