@@ -19,6 +19,7 @@ use crate::normalize::{default_threads, normalize_inputs, InputStats, Keep, Opti
 use crate::output::{self, Presentation, Style};
 use crate::parquet_input::{self, ParquetOptions};
 use crate::pipeline;
+use crate::prelearn;
 use crate::progress::Progress;
 use crate::report::{self, ReportInfo};
 use crate::ruleset;
@@ -85,6 +86,8 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
 
     let progress = Progress::new(!args.no_progress);
     let mut normalizer = sources::Normalizer::new(identities);
+    let learned = prelearn::learn_user_names(&inputs, format, &mut normalizer);
+    tracing::debug!(rows = learned, "read the CSV rows that name users before the hunt");
     if let (Some(from), Some(to)) = (args.from, args.to) {
         if to <= from {
             eprintln!("error: --to is not after --from, so no event can be hunted");

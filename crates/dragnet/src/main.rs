@@ -13,6 +13,7 @@ mod output;
 mod parquet_input;
 mod parse;
 mod pipeline;
+mod prelearn;
 mod progress;
 mod report;
 mod ruleset;

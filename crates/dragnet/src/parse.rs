@@ -31,6 +31,7 @@ pub fn run(args: &ParseArgs) -> Result<ExitStatus> {
         }
     };
     let mut normalizer = sources::Normalizer::new(identities);
+    crate::prelearn::learn_user_names(&inputs, format, &mut normalizer);
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut write_error = None;

@@ -612,3 +612,55 @@ fn log_analytics_portal_csv_is_read() {
     assert_eq!(event["principal"]["location"]["city"], "Amsterdam");
     assert_eq!(event["security_result"][0]["action"], json!(["ALLOW"]));
 }
+
+#[test]
+fn eventlogfile_user_names_independent_of_file_order() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dir = temp_dir("elf-order");
+    let lists = dir.join("lists");
+    fs::create_dir_all(&lists).unwrap();
+    fs::write(lists.join("KNOWN_INTEGRATION_USERS.txt"), "etl.sync@example.com\n").unwrap();
+    // The API file sorts before the Login file, and only the Login file names the user.
+    let logs = dir.join("logs");
+    fs::create_dir_all(&logs).unwrap();
+    let api_header = "EVENT_TYPE,TIMESTAMP_DERIVED,REQUEST_ID,USER_ID,USER_ID_DERIVED,\
+                      ENTITY_NAME,ROWS_PROCESSED,CLIENT_IP\n";
+    let api_rows: String = (0..3)
+        .map(|i| {
+            format!(
+                "API,2025-06-10T02:0{i}:00.000Z,req-{i},0055e00000F6gHi,0055e00000F6gHiAAB,\
+                 Account,40000,192.0.2.130\n"
+            )
+        })
+        .collect();
+    fs::write(logs.join("2025-06-10_API.csv"), format!("{api_header}{api_rows}")).unwrap();
+    let login = "EVENT_TYPE,TIMESTAMP_DERIVED,REQUEST_ID,USER_ID,USER_ID_DERIVED,USER_NAME,\
+                 LOGIN_STATUS,SOURCE_IP\n\
+                 Login,2025-06-10T01:59:00.000Z,req-login,0055e00000F6gHi,0055e00000F6gHiAAB,\
+                 etl.sync@example.com,LOGIN_NO_ERROR,192.0.2.130\n";
+    let login_file = logs.join("2025-06-10_Login.csv");
+    fs::write(&login_file, login).unwrap();
+
+    let rule = root.join("rules/unc6040/unc6040_sf_bulk_exfiltration_non_integration_user.yaral");
+    let hunt = || {
+        let output = dragnet(&[
+            "hunt",
+            "--output",
+            "jsonl",
+            "--rules",
+            rule.to_str().unwrap(),
+            "--lists",
+            lists.to_str().unwrap(),
+            logs.to_str().unwrap(),
+        ]);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        stdout_detections(&output)
+    };
+    assert_eq!(hunt(), Vec::<Value>::new(), "the integration user is known by name");
+
+    // Without the Login file the user is known only by id, which is not on the list.
+    fs::remove_file(&login_file).unwrap();
+    let detections = hunt();
+    assert_eq!(detections.len(), 1, "{detections:?}");
+    assert_eq!(detections[0]["match"]["user"], "0055e00000F6gHiAAB");
+}

@@ -1,0 +1,65 @@
+//! Salesforce user names learned from EventLogFile CSV before a hunt reads its inputs.
+//!
+//! Most EventLogFile event types (`API`, `RestApi`, `BulkApi`, `ReportExport`, ...) name the
+//! user by id only; the `Login` type also gives `USER_NAME`. Records are normalised in input
+//! order, and a row's user name comes from the pairs learned so far. Without this pass, the
+//! rows of a file read before the `Login` file of the same day would get the id as their user
+//! name, and miss the lists and joins keyed by name.
+
+use std::io::BufRead;
+
+use anyhow::Result;
+use serde_json::{Map, Value};
+use sources::{Format, Normalizer};
+
+use crate::input::{self, Input, InputSource, Record};
+use crate::parquet_input;
+
+/// The columns that mark a CSV file whose rows pair a user id with a user name.
+const NAME_COLUMN: &str = "USER_NAME";
+const ID_COLUMNS: [&str; 2] = ["USER_ID_DERIVED", "USER_ID"];
+
+/// Normalises the rows of every CSV input that names users beside their ids, discarding the
+/// events, so that `normalizer` can resolve each user's name before the hunt reads any record.
+/// Returns the number of rows read. Standard input is skipped, since it cannot be read twice,
+/// and so are inputs that cannot be opened or read: the hunt reports those itself.
+pub fn learn_user_names(inputs: &[Input], format: Format, normalizer: &mut Normalizer) -> usize {
+    if !matches!(format, Format::Auto | Format::Salesforce) {
+        return 0;
+    }
+    inputs
+        .iter()
+        .filter(|input| !matches!(input.source, InputSource::Stdin))
+        .map(|input| learn_from(input, format, normalizer).unwrap_or(0))
+        .sum()
+}
+
+fn learn_from(input: &Input, format: Format, normalizer: &mut Normalizer) -> Result<usize> {
+    let mut reader = input.open_counting(None)?;
+    if reader.fill_buf()?.starts_with(parquet_input::MAGIC) {
+        return Ok(0);
+    }
+    let mut rows = 0;
+    for record in input::records(reader) {
+        let Ok(Record::Csv(pairs)) = record.record else {
+            // JSON inputs and malformed rows: only the first record decides.
+            if rows == 0 {
+                return Ok(0);
+            }
+            continue;
+        };
+        if rows == 0 && !names_users(&pairs) {
+            return Ok(0);
+        }
+        let row: Map<String, Value> =
+            pairs.into_iter().map(|(key, value)| (key, Value::String(value))).collect();
+        let _ = normalizer.normalize(&Value::Object(row), format);
+        rows += 1;
+    }
+    Ok(rows)
+}
+
+fn names_users(pairs: &[(String, String)]) -> bool {
+    let has = |column: &str| pairs.iter().any(|(key, _)| key.eq_ignore_ascii_case(column));
+    has(NAME_COLUMN) && ID_COLUMNS.iter().any(|column| has(column))
+}
