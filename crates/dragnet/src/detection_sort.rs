@@ -23,7 +23,7 @@ use crate::output::DetectionSource;
 
 /// Bytes of detection text, with their keys, that a hunt holds in memory before it writes a
 /// sorted run to a temporary file.
-pub const DEFAULT_BUFFER_BYTES: usize = 32 << 20;
+pub const DEFAULT_BUFFER_BYTES: usize = 8 << 20;
 
 /// Runs on disk past which they are merged into one, so the open files stay bounded.
 const MAX_RUNS: usize = 64;
