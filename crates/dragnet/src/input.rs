@@ -207,6 +207,22 @@ pub enum Record {
     Csv(Vec<(String, String)>),
 }
 
+impl Record {
+    /// Converts the record to the JSON the normalizer reads: a CSV row becomes an object of
+    /// strings, keyed by its headers.
+    pub fn into_json(self) -> serde_json::Value {
+        match self {
+            Record::Json(value) => value,
+            Record::Csv(pairs) => serde_json::Value::Object(
+                pairs
+                    .into_iter()
+                    .map(|(key, value)| (key, serde_json::Value::String(value)))
+                    .collect(),
+            ),
+        }
+    }
+}
+
 /// A record or the reason it could not be read, with the 1-based line where it starts.
 #[derive(Debug)]
 pub struct RecordAt {

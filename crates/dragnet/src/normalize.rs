@@ -21,7 +21,7 @@ use enrich::AsnDb;
 use sources::{Format, Normalizer};
 use udm::Event;
 
-use crate::input::{Input, Record};
+use crate::input::Input;
 use crate::parquet_input::{self, ParquetOptions, RowGroupCounts, Step};
 use crate::progress::Progress;
 use crate::stream::{Batch, Body, RecordStream};
@@ -379,14 +379,7 @@ impl Worker<'_> {
                         }
                     }
                 }
-                Body::Ready(Ok(Record::Json(value))) => value,
-                Body::Ready(Ok(Record::Csv(pairs))) => {
-                    let object = pairs
-                        .into_iter()
-                        .map(|(k, v)| (k, serde_json::Value::String(v)))
-                        .collect::<serde_json::Map<_, _>>();
-                    serde_json::Value::Object(object)
-                }
+                Body::Ready(Ok(record)) => record.into_json(),
                 Body::Ready(Err(reason)) => {
                     out.push(Done::Unreadable { line, reason });
                     continue;

@@ -1,4 +1,4 @@
-//! Salesforce user names learned from EventLogFile CSV before a hunt reads its inputs.
+//! Salesforce user names learned from EventLogFile CSV before a run reads its inputs.
 //!
 //! Most EventLogFile event types (`API`, `RestApi`, `BulkApi`, `ReportExport`, ...) name the
 //! user by id only; the `Login` type also gives `USER_NAME`. Records are normalised in input
@@ -9,7 +9,6 @@
 use std::io::BufRead;
 
 use anyhow::Result;
-use serde_json::{Map, Value};
 use sources::{Format, Normalizer};
 
 use crate::input::{self, Input, InputSource, Record};
@@ -20,9 +19,9 @@ const NAME_COLUMN: &str = "USER_NAME";
 const ID_COLUMNS: [&str; 2] = ["USER_ID_DERIVED", "USER_ID"];
 
 /// Normalises the rows of every CSV input that names users beside their ids, discarding the
-/// events, so that `normalizer` can resolve each user's name before the hunt reads any record.
+/// events, so that `normalizer` can resolve each user's name before the run reads any record.
 /// Returns the number of rows read. Standard input is skipped, since it cannot be read twice,
-/// and so are inputs that cannot be opened or read: the hunt reports those itself.
+/// and so are inputs that cannot be opened or read, because the run reports those itself.
 pub fn learn_user_names(inputs: &[Input], format: Format, normalizer: &mut Normalizer) -> usize {
     if !matches!(format, Format::Auto | Format::Salesforce) {
         return 0;
@@ -41,8 +40,8 @@ fn learn_from(input: &Input, format: Format, normalizer: &mut Normalizer) -> Res
     }
     let mut rows = 0;
     for record in input::records(reader) {
+        // JSON inputs and malformed rows: only the first record decides.
         let Ok(Record::Csv(pairs)) = record.record else {
-            // JSON inputs and malformed rows: only the first record decides.
             if rows == 0 {
                 return Ok(0);
             }
@@ -51,9 +50,7 @@ fn learn_from(input: &Input, format: Format, normalizer: &mut Normalizer) -> Res
         if rows == 0 && !names_users(&pairs) {
             return Ok(0);
         }
-        let row: Map<String, Value> =
-            pairs.into_iter().map(|(key, value)| (key, Value::String(value))).collect();
-        let _ = normalizer.normalize(&Value::Object(row), format);
+        let _ = normalizer.normalize(&Record::Csv(pairs).into_json(), format);
         rows += 1;
     }
     Ok(rows)

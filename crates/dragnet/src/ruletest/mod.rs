@@ -137,6 +137,7 @@ fn run_one(spec: &TestSpec) -> Result<Option<String>> {
     let names: Vec<String> = spec.inputs.iter().map(|p| p.display().to_string()).collect();
     let inputs = input::expand(&names)?;
     let mut normalizer = sources::Normalizer::new(identities);
+    crate::prelearn::learn_user_names(&inputs, format, &mut normalizer);
     let mut events = Vec::new();
     let progress = Progress::new(false);
     let options = Options {
