@@ -219,7 +219,7 @@ pub struct WatchArgs {
     pub stage: Option<Stage>,
 
     /// With `--stage route`: the Kafka topic to write signals to. Its partition count must not
-    /// change while the stages run, because it decides which partition holds each match value.
+    /// change while the stages run, because it decides which partition receives each match value.
     #[arg(long, value_name = "T", requires = "stage")]
     pub signals_topic: Option<String>,
 
