@@ -202,15 +202,26 @@ impl Dispatch {
         dispatch
     }
 
+    /// The gate with the id, its position in [`Dispatch::gates`].
+    pub(crate) fn gate(&self, id: usize) -> Option<&Gate> {
+        self.gates.get(id)
+    }
+
     /// The gates that may admit the event, in rule and variable order. Only the index is
     /// consulted here; [`Gate::admits`] runs the remaining checks.
     pub(crate) fn candidates(&self, event: &Event) -> Vec<&Gate> {
+        let ids = self.candidate_ids(event);
+        ids.into_iter().filter_map(|id| self.gates.get(id)).collect()
+    }
+
+    /// The ids of the gates that [`Dispatch::candidates`] returns, ascending.
+    pub(crate) fn candidate_ids(&self, event: &Event) -> Vec<usize> {
         let event_type = event
             .root
             .get(EVENT_TYPE[0])
             .and_then(Value::as_message)
             .and_then(|m| m.get(EVENT_TYPE[1]));
-        let ids: Vec<usize> = match event_type {
+        match event_type {
             // Only an enum value is looked up: a string or a missing field compares as text,
             // which the index does not model, so every gate is tried.
             Some(Value::Enum(value)) => {
@@ -222,8 +233,7 @@ impl Dispatch {
                 ids
             }
             _ => (0..self.gates.len()).collect(),
-        };
-        ids.into_iter().filter_map(|id| self.gates.get(id)).collect()
+        }
     }
 }
 
