@@ -43,8 +43,8 @@ pub(crate) struct Gate {
     checks: Vec<Check>,
     /// The `metadata.event_type` numbers the variable accepts, when a filter pins them.
     event_types: Option<Vec<i32>>,
-    /// Strings of which a record must contain one for some filter of the variable to pass,
-    /// from a filter that [`filter_strings`] takes; `None` when no filter pins any.
+    /// Strings of which a record must contain one for the variable's filters to pass. They
+    /// come from the first filter that [`filter_strings`] takes, and are `None` without one.
     filter_strings: Option<Vec<String>>,
 }
 
@@ -313,10 +313,10 @@ fn string_literals(expr: &CExpr, slot: usize) -> Option<Vec<String>> {
 /// very long list makes that test cost more than parsing.
 const MAX_LIST_STRINGS: usize = 10_000;
 
-/// The strings of which one must occur in a native UDM record for the filter to pass, when the
-/// filter is a case-sensitive equality with a string literal, an `in` list of string literals
-/// or an exact `in %list` test, or an `or` of such tests, each on a slot of `var` whose path is
-/// a raw `string` field (see [`is_raw_string_field`]).
+/// Returns the strings of which one must occur in a native UDM record for the filter to pass.
+/// The filter qualifies when it is a case-sensitive equality with a string literal, an `in`
+/// list of string literals, an exact `in %list` test, or an `or` of such tests. Each test must
+/// read a slot of `var` whose path is a raw `string` field (see [`is_raw_string_field`]).
 ///
 /// Each value that passes such a test is the whole text of one of the field's values, so the
 /// record contains it. A missing field reads as the empty text, and an empty string among the
