@@ -374,6 +374,14 @@ impl Worker<'_> {
                         out.push(Done::Skipped);
                         continue;
                     }
+                    // Most native UDM lines are read straight from their text; the rest, and
+                    // any line with an error to report, take the path through a JSON tree.
+                    if let Some(event) = sources::read_bare_udm(text, format) {
+                        let result = Ok(self.finish(vec![event]));
+                        let outcomes = vec![Outcome { path: String::new(), result }];
+                        out.push(Done::Normalized { line, outcomes });
+                        continue;
+                    }
                     match serde_json::from_slice::<serde_json::Value>(text) {
                         Ok(value) => value,
                         Err(e) => {

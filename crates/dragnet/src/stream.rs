@@ -62,6 +62,8 @@ pub struct RecordStream<R: BufRead> {
     reader: Option<R>,
     layout: Layout<R>,
     line_buffer: Vec<u8>,
+    /// Bytes of text in the last batch, to size the next one without growing it line by line.
+    last_text_bytes: usize,
     /// A read error met after some records of a batch, returned by the next call.
     error: Option<io::Error>,
 }
@@ -73,6 +75,7 @@ impl<R: BufRead> RecordStream<R> {
             reader: Some(reader),
             layout: Layout::Unknown,
             line_buffer: Vec::new(),
+            last_text_bytes: 0,
             error: None,
         }
     }
@@ -86,7 +89,11 @@ impl<R: BufRead> RecordStream<R> {
             self.layout = Layout::Done;
             return Err(error);
         }
-        let mut batch = Batch::default();
+        let mut batch = Batch {
+            text: Vec::with_capacity(self.last_text_bytes + self.last_text_bytes / 8),
+            items: Vec::with_capacity(if self.last_text_bytes > 0 { BATCH_RECORDS } else { 0 }),
+            native_udm: false,
+        };
         match self.fill(&mut batch) {
             Ok(()) => {}
             Err(error) if batch.items.is_empty() => {
@@ -98,6 +105,7 @@ impl<R: BufRead> RecordStream<R> {
         if batch.items.is_empty() && matches!(self.layout, Layout::Done) {
             return Ok(None);
         }
+        self.last_text_bytes = batch.text.len().min(BATCH_BYTES);
         Ok(Some(batch))
     }
 
@@ -131,12 +139,31 @@ impl<R: BufRead> RecordStream<R> {
                     let Some(reader) = self.reader.as_mut() else { break };
                     *line += 1;
                     let number = *line;
-                    match read_line(reader, &mut self.line_buffer)? {
+                    // The line is read straight into the batch's text, then trimmed in place.
+                    let start = batch.text.len();
+                    match read_line(reader, &mut batch.text)? {
                         Line::End => self.layout = Layout::Done,
-                        Line::Text => push_line(batch, number, &self.line_buffer),
-                        Line::TooLong => batch
-                            .items
-                            .push(Item { line: number, body: Body::Ready(Err(too_long())) }),
+                        Line::Text => {
+                            let range = trimmed_range(&batch.text[start..]);
+                            if range.is_empty() {
+                                batch.text.truncate(start);
+                            } else {
+                                batch
+                                    .text
+                                    .copy_within(start + range.start..start + range.end, start);
+                                batch.text.truncate(start + range.len());
+                                batch.items.push(Item {
+                                    line: number,
+                                    body: Body::Json(start..batch.text.len()),
+                                });
+                            }
+                        }
+                        Line::TooLong => {
+                            batch.text.truncate(start);
+                            batch
+                                .items
+                                .push(Item { line: number, body: Body::Ready(Err(too_long())) })
+                        }
                     }
                 }
             }
@@ -153,6 +180,7 @@ impl<R: BufRead> RecordStream<R> {
         let mut line = 0usize;
         loop {
             line += 1;
+            self.line_buffer.clear();
             let read = read_line(&mut reader, &mut self.line_buffer)?;
             if matches!(read, Line::End) {
                 // Blank input, or nothing but whitespace: no records.
@@ -196,14 +224,14 @@ enum Line {
     End,
 }
 
-/// Reads one line into `buffer`, or as much of it as [`MAX_RECORD_BYTES`] allows.
+/// Appends one line to `buffer`, or as much of it as [`MAX_RECORD_BYTES`] allows.
 fn read_line(reader: &mut impl BufRead, buffer: &mut Vec<u8>) -> io::Result<Line> {
-    buffer.clear();
+    let start = buffer.len();
     let limit = MAX_RECORD_BYTES as u64;
     if reader.take(limit).read_until(b'\n', buffer)? == 0 {
         return Ok(Line::End);
     }
-    if buffer.len() as u64 == limit && !buffer.ends_with(b"\n") {
+    if (buffer.len() - start) as u64 == limit && !buffer.ends_with(b"\n") {
         // Skip to the end of the runaway line without keeping it.
         let mut rest = Vec::new();
         loop {
@@ -224,13 +252,23 @@ fn too_long() -> String {
 
 /// Adds one line of JSON lines input to the batch, unless it is blank.
 fn push_line(batch: &mut Batch, line: usize, text: &[u8]) {
-    let text = text.strip_prefix(b"\xef\xbb\xbf").unwrap_or(text).trim_ascii();
-    if text.is_empty() {
+    let range = trimmed_range(text);
+    if range.is_empty() {
         return;
     }
     let start = batch.text.len();
-    batch.text.extend_from_slice(text);
+    batch.text.extend_from_slice(&text[range]);
     batch.items.push(Item { line, body: Body::Json(start..batch.text.len()) });
+}
+
+/// Returns the range of a line without its UTF-8 byte order mark and surrounding ASCII white
+/// space.
+fn trimmed_range(text: &[u8]) -> Range<usize> {
+    let bom = if text.starts_with(b"\xef\xbb\xbf") { 3 } else { 0 };
+    let rest = &text[bom..];
+    let start = bom + (rest.len() - rest.trim_ascii_start().len());
+    let end = bom + rest.trim_ascii_end().len();
+    start..end.max(start)
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use udm::{Event, Value};
-use yaral::ast::CompareOp;
+use yaral::ast::{CompareOp, ListMatch};
 
 use crate::eval::expr::{test, Env, RowRef, Slots};
 use crate::eval::fields::{read_scalar, NULL};
@@ -43,14 +43,19 @@ pub(crate) struct Gate {
     checks: Vec<Check>,
     /// The `metadata.event_type` numbers the variable accepts, when a filter pins them.
     event_types: Option<Vec<i32>>,
+    /// Strings of which a record must contain one for the variable's filters to pass. They
+    /// come from the first filter that [`filter_strings`] takes, and are `None` without one.
+    filter_strings: Option<Vec<String>>,
 }
 
 impl Gate {
     fn new(plan: &Plan, rule: usize, var: usize) -> Gate {
         let Some(var_plan) = plan.vars.get(var) else {
-            return Gate { rule, var, checks: Vec::new(), event_types: None };
+            return Gate { rule, var, checks: Vec::new(), event_types: None, filter_strings: None };
         };
         let paths: HashMap<usize, Vec<Seg>> = var_plan.trie.slot_paths().into_iter().collect();
+        let filter_strings =
+            var_plan.filters.iter().find_map(|filter| filter_strings(filter, var, &paths));
         let mut checks = Vec::new();
         let mut event_types = None;
         for filter in &var_plan.filters {
@@ -69,7 +74,7 @@ impl Gate {
             }
             checks.push(Check { expr: filter.clone(), reads });
         }
-        Gate { rule, var, checks, event_types }
+        Gate { rule, var, checks, event_types, filter_strings }
     }
 
     /// Strings of which a native UDM JSON record must contain one, JSON-encoded, for the
@@ -83,14 +88,20 @@ impl Gate {
     /// the `ip_geo_artifact` fields, which enrichment fills after reading.
     ///
     /// [`RawFilter`]: crate::RawFilter
+    ///
+    /// When no such filter is in the gate, the strings come from a filter over any `string`
+    /// field, repeated ones included, that [`filter_strings`] takes.
     pub(crate) fn required_strings(&self) -> Option<Vec<String>> {
-        self.checks.iter().find_map(|check| {
-            let [(slot, path)] = check.reads.as_slice() else { return None };
-            if !is_raw_string_field(path) {
-                return None;
-            }
-            string_literals(&check.expr, *slot)
-        })
+        self.checks
+            .iter()
+            .find_map(|check| {
+                let [(slot, path)] = check.reads.as_slice() else { return None };
+                if !is_raw_string_field(path) {
+                    return None;
+                }
+                string_literals(&check.expr, *slot)
+            })
+            .or_else(|| self.filter_strings.clone())
     }
 
     /// The gate's tests that a column's value range can decide: per test, the field path and
@@ -303,6 +314,48 @@ fn string_literals(expr: &CExpr, slot: usize) -> Option<Vec<String>> {
         }
         CExpr::InLiteral { expr, items, nocase: false } if is_slot(expr) => {
             items.iter().map(literal).collect()
+        }
+        _ => None,
+    }
+}
+
+/// Entries of a reference list beyond which a list adds no strings to the raw-record test: a
+/// very long list makes that test cost more than parsing.
+const MAX_LIST_STRINGS: usize = 10_000;
+
+/// Returns the strings of which one must occur in a native UDM record for the filter to pass.
+/// The filter qualifies when it is a case-sensitive equality with a string literal, an `in`
+/// list of string literals, an exact `in %list` test, or an `or` of such tests. Each test must
+/// read a slot of `var` whose path is a raw `string` field (see [`is_raw_string_field`]).
+///
+/// Each value that passes such a test is the whole text of one of the field's values, so the
+/// record contains it. A missing field reads as the empty text, and an empty string among the
+/// results makes the raw test pass every record, as it must then.
+fn filter_strings(
+    expr: &CExpr,
+    var: usize,
+    paths: &HashMap<usize, Vec<Seg>>,
+) -> Option<Vec<String>> {
+    let raw_slot = |e: &CExpr| match e {
+        CExpr::Slot { var: v, slot } if *v == var => {
+            paths.get(slot).filter(|path| is_raw_string_field(path)).map(|_| *slot)
+        }
+        _ => None,
+    };
+    match expr {
+        CExpr::Or(a, b) => {
+            let mut texts = filter_strings(a, var, paths)?;
+            texts.extend(filter_strings(b, var, paths)?);
+            Some(texts)
+        }
+        CExpr::Compare { lhs, rhs, .. } => {
+            let slot = raw_slot(lhs).or_else(|| raw_slot(rhs))?;
+            string_literals(expr, slot)
+        }
+        CExpr::InLiteral { expr: operand, .. } => string_literals(expr, raw_slot(operand)?),
+        CExpr::InList { expr: operand, list, kind: ListMatch::Exact, nocase: false } => {
+            raw_slot(operand)?;
+            (list.len() <= MAX_LIST_STRINGS).then(|| list.entries().to_vec())
         }
         _ => None,
     }

@@ -531,6 +531,48 @@ fn raw_filter_needs_every_variable_pinned() {
     assert!(engine::Prefilter::new(&[enum_only]).raw_filter().is_none());
 }
 
+#[test]
+fn raw_filter_takes_strings_from_lists_and_repeated_fields() {
+    let mut lists = enrich::ReferenceLists::new();
+    let (ioc, problems) = enrich::ReferenceList::from_text(
+        "IOC",
+        enrich::ListKind::String,
+        "192.0.2.45\n203.0.113.9\n",
+        "IOC.txt",
+    );
+    assert!(problems.is_empty(), "{problems:?}");
+    lists.insert(ioc);
+    let ctx = Context { lists: Arc::new(lists), asn: None };
+    let source = yaral::SourceFile::new(
+        "ioc.yaral",
+        r#"rule ioc {
+  events:
+    $e.principal.ip in %IOC or $e.target.ip = "198.51.100.7"
+  condition:
+    $e
+}"#,
+    );
+    let output = yaral::compile(&source, &yaral::CheckOptions::default());
+    let compiled = output.compiled.into_iter().next().expect("the front end accepts it");
+    let rule = Rule::compile(&compiled.rule, &compiled.text, &ctx).expect("the engine accepts it");
+    let raw = engine::Prefilter::new(std::slice::from_ref(&rule))
+        .raw_filter()
+        .expect("the list and the literal pin the variable");
+    assert!(raw.may_match(br#"{"principal":{"ip":["10.0.0.1","203.0.113.9"]}}"#));
+    assert!(raw.may_match(br#"{"target":{"ip":["198.51.100.7"]}}"#));
+    assert!(!raw.may_match(br#"{"principal":{"ip":["10.0.0.1"]}}"#));
+
+    // A case-insensitive list test pins nothing.
+    let source = yaral::SourceFile::new(
+        "nocase.yaral",
+        "rule nocase {\n  events:\n    $e.principal.user.userid in %IOC nocase\n  condition:\n    $e\n}\n",
+    );
+    let output = yaral::compile(&source, &yaral::CheckOptions::default());
+    let compiled = output.compiled.into_iter().next().expect("the front end accepts it");
+    let rule = Rule::compile(&compiled.rule, &compiled.text, &ctx).expect("the engine accepts it");
+    assert!(engine::Prefilter::new(&[rule]).raw_filter().is_none());
+}
+
 const ROUTED_RULES: [&str; 4] = [
     r#"
 rule logins_by_user {

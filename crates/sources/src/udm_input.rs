@@ -4,7 +4,7 @@
 use serde_json::Value;
 use udm::Event;
 
-use crate::SourceError;
+use crate::{Format, SourceError};
 
 /// Reads the one or more UDM events in `record`.
 pub(crate) fn normalize(record: &Value) -> Result<Vec<Event>, SourceError> {
@@ -22,6 +22,41 @@ pub(crate) fn normalize(record: &Value) -> Result<Vec<Event>, SourceError> {
         .map_err(|e| SourceError::invalid(format!("invalid UDM event: {e}")))?;
     Ok(vec![event])
 }
+
+/// Reads a bare native UDM event from its JSON text without building a JSON tree, or returns
+/// `None` when the text needs the full path through [`crate::Normalizer`].
+///
+/// `Some` is always the one event that the normalizer makes of the same text in `format`.
+/// `None` covers formats other than `udm` and `auto`, and text that is not such an event or has
+/// an error to report. It also covers a top-level key that makes the normalizer read the text as
+/// a wrapper or envelope around other records. With `auto`, it covers an event that format
+/// detection might not take for UDM.
+pub fn read_bare(text: &[u8], format: Format) -> Option<Event> {
+    if !matches!(format, Format::Udm | Format::Auto) {
+        return None;
+    }
+    let event = udm::json::event_from_slice(text)?;
+    let mut metadata_keys = 0;
+    for (key, _) in event.root.iter() {
+        if WRAPPER_KEYS.contains(&key) || key.eq_ignore_ascii_case("AuditData") {
+            return None;
+        }
+        metadata_keys += usize::from(key.eq_ignore_ascii_case("metadata"));
+    }
+    event.get("metadata.event_timestamp")?;
+    // Detection takes an object for UDM when its `metadata` has an event type; the reader
+    // stores `eventType` as `event_type`.
+    if format == Format::Auto && (metadata_keys != 1 || event.get("metadata.event_type").is_none())
+    {
+        return None;
+    }
+    Some(event)
+}
+
+/// Top-level keys under which the normalizer looks for other records: export wrappers, the
+/// SecOps `udm` and `event` wrappers and log shippers' envelopes. None is a UDM `Event` field.
+const WRAPPER_KEYS: &[&str] =
+    &["records", "events", "value", "udm", "event", "detail", "result", "message", "log", "_raw"];
 
 /// Reads one event and checks that it has a time. The proto3 reader keeps unknown fields, so
 /// without this check any JSON object, such as another source's record read with

@@ -4,6 +4,7 @@
 //! in their proto (snake_case) spelling, whatever spelling the input used; the proto3 JSON reader
 //! does that translation.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// A proto `google.protobuf.Timestamp`: seconds and nanoseconds since the Unix epoch, UTC.
@@ -231,7 +232,8 @@ impl fmt::Display for Value {
 /// linear search beats a map here and keeps the input's field order for output.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Message {
-    fields: Vec<(Box<str>, Value)>,
+    /// Schema field names are borrowed from the schema tables; other names are owned.
+    fields: Vec<(Cow<'static, str>, Value)>,
 }
 
 impl Message {
@@ -264,8 +266,22 @@ impl Message {
     pub fn insert(&mut self, name: &str, value: Value) {
         match self.get_mut(name) {
             Some(slot) => *slot = value,
-            None => self.fields.push((name.into(), value)),
+            None => self.fields.push((Cow::Owned(name.to_owned()), value)),
         }
+    }
+
+    /// Sets a field whose name outlives the message, such as a schema field name, without
+    /// copying the name.
+    pub fn insert_static(&mut self, name: &'static str, value: Value) {
+        match self.get_mut(name) {
+            Some(slot) => *slot = value,
+            None => self.fields.push((Cow::Borrowed(name), value)),
+        }
+    }
+
+    /// Builds a message from fields with distinct names, in order.
+    pub(crate) fn from_fields(fields: Vec<(Cow<'static, str>, Value)>) -> Message {
+        Message { fields }
     }
 
     /// Removes a field and returns its value.
@@ -279,7 +295,7 @@ impl Message {
         let at = match self.fields.iter().position(|(n, _)| &**n == name) {
             Some(at) => at,
             None => {
-                self.fields.push((name.into(), Value::Null));
+                self.fields.push((Cow::Owned(name.to_owned()), Value::Null));
                 self.fields.len() - 1
             }
         };

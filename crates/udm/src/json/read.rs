@@ -27,7 +27,7 @@ pub fn message_from_json(message: &'static MessageType, json: &Json) -> Result<M
 
 /// The path of the value being read, kept as a chain on the stack and formatted only when an
 /// error needs it.
-enum Path<'a> {
+pub(super) enum Path<'a> {
     Root,
     Field(&'a Path<'a>, &'a str),
     Index(&'a Path<'a>, usize),
@@ -78,7 +78,7 @@ fn read_message(
                 }
                 let path = Path::Field(path, field.name);
                 let value = read_field(field, json, &path)?;
-                out.insert(field.name, value);
+                out.insert_static(field.name, value);
             }
             None => out.insert(key, untyped(json)),
         }
@@ -86,7 +86,11 @@ fn read_message(
     Ok(out)
 }
 
-fn read_field(field: &'static FieldDef, json: &Json, path: &Path) -> Result<Value, JsonError> {
+pub(super) fn read_field(
+    field: &'static FieldDef,
+    json: &Json,
+    path: &Path,
+) -> Result<Value, JsonError> {
     let kind = field.kind();
     if !field.repeated {
         return read_single(kind, json, path);
@@ -101,7 +105,7 @@ fn read_field(field: &'static FieldDef, json: &Json, path: &Path) -> Result<Valu
     Ok(Value::List(values))
 }
 
-fn read_single(kind: FieldKind, json: &Json, path: &Path) -> Result<Value, JsonError> {
+pub(super) fn read_single(kind: FieldKind, json: &Json, path: &Path) -> Result<Value, JsonError> {
     match kind {
         FieldKind::Bool => match json {
             Json::Bool(b) => Ok(Value::Bool(*b)),
@@ -137,7 +141,7 @@ fn read_single(kind: FieldKind, json: &Json, path: &Path) -> Result<Value, JsonE
             Json::Number(_) if message.name == "Duration" => {
                 let seconds = read_signed(json, path, "Duration seconds", i64::MIN, i64::MAX)?;
                 let mut message = Message::new();
-                message.insert("seconds", seconds);
+                message.insert_static("seconds", seconds);
                 Ok(Value::Message(message))
             }
             other => Err(wrong_type(path, format!("a {} object", message.name), other)),
@@ -319,14 +323,14 @@ fn read_duration(text: &str, json: &Json, path: &Path) -> Result<Value, JsonErro
     let (seconds, nanos) =
         time::parse_duration(text).map_err(|reason| invalid(path, "Duration", json, reason))?;
     let mut message = Message::new();
-    message.insert("seconds", Value::Int(seconds));
-    message.insert("nanos", Value::Int(i64::from(nanos)));
+    message.insert_static("seconds", Value::Int(seconds));
+    message.insert_static("nanos", Value::Int(i64::from(nanos)));
     Ok(Value::Message(message))
 }
 
 /// Converts JSON without a schema: for `Struct` contents and for fields the schema does not
 /// know. Integers become `Int` (or `Uint` above `i64::MAX`), other numbers `Float`.
-fn untyped(json: &Json) -> Value {
+pub(super) fn untyped(json: &Json) -> Value {
     match json {
         Json::Null => Value::Null,
         Json::Bool(b) => Value::Bool(*b),

@@ -1,0 +1,445 @@
+//! Reading a UDM event straight from JSON text, without building a `serde_json::Value` tree
+//! first.
+//!
+//! [`event_from_slice`] walks the text once, following the schema. Strings, enum names and
+//! RFC 3339 timestamps, the bulk of a UDM event, become values without an intermediate copy,
+//! and nested messages are read as they stream past. Everything else (numbers, bytes,
+//! `Struct`s, repeated scalars, fields the schema does not know) is first read into a small
+//! `serde_json::Value` and converted by the tree reader's own functions, so both readers accept
+//! and convert values the same way.
+//!
+//! The fast reader gives up, returning `None`, on anything it does not read exactly as
+//! [`super::event_from_json`] would: invalid JSON or values, and an object that repeats a key
+//! (the tree reader keeps the last value, at the first key's position). The caller then reads
+//! the text through the tree reader, which also produces the error message.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{
+    self, Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
+use serde_json::{Number, Value as Json};
+
+use super::read::{read_field, read_single, untyped, Path};
+use super::time;
+use crate::schema::{self, FieldDef, FieldKind, MessageType};
+use crate::value::{Message, Value};
+use crate::Event;
+
+/// Reads a UDM `Event` from its proto3 JSON text, or returns `None` when only the tree reader
+/// can tell what the text holds. `Some(event)` is always the event that
+/// `event_from_json(&serde_json::from_slice(text)?)` returns.
+pub fn event_from_slice(text: &[u8]) -> Option<Event> {
+    let mut deserializer = serde_json::Deserializer::from_slice(text);
+    let mut fields = Vec::new();
+    let root = MessageSeed { message: schema::event(), fields: &mut fields }
+        .deserialize(&mut deserializer)
+        .ok()?;
+    deserializer.end().ok()?;
+    Some(Event::from_message(root))
+}
+
+/// Returns the error that makes the fast reader give up. It is never shown, because the tree
+/// reader then runs.
+fn give_up<E: de::Error>() -> E {
+    E::custom("not read by the fast reader")
+}
+
+/// The fields of the messages being read, innermost last. Each message collects its fields
+/// here and moves them into a vector of the right size when it ends, so that no message's
+/// vector grows field by field.
+type Fields = Vec<(Cow<'static, str>, Value)>;
+
+/// Reads one message of the given type from a JSON object.
+struct MessageSeed<'f> {
+    message: &'static MessageType,
+    fields: &'f mut Fields,
+}
+
+impl<'de> DeserializeSeed<'de> for MessageSeed<'_> {
+    type Value = Message;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Message, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for MessageSeed<'_> {
+    type Value = Message;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a {} object", self.message.name)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Message, A::Error> {
+        let MessageSeed { message, fields } = self;
+        let start = fields.len();
+        let result = read_fields(message, &mut map, fields, start);
+        if let Err(error) = result {
+            fields.truncate(start);
+            return Err(error);
+        }
+        let mut own: Fields = Vec::with_capacity(fields.len() - start);
+        for (name, value) in fields.drain(start..) {
+            // proto3 JSON reads `null` as "not set". A null of a known field was kept until
+            // now so that a later repeat of its key was still seen as a repeat.
+            if !(matches!(value, Value::Null) && message.field(&name).is_some()) {
+                own.push((name, value));
+            }
+        }
+        Ok(Message::from_fields(own))
+    }
+}
+
+/// Reads an object's entries onto `fields`, which contains this message's fields from `start`.
+fn read_fields<'de, A: MapAccess<'de>>(
+    message: &'static MessageType,
+    map: &mut A,
+    fields: &mut Fields,
+    start: usize,
+) -> Result<(), A::Error> {
+    while let Some(key) = map.next_key_seed(KeySeed(message))? {
+        let (name, value) = match key {
+            Key::Known(field) => {
+                let value = map.next_value_seed(FieldSeed { field, fields: &mut *fields })?;
+                (Cow::Borrowed(field.name), value.unwrap_or(Value::Null))
+            }
+            Key::Unknown(name) => {
+                let json: Json = map.next_value()?;
+                (Cow::Owned(name), untyped(&json))
+            }
+        };
+        if fields[start..].iter().any(|(other, _)| *other == name) {
+            return Err(give_up());
+        }
+        fields.push((name, value));
+    }
+    Ok(())
+}
+
+/// An object key: a field of the message, or a name the schema does not know.
+enum Key {
+    Known(&'static FieldDef),
+    Unknown(String),
+}
+
+struct KeySeed(&'static MessageType);
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Key;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Key, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for KeySeed {
+    type Value = Key;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<Key, E> {
+        Ok(match self.0.field(key) {
+            Some(field) => Key::Known(field),
+            None => Key::Unknown(key.to_owned()),
+        })
+    }
+}
+
+/// Reads the value of a known field; `None` for JSON `null`.
+struct FieldSeed<'f> {
+    field: &'static FieldDef,
+    fields: &'f mut Fields,
+}
+
+impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
+    type Value = Option<Value>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        let FieldSeed { field, fields } = self;
+        if field.repeated {
+            if let FieldKind::Message(message) = field.kind() {
+                return deserializer.deserialize_any(RepeatedMessages { message, fields });
+            }
+            let json = Json::deserialize(deserializer)?;
+            if json.is_null() {
+                return Ok(None);
+            }
+            return read_field(field, &json, &Path::Root).map(Some).map_err(|_| give_up());
+        }
+        deserializer.deserialize_any(SingleVisitor { kind: field.kind(), fields })
+    }
+}
+
+/// Reads one value of a field that is not repeated.
+struct SingleVisitor<'f> {
+    kind: FieldKind,
+    fields: &'f mut Fields,
+}
+
+impl SingleVisitor<'_> {
+    /// Converts a value through the tree reader.
+    fn convert<E: de::Error>(&self, json: Json) -> Result<Option<Value>, E> {
+        read_single(self.kind, &json, &Path::Root).map(Some).map_err(|_| give_up())
+    }
+}
+
+impl<'de> Visitor<'de> for SingleVisitor<'_> {
+    type Value = Option<Value>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a {} value", self.kind.type_name())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        self.convert(Json::Bool(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        self.convert(Json::Number(Number::from(v)))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        self.convert(Json::Number(Number::from(v)))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        match Number::from_f64(v) {
+            Some(number) => self.convert(Json::Number(number)),
+            None => Err(give_up()),
+        }
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        match self.kind {
+            FieldKind::String => Ok(Some(Value::String(v.to_owned()))),
+            FieldKind::Enum(enum_type) => {
+                enum_type.by_name(v).map(|value| Some(Value::Enum(value))).ok_or_else(give_up)
+            }
+            FieldKind::Timestamp => time::parse_rfc3339(v)
+                .map(|timestamp| Some(Value::Timestamp(timestamp)))
+                .map_err(|_| give_up()),
+            _ => self.convert(Json::String(v.to_owned())),
+        }
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        match self.kind {
+            FieldKind::String => Ok(Some(Value::String(v))),
+            _ => self.visit_str(&v),
+        }
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        let json = Json::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
+        self.convert(json)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        match self.kind {
+            FieldKind::Message(message) if message.name != "Duration" => {
+                let seed = MessageSeed { message, fields: self.fields };
+                seed.visit_map(map).map(|m| Some(Value::Message(m)))
+            }
+            _ => {
+                let json = Json::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                self.convert(json)
+            }
+        }
+    }
+}
+
+/// Reads a repeated message field, streaming each element.
+struct RepeatedMessages<'f> {
+    message: &'static MessageType,
+    fields: &'f mut Fields,
+}
+
+impl<'de> Visitor<'de> for RepeatedMessages<'_> {
+    type Value = Option<Value>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "an array of {}", self.message.name)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut values = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        let RepeatedMessages { message, fields } = self;
+        while let Some(message) =
+            seq.next_element_seed(MessageSeed { message, fields: &mut *fields })?
+        {
+            values.push(Value::Message(message));
+        }
+        Ok(Some(Value::List(values)))
+    }
+
+    // Anything else is an error in the tree reader too; it reports it.
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Err(give_up())
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Err(give_up())
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Err(give_up())
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Err(give_up())
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Err(give_up())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Err(give_up())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json::event_from_json;
+
+    /// Reads `text` with the tree reader.
+    fn tree(text: &str) -> Option<Event> {
+        serde_json::from_str::<Json>(text).ok().and_then(|json| event_from_json(&json).ok())
+    }
+
+    fn same(text: &str) {
+        let fast = event_from_slice(text.as_bytes());
+        if let Some(event) = &fast {
+            assert_eq!(Some(event), tree(text).as_ref(), "{text}");
+        }
+    }
+
+    #[test]
+    fn reads_what_the_tree_reader_reads() {
+        let cases = [
+            r#"{"metadata": {"event_type": "USER_LOGIN", "event_timestamp": "2025-06-10T10:00:00Z",
+                "product_log_id": "a", "logType": "OKTA"},
+               "principal": {"user": {"userid": "x", "email_addresses": ["A@b.c"]},
+                             "ip": ["10.0.0.1", "10.0.0.2"], "port": 443},
+               "security_result": [{"action": ["ALLOW"], "severity": "HIGH"},
+                                   {"rule_name": "r", "risk_score": 0.5}],
+               "network": {"received_bytes": "1234", "session_duration": "1.5s"},
+               "additional": {"fields": {"k": "v", "n": 3, "l": [1, null, {"x": true}]}},
+               "unknown": {"a": [1, 2.5, "x", null]}}"#,
+            r#"{"metadata": {"event_timestamp": {"seconds": 5, "nanos": 7}, "event_type": 15001}}"#,
+            r#"{"metadata": {"eventType": "USER_LOGIN"}, "principal": null, "about": null}"#,
+            r#"{"network": {"session_duration": 30}, "target": {"file": {"size": 1.0e3}}}"#,
+        ];
+        for text in cases {
+            assert!(event_from_slice(text.as_bytes()).is_some(), "{text}");
+            same(text);
+        }
+    }
+
+    #[test]
+    fn repeated_keys_and_errors_give_up() {
+        let cases = [
+            // Repeated keys: the tree keeps the last value at the first key's position.
+            r#"{"metadata": {"event_type": "USER_LOGIN", "event_type": "USER_LOGOUT"}}"#,
+            r#"{"metadata": {"event_type": null, "event_type": "USER_LOGOUT"}}"#,
+            r#"{"metadata": {"eventType": "USER_LOGIN", "event_type": "USER_LOGOUT"}}"#,
+            r#"{"metadata": {"event_type": null, "eventType": "USER_LOGIN"}}"#,
+            r#"{"x": 1, "x": 2}"#,
+            // Invalid values and text.
+            r#"{"metadata": {"event_type": "NOT_A_TYPE"}}"#,
+            r#"{"metadata": {"event_timestamp": "yesterday"}}"#,
+            r#"{"principal": {"port": "http"}}"#,
+            r#"{"security_result": {"action": "ALLOW"}}"#,
+            r#"{"security_result": [null]}"#,
+            r#"{"metadata": {}} trailing"#,
+            r#"[{"metadata": {}}]"#,
+            r#"{"metadata": {"event_type": "USER_LOGIN"}"#,
+        ];
+        for text in cases {
+            assert!(event_from_slice(text.as_bytes()).is_none(), "{text}");
+        }
+    }
+
+    #[test]
+    fn null_fields_are_not_set() {
+        let event = event_from_slice(br#"{"metadata": {"description": null}, "x": null}"#)
+            .expect("an event");
+        assert_eq!(event.get("metadata.description"), None);
+        assert_eq!(event.root.get("x"), Some(&Value::Null));
+        same(r#"{"metadata": {"description": null}, "x": null}"#);
+    }
+
+    /// Field names at every level the generator writes: known fields of several types, in
+    /// snake_case only (so that no two keys name the same field), and unknown names.
+    const NAMES: [&str; 16] = [
+        "metadata",
+        "event_type",
+        "event_timestamp",
+        "principal",
+        "user",
+        "userid",
+        "ip",
+        "port",
+        "security_result",
+        "action",
+        "additional",
+        "fields",
+        "network",
+        "received_bytes",
+        "unknown",
+        "x",
+    ];
+
+    fn json_value() -> impl proptest::strategy::Strategy<Value = Json> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Json::Null),
+            any::<bool>().prop_map(Json::Bool),
+            any::<i64>().prop_map(Json::from),
+            (-1e6f64..1e6).prop_map(Json::from),
+            prop_oneof![
+                Just("USER_LOGIN"),
+                Just("ALLOW"),
+                Just("2025-06-10T10:00:00Z"),
+                Just("10.0.0.1"),
+                Just("12"),
+                Just("a b"),
+            ]
+            .prop_map(Json::from),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Json::Array),
+                proptest::collection::btree_map(proptest::sample::select(&NAMES[..]), inner, 0..6)
+                    .prop_map(|map| {
+                        Json::Object(map.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+                    }),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn agrees_with_the_tree_reader(json in json_value()) {
+            let text = json.to_string();
+            let fast = event_from_slice(text.as_bytes());
+            let tree = tree(&text);
+            // Without repeated keys, the fast reader gives up only where the tree reader fails.
+            proptest::prop_assert_eq!(fast, tree, "{}", text);
+        }
+    }
+}
