@@ -24,6 +24,13 @@ use crate::eval::fields::{read_scalar, NULL};
 use crate::plan::ir::{CExpr, Seg};
 use crate::plan::Plan;
 
+/// The number of slots, event variables and placeholders up to which [`Gate::admits`] keeps
+/// its buffers on the stack.
+const INLINE: usize = 16;
+
+/// The placeholder values of a row that has assigned none yet.
+static NO_PLACEHOLDERS: [Option<Value>; INLINE] = [const { None }; INLINE];
+
 /// The path of `metadata.event_type`, the field the index is keyed by.
 const EVENT_TYPE: [&str; 2] = ["metadata", "event_type"];
 
@@ -136,9 +143,27 @@ impl Gate {
     /// gate fails on it.
     pub(crate) fn admits(&self, plan: &Plan, event: &Arc<Event>) -> bool {
         let Some(var_plan) = plan.vars.get(self.var) else { return false };
+        // The buffers live on the stack when the rule is small enough, as most are, because
+        // this runs for every event and candidate gate.
         let slot_count = var_plan.slot_zero.len();
-        let placeholders = vec![None; plan.placeholders.len()];
-        let mut slots: Vec<&Value> = vec![&NULL; slot_count];
+        let mut inline_slots: [&Value; INLINE] = [&NULL; INLINE];
+        let mut heap_slots: Vec<&Value>;
+        let slots: &mut [&Value] = match inline_slots.get_mut(..slot_count) {
+            Some(inline) => inline,
+            None => {
+                heap_slots = vec![&NULL; slot_count];
+                &mut heap_slots
+            }
+        };
+        let placeholder_count = plan.placeholders.len();
+        let heap_placeholders: Vec<Option<Value>>;
+        let placeholders: &[Option<Value>] = match NO_PLACEHOLDERS.get(..placeholder_count) {
+            Some(none) => none,
+            None => {
+                heap_placeholders = vec![None; placeholder_count];
+                &heap_placeholders
+            }
+        };
         for check in &self.checks {
             let mut decidable = true;
             for (slot, path) in &check.reads {
@@ -157,23 +182,32 @@ impl Gate {
             if !decidable {
                 continue;
             }
-            let mut rows: Vec<Option<RowRef<'_>>> = vec![None; plan.vars.len()];
-            if let Some(cell) = rows.get_mut(self.var) {
-                *cell = Some(RowRef {
-                    event,
-                    seq: 0,
-                    copy: 0,
-                    slots: Slots::Borrowed(&slots),
-                    placeholders: &placeholders,
-                });
-            }
-            let env =
-                Env { plan, rows: &rows, outcomes: &[], element: None, group: None, window: None };
-            if !test(&check.expr, &env) {
+            let row =
+                RowRef { event, seq: 0, copy: 0, slots: Slots::Borrowed(slots), placeholders };
+            if !self.test_row(plan, row, &check.expr) {
                 return false;
             }
         }
         true
+    }
+
+    /// Tests a filter with `row` as the row of the gate's variable and no row for the others.
+    fn test_row(&self, plan: &Plan, row: RowRef<'_>, expr: &CExpr) -> bool {
+        let var_count = plan.vars.len();
+        let mut inline_rows: [Option<RowRef<'_>>; INLINE] = [None; INLINE];
+        let mut heap_rows: Vec<Option<RowRef<'_>>>;
+        let rows: &mut [Option<RowRef<'_>>] = match inline_rows.get_mut(..var_count) {
+            Some(inline) => inline,
+            None => {
+                heap_rows = vec![None; var_count];
+                &mut heap_rows
+            }
+        };
+        if let Some(cell) = rows.get_mut(self.var) {
+            *cell = Some(row);
+        }
+        let env = Env { plan, rows, outcomes: &[], element: None, group: None, window: None };
+        test(expr, &env)
     }
 }
 
@@ -213,7 +247,7 @@ impl Dispatch {
         dispatch
     }
 
-    /// The gate with the id, its position in [`Dispatch::gates`].
+    /// Returns the gate with the id, which is its position in [`Dispatch::gates`].
     pub(crate) fn gate(&self, id: usize) -> Option<&Gate> {
         self.gates.get(id)
     }

@@ -866,3 +866,52 @@ fn verdicts_ignored_for_rules_prefilter_lacks() {
     let found: Vec<serde_json::Value> = found.iter().map(detection_json).collect();
     assert_eq!(found, expected);
 }
+
+#[test]
+fn filters_on_many_fields_decide_alike() {
+    // More fields and placeholders than the prefilter's gates keep on the stack.
+    let fields = [
+        "metadata.product_name",
+        "metadata.vendor_name",
+        "metadata.product_event_type",
+        "metadata.description",
+        "metadata.url_back_to_product",
+        "principal.hostname",
+        "principal.user.userid",
+        "principal.user.user_display_name",
+        "principal.application",
+        "principal.process.command_line",
+        "target.hostname",
+        "target.user.userid",
+        "target.application",
+        "target.url",
+        "src.hostname",
+        "src.user.userid",
+        "network.http.user_agent",
+        "network.http.method",
+    ];
+    let mut text = String::from("rule many_fields {\n  events:\n");
+    for (index, field) in fields.iter().enumerate() {
+        text.push_str(&format!("    $e.{field} != \"blocked\"\n    $p{index} = $e.{field}\n"));
+    }
+    text.push_str("  condition:\n    $e\n}\n");
+    let rule = compile(&text);
+    let prefilter = engine::Prefilter::new(std::slice::from_ref(&rule));
+    let passing = event(json!({
+        "metadata": {"event_timestamp": "2025-01-01T00:00:00Z", "event_type": "USER_LOGIN",
+                     "product_log_id": "pass"},
+        "network": {"http": {"method": "GET"}},
+    }));
+    let blocked = event(json!({
+        "metadata": {"event_timestamp": "2025-01-01T00:00:01Z", "event_type": "USER_LOGIN",
+                     "product_log_id": "block"},
+        "network": {"http": {"method": "blocked"}},
+    }));
+    assert!(prefilter.wants(&passing));
+    assert!(!prefilter.wants(&blocked));
+    assert!(prefilter.verdict(&passing).is_some());
+    assert!(prefilter.verdict(&blocked).is_none());
+    let found = run(&rule, vec![passing, blocked]);
+    let found_ids: Vec<Vec<String>> = found.iter().map(ids).collect();
+    assert_eq!(found_ids, vec![vec!["pass".to_owned()]]);
+}

@@ -32,7 +32,7 @@ use crate::window::{aligned_starts, bounds, floor_to, horizon, WindowKey};
 struct Partition {
     key: Vec<Key>,
     /// Per event variable, rows sorted by (time, event id, sequence, copy).
-    rows: Vec<Vec<Arc<Row>>>,
+    rows: Vec<Vec<Row>>,
     windows: BTreeSet<WindowKey>,
     /// The rows of the last hop window evaluated, to skip a window with the same rows.
     last_content: Option<Vec<Vec<(u64, u32)>>>,
@@ -147,7 +147,7 @@ impl Windowed {
                 self.ids.insert(key.clone(), id);
                 let partition = Partition {
                     key,
-                    rows: vec![Vec::new(); self.plan.vars.len()],
+                    rows: (0..self.plan.vars.len()).map(|_| Vec::new()).collect(),
                     windows: BTreeSet::new(),
                     last_content: None,
                 };
@@ -158,30 +158,28 @@ impl Windowed {
         let Some(partition) = self.partitions.get_mut(&id) else { return };
         let time = row.time();
         let seq = row.entry.seq;
-        let mut new_windows = Vec::new();
+        let mut open = |key: WindowKey| {
+            if partition.windows.insert(key) {
+                let close = bounds(&self.window, key).close_at();
+                self.schedule.insert((close, id, key));
+            }
+        };
         match self.window {
             WindowPlan::Sliding { pivot, .. } => {
                 if pivot == var {
-                    new_windows.push(WindowKey::Pivot { time, seq });
+                    open(WindowKey::Pivot { time, seq });
                 }
             }
             // The row changes the rows of a window only where it enters (the first window it
             // falls in) and where it leaves (the first window after it). Other rows open the
             // windows where they change the rows.
             WindowPlan::Hop { length, hop } if !self.reads_bounds => {
-                let entered = floor_to(time - length, hop) + hop;
-                let left = floor_to(time, hop) + hop;
-                new_windows.push(WindowKey::Aligned(entered));
-                new_windows.push(WindowKey::Aligned(left));
+                open(WindowKey::Aligned(floor_to(time - length, hop) + hop));
+                open(WindowKey::Aligned(floor_to(time, hop) + hop));
             }
-            _ => new_windows
-                .extend(aligned_starts(&self.window, time).into_iter().map(WindowKey::Aligned)),
-        }
-        for key in new_windows {
-            if partition.windows.insert(key) {
-                let close = bounds(&self.window, key).close_at();
-                self.schedule.insert((close, id, key));
-            }
+            _ => aligned_starts(&self.window, time)
+                .into_iter()
+                .for_each(|start| open(WindowKey::Aligned(start))),
         }
         if let Some(rows) = partition.rows.get_mut(var) {
             // Events with the same time are ordered by their id rather than by arrival, so
@@ -195,7 +193,7 @@ impl Windowed {
                 }
                 _ => rows.len(),
             };
-            rows.insert(at, Arc::new(row));
+            rows.insert(at, row);
         }
     }
 
@@ -241,21 +239,19 @@ impl Windowed {
         // windows, whose pivot variable is filtered below, the first row at or after the
         // window start shows that before any row is collected. The check after collecting
         // returns the same result.
-        let empty: Vec<bool> = partition
-            .rows
-            .iter()
-            .map(|var_rows| {
-                let from = var_rows.partition_point(|r| r.time() < bounds.start);
-                var_rows.get(from).is_none_or(|r| !bounds.contains(r.time()))
-            })
-            .collect();
-        let missing = empty.iter().enumerate().any(|(var, empty)| {
-            *empty && pivot.is_none() && plan.required.get(var).copied().unwrap_or(true)
-        });
+        let mut all_empty = true;
+        for (var, var_rows) in partition.rows.iter().enumerate() {
+            let from = var_rows.partition_point(|r| r.time() < bounds.start);
+            let empty = var_rows.get(from).is_none_or(|r| !bounds.contains(r.time()));
+            if empty && pivot.is_none() && plan.required.get(var).copied().unwrap_or(true) {
+                return Vec::new();
+            }
+            all_empty &= empty;
+        }
         // A hop window that a row left may contain no row at all. It would not have been opened
         // if every window of every row were, so it is not evaluated even when every variable
         // is optional.
-        if missing || empty.iter().all(|e| *e) {
+        if all_empty {
             return Vec::new();
         }
         let mut rows: Vec<Vec<RowRef<'_>>> = Vec::with_capacity(plan.vars.len());
