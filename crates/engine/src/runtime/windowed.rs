@@ -308,7 +308,7 @@ impl Windowed {
                 .match_vars
                 .iter()
                 .zip(&self.match_nocase)
-                .map(|((p, _), nocase)| Key::of(&env.placeholder(*p), *nocase))
+                .map(|((p, _), nocase)| Key::of(env.placeholder_ref(*p), *nocase))
                 .collect();
             groups.entry(match_key).or_default().push(tuple);
         }
@@ -327,25 +327,25 @@ impl Windowed {
     fn prune(&mut self, id: u64, watermark: i128) {
         let horizon = horizon(&self.window, watermark);
         let Some(partition) = self.partitions.get_mut(&id) else { return };
-        let oldest_open = partition.windows.first().map(|key| bounds(&self.window, *key).start);
-        let keep_from = oldest_open.map_or(horizon, |start| start.min(horizon));
-        for rows in &mut partition.rows {
-            let cut = rows.partition_point(|r| r.time() < keep_from);
-            rows.drain(..cut);
-        }
-        if partition.windows.is_empty() && partition.rows.iter().all(Vec::is_empty) {
-            let key = partition.key.clone();
-            self.partitions.remove(&id);
-            self.ids.remove(&key);
+        if prune_rows(partition, &self.window, horizon) {
+            if let Some(partition) = self.partitions.remove(&id) {
+                self.ids.remove(&partition.key);
+            }
         }
     }
 
     /// Prunes every partition; run about once per window length of event time.
     fn sweep(&mut self, watermark: i128) {
-        let ids: Vec<u64> = self.partitions.keys().copied().collect();
-        for id in ids {
-            self.prune(id, watermark);
-        }
+        let horizon = horizon(&self.window, watermark);
+        let window = self.window;
+        let ids = &mut self.ids;
+        self.partitions.retain(|_, partition| {
+            let empty = prune_rows(partition, &window, horizon);
+            if empty {
+                ids.remove(&partition.key);
+            }
+            !empty
+        });
     }
 
     /// Rows and held detections, for the state-size metric.
@@ -354,6 +354,18 @@ impl Windowed {
             self.partitions.values().map(|p| p.rows.iter().map(Vec::len).sum::<usize>()).sum();
         rows + self.dedupe.len()
     }
+}
+
+/// Drops the partition's rows that no open window can reach, given the rule's horizon at the
+/// watermark, and returns whether the partition is left with no row and no open window.
+fn prune_rows(partition: &mut Partition, window: &WindowPlan, horizon: i128) -> bool {
+    let oldest_open = partition.windows.first().map(|key| bounds(window, *key).start);
+    let keep_from = oldest_open.map_or(horizon, |start| start.min(horizon));
+    for rows in &mut partition.rows {
+        let cut = rows.partition_point(|r| r.time() < keep_from);
+        rows.drain(..cut);
+    }
+    partition.windows.is_empty() && partition.rows.iter().all(Vec::is_empty)
 }
 
 /// Returns the sort key of rows within a variable: time, event id, sequence number, copy.
