@@ -121,9 +121,14 @@ impl Prefilter {
 /// native UDM: another source's parser writes UDM fields the raw record does not contain.
 #[derive(Debug, Clone)]
 pub struct RawFilter {
-    /// The required strings, JSON-encoded as they appear between quotes in a record.
+    /// The required strings, JSON-encoded as they appear between quotes in a record, and the
+    /// [`ESCAPES`].
     strings: aho_corasick::AhoCorasick,
 }
+
+/// JSON escapes that can spell a character of a required string differently from its plain
+/// JSON encoding, so that a record containing one passes the raw-text test.
+const ESCAPES: [&str; 2] = ["\\u", "\\/"];
 
 impl RawFilter {
     /// Whether a rule may make a row from the record: false only when the record contains
@@ -133,8 +138,6 @@ impl RawFilter {
     /// string with escapes that its plain JSON encoding does not use.
     pub fn may_match(&self, record: &[u8]) -> bool {
         self.strings.is_match(record)
-            || memchr::memmem::find(record, b"\\u").is_some()
-            || memchr::memmem::find(record, b"\\/").is_some()
     }
 }
 
@@ -206,6 +209,8 @@ impl Prefilter {
         if encoded.is_empty() {
             return None;
         }
+        // The escapes that may hide a required string are found in the same pass.
+        encoded.extend(ESCAPES.iter().map(|escape| (*escape).to_owned()));
         let strings = aho_corasick::AhoCorasick::new(&encoded).ok()?;
         Some(RawFilter { strings })
     }
