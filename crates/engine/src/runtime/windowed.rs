@@ -295,22 +295,30 @@ impl Windowed {
             );
         }
         let mut groups: BTreeMap<Vec<Key>, Vec<Tuple<'_>>> = BTreeMap::new();
-        for tuple in joined.tuples {
-            let env = Env {
-                plan: &plan,
-                rows: &tuple,
-                outcomes: &[],
-                element: None,
-                group: None,
-                window: None,
-            };
-            let match_key: Vec<Key> = plan
-                .match_vars
-                .iter()
-                .zip(&self.match_nocase)
-                .map(|((p, _), nocase)| Key::of(env.placeholder_ref(*p), *nocase))
-                .collect();
-            groups.entry(match_key).or_default().push(tuple);
+        // When every match variable partitions the rows, all rows of the partition have the
+        // partition key as their match key, and so has every tuple.
+        if self.partition_by.len() == plan.match_vars.len() {
+            if !joined.tuples.is_empty() {
+                groups.insert(partition.key.clone(), joined.tuples);
+            }
+        } else {
+            for tuple in joined.tuples {
+                let env = Env {
+                    plan: &plan,
+                    rows: &tuple,
+                    outcomes: &[],
+                    element: None,
+                    group: None,
+                    window: None,
+                };
+                let match_key: Vec<Key> = plan
+                    .match_vars
+                    .iter()
+                    .zip(&self.match_nocase)
+                    .map(|((p, _), nocase)| Key::of(env.placeholder_ref(*p), *nocase))
+                    .collect();
+                groups.entry(match_key).or_default().push(tuple);
+            }
         }
         let window = Some((timestamp(bounds.start), timestamp(bounds.end)));
         let mut out = Vec::new();
