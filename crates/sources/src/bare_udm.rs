@@ -24,7 +24,222 @@ pub fn is_bare_udm(text: &[u8]) -> bool {
     if std::str::from_utf8(text).is_err() {
         return false;
     }
+    let mut scanner = Scanner { text, at: 0 };
+    scanner.top_level().unwrap_or(false)
+}
+
+/// Runs the same test through `serde_json`. Where [`is_bare_udm`]'s own scanner returns true,
+/// this must too; tests and fuzzing compare the two.
+#[doc(hidden)]
+pub fn is_bare_udm_by_serde(text: &[u8]) -> bool {
+    if std::str::from_utf8(text).is_err() {
+        return false;
+    }
     serde_json::from_slice::<TopLevel>(text).is_ok_and(|top| top.is_bare_udm)
+}
+
+/// Nesting beyond which the scanner gives up, well below the 128 levels `serde_json` reads.
+const MAX_DEPTH: usize = 64;
+
+/// A JSON syntax check that also reads the keys of the top-level object and of its `metadata`
+/// object. Each method returns `None` on text that it does not accept, which includes all text
+/// that is not JSON and, to stay simple, a key with an escape at those two levels.
+struct Scanner<'t> {
+    text: &'t [u8],
+    at: usize,
+}
+
+impl Scanner<'_> {
+    fn top_level(&mut self) -> Option<bool> {
+        self.skip_space();
+        let mut metadata_keys = 0;
+        let mut has_event_type = false;
+        let mut wrapper = false;
+        self.object(1, |scanner, key| {
+            if key.eq_ignore_ascii_case(b"metadata") {
+                metadata_keys += 1;
+                scanner.skip_space();
+                if scanner.peek() == Some(b'{') {
+                    let mut found = false;
+                    scanner.object(2, |scanner, key| {
+                        found |= key == b"event_type" || key == b"eventType";
+                        scanner.value(3)
+                    })?;
+                    has_event_type = found;
+                    return Some(());
+                }
+                has_event_type = false;
+                return scanner.value(2);
+            }
+            wrapper |= matches!(key, b"records" | b"events" | b"value");
+            scanner.value(2)
+        })?;
+        self.skip_space();
+        (self.at == self.text.len()).then_some(metadata_keys == 1 && has_event_type && !wrapper)
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.text.get(self.at).copied()
+    }
+
+    fn skip_space(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.at += 1;
+        }
+    }
+
+    fn expect(&mut self, byte: u8) -> Option<()> {
+        (self.peek() == Some(byte)).then(|| self.at += 1)
+    }
+
+    /// Reads an object at `depth`, handing each key to `entry`, which reads the value. The key
+    /// is the text between the quotes, without decoding escapes.
+    fn object(
+        &mut self,
+        depth: usize,
+        mut entry: impl FnMut(&mut Self, &[u8]) -> Option<()>,
+    ) -> Option<()> {
+        self.expect(b'{')?;
+        self.skip_space();
+        if self.peek() == Some(b'}') {
+            self.at += 1;
+            return Some(());
+        }
+        loop {
+            self.skip_space();
+            let start = self.at + 1;
+            let plain = self.string()?;
+            // The keys of the top two levels are compared, which an escape would hide.
+            if !plain && depth <= 2 {
+                return None;
+            }
+            let key = self.text.get(start..self.at - 1)?;
+            self.skip_space();
+            self.expect(b':')?;
+            self.skip_space();
+            entry(self, key)?;
+            self.skip_space();
+            match self.peek()? {
+                b',' => self.at += 1,
+                b'}' => {
+                    self.at += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// Reads any value at `depth`.
+    fn value(&mut self, depth: usize) -> Option<()> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        self.skip_space();
+        match self.peek()? {
+            b'{' => self.object(depth, |scanner, _| scanner.value(depth + 1)),
+            b'[' => {
+                self.at += 1;
+                self.skip_space();
+                if self.peek() == Some(b']') {
+                    self.at += 1;
+                    return Some(());
+                }
+                loop {
+                    self.value(depth + 1)?;
+                    self.skip_space();
+                    match self.peek()? {
+                        b',' => self.at += 1,
+                        b']' => {
+                            self.at += 1;
+                            return Some(());
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            b'"' => self.string().map(|_| ()),
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => None,
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
+        let end = self.at + word.len();
+        (self.text.get(self.at..end)? == word).then(|| self.at = end)
+    }
+
+    /// Reads a string; returns whether it has no escape.
+    fn string(&mut self) -> Option<bool> {
+        self.expect(b'"')?;
+        let mut plain = true;
+        loop {
+            let rest = self.text.get(self.at..)?;
+            let offset = rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+            self.at += offset;
+            match self.peek()? {
+                b'"' => {
+                    self.at += 1;
+                    return Some(plain);
+                }
+                b'\\' => {
+                    plain = false;
+                    self.at += 1;
+                    match self.peek()? {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.at += 1,
+                        b'u' => {
+                            let hex = self.text.get(self.at + 1..self.at + 5)?;
+                            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                                return None;
+                            }
+                            self.at += 5;
+                        }
+                        _ => return None,
+                    }
+                }
+                // A control character, which JSON strings must escape.
+                _ => return None,
+            }
+        }
+    }
+
+    fn number(&mut self) -> Option<()> {
+        if self.peek() == Some(b'-') {
+            self.at += 1;
+        }
+        match self.peek()? {
+            b'0' => self.at += 1,
+            b'1'..=b'9' => self.digits(),
+            _ => return None,
+        }
+        if self.peek() == Some(b'.') {
+            self.at += 1;
+            if !self.peek()?.is_ascii_digit() {
+                return None;
+            }
+            self.digits();
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.at += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.at += 1;
+            }
+            if !self.peek()?.is_ascii_digit() {
+                return None;
+            }
+            self.digits();
+        }
+        Some(())
+    }
+
+    fn digits(&mut self) {
+        while self.peek().is_some_and(|b| b.is_ascii_digit()) {
+            self.at += 1;
+        }
+    }
 }
 
 /// The result of reading the top-level object.
@@ -143,7 +358,7 @@ impl<'de> Deserialize<'de> for Metadata {
 mod tests {
     use serde_json::{Map, Value};
 
-    use super::is_bare_udm;
+    use super::{is_bare_udm, is_bare_udm_by_serde};
     use crate::{detect, Format};
 
     fn detected(text: &str) -> Option<Format> {
@@ -200,5 +415,78 @@ mod tests {
         let text = r#"{"metadata": {"event_type": "X"}, "a": 1e400}"#;
         assert!(serde_json::from_str::<Value>(text).is_err());
         assert!(is_bare_udm(text.as_bytes()));
+    }
+
+    #[test]
+    fn scanner_rejects_what_serde_rejects() {
+        let cases = [
+            r#"{"metadata": {"event_type": "X"}, "a": 01}"#,
+            r#"{"metadata": {"event_type": "X"}, "a": 1.}"#,
+            r#"{"metadata": {"event_type": "X"}, "a": -}"#,
+            r#"{"metadata": {"event_type": "X"}, "a": 1e}"#,
+            r#"{"metadata": {"event_type": "X"}, "a": "\x"}"#,
+            r#"{"metadata": {"event_type": "X"}, "a": "\u12g4"}"#,
+            "{\"metadata\": {\"event_type\": \"X\"}, \"a\": \"\t\"}",
+            r#"{"metadata": {"event_type": "X"}, "a": [1,]}"#,
+            r#"{"metadata": {"event_type": "X"}, "a": {"b": 1,}}"#,
+            r#"{"metadata": {"event_type": "X"},}"#,
+            r#"{"metadata": {"event_type": "X"} "a": 1}"#,
+            r#"{"metadata": {"event_type": "X"}, "a": nul}"#,
+        ];
+        for text in cases {
+            assert!(!is_bare_udm_by_serde(text.as_bytes()), "{text}");
+            assert!(!is_bare_udm(text.as_bytes()), "{text}");
+        }
+        // Escaped keys at the top two levels are left to the parser.
+        let escaped = r#"{"met\u0061data": {"event_type": "X"}}"#;
+        assert!(is_bare_udm_by_serde(escaped.as_bytes()));
+        assert!(!is_bare_udm(escaped.as_bytes()));
+    }
+
+    fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let key = prop_oneof![
+            Just("metadata"),
+            Just("Metadata"),
+            Just("event_type"),
+            Just("eventType"),
+            Just("records"),
+            Just("events"),
+            Just("value"),
+            Just("a b"),
+            Just("ü"),
+        ];
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
+            "[ -~\\u{80}-\\u{10ffff}]{0,6}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(5, 40, 5, move |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::vec((key.clone(), inner), 0..5).prop_map(|entries| {
+                    Value::Object(entries.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+                }),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn scanner_agrees_with_serde(value in json_value(), pretty in proptest::bool::ANY) {
+            let text = if pretty {
+                serde_json::to_string_pretty(&value).unwrap_or_default()
+            } else {
+                value.to_string()
+            };
+            proptest::prop_assert_eq!(
+                is_bare_udm(text.as_bytes()),
+                is_bare_udm_by_serde(text.as_bytes()),
+                "{}",
+                text
+            );
+        }
     }
 }

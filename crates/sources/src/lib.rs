@@ -35,6 +35,8 @@ mod time;
 mod udm_input;
 
 pub use bare_udm::is_bare_udm;
+#[doc(hidden)]
+pub use bare_udm::is_bare_udm_by_serde;
 pub use csv_file::{column_name, CsvFile, CsvRow};
 pub use error::SourceError;
 pub use format::{detect, Format, UnknownFormat};
