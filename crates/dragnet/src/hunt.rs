@@ -96,15 +96,16 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
     }
     let range = TimeRange::new(args.from, args.to, &loaded.rules);
     // Events that no rule can use are dropped on the worker threads, before they are sorted:
-    // they would give no rule a row, so no detection changes.
+    // they would give no rule a row, so no detection changes. The verdict on a kept event
+    // goes with it to the engine, which then does not run the same filters again.
     let prefilter = engine::Prefilter::new(&loaded.rules);
     let keep = |event: &Arc<udm::Event>| {
         if !range.reads(event.event_time()) {
-            Keep::OutOfRange
-        } else if !prefilter.wants(event) {
-            Keep::Unused
-        } else {
-            Keep::Yes
+            return Keep::OutOfRange;
+        }
+        match prefilter.verdict(event) {
+            Some(verdict) => Keep::Admitted(verdict),
+            None => Keep::Unused,
         }
     };
     let threads = if args.threads == 0 { default_threads() } else { args.threads };
@@ -136,6 +137,7 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
         range: &range,
         threads,
         detection_buffer: args.detection_buffer_bytes,
+        prefilter: &prefilter,
     };
     // Logs are usually stored in time order, so the hunt first streams the events into the
     // engine as they are read. At the first event older than one before it, that attempt
@@ -311,6 +313,8 @@ struct Run<'a> {
     threads: usize,
     /// Bytes of detections held in memory before they are sorted into a temporary file.
     detection_buffer: usize,
+    /// The prefilter whose verdicts the kept events carry.
+    prefilter: &'a engine::Prefilter,
 }
 
 /// The detections of a hunt, change windows applied, with their counts.
@@ -411,13 +415,18 @@ fn correlate_streaming(
 ) -> Result<Streamed> {
     let cancel = AtomicBool::new(false);
     let options = Options { cancel: Some(&cancel), ..*options };
-    let (sender, receiver) = mpsc::sync_channel::<Vec<Arc<udm::Event>>>(STREAM_QUEUE);
+    let (sender, receiver) = mpsc::sync_channel::<Vec<pipeline::Screened>>(STREAM_QUEUE);
     thread::scope(|scope| {
         let correlation = scope.spawn(move || {
             let events = receiver.into_iter().flatten().map(Ok::<_, Infallible>);
             let mut collector = Collector::new(run);
-            let stats =
-                pipeline::correlate_each(rules, events, run.threads, &mut |d| collector.accept(d));
+            let stats = pipeline::correlate_each(
+                rules,
+                Some(run.prefilter),
+                events,
+                run.threads,
+                &mut |d| collector.accept(d),
+            );
             match stats {
                 Ok(stats) => (collector, stats),
                 Err(never) => match never {},
@@ -432,7 +441,7 @@ fn correlate_streaming(
             run.asn,
             run.progress,
             &options,
-            |event| {
+            |event, verdict| {
                 if cancel.load(Ordering::Relaxed) {
                     return;
                 }
@@ -442,7 +451,7 @@ fn correlate_streaming(
                     return;
                 }
                 latest = Some(time);
-                batch.push(event);
+                batch.push((event, verdict));
                 if batch.len() >= STREAM_BATCH {
                     // A send fails only when the correlation thread panicked; the join below
                     // reports that.
@@ -482,7 +491,8 @@ fn correlate_with_sort(
         run.asn,
         run.progress,
         options,
-        |event| {
+        // The sorter keeps events only, so the engines run the filters again.
+        |event, _| {
             if spill_error.is_none() {
                 spill_error = sorter.push(event).err();
             }
@@ -493,8 +503,9 @@ fn correlate_with_sort(
     }
     let sorted = sorter.finish().context("cannot read back the sorted events")?;
     let mut collector = Collector::new(run);
+    let sorted = sorted.map(|event| event.map(|event| (event, None)));
     let engine_stats =
-        pipeline::correlate_each(rules, sorted, run.threads, &mut |d| collector.accept(d))
+        pipeline::correlate_each(rules, None, sorted, run.threads, &mut |d| collector.accept(d))
             .context("cannot read back the sorted events")?;
     Ok((stats, collector.finish(engine_stats)?))
 }

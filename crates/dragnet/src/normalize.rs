@@ -56,10 +56,13 @@ pub struct InputStats {
 }
 
 /// The decision on a normalised event: keep it, or the reason it is left out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Keep {
     /// Hand it to the sink.
     Yes,
+    /// Hand it to the sink with the prefilter's verdict, which the engine then need not
+    /// compute again.
+    Admitted(engine::Verdict),
     /// Leave it out: it is outside the requested time range.
     OutOfRange,
     /// Leave it out: nothing downstream can use it.
@@ -103,7 +106,7 @@ pub fn normalize_inputs(
     asn: Option<&AsnDb>,
     progress: &Progress,
     options: &Options<'_>,
-    mut sink: impl FnMut(Arc<Event>),
+    mut sink: impl FnMut(Arc<Event>, Option<engine::Verdict>),
 ) -> Vec<InputStats> {
     let sizes: Option<u64> = inputs.iter().map(Input::size).sum();
     progress.set_total(sizes);
@@ -339,7 +342,7 @@ struct Outcome {
 /// The events of one record after enrichment and the [`Keep`] test.
 #[derive(Default)]
 struct Kept {
-    events: Vec<Arc<Event>>,
+    events: Vec<(Arc<Event>, Option<engine::Verdict>)>,
     produced: u64,
     out_of_range: u64,
     unused: u64,
@@ -420,7 +423,8 @@ impl Worker<'_> {
             kept.produced += 1;
             let event = Arc::new(event);
             match (self.keep)(&event) {
-                Keep::Yes => kept.events.push(event),
+                Keep::Yes => kept.events.push((event, None)),
+                Keep::Admitted(verdict) => kept.events.push((event, Some(verdict))),
                 Keep::OutOfRange => kept.out_of_range += 1,
                 Keep::Unused => kept.unused += 1,
             }
@@ -439,7 +443,7 @@ struct Collector<'a, 's> {
     stats: Vec<InputStats>,
     /// The counts of an earlier pass whose messages were printed; see [`Options::reported`].
     reported: &'a [InputStats],
-    sink: &'s mut dyn FnMut(Arc<Event>),
+    sink: &'s mut dyn FnMut(Arc<Event>, Option<engine::Verdict>),
 }
 
 impl Collector<'_, '_> {
@@ -547,8 +551,8 @@ impl Collector<'_, '_> {
                 stats.events += kept.produced;
                 stats.out_of_range += kept.out_of_range;
                 stats.unused += kept.unused;
-                for event in kept.events {
-                    (self.sink)(event);
+                for (event, verdict) in kept.events {
+                    (self.sink)(event, verdict);
                 }
             }
             Err(reason) => reject(stats, printed, line, &outcome.path, &reason),

@@ -51,7 +51,7 @@ pub fn run(args: &ParseArgs) -> Result<ExitStatus> {
         asn.as_ref(),
         &progress,
         &options,
-        |event| {
+        |event, _| {
             if write_error.is_some() {
                 return;
             }

@@ -19,9 +19,9 @@ pub fn correlate(
     suppressions: &Suppressions,
 ) -> Vec<engine::Detection> {
     events.sort_by_key(|event| event.event_time());
-    let sorted = events.into_iter().map(Ok::<_, std::convert::Infallible>);
+    let sorted = events.into_iter().map(|event| Ok::<_, std::convert::Infallible>((event, None)));
     let mut detections = Vec::new();
-    let correlated = correlate_each(rules, sorted, 1, &mut |d| {
+    let correlated = correlate_each(rules, None, sorted, 1, &mut |d| {
         if suppressions.reason_to_leave_out(&d).is_none() {
             detections.push(d);
         }
@@ -37,6 +37,10 @@ pub fn correlate(
 /// Events sent to each correlation thread at a time.
 const CORRELATION_BATCH: usize = 1024;
 
+/// An event to correlate, with the verdict that the hunt's [`engine::Prefilter`] made on it
+/// when it was read, if it ran.
+pub type Screened = (Arc<Event>, Option<engine::Verdict>);
+
 /// Runs the rules over events that arrive in event-time order, such as the output of
 /// [`engine::TimeSorter`], and closes every window at the end. Stops at the first event that
 /// could not be read.
@@ -49,29 +53,56 @@ const CORRELATION_BATCH: usize = 1024;
 /// Each detection goes to `on_detection` as soon as its engine makes it, in no particular
 /// order across rules, and no change window is applied. The detections of one rule come in
 /// the order its engine made them.
+///
+/// An event's verdict, when `prefilter` made it from the same `rules` (or clones of them),
+/// spares the engines from running the filters that the prefilter ran already.
 pub fn correlate_each<E>(
     rules: Vec<engine::Rule>,
-    events: impl IntoIterator<Item = Result<Arc<Event>, E>>,
+    prefilter: Option<&engine::Prefilter>,
+    events: impl IntoIterator<Item = Result<Screened, E>>,
     threads: usize,
     on_detection: &mut dyn FnMut(engine::Detection),
 ) -> Result<engine::EngineStats, E> {
     let groups = threads.clamp(1, rules.len().max(1));
     if groups > 1 {
-        return run_engines(rules, events, groups, on_detection);
+        return run_engines(rules, prefilter, events, groups, on_detection);
     }
-    let mut engine = engine::Engine::new(rules);
+    let mut engine = new_engine(rules, prefilter);
     for event in events {
-        engine.push(event?).into_iter().for_each(&mut *on_detection);
+        let (event, verdict) = event?;
+        push(&mut engine, event, verdict.as_ref()).into_iter().for_each(&mut *on_detection);
     }
     engine.finish().into_iter().for_each(&mut *on_detection);
     Ok(engine.stats())
+}
+
+/// Creates an engine for the rules that takes the verdicts of `prefilter`, if given.
+fn new_engine(rules: Vec<engine::Rule>, prefilter: Option<&engine::Prefilter>) -> engine::Engine {
+    let engine = engine::Engine::new(rules);
+    match prefilter {
+        Some(prefilter) => engine.with_prefilter(prefilter),
+        None => engine,
+    }
+}
+
+/// Feeds one event to the engine, with its verdict when it has one.
+fn push(
+    engine: &mut engine::Engine,
+    event: Arc<Event>,
+    verdict: Option<&engine::Verdict>,
+) -> Vec<engine::Detection> {
+    match verdict {
+        Some(verdict) => engine.push_with_verdict(event, verdict),
+        None => engine.push(event),
+    }
 }
 
 /// Runs rule `i` in engine `i % groups`, one engine per thread, passes their detections to
 /// `on_detection` while they run, and merges their counters in rule order.
 fn run_engines<E>(
     rules: Vec<engine::Rule>,
-    events: impl IntoIterator<Item = Result<Arc<Event>, E>>,
+    prefilter: Option<&engine::Prefilter>,
+    events: impl IntoIterator<Item = Result<Screened, E>>,
     groups: usize,
     on_detection: &mut dyn FnMut(engine::Detection),
 ) -> Result<engine::EngineStats, E> {
@@ -90,15 +121,15 @@ fn run_engines<E>(
         let mut senders = Vec::with_capacity(groups);
         let mut handles = Vec::with_capacity(groups);
         for group in split {
-            let (sender, receiver) = mpsc::sync_channel::<Arc<[Arc<Event>]>>(4);
+            let (sender, receiver) = mpsc::sync_channel::<Arc<[Screened]>>(4);
             senders.push(sender);
             let found_sender = found_sender.clone();
             handles.push(scope.spawn(move || {
-                let mut engine = engine::Engine::new(group);
+                let mut engine = new_engine(group, prefilter);
                 for batch in receiver {
                     let mut detections = Vec::new();
-                    for event in batch.iter() {
-                        detections.extend(engine.push(Arc::clone(event)));
+                    for (event, verdict) in batch.iter() {
+                        detections.extend(push(&mut engine, Arc::clone(event), verdict.as_ref()));
                     }
                     if !detections.is_empty() {
                         // A send fails only when this thread's caller has returned.
@@ -112,8 +143,8 @@ fn run_engines<E>(
         drop(found_sender);
         let mut failure = None;
         let mut batch = Vec::with_capacity(CORRELATION_BATCH);
-        let mut send = |batch: &mut Vec<Arc<Event>>| {
-            let shared: Arc<[Arc<Event>]> = std::mem::take(batch).into();
+        let mut send = |batch: &mut Vec<Screened>| {
+            let shared: Arc<[Screened]> = std::mem::take(batch).into();
             for sender in &senders {
                 // A send fails only when the engine thread panicked; the join below reports it.
                 let _ = sender.send(Arc::clone(&shared));

@@ -24,6 +24,13 @@ use crate::eval::fields::{read_scalar, NULL};
 use crate::plan::ir::{CExpr, Seg};
 use crate::plan::Plan;
 
+/// The number of slots, event variables and placeholders up to which [`Gate::admits`] keeps
+/// its buffers on the stack.
+const INLINE: usize = 16;
+
+/// The placeholder values of a row that has assigned none yet.
+static NO_PLACEHOLDERS: [Option<Value>; INLINE] = [const { None }; INLINE];
+
 /// The path of `metadata.event_type`, the field the index is keyed by.
 const EVENT_TYPE: [&str; 2] = ["metadata", "event_type"];
 
@@ -104,6 +111,27 @@ impl Gate {
             .or_else(|| self.filter_strings.clone())
     }
 
+    /// The test that indexes the gate by text when it accepts any event type: a field and the
+    /// texts of which it must equal one, from a check that [`Gate::required_strings`] would
+    /// take, on a path that crosses no repeated field. Of several, the one with the fewest
+    /// texts is chosen.
+    fn index_test(&self) -> Option<(Vec<Seg>, Vec<String>)> {
+        self.checks
+            .iter()
+            .filter_map(|check| {
+                let [(slot, path)] = check.reads.as_slice() else { return None };
+                let names = field_names(path)?;
+                let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                let resolved = udm::schema::resolve(udm::schema::event(), &names).ok()?;
+                if resolved.repeated_count > 0 || !is_raw_string_field(path) {
+                    return None;
+                }
+                let texts = string_literals(&check.expr, *slot)?;
+                (!texts.iter().any(String::is_empty)).then(|| (path.clone(), texts))
+            })
+            .min_by_key(|(_, texts)| texts.len())
+    }
+
     /// The gate's tests that a column's value range can decide: per test, the field path and
     /// the texts of which the field must equal one.
     ///
@@ -136,9 +164,27 @@ impl Gate {
     /// gate fails on it.
     pub(crate) fn admits(&self, plan: &Plan, event: &Arc<Event>) -> bool {
         let Some(var_plan) = plan.vars.get(self.var) else { return false };
+        // The buffers live on the stack when the rule is small enough, as most are, because
+        // this runs for every event and candidate gate.
         let slot_count = var_plan.slot_zero.len();
-        let placeholders = vec![None; plan.placeholders.len()];
-        let mut slots: Vec<&Value> = vec![&NULL; slot_count];
+        let mut inline_slots: [&Value; INLINE] = [&NULL; INLINE];
+        let mut heap_slots: Vec<&Value>;
+        let slots: &mut [&Value] = match inline_slots.get_mut(..slot_count) {
+            Some(inline) => inline,
+            None => {
+                heap_slots = vec![&NULL; slot_count];
+                &mut heap_slots
+            }
+        };
+        let placeholder_count = plan.placeholders.len();
+        let heap_placeholders: Vec<Option<Value>>;
+        let placeholders: &[Option<Value>] = match NO_PLACEHOLDERS.get(..placeholder_count) {
+            Some(none) => none,
+            None => {
+                heap_placeholders = vec![None; placeholder_count];
+                &heap_placeholders
+            }
+        };
         for check in &self.checks {
             let mut decidable = true;
             for (slot, path) in &check.reads {
@@ -157,23 +203,32 @@ impl Gate {
             if !decidable {
                 continue;
             }
-            let mut rows: Vec<Option<RowRef<'_>>> = vec![None; plan.vars.len()];
-            if let Some(cell) = rows.get_mut(self.var) {
-                *cell = Some(RowRef {
-                    event,
-                    seq: 0,
-                    copy: 0,
-                    slots: Slots::Borrowed(&slots),
-                    placeholders: &placeholders,
-                });
-            }
-            let env =
-                Env { plan, rows: &rows, outcomes: &[], element: None, group: None, window: None };
-            if !test(&check.expr, &env) {
+            let row =
+                RowRef { event, seq: 0, copy: 0, slots: Slots::Borrowed(slots), placeholders };
+            if !self.test_row(plan, row, &check.expr) {
                 return false;
             }
         }
         true
+    }
+
+    /// Tests a filter with `row` as the row of the gate's variable and no row for the others.
+    fn test_row(&self, plan: &Plan, row: RowRef<'_>, expr: &CExpr) -> bool {
+        let var_count = plan.vars.len();
+        let mut inline_rows: [Option<RowRef<'_>>; INLINE] = [None; INLINE];
+        let mut heap_rows: Vec<Option<RowRef<'_>>>;
+        let rows: &mut [Option<RowRef<'_>>] = match inline_rows.get_mut(..var_count) {
+            Some(inline) => inline,
+            None => {
+                heap_rows = vec![None; var_count];
+                &mut heap_rows
+            }
+        };
+        if let Some(cell) = rows.get_mut(self.var) {
+            *cell = Some(row);
+        }
+        let env = Env { plan, rows, outcomes: &[], element: None, group: None, window: None };
+        test(expr, &env)
     }
 }
 
@@ -183,8 +238,20 @@ pub(crate) struct Dispatch {
     gates: Vec<Gate>,
     /// Gates by an event type number they accept.
     by_event_type: HashMap<i32, Vec<usize>>,
-    /// Gates that accept any event type.
+    /// Gates that accept any event type and are in no [`TextIndex`].
     any_event_type: Vec<usize>,
+    /// Gates that accept any event type but pin a single-valued string field, by that field.
+    text_indexes: Vec<TextIndex>,
+}
+
+/// Gates that each accept an event only when one `string` field, single-valued on every path
+/// to it, equals one of a few texts, indexed by those texts.
+#[derive(Debug, Clone)]
+struct TextIndex {
+    path: Vec<Seg>,
+    by_text: HashMap<String, Vec<usize>>,
+    /// Every gate of the index, for an event whose field is not one text.
+    all: Vec<usize>,
 }
 
 impl Dispatch {
@@ -205,7 +272,10 @@ impl Dispatch {
                             dispatch.by_event_type.entry(*number).or_default().push(id);
                         }
                     }
-                    None => dispatch.any_event_type.push(id),
+                    None => match gate.index_test() {
+                        Some((path, texts)) => dispatch.index_text(id, path, texts),
+                        None => dispatch.any_event_type.push(id),
+                    },
                 }
                 dispatch.gates.push(gate);
             }
@@ -213,28 +283,71 @@ impl Dispatch {
         dispatch
     }
 
+    fn index_text(&mut self, id: usize, path: Vec<Seg>, texts: Vec<String>) {
+        let at = match self.text_indexes.iter().position(|index| index.path == path) {
+            Some(at) => at,
+            None => {
+                let index = TextIndex { path, by_text: HashMap::new(), all: Vec::new() };
+                self.text_indexes.push(index);
+                self.text_indexes.len() - 1
+            }
+        };
+        let index = &mut self.text_indexes[at];
+        for text in texts {
+            let ids = index.by_text.entry(text).or_default();
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        index.all.push(id);
+    }
+
+    /// Returns the gate with the id, which is its position in [`Dispatch::gates`].
+    pub(crate) fn gate(&self, id: usize) -> Option<&Gate> {
+        self.gates.get(id)
+    }
+
     /// The gates that may admit the event, in rule and variable order. Only the index is
     /// consulted here; [`Gate::admits`] runs the remaining checks.
     pub(crate) fn candidates(&self, event: &Event) -> Vec<&Gate> {
+        let ids = self.candidate_ids(event);
+        ids.into_iter().filter_map(|id| self.gates.get(id)).collect()
+    }
+
+    /// The ids of the gates that [`Dispatch::candidates`] returns, ascending.
+    pub(crate) fn candidate_ids(&self, event: &Event) -> Vec<usize> {
         let event_type = event
             .root
             .get(EVENT_TYPE[0])
             .and_then(Value::as_message)
             .and_then(|m| m.get(EVENT_TYPE[1]));
-        let ids: Vec<usize> = match event_type {
+        match event_type {
             // Only an enum value is looked up: a string or a missing field compares as text,
             // which the index does not model, so every gate is tried.
             Some(Value::Enum(value)) => {
                 let mut ids = self.any_event_type.clone();
                 if let Some(more) = self.by_event_type.get(&value.number) {
                     ids.extend_from_slice(more);
-                    ids.sort_unstable();
                 }
+                for index in &self.text_indexes {
+                    // The gates' own checks read the field the same way, so a gate left out
+                    // here would have rejected the event.
+                    match read_scalar(event, &index.path) {
+                        Some(Value::String(text)) => {
+                            if let Some(more) = index.by_text.get(text.as_str()) {
+                                ids.extend_from_slice(more);
+                            }
+                        }
+                        // A missing field reads as the empty text, which no indexed test takes.
+                        Some(Value::Null) => {}
+                        _ => ids.extend_from_slice(&index.all),
+                    }
+                }
+                ids.sort_unstable();
                 ids
             }
             _ => (0..self.gates.len()).collect(),
-        };
-        ids.into_iter().filter_map(|id| self.gates.get(id)).collect()
+        }
     }
 }
 

@@ -27,7 +27,7 @@ mod window;
 
 pub use context::Context;
 pub use detection::{Detection, DetectionType, RuleInfo, MAX_SAMPLES, SCHEMA};
-pub use prefilter::{ColumnTest, Prefilter, RawFilter};
+pub use prefilter::{ColumnTest, Prefilter, RawFilter, Verdict};
 pub use route::{partition_of, Route, Router};
 pub use rule::Rule;
 pub use runtime::{Engine, EngineStats, RouteFilter, RuleStats};

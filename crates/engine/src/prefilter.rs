@@ -1,5 +1,6 @@
 //! Dropping events that no rule can use, before they are sorted and correlated.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use udm::Event;
@@ -16,19 +17,50 @@ use crate::rule::Rule;
 /// tuple and counts in no aggregate. A hunt runs the prefilter on every core, so that sorting
 /// and correlation only see the events that matter. The result is exact, not a heuristic: it
 /// runs each variable's filters, bindings and zero-value checks.
+///
+/// [`Prefilter::verdict`] also records which event variables' pre-expansion filters admit the
+/// event, so that an [`Engine`](crate::Engine) given that [`Verdict`] does not run the same
+/// filters again.
 #[derive(Debug, Clone)]
 pub struct Prefilter {
+    /// Identifies the rule set for [`Verdict`]s; clones share it, since they have the same gates.
+    id: u64,
     plans: Vec<Arc<Plan>>,
     dispatch: Dispatch,
+}
+
+/// The event variables whose pre-expansion filters admit one event, as
+/// [`Prefilter::verdict`] found them, for [`Engine::push_with_verdict`](crate::Engine::push_with_verdict).
+///
+/// It names the prefilter that made it, and an engine only trusts a verdict of the prefilter
+/// it was given with [`Engine::with_prefilter`](crate::Engine::with_prefilter).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    prefilter: u64,
+    /// The ids of the admitting gates of the prefilter's dispatch, ascending.
+    gates: Vec<usize>,
+}
+
+impl Verdict {
+    /// The id of the prefilter that made the verdict.
+    pub(crate) fn prefilter(&self) -> u64 {
+        self.prefilter
+    }
+
+    /// The ids of the gates that admitted the event, ascending.
+    pub(crate) fn gates(&self) -> &[usize] {
+        &self.gates
+    }
 }
 
 impl Prefilter {
     /// Builds the prefilter of a set of rules.
     pub fn new(rules: &[Rule]) -> Prefilter {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(0);
         let plans: Vec<Arc<Plan>> = rules.iter().map(|r| Arc::clone(&r.plan)).collect();
         let refs: Vec<&Plan> = plans.iter().map(|p| p.as_ref()).collect();
         let dispatch = Dispatch::new(&refs);
-        Prefilter { plans, dispatch }
+        Prefilter { id: NEXT_ID.fetch_add(1, Ordering::Relaxed), plans, dispatch }
     }
 
     /// Whether some event variable of some rule makes at least one row from the event.
@@ -38,6 +70,45 @@ impl Prefilter {
             let Some(plan) = self.plans.get(gate.rule) else { return false };
             gate.admits(plan, event) && has_row(plan, gate.var, &entry)
         })
+    }
+
+    /// The event variables whose pre-expansion filters admit the event, or `None` when no
+    /// variable makes a row from it, which is exactly when [`Prefilter::wants`] is false.
+    ///
+    /// It runs the filters of every candidate variable, where [`Prefilter::wants`] stops at
+    /// the first that makes a row.
+    pub fn verdict(&self, event: &Arc<Event>) -> Option<Verdict> {
+        let mut gates = Vec::new();
+        let mut wanted = false;
+        let mut entry = None;
+        for id in self.dispatch.candidate_ids(event) {
+            let Some(gate) = self.dispatch.gate(id) else { continue };
+            let Some(plan) = self.plans.get(gate.rule) else { continue };
+            if !gate.admits(plan, event) {
+                continue;
+            }
+            gates.push(id);
+            if !wanted {
+                let entry = entry.get_or_insert_with(|| EventEntry::new(Arc::clone(event), 0));
+                wanted = has_row(plan, gate.var, entry);
+            }
+        }
+        wanted.then_some(Verdict { prefilter: self.id, gates })
+    }
+
+    /// The id that the prefilter's verdicts carry.
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The plans of the rules, in the order they were given.
+    pub(crate) fn plans(&self) -> &[Arc<Plan>] {
+        &self.plans
+    }
+
+    /// Every gate, with its rule index into [`Prefilter::plans`] and its variable.
+    pub(crate) fn gates(&self) -> &[crate::dispatch::Gate] {
+        self.dispatch.gates()
     }
 }
 
@@ -50,9 +121,14 @@ impl Prefilter {
 /// native UDM: another source's parser writes UDM fields the raw record does not contain.
 #[derive(Debug, Clone)]
 pub struct RawFilter {
-    /// The required strings, JSON-encoded as they appear between quotes in a record.
+    /// The required strings, JSON-encoded as they appear between quotes in a record, and the
+    /// [`ESCAPES`].
     strings: aho_corasick::AhoCorasick,
 }
+
+/// JSON escapes that can spell a character of a required string differently from its plain
+/// JSON encoding, so that a record containing one passes the raw-text test.
+const ESCAPES: [&str; 2] = ["\\u", "\\/"];
 
 impl RawFilter {
     /// Whether a rule may make a row from the record: false only when the record contains
@@ -62,8 +138,6 @@ impl RawFilter {
     /// string with escapes that its plain JSON encoding does not use.
     pub fn may_match(&self, record: &[u8]) -> bool {
         self.strings.is_match(record)
-            || memchr::memmem::find(record, b"\\u").is_some()
-            || memchr::memmem::find(record, b"\\/").is_some()
     }
 }
 
@@ -135,6 +209,8 @@ impl Prefilter {
         if encoded.is_empty() {
             return None;
         }
+        // The escapes that may hide a required string are found in the same pass.
+        encoded.extend(ESCAPES.iter().map(|escape| (*escape).to_owned()));
         let strings = aho_corasick::AhoCorasick::new(&encoded).ok()?;
         Some(RawFilter { strings })
     }

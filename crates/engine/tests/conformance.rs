@@ -18,8 +18,9 @@
 //! then every window closed. Then, for three seeded shuffles, with an allowed lateness as long
 //! as the events' time span, so that no event is late: the shuffled runs must give the same
 //! detections, with the same ids. A last run leaves out the events that [`Prefilter`] rejects,
-//! as a hunt does, and must give the same detections as the first; no event line that the
-//! raw-text filter rejects may be one that the prefilter keeps. `CONFORMANCE_CASE=text` runs only the cases whose folder name contains it.
+//! as a hunt does, and must give the same detections as the first. That holds both when the
+//! engine runs the filters itself and when it reads the prefilter's verdicts. No event line
+//! that the raw-text filter rejects may be one that the prefilter keeps. `CONFORMANCE_CASE=text` runs only the cases whose folder name contains it.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -132,6 +133,20 @@ fn run_engine(engine: &mut Engine, events: Vec<Arc<Event>>) -> Vec<Detection> {
     }
     out.extend(engine.finish());
     out
+}
+
+/// Converts detections to JSON without `detected_at`, which is the wall-clock time.
+fn full_json(detections: &[Detection]) -> Vec<Json> {
+    detections
+        .iter()
+        .map(|detection| {
+            let mut json = detection.to_json();
+            if let Some(object) = json.as_object_mut() {
+                object.remove("detected_at");
+            }
+            json
+        })
+        .collect()
 }
 
 /// A small deterministic generator for the shuffles (xorshift64*).
@@ -346,6 +361,27 @@ fn run_case(dir: &Path) -> Result<(), String> {
         let diff = compare(&reduced, &filtered_reduced)
             .unwrap_or_else(|| "  (same detections, other ids)\n".to_owned());
         let _ = writeln!(report, "with the prefilter: the detections differ:\n{diff}");
+    }
+
+    // A hunt also hands the prefilter's verdicts to the engine, which must then find every
+    // detection exactly as it does when it runs the filters itself.
+    let mut engine = Engine::new(vec![rule.clone()]).with_prefilter(&prefilter);
+    let mut with_verdicts = Vec::new();
+    for event in &events {
+        let verdict = prefilter.verdict(event);
+        if verdict.is_some() != prefilter.wants(event) {
+            let _ = writeln!(report, "the prefilter's verdict and `wants` disagree on {event:?}");
+        }
+        if let Some(verdict) = verdict {
+            with_verdicts.extend(engine.push_with_verdict(Arc::clone(event), &verdict));
+        }
+    }
+    with_verdicts.extend(engine.finish());
+    if full_json(&with_verdicts) != full_json(&sorted) {
+        let verdict_reduced: Vec<Json> = with_verdicts.iter().map(|d| reduce(d, &keys)).collect();
+        let diff = compare(&reduced, &verdict_reduced)
+            .unwrap_or_else(|| "  (same detections as reduced, other JSON)\n".to_owned());
+        let _ = writeln!(report, "with the prefilter's verdicts: the detections differ:\n{diff}");
     }
 
     if case.shuffle && events.len() > 1 {

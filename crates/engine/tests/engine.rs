@@ -573,6 +573,38 @@ fn raw_filter_takes_strings_from_lists_and_repeated_fields() {
     assert!(engine::Prefilter::new(&[rule]).raw_filter().is_none());
 }
 
+#[test]
+fn product_name_index_sends_events_to_the_rules_that_test_it() {
+    let by_product = compile(
+        r#"rule by_product {
+  events:
+    ($e.metadata.product_name = "Okta" or $e.metadata.product_name = "Entra ID")
+    $e.principal.user.userid = "dana"
+  condition:
+    $e
+}"#,
+    );
+    let product = |id: &str, name: serde_json::Value| {
+        event(json!({
+            "metadata": {"event_timestamp": "2026-03-02T08:00:00Z", "event_type": "USER_LOGIN",
+                         "product_log_id": id, "product_name": name},
+            "principal": {"user": {"userid": "dana"}},
+        }))
+    };
+    let events = vec![
+        product("okta", json!("Okta")),
+        product("entra", json!("Entra ID")),
+        product("other", json!("Workspace")),
+        product("case", json!("okta")),
+        product("none", serde_json::Value::Null),
+    ];
+    let found: Vec<Vec<String>> = run(&by_product, events.clone()).iter().map(ids).collect();
+    assert_eq!(found, vec![vec!["okta".to_owned()], vec!["entra".to_owned()]]);
+    let prefilter = engine::Prefilter::new(std::slice::from_ref(&by_product));
+    let wanted: Vec<bool> = events.iter().map(|e| prefilter.wants(e)).collect();
+    assert_eq!(wanted, [true, true, false, false, false]);
+}
+
 const ROUTED_RULES: [&str; 4] = [
     r#"
 rule logins_by_user {
@@ -646,8 +678,7 @@ fn routed_events() -> Vec<Arc<Event>> {
 #[test]
 fn routed_engines_match_one_engine() {
     let rules: Vec<Rule> = ROUTED_RULES.iter().map(|text| compile(text)).collect();
-    let mut events = routed_events();
-    events.sort_by_key(|e| e.event_time());
+    let events = sorted_routed_events();
     let mut whole = Engine::new(rules.clone());
     let mut expected: Vec<String> = Vec::new();
     for event in &events {
@@ -721,4 +752,198 @@ fn routes_fold_case_and_split_repeated_values() {
     let per_event: Vec<&str> =
         routes.iter().filter(|r| r.rule >= 2).map(|r| r.key.as_str()).collect();
     assert_eq!(per_event, vec!["event:h1", "rule:http_suppressed"]);
+}
+
+fn sorted_routed_events() -> Vec<Arc<Event>> {
+    let mut events = routed_events();
+    events.sort_by_key(|e| e.event_time());
+    events
+}
+
+/// Rules for the verdict tests: the routed rules, plus a sliding window and a filter on a
+/// string field that the prefilter's gates decide.
+fn verdict_rules() -> Vec<Rule> {
+    let sliding = r#"
+rule http_after_login_of_alice {
+  events:
+    $login.metadata.event_type = "USER_LOGIN"
+    $login.target.user.userid = "alice"
+    $login.target.user.userid = $user
+    $get.metadata.event_type = "NETWORK_HTTP"
+    $get.target.user.userid = $user
+  match:
+    $user over 10m after $login
+  condition:
+    $login and $get
+}
+"#;
+    let mut texts: Vec<&str> = ROUTED_RULES.to_vec();
+    texts.push(sliding);
+    texts.push(FAILED_LOGINS);
+    texts.iter().map(|text| compile(text)).collect()
+}
+
+/// Converts a detection to JSON without `detected_at`, which is the wall-clock time.
+fn detection_json(detection: &Detection) -> serde_json::Value {
+    let mut json = detection.to_json();
+    if let Some(object) = json.as_object_mut() {
+        object.remove("detected_at");
+    }
+    json
+}
+
+/// Runs the engine over the events, each with the verdict `prefilter` makes on it. Like a
+/// hunt, it leaves out the events that get no verdict.
+fn run_with_verdicts(
+    engine: &mut Engine,
+    prefilter: &engine::Prefilter,
+    events: &[Arc<Event>],
+) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    for event in events {
+        if let Some(verdict) = prefilter.verdict(event) {
+            out.extend(engine.push_with_verdict(Arc::clone(event), &verdict));
+        }
+    }
+    out.extend(engine.finish());
+    out.iter().map(detection_json).collect()
+}
+
+fn run_plain(engine: &mut Engine, events: &[Arc<Event>]) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    for event in events {
+        out.extend(engine.push(Arc::clone(event)));
+    }
+    out.extend(engine.finish());
+    out.iter().map(detection_json).collect()
+}
+
+#[test]
+fn verdict_is_made_when_prefilter_wants() {
+    let rules = verdict_rules();
+    let prefilter = engine::Prefilter::new(&rules);
+    let events = routed_events();
+    let mut with_verdict = 0;
+    for event in &events {
+        let verdict = prefilter.verdict(event);
+        assert_eq!(verdict.is_some(), prefilter.wants(event), "{event:?}");
+        with_verdict += usize::from(verdict.is_some());
+    }
+    assert!(with_verdict > 0, "no event has a verdict");
+}
+
+#[test]
+fn verdicts_give_same_detections() {
+    let rules = verdict_rules();
+    let events = sorted_routed_events();
+    let expected = run_plain(&mut Engine::new(rules.clone()), &events);
+    assert!(expected.len() > 10, "too few detections to compare: {}", expected.len());
+    let names: Vec<&str> = expected.iter().filter_map(|d| d["rule"]["name"].as_str()).collect();
+    assert!(names.contains(&"http_after_login_of_alice"), "{names:?}");
+
+    let prefilter = engine::Prefilter::new(&rules);
+    let mut engine = Engine::new(rules.clone()).with_prefilter(&prefilter);
+    assert_eq!(run_with_verdicts(&mut engine, &prefilter, &events), expected);
+}
+
+#[test]
+fn verdicts_reach_engines_of_a_rule_subset() {
+    let rules = verdict_rules();
+    let events = sorted_routed_events();
+    let prefilter = engine::Prefilter::new(&rules);
+    // Every second rule, and in reverse order, so that the engine's rule indexes differ from
+    // the prefilter's.
+    let subset: Vec<Rule> = rules.iter().skip(1).step_by(2).rev().cloned().collect();
+    assert!(subset.len() >= 2);
+    let expected = run_plain(&mut Engine::new(subset.clone()), &events);
+    assert!(!expected.is_empty(), "the subset finds no detection");
+    let mut engine = Engine::new(subset).with_prefilter(&prefilter);
+    assert_eq!(run_with_verdicts(&mut engine, &prefilter, &events), expected);
+}
+
+#[test]
+fn verdict_of_other_prefilter_is_ignored() {
+    let rules = verdict_rules();
+    let mut events = routed_events();
+    events.sort_by_key(|e| e.event_time());
+    // The other prefilter's gate ids name other variables: trusting its verdicts would feed
+    // NETWORK_HTTP events to `logins_by_user`.
+    let reversed: Vec<Rule> = rules.iter().rev().cloned().collect();
+    let other = engine::Prefilter::new(&reversed);
+    let expected = run_plain(&mut Engine::new(rules.clone()), &events);
+
+    let own = engine::Prefilter::new(&rules);
+    let mut engine = Engine::new(rules.clone()).with_prefilter(&own);
+    assert_eq!(run_with_verdicts(&mut engine, &other, &events), expected);
+    let mut engine = Engine::new(rules.clone());
+    assert_eq!(run_with_verdicts(&mut engine, &other, &events), expected);
+}
+
+#[test]
+fn verdicts_ignored_for_rules_prefilter_lacks() {
+    let rules = verdict_rules();
+    let events = sorted_routed_events();
+    let expected = run_plain(&mut Engine::new(rules.clone()), &events);
+    // A prefilter of the first rule only, whose verdicts cover none of the others.
+    let partial = engine::Prefilter::new(&rules[..1]);
+    let mut engine = Engine::new(rules.clone()).with_prefilter(&partial);
+    let mut found = Vec::new();
+    for event in &events {
+        match partial.verdict(event) {
+            Some(verdict) => found.extend(engine.push_with_verdict(Arc::clone(event), &verdict)),
+            None => found.extend(engine.push(Arc::clone(event))),
+        }
+    }
+    found.extend(engine.finish());
+    let found: Vec<serde_json::Value> = found.iter().map(detection_json).collect();
+    assert_eq!(found, expected);
+}
+
+#[test]
+fn filters_on_many_fields_decide_alike() {
+    // More fields and placeholders than the prefilter's gates keep on the stack.
+    let fields = [
+        "metadata.product_name",
+        "metadata.vendor_name",
+        "metadata.product_event_type",
+        "metadata.description",
+        "metadata.url_back_to_product",
+        "principal.hostname",
+        "principal.user.userid",
+        "principal.user.user_display_name",
+        "principal.application",
+        "principal.process.command_line",
+        "target.hostname",
+        "target.user.userid",
+        "target.application",
+        "target.url",
+        "src.hostname",
+        "src.user.userid",
+        "network.http.user_agent",
+        "network.http.method",
+    ];
+    let mut text = String::from("rule many_fields {\n  events:\n");
+    for (index, field) in fields.iter().enumerate() {
+        text.push_str(&format!("    $e.{field} != \"blocked\"\n    $p{index} = $e.{field}\n"));
+    }
+    text.push_str("  condition:\n    $e\n}\n");
+    let rule = compile(&text);
+    let prefilter = engine::Prefilter::new(std::slice::from_ref(&rule));
+    let passing = event(json!({
+        "metadata": {"event_timestamp": "2025-01-01T00:00:00Z", "event_type": "USER_LOGIN",
+                     "product_log_id": "pass"},
+        "network": {"http": {"method": "GET"}},
+    }));
+    let blocked = event(json!({
+        "metadata": {"event_timestamp": "2025-01-01T00:00:01Z", "event_type": "USER_LOGIN",
+                     "product_log_id": "block"},
+        "network": {"http": {"method": "blocked"}},
+    }));
+    assert!(prefilter.wants(&passing));
+    assert!(!prefilter.wants(&blocked));
+    assert!(prefilter.verdict(&passing).is_some());
+    assert!(prefilter.verdict(&blocked).is_none());
+    let found = run(&rule, vec![passing, blocked]);
+    let found_ids: Vec<Vec<String>> = found.iter().map(ids).collect();
+    assert_eq!(found_ids, vec![vec!["pass".to_owned()]]);
 }

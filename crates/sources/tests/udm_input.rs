@@ -64,3 +64,71 @@ fn event_without_time_is_rejected() {
         assert!(error.to_string().contains("metadata.event_timestamp is missing"), "{error}");
     }
 }
+
+/// Checks that reading `text` straight into an event, when that reader takes it, gives the
+/// normalizer's one event for the same text.
+fn text_reader_agrees(text: &str, format: Format) -> bool {
+    let Some(event) = sources::read_bare_udm(text.as_bytes(), format) else { return false };
+    let record: serde_json::Value = serde_json::from_str(text).expect("JSON");
+    let outcomes = Normalizer::new(Identities::new()).normalize_each(&record, format);
+    assert_eq!(outcomes.len(), 1, "{text}");
+    assert_eq!(outcomes[0].path, "", "{text}");
+    assert_eq!(outcomes[0].result.as_ref().ok(), Some(&vec![event]), "{text}");
+    true
+}
+
+#[test]
+fn text_reader_takes_bare_events_and_leaves_wrappers() {
+    let bare = udm_event("a").to_string();
+    assert!(text_reader_agrees(&bare, Format::Udm));
+    assert!(text_reader_agrees(&bare, Format::Auto));
+    let others = [
+        json!({"udm": udm_event("a")}),
+        json!({"events": [{"udm": udm_event("a")}]}),
+        json!({"detail": udm_event("a")}),
+        // No event time: the normalizer reports it.
+        json!({"metadata": {"eventType": "USER_LOGIN"}}),
+        // No event type: `auto` does not take it for UDM.
+        json!({"metadata": {"eventTimestamp": "2026-03-02T08:00:00Z"}}),
+        // An Okta record.
+        json!({"uuid": "1", "eventType": "user.session.start", "published": "2026-03-02T08:00:00Z"}),
+    ];
+    for record in others {
+        assert!(!text_reader_agrees(&record.to_string(), Format::Auto), "{record}");
+    }
+    let no_type = json!({"metadata": {"eventTimestamp": "2026-03-02T08:00:00Z"}}).to_string();
+    assert!(text_reader_agrees(&no_type, Format::Udm));
+}
+
+#[test]
+fn text_reader_agrees_on_the_corpus() {
+    let dir = common::corpus_dir();
+    if !dir.is_dir() {
+        eprintln!("skipped: no corpus at {}", dir.display());
+        return;
+    }
+    let mut taken = 0;
+    for path in common::files_under(&dir) {
+        let name = path.to_string_lossy();
+        if !(name.ends_with(".json") || name.ends_with(".jsonl") || name.ends_with(".ndjson")) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let mut records: Vec<String> = text.lines().map(str::to_owned).collect();
+        // A document on several lines is also tried whole, and each element of an array.
+        if let Ok(document) = serde_json::from_str::<serde_json::Value>(&text) {
+            records.push(document.to_string());
+            if let Some(items) = document.as_array() {
+                records.extend(items.iter().map(serde_json::Value::to_string));
+            }
+        }
+        for record in
+            records.iter().filter(|r| serde_json::from_str::<serde_json::Value>(r).is_ok())
+        {
+            for format in [Format::Udm, Format::Auto] {
+                taken += usize::from(text_reader_agrees(record, format));
+            }
+        }
+    }
+    assert!(taken > 0, "the corpus has native UDM events");
+}

@@ -27,15 +27,25 @@ impl Event {
 
     /// The event time, `metadata.event_timestamp`, or the epoch when it is missing.
     pub fn event_time(&self) -> Timestamp {
-        match self.root.get_path("metadata.event_timestamp") {
+        match self.metadata("event_timestamp") {
             Some(Value::Timestamp(t)) => *t,
             _ => Timestamp::default(),
         }
     }
 
+    /// Returns a field of `metadata`, which every stage reads for each event, without
+    /// splitting a path.
+    fn metadata(&self, name: &str) -> Option<&Value> {
+        match self.root.get("metadata")? {
+            Value::Message(metadata) => metadata.get(name),
+            Value::List(items) => items.first()?.as_message()?.get(name),
+            _ => None,
+        }
+    }
+
     /// The source record's own id, `metadata.product_log_id`, or `""`.
     pub fn product_log_id(&self) -> &str {
-        self.root.get_path("metadata.product_log_id").and_then(Value::as_str).unwrap_or("")
+        self.metadata("product_log_id").and_then(Value::as_str).unwrap_or("")
     }
 
     /// Sets the field at a dotted path; see [`Message::set_path`].

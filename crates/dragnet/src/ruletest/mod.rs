@@ -155,7 +155,7 @@ fn run_one(spec: &TestSpec) -> Result<Option<String>> {
         asn.as_deref(),
         &progress,
         &options,
-        |e| events.push(e),
+        |e, _| events.push(e),
     );
     for input in &stats {
         if let Some(reason) = &input.failed {

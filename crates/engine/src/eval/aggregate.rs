@@ -26,34 +26,39 @@ pub(crate) const MAX_ARRAY_VALUES: usize = 25;
 
 /// Evaluates an aggregate in the environment of a group.
 pub(crate) fn aggregate(agg: Agg, args: &[CExpr], vars: &[usize], env: &Env<'_>) -> Value {
-    let single = [env.rows.to_vec()];
+    let single: [Vec<Option<RowRef<'_>>>; 1];
     let tuples: &[Vec<Option<RowRef<'_>>>] = match env.group {
         Some(tuples) => tuples,
-        None => &single,
+        None => {
+            single = [env.rows.to_vec()];
+            &single
+        }
     };
-    let mut seen: HashSet<Vec<(u64, u32)>> = HashSet::new();
+    let mut seen = Seen::default();
     // Each entry holds the evaluated arguments of one contributing row combination.
     let mut rows: Vec<Vec<Value>> = Vec::new();
     for tuple in tuples {
-        let mut identity = Vec::with_capacity(vars.len());
-        let mut complete = true;
-        for &var in vars {
-            match tuple.get(var).copied().flatten() {
-                Some(row) => identity.push((row.seq, row.copy)),
-                None => complete = false,
-            }
-        }
-        // A variable with no event in this tuple has no values to give.
-        if !complete {
-            continue;
-        }
-        if !vars.is_empty() && !seen.insert(identity) {
+        if !seen.first_time(tuple, vars) {
             continue;
         }
         let tuple_env = Env { rows: tuple, group: None, element: None, ..*env };
         rows.push(args.iter().map(|a| eval(a, &tuple_env)).collect());
     }
-    let first: Vec<Value> = rows.iter().flat_map(|r| flatten(r.first())).collect();
+    let ignore_zero = ignore_zero(&rows);
+    match agg {
+        Agg::WindowFirst => return first_by_sort(&rows, std::cmp::Ordering::Less),
+        Agg::WindowLast => return first_by_sort(&rows, std::cmp::Ordering::Greater),
+        _ => {}
+    }
+    // The values of the first argument; a list contributes each element.
+    let mut first: Vec<Value> = Vec::with_capacity(rows.len());
+    for row in rows {
+        match row.into_iter().next() {
+            Some(Value::List(items)) => first.extend(items),
+            Some(other) => first.push(other),
+            None => {}
+        }
+    }
     match agg {
         Agg::Count => Value::Int(first.len() as i64),
         Agg::CountDistinct => {
@@ -81,11 +86,11 @@ pub(crate) fn aggregate(agg: Agg, args: &[CExpr], vars: &[usize], env: &Env<'_>)
         Agg::Earliest => time_extreme(&first, std::cmp::Ordering::Less),
         Agg::Latest => time_extreme(&first, std::cmp::Ordering::Greater),
         Agg::WindowAvg => {
-            mean(&numbers(&first, ignore_zero(&rows))).map_or(Value::Float(0.0), Value::Float)
+            mean(&numbers(&first, ignore_zero)).map_or(Value::Float(0.0), Value::Float)
         }
-        Agg::WindowMedian => median(numbers(&first, ignore_zero(&rows))),
+        Agg::WindowMedian => median(numbers(&first, ignore_zero)),
         Agg::WindowRange => {
-            let values = numbers(&first, ignore_zero(&rows));
+            let values = numbers(&first, ignore_zero);
             let min = values.iter().copied().fold(f64::INFINITY, f64::min);
             let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             if values.is_empty() {
@@ -95,17 +100,37 @@ pub(crate) fn aggregate(agg: Agg, args: &[CExpr], vars: &[usize], env: &Env<'_>)
             }
         }
         Agg::WindowMode => mode(&first),
-        Agg::WindowFirst => first_by_sort(&rows, std::cmp::Ordering::Less),
-        Agg::WindowLast => first_by_sort(&rows, std::cmp::Ordering::Greater),
+        // Returned above, from the rows.
+        Agg::WindowFirst | Agg::WindowLast => Value::Null,
     }
 }
 
-/// The values one argument gave: a list contributes each element.
-fn flatten(value: Option<&Value>) -> Vec<Value> {
-    match value {
-        Some(Value::List(items)) => items.clone(),
-        Some(other) => vec![other.clone()],
-        None => Vec::new(),
+/// The row combinations that have contributed to an aggregate, by the (sequence, copy) of
+/// the row of each variable the aggregate reads.
+#[derive(Default)]
+struct Seen {
+    /// For an aggregate that reads one variable, which is the usual case.
+    rows: HashSet<(u64, u32)>,
+    /// For an aggregate that reads several.
+    combinations: HashSet<Vec<(u64, u32)>>,
+}
+
+impl Seen {
+    /// Records the tuple's rows and returns whether it contributes to the aggregate: it has a
+    /// row for every variable in `vars`, and no earlier tuple had the same rows there. An
+    /// aggregate that reads no variable takes every tuple.
+    fn first_time(&mut self, tuple: &[Option<RowRef<'_>>], vars: &[usize]) -> bool {
+        let row = |var: usize| tuple.get(var).copied().flatten();
+        match vars {
+            [] => true,
+            // A variable with no event in this tuple has no values to give.
+            [var] => row(*var).is_some_and(|row| self.rows.insert((row.seq, row.copy))),
+            _ => {
+                let identity: Option<Vec<(u64, u32)>> =
+                    vars.iter().map(|var| row(*var).map(|row| (row.seq, row.copy))).collect();
+                identity.is_some_and(|identity| self.combinations.insert(identity))
+            }
+        }
     }
 }
 

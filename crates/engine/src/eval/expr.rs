@@ -70,15 +70,20 @@ impl<'a> Env<'a> {
 
     /// A placeholder's value from the first present row that assigned it.
     pub(crate) fn placeholder(&self, p: usize) -> Value {
+        self.placeholder_ref(p).clone()
+    }
+
+    /// Borrows what [`Env::placeholder`] returns: `Null` when no present row assigned it.
+    pub(crate) fn placeholder_ref(&self, p: usize) -> &'a Value {
         let owners = self.plan.placeholders.get(p).map_or(&[][..], |p| p.owners.as_slice());
         for &var in owners {
             if let Some(Some(row)) = self.rows.get(var) {
                 if let Some(Some(value)) = row.placeholders.get(p) {
-                    return value.clone();
+                    return value;
                 }
             }
         }
-        Value::Null
+        &NULL
     }
 }
 

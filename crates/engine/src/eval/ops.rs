@@ -106,7 +106,29 @@ fn ordering_to_bool(op: CompareOp, ord: Option<Ordering>) -> bool {
 /// `nocase` folds with Unicode lower-casing (`str::to_lowercase`), so `"ÄRGER" = "ärger" nocase`
 /// holds; Google does not document whether its folding is ASCII-only or Unicode.
 pub(crate) fn compare(op: CompareOp, lhs: &Value, rhs: &Value, nocase: bool) -> bool {
+    if let (CompareOp::Eq | CompareOp::Ne, Some(equal)) = (op, text_equality(lhs, rhs, nocase)) {
+        return equal == (op == CompareOp::Eq);
+    }
     ordering_to_bool(op, order(lhs, rhs, nocase))
+}
+
+/// Whether two texts are equal, for the pairs that [`order`] compares as text; `None` for the
+/// others. Most equality tests fail on the length, before any byte is compared.
+fn text_equality(lhs: &Value, rhs: &Value, nocase: bool) -> Option<bool> {
+    match (lhs, rhs) {
+        (Value::String(_) | Value::Null | Value::Bytes(_), Value::String(_) | Value::Bytes(_))
+        | (Value::String(_) | Value::Bytes(_), Value::Null) => {
+            let (a, b) = (text(lhs), text(rhs));
+            Some(if !nocase {
+                a == b
+            } else if a.is_ascii() && b.is_ascii() {
+                a.eq_ignore_ascii_case(&b)
+            } else {
+                a.to_lowercase() == b.to_lowercase()
+            })
+        }
+        _ => None,
+    }
 }
 
 /// Orders two values, or `None` when they cannot be compared (then only `!=` holds).
@@ -124,10 +146,17 @@ pub(crate) fn order(lhs: &Value, rhs: &Value, nocase: bool) -> Option<Ordering> 
         (Value::String(_) | Value::Null | Value::Bytes(_), Value::String(_) | Value::Bytes(_))
         | (Value::String(_) | Value::Bytes(_), Value::Null) => {
             let (a, b) = (text(lhs), text(rhs));
-            if nocase {
-                Some(a.to_lowercase().cmp(&b.to_lowercase()))
-            } else {
+            if !nocase {
                 Some(a.cmp(&b))
+            } else if a.is_ascii() && b.is_ascii() {
+                // ASCII text lower-cases byte by byte, so no folded copies are needed.
+                Some(
+                    a.bytes()
+                        .map(|c| c.to_ascii_lowercase())
+                        .cmp(b.bytes().map(|c| c.to_ascii_lowercase())),
+                )
+            } else {
+                Some(a.to_lowercase().cmp(&b.to_lowercase()))
             }
         }
         (Value::Timestamp(a), Value::Timestamp(b)) => Some(a.cmp(b)),
@@ -327,6 +356,20 @@ mod tests {
     fn nocase_folds_unicode() {
         assert!(compare(CompareOp::Eq, &Value::from("ÄRGER"), &Value::from("ärger"), true));
         assert!(!compare(CompareOp::Eq, &Value::from("ÄRGER"), &Value::from("ärger"), false));
+    }
+
+    #[test]
+    fn nocase_ascii_agrees_with_lower_casing() {
+        let texts = ["", "a", "A", "ab", "aB", "Ab", "b", "B", "a_", "A[", "Z", "z", "ÄRGER"];
+        for a in texts {
+            for b in texts {
+                let (x, y) = (Value::from(a), Value::from(b));
+                let folded = a.to_lowercase().cmp(&b.to_lowercase());
+                assert_eq!(order(&x, &y, true), Some(folded), "{a:?} {b:?}");
+                assert_eq!(compare(CompareOp::Eq, &x, &y, true), folded.is_eq(), "{a:?} {b:?}");
+                assert_eq!(compare(CompareOp::Ne, &x, &y, false), a != b, "{a:?} {b:?}");
+            }
+        }
     }
 
     #[test]

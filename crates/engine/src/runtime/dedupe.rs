@@ -19,9 +19,20 @@ struct Held {
 }
 
 /// Candidates held per match key.
-#[derive(Default)]
 pub(crate) struct Dedupe {
     held: HashMap<Vec<Key>, Vec<Held>>,
+    /// At most the earliest `min_time` of the candidates not yet emitted, so that
+    /// [`Dedupe::release`] can tell without a scan that it has nothing to emit.
+    unemitted_from: i128,
+    /// At most the earliest `max_time` of the emitted candidates still held, so that
+    /// [`Dedupe::release`] can tell without a scan that it has nothing to forget.
+    emitted_from: i128,
+}
+
+impl Default for Dedupe {
+    fn default() -> Dedupe {
+        Dedupe { held: HashMap::new(), unemitted_from: i128::MAX, emitted_from: i128::MAX }
+    }
 }
 
 /// Whether sorted `small` is a subset of sorted `big`.
@@ -42,6 +53,7 @@ impl Dedupe {
             return;
         }
         list.retain(|h| h.emitted || !is_subset(&h.candidate.seqs, &candidate.seqs));
+        self.unemitted_from = self.unemitted_from.min(candidate.min_time);
         list.push(Held { candidate, emitted: false });
     }
 
@@ -49,6 +61,16 @@ impl Dedupe {
     /// ones that no later candidate can be a subset of.
     pub(crate) fn release(&mut self, watermark: i128, length: i128) -> Vec<Candidate> {
         let mut out = Vec::new();
+        // A candidate is emitted once `min_time + length` reaches the watermark, and forgotten
+        // once `max_time + length` falls below it. When neither is due for the earliest
+        // candidate of its kind, it is due for none, and the scan would change nothing.
+        let nothing_to_emit = self.unemitted_from.saturating_add(length) > watermark;
+        let nothing_to_forget = self.emitted_from.saturating_add(length) >= watermark;
+        if nothing_to_emit && nothing_to_forget {
+            return out;
+        }
+        let mut unemitted_from = i128::MAX;
+        let mut emitted_from = i128::MAX;
         self.held.retain(|_, list| {
             for held in list.iter_mut() {
                 if !held.emitted && held.candidate.min_time.saturating_add(length) <= watermark {
@@ -57,8 +79,17 @@ impl Dedupe {
                 }
             }
             list.retain(|h| !h.emitted || h.candidate.max_time.saturating_add(length) >= watermark);
+            for held in list.iter() {
+                if held.emitted {
+                    emitted_from = emitted_from.min(held.candidate.max_time);
+                } else {
+                    unemitted_from = unemitted_from.min(held.candidate.min_time);
+                }
+            }
             !list.is_empty()
         });
+        self.unemitted_from = unemitted_from;
+        self.emitted_from = emitted_from;
         out.sort_by(|a, b| {
             (a.detection.window.0, &a.detection.id).cmp(&(b.detection.window.0, &b.detection.id))
         });

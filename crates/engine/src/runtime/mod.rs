@@ -27,6 +27,7 @@ use crate::dispatch::Dispatch;
 use crate::group::{evaluate, Candidate};
 use crate::join::Tuple;
 use crate::plan::{Plan, WindowPlan};
+use crate::prefilter::{Prefilter, Verdict};
 use crate::route::{encode_key, per_event_key};
 use crate::rows::{make_rows, EventEntry};
 use crate::rule::Rule;
@@ -111,11 +112,22 @@ pub struct RuleStats {
 /// A test of a rule index, event variable index and routing key; see [`Engine::push_routed`].
 pub type RouteFilter<'a> = dyn FnMut(usize, usize, &str) -> bool + 'a;
 
+/// The map from the gates of the prefilter given to [`Engine::with_prefilter`] to this
+/// engine's event variables.
+struct VerdictMap {
+    /// The prefilter's id, which its verdicts carry.
+    prefilter: u64,
+    /// Per gate id of the prefilter, the (rule, variable) of this engine that the gate tests.
+    targets: Vec<Option<(usize, usize)>>,
+}
+
 /// Runs compiled rules over a stream of events.
 pub struct Engine {
     rules: Vec<RuleState>,
     /// Which event variables of which rules an event can reach.
     dispatch: Dispatch,
+    /// The map that [`Engine::with_prefilter`] sets, to read that prefilter's verdicts.
+    verdicts: Option<VerdictMap>,
     seq: u64,
     max_time: Option<i128>,
     lateness: i128,
@@ -153,7 +165,44 @@ impl Engine {
                 }
             })
             .collect();
-        Engine { rules, dispatch, seq: 0, max_time: None, lateness: 0, late: 0, rows_added: 0 }
+        Engine {
+            rules,
+            dispatch,
+            verdicts: None,
+            seq: 0,
+            max_time: None,
+            lateness: 0,
+            late: 0,
+            rows_added: 0,
+        }
+    }
+
+    /// Lets [`Engine::push_with_verdict`] take the verdicts of `prefilter` in place of running
+    /// the event variables' pre-expansion filters again.
+    ///
+    /// The prefilter may contain more rules than the engine, such as when a hunt splits its
+    /// rules across engines. But every rule of the engine must be a clone of one of them, so
+    /// that it shares that rule's compiled plan. Otherwise, and when two rules of the engine
+    /// share a plan, the engine ignores the verdicts and runs the filters itself.
+    pub fn with_prefilter(mut self, prefilter: &Prefilter) -> Engine {
+        self.verdicts = None;
+        let plans = prefilter.plans();
+        // The engine's rule index for each rule of the prefilter that the engine also runs.
+        let mut local: Vec<Option<usize>> = vec![None; plans.len()];
+        for (rule, state) in self.rules.iter().enumerate() {
+            let source = plans.iter().position(|plan| Arc::ptr_eq(plan, &state.rule.plan));
+            match source.and_then(|source| local.get_mut(source)) {
+                Some(cell @ None) => *cell = Some(rule),
+                _ => return self,
+            }
+        }
+        let targets = prefilter
+            .gates()
+            .iter()
+            .map(|gate| local.get(gate.rule).copied().flatten().map(|rule| (rule, gate.var)))
+            .collect();
+        self.verdicts = Some(VerdictMap { prefilter: prefilter.id(), targets });
+        self
     }
 
     /// Sets how far behind the latest event time an event may arrive and still be counted in
@@ -170,7 +219,18 @@ impl Engine {
 
     /// Feeds one event and returns the detections that became final.
     pub fn push(&mut self, event: Arc<Event>) -> Vec<Detection> {
-        self.push_inner(event, None)
+        self.push_inner(event, None, None)
+    }
+
+    /// Feeds one event like [`Engine::push`], with the verdict that the prefilter given to
+    /// [`Engine::with_prefilter`] made on it. The engine then reads which event variables
+    /// admit the event from the verdict rather than testing their pre-expansion filters, with
+    /// the same detections as a result. A verdict of another prefilter is ignored.
+    ///
+    /// The caller leaves out the events for which [`Prefilter::verdict`] returned `None`, and
+    /// the verdict must be of this very event.
+    pub fn push_with_verdict(&mut self, event: Arc<Event>, verdict: &Verdict) -> Vec<Detection> {
+        self.push_inner(event, None, Some(verdict))
     }
 
     /// Feeds one event like [`Engine::push`], but only to the places `accept` takes. It gets
@@ -184,13 +244,14 @@ impl Engine {
         event: Arc<Event>,
         accept: &mut RouteFilter<'_>,
     ) -> Vec<Detection> {
-        self.push_inner(event, Some(accept))
+        self.push_inner(event, Some(accept), None)
     }
 
     fn push_inner(
         &mut self,
         event: Arc<Event>,
         mut accept: Option<&mut RouteFilter<'_>>,
+        verdict: Option<&Verdict>,
     ) -> Vec<Detection> {
         self.seq += 1;
         let entry = Arc::new(EventEntry::new(event, self.seq));
@@ -198,18 +259,7 @@ impl Engine {
         if late {
             self.late += 1;
         }
-        // The variables, per rule, whose pre-expansion filters admit the event.
-        let mut admitted: Vec<Vec<usize>> = vec![Vec::new(); self.rules.len()];
-        for gate in self.dispatch.candidates(&entry.event) {
-            let (Some(state), Some(vars)) =
-                (self.rules.get(gate.rule), admitted.get_mut(gate.rule))
-            else {
-                continue;
-            };
-            if gate.admits(&state.rule.plan, &entry.event) {
-                vars.push(gate.var);
-            }
-        }
+        let admitted = self.admitted(&entry.event, verdict);
         let mut out = Vec::new();
         for (rule, (state, vars)) in self.rules.iter_mut().zip(&admitted).enumerate() {
             if vars.is_empty() {
@@ -252,6 +302,37 @@ impl Engine {
             self.advance(watermark, &mut out);
         }
         out
+    }
+
+    /// Finds the variables, per rule and in ascending order, whose pre-expansion filters admit
+    /// the event. It reads them from the verdict when that is one of the prefilter given to
+    /// [`Engine::with_prefilter`], and runs the filters otherwise.
+    fn admitted(&self, event: &Arc<Event>, verdict: Option<&Verdict>) -> Vec<Vec<usize>> {
+        let mut admitted: Vec<Vec<usize>> = vec![Vec::new(); self.rules.len()];
+        let map = self.verdicts.as_ref();
+        if let Some((verdict, map)) = verdict.zip(map).filter(|(v, m)| v.prefilter() == m.prefilter)
+        {
+            // The gate ids ascend, and the prefilter numbers its gates by rule and then by
+            // variable, so each rule's variables come out ascending, as below.
+            for id in verdict.gates() {
+                let Some(Some((rule, var))) = map.targets.get(*id) else { continue };
+                if let Some(vars) = admitted.get_mut(*rule) {
+                    vars.push(*var);
+                }
+            }
+            return admitted;
+        }
+        for gate in self.dispatch.candidates(event) {
+            let (Some(state), Some(vars)) =
+                (self.rules.get(gate.rule), admitted.get_mut(gate.rule))
+            else {
+                continue;
+            };
+            if gate.admits(&state.rule.plan, event) {
+                vars.push(gate.var);
+            }
+        }
+        admitted
     }
 
     /// Rows that pushed events have added to the window state of rules with `match:`, counted

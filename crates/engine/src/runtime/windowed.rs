@@ -32,7 +32,7 @@ use crate::window::{aligned_starts, bounds, floor_to, horizon, WindowKey};
 struct Partition {
     key: Vec<Key>,
     /// Per event variable, rows sorted by (time, event id, sequence, copy).
-    rows: Vec<Vec<Arc<Row>>>,
+    rows: Vec<Vec<Row>>,
     windows: BTreeSet<WindowKey>,
     /// The rows of the last hop window evaluated, to skip a window with the same rows.
     last_content: Option<Vec<Vec<(u64, u32)>>>,
@@ -147,7 +147,7 @@ impl Windowed {
                 self.ids.insert(key.clone(), id);
                 let partition = Partition {
                     key,
-                    rows: vec![Vec::new(); self.plan.vars.len()],
+                    rows: (0..self.plan.vars.len()).map(|_| Vec::new()).collect(),
                     windows: BTreeSet::new(),
                     last_content: None,
                 };
@@ -158,30 +158,28 @@ impl Windowed {
         let Some(partition) = self.partitions.get_mut(&id) else { return };
         let time = row.time();
         let seq = row.entry.seq;
-        let mut new_windows = Vec::new();
+        let mut open = |key: WindowKey| {
+            if partition.windows.insert(key) {
+                let close = bounds(&self.window, key).close_at();
+                self.schedule.insert((close, id, key));
+            }
+        };
         match self.window {
             WindowPlan::Sliding { pivot, .. } => {
                 if pivot == var {
-                    new_windows.push(WindowKey::Pivot { time, seq });
+                    open(WindowKey::Pivot { time, seq });
                 }
             }
             // The row changes the rows of a window only where it enters (the first window it
             // falls in) and where it leaves (the first window after it). Other rows open the
             // windows where they change the rows.
             WindowPlan::Hop { length, hop } if !self.reads_bounds => {
-                let entered = floor_to(time - length, hop) + hop;
-                let left = floor_to(time, hop) + hop;
-                new_windows.push(WindowKey::Aligned(entered));
-                new_windows.push(WindowKey::Aligned(left));
+                open(WindowKey::Aligned(floor_to(time - length, hop) + hop));
+                open(WindowKey::Aligned(floor_to(time, hop) + hop));
             }
-            _ => new_windows
-                .extend(aligned_starts(&self.window, time).into_iter().map(WindowKey::Aligned)),
-        }
-        for key in new_windows {
-            if partition.windows.insert(key) {
-                let close = bounds(&self.window, key).close_at();
-                self.schedule.insert((close, id, key));
-            }
+            _ => aligned_starts(&self.window, time)
+                .into_iter()
+                .for_each(|start| open(WindowKey::Aligned(start))),
         }
         if let Some(rows) = partition.rows.get_mut(var) {
             // Events with the same time are ordered by their id rather than by arrival, so
@@ -195,7 +193,7 @@ impl Windowed {
                 }
                 _ => rows.len(),
             };
-            rows.insert(at, Arc::new(row));
+            rows.insert(at, row);
         }
     }
 
@@ -241,21 +239,19 @@ impl Windowed {
         // windows, whose pivot variable is filtered below, the first row at or after the
         // window start shows that before any row is collected. The check after collecting
         // returns the same result.
-        let empty: Vec<bool> = partition
-            .rows
-            .iter()
-            .map(|var_rows| {
-                let from = var_rows.partition_point(|r| r.time() < bounds.start);
-                var_rows.get(from).is_none_or(|r| !bounds.contains(r.time()))
-            })
-            .collect();
-        let missing = empty.iter().enumerate().any(|(var, empty)| {
-            *empty && pivot.is_none() && plan.required.get(var).copied().unwrap_or(true)
-        });
+        let mut all_empty = true;
+        for (var, var_rows) in partition.rows.iter().enumerate() {
+            let from = var_rows.partition_point(|r| r.time() < bounds.start);
+            let empty = var_rows.get(from).is_none_or(|r| !bounds.contains(r.time()));
+            if empty && pivot.is_none() && plan.required.get(var).copied().unwrap_or(true) {
+                return Vec::new();
+            }
+            all_empty &= empty;
+        }
         // A hop window that a row left may contain no row at all. It would not have been opened
         // if every window of every row were, so it is not evaluated even when every variable
         // is optional.
-        if missing || empty.iter().all(|e| *e) {
+        if all_empty {
             return Vec::new();
         }
         let mut rows: Vec<Vec<RowRef<'_>>> = Vec::with_capacity(plan.vars.len());
@@ -299,22 +295,30 @@ impl Windowed {
             );
         }
         let mut groups: BTreeMap<Vec<Key>, Vec<Tuple<'_>>> = BTreeMap::new();
-        for tuple in joined.tuples {
-            let env = Env {
-                plan: &plan,
-                rows: &tuple,
-                outcomes: &[],
-                element: None,
-                group: None,
-                window: None,
-            };
-            let match_key: Vec<Key> = plan
-                .match_vars
-                .iter()
-                .zip(&self.match_nocase)
-                .map(|((p, _), nocase)| Key::of(&env.placeholder(*p), *nocase))
-                .collect();
-            groups.entry(match_key).or_default().push(tuple);
+        // When every match variable partitions the rows, all rows of the partition have the
+        // partition key as their match key, and so has every tuple.
+        if self.partition_by.len() == plan.match_vars.len() {
+            if !joined.tuples.is_empty() {
+                groups.insert(partition.key.clone(), joined.tuples);
+            }
+        } else {
+            for tuple in joined.tuples {
+                let env = Env {
+                    plan: &plan,
+                    rows: &tuple,
+                    outcomes: &[],
+                    element: None,
+                    group: None,
+                    window: None,
+                };
+                let match_key: Vec<Key> = plan
+                    .match_vars
+                    .iter()
+                    .zip(&self.match_nocase)
+                    .map(|((p, _), nocase)| Key::of(env.placeholder_ref(*p), *nocase))
+                    .collect();
+                groups.entry(match_key).or_default().push(tuple);
+            }
         }
         let window = Some((timestamp(bounds.start), timestamp(bounds.end)));
         let mut out = Vec::new();
@@ -331,25 +335,25 @@ impl Windowed {
     fn prune(&mut self, id: u64, watermark: i128) {
         let horizon = horizon(&self.window, watermark);
         let Some(partition) = self.partitions.get_mut(&id) else { return };
-        let oldest_open = partition.windows.first().map(|key| bounds(&self.window, *key).start);
-        let keep_from = oldest_open.map_or(horizon, |start| start.min(horizon));
-        for rows in &mut partition.rows {
-            let cut = rows.partition_point(|r| r.time() < keep_from);
-            rows.drain(..cut);
-        }
-        if partition.windows.is_empty() && partition.rows.iter().all(Vec::is_empty) {
-            let key = partition.key.clone();
-            self.partitions.remove(&id);
-            self.ids.remove(&key);
+        if prune_rows(partition, &self.window, horizon) {
+            if let Some(partition) = self.partitions.remove(&id) {
+                self.ids.remove(&partition.key);
+            }
         }
     }
 
     /// Prunes every partition; run about once per window length of event time.
     fn sweep(&mut self, watermark: i128) {
-        let ids: Vec<u64> = self.partitions.keys().copied().collect();
-        for id in ids {
-            self.prune(id, watermark);
-        }
+        let horizon = horizon(&self.window, watermark);
+        let window = self.window;
+        let ids = &mut self.ids;
+        self.partitions.retain(|_, partition| {
+            let empty = prune_rows(partition, &window, horizon);
+            if empty {
+                ids.remove(&partition.key);
+            }
+            !empty
+        });
     }
 
     /// Rows and held detections, for the state-size metric.
@@ -358,6 +362,18 @@ impl Windowed {
             self.partitions.values().map(|p| p.rows.iter().map(Vec::len).sum::<usize>()).sum();
         rows + self.dedupe.len()
     }
+}
+
+/// Drops the partition's rows that no open window can reach, given the rule's horizon at the
+/// watermark, and returns whether the partition is left with no row and no open window.
+fn prune_rows(partition: &mut Partition, window: &WindowPlan, horizon: i128) -> bool {
+    let oldest_open = partition.windows.first().map(|key| bounds(window, *key).start);
+    let keep_from = oldest_open.map_or(horizon, |start| start.min(horizon));
+    for rows in &mut partition.rows {
+        let cut = rows.partition_point(|r| r.time() < keep_from);
+        rows.drain(..cut);
+    }
+    partition.windows.is_empty() && partition.rows.iter().all(Vec::is_empty)
 }
 
 /// Returns the sort key of rows within a variable: time, event id, sequence number, copy.

@@ -62,13 +62,25 @@ fn enrich_noun(db: &AsnDb, noun: &mut Message) {
         .map(|text| text.trim().to_owned())
         .collect();
 
+    let mut found = Vec::new();
     for address in addresses {
         let Some(ip) = parse_ip_value(&address) else { continue };
         if !seen.insert(canonical_ip(ip)) {
             continue;
         }
         if let Some(info) = db.lookup(ip) {
-            noun.push_path("ip_geo_artifact", Value::Message(artifact(&address, &info)));
+            found.push(Value::Message(artifact(&address, &info)));
+        }
+    }
+    if found.is_empty() {
+        return;
+    }
+    match noun.get_mut("ip_geo_artifact") {
+        Some(Value::List(items)) => items.extend(found),
+        Some(Value::Null) | None => noun.insert_static("ip_geo_artifact", Value::List(found)),
+        Some(other) => {
+            found.insert(0, std::mem::take(other));
+            *other = Value::List(found);
         }
     }
 }
@@ -83,40 +95,40 @@ fn values(value: &Value) -> Vec<&Value> {
 
 fn artifact(address: &str, info: &AsnInfo) -> Message {
     let mut artifact = Message::new();
-    artifact.insert("ip", Value::from(address));
+    artifact.insert_static("ip", Value::from(address));
 
     let mut network = Message::new();
     if info.asn != 0 {
-        network.insert("asn", Value::from(info.asn.to_string()));
+        network.insert_static("asn", Value::from(info.asn.to_string()));
     }
     if !info.organization.is_empty() {
-        network.insert("organization_name", Value::from(info.organization.as_str()));
+        network.insert_static("organization_name", Value::from(info.organization.as_str()));
     }
     if let Some(carrier) = &info.carrier {
-        network.insert("carrier_name", Value::from(carrier.as_str()));
+        network.insert_static("carrier_name", Value::from(carrier.as_str()));
     }
     if !network.is_empty() {
-        artifact.insert("network", Value::Message(network));
+        artifact.insert_static("network", Value::Message(network));
     }
 
     let mut location = Message::new();
     if let Some(country) = info.country_name.as_ref().or(info.country.as_ref()) {
-        location.insert("country_or_region", Value::from(country.as_str()));
+        location.insert_static("country_or_region", Value::from(country.as_str()));
     }
     if let Some(state) = &info.state {
-        location.insert("state", Value::from(state.as_str()));
+        location.insert_static("state", Value::from(state.as_str()));
     }
     if let Some(city) = &info.city {
-        location.insert("city", Value::from(city.as_str()));
+        location.insert_static("city", Value::from(city.as_str()));
     }
     if let Some(point) = info.coordinates {
         let mut coordinates = Message::new();
-        coordinates.insert("latitude", Value::Float(point.latitude));
-        coordinates.insert("longitude", Value::Float(point.longitude));
-        location.insert("region_coordinates", Value::Message(coordinates));
+        coordinates.insert_static("latitude", Value::Float(point.latitude));
+        coordinates.insert_static("longitude", Value::Float(point.longitude));
+        location.insert_static("region_coordinates", Value::Message(coordinates));
     }
     if !location.is_empty() {
-        artifact.insert("location", Value::Message(location));
+        artifact.insert_static("location", Value::Message(location));
     }
     artifact
 }
