@@ -111,6 +111,27 @@ impl Gate {
             .or_else(|| self.filter_strings.clone())
     }
 
+    /// The test that indexes the gate by text when it accepts any event type: a field and the
+    /// texts of which it must equal one, from a check that [`Gate::required_strings`] would
+    /// take, on a path that crosses no repeated field. Of several, the one with the fewest
+    /// texts is chosen.
+    fn index_test(&self) -> Option<(Vec<Seg>, Vec<String>)> {
+        self.checks
+            .iter()
+            .filter_map(|check| {
+                let [(slot, path)] = check.reads.as_slice() else { return None };
+                let names = field_names(path)?;
+                let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                let resolved = udm::schema::resolve(udm::schema::event(), &names).ok()?;
+                if resolved.repeated_count > 0 || !is_raw_string_field(path) {
+                    return None;
+                }
+                let texts = string_literals(&check.expr, *slot)?;
+                (!texts.iter().any(String::is_empty)).then(|| (path.clone(), texts))
+            })
+            .min_by_key(|(_, texts)| texts.len())
+    }
+
     /// The gate's tests that a column's value range can decide: per test, the field path and
     /// the texts of which the field must equal one.
     ///
@@ -217,8 +238,20 @@ pub(crate) struct Dispatch {
     gates: Vec<Gate>,
     /// Gates by an event type number they accept.
     by_event_type: HashMap<i32, Vec<usize>>,
-    /// Gates that accept any event type.
+    /// Gates that accept any event type and are in no [`TextIndex`].
     any_event_type: Vec<usize>,
+    /// Gates that accept any event type but pin a single-valued string field, by that field.
+    text_indexes: Vec<TextIndex>,
+}
+
+/// Gates that each accept an event only when one `string` field, single-valued on every path
+/// to it, equals one of a few texts, indexed by those texts.
+#[derive(Debug, Clone)]
+struct TextIndex {
+    path: Vec<Seg>,
+    by_text: HashMap<String, Vec<usize>>,
+    /// Every gate of the index, for an event whose field is not one text.
+    all: Vec<usize>,
 }
 
 impl Dispatch {
@@ -239,12 +272,34 @@ impl Dispatch {
                             dispatch.by_event_type.entry(*number).or_default().push(id);
                         }
                     }
-                    None => dispatch.any_event_type.push(id),
+                    None => match gate.index_test() {
+                        Some((path, texts)) => dispatch.index_text(id, path, texts),
+                        None => dispatch.any_event_type.push(id),
+                    },
                 }
                 dispatch.gates.push(gate);
             }
         }
         dispatch
+    }
+
+    fn index_text(&mut self, id: usize, path: Vec<Seg>, texts: Vec<String>) {
+        let at = match self.text_indexes.iter().position(|index| index.path == path) {
+            Some(at) => at,
+            None => {
+                let index = TextIndex { path, by_text: HashMap::new(), all: Vec::new() };
+                self.text_indexes.push(index);
+                self.text_indexes.len() - 1
+            }
+        };
+        let index = &mut self.text_indexes[at];
+        for text in texts {
+            let ids = index.by_text.entry(text).or_default();
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        index.all.push(id);
     }
 
     /// Returns the gate with the id, which is its position in [`Dispatch::gates`].
@@ -273,8 +328,22 @@ impl Dispatch {
                 let mut ids = self.any_event_type.clone();
                 if let Some(more) = self.by_event_type.get(&value.number) {
                     ids.extend_from_slice(more);
-                    ids.sort_unstable();
                 }
+                for index in &self.text_indexes {
+                    // The gates' own checks read the field the same way, so a gate left out
+                    // here would have rejected the event.
+                    match read_scalar(event, &index.path) {
+                        Some(Value::String(text)) => {
+                            if let Some(more) = index.by_text.get(text.as_str()) {
+                                ids.extend_from_slice(more);
+                            }
+                        }
+                        // A missing field reads as the empty text, which no indexed test takes.
+                        Some(Value::Null) => {}
+                        _ => ids.extend_from_slice(&index.all),
+                    }
+                }
+                ids.sort_unstable();
                 ids
             }
             _ => (0..self.gates.len()).collect(),

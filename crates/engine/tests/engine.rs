@@ -573,6 +573,38 @@ fn raw_filter_takes_strings_from_lists_and_repeated_fields() {
     assert!(engine::Prefilter::new(&[rule]).raw_filter().is_none());
 }
 
+#[test]
+fn product_name_index_sends_events_to_the_rules_that_test_it() {
+    let by_product = compile(
+        r#"rule by_product {
+  events:
+    ($e.metadata.product_name = "Okta" or $e.metadata.product_name = "Entra ID")
+    $e.principal.user.userid = "dana"
+  condition:
+    $e
+}"#,
+    );
+    let product = |id: &str, name: serde_json::Value| {
+        event(json!({
+            "metadata": {"event_timestamp": "2026-03-02T08:00:00Z", "event_type": "USER_LOGIN",
+                         "product_log_id": id, "product_name": name},
+            "principal": {"user": {"userid": "dana"}},
+        }))
+    };
+    let events = vec![
+        product("okta", json!("Okta")),
+        product("entra", json!("Entra ID")),
+        product("other", json!("Workspace")),
+        product("case", json!("okta")),
+        product("none", serde_json::Value::Null),
+    ];
+    let found: Vec<Vec<String>> = run(&by_product, events.clone()).iter().map(ids).collect();
+    assert_eq!(found, vec![vec!["okta".to_owned()], vec!["entra".to_owned()]]);
+    let prefilter = engine::Prefilter::new(std::slice::from_ref(&by_product));
+    let wanted: Vec<bool> = events.iter().map(|e| prefilter.wants(e)).collect();
+    assert_eq!(wanted, [true, true, false, false, false]);
+}
+
 const ROUTED_RULES: [&str; 4] = [
     r#"
 rule logins_by_user {
