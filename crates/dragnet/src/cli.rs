@@ -152,6 +152,13 @@ pub struct HuntArgs {
           default_value_t = crate::detection_sort::DEFAULT_BUFFER_BYTES)]
     pub detection_buffer_bytes: usize,
 
+    /// When to read a native UDM line with only the fields the rules use before reading it in
+    /// full: `auto` while most events are left out, `always`, or `never`. Hidden: it exists so
+    /// that tests can compare the two readers.
+    #[arg(long, value_name = "WHEN", hide = true, default_value = "auto",
+          value_parser = ["auto", "always", "never"])]
+    pub projected_read: String,
+
     #[command(flatten)]
     pub source: SourceArgs,
 

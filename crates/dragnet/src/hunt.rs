@@ -120,6 +120,7 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
         field_paths: prefilter.field_paths(),
     };
     let (inputs, partitions_skipped) = skip_partitions(inputs, &parquet);
+    let projection = keep_projection(parquet.field_paths.clone());
     let options = Options {
         threads,
         keep: &keep,
@@ -127,6 +128,8 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
         cancel: None,
         reported: &[],
         parquet: &parquet,
+        projection: (args.projected_read != "never").then_some(&projection),
+        always_projected: args.projected_read == "always",
     };
     let run = Run {
         inputs: &inputs,
@@ -537,4 +540,20 @@ fn demo_inputs() -> Vec<Input> {
     bundled::files_under(bundled::DEMO_LOGS_DIR)
         .map(|(path, bytes)| Input { name: path.to_owned(), source: InputSource::Bundled(bytes) })
         .collect()
+}
+
+/// Builds the projection of the fields that deciding whether to keep an event reads. These are
+/// the fields the rules read and, when the rules read the `ip_geo_artifact` that enrichment
+/// writes, the addresses it is made from.
+fn keep_projection(mut paths: Vec<Vec<String>>) -> udm::json::Projection {
+    if paths.iter().flatten().any(|name| name == "ip_geo_artifact") {
+        for noun in ["principal", "src", "target", "observer", "intermediary", "about"] {
+            for path in [&["ip"][..], &["asset", "ip"], &["ip_geo_artifact"]] {
+                let mut full = vec![noun.to_owned()];
+                full.extend(path.iter().map(|name| (*name).to_owned()));
+                paths.push(full);
+            }
+        }
+    }
+    udm::json::Projection::new(&paths)
 }

@@ -86,6 +86,12 @@ pub struct Options<'a> {
     pub reported: &'a [InputStats],
     /// The Parquet settings: which inputs are Parquet, and how they are pruned.
     pub parquet: &'a ParquetOptions,
+    /// The fields that `keep` reads. When set, a native UDM line may first be read with only
+    /// these fields, and read in full only when `keep` takes it.
+    pub projection: Option<&'a udm::json::Projection>,
+    /// Read every native UDM line with the projection first, not only while most events are
+    /// left out.
+    pub always_projected: bool,
 }
 
 /// Returns the number of threads to use by default: one per core.
@@ -113,7 +119,15 @@ pub fn normalize_inputs(
     // The raw text of a record only shows what the rules can see when the record is read as
     // native UDM, so with `auto` the worker checks that the record is native UDM.
     let raw = options.raw.filter(|_| matches!(format, Format::Udm | Format::Auto));
-    let worker = Worker { format, asn, keep: options.keep, raw, raw_udm: options.raw };
+    let worker = Worker {
+        format,
+        asn,
+        keep: options.keep,
+        raw,
+        raw_udm: options.raw,
+        projection: options.projection,
+        always_projected: options.always_projected,
+    };
     let mut collector = Collector {
         inputs,
         normalizer,
@@ -356,6 +370,31 @@ struct Worker<'a> {
     raw: Option<&'a engine::RawFilter>,
     /// The raw-text test for records that are native UDM whatever `--format` is.
     raw_udm: Option<&'a engine::RawFilter>,
+    projection: Option<&'a udm::json::Projection>,
+    always_projected: bool,
+}
+
+/// Counts of the events of a batch that `keep` took and left out, which decide whether the
+/// next native UDM line is first read with only the projected fields. That pays when most
+/// events are left out, and costs a second read when most are taken.
+#[derive(Default)]
+struct Taken {
+    taken: u32,
+    left: u32,
+}
+
+impl Taken {
+    fn read_projected_first(&self) -> bool {
+        self.left >= self.taken
+    }
+
+    fn count(&mut self, kept: &Kept) {
+        if kept.events.is_empty() {
+            self.left += 1;
+        } else {
+            self.taken += 1;
+        }
+    }
 }
 
 impl Worker<'_> {
@@ -363,6 +402,7 @@ impl Worker<'_> {
         let mut out = Vec::with_capacity(batch.items.len());
         let (format, raw) =
             if batch.native_udm { (Format::Udm, self.raw_udm) } else { (self.format, self.raw) };
+        let mut taken = Taken::default();
         for item in batch.items {
             let line = item.line;
             let value = match item.body {
@@ -376,9 +416,22 @@ impl Worker<'_> {
                     }
                     // Most native UDM lines are read straight from their text; the rest, and
                     // any line with an error to report, take the path through a JSON tree.
+                    // Both readers accept the same lines, so which one runs changes nothing
+                    // but the time taken.
+                    let left_out = self
+                        .projection
+                        .filter(|_| self.always_projected || taken.read_projected_first())
+                        .and_then(|projection| self.left_out(text, format, projection));
+                    if let Some(kept) = left_out {
+                        taken.count(&kept);
+                        let outcomes = vec![Outcome { path: String::new(), result: Ok(kept) }];
+                        out.push(Done::Normalized { line, outcomes });
+                        continue;
+                    }
                     if let Some(event) = sources::read_bare_udm(text, format) {
-                        let result = Ok(self.finish(vec![event]));
-                        let outcomes = vec![Outcome { path: String::new(), result }];
+                        let kept = self.finish(vec![event]);
+                        taken.count(&kept);
+                        let outcomes = vec![Outcome { path: String::new(), result: Ok(kept) }];
                         out.push(Done::Normalized { line, outcomes });
                         continue;
                     }
@@ -411,6 +464,31 @@ impl Worker<'_> {
             }
         }
         out
+    }
+
+    /// Reads the projected fields of a bare native UDM line and returns the counts of a record
+    /// whose event [`Keep`] leaves out. Returns `None` when the line is not read that way or
+    /// its event is kept, so that it has to be read in full.
+    ///
+    /// The projection holds every field that `keep` and enrichment read, so `keep` decides
+    /// the projected event as it would the full one.
+    fn left_out(
+        &self,
+        text: &[u8],
+        format: Format,
+        projection: &udm::json::Projection,
+    ) -> Option<Kept> {
+        let mut event = sources::read_bare_udm_projected(text, format, projection)?;
+        if let Some(db) = self.asn {
+            enrich::enrich_event(db, &mut event);
+        }
+        let mut kept = Kept { produced: 1, ..Kept::default() };
+        match (self.keep)(&Arc::new(event)) {
+            Keep::OutOfRange => kept.out_of_range = 1,
+            Keep::Unused => kept.unused = 1,
+            Keep::Yes | Keep::Admitted(_) => return None,
+        }
+        Some(kept)
     }
 
     /// Enriches a record's events and applies the [`Keep`] test.

@@ -43,6 +43,8 @@ pub fn run(args: &ParseArgs) -> Result<ExitStatus> {
         cancel: None,
         reported: &[],
         parquet: &ParquetOptions::default(),
+        projection: None,
+        always_projected: false,
     };
     let stats = normalize_inputs(
         &inputs,

@@ -184,29 +184,35 @@ fn malformed_record_is_reported_and_skipped() {
     let dir = temp_dir("malformed");
     let logs = dir.join("proxy.jsonl");
     let good = r#"{"metadata":{"event_timestamp":"2025-06-10T14:15:07Z","event_type":"NETWORK_HTTP","product_log_id":"good-1"},"target":{"ip":["192.0.2.45"]}}"#;
-    fs::write(&logs, format!("{good}\n{{\"metadata\": \n{}\n", good.replace("good-1", "good-2")))
-        .unwrap();
     let lists = dir.join("lists");
     fs::create_dir_all(&lists).unwrap();
     fs::write(lists.join("UNC6040_IOC_LIST.txt"), "192.0.2.45\n").unwrap();
-
-    let output = dragnet(&[
-        "hunt",
-        "--output",
-        "jsonl",
-        "--lists",
-        lists.to_str().unwrap(),
-        "--format",
-        "udm",
-        logs.to_str().unwrap(),
-    ]);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stderr}");
-    assert!(stderr.contains(&format!("{}:2:", logs.display())), "stderr: {stderr}");
-    let mut ids: Vec<Value> =
-        stdout_detections(&output).iter().map(|d| essence(d)["events"]["e"].clone()).collect();
-    ids.sort_by_key(|v| v.to_string());
-    assert_eq!(ids, vec![json!(["good-1"]), json!(["good-2"])]);
+    // With `--format udm`, a line is only parsed when it has a string some rule requires (here
+    // the IOC address); with `auto`, every line that is not plain UDM is parsed.
+    let cases =
+        [("udm", r#"{"metadata": {"product_log_id": "192.0.2.45""#), ("auto", "{\"metadata\": ")];
+    for (format, malformed) in cases {
+        fs::write(&logs, format!("{good}\n{malformed}\n{}\n", good.replace("good-1", "good-2")))
+            .unwrap();
+        let output = dragnet(&[
+            "hunt",
+            "--output",
+            "jsonl",
+            "--lists",
+            lists.to_str().unwrap(),
+            "--format",
+            format,
+            logs.to_str().unwrap(),
+        ]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{stderr}");
+        assert!(stderr.contains(&format!("{}:2:", logs.display())), "{format}: stderr: {stderr}");
+        assert!(stderr.contains("1 rejected"), "{format}: stderr: {stderr}");
+        let mut ids: Vec<Value> =
+            stdout_detections(&output).iter().map(|d| essence(d)["events"]["e"].clone()).collect();
+        ids.sort_by_key(|v| v.to_string());
+        assert_eq!(ids, vec![json!(["good-1"]), json!(["good-2"])], "{format}");
+    }
 }
 
 #[test]

@@ -83,7 +83,16 @@ fn conformance_cases_same_on_three_threads() {
             args.extend(["--lists", lists.to_str().expect("UTF-8 path")]);
         }
         args.push(events.to_str().expect("UTF-8 path"));
-        total += compare_threads(&args, "3", &case.display().to_string()).len();
+        let what = case.display().to_string();
+        let found = compare_threads(&args, "3", &what);
+        // Reading each line with only the fields the rules use first must change nothing.
+        for when in ["always", "never"] {
+            let run = dragnet(
+                &[&["hunt", "--output", "jsonl", "--projected-read", when], &args[..]].concat(),
+            );
+            assert_eq!(detections(&run), found, "{what}: --projected-read {when}");
+        }
+        total += found.len();
     }
     assert!(total > 100, "the cases gave only {total} detections");
 }

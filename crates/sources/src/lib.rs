@@ -40,4 +40,4 @@ pub use error::SourceError;
 pub use format::{detect, Format, UnknownFormat};
 pub use identities::Identities;
 pub use normalizer::{Normalized, Normalizer};
-pub use udm_input::read_bare as read_bare_udm;
+pub use udm_input::{read_bare as read_bare_udm, read_bare_projected as read_bare_udm_projected};

@@ -35,7 +35,26 @@ pub fn read_bare(text: &[u8], format: Format) -> Option<Event> {
     if !matches!(format, Format::Udm | Format::Auto) {
         return None;
     }
-    let event = udm::json::event_from_slice(text)?;
+    bare_event(udm::json::event_from_slice(text)?, format)
+}
+
+/// Reads the fields that `projection` names of a bare native UDM event, or returns `None`
+/// when [`read_bare`] would. `Some` is always the event of [`read_bare`] without the fields
+/// outside the projection.
+pub fn read_bare_projected(
+    text: &[u8],
+    format: Format,
+    projection: &udm::json::Projection,
+) -> Option<Event> {
+    if !matches!(format, Format::Udm | Format::Auto) {
+        return None;
+    }
+    bare_event(udm::json::event_from_slice_projected(text, projection)?, format)
+}
+
+/// Returns the event when the normalizer reads its record as this one bare event. A
+/// projection keeps every field this looks at.
+fn bare_event(event: Event, format: Format) -> Option<Event> {
     let mut metadata_keys = 0;
     for (key, _) in event.root.iter() {
         if WRAPPER_KEYS.contains(&key) || key.eq_ignore_ascii_case("AuditData") {

@@ -147,6 +147,8 @@ fn run_one(spec: &TestSpec) -> Result<Option<String>> {
         cancel: None,
         reported: &[],
         parquet: &ParquetOptions::default(),
+        projection: None,
+        always_projected: false,
     };
     let stats = normalize_inputs(
         &inputs,

@@ -31,13 +31,97 @@ use crate::Event;
 /// can tell what the text holds. `Some(event)` is always the event that
 /// `event_from_json(&serde_json::from_slice(text)?)` returns.
 pub fn event_from_slice(text: &[u8]) -> Option<Event> {
+    read_event(text, &ALL)
+}
+
+/// Reads the fields of a UDM `Event` that `projection` names from its proto3 JSON text, or
+/// returns `None` when [`event_from_slice`] would. The other fields are checked as that reader
+/// checks them, but not kept, so `Some(event)` is always the event that [`event_from_slice`]
+/// returns without the fields outside the projection.
+pub fn event_from_slice_projected(text: &[u8], projection: &Projection) -> Option<Event> {
+    read_event(text, &projection.root)
+}
+
+fn read_event(text: &[u8], shape: &Node) -> Option<Event> {
     let mut deserializer = serde_json::Deserializer::from_slice(text);
     let mut fields = Vec::new();
-    let root = MessageSeed { message: schema::event(), fields: &mut fields }
+    let root = MessageSeed { message: schema::event(), fields: &mut fields, shape }
         .deserialize(&mut deserializer)
         .ok()?;
     deserializer.end().ok()?;
     Some(Event::from_message(root))
+}
+
+/// The fields of UDM events that a reader keeps: a tree of field paths from the event root.
+/// A path keeps everything under its last field. `metadata.event_timestamp`,
+/// `metadata.event_type` and the top-level fields the schema does not know are always kept,
+/// since they decide whether and how a record is read as an event.
+#[derive(Debug, Clone, Default)]
+pub struct Projection {
+    root: Node,
+}
+
+impl Projection {
+    /// Builds the projection that keeps the given field paths, each a list of field names
+    /// from the event root (`["principal", "user", "userid"]`). A path that leaves the schema
+    /// keeps the whole message where it leaves it, as do paths into a `Struct` or a scalar.
+    pub fn new<P: AsRef<[String]>>(paths: impl IntoIterator<Item = P>) -> Projection {
+        let mut root = Node { unknown: true, ..Node::default() };
+        let always = [["metadata", "event_timestamp"], ["metadata", "event_type"]]
+            .map(|path| path.map(str::to_owned).to_vec());
+        for path in paths.into_iter().map(|p| p.as_ref().to_vec()).chain(always) {
+            let mut node = &mut root;
+            let mut message = schema::event();
+            let names = &path;
+            for (index, name) in names.iter().enumerate() {
+                let Some(field) = message.field(name) else {
+                    node.all = true;
+                    break;
+                };
+                let at = match node.children.iter().position(|(n, _)| *n == field.name) {
+                    Some(at) => at,
+                    None => {
+                        node.children.push((field.name, Node::default()));
+                        node.children.len() - 1
+                    }
+                };
+                node = &mut node.children[at].1;
+                match field.kind() {
+                    FieldKind::Message(inner) if index + 1 < names.len() => message = inner,
+                    _ => {
+                        node.all = true;
+                        break;
+                    }
+                }
+            }
+        }
+        Projection { root }
+    }
+}
+
+/// One message of a [`Projection`]: everything, or the fields named, each with its own node,
+/// and, when `unknown` is set, the fields the schema does not know.
+#[derive(Debug, Clone, Default)]
+struct Node {
+    all: bool,
+    unknown: bool,
+    children: Vec<(&'static str, Node)>,
+}
+
+/// The node that keeps everything.
+static ALL: Node = Node { all: true, unknown: true, children: Vec::new() };
+
+/// The node that keeps nothing, for a message that is only checked.
+static NOTHING: Node = Node { all: false, unknown: false, children: Vec::new() };
+
+impl Node {
+    /// Returns the node of a field, or `None` when the field is not kept.
+    fn child(&self, name: &str) -> Option<&Node> {
+        if self.all {
+            return Some(&ALL);
+        }
+        self.children.iter().find(|(n, _)| *n == name).map(|(_, node)| node)
+    }
 }
 
 /// Returns the error that makes the fast reader give up. It is never shown, because the tree
@@ -48,16 +132,17 @@ fn give_up<E: de::Error>() -> E {
 
 /// The fields of the messages being read, innermost last. Each message collects its fields
 /// here and moves them into a vector of the right size when it ends, so that no message's
-/// vector grows field by field.
-type Fields = Vec<(Cow<'static, str>, Value)>;
+/// vector grows field by field. A field read but not kept has no value.
+type Fields = Vec<(Cow<'static, str>, Option<Value>)>;
 
-/// Reads one message of the given type from a JSON object.
-struct MessageSeed<'f> {
+/// Reads one message of the given type from a JSON object, keeping the fields `shape` names.
+struct MessageSeed<'f, 'p> {
     message: &'static MessageType,
     fields: &'f mut Fields,
+    shape: &'p Node,
 }
 
-impl<'de> DeserializeSeed<'de> for MessageSeed<'_> {
+impl<'de> DeserializeSeed<'de> for MessageSeed<'_, '_> {
     type Value = Message;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Message, D::Error> {
@@ -65,7 +150,7 @@ impl<'de> DeserializeSeed<'de> for MessageSeed<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for MessageSeed<'_> {
+impl<'de> Visitor<'de> for MessageSeed<'_, '_> {
     type Value = Message;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -73,21 +158,19 @@ impl<'de> Visitor<'de> for MessageSeed<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Message, A::Error> {
-        let MessageSeed { message, fields } = self;
+        let MessageSeed { message, fields, shape } = self;
         let start = fields.len();
-        let result = read_fields(message, &mut map, fields, start);
+        let result = read_fields(message, shape, &mut map, fields, start);
         if let Err(error) = result {
             fields.truncate(start);
             return Err(error);
         }
-        let mut own: Fields = Vec::with_capacity(fields.len() - start);
-        for (name, value) in fields.drain(start..) {
-            // proto3 JSON reads `null` as "not set". A null of a known field was kept until
-            // now so that a later repeat of its key was still seen as a repeat.
-            if !(matches!(value, Value::Null) && message.field(&name).is_some()) {
-                own.push((name, value));
-            }
-        }
+        // proto3 JSON reads `null` as "not set", so a known field's null has no value either.
+        // Such fields were listed until now so that a later repeat of their key was still seen
+        // as a repeat.
+        let kept = fields[start..].iter().filter(|(_, value)| value.is_some()).count();
+        let mut own = Vec::with_capacity(kept);
+        own.extend(fields.drain(start..).filter_map(|(name, value)| Some((name, value?))));
         Ok(Message::from_fields(own))
     }
 }
@@ -95,6 +178,7 @@ impl<'de> Visitor<'de> for MessageSeed<'_> {
 /// Reads an object's entries onto `fields`, which contains this message's fields from `start`.
 fn read_fields<'de, A: MapAccess<'de>>(
     message: &'static MessageType,
+    shape: &Node,
     map: &mut A,
     fields: &mut Fields,
     start: usize,
@@ -102,12 +186,23 @@ fn read_fields<'de, A: MapAccess<'de>>(
     while let Some(key) = map.next_key_seed(KeySeed(message))? {
         let (name, value) = match key {
             Key::Known(field) => {
-                let value = map.next_value_seed(FieldSeed { field, fields: &mut *fields })?;
-                (Cow::Borrowed(field.name), value.unwrap_or(Value::Null))
+                let kept = shape.child(field.name);
+                let seed = FieldSeed {
+                    field,
+                    fields: &mut *fields,
+                    shape: kept.unwrap_or(&NOTHING),
+                    keep: kept.is_some(),
+                };
+                let value = map.next_value_seed(seed)?;
+                (Cow::Borrowed(field.name), value.filter(|_| kept.is_some()))
+            }
+            Key::Unknown(name) if shape.all || shape.unknown => {
+                let json: Json = map.next_value()?;
+                (Cow::Owned(name), Some(untyped(&json)))
             }
             Key::Unknown(name) => {
-                let json: Json = map.next_value()?;
-                (Cow::Owned(name), untyped(&json))
+                map.next_value::<IgnoredAny>()?;
+                (Cow::Owned(name), None)
             }
         };
         if fields[start..].iter().any(|(other, _)| *other == name) {
@@ -149,20 +244,23 @@ impl Visitor<'_> for KeySeed {
     }
 }
 
-/// Reads the value of a known field; `None` for JSON `null`.
-struct FieldSeed<'f> {
+/// Reads the value of a known field; `None` for JSON `null`. A field that is not kept is
+/// checked but its value need not be complete.
+struct FieldSeed<'f, 'p> {
     field: &'static FieldDef,
     fields: &'f mut Fields,
+    shape: &'p Node,
+    keep: bool,
 }
 
-impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
+impl<'de> DeserializeSeed<'de> for FieldSeed<'_, '_> {
     type Value = Option<Value>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        let FieldSeed { field, fields } = self;
+        let FieldSeed { field, fields, shape, keep } = self;
         if field.repeated {
             if let FieldKind::Message(message) = field.kind() {
-                return deserializer.deserialize_any(RepeatedMessages { message, fields });
+                return deserializer.deserialize_any(RepeatedMessages { message, fields, shape });
             }
             let json = Json::deserialize(deserializer)?;
             if json.is_null() {
@@ -170,24 +268,26 @@ impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
             }
             return read_field(field, &json, &Path::Root).map(Some).map_err(|_| give_up());
         }
-        deserializer.deserialize_any(SingleVisitor { kind: field.kind(), fields })
+        deserializer.deserialize_any(SingleVisitor { kind: field.kind(), fields, shape, keep })
     }
 }
 
 /// Reads one value of a field that is not repeated.
-struct SingleVisitor<'f> {
+struct SingleVisitor<'f, 'p> {
     kind: FieldKind,
     fields: &'f mut Fields,
+    shape: &'p Node,
+    keep: bool,
 }
 
-impl SingleVisitor<'_> {
+impl SingleVisitor<'_, '_> {
     /// Converts a value through the tree reader.
     fn convert<E: de::Error>(&self, json: Json) -> Result<Option<Value>, E> {
         read_single(self.kind, &json, &Path::Root).map(Some).map_err(|_| give_up())
     }
 }
 
-impl<'de> Visitor<'de> for SingleVisitor<'_> {
+impl<'de> Visitor<'de> for SingleVisitor<'_, '_> {
     type Value = Option<Value>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -219,6 +319,8 @@ impl<'de> Visitor<'de> for SingleVisitor<'_> {
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
         match self.kind {
+            // A string that is not kept needs no copy: any text is a valid `string`.
+            FieldKind::String if !self.keep => Ok(Some(Value::Null)),
             FieldKind::String => Ok(Some(Value::String(v.to_owned()))),
             FieldKind::Enum(enum_type) => {
                 enum_type.by_name(v).map(|value| Some(Value::Enum(value))).ok_or_else(give_up)
@@ -245,7 +347,7 @@ impl<'de> Visitor<'de> for SingleVisitor<'_> {
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
         match self.kind {
             FieldKind::Message(message) if message.name != "Duration" => {
-                let seed = MessageSeed { message, fields: self.fields };
+                let seed = MessageSeed { message, fields: self.fields, shape: self.shape };
                 seed.visit_map(map).map(|m| Some(Value::Message(m)))
             }
             _ => {
@@ -257,12 +359,13 @@ impl<'de> Visitor<'de> for SingleVisitor<'_> {
 }
 
 /// Reads a repeated message field, streaming each element.
-struct RepeatedMessages<'f> {
+struct RepeatedMessages<'f, 'p> {
     message: &'static MessageType,
     fields: &'f mut Fields,
+    shape: &'p Node,
 }
 
-impl<'de> Visitor<'de> for RepeatedMessages<'_> {
+impl<'de> Visitor<'de> for RepeatedMessages<'_, '_> {
     type Value = Option<Value>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -275,9 +378,9 @@ impl<'de> Visitor<'de> for RepeatedMessages<'_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut values = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        let RepeatedMessages { message, fields } = self;
+        let RepeatedMessages { message, fields, shape } = self;
         while let Some(message) =
-            seq.next_element_seed(MessageSeed { message, fields: &mut *fields })?
+            seq.next_element_seed(MessageSeed { message, fields: &mut *fields, shape })?
         {
             values.push(Value::Message(message));
         }
@@ -440,6 +543,110 @@ mod tests {
             let tree = tree(&text);
             // Without repeated keys, the fast reader gives up only where the tree reader fails.
             proptest::prop_assert_eq!(fast, tree, "{}", text);
+        }
+    }
+
+    /// Keeps the fields of `message` that `node` names, as the projected reader does.
+    fn restrict(message: &Message, node: &Node) -> Message {
+        let mut out = Message::new();
+        for (name, value) in message.iter() {
+            let Some(child) = node.child(name) else {
+                // Only the root keeps unknown fields.
+                if node.unknown && schema::event().field(name).is_none() {
+                    out.insert(name, value.clone());
+                }
+                continue;
+            };
+            let value = match value {
+                Value::Message(inner) if !child.all => Value::Message(restrict(inner, child)),
+                Value::List(items) if !child.all => Value::List(
+                    items
+                        .iter()
+                        .map(|item| match item {
+                            Value::Message(inner) => Value::Message(restrict(inner, child)),
+                            other => other.clone(),
+                        })
+                        .collect(),
+                ),
+                other => other.clone(),
+            };
+            out.insert(name, value);
+        }
+        out
+    }
+
+    /// Paths that projections are built from: fields at several depths, a repeated message,
+    /// a `Struct`, a timestamp part and a name the schema does not know.
+    const PATHS: [&[&str]; 7] = [
+        &["metadata", "event_type"],
+        &["metadata", "event_timestamp", "seconds"],
+        &["principal", "user", "userid"],
+        &["principal", "ip"],
+        &["security_result", "action"],
+        &["additional", "fields"],
+        &["network", "unknown"],
+    ];
+
+    /// JSON shaped like UDM events, with arbitrary values mixed in at every level.
+    fn udm_like() -> impl proptest::strategy::Strategy<Value = Json> {
+        use proptest::prelude::*;
+        use serde_json::json;
+        let or_any = |strategy: BoxedStrategy<Json>| {
+            prop_oneof![8 => strategy, 1 => json_value(), 1 => Just(Json::Null)].boxed()
+        };
+        let text = prop_oneof![Just("a"), Just("10.0.0.1"), Just("USER_LOGIN"), Just("")];
+        let metadata = (
+            or_any(prop_oneof![Just(json!("USER_LOGIN")), Just(json!("NETWORK_HTTP"))].boxed()),
+            or_any(Just(json!("2025-06-10T10:00:00Z")).boxed()),
+            or_any(text.clone().prop_map(Json::from).boxed()),
+        )
+            .prop_map(|(t, time, log)| {
+                json!({"event_type": t, "eventTimestamp": time, "log_type": log, "unknown": 1})
+            });
+        let principal = (
+            or_any(text.clone().prop_map(|t| json!({"userid": t, "email_addresses": [t]})).boxed()),
+            or_any(
+                proptest::collection::vec(text.clone().prop_map(Json::from), 0..3)
+                    .prop_map(Json::Array)
+                    .boxed(),
+            ),
+            or_any((0u16..100).prop_map(Json::from).boxed()),
+        )
+            .prop_map(|(user, ip, port)| json!({"user": user, "ip": ip, "port": port}));
+        let results = or_any(
+            proptest::collection::vec(
+                text.prop_map(|t| json!({"action": ["ALLOW"], "rule_name": t})),
+                0..3,
+            )
+            .prop_map(Json::Array)
+            .boxed(),
+        );
+        (or_any(metadata.boxed()), or_any(principal.boxed()), results, json_value(), json_value())
+            .prop_map(|(metadata, principal, results, fields, other)| {
+                json!({"metadata": metadata, "principal": principal,
+                       "security_result": results, "additional": {"fields": fields},
+                       "network": {"sent_bytes": 5, "unknown": other}, "x": 1})
+            })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn projection_keeps_what_it_names(
+            json in udm_like(),
+            chosen in proptest::collection::vec(proptest::bool::ANY, PATHS.len()),
+        ) {
+            let paths: Vec<Vec<String>> = PATHS
+                .iter()
+                .zip(&chosen)
+                .filter(|(_, keep)| **keep)
+                .map(|(path, _)| path.iter().map(|name| (*name).to_owned()).collect())
+                .collect();
+            let projection = Projection::new(&paths);
+            let text = json.to_string();
+            let projected = event_from_slice_projected(text.as_bytes(), &projection);
+            let expected = event_from_slice(text.as_bytes())
+                .map(|event| Event::from_message(restrict(&event.root, &projection.root)));
+            proptest::prop_assert_eq!(projected, expected, "{}", text);
         }
     }
 }

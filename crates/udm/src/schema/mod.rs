@@ -11,7 +11,11 @@
 mod parse;
 mod resolve;
 
-use std::collections::HashMap;
+use std::collections::HashMap as StdHashMap;
+
+/// The schema's name indexes, which every field read of every record consults. Their keys are
+/// the schema's own names, so a fast hash without a per-process seed is enough.
+pub(crate) type HashMap<K, V> = StdHashMap<K, V, foldhash::fast::FixedState>;
 use std::sync::LazyLock;
 
 use crate::value::EnumValue;

@@ -17,7 +17,7 @@
 //! in the text. JSON names are derived from field names by the proto3 rule: drop each `_` and
 //! upper-case the letter after it.
 
-use std::collections::HashMap;
+use super::HashMap;
 
 use super::{EnumType, FieldDef, MessageType, Schema, TypeRef};
 use crate::value::EnumValue;
@@ -44,8 +44,8 @@ pub(crate) fn parse(text: &'static str) -> Result<Schema, SchemaError> {
     let mut schema = Schema {
         messages: Vec::new(),
         enums: Vec::new(),
-        message_index: HashMap::new(),
-        enum_index: HashMap::new(),
+        message_index: HashMap::default(),
+        enum_index: HashMap::default(),
     };
 
     // First pass: declare every type, so that fields may refer to types defined later.
@@ -56,7 +56,11 @@ pub(crate) fn parse(text: &'static str) -> Result<Schema, SchemaError> {
             if schema.message_index.insert(name, schema.messages.len()).is_some() {
                 return Err(error(number + 1, format!("message {name} is defined twice")));
             }
-            schema.messages.push(MessageType { name, fields: Vec::new(), by_name: HashMap::new() });
+            schema.messages.push(MessageType {
+                name,
+                fields: Vec::new(),
+                by_name: HashMap::default(),
+            });
         } else if let Some(name) = line.strip_prefix("enum ") {
             let name = name.trim();
             if schema.enum_index.insert(name, schema.enums.len()).is_some() {
@@ -65,8 +69,8 @@ pub(crate) fn parse(text: &'static str) -> Result<Schema, SchemaError> {
             schema.enums.push(EnumType {
                 name,
                 values: Vec::new(),
-                by_name: HashMap::new(),
-                by_number: HashMap::new(),
+                by_name: HashMap::default(),
+                by_number: HashMap::default(),
             });
         }
     }
