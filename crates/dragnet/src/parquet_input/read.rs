@@ -98,7 +98,7 @@ pub(super) fn read_input(
     let schema = FileSchema::of(reader.metadata().file_metadata().schema_descr(), options)
         .map_err(|e| format!("{}: {e}", input.name))?;
     let mut counts = RowGroupCounts::default();
-    let mut batch = new_batch();
+    let mut batch = new_batch(0);
     let mut row_number = 0usize;
     for index in 0..reader.num_row_groups() {
         let meta = reader.metadata().row_group(index);
@@ -117,7 +117,8 @@ pub(super) fn read_input(
             let mut each = |item: (usize, RowRecord<'_>)| {
                 push(&mut batch, item);
                 if batch.items.len() >= BATCH_RECORDS || batch.text.len() >= BATCH_BYTES {
-                    return send(Step::Batch(std::mem::replace(&mut batch, new_batch())));
+                    let next = new_batch(batch.text.len());
+                    return send(Step::Batch(std::mem::replace(&mut batch, next)));
                 }
                 true
             };
@@ -182,8 +183,16 @@ fn not_parquet(name: &str, reason: &str) -> String {
     )
 }
 
-fn new_batch() -> Batch {
-    Batch { native_udm: true, ..Batch::default() }
+/// Creates a batch with room for as much text as the last one had, plus an eighth. Growing the
+/// text from empty in every batch spent about 8% of the pack benchmark's CPU samples in the
+/// kernel, zeroing new pages.
+fn new_batch(last_text_bytes: usize) -> Batch {
+    let text_bytes = last_text_bytes.min(BATCH_BYTES);
+    Batch {
+        text: Vec::with_capacity(text_bytes + text_bytes / 8),
+        items: Vec::with_capacity(if last_text_bytes > 0 { BATCH_RECORDS } else { 0 }),
+        native_udm: true,
+    }
 }
 
 /// One row, converted.
