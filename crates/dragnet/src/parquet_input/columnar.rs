@@ -5,12 +5,12 @@
 //! shredding in reverse) and written straight into the batch text as compact JSON. So the
 //! workers read them with the same raw-text prefilter and fast UDM reader as JSON lines. The
 //! JSON of a row is the object that the record API path in `read.rs` builds for it. Schemas
-//! this module does not rebuild (MAP columns, legacy list shapes, column names that overlap)
-//! take that path instead.
+//! this module does not rebuild (legacy list shapes, maps of nested values, column names that
+//! overlap) take that path instead.
 
 use std::ops::Range;
 
-use parquet::basic::{ConvertedType, LogicalType, Repetition, Type as PhysicalType};
+use parquet::basic::{ConvertedType, Repetition, Type as PhysicalType};
 use parquet::column::reader::ColumnReader;
 use parquet::data_type::{ByteArray, FixedLenByteArray, Int96};
 use parquet::file::reader::{FileReader, SerializedFileReader};
@@ -83,6 +83,15 @@ enum Shape {
         element: Box<Node>,
         present: i16,
         repetition: i16,
+    },
+    /// A MAP group of primitive keys and values, with levels as for a list. The JSON of a value
+    /// depends on the path `path.key`, as in the record API path.
+    Map {
+        key: Box<Node>,
+        value: Box<Node>,
+        present: i16,
+        repetition: i16,
+        path: String,
     },
 }
 
@@ -345,15 +354,12 @@ impl Builder<'_> {
         if field.is_primitive() {
             return self.leaf(field, path, def, rep);
         }
-        let is_list = info.converted_type() == ConvertedType::LIST
-            || matches!(info.logical_type_ref(), Some(LogicalType::List));
-        let is_map =
-            matches!(info.converted_type(), ConvertedType::MAP | ConvertedType::MAP_KEY_VALUE)
-                || matches!(info.logical_type_ref(), Some(LogicalType::Map));
-        if is_map {
-            return None;
+        // The record API recognizes lists and maps by their converted type alone, as this does.
+        let converted = info.converted_type();
+        if matches!(converted, ConvertedType::MAP | ConvertedType::MAP_KEY_VALUE) {
+            return self.map(field, path, def, rep);
         }
-        if is_list {
+        if converted == ConvertedType::LIST {
             let [repeated] = field.get_fields() else { return None };
             if repeated.get_basic_info().repetition() != Repetition::REPEATED {
                 return None;
@@ -388,6 +394,34 @@ impl Builder<'_> {
             return Some(Node { shape, def, leaves });
         }
         self.group(field, path, def, rep, Shape::Struct)
+    }
+
+    /// Builds the node of a MAP group at definition level `def`, when its keys and values are
+    /// primitive columns.
+    fn map(&mut self, field: &TypePtr, path: &str, def: i16, rep: i16) -> Option<Node> {
+        let [entry] = field.get_fields() else { return None };
+        if entry.is_primitive() || entry.get_basic_info().repetition() != Repetition::REPEATED {
+            return None;
+        }
+        // The record API reads a MAP group without values as a list of its keys.
+        let [key, value] = entry.get_fields() else { return None };
+        let is_single = |f: &TypePtr| {
+            f.is_primitive() && f.get_basic_info().repetition() != Repetition::REPEATED
+        };
+        if !is_single(key) || !is_single(value) {
+            return None;
+        }
+        let key = self.node(key, path, def + 1, rep + 1)?;
+        let value = self.node(value, path, def + 1, rep + 1)?;
+        let leaves = key.leaves.start..value.leaves.end;
+        let shape = Shape::Map {
+            key: Box::new(key),
+            value: Box::new(value),
+            present: def + 1,
+            repetition: rep + 1,
+            path: path.to_owned(),
+        };
+        Some(Node { shape, def, leaves })
     }
 
     /// Builds the element of a repeated field, which is the field itself read as required.
@@ -633,25 +667,106 @@ impl Writer<'_> {
                             self.out.truncate(mark);
                         }
                     }
-                    let leaf = node.leaves.start;
-                    let (Some(column), Some(chunk)) =
-                        (self.leaves.get(leaf), self.chunks.get(leaf))
-                    else {
-                        break;
-                    };
-                    if chunk.level >= chunk.levels || chunk.rep(column.max_rep) != *repetition {
+                    if !self.continues(node, *repetition) {
                         break;
                     }
                 }
                 self.out.push(b']');
                 Ok(true)
             }
+            Shape::Map { key, value, present, repetition, path } => {
+                let mut object = serde_json::Map::new();
+                if self.def(node)? < *present {
+                    self.skip(key)?;
+                    self.skip(value)?;
+                    return write_json(self.out, &object);
+                }
+                loop {
+                    let name = match self.entry_field(key)? {
+                        Some(Field::Str(text)) => text,
+                        Some(other) => other.to_string(),
+                        None => Field::Null.to_string(),
+                    };
+                    let field = self.entry_field(value)?;
+                    let json = field
+                        .and_then(|f| self.schema.field_to_json(&f, &format!("{path}.{name}")));
+                    if let Some(json) = json {
+                        object.insert(name, json);
+                    }
+                    if !self.continues(node, *repetition) {
+                        break;
+                    }
+                }
+                write_json(self.out, &object)
+            }
         }
     }
 
+    /// Consumes the key or the value of a map entry. Returns `None` for a null.
+    fn entry_field(&mut self, node: &Node) -> Result<Option<Field>, String> {
+        if self.def(node)? < node.def {
+            self.skip(node)?;
+            return Ok(None);
+        }
+        self.take_field(node.leaves.start)
+    }
+
+    /// Returns whether the next entry of the node's first leaf starts another element of the
+    /// repeated node at repetition level `repetition`.
+    fn continues(&self, node: &Node, repetition: i16) -> bool {
+        let leaf = node.leaves.start;
+        let (Some(column), Some(chunk)) = (self.leaves.get(leaf), self.chunks.get(leaf)) else {
+            return false;
+        };
+        chunk.level < chunk.levels && chunk.rep(column.max_rep) == repetition
+    }
+
     fn leaf(&mut self, leaf: usize) -> Written {
-        let (Some(column), Some(chunk)) = (self.leaves.get(leaf), self.chunks.get_mut(leaf)) else {
+        let leaves = self.leaves;
+        let (Some(column), Some(chunk)) = (leaves.get(leaf), self.chunks.get_mut(leaf)) else {
             return Ok(false);
+        };
+        let missing = || format!("the column {} has fewer values than its levels say", column.path);
+        match (column.kind, &chunk.values) {
+            (ValueKind::Text | ValueKind::Bytes | ValueKind::JsonText, Values::Bytes(values)) => {
+                let bytes = values.get(chunk.value).ok_or_else(missing)?.data();
+                chunk.value += 1;
+                chunk.level += 1;
+                if column.kind == ValueKind::Bytes {
+                    return write_json(self.out, &String::from_utf8_lossy(bytes));
+                }
+                let text = std::str::from_utf8(bytes).map_err(invalid_utf8)?;
+                if column.kind == ValueKind::Text {
+                    return write_json(self.out, text);
+                }
+                return match serde_json::from_str::<Json>(text) {
+                    Ok(value) => write_json(self.out, &value),
+                    Err(_) => write_json(self.out, text),
+                };
+            }
+            (ValueKind::Time(unit), Values::Int64(values)) => {
+                let value = *values.get(chunk.value).ok_or_else(missing)?;
+                chunk.value += 1;
+                chunk.level += 1;
+                return match super::read::timestamp_json(i128::from(value) * unit) {
+                    Some(json) => write_json(self.out, &json),
+                    None => Ok(false),
+                };
+            }
+            _ => {}
+        }
+        let Some(field) = self.take_field(leaf)? else { return Ok(false) };
+        match self.schema.field_to_json(&field, &column.path) {
+            Some(json) => write_json(self.out, &json),
+            None => Ok(false),
+        }
+    }
+
+    /// Consumes the next value of a leaf column as the record API's [`Field`]. Returns `None`
+    /// for a column that is not decoded.
+    fn take_field(&mut self, leaf: usize) -> Result<Option<Field>, String> {
+        let (Some(column), Some(chunk)) = (self.leaves.get(leaf), self.chunks.get_mut(leaf)) else {
+            return Ok(None);
         };
         let index = chunk.value;
         chunk.value += 1;
@@ -660,35 +775,11 @@ impl Writer<'_> {
         let descr = &column.descr;
         let field = match &chunk.values {
             Values::Bytes(values) => {
-                let bytes = values.get(index).ok_or_else(missing)?;
-                match column.kind {
-                    ValueKind::Text => {
-                        let text = std::str::from_utf8(bytes.data()).map_err(invalid_utf8)?;
-                        return write_json(self.out, text);
-                    }
-                    ValueKind::Bytes => {
-                        return write_json(self.out, &String::from_utf8_lossy(bytes.data()));
-                    }
-                    ValueKind::JsonText => {
-                        let text = std::str::from_utf8(bytes.data()).map_err(invalid_utf8)?;
-                        return match serde_json::from_str::<Json>(text) {
-                            Ok(value) => write_json(self.out, &value),
-                            Err(_) => write_json(self.out, text),
-                        };
-                    }
-                    _ => Field::convert_byte_array(descr, bytes.clone())
-                        .map_err(|e| e.to_string())?,
-                }
+                let value = values.get(index).ok_or_else(missing)?.clone();
+                Field::convert_byte_array(descr, value).map_err(|e| e.to_string())?
             }
             Values::Int64(values) => {
-                let value = *values.get(index).ok_or_else(missing)?;
-                if let ValueKind::Time(unit) = column.kind {
-                    return match super::read::timestamp_json(i128::from(value) * unit) {
-                        Some(json) => write_json(self.out, &json),
-                        None => Ok(false),
-                    };
-                }
-                Field::convert_int64(descr, value)
+                Field::convert_int64(descr, *values.get(index).ok_or_else(missing)?)
             }
             Values::Bool(values) => Field::Bool(*values.get(index).ok_or_else(missing)?),
             Values::Int32(values) => {
@@ -707,12 +798,9 @@ impl Writer<'_> {
                 let value = values.get(index).ok_or_else(missing)?.clone();
                 Field::convert_byte_array(descr, value.into()).map_err(|e| e.to_string())?
             }
-            Values::Skipped => return Ok(false),
+            Values::Skipped => return Ok(None),
         };
-        match self.schema.field_to_json(&field, &column.path) {
-            Some(json) => write_json(self.out, &json),
-            None => Ok(false),
-        }
+        Ok(Some(field))
     }
 }
 
@@ -864,15 +952,17 @@ mod tests {
     }
 
     #[test]
-    fn map_columns_use_record_api() {
+    fn map_columns_equal_record_api() {
         let path = fixture("duckdb_map.parquet");
         let options = ParquetOptions::default();
-        assert!(!decodes_by_column(&path, &options), "MAP columns are not decoded by column");
+        assert!(decodes_by_column(&path, &options), "MAP columns are decoded by column");
         let rows = assert_same_rows(&path, &options, None);
-        assert_eq!(
-            rows[1],
-            r#"{"metadata":{"productLogId":"id-1","eventType":"USER_LOGIN"},"tags":{"a":1}}"#
-        );
+        assert_eq!(rows.len(), 1100);
+        assert!(!rows[0].contains("tags"), "a null map is left out: {}", rows[0]);
+        assert!(rows[1].contains(r#""tags":{}"#), "{}", rows[1]);
+        assert!(rows[2].contains(r#""tags":{"a":2}"#), "{}", rows[2]);
+        assert!(rows[2].contains(r#""labels":{"x2":"v2","y":"w"}"#), "{}", rows[2]);
+        assert!(rows[2].contains(r#""additional":{"fields":{"k":"2"}}"#), "{}", rows[2]);
     }
 
     const ROWS: usize = 2500;

@@ -6,7 +6,7 @@ files were written with 2.0.1).
 duckdb_types.parquet has 2,100 rows in row groups of 2,048, with columns of most Parquet types
 that DuckDB writes: nested structs, lists with null elements, lists of structs, lists of lists,
 timestamps of each unit, dates, times, decimals, UUIDs, blobs, JSON, NaN and infinite floats,
-and nulls at every level. duckdb_map.parquet has a MAP column.
+and nulls at every level. duckdb_map.parquet has 1,100 rows with MAP columns.
 """
 
 import duckdb
@@ -65,12 +65,15 @@ COPY (
 ) TO 'duckdb_types.parquet' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 2048)
 """
 
-# A MAP column, which the reader decodes with the record API rather than column by column.
+# MAP columns: null, empty, with a null value, with text values, and inside a struct.
 MAP_QUERY = """
 COPY (
     SELECT {'productLogId': 'id-' || i, 'eventType': 'USER_LOGIN'} AS metadata,
-           CASE WHEN i % 3 = 0 THEN NULL ELSE MAP(['a', 'b'], [i, NULL]) END AS tags
-    FROM range(20) AS t(i)
+           CASE i % 4 WHEN 0 THEN NULL WHEN 1 THEN MAP([]::VARCHAR[], []::BIGINT[])
+               ELSE MAP(['a', 'b'], [i, NULL]) END AS tags,
+           MAP(['x' || (i % 3), 'y'], ['v' || i, 'w']) AS labels,
+           {'fields': MAP(['k'], [i::VARCHAR])} AS additional
+    FROM range(1100) AS t(i)
 ) TO 'duckdb_map.parquet' (FORMAT parquet)
 """
 
