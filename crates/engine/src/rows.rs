@@ -81,12 +81,34 @@ impl Row {
 /// the copies that pass the filters, the placeholder bindings, the zero-value checks of match
 /// variables and the filters that read those placeholders, in that order.
 pub(crate) fn make_rows(plan: &Plan, var: usize, entry: &Arc<EventEntry>) -> Vec<Row> {
+    make_rows_storing(plan, var, entry, None)
+}
+
+/// Builds rows like [`make_rows`], but copies only the slot values that `stored` marks, by
+/// slot index, and leaves the others `Null`. A slot past the end of `stored` is copied.
+///
+/// It is for rows kept after they are built, when nothing evaluated later reads the other
+/// slots, so copying their values would only cost time and memory.
+pub(crate) fn make_rows_storing(
+    plan: &Plan,
+    var: usize,
+    entry: &Arc<EventEntry>,
+    stored: Option<&[bool]>,
+) -> Vec<Row> {
     let mut out = Vec::new();
     for_each_row(plan, var, entry, |copy_index, copy, placeholders| {
+        let slots = copy
+            .iter()
+            .enumerate()
+            .map(|(slot, value)| match stored.and_then(|stored| stored.get(slot)) {
+                Some(false) => Value::Null,
+                Some(true) | None => (*value).clone(),
+            })
+            .collect();
         out.push(Row {
             entry: Arc::clone(entry),
             copy: copy_index,
-            slots: copy.iter().map(|v| (*v).clone()).collect(),
+            slots,
             placeholders: placeholders.into_boxed_slice(),
         });
         ControlFlow::Continue(())

@@ -14,6 +14,8 @@
 //! read, with the command that builds the support. Deciding which files are Parquet and
 //! pruning hive partitions needs no feature.
 
+#[cfg(feature = "parquet")]
+mod columnar;
 pub mod partition;
 #[cfg(feature = "parquet")]
 mod read;

@@ -10,11 +10,12 @@
 //! Tuples arrive sorted by event time, so the order-dependent aggregates (`array`, the
 //! 25-value cap, `window.first`) are deterministic.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use udm::{Timestamp, Value};
 
-use super::expr::{eval, Env, RowRef};
+use super::expr::{operand, Env, RowRef};
 use super::ops::{self, Key, Number};
 use crate::plan::ir::{Agg, CExpr};
 
@@ -35,14 +36,15 @@ pub(crate) fn aggregate(agg: Agg, args: &[CExpr], vars: &[usize], env: &Env<'_>)
         }
     };
     let mut seen = Seen::default();
-    // Each entry holds the evaluated arguments of one contributing row combination.
-    let mut rows: Vec<Vec<Value>> = Vec::new();
+    // Each entry contains the evaluated arguments of one contributing row combination, borrowed
+    // where an argument is a field or a constant.
+    let mut rows: Vec<Vec<Cow<'_, Value>>> = Vec::new();
     for tuple in tuples {
         if !seen.first_time(tuple, vars) {
             continue;
         }
         let tuple_env = Env { rows: tuple, group: None, element: None, ..*env };
-        rows.push(args.iter().map(|a| eval(a, &tuple_env)).collect());
+        rows.push(args.iter().map(|a| operand(a, &tuple_env)).collect());
     }
     let ignore_zero = ignore_zero(&rows);
     match agg {
@@ -51,55 +53,62 @@ pub(crate) fn aggregate(agg: Agg, args: &[CExpr], vars: &[usize], env: &Env<'_>)
         _ => {}
     }
     // The values of the first argument; a list contributes each element.
-    let mut first: Vec<Value> = Vec::with_capacity(rows.len());
+    let mut first: Vec<Cow<'_, Value>> = Vec::with_capacity(rows.len());
     for row in rows {
         match row.into_iter().next() {
-            Some(Value::List(items)) => first.extend(items),
+            Some(Cow::Borrowed(Value::List(items))) => {
+                first.extend(items.iter().map(Cow::Borrowed))
+            }
+            Some(Cow::Owned(Value::List(items))) => first.extend(items.into_iter().map(Cow::Owned)),
             Some(other) => first.push(other),
             None => {}
         }
     }
+    let values = || first.iter().map(|value| &**value);
     match agg {
         Agg::Count => Value::Int(first.len() as i64),
         Agg::CountDistinct => {
-            let keys: HashSet<Key> = first.iter().map(|v| Key::of(v, false)).collect();
+            let keys: HashSet<Key> = values().map(|v| Key::of(v, false)).collect();
             Value::Int(keys.len() as i64)
         }
-        Agg::Sum => sum(&first),
-        Agg::Min => extreme(&first, std::cmp::Ordering::Less),
-        Agg::Max => extreme(&first, std::cmp::Ordering::Greater),
-        Agg::Avg => mean(&numbers(&first, false)).map_or(Value::Float(0.0), Value::Float),
+        Agg::Sum => sum(values()),
+        Agg::Min => extreme(values(), std::cmp::Ordering::Less),
+        Agg::Max => extreme(values(), std::cmp::Ordering::Greater),
+        Agg::Avg => mean(&numbers(values(), false)).map_or(Value::Float(0.0), Value::Float),
         Agg::Stddev | Agg::WindowStddev => {
-            Value::Float(sample_variance(&numbers(&first, false)).sqrt())
+            Value::Float(sample_variance(&numbers(values(), false)).sqrt())
         }
-        Agg::WindowVariance => Value::Float(sample_variance(&numbers(&first, false))),
-        Agg::Array => Value::List(first.into_iter().take(MAX_ARRAY_VALUES).collect()),
+        Agg::WindowVariance => Value::Float(sample_variance(&numbers(values(), false))),
+        Agg::Array => {
+            Value::List(first.into_iter().take(MAX_ARRAY_VALUES).map(Cow::into_owned).collect())
+        }
         Agg::ArrayDistinct => {
             let mut keys = HashSet::new();
             let distinct: Vec<Value> = first
                 .into_iter()
                 .filter(|v| keys.insert(Key::of(v, false)))
                 .take(MAX_ARRAY_VALUES)
+                .map(Cow::into_owned)
                 .collect();
             Value::List(distinct)
         }
-        Agg::Earliest => time_extreme(&first, std::cmp::Ordering::Less),
-        Agg::Latest => time_extreme(&first, std::cmp::Ordering::Greater),
+        Agg::Earliest => time_extreme(values(), std::cmp::Ordering::Less),
+        Agg::Latest => time_extreme(values(), std::cmp::Ordering::Greater),
         Agg::WindowAvg => {
-            mean(&numbers(&first, ignore_zero)).map_or(Value::Float(0.0), Value::Float)
+            mean(&numbers(values(), ignore_zero)).map_or(Value::Float(0.0), Value::Float)
         }
-        Agg::WindowMedian => median(numbers(&first, ignore_zero)),
+        Agg::WindowMedian => median(numbers(values(), ignore_zero)),
         Agg::WindowRange => {
-            let values = numbers(&first, ignore_zero);
-            let min = values.iter().copied().fold(f64::INFINITY, f64::min);
-            let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            if values.is_empty() {
+            let numbers = numbers(values(), ignore_zero);
+            let min = numbers.iter().copied().fold(f64::INFINITY, f64::min);
+            let max = numbers.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            if numbers.is_empty() {
                 Value::List(vec![Value::Float(0.0), Value::Float(0.0)])
             } else {
                 Value::List(vec![Value::Float(min), Value::Float(max)])
             }
         }
-        Agg::WindowMode => mode(&first),
+        Agg::WindowMode => mode(values()),
         // Returned above, from the rows.
         Agg::WindowFirst | Agg::WindowLast => Value::Null,
     }
@@ -135,20 +144,20 @@ impl Seen {
 }
 
 /// Whether the optional second argument (`ignore_zero`) of a `window.*` aggregate is true.
-fn ignore_zero(rows: &[Vec<Value>]) -> bool {
-    rows.first().and_then(|r| r.get(1)).is_some_and(ops::truthy)
+fn ignore_zero(rows: &[Vec<Cow<'_, Value>>]) -> bool {
+    rows.first().and_then(|r| r.get(1)).is_some_and(|value| ops::truthy(value))
 }
 
-fn numbers(values: &[Value], skip_zero: bool) -> Vec<f64> {
+fn numbers<'v>(values: impl IntoIterator<Item = &'v Value>, skip_zero: bool) -> Vec<f64> {
     values
-        .iter()
+        .into_iter()
         .filter_map(ops::number)
         .map(Number::as_f64)
         .filter(|f| !(skip_zero && *f == 0.0))
         .collect()
 }
 
-fn sum(values: &[Value]) -> Value {
+fn sum<'v>(values: impl IntoIterator<Item = &'v Value>) -> Value {
     let mut int_total: i128 = 0;
     let mut float_total = 0.0;
     let mut any_float = false;
@@ -170,7 +179,7 @@ fn sum(values: &[Value]) -> Value {
 }
 
 /// The least (`Less`) or greatest (`Greater`) value; `0` for an empty group.
-fn extreme(values: &[Value], wanted: std::cmp::Ordering) -> Value {
+fn extreme<'v>(values: impl IntoIterator<Item = &'v Value>, wanted: std::cmp::Ordering) -> Value {
     let mut best: Option<&Value> = None;
     for value in values {
         best = match best {
@@ -183,7 +192,10 @@ fn extreme(values: &[Value], wanted: std::cmp::Ordering) -> Value {
 
 /// `earliest`/`latest`: a timestamp as microseconds since the epoch, the resolution Google
 /// documents for these aggregates; whole seconds stay seconds.
-fn time_extreme(values: &[Value], wanted: std::cmp::Ordering) -> Value {
+fn time_extreme<'v>(
+    values: impl IntoIterator<Item = &'v Value>,
+    wanted: std::cmp::Ordering,
+) -> Value {
     let mut best: Option<Timestamp> = None;
     let mut all_timestamps = true;
     for value in values {
@@ -233,9 +245,9 @@ fn median(mut values: Vec<f64>) -> Value {
 }
 
 /// The most frequent value as a string; ties go to the value seen first.
-fn mode(values: &[Value]) -> Value {
+fn mode<'v>(values: impl IntoIterator<Item = &'v Value>) -> Value {
     let mut counts: HashMap<String, (usize, usize)> = HashMap::new();
-    for (position, value) in values.iter().enumerate() {
+    for (position, value) in values.into_iter().enumerate() {
         let entry = counts.entry(ops::text(value).into_owned()).or_insert((0, position));
         entry.0 += 1;
     }
@@ -250,10 +262,11 @@ fn mode(values: &[Value]) -> Value {
 
 /// `window.first(sort, value)` and `window.last`: the value, as a string, of the row with the
 /// lowest (or highest) sort key; the earliest row wins a tie.
-fn first_by_sort(rows: &[Vec<Value>], wanted: std::cmp::Ordering) -> Value {
+fn first_by_sort(rows: &[Vec<Cow<'_, Value>>], wanted: std::cmp::Ordering) -> Value {
     let mut best: Option<(&Value, &Value)> = None;
     for row in rows {
         let (Some(key), Some(value)) = (row.first(), row.get(1)) else { continue };
+        let (key, value): (&Value, &Value) = (key, value);
         best = match best {
             Some((current, _)) if ops::order(key, current, false) != Some(wanted) => best,
             _ => Some((key, value)),

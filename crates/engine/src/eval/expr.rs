@@ -189,7 +189,7 @@ pub(crate) fn eval(expr: &CExpr, env: &Env<'_>) -> Value {
 
 /// The value of a slot in the current row, or the field's zero value when the row lacks it.
 /// Evaluates an operand, borrowing a constant or an event field where [`eval`] would copy it.
-fn operand<'e>(expr: &'e CExpr, env: &Env<'e>) -> Cow<'e, Value> {
+pub(crate) fn operand<'e>(expr: &'e CExpr, env: &Env<'e>) -> Cow<'e, Value> {
     match expr {
         CExpr::Lit(v) => Cow::Borrowed(v),
         CExpr::Slot { var, slot } => Cow::Borrowed(slot_value(env, *var, *slot)),

@@ -25,7 +25,7 @@ use crate::group::{evaluate, timestamp, Candidate};
 use crate::join::{join, Tuple};
 use crate::plan::ir::CExpr;
 use crate::plan::{Plan, WindowPlan};
-use crate::rows::{make_rows, EventEntry, Row};
+use crate::rows::{make_rows_storing, EventEntry, Row};
 use crate::window::{aligned_starts, bounds, floor_to, horizon, WindowKey};
 
 /// The rows and open windows of one match partition.
@@ -83,6 +83,9 @@ pub(crate) struct Windowed {
     /// Whether the rule reads `window_start` or `window_end`, so that two hop windows with the
     /// same rows can give different detections.
     reads_bounds: bool,
+    /// Per event variable and slot, whether the rows kept in windows need the slot's value;
+    /// see [`stored_slots`].
+    stored_slots: Vec<Vec<bool>>,
     ids: HashMap<Vec<Key>, u64>,
     partitions: HashMap<u64, Partition>,
     next_id: u64,
@@ -98,6 +101,7 @@ impl Windowed {
         let partition_by = partition_placeholders(&plan);
         let match_nocase = plan.match_vars.iter().map(|(p, _)| nocase(&plan, *p)).collect();
         let reads_bounds = reads_window_bounds(&plan);
+        let stored_slots = stored_slots(&plan);
         Windowed {
             plan,
             info,
@@ -105,6 +109,7 @@ impl Windowed {
             partition_by,
             match_nocase,
             reads_bounds,
+            stored_slots,
             ids: HashMap::new(),
             partitions: HashMap::new(),
             next_id: 0,
@@ -127,7 +132,8 @@ impl Windowed {
     ) -> usize {
         let mut added = 0;
         for &var in vars {
-            for row in make_rows(&self.plan, var, entry) {
+            let stored = self.stored_slots.get(var).map(Vec::as_slice);
+            for row in make_rows_storing(&self.plan, var, entry, stored) {
                 let key = partition_key(&self.partition_by, &row.placeholders);
                 if keep(var, &key) {
                     self.insert(var, row, key);
@@ -379,6 +385,31 @@ fn prune_rows(partition: &mut Partition, window: &WindowPlan, horizon: i128) -> 
 /// Returns the sort key of rows within a variable: time, event id, sequence number, copy.
 fn row_order(row: &Row) -> (i128, &str, u64, u32) {
     (row.time(), row.entry.id(), row.entry.seq, row.copy)
+}
+
+/// Marks, per event variable and slot, the slots that an expression evaluated over stored rows
+/// reads: a join key, a cross-variable filter, an outcome or the condition. The variable's own
+/// filters and placeholder bindings run while its rows are built, so the slots that only they
+/// read need not be kept.
+fn stored_slots(plan: &Plan) -> Vec<Vec<bool>> {
+    let mut stored: Vec<Vec<bool>> =
+        plan.vars.iter().map(|var| vec![false; var.slot_zero.len()]).collect();
+    let mut mark = |e: &CExpr| {
+        if let CExpr::Slot { var, slot } = e {
+            if let Some(cell) = stored.get_mut(*var).and_then(|slots| slots.get_mut(*slot)) {
+                *cell = true;
+            }
+        }
+    };
+    let joins = plan.joins.iter().flat_map(|join| [&join.left, &join.right]);
+    for expr in joins
+        .chain(plan.cross_filters.iter().map(|f| &f.expr))
+        .chain(plan.outcomes.iter().map(|(_, e)| e))
+        .chain(plan.condition.as_ref())
+    {
+        expr.walk(&mut mark);
+    }
+    stored
 }
 
 /// Returns whether any expression of the rule reads `window_start` or `window_end`.
