@@ -26,7 +26,7 @@ pub enum Command {
     ///
     /// With no --rules, the bundled UNC6040 rule pack runs. With no INPUT, the bundled demo
     /// logs are hunted, with the demo's lists, ASN table and identities.
-    Hunt(HuntArgs),
+    Hunt(Box<HuntArgs>),
     /// Compile rules and print their diagnostics; exits 0 only when every rule compiles.
     Check(CheckArgs),
     /// Rewrite rule files in the canonical layout, keeping their comments.
@@ -155,9 +155,8 @@ pub struct HuntArgs {
     /// When to read a native UDM line with only the fields the rules use before reading it in
     /// full: `auto` while most events are left out, `always`, or `never`. Hidden: it exists so
     /// that tests can compare the two readers.
-    #[arg(long, value_name = "WHEN", hide = true, default_value = "auto",
-          value_parser = ["auto", "always", "never"])]
-    pub projected_read: String,
+    #[arg(long, value_name = "WHEN", hide = true, value_enum, default_value_t = ProjectedRead::Auto)]
+    pub projected_read: ProjectedRead,
 
     #[command(flatten)]
     pub source: SourceArgs,
@@ -430,4 +429,15 @@ mod tests {
         assert_eq!(exact, Ok(1_749_513_600 + 7 * 3600));
         assert!(parse_time_bound("yesterday").is_err());
     }
+}
+
+/// When `hunt` reads a native UDM line with only the fields the rules use first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProjectedRead {
+    /// While most events of a batch are left out.
+    Auto,
+    /// For every line.
+    Always,
+    /// Never: every line is read in full.
+    Never,
 }

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use anyhow::{Context as _, Result};
 
-use crate::cli::{HuntArgs, OutputFormat};
+use crate::cli::{HuntArgs, OutputFormat, ProjectedRead};
 use crate::context;
 use crate::detection_sort::{DetectionSorter, SortedDetections};
 use crate::input::{self, Input, InputSource};
@@ -128,8 +128,8 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
         cancel: None,
         reported: &[],
         parquet: &parquet,
-        projection: (args.projected_read != "never").then_some(&projection),
-        always_projected: args.projected_read == "always",
+        projection: (args.projected_read != ProjectedRead::Never).then_some(&projection),
+        always_projected: args.projected_read == ProjectedRead::Always,
     };
     let run = Run {
         inputs: &inputs,
