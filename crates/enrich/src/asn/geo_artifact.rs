@@ -9,7 +9,6 @@
 //! compare it with names (`= "Russia"`), and the ISO code otherwise. Fields the database does not
 //! know are left unset.
 
-use std::collections::HashSet;
 use std::net::IpAddr;
 
 use udm::{Event, Message, Value};
@@ -43,7 +42,8 @@ pub fn enrich_event(db: &AsnDb, event: &mut Event) {
 }
 
 fn enrich_noun(db: &AsnDb, noun: &mut Message) {
-    let mut seen: HashSet<IpAddr> = noun
+    // Nouns hold a few addresses, so a vector finds repeats faster than a hash set.
+    let mut seen: Vec<IpAddr> = noun
         .get("ip_geo_artifact")
         .map(values)
         .unwrap_or_default()
@@ -54,22 +54,17 @@ fn enrich_noun(db: &AsnDb, noun: &mut Message) {
         .collect();
 
     let asset_ips = noun.get("asset").and_then(Value::as_message).and_then(|asset| asset.get("ip"));
-    let addresses: Vec<String> = [noun.get("ip"), asset_ips]
-        .into_iter()
-        .flatten()
-        .flat_map(values)
-        .filter_map(Value::as_str)
-        .map(|text| text.trim().to_owned())
-        .collect();
-
     let mut found = Vec::new();
-    for address in addresses {
-        let Some(ip) = parse_ip_value(&address) else { continue };
-        if !seen.insert(canonical_ip(ip)) {
+    let addresses = [noun.get("ip"), asset_ips].into_iter().flatten().flat_map(values);
+    for address in addresses.filter_map(Value::as_str).map(str::trim) {
+        let Some(ip) = parse_ip_value(address) else { continue };
+        let ip_key = canonical_ip(ip);
+        if seen.contains(&ip_key) {
             continue;
         }
+        seen.push(ip_key);
         if let Some(info) = db.lookup(ip) {
-            found.push(Value::Message(artifact(&address, &info)));
+            found.push(Value::Message(artifact(address, &info)));
         }
     }
     if found.is_empty() {
