@@ -1,6 +1,8 @@
 //! Turning a group of joined tuples into a detection: outcomes, then the condition.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use crate::fast_hash::HashMap;
 use std::sync::Arc;
 
 use udm::{Event, Timestamp, Value};
@@ -68,7 +70,7 @@ pub(crate) fn evaluate(
     // Every distinct event per variable, in time order; events with the same time are
     // ordered by id, so the samples do not depend on the order events arrived in.
     let mut per_var: Vec<EventsInOrder<'_>> = vec![BTreeMap::new(); plan.vars.len()];
-    let mut ids: HashMap<u64, String> = HashMap::new();
+    let mut ids: HashMap<u64, String> = HashMap::default();
     for tuple in tuples {
         for (var, row) in tuple.iter().enumerate() {
             if let (Some(row), Some(events)) = (row, per_var.get_mut(var)) {

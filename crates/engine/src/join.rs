@@ -8,7 +8,7 @@
 //! as soon as all its variables are joined; for an optional variable it decides which rows may
 //! join, so a row that fails it counts as absent rather than dropping the tuple.
 
-use std::collections::HashMap;
+use crate::fast_hash::HashMap;
 
 use udm::Value;
 
@@ -208,7 +208,7 @@ fn build_index(
         return None;
     }
     let mut index =
-        Index { keys: Vec::with_capacity(candidates.len()), rows_by_key: HashMap::new() };
+        Index { keys: Vec::with_capacity(candidates.len()), rows_by_key: HashMap::default() };
     let var_count = plan.vars.len();
     for (i, row) in candidates.iter().enumerate() {
         let mut rows: Tuple<'_> = vec![None; var_count];

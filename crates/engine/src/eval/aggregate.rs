@@ -10,8 +10,8 @@
 //! Tuples arrive sorted by event time, so the order-dependent aggregates (`array`, the
 //! 25-value cap, `window.first`) are deterministic.
 
+use crate::fast_hash::{HashMap, HashSet};
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
 
 use udm::{Timestamp, Value};
 
@@ -83,7 +83,7 @@ pub(crate) fn aggregate(agg: Agg, args: &[CExpr], vars: &[usize], env: &Env<'_>)
             Value::List(first.into_iter().take(MAX_ARRAY_VALUES).map(Cow::into_owned).collect())
         }
         Agg::ArrayDistinct => {
-            let mut keys = HashSet::new();
+            let mut keys = HashSet::default();
             let distinct: Vec<Value> = first
                 .into_iter()
                 .filter(|v| keys.insert(Key::of(v, false)))
@@ -246,7 +246,7 @@ fn median(mut values: Vec<f64>) -> Value {
 
 /// The most frequent value as a string; ties go to the value seen first.
 fn mode<'v>(values: impl IntoIterator<Item = &'v Value>) -> Value {
-    let mut counts: HashMap<String, (usize, usize)> = HashMap::new();
+    let mut counts: HashMap<String, (usize, usize)> = HashMap::default();
     for (position, value) in values.into_iter().enumerate() {
         let entry = counts.entry(ops::text(value).into_owned()).or_insert((0, position));
         entry.0 += 1;

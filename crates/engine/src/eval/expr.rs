@@ -5,8 +5,8 @@
 //! assigned), the group of joined rows for aggregates and counts, the outcome values computed
 //! so far, and the window.
 
+use crate::fast_hash::HashSet;
 use std::borrow::Cow;
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use udm::{Event, Timestamp, Value};
@@ -226,7 +226,7 @@ fn event_count(env: &Env<'_>, var: usize) -> usize {
 fn placeholder_count(env: &Env<'_>, p: usize) -> usize {
     match env.group {
         Some(tuples) => {
-            let mut keys = HashSet::new();
+            let mut keys = HashSet::default();
             for tuple in tuples {
                 let tuple_env = Env { rows: tuple, ..*env };
                 let owners = env.plan.placeholders.get(p).map_or(&[][..], |p| p.owners.as_slice());

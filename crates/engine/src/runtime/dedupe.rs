@@ -8,7 +8,7 @@
 //! starts at or before the candidate's earliest event, so it closes at most one window length
 //! after that event.
 
-use std::collections::HashMap;
+use crate::fast_hash::HashMap;
 
 use crate::eval::ops::Key;
 use crate::group::Candidate;
@@ -31,7 +31,7 @@ pub(crate) struct Dedupe {
 
 impl Default for Dedupe {
     fn default() -> Dedupe {
-        Dedupe { held: HashMap::new(), unemitted_from: i128::MAX, emitted_from: i128::MAX }
+        Dedupe { held: HashMap::default(), unemitted_from: i128::MAX, emitted_from: i128::MAX }
     }
 }
 

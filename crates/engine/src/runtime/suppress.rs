@@ -5,7 +5,7 @@
 //! of a key opens a period of the window's length, in event time, and detections of the same
 //! key that end inside it are dropped.
 
-use std::collections::HashMap;
+use crate::fast_hash::HashMap;
 
 use crate::detection::Detection;
 use crate::eval::ops::Key;

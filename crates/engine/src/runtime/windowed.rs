@@ -12,7 +12,9 @@
 //! rules a row opens just the two hop windows where the rows change because of it: the first
 //! window it falls in, and the first one after it has left.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::fast_hash::HashMap;
 use std::sync::Arc;
 
 use udm::Value;
@@ -110,8 +112,8 @@ impl Windowed {
             match_nocase,
             reads_bounds,
             stored_slots,
-            ids: HashMap::new(),
-            partitions: HashMap::new(),
+            ids: HashMap::default(),
+            partitions: HashMap::default(),
             next_id: 0,
             schedule: BTreeSet::new(),
             dedupe: Dedupe::default(),
