@@ -414,22 +414,18 @@ impl Worker<'_> {
                         out.push(Done::Skipped);
                         continue;
                     }
-                    // Most native UDM lines are read straight from their text; the rest, and
+                    // Most native UDM lines are read straight from their text. The rest, and
                     // any line with an error to report, take the path through a JSON tree.
-                    // Both readers accept the same lines, so which one runs changes nothing
-                    // but the time taken.
-                    let left_out = self
+                    // Both readers accept the same lines, so which one runs changes only the
+                    // time taken.
+                    let kept = self
                         .projection
                         .filter(|_| self.always_projected || taken.read_projected_first())
-                        .and_then(|projection| self.left_out(text, format, projection));
-                    if let Some(kept) = left_out {
-                        taken.count(&kept);
-                        let outcomes = vec![Outcome { path: String::new(), result: Ok(kept) }];
-                        out.push(Done::Normalized { line, outcomes });
-                        continue;
-                    }
-                    if let Some(event) = sources::read_bare_udm(text, format) {
-                        let kept = self.finish(vec![event]);
+                        .and_then(|projection| self.left_out(text, format, projection))
+                        .or_else(|| {
+                            sources::read_bare_udm(text, format).map(|e| self.finish(vec![e]))
+                        });
+                    if let Some(kept) = kept {
                         taken.count(&kept);
                         let outcomes = vec![Outcome { path: String::new(), result: Ok(kept) }];
                         out.push(Done::Normalized { line, outcomes });
@@ -470,7 +466,7 @@ impl Worker<'_> {
     /// whose event [`Keep`] leaves out. Returns `None` when the line is not read that way or
     /// its event is kept, so that it has to be read in full.
     ///
-    /// The projection holds every field that `keep` and enrichment read, so `keep` decides
+    /// The projection contains every field that `keep` and enrichment read, so `keep` decides
     /// the projected event as it would the full one.
     fn left_out(
         &self,
@@ -478,17 +474,9 @@ impl Worker<'_> {
         format: Format,
         projection: &udm::json::Projection,
     ) -> Option<Kept> {
-        let mut event = sources::read_bare_udm_projected(text, format, projection)?;
-        if let Some(db) = self.asn {
-            enrich::enrich_event(db, &mut event);
-        }
-        let mut kept = Kept { produced: 1, ..Kept::default() };
-        match (self.keep)(&Arc::new(event)) {
-            Keep::OutOfRange => kept.out_of_range = 1,
-            Keep::Unused => kept.unused = 1,
-            Keep::Yes | Keep::Admitted(_) => return None,
-        }
-        Some(kept)
+        let event = sources::read_bare_udm_projected(text, format, projection)?;
+        let kept = self.finish(vec![event]);
+        kept.events.is_empty().then_some(kept)
     }
 
     /// Enriches a record's events and applies the [`Keep`] test.

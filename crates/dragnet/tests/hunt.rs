@@ -187,8 +187,8 @@ fn malformed_record_is_reported_and_skipped() {
     let lists = dir.join("lists");
     fs::create_dir_all(&lists).unwrap();
     fs::write(lists.join("UNC6040_IOC_LIST.txt"), "192.0.2.45\n").unwrap();
-    // With `--format udm`, a line is only parsed when it has a string some rule requires (here
-    // the IOC address); with `auto`, every line that is not plain UDM is parsed.
+    // With `--format udm`, a line is only parsed when it has a string some rule requires, here
+    // the IOC address. With `auto`, every line that is not plain UDM is parsed.
     let cases =
         [("udm", r#"{"metadata": {"product_log_id": "192.0.2.45""#), ("auto", "{\"metadata\": ")];
     for (format, malformed) in cases {

@@ -111,25 +111,23 @@ impl Gate {
             .or_else(|| self.filter_strings.clone())
     }
 
-    /// The test that indexes the gate by text when it accepts any event type: a field and the
-    /// texts of which it must equal one, from a check that [`Gate::required_strings`] would
-    /// take, on a path that crosses no repeated field. Of several, the one with the fewest
-    /// texts is chosen.
+    /// Returns the test that indexes the gate by text when it accepts any event type: a field
+    /// and the texts of which it must equal one. It is one of [`Gate::text_tests`], other than
+    /// the event type's, on a path that crosses no repeated field. Of several, the one with
+    /// the fewest texts is chosen.
     fn index_test(&self) -> Option<(Vec<Seg>, Vec<String>)> {
-        self.checks
-            .iter()
-            .filter_map(|check| {
-                let [(slot, path)] = check.reads.as_slice() else { return None };
-                let names = field_names(path)?;
+        self.text_tests()
+            .into_iter()
+            .filter(|(names, _)| names.as_slice() != EVENT_TYPE)
+            .filter(|(names, _)| {
                 let names: Vec<&str> = names.iter().map(String::as_str).collect();
-                let resolved = udm::schema::resolve(udm::schema::event(), &names).ok()?;
-                if resolved.repeated_count > 0 || !is_raw_string_field(path) {
-                    return None;
-                }
-                let texts = string_literals(&check.expr, *slot)?;
-                (!texts.iter().any(String::is_empty)).then(|| (path.clone(), texts))
+                udm::schema::resolve(udm::schema::event(), &names)
+                    .is_ok_and(|resolved| resolved.repeated_count == 0)
             })
             .min_by_key(|(_, texts)| texts.len())
+            .map(|(names, texts)| {
+                (names.into_iter().map(|name| Seg::Field(name.into())).collect(), texts)
+            })
     }
 
     /// The gate's tests that a column's value range can decide: per test, the field path and

@@ -532,7 +532,7 @@ fn raw_filter_needs_every_variable_pinned() {
 }
 
 #[test]
-fn raw_filter_takes_strings_from_lists_and_repeated_fields() {
+fn raw_filter_lists_and_repeated_fields() {
     let mut lists = enrich::ReferenceLists::new();
     let (ioc, problems) = enrich::ReferenceList::from_text(
         "IOC",
@@ -574,7 +574,7 @@ fn raw_filter_takes_strings_from_lists_and_repeated_fields() {
 }
 
 #[test]
-fn product_name_index_sends_events_to_the_rules_that_test_it() {
+fn product_name_index_selects_rules() {
     let by_product = compile(
         r#"rule by_product {
   events:

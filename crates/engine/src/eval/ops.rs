@@ -112,8 +112,8 @@ pub(crate) fn compare(op: CompareOp, lhs: &Value, rhs: &Value, nocase: bool) -> 
     ordering_to_bool(op, order(lhs, rhs, nocase))
 }
 
-/// Whether two texts are equal, for the pairs that [`order`] compares as text; `None` for the
-/// others. Most equality tests fail on the length, before any byte is compared.
+/// Returns whether two texts are equal, for the pairs that [`order`] compares as text, and
+/// `None` for the others. Most equality tests fail on the length, before any byte is compared.
 fn text_equality(lhs: &Value, rhs: &Value, nocase: bool) -> Option<bool> {
     match (lhs, rhs) {
         (Value::String(_) | Value::Null | Value::Bytes(_), Value::String(_) | Value::Bytes(_))
