@@ -394,7 +394,7 @@ fn is_raw_string_field(path: &[Seg]) -> bool {
 /// slot, when the filter is one of those and every literal is a string.
 fn string_literals(expr: &CExpr, slot: usize) -> Option<Vec<String>> {
     let literal = |lit: &CExpr| match lit {
-        CExpr::Lit(Value::String(text)) => Some(text.clone()),
+        CExpr::Lit(Value::String(text)) => Some(text.to_string()),
         _ => None,
     };
     let is_slot = |e: &CExpr| matches!(e, CExpr::Slot { slot: s, .. } if *s == slot);

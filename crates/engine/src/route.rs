@@ -102,7 +102,7 @@ pub(crate) fn encode_key(key: &[Key]) -> String {
     let parts: Vec<String> = key
         .iter()
         .map(|k| match k {
-            Key::Str(s) => s.clone(),
+            Key::Str(s) => s.to_string(),
             Key::Int(i) => i.to_string(),
             other => format!("{other:?}"),
         })

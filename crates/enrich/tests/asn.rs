@@ -169,7 +169,7 @@ fn mmdb_detected_by_content() {
         info,
         AsnInfo {
             asn: 64496,
-            organization: "EXAMPLE-EGRESS-NET".to_owned(),
+            organization: "EXAMPLE-EGRESS-NET".into(),
             country: None,
             carrier: None,
             city: None,
@@ -243,7 +243,7 @@ fn mmdb_city_location_only() {
     assert_eq!(info.asn, 0);
     assert_eq!(info.country.as_deref(), Some("US"));
     assert_eq!(info.city.as_deref(), Some("Springfield"));
-    assert_eq!(db.lookup(ip("2001:db8::1")).and_then(|info| info.country), Some("SE".to_owned()));
+    assert_eq!(db.lookup(ip("2001:db8::1")).and_then(|info| info.country), Some("SE".into()));
 }
 
 #[test]

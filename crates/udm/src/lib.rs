@@ -9,7 +9,9 @@
 pub mod event;
 pub mod json;
 pub mod schema;
+mod text;
 pub mod value;
 
 pub use event::Event;
+pub use text::Str;
 pub use value::{EnumValue, Message, Timestamp, Value};

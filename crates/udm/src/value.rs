@@ -7,6 +7,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use crate::text::Str;
+
 /// A proto `google.protobuf.Timestamp`: seconds and nanoseconds since the Unix epoch, UTC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Timestamp {
@@ -69,7 +71,7 @@ pub enum Value {
     /// A floating point field (`float`, `double`).
     Float(f64),
     /// A `string` field.
-    String(String),
+    String(Str),
     /// A `bytes` field, decoded from base64.
     Bytes(Vec<u8>),
     /// An enum field.
@@ -136,12 +138,18 @@ impl Value {
 
 impl From<&str> for Value {
     fn from(s: &str) -> Value {
-        Value::String(s.to_owned())
+        Value::String(Str::from(s))
     }
 }
 
 impl From<String> for Value {
     fn from(s: String) -> Value {
+        Value::String(Str::from(s))
+    }
+}
+
+impl From<Str> for Value {
+    fn from(s: Str) -> Value {
         Value::String(s)
     }
 }
@@ -277,6 +285,11 @@ impl Message {
             Some(slot) => *slot = value,
             None => self.fields.push((Cow::Borrowed(name), value)),
         }
+    }
+
+    /// Creates an empty message with room for `fields` fields.
+    pub fn with_capacity(fields: usize) -> Message {
+        Message { fields: Vec::with_capacity(fields) }
     }
 
     /// Builds a message from fields with distinct names, in order.

@@ -257,7 +257,7 @@ fn mode<'v>(values: impl IntoIterator<Item = &'v Value>) -> Value {
             count_a.cmp(count_b).then(first_b.cmp(first_a))
         })
         .map(|(text, _)| text);
-    Value::String(best.unwrap_or_default())
+    Value::from(best.unwrap_or_default())
 }
 
 /// `window.first(sort, value)` and `window.last`: the value, as a string, of the row with the
@@ -272,7 +272,7 @@ fn first_by_sort(rows: &[Vec<Cow<'_, Value>>], wanted: std::cmp::Ordering) -> Va
             _ => Some((key, value)),
         };
     }
-    Value::String(best.map(|(_, v)| ops::text(v).into_owned()).unwrap_or_default())
+    Value::from(best.map(|(_, v)| ops::text(v).into_owned()).unwrap_or_default())
 }
 
 #[cfg(test)]

@@ -115,7 +115,7 @@ pub(crate) fn eval(expr: &CExpr, env: &Env<'_>) -> Value {
             // read, so it reads as `""` like a missing key.
             match found {
                 Some(Value::String(s)) => Value::String(s.clone()),
-                _ => Value::String(String::new()),
+                _ => Value::from(""),
             }
         }
         CExpr::Element => env.element.cloned().unwrap_or(Value::Null),

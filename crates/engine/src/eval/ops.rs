@@ -294,7 +294,7 @@ pub(crate) enum Key {
     /// `true` or `false`.
     Bool(bool),
     /// A string, an enum name, or a missing value (`""`).
-    Str(String),
+    Str(udm::Str),
     /// Bytes.
     Bytes(Vec<u8>),
     /// A timestamp, in nanoseconds.
@@ -309,7 +309,7 @@ impl Key {
     /// Builds the key of a value, lower-casing strings when `nocase` is set.
     pub(crate) fn of(value: &Value, nocase: bool) -> Key {
         match value {
-            Value::Null => Key::Str(String::new()),
+            Value::Null => Key::Str(udm::Str::new()),
             Value::Bool(b) => Key::Bool(*b),
             Value::Int(i) => Key::Int(i128::from(*i)),
             Value::Uint(u) => Key::Int(i128::from(*u)),
@@ -320,9 +320,15 @@ impl Key {
                     Key::Float(f.to_bits())
                 }
             }
-            Value::String(s) => Key::Str(if nocase { s.to_lowercase() } else { s.clone() }),
+            Value::String(s) => Key::Str(match nocase {
+                // Text with no upper case letter is its own lower case.
+                true if !s.is_ascii() || s.bytes().any(|b| b.is_ascii_uppercase()) => {
+                    udm::Str::from(s.to_lowercase())
+                }
+                _ => s.clone(),
+            }),
             Value::Bytes(b) => Key::Bytes(b.clone()),
-            Value::Enum(e) => Key::Str(e.name.to_owned()),
+            Value::Enum(e) => Key::Str(udm::Str::from(e.name)),
             Value::Timestamp(t) => Key::Time(t.as_nanos()),
             Value::List(items) => Key::List(items.iter().map(|v| Key::of(v, nocase)).collect()),
             Value::Message(m) => Key::Message(Value::Message(m.clone()).to_string()),

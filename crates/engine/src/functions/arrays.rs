@@ -50,13 +50,13 @@ pub(super) fn call(func: Func, args: &[Value]) -> Value {
         }
         Func::ArraysIndexToStr => {
             let v = args.get(1).and_then(|i| element(list, i));
-            Value::String(v.map_or(String::new(), |v| ops::text(v).into_owned()))
+            Value::from(v.map_or(String::new(), |v| ops::text(v).into_owned()))
         }
         Func::ArraysJoinString => {
             let delim = args.get(1).map(ops::text).unwrap_or_default();
             let parts: Vec<_> =
                 list.iter().filter(|v| !matches!(v, Value::Null)).map(ops::text).collect();
-            Value::String(parts.join(&delim))
+            Value::from(parts.join(&delim))
         }
         Func::ArraysLength | Func::ArraysSize => Value::Int(list.len() as i64),
         Func::ArraysMax => {

@@ -41,26 +41,26 @@ pub(super) fn call(func: Func, args: &[Value]) -> Value {
             },
         }),
         Func::CastAsString => {
-            let fallback = || Value::String(arg_text(args, 1).into_owned());
+            let fallback = || Value::from(arg_text(args, 1).into_owned());
             match first {
                 Value::Bytes(b) => match String::from_utf8(b.clone()) {
-                    Ok(s) => Value::String(s),
+                    Ok(s) => Value::from(s),
                     Err(_) => fallback(),
                 },
-                Value::Bool(b) => Value::String(b.to_string()),
-                Value::Float(f) => Value::String(format!("{f}")),
+                Value::Bool(b) => Value::from(b.to_string()),
+                Value::Float(f) => Value::from(format!("{f}")),
                 Value::Null => fallback(),
-                other => Value::String(ops::text(other).into_owned()),
+                other => Value::from(ops::text(other).into_owned()),
             }
         }
         Func::BytesToBase64 => match first {
-            Value::Bytes(b) => Value::String(strings::base64_encode(b)),
-            Value::String(s) => Value::String(strings::base64_encode(s.as_bytes())),
-            _ => Value::String(arg_text(args, 1).into_owned()),
+            Value::Bytes(b) => Value::from(strings::base64_encode(b)),
+            Value::String(s) => Value::from(strings::base64_encode(s.as_bytes())),
+            _ => Value::from(arg_text(args, 1).into_owned()),
         },
         Func::HashSha256 => {
             let digest = Sha256::digest(arg_text(args, 0).as_bytes());
-            Value::String(hex::encode(digest))
+            Value::from(hex::encode(digest))
         }
         _ => Value::Null,
     }

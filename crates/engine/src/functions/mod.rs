@@ -274,7 +274,7 @@ fn zero_like(value: &Value) -> Value {
         Value::Int(_) => Value::Int(0),
         Value::Uint(_) => Value::Uint(0),
         Value::Float(_) => Value::Float(0.0),
-        Value::String(_) => Value::String(String::new()),
+        Value::String(_) => Value::from(""),
         Value::Bool(_) => Value::Bool(false),
         Value::List(_) => Value::List(Vec::new()),
         _ => Value::Int(0),

@@ -105,14 +105,14 @@ pub(super) fn ip_in_range_cidr(args: &[Value]) -> Value {
 /// invalid, the database has no entry, or no ASN database is loaded.
 pub(super) fn ip_to_asn(args: &[Value], ctx: &Context) -> Value {
     let Some(db) = &ctx.asn else {
-        return Value::String(String::new());
+        return Value::from("");
     };
     let Some(ip) = parse_ip(&arg_text(args, 0)) else {
-        return Value::String(String::new());
+        return Value::from("");
     };
     match db.lookup(ip) {
-        Some(info) => Value::String(info.asn.to_string()),
-        None => Value::String(String::new()),
+        Some(info) => Value::from(info.asn.to_string()),
+        None => Value::from(""),
     }
 }
 

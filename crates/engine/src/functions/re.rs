@@ -35,20 +35,20 @@ pub(super) fn call(func: Func, args: &[Value], nocase: bool, regex: Option<&Rege
     let s = arg_text(args, 0);
     match func {
         Func::ReRegex => Value::Bool(regex.is_match(&s)),
-        Func::ReCapture => Value::String(capture(regex, &s).to_owned()),
+        Func::ReCapture => Value::from(capture(regex, &s)),
         Func::ReCaptureAll => Value::List(
             regex
                 .captures_iter(&s)
                 .map(|c| {
                     let m = if regex.captures_len() > 1 { c.get(1) } else { c.get(0) };
-                    Value::String(m.map_or("", |m| m.as_str()).to_owned())
+                    Value::from(m.map_or("", |m| m.as_str()))
                 })
                 .collect(),
         ),
         Func::ReReplace => {
             let replacement_text = arg_text(args, 2);
             let replacement = translate_replacement(&replacement_text);
-            Value::String(regex.replace_all(&s, replacement.as_ref()).into_owned())
+            Value::from(regex.replace_all(&s, replacement.as_ref()).into_owned())
         }
         _ => Value::Null,
     }
@@ -58,8 +58,8 @@ fn fallback(func: Func, args: &[Value]) -> Value {
     match func {
         Func::ReRegex => Value::Bool(false),
         Func::ReCaptureAll => Value::List(Vec::new()),
-        Func::ReReplace => Value::String(arg_text(args, 0).into_owned()),
-        _ => Value::String(String::new()),
+        Func::ReReplace => Value::from(arg_text(args, 0).into_owned()),
+        _ => Value::from(""),
     }
 }
 

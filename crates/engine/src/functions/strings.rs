@@ -10,14 +10,14 @@ pub(super) fn call(func: Func, args: &[Value]) -> Value {
     match func {
         Func::StringsCoalesce => {
             let first = args.iter().map(ops::text).find(|t| !t.is_empty());
-            Value::String(first.map(|t| t.into_owned()).unwrap_or_default())
+            Value::from(first.map(|t| t.into_owned()).unwrap_or_default())
         }
         Func::StringsConcat => {
             let mut out = String::new();
             for arg in args {
                 out.push_str(&ops::text(arg));
             }
-            Value::String(out)
+            Value::from(out)
         }
         Func::StringsContains => Value::Bool(s().contains(&*arg_text(args, 1))),
         Func::StringsCountSubstrings => {
@@ -34,13 +34,13 @@ pub(super) fn call(func: Func, args: &[Value]) -> Value {
             let (value, suffix) = (s(), arg_text(args, 1));
             Value::Bool(!value.is_empty() && !suffix.is_empty() && value.ends_with(&*suffix))
         }
-        Func::StringsExtractDomain => Value::String(extract_domain(&s())),
-        Func::StringsExtractHostname => Value::String(extract_hostname(&s()).to_owned()),
+        Func::StringsExtractDomain => Value::from(extract_domain(&s())),
+        Func::StringsExtractHostname => Value::from(extract_hostname(&s())),
         Func::StringsBase64Decode => {
             let input = s();
             match base64_decode(&input).and_then(|b| String::from_utf8(b).ok()) {
-                Some(decoded) => Value::String(decoded),
-                None => Value::String(input.into_owned()),
+                Some(decoded) => Value::from(decoded),
+                None => Value::from(input.into_owned()),
             }
         }
         Func::StringsFromBase64 => Value::Bytes(base64_decode(&s()).unwrap_or_default()),
@@ -48,30 +48,30 @@ pub(super) fn call(func: Func, args: &[Value]) -> Value {
         Func::StringsLength => Value::Int(s().chars().count() as i64),
         Func::StringsLtrim => {
             let cutset = cutset(args);
-            Value::String(s().trim_start_matches(|c| cutset.contains(&c)).to_owned())
+            Value::from(s().trim_start_matches(|c| cutset.contains(&c)))
         }
         Func::StringsRtrim => {
             let cutset = cutset(args);
-            Value::String(s().trim_end_matches(|c| cutset.contains(&c)).to_owned())
+            Value::from(s().trim_end_matches(|c| cutset.contains(&c)))
         }
         Func::StringsTrim => {
             let cutset = cutset(args);
-            Value::String(s().trim_matches(|c| cutset.contains(&c)).to_owned())
+            Value::from(s().trim_matches(|c| cutset.contains(&c)))
         }
         Func::StringsReverse => Value::String(s().chars().rev().collect()),
         Func::StringsSplit => {
             let value = s();
             let delim = if args.len() > 1 { arg_text(args, 1) } else { ",".into() };
             let parts: Vec<Value> = if delim.is_empty() {
-                value.chars().map(|c| Value::String(c.to_string())).collect()
+                value.chars().map(|c| Value::from(c.to_string())).collect()
             } else {
-                value.split(&*delim).map(|p| Value::String(p.to_owned())).collect()
+                value.split(&*delim).map(Value::from).collect()
             };
             Value::List(parts)
         }
-        Func::StringsToLower => Value::String(s().to_lowercase()),
-        Func::StringsToUpper => Value::String(s().to_uppercase()),
-        Func::StringsUrlDecode => Value::String(url_decode(&s()).unwrap_or_default()),
+        Func::StringsToLower => Value::from(s().to_lowercase()),
+        Func::StringsToUpper => Value::from(s().to_uppercase()),
+        Func::StringsUrlDecode => Value::from(url_decode(&s()).unwrap_or_default()),
         _ => Value::Null,
     }
 }

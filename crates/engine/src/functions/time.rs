@@ -107,7 +107,7 @@ pub(super) fn call(func: Func, args: &[Value]) -> Value {
                 return zero(func);
             };
             match func {
-                Func::TimestampGetDate => Value::String(time.format("%Y-%m-%d").to_string()),
+                Func::TimestampGetDate => Value::from(time.format("%Y-%m-%d").to_string()),
                 Func::TimestampGetMinute => Value::Int(i64::from(time.minute())),
                 Func::TimestampGetHour => Value::Int(i64::from(time.hour())),
                 // 1 is Sunday.
@@ -127,7 +127,7 @@ pub(super) fn call(func: Func, args: &[Value]) -> Value {
 
 fn zero(func: Func) -> Value {
     match func {
-        Func::TimestampGetDate => Value::String(String::new()),
+        Func::TimestampGetDate => Value::from(""),
         _ => Value::Int(0),
     }
 }
@@ -136,7 +136,7 @@ fn zero(func: Func) -> Value {
 fn get_timestamp(args: &[Value]) -> Value {
     let spec = if args.len() > 1 { arg_text(args, 1).into_owned() } else { "%F %T".to_owned() };
     let Some(time) = zone_arg(args, 2).and_then(|z| local(seconds_arg(args), z)) else {
-        return Value::String(String::new());
+        return Value::from("");
     };
     let pattern = match spec.as_str() {
         "SECOND" => "%Y-%m-%d %H:%M:%S",
@@ -148,11 +148,11 @@ fn get_timestamp(args: &[Value]) -> Value {
         "WEEK" => {
             let back = i64::from(time.weekday().num_days_from_sunday());
             let sunday = time.date() - chrono::Duration::days(back);
-            return Value::String(sunday.format("%Y-%m-%d").to_string());
+            return Value::from(sunday.format("%Y-%m-%d").to_string());
         }
         other => other,
     };
-    Value::String(format(&time, pattern).unwrap_or_default())
+    Value::from(format(&time, pattern).unwrap_or_default())
 }
 
 #[cfg(test)]

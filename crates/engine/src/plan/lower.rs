@@ -142,7 +142,7 @@ impl<'c> Lowerer<'c> {
         let span = expr.span;
         match &expr.kind {
             ExprKind::Literal(lit) => Some(CExpr::Lit(literal(lit))),
-            ExprKind::Regex(pattern) => Some(CExpr::Lit(Value::String(pattern.clone()))),
+            ExprKind::Regex(pattern) => Some(CExpr::Lit(Value::from(pattern.as_str()))),
             ExprKind::Duration(_) => {
                 self.error(span, "a duration is only valid in `match:` and `options:`");
                 None
@@ -612,7 +612,7 @@ fn zero_value(kind: Option<FieldKind>, time_part: bool) -> Value {
         return Value::Null;
     }
     match kind {
-        Some(FieldKind::String) => Value::String(String::new()),
+        Some(FieldKind::String) => Value::from(""),
         Some(FieldKind::Bool) => Value::Bool(false),
         Some(FieldKind::Int32 | FieldKind::Int64) => Value::Int(0),
         Some(FieldKind::Uint32 | FieldKind::Uint64) => Value::Uint(0),
@@ -626,7 +626,7 @@ fn zero_value(kind: Option<FieldKind>, time_part: bool) -> Value {
 
 fn literal(lit: &Literal) -> Value {
     match lit {
-        Literal::String { value, .. } => Value::String(value.clone()),
+        Literal::String { value, .. } => Value::from(value.as_str()),
         Literal::Int(i) => Value::Int(*i),
         Literal::Float(f) => Value::Float(*f),
         Literal::Bool(b) => Value::Bool(*b),

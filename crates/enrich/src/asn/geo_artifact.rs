@@ -89,35 +89,35 @@ fn values(value: &Value) -> Vec<&Value> {
 }
 
 fn artifact(address: &str, info: &AsnInfo) -> Message {
-    let mut artifact = Message::new();
+    let mut artifact = Message::with_capacity(3);
     artifact.insert_static("ip", Value::from(address));
 
-    let mut network = Message::new();
+    let mut network = Message::with_capacity(3);
     if info.asn != 0 {
         network.insert_static("asn", Value::from(info.asn.to_string()));
     }
     if !info.organization.is_empty() {
-        network.insert_static("organization_name", Value::from(info.organization.as_str()));
+        network.insert_static("organization_name", Value::String(info.organization.clone()));
     }
     if let Some(carrier) = &info.carrier {
-        network.insert_static("carrier_name", Value::from(carrier.as_str()));
+        network.insert_static("carrier_name", Value::String(carrier.clone()));
     }
     if !network.is_empty() {
         artifact.insert_static("network", Value::Message(network));
     }
 
-    let mut location = Message::new();
+    let mut location = Message::with_capacity(4);
     if let Some(country) = info.country_name.as_ref().or(info.country.as_ref()) {
-        location.insert_static("country_or_region", Value::from(country.as_str()));
+        location.insert_static("country_or_region", Value::String(country.clone()));
     }
     if let Some(state) = &info.state {
-        location.insert_static("state", Value::from(state.as_str()));
+        location.insert_static("state", Value::String(state.clone()));
     }
     if let Some(city) = &info.city {
-        location.insert_static("city", Value::from(city.as_str()));
+        location.insert_static("city", Value::String(city.clone()));
     }
     if let Some(point) = info.coordinates {
-        let mut coordinates = Message::new();
+        let mut coordinates = Message::with_capacity(2);
         coordinates.insert_static("latitude", Value::Float(point.latitude));
         coordinates.insert_static("longitude", Value::Float(point.longitude));
         location.insert_static("region_coordinates", Value::Message(coordinates));

@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 use super::{AsnError, AsnInfo, Coordinates};
 use crate::lists::canonical_ip;
+use udm::Str;
 
 /// The bytes that start a MaxMind DB metadata section, near the end of every `.mmdb` file.
 pub(crate) const METADATA_MARKER: &[u8] = b"\xab\xcd\xefMaxMind.com";
@@ -206,12 +207,12 @@ fn info_from_record(record: Record<'_>) -> Option<AsnInfo> {
     }
     Some(AsnInfo {
         asn,
-        organization: record.autonomous_system_organization.unwrap_or_default().to_owned(),
-        country,
-        carrier: record.isp.map(str::to_owned),
-        city,
-        country_name,
-        state,
+        organization: record.autonomous_system_organization.unwrap_or_default().into(),
+        country: country.map(Str::from),
+        carrier: record.isp.map(Str::from),
+        city: city.map(Str::from),
+        country_name: country_name.map(Str::from),
+        state: state.map(Str::from),
         coordinates,
     })
 }

@@ -18,6 +18,7 @@ use mmdb::{MmdbSource, METADATA_MARKER};
 use table::RangeTable;
 
 use crate::lists::parse_ip_value;
+use udm::Str;
 
 /// What a database knows about one address.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -27,18 +28,18 @@ pub struct AsnInfo {
     pub asn: u32,
     /// The AS organisation (iptoasn `AS_description`, MaxMind `autonomous_system_organization`),
     /// or `""` when unknown.
-    pub organization: String,
+    pub organization: Str,
     /// ISO 3166-1 alpha-2 country code, when known.
-    pub country: Option<String>,
+    pub country: Option<Str>,
     /// The ISP name (MaxMind ISP databases only).
-    pub carrier: Option<String>,
+    pub carrier: Option<Str>,
     /// The city's English name (MaxMind City databases only).
-    pub city: Option<String>,
+    pub city: Option<Str>,
     /// The country's English name (MaxMind City and Country databases only).
-    pub country_name: Option<String>,
+    pub country_name: Option<Str>,
     /// The first subdivision (state, province) in English, or its ISO code when the database
     /// has no name (MaxMind City databases only).
-    pub state: Option<String>,
+    pub state: Option<Str>,
     /// The approximate location of the address (MaxMind City databases only).
     pub coordinates: Option<Coordinates>,
 }

@@ -10,6 +10,7 @@ use std::net::IpAddr;
 
 use super::{AsnError, AsnInfo};
 use crate::lists::canonical_ip;
+use udm::Str;
 
 /// Problems reported one by one before the rest are only counted.
 const MAX_LISTED_PROBLEMS: usize = 100;
@@ -174,7 +175,7 @@ fn parse_line(line: &str) -> Result<Option<(Span, AsnInfo)>, String> {
     }
     let info = AsnInfo {
         asn,
-        organization: description.to_owned(),
+        organization: description.into(),
         country: parse_country(country),
         carrier: None,
         city: None,
@@ -221,10 +222,10 @@ fn parse_asn(text: &str) -> Result<u32, String> {
 }
 
 /// Reads a country code; iptoasn writes `None` or `Unknown` where it has none.
-fn parse_country(text: &str) -> Option<String> {
+fn parse_country(text: &str) -> Option<Str> {
     match text {
         "" | "-" | "None" | "Unknown" => None,
-        code => Some(code.to_owned()),
+        code => Some(code.into()),
     }
 }
 

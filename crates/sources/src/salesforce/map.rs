@@ -318,7 +318,7 @@ fn write_rows(r: &mut Record<'_>, event: &mut Event) {
     const NAMES: &[&str] = &["RowsProcessed", "ROW_COUNT"];
     let Some(rows) = r.peek(NAMES).and_then(number).filter(|n| *n >= 0.0) else { return };
     let whole = rows.round() as i64;
-    build::additional_value(event, "RowsProcessed", udm::Value::String(whole.to_string()));
+    build::additional_value(event, "RowsProcessed", udm::Value::from(whole.to_string()));
     r.mark(NAMES);
 }
 

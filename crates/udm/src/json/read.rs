@@ -6,6 +6,7 @@ use super::{base64, time, JsonError};
 use crate::schema::{self, EnumType, FieldDef, FieldKind, MessageType};
 use crate::value::{Message, Timestamp, Value};
 use crate::Event;
+use crate::Str;
 
 /// Reads a UDM `Event` from its proto3 JSON form.
 pub fn event_from_json(json: &Json) -> Result<Event, JsonError> {
@@ -119,7 +120,7 @@ pub(super) fn read_single(kind: FieldKind, json: &Json, path: &Path) -> Result<V
         FieldKind::Uint64 => read_unsigned(json, path, "uint64", u64::MAX),
         FieldKind::Float | FieldKind::Double => read_float(kind, json, path),
         FieldKind::String => match json {
-            Json::String(s) => Ok(Value::String(s.clone())),
+            Json::String(s) => Ok(Value::String(Str::from(s.as_str()))),
             other => Err(wrong_type(path, "a string".into(), other)),
         },
         FieldKind::Bytes => match json {
@@ -339,7 +340,7 @@ pub(super) fn untyped(json: &Json) -> Value {
             (None, Some(u)) => Value::Uint(u),
             _ => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
         },
-        Json::String(s) => Value::String(s.clone()),
+        Json::String(s) => Value::String(Str::from(s.as_str())),
         Json::Array(items) => Value::List(items.iter().map(untyped).collect()),
         Json::Object(object) => {
             let mut message = Message::new();

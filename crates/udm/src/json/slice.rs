@@ -26,6 +26,7 @@ use super::time;
 use crate::schema::{self, FieldDef, FieldKind, MessageType};
 use crate::value::{Message, Value};
 use crate::Event;
+use crate::Str;
 
 /// Reads a UDM `Event` from its proto3 JSON text, or returns `None` when only the tree reader
 /// can tell what the text holds. `Some(event)` is always the event that
@@ -321,7 +322,7 @@ impl<'de> Visitor<'de> for SingleVisitor<'_, '_> {
         match self.kind {
             // A string that is not kept needs no copy: any text is a valid `string`.
             FieldKind::String if !self.keep => Ok(Some(Value::Null)),
-            FieldKind::String => Ok(Some(Value::String(v.to_owned()))),
+            FieldKind::String => Ok(Some(Value::String(Str::from(v)))),
             FieldKind::Enum(enum_type) => {
                 enum_type.by_name(v).map(|value| Some(Value::Enum(value))).ok_or_else(give_up)
             }
@@ -334,7 +335,7 @@ impl<'de> Visitor<'de> for SingleVisitor<'_, '_> {
 
     fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
         match self.kind {
-            FieldKind::String => Ok(Some(Value::String(v))),
+            FieldKind::String => Ok(Some(Value::String(Str::from(v)))),
             _ => self.visit_str(&v),
         }
     }

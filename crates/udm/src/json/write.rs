@@ -35,7 +35,7 @@ pub fn value_to_json(value: &Value) -> Json {
             None if *f > 0.0 => Json::String("Infinity".into()),
             None => Json::String("-Infinity".into()),
         },
-        Value::String(s) => Json::String(s.clone()),
+        Value::String(s) => Json::String(s.as_str().to_owned()),
         Value::Bytes(b) => Json::String(base64::encode(b)),
         Value::Enum(e) => Json::String(e.name.to_owned()),
         Value::Timestamp(t) => match time::format_rfc3339(*t) {
