@@ -201,24 +201,29 @@ struct CopyRef<'a> {
 impl CopyRef<'_> {
     /// Runs `f` in an environment where the copy is the row of its variable.
     fn with_env<T>(&self, placeholders: &[Option<Value>], f: impl FnOnce(&Env<'_>) -> T) -> T {
-        let mut rows: Vec<Option<RowRef<'_>>> = vec![None; self.plan.vars.len()];
-        if let Some(cell) = rows.get_mut(self.var) {
-            *cell = Some(RowRef {
-                event: &self.entry.event,
-                seq: self.entry.seq,
-                copy: self.copy_index,
-                slots: Slots::Borrowed(self.copy),
-                placeholders,
-            });
-        }
-        let env = Env {
-            plan: self.plan,
-            rows: &rows,
-            outcomes: &[],
-            element: None,
-            group: None,
-            window: None,
+        /// Rules with at most this many event variables build the environment on the stack.
+        const ON_STACK: usize = 8;
+        let row = RowRef {
+            event: &self.entry.event,
+            seq: self.entry.seq,
+            copy: self.copy_index,
+            slots: Slots::Borrowed(self.copy),
+            placeholders,
         };
+        let count = self.plan.vars.len();
+        let mut on_stack: [Option<RowRef<'_>>; ON_STACK] = [None; ON_STACK];
+        let mut on_heap: Vec<Option<RowRef<'_>>> = Vec::new();
+        let rows = if count <= ON_STACK {
+            &mut on_stack[..count]
+        } else {
+            on_heap.resize(count, None);
+            &mut on_heap[..]
+        };
+        if let Some(cell) = rows.get_mut(self.var) {
+            *cell = Some(row);
+        }
+        let env =
+            Env { plan: self.plan, rows, outcomes: &[], element: None, group: None, window: None };
         f(&env)
     }
 

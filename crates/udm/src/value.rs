@@ -278,6 +278,14 @@ impl Message {
         }
     }
 
+    /// Sets a field like [`Message::insert`], taking the name without copying it.
+    pub fn insert_owned(&mut self, name: String, value: Value) {
+        match self.get_mut(&name) {
+            Some(slot) => *slot = value,
+            None => self.fields.push((Cow::Owned(name), value)),
+        }
+    }
+
     /// Sets a field whose name outlives the message, such as a schema field name, without
     /// copying the name.
     pub fn insert_static(&mut self, name: &'static str, value: Value) {

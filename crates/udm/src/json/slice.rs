@@ -3,10 +3,10 @@
 //!
 //! [`event_from_slice`] walks the text once, following the schema. Strings, enum names and
 //! RFC 3339 timestamps, the bulk of a UDM event, become values without an intermediate copy,
-//! and nested messages are read as they stream past. Everything else (numbers, bytes,
-//! `Struct`s, repeated scalars, fields the schema does not know) is first read into a small
-//! `serde_json::Value` and converted by the tree reader's own functions, so both readers accept
-//! and convert values the same way.
+//! and nested messages are read as they stream past, as are repeated strings, `Struct`s and
+//! fields the schema does not know. Everything else (numbers, bytes, other repeated scalars)
+//! is first read into a small `serde_json::Value` and converted by the tree reader's own
+//! functions, so both readers accept and convert values the same way.
 //!
 //! The fast reader gives up, returning `None`, on anything it does not read exactly as
 //! [`super::event_from_json`] would: invalid JSON or values, and an object that repeats a key
@@ -21,7 +21,7 @@ use serde::de::{
 };
 use serde_json::{Number, Value as Json};
 
-use super::read::{read_field, read_single, untyped, Path};
+use super::read::{read_field, read_single, Path};
 use super::time;
 use crate::schema::{self, FieldDef, FieldKind, MessageType};
 use crate::value::{Message, Value};
@@ -198,8 +198,7 @@ fn read_fields<'de, A: MapAccess<'de>>(
                 (Cow::Borrowed(field.name), value.filter(|_| kept.is_some()))
             }
             Key::Unknown(name) if shape.all || shape.unknown => {
-                let json: Json = map.next_value()?;
-                (Cow::Owned(name), Some(untyped(&json)))
+                (Cow::Owned(name), Some(map.next_value_seed(Untyped)?))
             }
             Key::Unknown(name) => {
                 map.next_value::<IgnoredAny>()?;
@@ -262,6 +261,9 @@ impl<'de> DeserializeSeed<'de> for FieldSeed<'_, '_> {
         if field.repeated {
             if let FieldKind::Message(message) = field.kind() {
                 return deserializer.deserialize_any(RepeatedMessages { message, fields, shape });
+            }
+            if matches!(field.kind(), FieldKind::String) {
+                return deserializer.deserialize_any(RepeatedStrings { keep });
             }
             let json = Json::deserialize(deserializer)?;
             if json.is_null() {
@@ -351,6 +353,7 @@ impl<'de> Visitor<'de> for SingleVisitor<'_, '_> {
                 let seed = MessageSeed { message, fields: self.fields, shape: self.shape };
                 seed.visit_map(map).map(|m| Some(Value::Message(m)))
             }
+            FieldKind::Struct => Untyped.visit_map(map).map(Some),
             _ => {
                 let json = Json::deserialize(de::value::MapAccessDeserializer::new(map))?;
                 self.convert(json)
@@ -412,6 +415,179 @@ impl<'de> Visitor<'de> for RepeatedMessages<'_, '_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
         Err(give_up())
+    }
+}
+
+/// Reads a repeated `string` field, copying the strings only when the field is kept.
+struct RepeatedStrings {
+    keep: bool,
+}
+
+impl<'de> Visitor<'de> for RepeatedStrings {
+    type Value = Option<Value>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of string")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        if !self.keep {
+            while seq.next_element_seed(StringSeed { keep: false })?.is_some() {}
+            return Ok(Some(Value::Null));
+        }
+        let mut values = Vec::with_capacity(seq.size_hint().unwrap_or(1));
+        while let Some(text) = seq.next_element_seed(StringSeed { keep: true })? {
+            values.push(Value::String(text));
+        }
+        Ok(Some(Value::List(values)))
+    }
+
+    // Anything else is an error in the tree reader too; it reports it.
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Err(give_up())
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Err(give_up())
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Err(give_up())
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Err(give_up())
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Err(give_up())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Err(give_up())
+    }
+}
+
+/// Reads one element of a repeated `string` field, which must be a string; the text is
+/// copied only when `keep` is set.
+struct StringSeed {
+    keep: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for StringSeed {
+    type Value = Str;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Str, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for StringSeed {
+    type Value = Str;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Str, E> {
+        Ok(if self.keep { Str::from(v) } else { Str::new() })
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Str, E> {
+        Err(give_up())
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Str, E> {
+        Err(give_up())
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Str, E> {
+        Err(give_up())
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Str, E> {
+        Err(give_up())
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Str, E> {
+        Err(give_up())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Str, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Err(give_up())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Str, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Err(give_up())
+    }
+}
+
+/// Reads any JSON value as the tree reader's `untyped` converts it: numbers that fit an
+/// `i64` as `Int`, other whole numbers as `Uint`, the rest as `Float`, and objects as messages
+/// in which a repeated key replaces the earlier value in place.
+struct Untyped;
+
+impl<'de> DeserializeSeed<'de> for Untyped {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Untyped {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Int(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+        Ok(i64::try_from(v).map_or(Value::Uint(v), Value::Int))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::Float(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(Str::from(v)))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(item) = seq.next_element_seed(Untyped)? {
+            items.push(item);
+        }
+        Ok(Value::List(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut message = Message::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let value = map.next_value_seed(Untyped)?;
+            message.insert_owned(key, value);
+        }
+        Ok(Value::Message(message))
     }
 }
 
