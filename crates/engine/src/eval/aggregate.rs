@@ -36,32 +36,36 @@ pub(crate) fn aggregate(agg: Agg, args: &[CExpr], vars: &[usize], env: &Env<'_>)
         }
     };
     let mut seen = Seen::default();
-    // Each entry contains the evaluated arguments of one contributing row combination, borrowed
-    // where an argument is a field or a constant.
-    let mut rows: Vec<Vec<Cow<'_, Value>>> = Vec::new();
+    // The evaluated arguments of each contributing row combination, one after the other,
+    // borrowed where an argument is a field or a constant.
+    let width = args.len();
+    let mut cells: Vec<Cow<'_, Value>> = Vec::with_capacity(tuples.len() * width);
     for tuple in tuples {
-        if !seen.first_time(tuple, vars) {
+        // One tuple cannot repeat an earlier one, so it needs no record of what was seen.
+        let contributes = match tuples.len() {
+            1 => Seen::has_rows(tuple, vars),
+            _ => seen.first_time(tuple, vars),
+        };
+        if !contributes {
             continue;
         }
         let tuple_env = Env { rows: tuple, group: None, element: None, ..*env };
-        rows.push(args.iter().map(|a| operand(a, &tuple_env)).collect());
+        cells.extend(args.iter().map(|a| operand(a, &tuple_env)));
     }
-    let ignore_zero = ignore_zero(&rows);
+    let rows = || cells.chunks(width.max(1));
+    let ignore_zero = ignore_zero(rows());
     match agg {
-        Agg::WindowFirst => return first_by_sort(&rows, std::cmp::Ordering::Less),
-        Agg::WindowLast => return first_by_sort(&rows, std::cmp::Ordering::Greater),
+        Agg::WindowFirst => return first_by_sort(rows(), std::cmp::Ordering::Less),
+        Agg::WindowLast => return first_by_sort(rows(), std::cmp::Ordering::Greater),
         _ => {}
     }
     // The values of the first argument; a list contributes each element.
-    let mut first: Vec<Cow<'_, Value>> = Vec::with_capacity(rows.len());
-    for row in rows {
-        match row.into_iter().next() {
-            Some(Cow::Borrowed(Value::List(items))) => {
-                first.extend(items.iter().map(Cow::Borrowed))
-            }
-            Some(Cow::Owned(Value::List(items))) => first.extend(items.into_iter().map(Cow::Owned)),
-            Some(other) => first.push(other),
-            None => {}
+    let mut first: Vec<Cow<'_, Value>> = Vec::with_capacity(cells.len() / width.max(1));
+    for value in cells.into_iter().step_by(width.max(1)) {
+        match value {
+            Cow::Borrowed(Value::List(items)) => first.extend(items.iter().map(Cow::Borrowed)),
+            Cow::Owned(Value::List(items)) => first.extend(items.into_iter().map(Cow::Owned)),
+            other => first.push(other),
         }
     }
     let values = || first.iter().map(|value| &**value);
@@ -125,6 +129,11 @@ struct Seen {
 }
 
 impl Seen {
+    /// Whether the tuple has a row for every variable in `vars`.
+    fn has_rows(tuple: &[Option<RowRef<'_>>], vars: &[usize]) -> bool {
+        vars.iter().all(|var| matches!(tuple.get(*var), Some(Some(_))))
+    }
+
     /// Records the tuple's rows and returns whether it contributes to the aggregate: it has a
     /// row for every variable in `vars`, and no earlier tuple had the same rows there. An
     /// aggregate that reads no variable takes every tuple.
@@ -144,8 +153,8 @@ impl Seen {
 }
 
 /// Whether the optional second argument (`ignore_zero`) of a `window.*` aggregate is true.
-fn ignore_zero(rows: &[Vec<Cow<'_, Value>>]) -> bool {
-    rows.first().and_then(|r| r.get(1)).is_some_and(|value| ops::truthy(value))
+fn ignore_zero<'r, 'v: 'r>(mut rows: impl Iterator<Item = &'r [Cow<'v, Value>]>) -> bool {
+    rows.next().and_then(|r| r.get(1)).is_some_and(|value| ops::truthy(value))
 }
 
 fn numbers<'v>(values: impl IntoIterator<Item = &'v Value>, skip_zero: bool) -> Vec<f64> {
@@ -262,7 +271,10 @@ fn mode<'v>(values: impl IntoIterator<Item = &'v Value>) -> Value {
 
 /// `window.first(sort, value)` and `window.last`: the value, as a string, of the row with the
 /// lowest (or highest) sort key; the earliest row wins a tie.
-fn first_by_sort(rows: &[Vec<Cow<'_, Value>>], wanted: std::cmp::Ordering) -> Value {
+fn first_by_sort<'r, 'v: 'r>(
+    rows: impl Iterator<Item = &'r [Cow<'v, Value>]>,
+    wanted: std::cmp::Ordering,
+) -> Value {
     let mut best: Option<(&Value, &Value)> = None;
     for row in rows {
         let (Some(key), Some(value)) = (row.first(), row.get(1)) else { continue };

@@ -154,8 +154,15 @@ pub(crate) fn eval(expr: &CExpr, env: &Env<'_>) -> Value {
         }
         CExpr::Arith { op, lhs, rhs } => ops::arithmetic(*op, &eval(lhs, env), &eval(rhs, env)),
         CExpr::Call { func, args, nocase, regex } => {
-            let values: Vec<Value> = args.iter().map(|a| eval(a, env)).collect();
-            functions::call(*func, &values, *nocase, regex.as_deref(), &env.plan.ctx)
+            let call = |values: &[Value]| {
+                functions::call(*func, values, *nocase, regex.as_deref(), &env.plan.ctx)
+            };
+            // Most calls take one or two arguments, which need no allocation.
+            match args.as_slice() {
+                [a] => call(&[eval(a, env)]),
+                [a, b] => call(&[eval(a, env), eval(b, env)]),
+                _ => call(&args.iter().map(|a| eval(a, env)).collect::<Vec<Value>>()),
+            }
         }
         CExpr::InList { expr, list, kind, nocase } => {
             let value = operand(expr, env);

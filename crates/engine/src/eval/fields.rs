@@ -72,7 +72,7 @@ impl SlotTrie {
     }
 
     /// Expands an event into its copies: each copy lists the value of every slot.
-    pub(crate) fn expand<'e>(&self, event: &'e Event, slots: usize) -> Vec<Vec<&'e Value>> {
+    pub(crate) fn expand<'e>(&self, event: &'e Event, slots: usize) -> Copies<'e> {
         // When no path the rule reads crosses a list in this event, there is exactly one copy
         // and each slot is one field read; most events of most rules take this path.
         let paths = self.paths.get_or_init(|| self.slot_paths());
@@ -87,19 +87,38 @@ impl SlotTrie {
             None => false,
         });
         if direct {
-            return vec![single];
+            return Copies { values: single, slots, count: 1 };
         }
-        let mut out = Vec::new();
+        let mut values = Vec::new();
+        let mut count = 0;
         let mut partial = vec![&NULL; slots];
         expand_message(&event.root, &self.children, &mut partial, &mut |copy| {
-            if out.len() < MAX_COPIES {
-                out.push(copy.to_vec());
+            if count < MAX_COPIES {
+                values.extend_from_slice(copy);
+                count += 1;
             }
         });
-        if out.is_empty() {
-            out.push(vec![&NULL; slots]);
+        if count == 0 {
+            values.resize(slots, &NULL);
+            count = 1;
         }
-        out
+        Copies { values, slots, count }
+    }
+}
+
+/// The copies of an event: the slot values of each copy, one copy after the other.
+pub(crate) struct Copies<'e> {
+    values: Vec<&'e Value>,
+    slots: usize,
+    count: usize,
+}
+
+impl<'e> Copies<'e> {
+    /// The slot values of each copy, in order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &[&'e Value]> {
+        (0..self.count).map(|copy| {
+            self.values.get(copy * self.slots..(copy + 1) * self.slots).unwrap_or_default()
+        })
     }
 }
 

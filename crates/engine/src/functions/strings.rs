@@ -8,10 +8,11 @@ use crate::eval::ops;
 pub(super) fn call(func: Func, args: &[Value]) -> Value {
     let s = || arg_text(args, 0);
     match func {
-        Func::StringsCoalesce => {
-            let first = args.iter().map(ops::text).find(|t| !t.is_empty());
-            Value::from(first.map(|t| t.into_owned()).unwrap_or_default())
-        }
+        Func::StringsCoalesce => match args.iter().find(|arg| !ops::text(arg).is_empty()) {
+            Some(Value::String(text)) => Value::String(text.clone()),
+            Some(other) => Value::from(ops::text(other).as_ref()),
+            None => Value::from(""),
+        },
         Func::StringsConcat => {
             let mut out = String::new();
             for arg in args {
