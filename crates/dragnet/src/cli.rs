@@ -152,8 +152,8 @@ pub struct HuntArgs {
           default_value_t = crate::detection_sort::DEFAULT_BUFFER_BYTES)]
     pub detection_buffer_bytes: usize,
 
-    /// When to read a native UDM line with only the fields the rules use before reading it in
-    /// full: `auto` while most events are left out, `always`, or `never`. Hidden: it exists so
+    /// Whether to read native UDM lines with only the fields the rules use, reading a line in
+    /// full only when a detection shows its event: `auto`, or `never`. Hidden: it exists so
     /// that tests can compare the two readers.
     #[arg(long, value_name = "WHEN", hide = true, value_enum, default_value_t = ProjectedRead::Auto)]
     pub projected_read: ProjectedRead,
@@ -431,13 +431,11 @@ mod tests {
     }
 }
 
-/// When `hunt` reads a native UDM line with only the fields the rules use first.
+/// Whether `hunt` reads native UDM lines with only the fields the rules use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ProjectedRead {
-    /// While most events of a batch are left out.
+    /// Every native UDM line that has a `metadata.product_log_id`.
     Auto,
-    /// For every line.
-    Always,
     /// Never: every line is read in full.
     Never,
 }

@@ -15,7 +15,7 @@ use crate::cli::{HuntArgs, OutputFormat, ProjectedRead};
 use crate::context;
 use crate::detection_sort::{DetectionSorter, SortedDetections};
 use crate::input::{self, Input, InputSource};
-use crate::normalize::{default_threads, normalize_inputs, InputStats, Keep, Options};
+use crate::normalize::{default_threads, normalize_inputs, InputStats, Keep, Options, WholeReader};
 use crate::output::{self, Presentation, Style};
 use crate::parquet_input::{self, ParquetOptions};
 use crate::pipeline;
@@ -121,6 +121,8 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
     };
     let (inputs, partitions_skipped) = skip_partitions(inputs, &parquet);
     let projection = keep_projection(parquet.field_paths.clone());
+    let whole: Arc<dyn udm::ReadWhole> = Arc::new(WholeReader { asn: asn.clone() });
+    let projected = args.projected_read != ProjectedRead::Never;
     let options = Options {
         threads,
         keep: &keep,
@@ -128,8 +130,8 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
         cancel: None,
         reported: &[],
         parquet: &parquet,
-        projection: (args.projected_read != ProjectedRead::Never).then_some(&projection),
-        always_projected: args.projected_read == ProjectedRead::Always,
+        projection: projected.then_some(&projection),
+        whole: projected.then_some(&whole),
     };
     let run = Run {
         inputs: &inputs,
@@ -543,9 +545,11 @@ fn demo_inputs() -> Vec<Input> {
 }
 
 /// Builds the projection of the fields that deciding whether to keep an event reads. These are
-/// the fields the rules read and, when the rules read the `ip_geo_artifact` that enrichment
-/// writes, the addresses it is made from.
+/// the fields the rules read, `metadata.product_log_id`, which names events in detections,
+/// and, when the rules read the `ip_geo_artifact` that enrichment writes, the addresses it is
+/// made from.
 fn keep_projection(mut paths: Vec<Vec<String>>) -> udm::json::Projection {
+    paths.push(vec!["metadata".to_owned(), "product_log_id".to_owned()]);
     if paths.iter().flatten().any(|name| name == "ip_geo_artifact") {
         for noun in ["principal", "src", "target", "observer", "intermediary", "about"] {
             for path in [&["ip"][..], &["asset", "ip"], &["ip_geo_artifact"]] {

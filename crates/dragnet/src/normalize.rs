@@ -86,12 +86,42 @@ pub struct Options<'a> {
     pub reported: &'a [InputStats],
     /// The Parquet settings: which inputs are Parquet, and how they are pruned.
     pub parquet: &'a ParquetOptions,
-    /// The fields that `keep` reads. When set, a native UDM line may first be read with only
-    /// these fields, and read in full only when `keep` takes it.
+    /// The fields that `keep` and the rules read. When set, a native UDM line is first read
+    /// with only these fields, and read in full only when `keep` takes it and `whole` is not
+    /// set.
     pub projection: Option<&'a udm::json::Projection>,
-    /// Read every native UDM line with the projection first, not only while most events are
-    /// left out.
-    pub always_projected: bool,
+    /// Reads a native UDM line whole. When set with `projection`, an event that `keep` takes
+    /// goes on partial (see [`Event::into_partial`]), and is read whole again only if a
+    /// detection shows it. Events without `metadata.product_log_id` are read whole at once,
+    /// since their id is a hash of the whole event.
+    pub whole: Option<&'a Arc<dyn udm::ReadWhole>>,
+}
+
+/// Reads the whole event of a native UDM line that a hunt first read in part: the same reads
+/// and enrichment as a line read in full at once.
+///
+/// It reads the line as `--format udm` does. A line read in part with `--format auto` was
+/// found to be native UDM, and both formats read such a line into the same event.
+pub struct WholeReader {
+    /// The ASN database that enrichment uses, if any.
+    pub asn: Option<Arc<AsnDb>>,
+}
+
+impl udm::ReadWhole for WholeReader {
+    fn read_whole(&self, text: &[u8]) -> Option<Event> {
+        let mut event = match sources::read_bare_udm(text, Format::Udm) {
+            Some(event) => event,
+            None => {
+                let value = serde_json::from_slice::<serde_json::Value>(text).ok()?;
+                let normalized = Normalizer::normalize_stateless(&value, Format::Udm)?;
+                normalized.into_iter().next()?.result.ok()?.into_iter().next()?
+            }
+        };
+        if let Some(db) = &self.asn {
+            enrich::enrich_event(db, &mut event);
+        }
+        Some(event)
+    }
 }
 
 /// Returns the number of threads to use by default: one per core.
@@ -126,7 +156,7 @@ pub fn normalize_inputs(
         raw,
         raw_udm: options.raw,
         projection: options.projection,
-        always_projected: options.always_projected,
+        whole: options.whole,
     };
     let mut collector = Collector {
         inputs,
@@ -371,30 +401,7 @@ struct Worker<'a> {
     /// The raw-text test for records that are native UDM whatever `--format` is.
     raw_udm: Option<&'a engine::RawFilter>,
     projection: Option<&'a udm::json::Projection>,
-    always_projected: bool,
-}
-
-/// Counts of the events of a batch that `keep` took and left out, which decide whether the
-/// next native UDM line is first read with only the projected fields. That pays when most
-/// events are left out, and costs a second read when most are taken.
-#[derive(Default)]
-struct Taken {
-    taken: u32,
-    left: u32,
-}
-
-impl Taken {
-    fn read_projected_first(&self) -> bool {
-        self.left >= self.taken
-    }
-
-    fn count(&mut self, kept: &Kept) {
-        if kept.events.is_empty() {
-            self.left += 1;
-        } else {
-            self.taken += 1;
-        }
-    }
+    whole: Option<&'a Arc<dyn udm::ReadWhole>>,
 }
 
 impl Worker<'_> {
@@ -402,7 +409,6 @@ impl Worker<'_> {
         let mut out = Vec::with_capacity(batch.items.len());
         let (format, raw) =
             if batch.native_udm { (Format::Udm, self.raw_udm) } else { (self.format, self.raw) };
-        let mut taken = Taken::default();
         for item in batch.items {
             let line = item.line;
             let value = match item.body {
@@ -420,13 +426,11 @@ impl Worker<'_> {
                     // time taken.
                     let kept = self
                         .projection
-                        .filter(|_| self.always_projected || taken.read_projected_first())
-                        .and_then(|projection| self.left_out(text, format, projection))
+                        .and_then(|projection| self.read_projected(text, format, projection))
                         .or_else(|| {
                             sources::read_bare_udm(text, format).map(|e| self.finish(vec![e]))
                         });
                     if let Some(kept) = kept {
-                        taken.count(&kept);
                         let outcomes = vec![Outcome { path: String::new(), result: Ok(kept) }];
                         out.push(Done::Normalized { line, outcomes });
                         continue;
@@ -462,40 +466,69 @@ impl Worker<'_> {
         out
     }
 
-    /// Reads the projected fields of a bare native UDM line and returns the counts of a record
-    /// whose event [`Keep`] leaves out. Returns `None` when the line is not read that way or
-    /// its event is kept, so that it has to be read in full.
+    /// Reads a bare native UDM line with only the projected fields. Returns the record's
+    /// counts when [`Keep`] leaves its event out, or when its event goes on partial. Returns
+    /// `None` when the line is not read that way, or its event is kept and has to be read in
+    /// full.
     ///
-    /// The projection contains every field that `keep` and enrichment read, so `keep` decides
-    /// the projected event as it would the full one.
-    fn left_out(
+    /// The projection contains every field that `keep`, enrichment and the rules read, so
+    /// `keep` decides the projected event as it would the full one, and the rules find the
+    /// same values in it.
+    fn read_projected(
         &self,
         text: &[u8],
         format: Format,
         projection: &udm::json::Projection,
     ) -> Option<Kept> {
         let event = sources::read_bare_udm_projected(text, format, projection)?;
-        let kept = self.finish(vec![event]);
-        kept.events.is_empty().then_some(kept)
+        let reader = self.whole.filter(|_| !event.product_log_id().is_empty());
+        let mut kept = Kept::default();
+        self.finish_event(event, reader.map(|reader| (text, reader)), &mut kept);
+        (kept.events.is_empty() || reader.is_some()).then_some(kept)
     }
 
     /// Enriches a record's events and applies the [`Keep`] test.
     fn finish(&self, events: Vec<Event>) -> Kept {
         let mut kept = Kept::default();
-        for mut event in events {
-            if let Some(db) = self.asn {
-                enrich::enrich_event(db, &mut event);
-            }
-            kept.produced += 1;
-            let event = Arc::new(event);
-            match (self.keep)(&event) {
-                Keep::Yes => kept.events.push((event, None)),
-                Keep::Admitted(verdict) => kept.events.push((event, Some(verdict))),
-                Keep::OutOfRange => kept.out_of_range += 1,
-                Keep::Unused => kept.unused += 1,
-            }
+        for event in events {
+            self.finish_event(event, None, &mut kept);
         }
         kept
+    }
+
+    /// Enriches one event, applies the [`Keep`] test and adds the result to `kept`. With a
+    /// record text and a reader, a kept event goes on partial.
+    fn finish_event(
+        &self,
+        mut event: Event,
+        partial: Option<(&[u8], &Arc<dyn udm::ReadWhole>)>,
+        kept: &mut Kept,
+    ) {
+        if let Some(db) = self.asn {
+            enrich::enrich_event(db, &mut event);
+        }
+        kept.produced += 1;
+        let event = Arc::new(event);
+        let verdict = match (self.keep)(&event) {
+            Keep::Yes => None,
+            Keep::Admitted(verdict) => Some(verdict),
+            Keep::OutOfRange => {
+                kept.out_of_range += 1;
+                return;
+            }
+            Keep::Unused => {
+                kept.unused += 1;
+                return;
+            }
+        };
+        let event = match partial {
+            Some((text, reader)) => {
+                let event = Arc::try_unwrap(event).unwrap_or_else(|shared| Event::clone(&shared));
+                Arc::new(event.into_partial(Arc::from(text), Arc::clone(reader)))
+            }
+            None => event,
+        };
+        kept.events.push((event, verdict));
     }
 }
 

@@ -44,7 +44,7 @@ pub fn run(args: &ParseArgs) -> Result<ExitStatus> {
         reported: &[],
         parquet: &ParquetOptions::default(),
         projection: None,
-        always_projected: false,
+        whole: None,
     };
     let stats = normalize_inputs(
         &inputs,

@@ -95,7 +95,8 @@ pub(crate) fn evaluate(
             min_time = min_time.min(time);
             max_time = max_time.max(time);
             if kept.len() < MAX_SAMPLES {
-                kept.push(Arc::clone(event));
+                // A partial event goes out whole, as its record has it.
+                kept.push(event.whole());
             }
         }
         samples.push((name, kept));

@@ -1,5 +1,8 @@
 //! A UDM event: the root message plus the accessors every stage needs.
 
+use std::fmt;
+use std::sync::Arc;
+
 use crate::schema::{self, FieldKind};
 use crate::value::{EnumValue, Message, Timestamp, Value};
 
@@ -8,10 +11,25 @@ use crate::value::{EnumValue, Message, Timestamp, Value};
 /// `root` holds the UDM `Event` message (`metadata`, `principal`, `target`, ...) with proto
 /// field names. Fields the schema does not know are kept as they came, so that nothing from the
 /// source is lost, but rules cannot reach them except through `additional.fields`.
-#[derive(Debug, Clone, PartialEq, Default)]
+///
+/// An event may be *partial*: its root then contains only the fields its reader was asked
+/// for, and the event keeps the text of its record and a [`ReadWhole`] that reads all of it
+/// again. [`Event::whole`] returns the whole event.
+#[derive(Clone, Default)]
 pub struct Event {
     /// The UDM `Event` message.
     pub root: Message,
+    /// For a partial event, the record's text and the reader of the whole event.
+    source: Option<Source>,
+}
+
+/// The record a partial event was read from, and the reader of the whole event.
+type Source = (Arc<[u8]>, Arc<dyn ReadWhole>);
+
+/// Reads the whole event from the text of a record that was first read in part.
+pub trait ReadWhole: Send + Sync {
+    /// Returns the whole event, or `None` when the text cannot be read.
+    fn read_whole(&self, text: &[u8]) -> Option<Event>;
 }
 
 impl Event {
@@ -22,7 +40,34 @@ impl Event {
 
     /// Wraps a root message.
     pub fn from_message(root: Message) -> Event {
-        Event { root }
+        Event { root, source: None }
+    }
+
+    /// Marks the event as partial: `root` holds only some of the fields of the record `text`,
+    /// and `reader` reads the whole event from that text.
+    pub fn into_partial(self, text: Arc<[u8]>, reader: Arc<dyn ReadWhole>) -> Event {
+        Event { root: self.root, source: Some((text, reader)) }
+    }
+
+    /// Returns whether the event contains only some fields of its record.
+    pub fn is_partial(&self) -> bool {
+        self.source.is_some()
+    }
+
+    /// Reads a partial event whole again. Returns `None` for an event that is whole, or when
+    /// its record cannot be read.
+    pub fn read_whole(&self) -> Option<Event> {
+        let (text, reader) = self.source.as_ref()?;
+        reader.read_whole(text).map(|event| Event { source: None, ..event })
+    }
+
+    /// Returns the whole event: the event itself, or for a partial event the one read again
+    /// from its record. A partial event whose record cannot be read again is returned as it is.
+    pub fn whole(self: &Arc<Event>) -> Arc<Event> {
+        match self.read_whole() {
+            Some(whole) => Arc::new(whole),
+            None => Arc::clone(self),
+        }
     }
 
     /// The event time, `metadata.event_timestamp`, or the epoch when it is missing.
@@ -89,6 +134,26 @@ impl Event {
         let Some((value, _)) = lookup_enum(path, value_name) else { return false };
         self.root.push_path(path, Value::Enum(value));
         true
+    }
+}
+
+impl fmt::Debug for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = f.debug_struct("Event");
+        out.field("root", &self.root);
+        if let Some((text, _)) = &self.source {
+            out.field("partial_of", &String::from_utf8_lossy(text));
+        }
+        out.finish()
+    }
+}
+
+/// Two events are equal when their roots are, and they are both whole or partial events of
+/// the same record text.
+impl PartialEq for Event {
+    fn eq(&self, other: &Event) -> bool {
+        let text = |event: &Event| event.source.as_ref().map(|(text, _)| Arc::clone(text));
+        self.root == other.root && text(self) == text(other)
     }
 }
 

@@ -12,6 +12,6 @@ pub mod schema;
 mod text;
 pub mod value;
 
-pub use event::Event;
+pub use event::{Event, ReadWhole};
 pub use text::Str;
 pub use value::{EnumValue, Message, Timestamp, Value};

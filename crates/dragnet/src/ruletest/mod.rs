@@ -148,7 +148,7 @@ fn run_one(spec: &TestSpec) -> Result<Option<String>> {
         reported: &[],
         parquet: &ParquetOptions::default(),
         projection: None,
-        always_projected: false,
+        whole: None,
     };
     let stats = normalize_inputs(
         &inputs,

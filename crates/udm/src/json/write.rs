@@ -6,9 +6,13 @@ use super::{base64, time};
 use crate::value::{Message, Value};
 use crate::Event;
 
-/// Writes an event as proto3 JSON with snake_case field names.
+/// Writes an event as proto3 JSON with snake_case field names. A partial event is read whole
+/// first; see [`Event::whole`].
 pub fn event_to_json(event: &Event) -> Json {
-    message_to_json(&event.root)
+    match event.read_whole() {
+        Some(whole) => message_to_json(&whole.root),
+        None => message_to_json(&event.root),
+    }
 }
 
 /// Writes a message as a JSON object, fields in their stored order.
