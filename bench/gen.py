@@ -169,6 +169,51 @@ def attack(rng, time, log_id, users):
     return events
 
 
+def widen(event, n):
+    """Adds fields that exported UDM events carry and the UNC6040 rules do not read: the
+    exporter, network session details, a policy result and the collector. Lines grow from
+    about 400 to about 1,100 bytes."""
+    metadata = event["metadata"]
+    metadata.update(
+        {
+            "vendorName": "Northwind Export",
+            "productName": "Unified Audit",
+            "ingestedTimestamp": metadata["eventTimestamp"],
+            "description": "Exported by the SIEM for long-term retention and hunting.",
+        }
+    )
+    event.setdefault("network", {}).update(
+        {
+            "sessionId": "sess-%08x-%05d" % (n, n * 7919 % 100000),
+            "applicationProtocol": "HTTPS",
+            "direction": "OUTBOUND",
+            "ipProtocol": "TCP",
+            "sentBytes": str(1000 + n % 5000),
+            "receivedBytes": str(20000 + n % 70000),
+        }
+    )
+    event["securityResult"] = [
+        {
+            "summary": "policy evaluation result number %d" % (n % 97),
+            "description": "The request was evaluated against the tenant's conditional "
+            "access and data loss prevention policies.",
+            "severity": "INFORMATIONAL",
+            "ruleName": "baseline-policy-%d" % (n % 13),
+            "action": ["ALLOW"],
+        }
+    ]
+    event["about"] = [
+        {
+            "hostname": "collector-%02d.logging.northwind.example" % (n % 40),
+            "labels": [
+                {"key": "pipeline", "value": "siem-export"},
+                {"key": "region", "value": "europe-west1"},
+            ],
+        }
+    ]
+    return event
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=100000, help="number of background events")
@@ -182,13 +227,22 @@ def main():
     parser.add_argument("--days", type=float, default=1.0, help="time span of the events, in days")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--output", default="-", help="output file, or - for standard output")
+    parser.add_argument(
+        "--wide", action="store_true", help="add fields that exported UDM events carry"
+    )
     args = parser.parse_args()
 
     rng = random.Random(args.seed)
     out = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")
     step = args.days * DAY / max(args.events, 1)
     pending = []  # attack events not yet written, as (time, event), sorted
-    dumps = json.JSONEncoder(separators=(",", ":")).encode
+    encode = json.JSONEncoder(separators=(",", ":")).encode
+    written = [0]
+
+    def dumps(event):
+        written[0] += 1
+        return encode(widen(event, written[0]) if args.wide else event)
+
     for n in range(args.events):
         time = START + n * step
         while pending and pending[0][0] <= time:

@@ -7,7 +7,9 @@
 # Workloads:
 #   single     bench/rules/okta_admin_login.yaral, a single-event rule;
 #   pack       the UNC6040 pack in rules/unc6040 with the demo lists and ASN table;
-#   community  the community rules of the corpus beside the checkout (COMMUNITY_RULES).
+#   community  the community rules of the corpus beside the checkout (COMMUNITY_RULES);
+#   pack, wide the pack over the same events with fields added that exported UDM carries and
+#              the rules do not read (`bench/gen.py --wide`).
 # `single` and `pack` also run on an input SCALE times larger, to show peak memory staying
 # flat as the input grows, and on a Parquet file that DuckDB writes from the JSON lines
 # (nested struct columns), against DuckDB's query over the same Parquet file.
@@ -46,6 +48,9 @@ LARGE=$WORK/events-$((EVENTS * SCALE)).jsonl
     --attack-density "$DENSITY" --output "$SMALL"
 [ -s "$LARGE" ] || python3 bench/gen.py --events $((EVENTS * SCALE)) --users "$USERS" \
     --attack-density "$DENSITY" --days "$SCALE" --output "$LARGE"
+WIDE=$WORK/events-$EVENTS-wide.jsonl
+[ -s "$WIDE" ] || python3 bench/gen.py --events "$EVENTS" --users "$USERS" \
+    --attack-density "$DENSITY" --wide --output "$WIDE"
 
 JQ_SINGLE='select(.metadata.eventType == "USER_LOGIN" and .metadata.logType == "OKTA"
     and ((.principal.user.userid // "") | test("^adm"; "i")))'
@@ -142,6 +147,10 @@ measure duck-pack python3 bench/duckdb_query.py "$SMALL" pack
 measure dragnet-pack "${HUNT[@]}" "${PACK_ARGS[@]}" "$SMALL"
 measure dragnet-pack-1 "${HUNT[@]}" --threads 1 "${PACK_ARGS[@]}" "$SMALL"
 
+measure duck-pack-wide python3 bench/duckdb_query.py "$WIDE" pack
+measure dragnet-pack-wide "${HUNT[@]}" "${PACK_ARGS[@]}" "$WIDE"
+measure dragnet-pack-wide-full "${HUNT[@]}" --projected-read never "${PACK_ARGS[@]}" "$WIDE"
+
 measure jq-parse jq -c empty "$SMALL"
 measure duck-parse python3 bench/duckdb_query.py "$SMALL" parse
 if [ -d "$COMMUNITY_RULES" ]; then
@@ -172,6 +181,12 @@ row pack "dragnet, $threads threads" dragnet-pack "$small_events" jq-pack duck-p
     "$(lines "$WORK/dragnet-pack.out") detections"
 row pack "dragnet, 1 thread" dragnet-pack-1 "$small_events" jq-pack duck-pack \
     "$(lines "$WORK/dragnet-pack-1.out") detections"
+row "pack, wide" "DuckDB (one rule)" duck-pack-wide "$small_events" "" "" \
+    "$(cat "$WORK/duck-pack-wide.out") groups"
+row "pack, wide" "dragnet, $threads threads" dragnet-pack-wide "$small_events" "" duck-pack-wide \
+    "$(lines "$WORK/dragnet-pack-wide.out") detections"
+row "pack, wide" "dragnet, every line read whole" dragnet-pack-wide-full "$small_events" "" \
+    duck-pack-wide "$(lines "$WORK/dragnet-pack-wide-full.out") detections"
 row parse "jq (parse only)" jq-parse "$small_events" "" "" ""
 row parse "DuckDB (count)" duck-parse "$small_events" "" "" "$(cat "$WORK/duck-parse.out") events"
 if [ -d "$COMMUNITY_RULES" ]; then

@@ -152,9 +152,10 @@ pub struct HuntArgs {
           default_value_t = crate::detection_sort::DEFAULT_BUFFER_BYTES)]
     pub detection_buffer_bytes: usize,
 
-    /// Whether to read native UDM lines with only the fields the rules use, reading a line in
-    /// full only when a detection shows its event: `auto`, or `never`. Hidden: it exists so
-    /// that tests can compare the two readers.
+    /// When to read native UDM lines with only the fields the rules use first, and keep their
+    /// events partial until a detection shows them: `auto` (long lines, and short lines while
+    /// most events are left out), `always`, or `never`. Hidden: it exists so that tests can
+    /// compare the readers.
     #[arg(long, value_name = "WHEN", hide = true, value_enum, default_value_t = ProjectedRead::Auto)]
     pub projected_read: ProjectedRead,
 
@@ -434,8 +435,10 @@ mod tests {
 /// Whether `hunt` reads native UDM lines with only the fields the rules use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ProjectedRead {
-    /// Every native UDM line that has a `metadata.product_log_id`.
+    /// Long lines, and short lines while most events of a batch are left out.
     Auto,
+    /// Every line.
+    Always,
     /// Never: every line is read in full.
     Never,
 }

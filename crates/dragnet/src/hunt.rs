@@ -132,6 +132,7 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
         parquet: &parquet,
         projection: projected.then_some(&projection),
         whole: projected.then_some(&whole),
+        always_projected: args.projected_read == ProjectedRead::Always,
     };
     let run = Run {
         inputs: &inputs,

@@ -45,6 +45,7 @@ pub fn run(args: &ParseArgs) -> Result<ExitStatus> {
         parquet: &ParquetOptions::default(),
         projection: None,
         whole: None,
+        always_projected: false,
     };
     let stats = normalize_inputs(
         &inputs,

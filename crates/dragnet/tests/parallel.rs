@@ -87,10 +87,12 @@ fn conformance_cases_same_on_three_threads() {
         let found = compare_threads(&args, "3", &what);
         // Reading each line with only the fields the rules use, and the whole line only for
         // the events that detections show, must find what reading every line in full finds.
-        let run = dragnet(
-            &[&["hunt", "--output", "jsonl", "--projected-read", "never"], &args[..]].concat(),
-        );
-        assert_eq!(detections(&run), found, "{what}: --projected-read never");
+        for when in ["always", "never"] {
+            let run = dragnet(
+                &[&["hunt", "--output", "jsonl", "--projected-read", when], &args[..]].concat(),
+            );
+            assert_eq!(detections(&run), found, "{what}: --projected-read {when}");
+        }
         total += found.len();
     }
     assert!(total > 100, "the cases gave only {total} detections");

@@ -170,6 +170,41 @@ fn lookup_enum(path: &str, value_name: &str) -> Option<(EnumValue, bool)> {
 mod tests {
     use super::*;
 
+    /// Reads the whole event as an event with the record text in `metadata.description`.
+    struct TextReader;
+
+    impl ReadWhole for TextReader {
+        fn read_whole(&self, text: &[u8]) -> Option<Event> {
+            let mut event = Event::new();
+            event.set("metadata.description", std::str::from_utf8(text).ok()?);
+            Some(event)
+        }
+    }
+
+    #[test]
+    fn partial_event_reads_whole() {
+        let mut part = Event::new();
+        part.set("metadata.product_log_id", "id-1");
+        let partial =
+            Arc::new(part.clone().into_partial(Arc::from(&b"whole"[..]), Arc::new(TextReader)));
+        assert!(partial.is_partial());
+        assert_ne!(*partial, part);
+        let whole = partial.whole();
+        assert!(!whole.is_partial());
+        assert_eq!(whole.get("metadata.description").and_then(Value::as_str), Some("whole"));
+        assert_eq!(whole.get("metadata.product_log_id"), None);
+        let written = crate::json::event_to_json(&partial);
+        assert_eq!(written["metadata"]["description"], "whole");
+    }
+
+    #[test]
+    fn unreadable_partial_event_stays_partial() {
+        let partial =
+            Arc::new(Event::new().into_partial(Arc::from(&[0xff][..]), Arc::new(TextReader)));
+        assert!(partial.read_whole().is_none());
+        assert!(Arc::ptr_eq(&partial.whole(), &partial));
+    }
+
     #[test]
     fn set_enum_stores_schema_value() {
         let mut event = Event::new();

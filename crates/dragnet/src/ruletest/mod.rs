@@ -149,6 +149,7 @@ fn run_one(spec: &TestSpec) -> Result<Option<String>> {
         parquet: &ParquetOptions::default(),
         projection: None,
         whole: None,
+        always_projected: false,
     };
     let stats = normalize_inputs(
         &inputs,
