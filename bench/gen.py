@@ -171,15 +171,14 @@ def attack(rng, time, log_id, users):
 
 def widen(event, n):
     """Adds fields that exported UDM events carry and the UNC6040 rules do not read: the
-    exporter, network session details, a policy result and the collector. Lines grow from
-    about 400 to about 1,100 bytes."""
+    exporter, network session details, the collector, an asset and a relay. Lines grow from
+    about 400 to about 1,200 bytes."""
     metadata = event["metadata"]
     metadata.update(
         {
             "vendorName": "Northwind Export",
-            "productName": "Unified Audit",
             "ingestedTimestamp": metadata["eventTimestamp"],
-            "description": "Exported by the SIEM for long-term retention and hunting.",
+            "urlBackToProduct": "https://siem.northwind.example/events/ev-%d" % n,
         }
     )
     event.setdefault("network", {}).update(
@@ -192,23 +191,25 @@ def widen(event, n):
             "receivedBytes": str(20000 + n % 70000),
         }
     )
-    event["securityResult"] = [
-        {
-            "summary": "policy evaluation result number %d" % (n % 97),
-            "description": "The request was evaluated against the tenant's conditional "
-            "access and data loss prevention policies.",
-            "severity": "INFORMATIONAL",
-            "ruleName": "baseline-policy-%d" % (n % 13),
-            "action": ["ALLOW"],
-        }
-    ]
+    event["observer"] = {
+        "hostname": "collector-%02d.logging.northwind.example" % (n % 40),
+        "application": "siem-export",
+        "labels": [
+            {"key": "pipeline", "value": "siem-export"},
+            {"key": "region", "value": "europe-west1"},
+        ],
+    }
     event["about"] = [
         {
-            "hostname": "collector-%02d.logging.northwind.example" % (n % 40),
-            "labels": [
-                {"key": "pipeline", "value": "siem-export"},
-                {"key": "region", "value": "europe-west1"},
-            ],
+            "hostname": "asset-%05d.inventory.northwind.example" % (n % 5000),
+            "labels": [{"key": "owner", "value": "it-operations"}],
+        }
+    ]
+    event["intermediary"] = [
+        {
+            "hostname": "relay-%02d.edge.northwind.example" % (n % 16),
+            "application": "log-relay",
+            "resource": {"name": "queue-%d" % (n % 8), "resourceType": "STORAGE_OBJECT"},
         }
     ]
     return event

@@ -411,9 +411,8 @@ struct Worker<'a> {
 
 /// Kept native UDM lines shorter than this are read whole at once rather than going on partial.
 /// A short line makes a small tree, so keeping its text as well would cost more memory and
-/// time than the fields a partial read leaves out. NOTE: set from the bench files, whose
-/// lines of about 400 bytes used more memory and CPU partial, and lines of about 1,100 bytes
-/// less CPU.
+/// time than the fields a partial read leaves out. NOTE: set from the bench files: lines of
+/// about 400 bytes took more memory and CPU partial, and lines of about 1,100 bytes less.
 const PARTIAL_MIN_BYTES: usize = 1024;
 
 /// Counts of the events of a batch that `keep` took and left out, which decide whether the
