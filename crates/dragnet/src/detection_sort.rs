@@ -95,7 +95,7 @@ impl DetectionSorter {
             sequence: self.next_sequence,
         };
         self.next_sequence += 1;
-        let entry = Entry { key, json: serde_json::to_string(&detection.to_json())? };
+        let entry = Entry { key, json: serde_json::to_string(detection)? };
         self.buffered += entry.size();
         self.buffer.push(entry);
         if self.buffered >= self.budget {

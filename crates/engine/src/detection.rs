@@ -2,9 +2,10 @@
 
 use std::sync::Arc;
 
-use serde::ser::{Serialize, Serializer};
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{json, Map, Value as Json};
 use sha2::{Digest, Sha256};
+use udm::json::{EventJson, ValueJson};
 use udm::{Event, Timestamp, Value};
 
 /// The schema name written in every detection.
@@ -123,9 +124,75 @@ impl Detection {
     }
 }
 
+/// Writes what [`Detection::to_json`] returns, without building the `serde_json::Value`.
 impl Serialize for Detection {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.to_json().serialize(serializer)
+        let mut map = serializer.serialize_map(Some(10))?;
+        map.serialize_entry("schema", SCHEMA)?;
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("rule", &RuleJson(&self.rule))?;
+        map.serialize_entry("type", self.kind.as_str())?;
+        map.serialize_entry("time_window", &WindowJson(self.window))?;
+        map.serialize_entry("match", &PairsJson(&self.match_values))?;
+        map.serialize_entry("outcome", &PairsJson(&self.outcomes))?;
+        map.serialize_entry("events", &EventsJson(&self.events))?;
+        map.serialize_entry("detected_at", &ValueJson(&Value::Timestamp(self.detected_at)))?;
+        map.end()
+    }
+}
+
+/// The `rule` object of a detection.
+struct RuleJson<'a>(&'a RuleInfo);
+
+impl Serialize for RuleJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(4))?;
+        map.serialize_entry("name", &self.0.name)?;
+        map.serialize_entry("version", &self.0.version)?;
+        map.serialize_entry("meta", &self.0.meta)?;
+        map.serialize_entry("severity", &self.0.severity)?;
+        map.end()
+    }
+}
+
+/// The `time_window` object of a detection.
+struct WindowJson((Timestamp, Timestamp));
+
+impl Serialize for WindowJson {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let (start, end) = self.0;
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry("start", &ValueJson(&Value::Timestamp(start)))?;
+        map.serialize_entry("end", &ValueJson(&Value::Timestamp(end)))?;
+        map.end()
+    }
+}
+
+/// Named values as one object. The names of a detection's match variables, outcomes and
+/// event variables are distinct.
+struct PairsJson<'a>(&'a [(String, Value)]);
+
+impl Serialize for PairsJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, value) in self.0 {
+            map.serialize_entry(name, &ValueJson(value))?;
+        }
+        map.end()
+    }
+}
+
+/// The sample events of a detection, per event variable.
+struct EventsJson<'a>(&'a [(String, Vec<Arc<Event>>)]);
+
+impl Serialize for EventsJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, samples) in self.0 {
+            let samples: Vec<EventJson<'_>> = samples.iter().map(|e| EventJson(e)).collect();
+            map.serialize_entry(name, &samples)?;
+        }
+        map.end()
     }
 }
 

@@ -141,6 +141,9 @@ fn full_json(detections: &[Detection]) -> Vec<Json> {
         .iter()
         .map(|detection| {
             let mut json = detection.to_json();
+            // The detection's own serializer writes the same text as its JSON value.
+            let written = serde_json::to_string(detection).expect("a detection serializes");
+            assert_eq!(written, json.to_string(), "{}", detection.rule.name);
             if let Some(object) = json.as_object_mut() {
                 object.remove("detected_at");
             }

@@ -357,8 +357,7 @@ impl Stage<'_> {
         let input = input_id(self.topic, advanced.partition);
         let mut lines = Vec::with_capacity(advanced.detections.len());
         for detection in &advanced.detections {
-            let line = serde_json::to_string(&detection.to_json())
-                .context("cannot serialise a detection")?;
+            let line = serde_json::to_string(&detection).context("cannot serialise a detection")?;
             lines.push((detection.id.clone(), detection.window.1.as_nanos(), line + "\n"));
             self.metrics.add(
                 "dragnet_watch_detections_total",

@@ -394,7 +394,7 @@ impl Pipeline {
             return;
         }
         let end = detection.window.1.as_nanos();
-        let mut line = match serde_json::to_vec(&detection.to_json()) {
+        let mut line = match serde_json::to_vec(&detection) {
             Ok(line) => line,
             Err(e) => {
                 tracing::error!(id = %detection.id, error = %e, "cannot serialise a detection");

@@ -17,7 +17,7 @@ mod write;
 
 pub use read::{entity_from_json, event_from_json, message_from_json};
 pub use slice::{event_from_slice, event_from_slice_projected, Projection};
-pub use write::{event_to_json, message_to_json, value_to_json};
+pub use write::{event_to_json, message_to_json, value_to_json, EventJson, MessageJson, ValueJson};
 
 pub use self::base64::{decode as base64_decode, encode as base64_encode};
 pub use self::time::{format_rfc3339, parse_rfc3339};

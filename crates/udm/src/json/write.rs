@@ -1,5 +1,6 @@
 //! The proto3 JSON writer: [`Event`] and [`Value`] to `serde_json::Value`.
 
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Map, Number, Value as Json};
 
 use super::{base64, time};
@@ -53,5 +54,69 @@ pub fn value_to_json(value: &Value) -> Json {
         },
         Value::List(items) => Json::Array(items.iter().map(value_to_json).collect()),
         Value::Message(m) => message_to_json(m),
+    }
+}
+
+/// Writes an event as [`event_to_json`] does, straight to a serializer without building a
+/// `serde_json::Value` first.
+pub struct EventJson<'a>(pub &'a Event);
+
+impl Serialize for EventJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0.read_whole() {
+            Some(whole) => MessageJson(&whole.root).serialize(serializer),
+            None => MessageJson(&self.0.root).serialize(serializer),
+        }
+    }
+}
+
+/// Writes a message as [`message_to_json`] does, straight to a serializer.
+pub struct MessageJson<'a>(pub &'a Message);
+
+impl Serialize for MessageJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, value) in self.0.iter() {
+            map.serialize_entry(name, &ValueJson(value))?;
+        }
+        map.end()
+    }
+}
+
+/// Writes a value as [`value_to_json`] does, straight to a serializer.
+pub struct ValueJson<'a>(pub &'a Value);
+
+impl Serialize for ValueJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::Null => serializer.serialize_unit(),
+            Value::Bool(b) => serializer.serialize_bool(*b),
+            Value::Int(i) => serializer.serialize_i64(*i),
+            Value::Uint(u) => serializer.serialize_u64(*u),
+            Value::Float(f) if f.is_finite() => serializer.serialize_f64(*f),
+            Value::Float(f) if f.is_nan() => serializer.serialize_str("NaN"),
+            Value::Float(f) if *f > 0.0 => serializer.serialize_str("Infinity"),
+            Value::Float(_) => serializer.serialize_str("-Infinity"),
+            Value::String(s) => serializer.serialize_str(s),
+            Value::Bytes(b) => serializer.serialize_str(&base64::encode(b)),
+            Value::Enum(e) => serializer.serialize_str(e.name),
+            Value::Timestamp(t) => match time::format_rfc3339(*t) {
+                Some(text) => serializer.serialize_str(&text),
+                None => {
+                    let mut map = serializer.serialize_map(Some(2))?;
+                    map.serialize_entry("seconds", &t.seconds)?;
+                    map.serialize_entry("nanos", &t.nanos)?;
+                    map.end()
+                }
+            },
+            Value::List(items) => {
+                let mut seq = serializer.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(&ValueJson(item))?;
+                }
+                seq.end()
+            }
+            Value::Message(m) => MessageJson(m).serialize(serializer),
+        }
     }
 }
