@@ -323,10 +323,10 @@ impl Dispatch {
             // Only an enum value is looked up: a string or a missing field compares as text,
             // which the index does not model, so every gate is tried.
             Some(Value::Enum(value)) => {
-                let mut ids = self.any_event_type.clone();
-                if let Some(more) = self.by_event_type.get(&value.number) {
-                    ids.extend_from_slice(more);
-                }
+                let typed = self.by_event_type.get(&value.number).map_or(&[][..], Vec::as_slice);
+                let mut ids = Vec::with_capacity(self.any_event_type.len() + typed.len());
+                ids.extend_from_slice(&self.any_event_type);
+                ids.extend_from_slice(typed);
                 for index in &self.text_indexes {
                     // The gates' own checks read the field the same way, so a gate left out
                     // here would have rejected the event.

@@ -15,7 +15,7 @@ use crate::plan::Plan;
 use crate::rows::event_id;
 
 /// A variable's events keyed by (time, event id, sequence number), the sample order.
-type EventsInOrder<'a> = BTreeMap<(i128, String, u64), &'a Arc<Event>>;
+type EventsInOrder<'a> = BTreeMap<(i128, udm::Str, u64), &'a Arc<Event>>;
 
 /// A detection with the facts de-duplication needs.
 #[derive(Debug, Clone)]
@@ -70,7 +70,7 @@ pub(crate) fn evaluate(
     // Every distinct event per variable, in time order; events with the same time are
     // ordered by id, so the samples do not depend on the order events arrived in.
     let mut per_var: Vec<EventsInOrder<'_>> = vec![BTreeMap::new(); plan.vars.len()];
-    let mut ids: HashMap<u64, String> = HashMap::default();
+    let mut ids: HashMap<u64, udm::Str> = HashMap::default();
     for tuple in tuples {
         for (var, row) in tuple.iter().enumerate() {
             if let (Some(row), Some(events)) = (row, per_var.get_mut(var)) {
@@ -91,7 +91,7 @@ pub(crate) fn evaluate(
         for ((time, id, seq), event) in events {
             let (time, seq) = (*time, *seq);
             seqs.push(seq);
-            event_ids.push(id.clone());
+            event_ids.push(id.to_string());
             min_time = min_time.min(time);
             max_time = max_time.max(time);
             if kept.len() < MAX_SAMPLES {

@@ -8,7 +8,7 @@ use std::ops::ControlFlow;
 use std::sync::{Arc, OnceLock};
 
 use sha2::{Digest, Sha256};
-use udm::{Event, Value};
+use udm::{Event, Str, Value};
 use yaral::ast::CompareOp;
 
 use crate::eval::expr::{eval, test, Env, RowRef, Slots};
@@ -25,7 +25,7 @@ pub(crate) struct EventEntry {
     /// `metadata.event_timestamp` in nanoseconds since the epoch.
     pub time: i128,
     /// The event's [`event_id`], computed when first needed.
-    id: OnceLock<String>,
+    id: OnceLock<Str>,
 }
 
 impl EventEntry {
@@ -42,14 +42,14 @@ impl EventEntry {
 
 /// The identity of an event across runs: its `metadata.product_log_id` when the source gave
 /// one, otherwise a hash of the whole event.
-pub(crate) fn event_id(event: &Event) -> String {
+pub(crate) fn event_id(event: &Event) -> Str {
     let id = event.product_log_id();
     if !id.is_empty() {
-        return id.to_owned();
+        return Str::from(id);
     }
     let json = udm::json::event_to_json(event);
     let digest = Sha256::digest(json.to_string().as_bytes());
-    format!("sha256:{}", hex::encode(&digest[..16]))
+    Str::from(format!("sha256:{}", hex::encode(&digest[..16])))
 }
 
 /// One surviving copy of an event for one event variable.
@@ -97,8 +97,17 @@ pub(crate) fn make_rows_storing(
 ) -> Vec<Row> {
     let mut out = Vec::new();
     for_each_row(plan, var, entry, |copy_index, copy, placeholders| {
+        // Slots past the last stored one are left out: a missing slot reads as `Null`, as an
+        // unstored one does, and a row that stores none allocates nothing for them.
+        let kept = match stored {
+            Some(stored) if stored.len() >= copy.len() => {
+                stored.iter().rposition(|keep| *keep).map_or(0, |last| last + 1)
+            }
+            _ => copy.len(),
+        };
         let slots = copy
             .iter()
+            .take(kept)
             .enumerate()
             .map(|(slot, value)| match stored.and_then(|stored| stored.get(slot)) {
                 Some(false) => Value::Null,

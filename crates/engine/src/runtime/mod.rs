@@ -133,6 +133,9 @@ pub struct Engine {
     lateness: i128,
     late: u64,
     rows_added: u64,
+    /// The admitted variables of each rule for the event being pushed, kept between events
+    /// so that their vectors are allocated once.
+    admitted: Vec<Vec<usize>>,
 }
 
 impl Engine {
@@ -174,6 +177,7 @@ impl Engine {
             lateness: 0,
             late: 0,
             rows_added: 0,
+            admitted: Vec::new(),
         }
     }
 
@@ -259,7 +263,8 @@ impl Engine {
         if late {
             self.late += 1;
         }
-        let admitted = self.admitted(&entry.event, verdict);
+        let mut admitted = std::mem::take(&mut self.admitted);
+        self.find_admitted(&entry.event, verdict, &mut admitted);
         let mut out = Vec::new();
         for (rule, (state, vars)) in self.rules.iter_mut().zip(&admitted).enumerate() {
             if vars.is_empty() {
@@ -295,6 +300,7 @@ impl Engine {
                 }
             }
         }
+        self.admitted = admitted;
         if !late {
             self.max_time = Some(self.max_time.map_or(entry.time, |t| t.max(entry.time)));
         }
@@ -304,11 +310,17 @@ impl Engine {
         out
     }
 
-    /// Finds the variables, per rule and in ascending order, whose pre-expansion filters admit
-    /// the event. It reads them from the verdict when that is one of the prefilter given to
+    /// Fills `admitted` with the variables, per rule and in ascending order, whose
+    /// pre-expansion filters admit the event. It reads them from the verdict when that is one of the prefilter given to
     /// [`Engine::with_prefilter`], and runs the filters otherwise.
-    fn admitted(&self, event: &Arc<Event>, verdict: Option<&Verdict>) -> Vec<Vec<usize>> {
-        let mut admitted: Vec<Vec<usize>> = vec![Vec::new(); self.rules.len()];
+    fn find_admitted(
+        &self,
+        event: &Arc<Event>,
+        verdict: Option<&Verdict>,
+        admitted: &mut Vec<Vec<usize>>,
+    ) {
+        admitted.resize_with(self.rules.len(), Vec::new);
+        admitted.iter_mut().for_each(Vec::clear);
         let map = self.verdicts.as_ref();
         if let Some((verdict, map)) = verdict.zip(map).filter(|(v, m)| v.prefilter() == m.prefilter)
         {
@@ -320,7 +332,7 @@ impl Engine {
                     vars.push(*var);
                 }
             }
-            return admitted;
+            return;
         }
         for gate in self.dispatch.candidates(event) {
             let (Some(state), Some(vars)) =
@@ -332,7 +344,6 @@ impl Engine {
                 vars.push(gate.var);
             }
         }
-        admitted
     }
 
     /// Rows that pushed events have added to the window state of rules with `match:`, counted
