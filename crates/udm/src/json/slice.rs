@@ -201,7 +201,7 @@ fn read_fields<'de, A: MapAccess<'de>>(
                 (Cow::Owned(name), Some(map.next_value_seed(Untyped)?))
             }
             Key::Unknown(name) => {
-                map.next_value::<IgnoredAny>()?;
+                map.next_value_seed(Checked)?;
                 (Cow::Owned(name), None)
             }
         };
@@ -529,6 +529,64 @@ impl<'de> Visitor<'de> for StringSeed {
     }
 }
 
+/// Skips a JSON value that is not kept, checking it as [`Untyped`] would read it: strings must
+/// be valid, numbers in range and nesting within the parser's depth limit. `IgnoredAny` checks
+/// none of these, so a line with a bad value in a skipped field would be read here and
+/// rejected by the full read.
+struct Checked;
+
+impl<'de> DeserializeSeed<'de> for Checked {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Checked {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(Checked)?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while map.next_key_seed(Checked)?.is_some() {
+            map.next_value_seed(Checked)?;
+        }
+        Ok(())
+    }
+}
+
 /// Reads any JSON value as the tree reader's `untyped` converts it: numbers that fit an
 /// `i64` as `Int`, other whole numbers as `Uint`, the rest as `Float`, and objects as messages
 /// in which a repeated key replaces the earlier value in place.
@@ -606,6 +664,32 @@ mod tests {
         if let Some(event) = &fast {
             assert_eq!(Some(event), tree(text).as_ref(), "{text}");
         }
+    }
+
+    #[test]
+    fn projected_read_rejects_bad_skipped_values() {
+        let projection = Projection::new([vec!["principal".to_owned(), "ip".to_owned()]]);
+        let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+        let bad = ["1e400", r#""\ud800""#, deep.as_str(), r#"{"\udfff": 1}"#];
+        for value in bad {
+            for place in [r#""network": {"zzz": V}"#, r#""target": {"user": {"zzz": V}}"#] {
+                let text = format!(
+                    r#"{{"metadata": {{"event_timestamp": "2025-06-10T10:00:00Z"}},
+                        "principal": {{"ip": ["192.0.2.1"]}}, {}}}"#,
+                    place.replace('V', value)
+                );
+                assert!(event_from_slice(text.as_bytes()).is_none(), "{text}");
+                let projected = event_from_slice_projected(text.as_bytes(), &projection);
+                assert!(projected.is_none(), "{text}");
+            }
+        }
+        let mut invalid = br#"{"metadata": {"event_timestamp": "2025-06-10T10:00:00Z"},
+            "network": {"zzz": "x"}}"#
+            .to_vec();
+        let at = invalid.iter().rposition(|b| *b == b'x').expect("an x");
+        invalid[at] = 0xff;
+        assert!(event_from_slice(&invalid).is_none());
+        assert!(event_from_slice_projected(&invalid, &projection).is_none());
     }
 
     #[test]
