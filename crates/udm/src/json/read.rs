@@ -174,6 +174,10 @@ fn parse_number_text(text: &str) -> Option<Number> {
     text.parse::<f64>().ok().filter(|f| f.is_finite()).and_then(Number::from_f64)
 }
 
+/// 2^63 and 2^64, the first whole floats past the ranges of `i64` and `u64`.
+const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
+const TWO_POW_64: f64 = 18_446_744_073_709_551_616.0;
+
 fn read_signed(
     json: &Json,
     path: &Path,
@@ -188,7 +192,9 @@ fn read_signed(
     let value = match (number.as_i64(), number.as_f64()) {
         (Some(i), _) => i,
         (None, _) if number.is_u64() => return Err(invalid(path, expected, json, "out of range")),
-        (None, Some(f)) if f.fract() == 0.0 && f >= min as f64 && f <= max as f64 => f as i64,
+        // Within ±2^63 the whole float converts exactly; `i64::MAX as f64` rounds up to 2^63,
+        // which `as` would saturate rather than reject. `min` and `max` are checked below.
+        (None, Some(f)) if f.fract() == 0.0 && (-TWO_POW_63..TWO_POW_63).contains(&f) => f as i64,
         (None, Some(f)) if f.fract() == 0.0 => {
             return Err(invalid(path, expected, json, "out of range"))
         }
@@ -213,7 +219,9 @@ fn read_unsigned(
     let value = match (number.as_u64(), number.as_f64()) {
         (Some(u), _) => u,
         (None, _) if number.is_i64() => return Err(invalid(path, expected, json, "negative")),
-        (None, Some(f)) if f.fract() == 0.0 && f >= 0.0 && f <= max as f64 => f as u64,
+        // Below 2^64 the whole float converts exactly; `u64::MAX as f64` rounds up to 2^64,
+        // which `as` would saturate rather than reject. `max` is checked below.
+        (None, Some(f)) if f.fract() == 0.0 && (0.0..TWO_POW_64).contains(&f) => f as u64,
         (None, Some(f)) if f.fract() == 0.0 => {
             return Err(invalid(path, expected, json, "out of range"))
         }

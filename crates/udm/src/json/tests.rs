@@ -107,3 +107,19 @@ fn reads_corpus_samples() {
         assert!(entity.get_path("metadata.entity_type").is_some());
     }
 }
+
+#[test]
+fn integers_past_64_bits_rejected() {
+    // 2^64 and 2^63 as floats: `as` would saturate them to the largest integer.
+    let error = read_error(json!({"network": {"sent_bytes": 18_446_744_073_709_551_616.0_f64}}));
+    assert!(error.to_string().contains("out of range"), "{error}");
+    let error = read_error(json!({"network": {"total_bytes": 9_223_372_036_854_775_808.0_f64}}));
+    assert!(error.to_string().contains("out of range"), "{error}");
+    let error = read_error(json!({"network": {"total_bytes": -9_223_372_036_854_777_856.0_f64}}));
+    assert!(error.to_string().contains("out of range"), "{error}");
+
+    let event = read(json!({"network": {"sent_bytes": 9_007_199_254_740_992.0_f64,
+                                        "total_bytes": -9_223_372_036_854_775_808.0_f64}}));
+    assert_eq!(event.get("network.sent_bytes"), Some(&Value::Uint(9_007_199_254_740_992)));
+    assert_eq!(event.get("network.total_bytes"), Some(&Value::Int(i64::MIN)));
+}
