@@ -36,7 +36,7 @@ impl Str {
         Str(Repr::Inline { len: 0, bytes: [0; Str::INLINE] })
     }
 
-    /// The text.
+    /// Returns the text.
     pub fn as_str(&self) -> &str {
         match &self.0 {
             Repr::Inline { len, bytes } => {
