@@ -189,10 +189,18 @@ impl Serialize for EventsJson<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.0.len()))?;
         for (name, samples) in self.0 {
-            let samples: Vec<EventJson<'_>> = samples.iter().map(|e| EventJson(e)).collect();
-            map.serialize_entry(name, &samples)?;
+            map.serialize_entry(name, &SamplesJson(samples))?;
         }
         map.end()
+    }
+}
+
+/// The sample events of one event variable, as a list.
+struct SamplesJson<'a>(&'a [Arc<Event>]);
+
+impl Serialize for SamplesJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|event| EventJson(event)))
     }
 }
 

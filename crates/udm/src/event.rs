@@ -43,8 +43,8 @@ impl Event {
         Event { root, source: None }
     }
 
-    /// Marks the event as partial: `root` holds only some of the fields of the record `text`,
-    /// and `reader` reads the whole event from that text.
+    /// Marks the event as partial: `root` contains only some of the fields of the record
+    /// `text`, and `reader` reads the whole event from that text.
     pub fn into_partial(self, text: Arc<[u8]>, reader: Arc<dyn ReadWhole>) -> Event {
         Event { root: self.root, source: Some((text, reader)) }
     }

@@ -129,7 +129,7 @@ struct Seen {
 }
 
 impl Seen {
-    /// Whether the tuple has a row for every variable in `vars`.
+    /// Returns whether the tuple has a row for every variable in `vars`.
     fn has_rows(tuple: &[Option<RowRef<'_>>], vars: &[usize]) -> bool {
         vars.iter().all(|var| matches!(tuple.get(*var), Some(Some(_))))
     }

@@ -114,7 +114,7 @@ pub(crate) struct Copies<'e> {
 }
 
 impl<'e> Copies<'e> {
-    /// The slot values of each copy, in order.
+    /// Returns the slot values of each copy, in order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &[&'e Value]> {
         (0..self.count).map(|copy| {
             self.values.get(copy * self.slots..(copy + 1) * self.slots).unwrap_or_default()

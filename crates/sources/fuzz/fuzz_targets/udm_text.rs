@@ -9,7 +9,7 @@ use libfuzzer_sys::fuzz_target;
 use sources::{read_bare_udm, read_bare_udm_projected, Format, Normalizer};
 use udm::json::Projection;
 
-/// A projection that keeps a few fields at several depths and skips the rest.
+/// Returns a projection that keeps a few fields at several depths and skips the rest.
 fn projection() -> &'static Projection {
     static PROJECTION: OnceLock<Projection> = OnceLock::new();
     PROJECTION.get_or_init(|| {

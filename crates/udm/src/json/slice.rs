@@ -125,6 +125,54 @@ impl Node {
     }
 }
 
+/// Implements the visitor methods of the given JSON types as giving up, for a visitor that
+/// reads none of them. An array or object is read to its end first.
+macro_rules! give_up_on {
+    ($($kind:ident),*) => { $(give_up_on!(@ $kind);)* };
+    (@ unit) => {
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Err(give_up())
+        }
+    };
+    (@ bool) => {
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Err(give_up())
+        }
+    };
+    (@ i64) => {
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Err(give_up())
+        }
+    };
+    (@ u64) => {
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Err(give_up())
+        }
+    };
+    (@ f64) => {
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Err(give_up())
+        }
+    };
+    (@ str) => {
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Err(give_up())
+        }
+    };
+    (@ seq) => {
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Err(give_up())
+        }
+    };
+    (@ map) => {
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Err(give_up())
+        }
+    };
+}
+
 /// Returns the error that makes the fast reader give up. It is never shown, because the tree
 /// reader then runs.
 fn give_up<E: de::Error>() -> E {
@@ -392,30 +440,7 @@ impl<'de> Visitor<'de> for RepeatedMessages<'_, '_> {
     }
 
     // Anything else is an error in the tree reader too; it reports it.
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Err(give_up())
-    }
-
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Err(give_up())
-    }
-
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Err(give_up())
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Err(give_up())
-    }
-
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-        Err(give_up())
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Err(give_up())
-    }
+    give_up_on!(bool, i64, u64, f64, str, map);
 }
 
 /// Reads a repeated `string` field, copying the strings only when the field is kept.
@@ -447,30 +472,7 @@ impl<'de> Visitor<'de> for RepeatedStrings {
     }
 
     // Anything else is an error in the tree reader too; it reports it.
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Err(give_up())
-    }
-
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Err(give_up())
-    }
-
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Err(give_up())
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Err(give_up())
-    }
-
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-        Err(give_up())
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Err(give_up())
-    }
+    give_up_on!(bool, i64, u64, f64, str, map);
 }
 
 /// Reads one element of a repeated `string` field, which must be a string; the text is
@@ -498,35 +500,7 @@ impl<'de> Visitor<'de> for StringSeed {
         Ok(if self.keep { Str::from(v) } else { Str::new() })
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<Str, E> {
-        Err(give_up())
-    }
-
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Str, E> {
-        Err(give_up())
-    }
-
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Str, E> {
-        Err(give_up())
-    }
-
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Str, E> {
-        Err(give_up())
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Str, E> {
-        Err(give_up())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Str, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Err(give_up())
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Str, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Err(give_up())
-    }
+    give_up_on!(unit, bool, i64, u64, f64, seq, map);
 }
 
 /// Skips a JSON value that is not kept, checking it as [`Untyped`] would read it: strings must
@@ -587,9 +561,9 @@ impl<'de> Visitor<'de> for Checked {
     }
 }
 
-/// Reads any JSON value as the tree reader's `untyped` converts it: numbers that fit an
-/// `i64` as `Int`, other whole numbers as `Uint`, the rest as `Float`, and objects as messages
-/// in which a repeated key replaces the earlier value in place.
+/// Reads any JSON value as the tree reader's `untyped` converts it. Numbers that fit an `i64`
+/// become `Int`, other whole numbers `Uint` and the rest `Float`. Objects become messages, in
+/// which a repeated key replaces the earlier value in place.
 struct Untyped;
 
 impl<'de> DeserializeSeed<'de> for Untyped {
