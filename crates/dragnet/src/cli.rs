@@ -435,7 +435,8 @@ mod tests {
 /// Whether `hunt` reads native UDM lines with only the fields the rules use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ProjectedRead {
-    /// Long lines, and short lines while most events of a batch are left out.
+    /// Every line while most events of a batch are left out or go on partial; lines without
+    /// `metadata.product_log_id` are read whole at once while most of them are kept.
     Auto,
     /// Every line.
     Always,

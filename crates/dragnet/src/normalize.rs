@@ -90,13 +90,14 @@ pub struct Options<'a> {
     /// with only these fields, and read in full only when `keep` takes it and `whole` is not
     /// set.
     pub projection: Option<&'a udm::json::Projection>,
-    /// Reads a native UDM line whole. When set with `projection`, the event of a long line
-    /// that `keep` takes goes on partial (see [`Event::into_partial`]), and is read whole
-    /// again only if a detection shows it. Events without `metadata.product_log_id` are read
-    /// whole at once, since their id is a hash of the whole event.
+    /// Reads a native UDM line whole. When set with `projection`, the event of a line that
+    /// `keep` takes goes on partial (see [`Event::into_partial`]), and is read whole again
+    /// only if a detection shows it; rows kept in windows then hold the line's text, not its
+    /// fields. Events without `metadata.product_log_id` are read whole at once, since their id
+    /// is a hash of the whole event.
     pub whole: Option<&'a Arc<dyn udm::ReadWhole>>,
-    /// Read every native UDM line with the projection first, and with `whole`, let every kept
-    /// event go on partial, whatever the length of its line.
+    /// Read every native UDM line with the projection first, even while most lines without
+    /// `metadata.product_log_id` are kept and so read twice.
     pub always_projected: bool,
 }
 
@@ -409,31 +410,29 @@ struct Worker<'a> {
     always_projected: bool,
 }
 
-/// Kept native UDM lines shorter than this are read whole at once rather than going on partial.
-/// A short line makes a small tree, so keeping its text as well would cost more memory and
-/// time than the fields a partial read leaves out. NOTE: set from the bench files: lines of
-/// about 400 bytes took more memory and CPU partial, and lines of about 1,100 bytes less.
-const PARTIAL_MIN_BYTES: usize = 1024;
-
-/// Counts of the events of a batch that `keep` took and left out, which decide whether the
-/// next short native UDM line is first read with only the projected fields. That pays when
-/// most events are left out, and costs a second read when most are taken.
+/// Counts of the native UDM lines of a batch that `keep` left out, and of those it took that
+/// had to be read in full, which decide whether the next line is first read with only the
+/// projected fields. That pays when most events are left out or go on partial, and costs a
+/// second read for a taken event that cannot go on partial.
 #[derive(Default)]
 struct Taken {
-    taken: u32,
+    read_twice: u32,
     left: u32,
 }
 
 impl Taken {
     fn read_projected_first(&self) -> bool {
-        self.left >= self.taken
+        self.left >= self.read_twice
     }
 
-    fn count(&mut self, kept: &Kept) {
+    /// Counts a line read either way. `partial` tells whether a kept event could go on
+    /// partial: a whole event read at once that has a `product_log_id` could have.
+    fn count(&mut self, kept: &Kept, partial: bool) {
         if kept.events.is_empty() {
             self.left += 1;
-        } else {
-            self.taken += 1;
+        } else if !partial || kept.events.iter().any(|(event, _)| event.product_log_id().is_empty())
+        {
+            self.read_twice += 1;
         }
     }
 }
@@ -459,13 +458,10 @@ impl Worker<'_> {
                     // any line with an error to report, take the path through a JSON tree.
                     // Both readers accept the same lines, so which one runs changes only the
                     // time taken.
-                    let partial = self.whole.is_some()
-                        && (self.always_projected || text.len() >= PARTIAL_MIN_BYTES);
+                    let partial = self.whole.is_some();
                     let kept = self
                         .projection
-                        .filter(|_| {
-                            partial || self.always_projected || taken.read_projected_first()
-                        })
+                        .filter(|_| self.always_projected || taken.read_projected_first())
                         .and_then(|projection| {
                             self.read_projected(text, format, projection, partial)
                         })
@@ -473,7 +469,7 @@ impl Worker<'_> {
                             sources::read_bare_udm(text, format).map(|e| self.finish(vec![e]))
                         });
                     if let Some(kept) = kept {
-                        taken.count(&kept);
+                        taken.count(&kept, partial);
                         let outcomes = vec![Outcome { path: String::new(), result: Ok(kept) }];
                         out.push(Done::Normalized { line, outcomes });
                         continue;

@@ -201,8 +201,15 @@ impl Gate {
             if !decidable {
                 continue;
             }
-            let row =
-                RowRef { event, seq: 0, copy: 0, slots: Slots::Borrowed(slots), placeholders };
+            let row = RowRef {
+                event,
+                seq: 0,
+                copy: 0,
+                slots: Slots::Borrowed(slots),
+                placeholders,
+                reads: None,
+                entry: None,
+            };
             if !self.test_row(plan, row, &check.expr) {
                 return false;
             }

@@ -12,7 +12,6 @@ use crate::eval::expr::{eval, test, Env};
 use crate::join::Tuple;
 use crate::plan::build::DEFAULT_RISK_SCORE;
 use crate::plan::Plan;
-use crate::rows::event_id;
 
 /// A variable's events keyed by (time, event id, sequence number), the sample order.
 type EventsInOrder<'a> = BTreeMap<(i128, udm::Str, u64), &'a Arc<Event>>;
@@ -74,8 +73,8 @@ pub(crate) fn evaluate(
     for tuple in tuples {
         for (var, row) in tuple.iter().enumerate() {
             if let (Some(row), Some(events)) = (row, per_var.get_mut(var)) {
-                let time = row.event.event_time().as_nanos();
-                let id = ids.entry(row.seq).or_insert_with(|| event_id(row.event)).clone();
+                let time = row.time();
+                let id = ids.entry(row.seq).or_insert_with(|| row.id()).clone();
                 events.insert((time, id, row.seq), row.event);
             }
         }

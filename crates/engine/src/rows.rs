@@ -11,10 +11,10 @@ use sha2::{Digest, Sha256};
 use udm::{Event, Str, Value};
 use yaral::ast::CompareOp;
 
-use crate::eval::expr::{eval, test, Env, RowRef, Slots};
-use crate::eval::ops;
+use crate::eval::expr::{eval, map_value, test, Env, RowRef, Slots};
+use crate::eval::{fields, ops};
 use crate::plan::ir::CExpr;
-use crate::plan::Plan;
+use crate::plan::{Plan, StoredRead};
 
 /// An event as the engine holds it: shared by every row made from it.
 #[derive(Debug)]
@@ -32,6 +32,20 @@ impl EventEntry {
     pub(crate) fn new(event: Arc<Event>, seq: u64) -> EventEntry {
         let time = event.event_time().as_nanos();
         EventEntry { event, seq, time, id: OnceLock::new() }
+    }
+
+    /// The entry that rows kept in windows hold in place of this one, when the event can be
+    /// read again from its record: the same position, time and id, with an event that keeps
+    /// only the record (see [`Event::stripped`]). Rows keep every value that closing a window
+    /// reads, so the event's fields are only needed to show it in a detection, and dropping
+    /// them now, while they are in cache, costs far less than when the window closes.
+    pub(crate) fn stripped(&self) -> Option<EventEntry> {
+        if self.event.product_log_id().is_empty() {
+            return None;
+        }
+        let event = Arc::new(self.event.stripped()?);
+        let id = OnceLock::from(Str::from(self.id()));
+        Some(EventEntry { event, seq: self.seq, time: self.time, id })
     }
 
     /// The event's identity across runs; see [`event_id`].
@@ -59,6 +73,9 @@ pub(crate) struct Row {
     pub copy: u32,
     pub slots: Box<[Value]>,
     pub placeholders: Box<[Option<Value>]>,
+    /// The values of the variable's [`VarPlan::stored_reads`](crate::plan::VarPlan), when the
+    /// row was built to be stored.
+    pub reads: Option<Box<[Value]>>,
 }
 
 impl Row {
@@ -73,6 +90,8 @@ impl Row {
             copy: self.copy,
             slots: Slots::Owned(&self.slots),
             placeholders: &self.placeholders,
+            reads: self.reads.as_deref(),
+            entry: Some(&self.entry),
         }
     }
 }
@@ -81,21 +100,28 @@ impl Row {
 /// the copies that pass the filters, the placeholder bindings, the zero-value checks of match
 /// variables and the filters that read those placeholders, in that order.
 pub(crate) fn make_rows(plan: &Plan, var: usize, entry: &Arc<EventEntry>) -> Vec<Row> {
-    make_rows_storing(plan, var, entry, None)
+    let mut out = Vec::new();
+    make_rows_storing(plan, var, entry, None, entry, &mut out);
+    out
 }
 
-/// Builds rows like [`make_rows`], but copies only the slot values that `stored` marks, by
-/// slot index, and leaves the others `Null`. A slot past the end of `stored` is copied.
-///
-/// It is for rows kept after they are built, when nothing evaluated later reads the other
-/// slots, so copying their values would only cost time and memory.
+/// Builds rows like [`make_rows`] for rows kept after they are built, and appends them to
+/// `out`. The rows hold `keep`, which is `entry` or its [`EventEntry::stripped`], and the
+/// values of the variable's stored reads. With `stored`, they copy only the slot values that
+/// it marks, by slot index, and leave the others `Null`; a slot past its end is copied.
+/// Nothing evaluated later reads the other slots, so copying their values would only cost
+/// time and memory.
 pub(crate) fn make_rows_storing(
     plan: &Plan,
     var: usize,
     entry: &Arc<EventEntry>,
     stored: Option<&[bool]>,
-) -> Vec<Row> {
-    let mut out = Vec::new();
+    keep: &Arc<EventEntry>,
+    out: &mut Vec<Row>,
+) {
+    let reads = plan.vars.get(var).map_or(&[][..], |v| v.stored_reads.as_slice());
+    let keeps_reads = stored.is_some();
+    let mut read_values: Option<Box<[Value]>> = None;
     for_each_row(plan, var, entry, |copy_index, copy, placeholders| {
         // Slots past the last stored one are left out: a missing slot reads as `Null`, as an
         // unstored one does, and a row that stores none allocates nothing for them.
@@ -114,15 +140,32 @@ pub(crate) fn make_rows_storing(
                 Some(true) | None => (*value).clone(),
             })
             .collect();
+        // Stored reads do not vary across the copies of an event.
+        let reads = keeps_reads
+            .then(|| read_values.get_or_insert_with(|| read_stored(&entry.event, reads)).clone());
         out.push(Row {
-            entry: Arc::clone(entry),
+            entry: Arc::clone(keep),
             copy: copy_index,
             slots,
             placeholders: placeholders.into_boxed_slice(),
+            reads,
         });
         ControlFlow::Continue(())
     });
-    out
+}
+
+/// The values of stored reads from an event, as the evaluator reads them from the event.
+fn read_stored(event: &Event, reads: &[StoredRead]) -> Box<[Value]> {
+    reads
+        .iter()
+        .map(|read| {
+            if read.map_value {
+                map_value(fields::first_value(event, &read.path))
+            } else {
+                Value::List(fields::collect_all(event, &read.path))
+            }
+        })
+        .collect()
 }
 
 /// Whether event variable `var` makes at least one row from the event. Stops at the first
@@ -218,6 +261,8 @@ impl CopyRef<'_> {
             copy: self.copy_index,
             slots: Slots::Borrowed(self.copy),
             placeholders,
+            reads: None,
+            entry: Some(self.entry),
         };
         let count = self.plan.vars.len();
         let mut on_stack: [Option<RowRef<'_>>; ON_STACK] = [None; ON_STACK];

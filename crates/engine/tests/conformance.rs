@@ -31,7 +31,7 @@ use std::time::Duration;
 
 use engine::{Context, Detection, Engine, Prefilter, Rule};
 use serde_json::{Map, Value as Json};
-use udm::Event;
+use udm::{Event, ReadWhole};
 
 /// The contents of `case.toml`.
 #[derive(Debug, Default)]
@@ -124,6 +124,16 @@ fn read_events(path: &Path) -> Result<Vec<Arc<Event>>, String> {
         events.push(Arc::new(event));
     }
     Ok(events)
+}
+
+/// Reads an event line as `events.jsonl` holds it, to make partial events of the lines.
+struct JsonLineReader;
+
+impl ReadWhole for JsonLineReader {
+    fn read_whole(&self, text: &[u8]) -> Option<Event> {
+        let json: Json = serde_json::from_slice(text).ok()?;
+        udm::json::event_from_json(&json).ok()
+    }
 }
 
 fn run_engine(engine: &mut Engine, events: Vec<Arc<Event>>) -> Vec<Detection> {
@@ -385,6 +395,26 @@ fn run_case(dir: &Path) -> Result<(), String> {
         let diff = compare(&reduced, &verdict_reduced)
             .unwrap_or_else(|| "  (same detections as reduced, other JSON)\n".to_owned());
         let _ = writeln!(report, "with the prefilter's verdicts: the detections differ:\n{diff}");
+    }
+
+    // A hunt hands native UDM events on as partial events of their lines, whose rows keep no
+    // fields of the event once built; every detection must stay the same.
+    let lines = fs::read_to_string(dir.join("events.jsonl")).unwrap_or_default();
+    let mut partial: Vec<Arc<Event>> = lines
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .filter_map(|line| {
+            let event = JsonLineReader.read_whole(line.as_bytes())?;
+            Some(Arc::new(event.into_partial(Arc::from(line.as_bytes()), Arc::new(JsonLineReader))))
+        })
+        .collect();
+    partial.sort_by_key(|e| e.event_time());
+    let from_lines = run_engine(&mut Engine::new(vec![rule.clone()]), partial);
+    if full_json(&from_lines) != full_json(&sorted) {
+        let partial_reduced: Vec<Json> = from_lines.iter().map(|d| reduce(d, &keys)).collect();
+        let diff = compare(&reduced, &partial_reduced)
+            .unwrap_or_else(|| "  (same detections as reduced, other JSON)\n".to_owned());
+        let _ = writeln!(report, "with partial events: the detections differ:\n{diff}");
     }
 
     if case.shuffle && events.len() > 1 {

@@ -49,6 +49,13 @@ impl Event {
         Event { root: self.root, source: Some((text, reader)) }
     }
 
+    /// For a partial event, the same event with no fields: it reads whole like this one, and
+    /// costs only its record's text to keep. `None` for a whole event.
+    pub fn stripped(&self) -> Option<Event> {
+        Some(Event { root: Message::new(), source: self.source.clone() })
+            .filter(|event| event.source.is_some())
+    }
+
     /// Returns whether the event contains only some fields of its record.
     pub fn is_partial(&self) -> bool {
         self.source.is_some()

@@ -9,14 +9,15 @@ use crate::fast_hash::HashSet;
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use udm::{Event, Timestamp, Value};
+use udm::{Event, Str, Timestamp, Value};
 use yaral::ast::{ListMatch, Quantifier};
 
 use super::fields::{self, NULL};
 use super::ops::{self, Key};
 use crate::functions;
-use crate::plan::ir::{CExpr, Quantity};
+use crate::plan::ir::{CExpr, Quantity, Seg};
 use crate::plan::Plan;
+use crate::rows::{event_id, EventEntry};
 
 /// The slot values of one copy of an event: borrowed while filtering, owned once stored.
 #[derive(Debug, Clone, Copy)]
@@ -46,6 +47,56 @@ pub(crate) struct RowRef<'a> {
     pub slots: Slots<'a>,
     /// Placeholder values this row assigned, by placeholder index.
     pub placeholders: &'a [Option<Value>],
+    /// A stored row's values of its variable's stored reads; `None` while the row is built,
+    /// when they are read from the event.
+    pub reads: Option<&'a [Value]>,
+    /// The entry the row was made from or keeps; `None` for a gate test before any entry.
+    pub entry: Option<&'a EventEntry>,
+}
+
+impl<'a> RowRef<'a> {
+    /// The event's time in nanoseconds since the epoch.
+    pub(crate) fn time(&self) -> i128 {
+        match self.entry {
+            Some(entry) => entry.time,
+            None => self.event.event_time().as_nanos(),
+        }
+    }
+
+    /// The event's identity across runs; see [`event_id`].
+    pub(crate) fn id(&self) -> Str {
+        match self.entry {
+            Some(entry) => Str::from(entry.id()),
+            None => event_id(self.event),
+        }
+    }
+
+    /// The stored value of the expression reading `path` of `var`'s event, for a stored row.
+    fn stored_read(
+        &self,
+        plan: &Plan,
+        var: usize,
+        path: &Arc<[Seg]>,
+        map_value: bool,
+    ) -> Option<&'a Value> {
+        let reads = self.reads?;
+        let index = plan
+            .vars
+            .get(var)?
+            .stored_reads
+            .iter()
+            .position(|r| Arc::ptr_eq(&r.path, path) && r.map_value == map_value)?;
+        reads.get(index)
+    }
+}
+
+/// The value of a map read (`$e.f["k"]`) as rules see it: always a string. A `Struct` value
+/// that is not a string cannot be read, so it reads as `""` like a missing key.
+pub(crate) fn map_value(found: Option<&Value>) -> Value {
+    match found {
+        Some(Value::String(s)) => Value::String(s.clone()),
+        _ => Value::from(""),
+    }
 }
 
 /// A group of joined rows: one entry per tuple, one row (or none) per event variable.
@@ -103,26 +154,27 @@ pub(crate) fn eval(expr: &CExpr, env: &Env<'_>) -> Value {
         CExpr::Lit(v) => v.clone(),
         CExpr::Slot { var, slot } => slot_value(env, *var, *slot).clone(),
         CExpr::FieldList { var, path } => match env.rows.get(*var) {
-            Some(Some(row)) => Value::List(fields::collect_all(row.event, path)),
+            Some(Some(row)) => match row.stored_read(env.plan, *var, path, false) {
+                Some(stored) => stored.clone(),
+                None => Value::List(fields::collect_all(row.event, path)),
+            },
             _ => Value::List(Vec::new()),
         },
-        CExpr::MapValue { var, path } => {
-            let found = match env.rows.get(*var) {
-                Some(Some(row)) => fields::first_value(row.event, path),
-                _ => None,
-            };
-            // A map value is always a string; a `Struct` value that is not a string cannot be
-            // read, so it reads as `""` like a missing key.
-            match found {
-                Some(Value::String(s)) => Value::String(s.clone()),
-                _ => Value::from(""),
-            }
-        }
+        CExpr::MapValue { var, path } => match env.rows.get(*var) {
+            Some(Some(row)) => match row.stored_read(env.plan, *var, path, true) {
+                Some(stored) => stored.clone(),
+                None => map_value(fields::first_value(row.event, path)),
+            },
+            _ => map_value(None),
+        },
         CExpr::Element => env.element.cloned().unwrap_or(Value::Null),
         CExpr::Quantified { quantifier, var, path, body } => {
-            let values = match env.rows.get(*var) {
-                Some(Some(row)) => fields::collect_all(row.event, path),
-                _ => Vec::new(),
+            let values: Cow<'_, [Value]> = match env.rows.get(*var) {
+                Some(Some(row)) => match row.stored_read(env.plan, *var, path, false) {
+                    Some(Value::List(stored)) => Cow::Borrowed(stored.as_slice()),
+                    _ => Cow::Owned(fields::collect_all(row.event, path)),
+                },
+                _ => Cow::Owned(Vec::new()),
             };
             // On an empty list `any` is false and `all` is true, as for the logical
             // quantifiers.
@@ -194,16 +246,29 @@ pub(crate) fn eval(expr: &CExpr, env: &Env<'_>) -> Value {
     }
 }
 
-/// The value of a slot in the current row, or the field's zero value when the row lacks it.
-/// Evaluates an operand, borrowing a constant or an event field where [`eval`] would copy it.
+/// Evaluates an operand, borrowing a constant, an event field or a stored read where [`eval`]
+/// would copy it.
 pub(crate) fn operand<'e>(expr: &'e CExpr, env: &Env<'e>) -> Cow<'e, Value> {
+    let stored = |var: &usize, path, map_value| match env.rows.get(*var) {
+        Some(Some(row)) => row.stored_read(env.plan, *var, path, map_value),
+        _ => None,
+    };
     match expr {
         CExpr::Lit(v) => Cow::Borrowed(v),
         CExpr::Slot { var, slot } => Cow::Borrowed(slot_value(env, *var, *slot)),
+        CExpr::MapValue { var, path } => match stored(var, path, true) {
+            Some(value) => Cow::Borrowed(value),
+            None => Cow::Owned(eval(expr, env)),
+        },
+        CExpr::FieldList { var, path } => match stored(var, path, false) {
+            Some(value) => Cow::Borrowed(value),
+            None => Cow::Owned(eval(expr, env)),
+        },
         other => Cow::Owned(eval(other, env)),
     }
 }
 
+/// The value of a slot in the current row, or the field's zero value when the row lacks it.
 fn slot_value<'a>(env: &Env<'a>, var: usize, slot: usize) -> &'a Value {
     let zero = || env.plan.vars.get(var).and_then(|v| v.slot_zero.get(slot)).unwrap_or(&NULL);
     match env.rows.get(var) {

@@ -114,6 +114,7 @@ pub(crate) fn build(rule: &ast::Rule, text: &str, ctx: &Context) -> Result<Plan,
                 bindings,
                 zero_checks,
                 late_filters,
+                stored_reads: Vec::new(),
             }
         })
         .collect();
@@ -131,7 +132,7 @@ pub(crate) fn build(rule: &ast::Rule, text: &str, ctx: &Context) -> Result<Plan,
     let suppression_key = outcomes.iter().position(|(name, _)| name == "suppression_key");
     let condition_outcomes = condition_outcomes(condition.as_ref(), &outcomes);
 
-    Ok(Plan {
+    let mut plan = Plan {
         name: rule.name.name.clone(),
         version: version_of(text),
         meta,
@@ -150,7 +151,9 @@ pub(crate) fn build(rule: &ast::Rule, text: &str, ctx: &Context) -> Result<Plan,
         suppression,
         suppression_key,
         ctx: ctx.clone(),
-    })
+    };
+    plan.assign_stored_reads();
+    Ok(plan)
 }
 
 /// Marks the outcomes the condition reads, directly or through other outcomes.

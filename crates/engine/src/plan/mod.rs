@@ -36,6 +36,22 @@ pub(crate) struct VarPlan {
     pub zero_checks: Vec<usize>,
     /// Filters that read placeholders this variable binds, evaluated after the bindings.
     pub late_filters: Vec<CExpr>,
+    /// The whole lists, map values and quantified lists that expressions evaluated over
+    /// stored rows read from this variable's event. Stored rows keep their values, so that
+    /// closing a window reads no event tree; see [`Plan::assign_stored_reads`].
+    pub stored_reads: Vec<StoredRead>,
+}
+
+/// A value that a stored row keeps in place of reading its event again: the list at `path`
+/// for [`CExpr::FieldList`] and [`CExpr::Quantified`], or the map value for
+/// [`CExpr::MapValue`].
+#[derive(Debug, Clone)]
+pub(crate) struct StoredRead {
+    /// The path of the expression, shared with it: an expression finds its value by this
+    /// pointer.
+    pub path: std::sync::Arc<[ir::Seg]>,
+    /// A map value rather than a whole list.
+    pub map_value: bool,
 }
 
 /// `$p = expr` for one event variable.
@@ -131,6 +147,39 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
+    /// Fills each variable's [`VarPlan::stored_reads`] with the event reads of the
+    /// expressions evaluated over stored rows: join keys, cross-variable filters, outcomes and
+    /// the condition.
+    pub(crate) fn assign_stored_reads(&mut self) {
+        let mut reads: Vec<Vec<StoredRead>> = vec![Vec::new(); self.vars.len()];
+        let joins = self.joins.iter().flat_map(|join| [&join.left, &join.right]);
+        for expr in joins
+            .chain(self.cross_filters.iter().map(|f| &f.expr))
+            .chain(self.outcomes.iter().map(|(_, e)| e))
+            .chain(self.condition.as_ref())
+        {
+            expr.walk(&mut |e| {
+                let (var, path, map_value) = match e {
+                    CExpr::FieldList { var, path } | CExpr::Quantified { var, path, .. } => {
+                        (*var, path, false)
+                    }
+                    CExpr::MapValue { var, path } => (*var, path, true),
+                    _ => return,
+                };
+                let Some(reads) = reads.get_mut(var) else { return };
+                let known = reads
+                    .iter()
+                    .any(|r| std::sync::Arc::ptr_eq(&r.path, path) && r.map_value == map_value);
+                if !known {
+                    reads.push(StoredRead { path: std::sync::Arc::clone(path), map_value });
+                }
+            });
+        }
+        for (var, reads) in self.vars.iter_mut().zip(reads) {
+            var.stored_reads = reads;
+        }
+    }
+
     /// Returns every field path the plan reads, through slots, whole lists, map values and
     /// quantifiers, as field names cut before the first list index or map key.
     pub(crate) fn field_paths(&self) -> Vec<Vec<String>> {

@@ -265,6 +265,17 @@ impl Engine {
         }
         let mut admitted = std::mem::take(&mut self.admitted);
         self.find_admitted(&entry.event, verdict, &mut admitted);
+        // Rows kept in windows hold the stripped entry when the event can be read again, so
+        // that the event's fields are freed here rather than when its windows close.
+        let windowed =
+            !late
+                && self.rules.iter().zip(&admitted).any(|(state, vars)| {
+                    !vars.is_empty() && matches!(state.mode, Mode::Windowed(_))
+                });
+        let stored = match windowed.then(|| entry.stripped()).flatten() {
+            Some(stripped) => Arc::new(stripped),
+            None => Arc::clone(&entry),
+        };
         let mut out = Vec::new();
         for (rule, (state, vars)) in self.rules.iter_mut().zip(&admitted).enumerate() {
             if vars.is_empty() {
@@ -291,10 +302,10 @@ impl Engine {
                         continue;
                     }
                     let added = match accept.as_mut() {
-                        Some(accept) => windowed.push(&entry, vars, &mut |var, key| {
+                        Some(accept) => windowed.push(&entry, &stored, vars, &mut |var, key| {
                             accept(rule, var, &encode_key(key))
                         }),
-                        None => windowed.push(&entry, vars, &mut |_, _| true),
+                        None => windowed.push(&entry, &stored, vars, &mut |_, _| true),
                     };
                     self.rows_added += added as u64;
                 }

@@ -124,18 +124,23 @@ impl Windowed {
 
     /// Adds the rows an event makes for the event variables `vars` to their partitions and
     /// opens the windows they fall in; the other variables' filters are known to reject it.
-    /// `keep` gets each row's variable and partition key, and a row it rejects is left out.
-    /// Returns the number of rows added.
+    /// The rows hold `stored`: `entry` or its [`EventEntry::stripped`]. `keep` gets each
+    /// row's variable and partition key, and a row it rejects is left out. Returns the number
+    /// of rows added.
     pub(crate) fn push(
         &mut self,
         entry: &Arc<EventEntry>,
+        stored: &Arc<EventEntry>,
         vars: &[usize],
         keep: &mut dyn FnMut(usize, &[Key]) -> bool,
     ) -> usize {
         let mut added = 0;
+        let mut rows = Vec::new();
         for &var in vars {
-            let stored = self.stored_slots.get(var).map(Vec::as_slice);
-            for row in make_rows_storing(&self.plan, var, entry, stored) {
+            let slots = self.stored_slots.get(var).map(Vec::as_slice);
+            rows.clear();
+            make_rows_storing(&self.plan, var, entry, slots, stored, &mut rows);
+            for row in rows.drain(..) {
                 let key = partition_key(&self.partition_by, &row.placeholders);
                 if keep(var, &key) {
                     self.insert(var, row, key);
