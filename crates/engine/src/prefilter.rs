@@ -121,24 +121,55 @@ impl Prefilter {
 /// native UDM: another source's parser writes UDM fields the raw record does not contain.
 #[derive(Debug, Clone)]
 pub struct RawFilter {
-    /// The required strings, JSON-encoded as they appear between quotes in a record, and the
-    /// [`ESCAPES`].
-    strings: aho_corasick::AhoCorasick,
+    /// The required strings, JSON-encoded as they appear between quotes in a record.
+    strings: Strings,
 }
 
-/// JSON escapes that can spell a character of a required string differently from its plain
-/// JSON encoding, so that a record containing one passes the raw-text test.
-const ESCAPES: [&str; 2] = ["\\u", "\\/"];
+/// A search for any of the required strings.
+#[derive(Debug, Clone)]
+enum Strings {
+    /// The SIMD searcher for a few strings, where the CPU has one. On records that contain
+    /// none of the strings it is several times faster than the automaton, which reads one
+    /// byte at a time.
+    Packed(aho_corasick::packed::Searcher),
+    Automaton(aho_corasick::AhoCorasick),
+}
+
+/// The characters that follow a backslash in the JSON escapes that can spell a character of a
+/// required string differently from its plain JSON encoding (`\uXXXX` and `\/`), so that a
+/// record containing one passes the raw-text test.
+const ESCAPED: [u8; 2] = [b'u', b'/'];
 
 impl RawFilter {
+    fn new(strings: &[String]) -> Option<RawFilter> {
+        let packed = aho_corasick::packed::Config::new().builder().extend(strings).build();
+        let strings = match packed {
+            Some(searcher) => Strings::Packed(searcher),
+            None => Strings::Automaton(aho_corasick::AhoCorasick::new(strings).ok()?),
+        };
+        Some(RawFilter { strings })
+    }
+
     /// Whether a rule may make a row from the record: false only when the record contains
     /// none of the required strings.
     ///
     /// A record with a `\u` or `\/` escape anywhere passes, because it may spell a required
     /// string with escapes that its plain JSON encoding does not use.
     pub fn may_match(&self, record: &[u8]) -> bool {
-        self.strings.is_match(record)
+        let found = match &self.strings {
+            Strings::Packed(searcher) => searcher.find(record).is_some(),
+            Strings::Automaton(automaton) => automaton.is_match(record),
+        };
+        found || has_escape(record)
     }
+}
+
+/// Whether the record contains a backslash followed by one of [`ESCAPED`]. An escaped
+/// backslash before a `u` or `/`, as in `C:\\users`, passes too: that costs a parse, and
+/// loses nothing.
+fn has_escape(record: &[u8]) -> bool {
+    memchr::memchr_iter(b'\\', record)
+        .any(|at| record.get(at + 1).is_some_and(|next| ESCAPED.contains(next)))
 }
 
 /// A test that every row of one event variable passes: the field at `path` equals one of
@@ -209,9 +240,35 @@ impl Prefilter {
         if encoded.is_empty() {
             return None;
         }
-        // The escapes that may hide a required string are found in the same pass.
-        encoded.extend(ESCAPES.iter().map(|escape| (*escape).to_owned()));
-        let strings = aho_corasick::AhoCorasick::new(&encoded).ok()?;
-        Some(RawFilter { strings })
+        RawFilter::new(&encoded)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filters(strings: &[&str]) -> Vec<RawFilter> {
+        let strings: Vec<String> = strings.iter().map(|s| (*s).to_owned()).collect();
+        let automaton = aho_corasick::AhoCorasick::new(&strings).expect("automaton");
+        let mut out = vec![RawFilter { strings: Strings::Automaton(automaton) }];
+        out.extend(RawFilter::new(&strings));
+        out
+    }
+
+    #[test]
+    fn raw_filter_passes_strings_and_escapes() {
+        for filter in filters(&["OKTA", "SALESFORCE"]) {
+            assert!(filter.may_match(br#"{"metadata":{"log_type":"OKTA"}}"#));
+            assert!(filter.may_match(br#"{"metadata":{"log_type":"SALESFORCE"}}"#));
+            assert!(!filter.may_match(br#"{"metadata":{"log_type":"WINDOWS_SYSMON"}}"#));
+            assert!(!filter.may_match(b""));
+            // Escapes that may spell a required string another way.
+            assert!(filter.may_match(br#"{"metadata":{"log_type":"\u004fKTA"}}"#));
+            assert!(filter.may_match(br#"{"a":"x\/y"}"#));
+            // A backslash before another character, or at the end, is no such escape.
+            assert!(!filter.may_match(br#"{"a":"C:\\Windows"}"#));
+            assert!(!filter.may_match(br#"{"a":"\n"}\"#));
+        }
     }
 }
