@@ -24,7 +24,7 @@ use crate::eval::fields::{read_scalar, NULL};
 use crate::plan::ir::{CExpr, Seg};
 use crate::plan::Plan;
 
-/// The number of slots, event variables and placeholders up to which [`Gate::admits`] keeps
+/// The number of slots, event variables and placeholders up to which [`Gate::decide`] keeps
 /// its buffers on the stack.
 const INLINE: usize = 16;
 
@@ -34,9 +34,36 @@ static NO_PLACEHOLDERS: [Option<Value>; INLINE] = [const { None }; INLINE];
 /// The path of `metadata.event_type`, the field the index is keyed by.
 const EVENT_TYPE: [&str; 2] = ["metadata", "event_type"];
 
+/// A set of the filters of one event variable, by index, that passed on every copy of an
+/// event, so that building its rows need not run them again. Only the first 64 filters are
+/// counted; a filter past them is always run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Decided(u64);
+
+impl Decided {
+    /// No filter decided.
+    pub(crate) const NONE: Decided = Decided(0);
+
+    fn add(&mut self, filter: usize) {
+        if let Some(bit) = u32::try_from(filter).ok().and_then(|f| 1u64.checked_shl(f)) {
+            self.0 |= bit;
+        }
+    }
+
+    /// Whether filter `index` is in the set.
+    pub(crate) fn contains(self, index: usize) -> bool {
+        u32::try_from(index)
+            .ok()
+            .and_then(|i| 1u64.checked_shl(i))
+            .is_some_and(|bit| self.0 & bit != 0)
+    }
+}
+
 /// One filter that a single read of each of its fields decides.
 #[derive(Debug, Clone)]
 struct Check {
+    /// The filter's index in its variable's filters.
+    filter: usize,
     expr: CExpr,
     /// The slots the filter reads, with their paths.
     reads: Vec<(usize, Vec<Seg>)>,
@@ -65,7 +92,7 @@ impl Gate {
             var_plan.filters.iter().find_map(|filter| filter_strings(filter, var, &paths));
         let mut checks = Vec::new();
         let mut event_types = None;
-        for filter in &var_plan.filters {
+        for (index, filter) in var_plan.filters.iter().enumerate() {
             let Some(slots) = scalar_slots(filter, var) else { continue };
             let Some(reads) = slots.iter().map(|s| paths.get(s).map(|p| (*s, p.clone()))).collect()
             else {
@@ -79,7 +106,7 @@ impl Gate {
                     }
                 }
             }
-            checks.push(Check { expr: filter.clone(), reads });
+            checks.push(Check { filter: index, expr: filter.clone(), reads });
         }
         Gate { rule, var, checks, event_types, filter_strings }
     }
@@ -158,10 +185,11 @@ impl Gate {
         tests
     }
 
-    /// Whether the variable may make a row from the event: false only when a filter of the
-    /// gate fails on it.
-    pub(crate) fn admits(&self, plan: &Plan, event: &Arc<Event>) -> bool {
-        let Some(var_plan) = plan.vars.get(self.var) else { return false };
+    /// Whether the variable may make a row from the event: `None` only when a filter of the
+    /// gate fails on it. Otherwise returns the filters the gate decided: those that read only
+    /// fields occurring at most once in the event, and so pass on every copy of it.
+    pub(crate) fn decide(&self, plan: &Plan, event: &Arc<Event>) -> Option<Decided> {
+        let var_plan = plan.vars.get(self.var)?;
         // The buffers live on the stack when the rule is small enough, as most are, because
         // this runs for every event and candidate gate.
         let slot_count = var_plan.slot_zero.len();
@@ -183,6 +211,7 @@ impl Gate {
                 &heap_placeholders
             }
         };
+        let mut decided = Decided::NONE;
         for check in &self.checks {
             let mut decidable = true;
             for (slot, path) in &check.reads {
@@ -211,10 +240,11 @@ impl Gate {
                 entry: None,
             };
             if !self.test_row(plan, row, &check.expr) {
-                return false;
+                return None;
             }
+            decided.add(check.filter);
         }
-        true
+        Some(decided)
     }
 
     /// Tests a filter with `row` as the row of the gate's variable and no row for the others.
@@ -313,7 +343,7 @@ impl Dispatch {
     }
 
     /// The gates that may admit the event, in rule and variable order. Only the index is
-    /// consulted here; [`Gate::admits`] runs the remaining checks.
+    /// consulted here; [`Gate::decide`] runs the remaining checks.
     pub(crate) fn candidates(&self, event: &Event) -> Vec<&Gate> {
         let ids = self.candidate_ids(event);
         ids.into_iter().filter_map(|id| self.gates.get(id)).collect()

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use udm::Event;
 
-use crate::dispatch::Dispatch;
+use crate::dispatch::{Decided, Dispatch};
 use crate::plan::Plan;
 use crate::rows::{has_row, EventEntry};
 use crate::rule::Rule;
@@ -37,8 +37,9 @@ pub struct Prefilter {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verdict {
     prefilter: u64,
-    /// The ids of the admitting gates of the prefilter's dispatch, ascending.
-    gates: Vec<usize>,
+    /// The ids of the admitting gates of the prefilter's dispatch, ascending, with the filters
+    /// each decided.
+    gates: Vec<(usize, Decided)>,
 }
 
 impl Verdict {
@@ -47,8 +48,8 @@ impl Verdict {
         self.prefilter
     }
 
-    /// The ids of the gates that admitted the event, ascending.
-    pub(crate) fn gates(&self) -> &[usize] {
+    /// The ids of the gates that admitted the event, ascending, with the filters each decided.
+    pub(crate) fn gates(&self) -> &[(usize, Decided)] {
         &self.gates
     }
 }
@@ -68,7 +69,7 @@ impl Prefilter {
         let entry = EventEntry::new(Arc::clone(event), 0);
         self.dispatch.candidates(event).into_iter().any(|gate| {
             let Some(plan) = self.plans.get(gate.rule) else { return false };
-            gate.admits(plan, event) && has_row(plan, gate.var, &entry)
+            gate.decide(plan, event).is_some_and(|decided| has_row(plan, gate.var, &entry, decided))
         })
     }
 
@@ -84,13 +85,11 @@ impl Prefilter {
         for id in self.dispatch.candidate_ids(event) {
             let Some(gate) = self.dispatch.gate(id) else { continue };
             let Some(plan) = self.plans.get(gate.rule) else { continue };
-            if !gate.admits(plan, event) {
-                continue;
-            }
-            gates.push(id);
+            let Some(decided) = gate.decide(plan, event) else { continue };
+            gates.push((id, decided));
             if !wanted {
                 let entry = entry.get_or_insert_with(|| EventEntry::new(Arc::clone(event), 0));
-                wanted = has_row(plan, gate.var, entry);
+                wanted = has_row(plan, gate.var, entry, decided);
             }
         }
         wanted.then_some(Verdict { prefilter: self.id, gates })

@@ -63,18 +63,16 @@ impl Router {
         let mut out = Vec::new();
         for gate in self.dispatch.candidates(event) {
             let Some(plan) = self.plans.get(gate.rule) else { continue };
-            if !gate.admits(plan, event) {
-                continue;
-            }
+            let Some(decided) = gate.decide(plan, event) else { continue };
             match self.partition_by.get(gate.rule) {
                 Some(Some(partition_by)) => {
-                    for_each_row_placeholders(plan, gate.var, &entry, |placeholders| {
+                    for_each_row_placeholders(plan, gate.var, &entry, decided, |placeholders| {
                         let key = encode_key(&partition_key(partition_by, placeholders));
                         out.push(Route { rule: gate.rule, var: gate.var, key });
                     });
                 }
                 _ => {
-                    if has_row(plan, gate.var, &entry) {
+                    if has_row(plan, gate.var, &entry, decided) {
                         let key = per_event_key(plan, &entry);
                         out.push(Route { rule: gate.rule, var: gate.var, key });
                     }

@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use udm::{Event, Str, Value};
 use yaral::ast::CompareOp;
 
+use crate::dispatch::Decided;
 use crate::eval::expr::{eval, map_value, test, Env, RowRef, Slots};
 use crate::eval::{fields, ops};
 use crate::plan::ir::CExpr;
@@ -98,10 +99,16 @@ impl Row {
 
 /// Builds the rows of event variable `var` from an event: expands it into copies, then keeps
 /// the copies that pass the filters, the placeholder bindings, the zero-value checks of match
-/// variables and the filters that read those placeholders, in that order.
-pub(crate) fn make_rows(plan: &Plan, var: usize, entry: &Arc<EventEntry>) -> Vec<Row> {
+/// variables and the filters that read those placeholders, in that order. The filters in
+/// `decided` are known to pass on every copy and are not run.
+pub(crate) fn make_rows(
+    plan: &Plan,
+    var: usize,
+    entry: &Arc<EventEntry>,
+    decided: Decided,
+) -> Vec<Row> {
     let mut out = Vec::new();
-    make_rows_storing(plan, var, entry, None, entry, &mut out);
+    make_rows_storing(plan, var, entry, decided, None, entry, &mut out);
     out
 }
 
@@ -115,6 +122,7 @@ pub(crate) fn make_rows_storing(
     plan: &Plan,
     var: usize,
     entry: &Arc<EventEntry>,
+    decided: Decided,
     stored: Option<&[bool]>,
     keep: &Arc<EventEntry>,
     out: &mut Vec<Row>,
@@ -122,7 +130,7 @@ pub(crate) fn make_rows_storing(
     let reads = plan.vars.get(var).map_or(&[][..], |v| v.stored_reads.as_slice());
     let keeps_reads = stored.is_some();
     let mut read_values: Option<Box<[Value]>> = None;
-    for_each_row(plan, var, entry, |copy_index, copy, placeholders| {
+    for_each_row(plan, var, entry, decided, |copy_index, copy, placeholders| {
         // Slots past the last stored one are left out: a missing slot reads as `Null`, as an
         // unstored one does, and a row that stores none allocates nothing for them.
         let kept = match stored {
@@ -169,10 +177,10 @@ fn read_stored(event: &Event, reads: &[StoredRead]) -> Box<[Value]> {
 }
 
 /// Whether event variable `var` makes at least one row from the event. Stops at the first
-/// copy that survives, and builds no row.
-pub(crate) fn has_row(plan: &Plan, var: usize, entry: &EventEntry) -> bool {
+/// copy that survives, and builds no row. The filters in `decided` are not run.
+pub(crate) fn has_row(plan: &Plan, var: usize, entry: &EventEntry, decided: Decided) -> bool {
     let mut found = false;
-    for_each_row(plan, var, entry, |_, _, _| {
+    for_each_row(plan, var, entry, decided, |_, _, _| {
         found = true;
         ControlFlow::Break(())
     });
@@ -180,25 +188,28 @@ pub(crate) fn has_row(plan: &Plan, var: usize, entry: &EventEntry) -> bool {
 }
 
 /// Calls `f` with the placeholder values of each row that event variable `var` makes from the
-/// event, without building the rows.
+/// event, without building the rows. The filters in `decided` are not run.
 pub(crate) fn for_each_row_placeholders(
     plan: &Plan,
     var: usize,
     entry: &EventEntry,
+    decided: Decided,
     mut f: impl FnMut(&[Option<Value>]),
 ) {
-    for_each_row(plan, var, entry, |_, _, placeholders| {
+    for_each_row(plan, var, entry, decided, |_, _, placeholders| {
         f(&placeholders);
         ControlFlow::Continue(())
     });
 }
 
 /// Calls `emit` with each surviving copy of the event for `var`: its index, its slot values
-/// and the placeholder values it assigned.
+/// and the placeholder values it assigned. The filters in `decided` passed on every copy of
+/// the event, when the variable's gate ran, and are not run again.
 fn for_each_row(
     plan: &Plan,
     var: usize,
     entry: &EventEntry,
+    decided: Decided,
     mut emit: impl FnMut(u32, &[&Value], Vec<Option<Value>>) -> ControlFlow<()>,
 ) {
     let Some(var_plan) = plan.vars.get(var) else { return };
@@ -207,7 +218,7 @@ fn for_each_row(
         let copy_index = copy_index as u32;
         let mut placeholders: Vec<Option<Value>> = vec![None; plan.placeholders.len()];
         let current = CopyRef { plan, var, entry, copy_index, copy };
-        if !current.passes(&placeholders, &var_plan.filters) {
+        if !current.passes_undecided(&placeholders, &var_plan.filters, decided) {
             continue;
         }
         let mut bound = true;
@@ -283,5 +294,18 @@ impl CopyRef<'_> {
 
     fn passes(&self, placeholders: &[Option<Value>], exprs: &[CExpr]) -> bool {
         exprs.is_empty() || self.with_env(placeholders, |env| exprs.iter().all(|e| test(e, env)))
+    }
+
+    /// Like [`CopyRef::passes`], skipping the filters in `decided`.
+    fn passes_undecided(
+        &self,
+        placeholders: &[Option<Value>],
+        exprs: &[CExpr],
+        decided: Decided,
+    ) -> bool {
+        let mut undecided =
+            exprs.iter().enumerate().filter(|(index, _)| !decided.contains(*index)).peekable();
+        undecided.peek().is_none()
+            || self.with_env(placeholders, |env| undecided.all(|(_, e)| test(e, env)))
     }
 }

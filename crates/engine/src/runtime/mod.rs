@@ -23,7 +23,7 @@ use std::sync::Arc;
 use udm::{Event, Timestamp};
 
 use crate::detection::Detection;
-use crate::dispatch::Dispatch;
+use crate::dispatch::{Decided, Dispatch};
 use crate::group::{evaluate, Candidate};
 use crate::join::Tuple;
 use crate::plan::{Plan, WindowPlan};
@@ -133,9 +133,9 @@ pub struct Engine {
     lateness: i128,
     late: u64,
     rows_added: u64,
-    /// The admitted variables of each rule for the event being pushed, kept between events
-    /// so that their vectors are allocated once.
-    admitted: Vec<Vec<usize>>,
+    /// The admitted variables of each rule for the event being pushed, with the filters their
+    /// gates decided, kept between events so that their vectors are allocated once.
+    admitted: Vec<Vec<(usize, Decided)>>,
 }
 
 impl Engine {
@@ -286,14 +286,16 @@ impl Engine {
                     let taken = match accept.as_mut() {
                         Some(accept) => {
                             let key = per_event_key(&state.rule.plan, &entry);
-                            vars.iter().any(|var| accept(rule, *var, &key))
+                            vars.iter().any(|(var, _)| accept(rule, *var, &key))
                         }
                         None => true,
                     };
                     if !taken {
                         continue;
                     }
-                    if let Some(candidate) = evaluate_event(&state.rule, &entry) {
+                    let decided =
+                        vars.iter().find(|(var, _)| *var == 0).map_or(Decided::NONE, |(_, d)| *d);
+                    if let Some(candidate) = evaluate_event(&state.rule, &entry, decided) {
                         state.offer(candidate, &mut out);
                     }
                 }
@@ -328,7 +330,7 @@ impl Engine {
         &self,
         event: &Arc<Event>,
         verdict: Option<&Verdict>,
-        admitted: &mut Vec<Vec<usize>>,
+        admitted: &mut Vec<Vec<(usize, Decided)>>,
     ) {
         admitted.resize_with(self.rules.len(), Vec::new);
         admitted.iter_mut().for_each(Vec::clear);
@@ -337,10 +339,10 @@ impl Engine {
         {
             // The gate ids ascend, and the prefilter numbers its gates by rule and then by
             // variable, so each rule's variables come out ascending, as below.
-            for id in verdict.gates() {
+            for (id, decided) in verdict.gates() {
                 let Some(Some((rule, var))) = map.targets.get(*id) else { continue };
                 if let Some(vars) = admitted.get_mut(*rule) {
-                    vars.push(*var);
+                    vars.push((*var, *decided));
                 }
             }
             return;
@@ -351,8 +353,8 @@ impl Engine {
             else {
                 continue;
             };
-            if gate.admits(&state.rule.plan, event) {
-                vars.push(gate.var);
+            if let Some(decided) = gate.decide(&state.rule.plan, event) {
+                vars.push((gate.var, decided));
             }
         }
     }
@@ -436,8 +438,8 @@ impl Engine {
 
 /// Evaluates a rule without `match:` on one event: every surviving copy of the event is one
 /// tuple of the event's group, so one event gives at most one detection.
-fn evaluate_event(rule: &Rule, entry: &Arc<EventEntry>) -> Option<Candidate> {
-    let rows = make_rows(&rule.plan, 0, entry);
+fn evaluate_event(rule: &Rule, entry: &Arc<EventEntry>, decided: Decided) -> Option<Candidate> {
+    let rows = make_rows(&rule.plan, 0, entry, decided);
     if rows.is_empty() {
         return None;
     }

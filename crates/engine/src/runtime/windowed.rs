@@ -21,6 +21,7 @@ use udm::Value;
 
 use super::dedupe::Dedupe;
 use crate::detection::RuleInfo;
+use crate::dispatch::Decided;
 use crate::eval::expr::{Env, RowRef};
 use crate::eval::ops::Key;
 use crate::group::{evaluate, timestamp, Candidate};
@@ -123,7 +124,8 @@ impl Windowed {
     }
 
     /// Adds the rows an event makes for the event variables `vars` to their partitions and
-    /// opens the windows they fall in; the other variables' filters are known to reject it.
+    /// opens the windows they fall in; the other variables' filters are known to reject it,
+    /// and each variable's decided filters to pass.
     /// The rows hold `stored`: `entry` or its [`EventEntry::stripped`]. `keep` gets each
     /// row's variable and partition key, and a row it rejects is left out. Returns the number
     /// of rows added.
@@ -131,15 +133,15 @@ impl Windowed {
         &mut self,
         entry: &Arc<EventEntry>,
         stored: &Arc<EventEntry>,
-        vars: &[usize],
+        vars: &[(usize, Decided)],
         keep: &mut dyn FnMut(usize, &[Key]) -> bool,
     ) -> usize {
         let mut added = 0;
         let mut rows = Vec::new();
-        for &var in vars {
+        for &(var, decided) in vars {
             let slots = self.stored_slots.get(var).map(Vec::as_slice);
             rows.clear();
-            make_rows_storing(&self.plan, var, entry, slots, stored, &mut rows);
+            make_rows_storing(&self.plan, var, entry, decided, slots, stored, &mut rows);
             for row in rows.drain(..) {
                 let key = partition_key(&self.partition_by, &row.placeholders);
                 if keep(var, &key) {
