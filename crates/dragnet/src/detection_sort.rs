@@ -164,15 +164,26 @@ pub struct SortedDetections {
 
 impl DetectionSource for SortedDetections {
     fn for_each(&self, f: &mut dyn FnMut(&Value) -> io::Result<()>) -> io::Result<()> {
+        merge(self.sources()?, |entry| {
+            let value: Value = serde_json::from_str(&entry.json)?;
+            f(&value)
+        })
+    }
+
+    fn for_each_text(&self, f: &mut dyn FnMut(&str) -> io::Result<()>) -> io::Result<()> {
+        merge(self.sources()?, |entry| f(&entry.json))
+    }
+}
+
+impl SortedDetections {
+    /// The runs on disk and the last buffer, each opened for one pass.
+    fn sources(&self) -> io::Result<Vec<Source<'_>>> {
         let mut sources = Vec::with_capacity(self.runs.len() + 1);
         for run in &self.runs {
             sources.push(Source::File(BufReader::new(File::open(run)?)));
         }
         sources.push(Source::Memory(self.memory.iter()));
-        merge(sources, |entry| {
-            let value: Value = serde_json::from_str(&entry.json)?;
-            f(&value)
-        })
+        Ok(sources)
     }
 }
 
@@ -331,6 +342,37 @@ mod tests {
         assert_eq!(read.len(), pushed.len());
         let differ = read.iter().zip(&pushed).find(|(r, p)| r != p);
         assert_eq!(differ, None, "a score changed when read back");
+    }
+
+    #[test]
+    fn text_is_the_values_text() {
+        // Spilled runs and the last buffer, with floats, nulls, escapes and non-ASCII text.
+        let mut sorter = DetectionSorter::new(4096);
+        for i in 0..300u32 {
+            let mut d = detection(i64::from(i % 17), "rule", &format!("{i:03}"));
+            d.outcomes = vec![
+                ("score".into(), udm::Value::Float(f64::from(i) / 7.0)),
+                ("none".into(), udm::Value::Float(f64::NAN)),
+                ("text".into(), udm::Value::from(format!("q\"\\\u{1}é{i}"))),
+            ];
+            assert!(sorter.push(&d).is_ok());
+        }
+        let sorted = sorter.finish();
+        assert!(!sorted.runs.is_empty(), "nothing was spilled");
+        let mut from_values = Vec::new();
+        let read = sorted.for_each(&mut |v| {
+            from_values.push(serde_json::to_string(v)?);
+            Ok(())
+        });
+        assert!(read.is_ok(), "{read:?}");
+        let mut texts = Vec::new();
+        let read = sorted.for_each_text(&mut |text| {
+            texts.push(text.to_owned());
+            Ok(())
+        });
+        assert!(read.is_ok(), "{read:?}");
+        assert_eq!(texts.len(), 300);
+        assert_eq!(texts, from_values);
     }
 
     #[test]

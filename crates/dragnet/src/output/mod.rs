@@ -29,6 +29,13 @@ pub struct Presentation {
 pub trait DetectionSource {
     /// Calls `f` with each detection in order, stopping at the first error.
     fn for_each(&self, f: &mut dyn FnMut(&Value) -> io::Result<()>) -> io::Result<()>;
+
+    /// Calls `f` with each detection as compact JSON text, in order: the text that
+    /// `serde_json::to_writer` writes for the value [`DetectionSource::for_each`] gives. A
+    /// source that holds the text passes it on without reading it into a value.
+    fn for_each_text(&self, f: &mut dyn FnMut(&str) -> io::Result<()>) -> io::Result<()> {
+        self.for_each(&mut |detection| f(&serde_json::to_string(detection)?))
+    }
 }
 
 impl DetectionSource for [Value] {
@@ -51,8 +58,8 @@ pub fn write(
     presentation: &Presentation,
 ) -> io::Result<()> {
     match format {
-        OutputFormat::Jsonl => detections.for_each(&mut |detection| {
-            serde_json::to_writer(&mut *out, detection)?;
+        OutputFormat::Jsonl => detections.for_each_text(&mut |detection| {
+            out.write_all(detection.as_bytes())?;
             out.write_all(b"\n")
         }),
         OutputFormat::Json => {
