@@ -226,17 +226,17 @@ enum Line {
 
 /// Appends one line to `buffer`, or as much of it as [`MAX_RECORD_BYTES`] allows.
 fn read_line(reader: &mut impl BufRead, buffer: &mut Vec<u8>) -> io::Result<Line> {
-    let start = buffer.len();
-    let limit = MAX_RECORD_BYTES as u64;
-    if reader.take(limit).read_until(b'\n', buffer)? == 0 {
+    let limit = MAX_RECORD_BYTES;
+    let read = read_until_newline(reader, buffer, limit)?;
+    if read == 0 {
         return Ok(Line::End);
     }
-    if (buffer.len() - start) as u64 == limit && !buffer.ends_with(b"\n") {
+    if read == limit && !buffer.ends_with(b"\n") {
         // Skip to the end of the runaway line without keeping it.
         let mut rest = Vec::new();
         loop {
             rest.clear();
-            let read = reader.take(1 << 20).read_until(b'\n', &mut rest)?;
+            let read = read_until_newline(reader, &mut rest, 1 << 20)?;
             if read == 0 || rest.ends_with(b"\n") {
                 break;
             }
@@ -244,6 +244,40 @@ fn read_line(reader: &mut impl BufRead, buffer: &mut Vec<u8>) -> io::Result<Line
         return Ok(Line::TooLong);
     }
     Ok(Line::Text)
+}
+
+/// Appends bytes to `buffer` up to and including the next newline, or up to `limit` bytes or
+/// the end of input, and returns how many it appended. It reads as
+/// `reader.take(limit).read_until(b'\n', buffer)` does, finding the newline with the `memchr`
+/// crate's vector search rather than the standard library's word-at-a-time one.
+fn read_until_newline(
+    reader: &mut impl BufRead,
+    buffer: &mut Vec<u8>,
+    limit: usize,
+) -> io::Result<usize> {
+    let mut read = 0;
+    while read < limit {
+        let available = match reader.fill_buf() {
+            Ok(available) => available,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            break;
+        }
+        let window = &available[..available.len().min(limit - read)];
+        let (taken, done) = match memchr::memchr(b'\n', window) {
+            Some(at) => (at + 1, true),
+            None => (window.len(), false),
+        };
+        buffer.extend_from_slice(&window[..taken]);
+        reader.consume(taken);
+        read += taken;
+        if done {
+            break;
+        }
+    }
+    Ok(read)
 }
 
 fn too_long() -> String {
@@ -338,5 +372,28 @@ mod tests {
             sizes.push(batch.items.len());
         }
         assert_eq!(sizes, vec![BATCH_RECORDS, BATCH_RECORDS, 5]);
+    }
+
+    #[test]
+    fn newline_search_reads_as_read_until() {
+        let inputs: [&[u8]; 5] = [b"", b"abc", b"ab\ncd\n\nefgh", b"\n\n", b"0123456789\nx"];
+        for input in inputs {
+            for capacity in [1, 2, 3, 64] {
+                for limit in [1, 2, 5, 100] {
+                    let mut ours = io::BufReader::with_capacity(capacity, input);
+                    let mut std = io::BufReader::with_capacity(capacity, input);
+                    loop {
+                        let (mut a, mut b) = (Vec::new(), Vec::new());
+                        let read = read_until_newline(&mut ours, &mut a, limit).unwrap();
+                        let expected = (&mut std).take(limit as u64).read_until(b'\n', &mut b);
+                        assert_eq!(Some(read), expected.ok(), "{input:?} {capacity} {limit}");
+                        assert_eq!(a, b);
+                        if read == 0 {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
     }
 }

@@ -42,27 +42,24 @@ pub fn enrich_event(db: &AsnDb, event: &mut Event) {
 }
 
 fn enrich_noun(db: &AsnDb, noun: &mut Message) {
-    // Nouns hold a few addresses, so a vector finds repeats faster than a hash set.
-    let mut seen: Vec<IpAddr> = noun
-        .get("ip_geo_artifact")
-        .map(values)
-        .unwrap_or_default()
-        .into_iter()
+    let mut seen = Seen::default();
+    let existing = noun.get("ip_geo_artifact").map_or(&[][..], values);
+    for ip in existing
+        .iter()
         .filter_map(|artifact| artifact.as_message()?.get("ip")?.as_str())
         .filter_map(parse_ip_value)
-        .map(canonical_ip)
-        .collect();
+    {
+        seen.insert(canonical_ip(ip));
+    }
 
     let asset_ips = noun.get("asset").and_then(Value::as_message).and_then(|asset| asset.get("ip"));
     let mut found = Vec::new();
     let addresses = [noun.get("ip"), asset_ips].into_iter().flatten().flat_map(values);
     for address in addresses.filter_map(Value::as_str).map(str::trim) {
         let Some(ip) = parse_ip_value(address) else { continue };
-        let ip_key = canonical_ip(ip);
-        if seen.contains(&ip_key) {
+        if !seen.insert(canonical_ip(ip)) {
             continue;
         }
-        seen.push(ip_key);
         if let Some(info) = db.lookup(ip) {
             found.push(Value::Message(artifact(address, &info)));
         }
@@ -80,11 +77,33 @@ fn enrich_noun(db: &AsnDb, noun: &mut Message) {
     }
 }
 
+/// The addresses of a noun seen so far. Nouns hold a few addresses, so the first ones sit in
+/// an array, and a search of them is faster than hashing.
+#[derive(Default)]
+struct Seen {
+    first: [Option<IpAddr>; 4],
+    more: Vec<IpAddr>,
+}
+
+impl Seen {
+    /// Adds an address; returns false when it was seen already.
+    fn insert(&mut self, ip: IpAddr) -> bool {
+        if self.first.contains(&Some(ip)) || self.more.contains(&ip) {
+            return false;
+        }
+        match self.first.iter_mut().find(|slot| slot.is_none()) {
+            Some(slot) => *slot = Some(ip),
+            None => self.more.push(ip),
+        }
+        true
+    }
+}
+
 /// The elements of a repeated field, or the value itself for a single one.
-fn values(value: &Value) -> Vec<&Value> {
+fn values(value: &Value) -> &[Value] {
     match value {
-        Value::List(items) => items.iter().collect(),
-        other => vec![other],
+        Value::List(items) => items,
+        other => std::slice::from_ref(other),
     }
 }
 
