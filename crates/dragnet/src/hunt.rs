@@ -108,6 +108,18 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
             None => Keep::Unused,
         }
     };
+    // Events that go straight to the engines also take their rows with them, built on the
+    // worker threads (see `Prefilter::prepare`). Sorted events do not: the sorter keeps
+    // events only.
+    let keep_prepared = |event: &Arc<udm::Event>| {
+        if !range.reads(event.event_time()) {
+            return Keep::OutOfRange;
+        }
+        match prefilter.prepare(event) {
+            Some(verdict) => Keep::Admitted(verdict),
+            None => Keep::Unused,
+        }
+    };
     let threads = if args.threads == 0 { default_threads() } else { args.threads };
     let raw = prefilter.raw_filter();
     let parquet = ParquetOptions {
@@ -150,6 +162,7 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
     // stops and the inputs are read again through the sorter, which standard input cannot be.
     let replayable = inputs.iter().all(|i| !matches!(i.source, InputSource::Stdin));
     let streamed = if replayable {
+        let options = Options { keep: &keep_prepared, ..options };
         correlate_streaming(&run, normalizer.clone(), loaded.rules.clone(), &options)?
     } else {
         Streamed::OutOfOrder(Vec::new())
@@ -451,7 +464,11 @@ fn correlate_streaming(
                 if cancel.load(Ordering::Relaxed) {
                     return;
                 }
-                let time = event.event_time();
+                // A prepared event may have no fields left; its verdict has its time.
+                let time = verdict
+                    .as_ref()
+                    .and_then(engine::Verdict::time)
+                    .unwrap_or_else(|| event.event_time());
                 if latest.is_some_and(|latest| time < latest) {
                     cancel.store(true, Ordering::Relaxed);
                     return;

@@ -56,7 +56,7 @@ pub struct InputStats {
 }
 
 /// The decision on a normalised event: keep it, or the reason it is left out.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Keep {
     /// Hand it to the sink.
     Yes,
@@ -425,13 +425,15 @@ impl Taken {
         self.left >= self.read_twice
     }
 
-    /// Counts a line read either way. `partial` tells whether a kept event could go on
-    /// partial: a whole event read at once that has a `product_log_id` could have.
+    /// Counts a line read either way. `partial` tells whether kept events can go on partial:
+    /// then one read at once that has a `product_log_id` could have.
     fn count(&mut self, kept: &Kept, partial: bool) {
+        let read_twice = |event: &Arc<Event>| {
+            !event.is_partial() && (!partial || event.product_log_id().is_empty())
+        };
         if kept.events.is_empty() {
             self.left += 1;
-        } else if !partial || kept.events.iter().any(|(event, _)| event.product_log_id().is_empty())
-        {
+        } else if kept.events.iter().any(|(event, _)| read_twice(event)) {
             self.read_twice += 1;
         }
     }
@@ -562,6 +564,19 @@ impl Worker<'_> {
             }
         };
         let event = match partial {
+            // With a prepared verdict the engine reads no field of the event, so it goes on
+            // with its record only, and its fields are freed here, on the thread that made
+            // them.
+            Some((text, reader))
+                if verdict.as_ref().is_some_and(engine::Verdict::is_prepared)
+                    && !event.product_log_id().is_empty() =>
+            {
+                drop(event);
+                Arc::new(
+                    Event::from_message(udm::Message::new())
+                        .into_partial(Arc::from(text), Arc::clone(reader)),
+                )
+            }
             Some((text, reader)) => {
                 let event = Arc::try_unwrap(event).unwrap_or_else(|shared| Event::clone(&shared));
                 Arc::new(event.into_partial(Arc::from(text), Arc::clone(reader)))

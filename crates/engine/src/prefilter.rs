@@ -3,12 +3,13 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use udm::Event;
+use udm::{Event, Str};
 
 use crate::dispatch::{Decided, Dispatch};
 use crate::plan::Plan;
-use crate::rows::{has_row, EventEntry};
+use crate::rows::{has_row, make_row_parts, RowParts};
 use crate::rule::Rule;
+use crate::runtime::stored_slots;
 
 /// Decides whether any event variable of a set of rules makes a row from an event.
 ///
@@ -27,6 +28,8 @@ pub struct Prefilter {
     id: u64,
     plans: Vec<Arc<Plan>>,
     dispatch: Dispatch,
+    /// Per rule with `match:`, the slots its stored rows keep, as its engine keeps them.
+    stored_slots: Vec<Option<Vec<Vec<bool>>>>,
 }
 
 /// The event variables whose pre-expansion filters admit one event, as
@@ -34,12 +37,26 @@ pub struct Prefilter {
 ///
 /// It names the prefilter that made it, and an engine only trusts a verdict of the prefilter
 /// it was given with [`Engine::with_prefilter`](crate::Engine::with_prefilter).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Verdict {
     prefilter: u64,
     /// The ids of the admitting gates of the prefilter's dispatch, ascending, with the filters
     /// each decided.
     gates: Vec<(usize, Decided)>,
+    /// What [`Prefilter::prepare`] adds.
+    prepared: Option<Box<Prepared>>,
+}
+
+/// The rows an event makes, built where [`Prefilter::prepare`] ran, with what the engine needs
+/// of the event besides them.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Prepared {
+    /// `metadata.event_timestamp` in nanoseconds since the epoch.
+    pub time: i128,
+    /// `metadata.product_log_id`, when the event has one.
+    pub id: Option<Str>,
+    /// The rows of each gate of the verdict, in the same order.
+    pub rows: Vec<Vec<RowParts>>,
 }
 
 impl Verdict {
@@ -52,6 +69,26 @@ impl Verdict {
     pub(crate) fn gates(&self) -> &[(usize, Decided)] {
         &self.gates
     }
+
+    /// The rows [`Prefilter::prepare`] built.
+    pub(crate) fn prepared(&self) -> Option<&Prepared> {
+        self.prepared.as_deref()
+    }
+
+    /// Whether [`Prefilter::prepare`] made the verdict. The engine then needs no field of the
+    /// event, only the record it was read from to show it in a detection, so a partial event
+    /// can go on stripped (see [`udm::Event::stripped`]).
+    pub fn is_prepared(&self) -> bool {
+        self.prepared.is_some()
+    }
+
+    /// The event's time, when [`Prefilter::prepare`] made the verdict.
+    pub fn time(&self) -> Option<udm::Timestamp> {
+        let nanos = self.prepared.as_ref()?.time;
+        let seconds = i64::try_from(nanos.div_euclid(1_000_000_000)).ok()?;
+        let nanos = i64::try_from(nanos.rem_euclid(1_000_000_000)).ok()?;
+        Some(udm::Timestamp::new(seconds, nanos))
+    }
 }
 
 impl Prefilter {
@@ -61,15 +98,16 @@ impl Prefilter {
         let plans: Vec<Arc<Plan>> = rules.iter().map(|r| Arc::clone(&r.plan)).collect();
         let refs: Vec<&Plan> = plans.iter().map(|p| p.as_ref()).collect();
         let dispatch = Dispatch::new(&refs);
-        Prefilter { id: NEXT_ID.fetch_add(1, Ordering::Relaxed), plans, dispatch }
+        let stored_slots =
+            plans.iter().map(|plan| plan.window.is_some().then(|| stored_slots(plan))).collect();
+        Prefilter { id: NEXT_ID.fetch_add(1, Ordering::Relaxed), plans, dispatch, stored_slots }
     }
 
     /// Whether some event variable of some rule makes at least one row from the event.
     pub fn wants(&self, event: &Arc<Event>) -> bool {
-        let entry = EventEntry::new(Arc::clone(event), 0);
         self.dispatch.candidates(event).into_iter().any(|gate| {
             let Some(plan) = self.plans.get(gate.rule) else { return false };
-            gate.decide(plan, event).is_some_and(|decided| has_row(plan, gate.var, &entry, decided))
+            gate.decide(plan, event).is_some_and(|decided| has_row(plan, gate.var, event, decided))
         })
     }
 
@@ -81,18 +119,50 @@ impl Prefilter {
     pub fn verdict(&self, event: &Arc<Event>) -> Option<Verdict> {
         let mut gates = Vec::new();
         let mut wanted = false;
-        let mut entry = None;
         for id in self.dispatch.candidate_ids(event) {
             let Some(gate) = self.dispatch.gate(id) else { continue };
             let Some(plan) = self.plans.get(gate.rule) else { continue };
             let Some(decided) = gate.decide(plan, event) else { continue };
             gates.push((id, decided));
             if !wanted {
-                let entry = entry.get_or_insert_with(|| EventEntry::new(Arc::clone(event), 0));
-                wanted = has_row(plan, gate.var, entry, decided);
+                wanted = has_row(plan, gate.var, event, decided);
             }
         }
-        wanted.then_some(Verdict { prefilter: self.id, gates })
+        wanted.then_some(Verdict { prefilter: self.id, gates, prepared: None })
+    }
+
+    /// Like [`Prefilter::verdict`], and also builds the rows the event makes for every rule,
+    /// so that an engine given the verdict reads no field of the event. Building them here,
+    /// on the thread that read the event, spares the engine's thread from reading the event
+    /// and from freeing it, which it would do from another core's cache.
+    ///
+    /// The event may then go to the engine stripped of its fields (see
+    /// [`udm::Event::stripped`]) when it has a `metadata.product_log_id`. An engine that cannot
+    /// use the verdict reads such an event whole again.
+    pub fn prepare(&self, event: &Arc<Event>) -> Option<Verdict> {
+        let mut gates = Vec::new();
+        let mut rows = Vec::new();
+        for id in self.dispatch.candidate_ids(event) {
+            let Some(gate) = self.dispatch.gate(id) else { continue };
+            let Some(plan) = self.plans.get(gate.rule) else { continue };
+            let Some(decided) = gate.decide(plan, event) else { continue };
+            let stored = self.stored_slots.get(gate.rule).and_then(Option::as_ref);
+            let stored = stored.and_then(|slots| slots.get(gate.var)).map(Vec::as_slice);
+            let mut parts = Vec::new();
+            make_row_parts(plan, gate.var, event, decided, stored, true, &mut parts);
+            // A gate whose variable makes no row gives the engine nothing to do.
+            if !parts.is_empty() {
+                gates.push((id, decided));
+                rows.push(parts);
+            }
+        }
+        if gates.is_empty() {
+            return None;
+        }
+        let id = Some(event.product_log_id()).filter(|id| !id.is_empty()).map(Str::from);
+        let time = event.event_time().as_nanos();
+        let prepared = Some(Box::new(Prepared { time, id, rows }));
+        Some(Verdict { prefilter: self.id, gates, prepared })
     }
 
     /// The id that the prefilter's verdicts carry.

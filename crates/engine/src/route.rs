@@ -66,13 +66,13 @@ impl Router {
             let Some(decided) = gate.decide(plan, event) else { continue };
             match self.partition_by.get(gate.rule) {
                 Some(Some(partition_by)) => {
-                    for_each_row_placeholders(plan, gate.var, &entry, decided, |placeholders| {
+                    for_each_row_placeholders(plan, gate.var, event, decided, |placeholders| {
                         let key = encode_key(&partition_key(partition_by, placeholders));
                         out.push(Route { rule: gate.rule, var: gate.var, key });
                     });
                 }
                 _ => {
-                    if has_row(plan, gate.var, &entry, decided) {
+                    if has_row(plan, gate.var, event, decided) {
                         let key = per_event_key(plan, &entry);
                         out.push(Route { rule: gate.rule, var: gate.var, key });
                     }

@@ -35,6 +35,15 @@ impl EventEntry {
         EventEntry { event, seq, time, id: OnceLock::new() }
     }
 
+    /// The entry of an event whose time and id [`Prefilter::prepare`] read already; the event
+    /// may be stripped of its fields.
+    ///
+    /// [`Prefilter::prepare`]: crate::Prefilter::prepare
+    pub(crate) fn prepared(event: Arc<Event>, seq: u64, time: i128, id: Option<Str>) -> EventEntry {
+        let id = id.map_or_else(OnceLock::new, OnceLock::from);
+        EventEntry { event, seq, time, id }
+    }
+
     /// The entry that rows kept in windows hold in place of this one, when the event can be
     /// read again from its record: the same position, time and id, with an event that keeps
     /// only the record (see [`Event::stripped`]). Rows keep every value that closing a window
@@ -127,10 +136,46 @@ pub(crate) fn make_rows_storing(
     keep: &Arc<EventEntry>,
     out: &mut Vec<Row>,
 ) {
+    let mut parts = Vec::new();
+    make_row_parts(plan, var, &entry.event, decided, stored, stored.is_some(), &mut parts);
+    out.extend(parts.into_iter().map(|parts| parts.attach(Arc::clone(keep))));
+}
+
+/// A row before it is given the entry it holds: what [`Prefilter::prepare`] builds on a
+/// worker thread, so that the engine only attaches its entry.
+///
+/// [`Prefilter::prepare`]: crate::Prefilter::prepare
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RowParts {
+    pub copy: u32,
+    pub slots: Box<[Value]>,
+    pub placeholders: Box<[Option<Value>]>,
+    pub reads: Option<Box<[Value]>>,
+}
+
+impl RowParts {
+    /// The row holding `entry`.
+    pub(crate) fn attach(self, entry: Arc<EventEntry>) -> Row {
+        let RowParts { copy, slots, placeholders, reads } = self;
+        Row { entry, copy, slots, placeholders, reads }
+    }
+}
+
+/// Builds the parts of the rows of `var` from an event, as [`make_rows_storing`] builds its
+/// rows, and appends them to `out`. With `keeps_reads` they hold the values of the variable's
+/// stored reads.
+pub(crate) fn make_row_parts(
+    plan: &Plan,
+    var: usize,
+    event: &Arc<Event>,
+    decided: Decided,
+    stored: Option<&[bool]>,
+    keeps_reads: bool,
+    out: &mut Vec<RowParts>,
+) {
     let reads = plan.vars.get(var).map_or(&[][..], |v| v.stored_reads.as_slice());
-    let keeps_reads = stored.is_some();
     let mut read_values: Option<Box<[Value]>> = None;
-    for_each_row(plan, var, entry, decided, |copy_index, copy, placeholders| {
+    for_each_row(plan, var, event, decided, |copy_index, copy, placeholders| {
         // Slots past the last stored one are left out: a missing slot reads as `Null`, as an
         // unstored one does, and a row that stores none allocates nothing for them.
         let kept = match stored {
@@ -150,9 +195,8 @@ pub(crate) fn make_rows_storing(
             .collect();
         // Stored reads do not vary across the copies of an event.
         let reads = keeps_reads
-            .then(|| read_values.get_or_insert_with(|| read_stored(&entry.event, reads)).clone());
-        out.push(Row {
-            entry: Arc::clone(keep),
+            .then(|| read_values.get_or_insert_with(|| read_stored(event, reads)).clone());
+        out.push(RowParts {
             copy: copy_index,
             slots,
             placeholders: placeholders.into_boxed_slice(),
@@ -178,9 +222,9 @@ fn read_stored(event: &Event, reads: &[StoredRead]) -> Box<[Value]> {
 
 /// Whether event variable `var` makes at least one row from the event. Stops at the first
 /// copy that survives, and builds no row. The filters in `decided` are not run.
-pub(crate) fn has_row(plan: &Plan, var: usize, entry: &EventEntry, decided: Decided) -> bool {
+pub(crate) fn has_row(plan: &Plan, var: usize, event: &Arc<Event>, decided: Decided) -> bool {
     let mut found = false;
-    for_each_row(plan, var, entry, decided, |_, _, _| {
+    for_each_row(plan, var, event, decided, |_, _, _| {
         found = true;
         ControlFlow::Break(())
     });
@@ -192,11 +236,11 @@ pub(crate) fn has_row(plan: &Plan, var: usize, entry: &EventEntry, decided: Deci
 pub(crate) fn for_each_row_placeholders(
     plan: &Plan,
     var: usize,
-    entry: &EventEntry,
+    event: &Arc<Event>,
     decided: Decided,
     mut f: impl FnMut(&[Option<Value>]),
 ) {
-    for_each_row(plan, var, entry, decided, |_, _, placeholders| {
+    for_each_row(plan, var, event, decided, |_, _, placeholders| {
         f(&placeholders);
         ControlFlow::Continue(())
     });
@@ -208,16 +252,16 @@ pub(crate) fn for_each_row_placeholders(
 fn for_each_row(
     plan: &Plan,
     var: usize,
-    entry: &EventEntry,
+    event: &Arc<Event>,
     decided: Decided,
     mut emit: impl FnMut(u32, &[&Value], Vec<Option<Value>>) -> ControlFlow<()>,
 ) {
     let Some(var_plan) = plan.vars.get(var) else { return };
-    let copies = var_plan.trie.expand(&entry.event, var_plan.slot_zero.len());
+    let copies = var_plan.trie.expand(event, var_plan.slot_zero.len());
     for (copy_index, copy) in copies.iter().enumerate() {
         let copy_index = copy_index as u32;
         let mut placeholders: Vec<Option<Value>> = vec![None; plan.placeholders.len()];
-        let current = CopyRef { plan, var, entry, copy_index, copy };
+        let current = CopyRef { plan, var, event, copy_index, copy };
         if !current.passes_undecided(&placeholders, &var_plan.filters, decided) {
             continue;
         }
@@ -256,7 +300,7 @@ fn for_each_row(
 struct CopyRef<'a> {
     plan: &'a Plan,
     var: usize,
-    entry: &'a EventEntry,
+    event: &'a Arc<Event>,
     copy_index: u32,
     copy: &'a [&'a Value],
 }
@@ -266,14 +310,15 @@ impl CopyRef<'_> {
     fn with_env<T>(&self, placeholders: &[Option<Value>], f: impl FnOnce(&Env<'_>) -> T) -> T {
         /// Rules with at most this many event variables build the environment on the stack.
         const ON_STACK: usize = 8;
+        // Filters and bindings read neither the event's position nor its entry.
         let row = RowRef {
-            event: &self.entry.event,
-            seq: self.entry.seq,
+            event: self.event,
+            seq: 0,
             copy: self.copy_index,
             slots: Slots::Borrowed(self.copy),
             placeholders,
             reads: None,
-            entry: Some(self.entry),
+            entry: None,
         };
         let count = self.plan.vars.len();
         let mut on_stack: [Option<RowRef<'_>>; ON_STACK] = [None; ON_STACK];

@@ -409,12 +409,42 @@ fn run_case(dir: &Path) -> Result<(), String> {
         })
         .collect();
     partial.sort_by_key(|e| e.event_time());
-    let from_lines = run_engine(&mut Engine::new(vec![rule.clone()]), partial);
+    let from_lines = run_engine(&mut Engine::new(vec![rule.clone()]), partial.clone());
     if full_json(&from_lines) != full_json(&sorted) {
         let partial_reduced: Vec<Json> = from_lines.iter().map(|d| reduce(d, &keys)).collect();
         let diff = compare(&reduced, &partial_reduced)
             .unwrap_or_else(|| "  (same detections as reduced, other JSON)\n".to_owned());
         let _ = writeln!(report, "with partial events: the detections differ:\n{diff}");
+    }
+
+    // A hunt that streams its events prepares their rows on the worker threads and hands the
+    // engine the events stripped of their fields. An engine that was not given the prefilter
+    // cannot use such verdicts and reads the events whole again.
+    for given in [true, false] {
+        let mut engine = Engine::new(vec![rule.clone()]);
+        if given {
+            engine = engine.with_prefilter(&prefilter);
+        }
+        let mut found = Vec::new();
+        for event in &partial {
+            let Some(verdict) = prefilter.prepare(event) else { continue };
+            let event = match event.stripped() {
+                Some(stripped) if verdict.is_prepared() => Arc::new(stripped),
+                _ => Arc::clone(event),
+            };
+            found.extend(engine.push_with_verdict(event, &verdict));
+        }
+        found.extend(engine.finish());
+        if full_json(&found) != full_json(&sorted) {
+            let found_reduced: Vec<Json> = found.iter().map(|d| reduce(d, &keys)).collect();
+            let diff = compare(&reduced, &found_reduced)
+                .unwrap_or_else(|| "  (same detections as reduced, other JSON)\n".to_owned());
+            let _ = writeln!(
+                report,
+                "with prepared verdicts (engine given the prefilter: {given}): the detections \
+                 differ:\n{diff}"
+            );
+        }
     }
 
     if case.shuffle && events.len() > 1 {

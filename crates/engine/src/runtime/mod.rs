@@ -27,13 +27,14 @@ use crate::dispatch::{Decided, Dispatch};
 use crate::group::{evaluate, Candidate};
 use crate::join::Tuple;
 use crate::plan::{Plan, WindowPlan};
+use crate::prefilter::Prepared;
 use crate::prefilter::{Prefilter, Verdict};
 use crate::route::{encode_key, per_event_key};
-use crate::rows::{make_rows, EventEntry};
+use crate::rows::{make_rows, EventEntry, Row, RowParts};
 use crate::rule::Rule;
 use suppress::Suppressor;
 use windowed::Windowed;
-pub(crate) use windowed::{partition_key, partition_placeholders};
+pub(crate) use windowed::{partition_key, partition_placeholders, stored_slots};
 
 /// How a rule is run.
 enum Mode {
@@ -121,6 +122,23 @@ struct VerdictMap {
     targets: Vec<Option<(usize, usize)>>,
 }
 
+/// An event variable whose gate admitted the event being pushed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Admitted {
+    pub var: usize,
+    /// The filters the gate decided.
+    pub decided: Decided,
+    /// The index of the variable's rows in the verdict's prepared rows, when it has them.
+    pub rows: Option<usize>,
+}
+
+impl Admitted {
+    /// The variable's prepared rows, when the verdict has them.
+    pub(crate) fn rows(self, prepared: Option<&Prepared>) -> Option<&[RowParts]> {
+        prepared?.rows.get(self.rows?).map(Vec::as_slice)
+    }
+}
+
 /// Runs compiled rules over a stream of events.
 pub struct Engine {
     rules: Vec<RuleState>,
@@ -133,9 +151,9 @@ pub struct Engine {
     lateness: i128,
     late: u64,
     rows_added: u64,
-    /// The admitted variables of each rule for the event being pushed, with the filters their
-    /// gates decided, kept between events so that their vectors are allocated once.
-    admitted: Vec<Vec<(usize, Decided)>>,
+    /// The admitted variables of each rule for the event being pushed, kept between events so
+    /// that their vectors are allocated once.
+    admitted: Vec<Vec<Admitted>>,
 }
 
 impl Engine {
@@ -258,21 +276,40 @@ impl Engine {
         verdict: Option<&Verdict>,
     ) -> Vec<Detection> {
         self.seq += 1;
-        let entry = Arc::new(EventEntry::new(event, self.seq));
+        let usable = verdict.filter(|verdict| {
+            self.verdicts.as_ref().is_some_and(|map| map.prefilter == verdict.prefilter())
+        });
+        let prepared = usable.and_then(Verdict::prepared);
+        let entry = match prepared {
+            Some(prepared) => {
+                Arc::new(EventEntry::prepared(event, self.seq, prepared.time, prepared.id.clone()))
+            }
+            None => {
+                // The event of a prepared verdict may have gone on stripped of its fields; an
+                // engine that cannot use the verdict reads it whole again.
+                let event = match verdict {
+                    Some(verdict) if verdict.is_prepared() => event.whole(),
+                    _ => event,
+                };
+                Arc::new(EventEntry::new(event, self.seq))
+            }
+        };
         let late = self.watermark().is_some_and(|w| entry.time < w);
         if late {
             self.late += 1;
         }
         let mut admitted = std::mem::take(&mut self.admitted);
-        self.find_admitted(&entry.event, verdict, &mut admitted);
+        self.find_admitted(&entry.event, usable, &mut admitted);
         // Rows kept in windows hold the stripped entry when the event can be read again, so
-        // that the event's fields are freed here rather than when its windows close.
+        // that the event's fields are freed here rather than when its windows close. A
+        // prepared event comes stripped already, when it can be.
         let windowed =
             !late
                 && self.rules.iter().zip(&admitted).any(|(state, vars)| {
                     !vars.is_empty() && matches!(state.mode, Mode::Windowed(_))
                 });
-        let stored = match windowed.then(|| entry.stripped()).flatten() {
+        let stripped = (windowed && prepared.is_none()).then(|| entry.stripped()).flatten();
+        let stored = match stripped {
             Some(stripped) => Arc::new(stripped),
             None => Arc::clone(&entry),
         };
@@ -286,16 +323,24 @@ impl Engine {
                     let taken = match accept.as_mut() {
                         Some(accept) => {
                             let key = per_event_key(&state.rule.plan, &entry);
-                            vars.iter().any(|(var, _)| accept(rule, *var, &key))
+                            vars.iter().any(|admitted| accept(rule, admitted.var, &key))
                         }
                         None => true,
                     };
                     if !taken {
                         continue;
                     }
-                    let decided =
-                        vars.iter().find(|(var, _)| *var == 0).map_or(Decided::NONE, |(_, d)| *d);
-                    if let Some(candidate) = evaluate_event(&state.rule, &entry, decided) {
+                    let first = vars.iter().find(|admitted| admitted.var == 0).copied();
+                    let rows = match first.and_then(|a| a.rows(prepared)) {
+                        Some(parts) => {
+                            parts.iter().map(|p| p.clone().attach(Arc::clone(&entry))).collect()
+                        }
+                        None => {
+                            let decided = first.map_or(Decided::NONE, |a| a.decided);
+                            make_rows(&state.rule.plan, 0, &entry, decided)
+                        }
+                    };
+                    if let Some(candidate) = evaluate_event(&state.rule, &rows) {
                         state.offer(candidate, &mut out);
                     }
                 }
@@ -304,10 +349,12 @@ impl Engine {
                         continue;
                     }
                     let added = match accept.as_mut() {
-                        Some(accept) => windowed.push(&entry, &stored, vars, &mut |var, key| {
-                            accept(rule, var, &encode_key(key))
-                        }),
-                        None => windowed.push(&entry, &stored, vars, &mut |_, _| true),
+                        Some(accept) => {
+                            windowed.push(&entry, &stored, vars, prepared, &mut |var, key| {
+                                accept(rule, var, &encode_key(key))
+                            })
+                        }
+                        None => windowed.push(&entry, &stored, vars, prepared, &mut |_, _| true),
                     };
                     self.rows_added += added as u64;
                 }
@@ -324,25 +371,25 @@ impl Engine {
     }
 
     /// Fills `admitted` with the variables, per rule and in ascending order, whose
-    /// pre-expansion filters admit the event. It reads them from the verdict when that is one of the prefilter given to
-    /// [`Engine::with_prefilter`], and runs the filters otherwise.
+    /// pre-expansion filters admit the event. It reads them from `verdict`, which is one of
+    /// the prefilter given to [`Engine::with_prefilter`], and runs the filters without one.
     fn find_admitted(
         &self,
         event: &Arc<Event>,
         verdict: Option<&Verdict>,
-        admitted: &mut Vec<Vec<(usize, Decided)>>,
+        admitted: &mut Vec<Vec<Admitted>>,
     ) {
         admitted.resize_with(self.rules.len(), Vec::new);
         admitted.iter_mut().for_each(Vec::clear);
-        let map = self.verdicts.as_ref();
-        if let Some((verdict, map)) = verdict.zip(map).filter(|(v, m)| v.prefilter() == m.prefilter)
-        {
+        if let Some((verdict, map)) = verdict.zip(self.verdicts.as_ref()) {
             // The gate ids ascend, and the prefilter numbers its gates by rule and then by
             // variable, so each rule's variables come out ascending, as below.
-            for (id, decided) in verdict.gates() {
+            let prepared = verdict.prepared().is_some();
+            for (index, (id, decided)) in verdict.gates().iter().enumerate() {
                 let Some(Some((rule, var))) = map.targets.get(*id) else { continue };
                 if let Some(vars) = admitted.get_mut(*rule) {
-                    vars.push((*var, *decided));
+                    let rows = prepared.then_some(index);
+                    vars.push(Admitted { var: *var, decided: *decided, rows });
                 }
             }
             return;
@@ -354,7 +401,7 @@ impl Engine {
                 continue;
             };
             if let Some(decided) = gate.decide(&state.rule.plan, event) {
-                vars.push((gate.var, decided));
+                vars.push(Admitted { var: gate.var, decided, rows: None });
             }
         }
     }
@@ -436,10 +483,9 @@ impl Engine {
     }
 }
 
-/// Evaluates a rule without `match:` on one event: every surviving copy of the event is one
-/// tuple of the event's group, so one event gives at most one detection.
-fn evaluate_event(rule: &Rule, entry: &Arc<EventEntry>, decided: Decided) -> Option<Candidate> {
-    let rows = make_rows(&rule.plan, 0, entry, decided);
+/// Evaluates a rule without `match:` on the rows of one event: every surviving copy of the
+/// event is one tuple of the event's group, so one event gives at most one detection.
+fn evaluate_event(rule: &Rule, rows: &[Row]) -> Option<Candidate> {
     if rows.is_empty() {
         return None;
     }

@@ -20,14 +20,15 @@ use std::sync::Arc;
 use udm::Value;
 
 use super::dedupe::Dedupe;
+use super::Admitted;
 use crate::detection::RuleInfo;
-use crate::dispatch::Decided;
 use crate::eval::expr::{Env, RowRef};
 use crate::eval::ops::Key;
 use crate::group::{evaluate, timestamp, Candidate};
 use crate::join::{join, Tuple};
 use crate::plan::ir::CExpr;
 use crate::plan::{Plan, WindowPlan};
+use crate::prefilter::Prepared;
 use crate::rows::{make_rows_storing, EventEntry, Row};
 use crate::window::{aligned_starts, bounds, floor_to, horizon, WindowKey};
 
@@ -125,7 +126,8 @@ impl Windowed {
 
     /// Adds the rows an event makes for the event variables `vars` to their partitions and
     /// opens the windows they fall in; the other variables' filters are known to reject it,
-    /// and each variable's decided filters to pass.
+    /// and each variable's decided filters to pass. A variable with prepared rows takes them
+    /// rather than building its own.
     /// The rows hold `stored`: `entry` or its [`EventEntry::stripped`]. `keep` gets each
     /// row's variable and partition key, and a row it rejects is left out. Returns the number
     /// of rows added.
@@ -133,15 +135,25 @@ impl Windowed {
         &mut self,
         entry: &Arc<EventEntry>,
         stored: &Arc<EventEntry>,
-        vars: &[(usize, Decided)],
+        vars: &[Admitted],
+        prepared: Option<&Prepared>,
         keep: &mut dyn FnMut(usize, &[Key]) -> bool,
     ) -> usize {
         let mut added = 0;
         let mut rows = Vec::new();
-        for &(var, decided) in vars {
-            let slots = self.stored_slots.get(var).map(Vec::as_slice);
+        for admitted in vars {
+            let var = admitted.var;
             rows.clear();
-            make_rows_storing(&self.plan, var, entry, decided, slots, stored, &mut rows);
+            match admitted.rows(prepared) {
+                Some(parts) => {
+                    rows.extend(parts.iter().map(|p| p.clone().attach(Arc::clone(stored))))
+                }
+                None => {
+                    let slots = self.stored_slots.get(var).map(Vec::as_slice);
+                    let decided = admitted.decided;
+                    make_rows_storing(&self.plan, var, entry, decided, slots, stored, &mut rows);
+                }
+            }
             for row in rows.drain(..) {
                 let key = partition_key(&self.partition_by, &row.placeholders);
                 if keep(var, &key) {
@@ -400,7 +412,7 @@ fn row_order(row: &Row) -> (i128, &str, u64, u32) {
 /// reads: a join key, a cross-variable filter, an outcome or the condition. The variable's own
 /// filters and placeholder bindings run while its rows are built, so the slots that only they
 /// read need not be kept.
-fn stored_slots(plan: &Plan) -> Vec<Vec<bool>> {
+pub(crate) fn stored_slots(plan: &Plan) -> Vec<Vec<bool>> {
     let mut stored: Vec<Vec<bool>> =
         plan.vars.iter().map(|var| vec![false; var.slot_zero.len()]).collect();
     let mut mark = |e: &CExpr| {
