@@ -69,8 +69,12 @@ pub fn correlate_each<E>(
     }
     let mut engine = new_engine(rules, prefilter);
     for event in events {
-        let (event, verdict) = event?;
-        push(&mut engine, event, verdict.as_ref()).into_iter().for_each(&mut *on_detection);
+        // The one engine owns the verdict, so it can move the verdict's rows.
+        let detections = match event? {
+            (event, Some(verdict)) => engine.push_taking_verdict(event, verdict),
+            (event, None) => engine.push(event),
+        };
+        detections.into_iter().for_each(&mut *on_detection);
     }
     engine.finish().into_iter().for_each(&mut *on_detection);
     Ok(engine.stats())

@@ -75,6 +75,11 @@ impl Verdict {
         self.prepared.as_deref()
     }
 
+    /// Takes the rows [`Prefilter::prepare`] built.
+    pub(crate) fn into_prepared(self) -> Option<Box<Prepared>> {
+        self.prepared
+    }
+
     /// Whether [`Prefilter::prepare`] made the verdict. The engine then needs no field of the
     /// event, only the record it was read from to show it in a detection, so a partial event
     /// can go on stripped (see [`udm::Event::stripped`]).

@@ -420,7 +420,7 @@ fn run_case(dir: &Path) -> Result<(), String> {
     // A hunt that streams its events prepares their rows on the worker threads and hands the
     // engine the events stripped of their fields. An engine that was not given the prefilter
     // cannot use such verdicts and reads the events whole again.
-    for given in [true, false] {
+    for (given, owned) in [(true, false), (true, true), (false, true)] {
         let mut engine = Engine::new(vec![rule.clone()]);
         if given {
             engine = engine.with_prefilter(&prefilter);
@@ -432,7 +432,11 @@ fn run_case(dir: &Path) -> Result<(), String> {
                 Some(stripped) if verdict.is_prepared() => Arc::new(stripped),
                 _ => Arc::clone(event),
             };
-            found.extend(engine.push_with_verdict(event, &verdict));
+            found.extend(if owned {
+                engine.push_taking_verdict(event, verdict)
+            } else {
+                engine.push_with_verdict(event, &verdict)
+            });
         }
         found.extend(engine.finish());
         if full_json(&found) != full_json(&sorted) {
@@ -441,8 +445,8 @@ fn run_case(dir: &Path) -> Result<(), String> {
                 .unwrap_or_else(|| "  (same detections as reduced, other JSON)\n".to_owned());
             let _ = writeln!(
                 report,
-                "with prepared verdicts (engine given the prefilter: {given}): the detections \
-                 differ:\n{diff}"
+                "with prepared verdicts (engine given the prefilter: {given}, verdicts taken: \
+                 {owned}): the detections differ:\n{diff}"
             );
         }
     }

@@ -132,10 +132,51 @@ pub(crate) struct Admitted {
     pub rows: Option<usize>,
 }
 
-impl Admitted {
-    /// The variable's prepared rows, when the verdict has them.
-    pub(crate) fn rows(self, prepared: Option<&Prepared>) -> Option<&[RowParts]> {
-        prepared?.rows.get(self.rows?).map(Vec::as_slice)
+/// A verdict given to the engine: shared with other engines, or the engine's to take.
+enum Given<'a> {
+    Shared(&'a Verdict),
+    Owned(Verdict),
+}
+
+impl<'a> Given<'a> {
+    fn verdict(&self) -> &Verdict {
+        match self {
+            Given::Shared(verdict) => verdict,
+            Given::Owned(verdict) => verdict,
+        }
+    }
+
+    fn into_rows(self) -> PreparedRows<'a> {
+        match self {
+            Given::Shared(verdict) => match verdict.prepared() {
+                Some(prepared) => PreparedRows::Shared(prepared),
+                None => PreparedRows::None,
+            },
+            Given::Owned(verdict) => match verdict.into_prepared() {
+                Some(prepared) => PreparedRows::Owned(prepared),
+                None => PreparedRows::None,
+            },
+        }
+    }
+}
+
+/// The rows a verdict's [`Prefilter::prepare`] built, as the engine takes them per gate.
+pub(crate) enum PreparedRows<'a> {
+    None,
+    /// Copied out of a verdict other engines read too.
+    Shared(&'a Prepared),
+    /// Moved out of a verdict the engine owns.
+    Owned(Box<Prepared>),
+}
+
+impl PreparedRows<'_> {
+    /// The rows of the verdict's gate at `index`.
+    pub(crate) fn take(&mut self, index: usize) -> Option<Vec<RowParts>> {
+        match self {
+            PreparedRows::None => None,
+            PreparedRows::Shared(prepared) => prepared.rows.get(index).cloned(),
+            PreparedRows::Owned(prepared) => prepared.rows.get_mut(index).map(std::mem::take),
+        }
     }
 }
 
@@ -252,7 +293,13 @@ impl Engine {
     /// The caller leaves out the events for which [`Prefilter::verdict`] returned `None`, and
     /// the verdict must be of this very event.
     pub fn push_with_verdict(&mut self, event: Arc<Event>, verdict: &Verdict) -> Vec<Detection> {
-        self.push_inner(event, None, Some(verdict))
+        self.push_inner(event, None, Some(Given::Shared(verdict)))
+    }
+
+    /// Feeds one event like [`Engine::push_with_verdict`], taking the verdict, so that the
+    /// rows [`Prefilter::prepare`] built are moved into the windows rather than copied.
+    pub fn push_taking_verdict(&mut self, event: Arc<Event>, verdict: Verdict) -> Vec<Detection> {
+        self.push_inner(event, None, Some(Given::Owned(verdict)))
     }
 
     /// Feeds one event like [`Engine::push`], but only to the places `accept` takes. It gets
@@ -273,9 +320,10 @@ impl Engine {
         &mut self,
         event: Arc<Event>,
         mut accept: Option<&mut RouteFilter<'_>>,
-        verdict: Option<&Verdict>,
+        given: Option<Given<'_>>,
     ) -> Vec<Detection> {
         self.seq += 1;
+        let verdict = given.as_ref().map(Given::verdict);
         let usable = verdict.filter(|verdict| {
             self.verdicts.as_ref().is_some_and(|map| map.prefilter == verdict.prefilter())
         });
@@ -300,6 +348,11 @@ impl Engine {
         }
         let mut admitted = std::mem::take(&mut self.admitted);
         self.find_admitted(&entry.event, usable, &mut admitted);
+        let has_rows = prepared.is_some();
+        let mut rows = match given {
+            Some(given) if has_rows => given.into_rows(),
+            _ => PreparedRows::None,
+        };
         // Rows kept in windows hold the stripped entry when the event can be read again, so
         // that the event's fields are freed here rather than when its windows close. A
         // prepared event comes stripped already, when it can be.
@@ -308,7 +361,7 @@ impl Engine {
                 && self.rules.iter().zip(&admitted).any(|(state, vars)| {
                     !vars.is_empty() && matches!(state.mode, Mode::Windowed(_))
                 });
-        let stripped = (windowed && prepared.is_none()).then(|| entry.stripped()).flatten();
+        let stripped = (windowed && !has_rows).then(|| entry.stripped()).flatten();
         let stored = match stripped {
             Some(stripped) => Arc::new(stripped),
             None => Arc::clone(&entry),
@@ -331,16 +384,16 @@ impl Engine {
                         continue;
                     }
                     let first = vars.iter().find(|admitted| admitted.var == 0).copied();
-                    let rows = match first.and_then(|a| a.rows(prepared)) {
+                    let event_rows = match first.and_then(|a| rows.take(a.rows?)) {
                         Some(parts) => {
-                            parts.iter().map(|p| p.clone().attach(Arc::clone(&entry))).collect()
+                            parts.into_iter().map(|p| p.attach(Arc::clone(&entry))).collect()
                         }
                         None => {
                             let decided = first.map_or(Decided::NONE, |a| a.decided);
                             make_rows(&state.rule.plan, 0, &entry, decided)
                         }
                     };
-                    if let Some(candidate) = evaluate_event(&state.rule, &rows) {
+                    if let Some(candidate) = evaluate_event(&state.rule, &event_rows) {
                         state.offer(candidate, &mut out);
                     }
                 }
@@ -350,11 +403,11 @@ impl Engine {
                     }
                     let added = match accept.as_mut() {
                         Some(accept) => {
-                            windowed.push(&entry, &stored, vars, prepared, &mut |var, key| {
+                            windowed.push(&entry, &stored, vars, &mut rows, &mut |var, key| {
                                 accept(rule, var, &encode_key(key))
                             })
                         }
-                        None => windowed.push(&entry, &stored, vars, prepared, &mut |_, _| true),
+                        None => windowed.push(&entry, &stored, vars, &mut rows, &mut |_, _| true),
                     };
                     self.rows_added += added as u64;
                 }

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use udm::Value;
 
 use super::dedupe::Dedupe;
-use super::Admitted;
+use super::{Admitted, PreparedRows};
 use crate::detection::RuleInfo;
 use crate::eval::expr::{Env, RowRef};
 use crate::eval::ops::Key;
@@ -28,7 +28,6 @@ use crate::group::{evaluate, timestamp, Candidate};
 use crate::join::{join, Tuple};
 use crate::plan::ir::CExpr;
 use crate::plan::{Plan, WindowPlan};
-use crate::prefilter::Prepared;
 use crate::rows::{make_rows_storing, EventEntry, Row};
 use crate::window::{aligned_starts, bounds, floor_to, horizon, WindowKey};
 
@@ -136,7 +135,7 @@ impl Windowed {
         entry: &Arc<EventEntry>,
         stored: &Arc<EventEntry>,
         vars: &[Admitted],
-        prepared: Option<&Prepared>,
+        prepared: &mut PreparedRows<'_>,
         keep: &mut dyn FnMut(usize, &[Key]) -> bool,
     ) -> usize {
         let mut added = 0;
@@ -144,10 +143,8 @@ impl Windowed {
         for admitted in vars {
             let var = admitted.var;
             rows.clear();
-            match admitted.rows(prepared) {
-                Some(parts) => {
-                    rows.extend(parts.iter().map(|p| p.clone().attach(Arc::clone(stored))))
-                }
+            match admitted.rows.and_then(|index| prepared.take(index)) {
+                Some(parts) => rows.extend(parts.into_iter().map(|p| p.attach(Arc::clone(stored)))),
                 None => {
                     let slots = self.stored_slots.get(var).map(Vec::as_slice);
                     let decided = admitted.decided;
