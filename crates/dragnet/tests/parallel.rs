@@ -102,10 +102,11 @@ fn conformance_cases_same_on_three_threads() {
 /// time order, so that the hunt streams the events and splits the rules, and each event's
 /// rows, across engines.
 #[test]
-fn conformance_rules_together_same_on_three_threads() {
+fn streamed_rule_set_same_on_three_threads() {
     let dir = std::env::temp_dir().join(format!("dragnet-together-{}", std::process::id()));
     let rules = dir.join("rules");
     fs::create_dir_all(&rules).expect("temp dir is writable");
+
     let mut events: Vec<(i64, String)> = Vec::new();
     for case in conformance_cases() {
         let compile_error = fs::read_to_string(case.join("case.toml"))
@@ -113,6 +114,7 @@ fn conformance_rules_together_same_on_three_threads() {
         if case.join("lists").is_dir() || compile_error {
             continue;
         }
+
         let name = case.file_name().and_then(|n| n.to_str()).expect("UTF-8 case name");
         fs::copy(case.join("rule.yaral"), rules.join(format!("{name}.yaral")))
             .expect("the rule copies");
@@ -131,12 +133,14 @@ fn conformance_rules_together_same_on_three_threads() {
             events.push((time, line.to_owned()));
         }
     }
-    // In time order, so that the hunt streams them rather than sorting them; the stable sort
-    // keeps the order of a case's events at the same time.
+    // The hunt streams events that come in time order, rather than sorting them. The stable
+    // sort keeps the order of a case's events at the same time.
     events.sort_by_key(|(time, _)| *time);
+
     let input = dir.join("events.jsonl");
     let text: String = events.iter().map(|(_, line)| format!("{line}\n")).collect();
     fs::write(&input, text).expect("the events write");
+
     // Some cases' events have no event type, which only `--format udm` reads as UDM.
     let args = [
         "--format",
