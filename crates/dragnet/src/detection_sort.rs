@@ -176,7 +176,7 @@ impl DetectionSource for SortedDetections {
 }
 
 impl SortedDetections {
-    /// The runs on disk and the last buffer, each opened for one pass.
+    /// Opens the runs on disk and the last buffer for one pass.
     fn sources(&self) -> io::Result<Vec<Source<'_>>> {
         let mut sources = Vec::with_capacity(self.runs.len() + 1);
         for run in &self.runs {

@@ -464,7 +464,7 @@ fn correlate_streaming(
                 if cancel.load(Ordering::Relaxed) {
                     return;
                 }
-                // A prepared event may have no fields left; its verdict has its time.
+                // A prepared event may have no fields left, so its time comes from its verdict.
                 let time = verdict
                     .as_ref()
                     .and_then(engine::Verdict::time)

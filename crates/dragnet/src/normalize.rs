@@ -92,7 +92,7 @@ pub struct Options<'a> {
     pub projection: Option<&'a udm::json::Projection>,
     /// Reads a native UDM line whole. When set with `projection`, the event of a line that
     /// `keep` takes goes on partial (see [`Event::into_partial`]), and is read whole again
-    /// only if a detection shows it; rows kept in windows then hold the line's text, not its
+    /// only if a detection shows it. Rows kept in windows then hold the line's text, not its
     /// fields. Events without `metadata.product_log_id` are read whole at once, since their id
     /// is a hash of the whole event.
     pub whole: Option<&'a Arc<dyn udm::ReadWhole>>,
@@ -425,8 +425,8 @@ impl Taken {
         self.left >= self.read_twice
     }
 
-    /// Counts a line read either way. `partial` tells whether kept events can go on partial:
-    /// then one read at once that has a `product_log_id` could have.
+    /// Counts a line read either way. With `partial` set, kept events can go on partial, so a
+    /// kept event read whole at once that has a `product_log_id` did not need that read.
     fn count(&mut self, kept: &Kept, partial: bool) {
         let read_twice = |event: &Arc<Event>| {
             !event.is_partial() && (!partial || event.product_log_id().is_empty())

@@ -50,7 +50,7 @@ impl Decided {
         }
     }
 
-    /// Whether filter `index` is in the set.
+    /// Returns whether filter `index` is in the set.
     pub(crate) fn contains(self, index: usize) -> bool {
         u32::try_from(index)
             .ok()
@@ -185,9 +185,10 @@ impl Gate {
         tests
     }
 
-    /// Whether the variable may make a row from the event: `None` only when a filter of the
-    /// gate fails on it. Otherwise returns the filters the gate decided: those that read only
-    /// fields occurring at most once in the event, and so pass on every copy of it.
+    /// Runs the gate's checks: returns `None` only when a filter of the gate fails on the
+    /// event, so that the variable can make no row from it. Otherwise returns the filters the
+    /// gate decided: those that read only fields occurring at most once in the event, and so
+    /// pass on every copy of it.
     pub(crate) fn decide(&self, plan: &Plan, event: &Arc<Event>) -> Option<Decided> {
         let var_plan = plan.vars.get(self.var)?;
         // The buffers live on the stack when the rule is small enough, as most are, because

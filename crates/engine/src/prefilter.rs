@@ -43,7 +43,7 @@ pub struct Verdict {
     /// The ids of the admitting gates of the prefilter's dispatch, ascending, with the filters
     /// each decided.
     gates: Vec<(usize, Decided)>,
-    /// What [`Prefilter::prepare`] adds.
+    /// The rows and event facts that [`Prefilter::prepare`] adds.
     prepared: Option<Box<Prepared>>,
 }
 
@@ -65,12 +65,13 @@ impl Verdict {
         self.prefilter
     }
 
-    /// The ids of the gates that admitted the event, ascending, with the filters each decided.
+    /// Returns the ids of the gates that admitted the event, ascending, with the filters each
+    /// decided.
     pub(crate) fn gates(&self) -> &[(usize, Decided)] {
         &self.gates
     }
 
-    /// The rows [`Prefilter::prepare`] built.
+    /// Returns the rows [`Prefilter::prepare`] built.
     pub(crate) fn prepared(&self) -> Option<&Prepared> {
         self.prepared.as_deref()
     }
@@ -80,14 +81,14 @@ impl Verdict {
         self.prepared
     }
 
-    /// Whether [`Prefilter::prepare`] made the verdict. The engine then needs no field of the
+    /// Returns whether [`Prefilter::prepare`] made the verdict. The engine then needs no field of the
     /// event, only the record it was read from to show it in a detection, so a partial event
     /// can go on stripped (see [`udm::Event::stripped`]).
     pub fn is_prepared(&self) -> bool {
         self.prepared.is_some()
     }
 
-    /// The event's time, when [`Prefilter::prepare`] made the verdict.
+    /// Returns the event's time, when [`Prefilter::prepare`] made the verdict.
     pub fn time(&self) -> Option<udm::Timestamp> {
         let nanos = self.prepared.as_ref()?.time;
         let seconds = i64::try_from(nanos.div_euclid(1_000_000_000)).ok()?;
@@ -238,7 +239,7 @@ impl RawFilter {
     }
 }
 
-/// Whether the record contains a backslash followed by one of [`ESCAPED`]. An escaped
+/// Returns whether the record contains a backslash followed by one of [`ESCAPED`]. An escaped
 /// backslash before a `u` or `/`, as in `C:\\users`, passes too: that costs a parse, and
 /// loses nothing.
 fn has_escape(record: &[u8]) -> bool {

@@ -35,8 +35,8 @@ impl EventEntry {
         EventEntry { event, seq, time, id: OnceLock::new() }
     }
 
-    /// The entry of an event whose time and id [`Prefilter::prepare`] read already; the event
-    /// may be stripped of its fields.
+    /// Creates the entry of an event whose time and id [`Prefilter::prepare`] read already.
+    /// The event may be stripped of its fields.
     ///
     /// [`Prefilter::prepare`]: crate::Prefilter::prepare
     pub(crate) fn prepared(event: Arc<Event>, seq: u64, time: i128, id: Option<Str>) -> EventEntry {
@@ -44,7 +44,7 @@ impl EventEntry {
         EventEntry { event, seq, time, id }
     }
 
-    /// The entry that rows kept in windows hold in place of this one, when the event can be
+    /// Returns the entry that rows kept in windows hold in place of this one, when the event can be
     /// read again from its record: the same position, time and id, with an event that keeps
     /// only the record (see [`Event::stripped`]). Rows keep every value that closing a window
     /// reads, so the event's fields are only needed to show it in a detection, and dropping
@@ -124,7 +124,7 @@ pub(crate) fn make_rows(
 /// Builds rows like [`make_rows`] for rows kept after they are built, and appends them to
 /// `out`. The rows hold `keep`, which is `entry` or its [`EventEntry::stripped`], and the
 /// values of the variable's stored reads. With `stored`, they copy only the slot values that
-/// it marks, by slot index, and leave the others `Null`; a slot past its end is copied.
+/// it marks, by slot index, and leave the others `Null`. A slot past its end is copied.
 /// Nothing evaluated later reads the other slots, so copying their values would only cost
 /// time and memory.
 pub(crate) fn make_rows_storing(
@@ -154,7 +154,7 @@ pub(crate) struct RowParts {
 }
 
 impl RowParts {
-    /// The row holding `entry`.
+    /// Attaches `entry`, giving the row that holds it.
     pub(crate) fn attach(self, entry: Arc<EventEntry>) -> Row {
         let RowParts { copy, slots, placeholders, reads } = self;
         Row { entry, copy, slots, placeholders, reads }
@@ -206,7 +206,7 @@ pub(crate) fn make_row_parts(
     });
 }
 
-/// The values of stored reads from an event, as the evaluator reads them from the event.
+/// Reads the values of stored reads from an event, as the evaluator reads them.
 fn read_stored(event: &Event, reads: &[StoredRead]) -> Box<[Value]> {
     reads
         .iter()

@@ -49,8 +49,8 @@ impl Event {
         Event { root: self.root, source: Some((text, reader)) }
     }
 
-    /// For a partial event, the same event with no fields: it reads whole like this one, and
-    /// costs only its record's text to keep. `None` for a whole event.
+    /// Returns, for a partial event, the same event with no fields: it reads whole like this
+    /// one, and costs only its record's text to keep. Returns `None` for a whole event.
     pub fn stripped(&self) -> Option<Event> {
         Some(Event { root: Message::new(), source: self.source.clone() })
             .filter(|event| event.source.is_some())

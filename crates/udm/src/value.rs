@@ -234,7 +234,7 @@ impl fmt::Display for Value {
     }
 }
 
-/// Whether two field names are equal. Field lookups compare a name with every name before
+/// Returns whether two field names are equal. Field lookups compare a name with every name before
 /// it in its message, and most names are short, so equal lengths are compared in at most two
 /// word loads each rather than through a call to `memcmp`.
 #[inline]

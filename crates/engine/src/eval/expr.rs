@@ -55,7 +55,7 @@ pub(crate) struct RowRef<'a> {
 }
 
 impl<'a> RowRef<'a> {
-    /// The event's time in nanoseconds since the epoch.
+    /// Returns the event's time in nanoseconds since the epoch.
     pub(crate) fn time(&self) -> i128 {
         match self.entry {
             Some(entry) => entry.time,
@@ -63,7 +63,7 @@ impl<'a> RowRef<'a> {
         }
     }
 
-    /// The event's identity across runs; see [`event_id`].
+    /// Returns the event's identity across runs; see [`event_id`].
     pub(crate) fn id(&self) -> Str {
         match self.entry {
             Some(entry) => Str::from(entry.id()),
@@ -71,7 +71,8 @@ impl<'a> RowRef<'a> {
         }
     }
 
-    /// The stored value of the expression reading `path` of `var`'s event, for a stored row.
+    /// Returns the stored value of the expression reading `path` of `var`'s event, for a
+    /// stored row.
     fn stored_read(
         &self,
         plan: &Plan,
@@ -90,7 +91,7 @@ impl<'a> RowRef<'a> {
     }
 }
 
-/// The value of a map read (`$e.f["k"]`) as rules see it: always a string. A `Struct` value
+/// Returns the value of a map read (`$e.f["k"]`) as rules see it: always a string. A `Struct` value
 /// that is not a string cannot be read, so it reads as `""` like a missing key.
 pub(crate) fn map_value(found: Option<&Value>) -> Value {
     match found {

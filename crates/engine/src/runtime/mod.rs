@@ -170,7 +170,7 @@ pub(crate) enum PreparedRows<'a> {
 }
 
 impl PreparedRows<'_> {
-    /// The rows of the verdict's gate at `index`.
+    /// Takes the rows of the verdict's gate at `index`.
     pub(crate) fn take(&mut self, index: usize) -> Option<Vec<RowParts>> {
         match self {
             PreparedRows::None => None,
