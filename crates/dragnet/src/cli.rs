@@ -435,7 +435,7 @@ mod tests {
 /// Whether `hunt` reads native UDM lines with only the fields the rules use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ProjectedRead {
-    /// Every line while most events of a batch are left out or go on partial; lines without
+    /// Every line while most events of a batch are left out or go on partial. Lines without
     /// `metadata.product_log_id` are read whole at once while most of them are kept.
     Auto,
     /// Every line.

@@ -126,7 +126,7 @@ fn read_events(path: &Path) -> Result<Vec<Arc<Event>>, String> {
     Ok(events)
 }
 
-/// Reads an event line as `events.jsonl` holds it, to make partial events of the lines.
+/// Reads an event line of `events.jsonl`, to make partial events of the lines.
 struct JsonLineReader;
 
 impl ReadWhole for JsonLineReader {
@@ -398,7 +398,7 @@ fn run_case(dir: &Path) -> Result<(), String> {
     }
 
     // A hunt hands native UDM events on as partial events of their lines, whose rows keep no
-    // fields of the event once built; every detection must stay the same.
+    // fields of the event once built. Every detection must stay the same.
     let lines = fs::read_to_string(dir.join("events.jsonl")).unwrap_or_default();
     let mut partial: Vec<Arc<Event>> = lines
         .lines()

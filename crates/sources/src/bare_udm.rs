@@ -353,13 +353,13 @@ impl<'de> Deserialize<'de> for Metadata {
     }
 }
 
-/// The offset of the first byte in `text` that ends a run of plain string characters: `"`,
+/// Returns the offset of the first byte in `text` that ends a run of plain string characters: `"`,
 /// `\\` or a control character. It tests eight bytes at a time, since most of a record's
 /// bytes are inside strings.
 fn string_stop(text: &[u8]) -> Option<usize> {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    /// Marks the high bit of each byte of `word` that is zero; the lowest mark is exact.
+    /// Marks the high bit of each byte of `word` that is zero. The lowest mark is exact.
     fn zero_bytes(word: u64) -> u64 {
         word.wrapping_sub(ONES) & !word & HIGHS
     }
@@ -369,7 +369,7 @@ fn string_stop(text: &[u8]) -> Option<usize> {
         let word = u64::from_le_bytes(chunk.try_into().ok()?);
         let quote = zero_bytes(word ^ u64::from_ne_bytes([b'"'; 8]));
         let backslash = zero_bytes(word ^ u64::from_ne_bytes([b'\\'; 8]));
-        // A byte below 0x20 borrows when 0x20 is subtracted; bytes of 0x80 and above, which
+        // A byte below 0x20 borrows when 0x20 is subtracted. Bytes of 0x80 and above, which
         // also set the high bit, are masked out by `!word`.
         let control = word.wrapping_sub(u64::from_ne_bytes([0x20; 8])) & !word & HIGHS;
         let found = quote | backslash | control;

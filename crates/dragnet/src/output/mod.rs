@@ -32,7 +32,7 @@ pub trait DetectionSource {
 
     /// Calls `f` with each detection as compact JSON text, in order: the text that
     /// `serde_json::to_writer` writes for the value [`DetectionSource::for_each`] gives. A
-    /// source that holds the text passes it on without reading it into a value.
+    /// source that keeps the text passes it on without reading it into a value.
     fn for_each_text(&self, f: &mut dyn FnMut(&str) -> io::Result<()>) -> io::Result<()> {
         self.for_each(&mut |detection| f(&serde_json::to_string(detection)?))
     }

@@ -86,7 +86,7 @@ struct Seen {
 }
 
 impl Seen {
-    /// Adds an address; returns false when it was seen already.
+    /// Adds an address, and returns false when it was seen already.
     fn insert(&mut self, ip: IpAddr) -> bool {
         if self.first.contains(&Some(ip)) || self.more.contains(&ip) {
             return false;
