@@ -153,9 +153,9 @@ pub struct HuntArgs {
     pub detection_buffer_bytes: usize,
 
     /// When to read native UDM lines with only the fields the rules use first, and keep their
-    /// events partial until a detection shows them: `auto` (long lines, and short lines while
-    /// most events are left out), `always`, or `never`. Hidden: it exists so that tests can
-    /// compare the readers.
+    /// events partial until a detection shows them: `auto` (every line, unless most lines
+    /// without `metadata.product_log_id` are kept), `always`, or `never`. Hidden: it exists so
+    /// that tests can compare the readers.
     #[arg(long, value_name = "WHEN", hide = true, value_enum, default_value_t = ProjectedRead::Auto)]
     pub projected_read: ProjectedRead,
 

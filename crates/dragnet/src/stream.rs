@@ -226,12 +226,39 @@ enum Line {
 
 /// Appends one line to `buffer`, or as much of it as [`MAX_RECORD_BYTES`] allows.
 fn read_line(reader: &mut impl BufRead, buffer: &mut Vec<u8>) -> io::Result<Line> {
-    let limit = MAX_RECORD_BYTES;
+    read_line_within(reader, buffer, MAX_RECORD_BYTES)
+}
+
+/// Appends one line of at most `limit` bytes, not counting its newline, to `buffer`. A longer
+/// line is skipped to its end and reported as too long.
+fn read_line_within(
+    reader: &mut impl BufRead,
+    buffer: &mut Vec<u8>,
+    limit: usize,
+) -> io::Result<Line> {
     let read = read_until_newline(reader, buffer, limit)?;
     if read == 0 {
         return Ok(Line::End);
     }
     if read == limit && !buffer.ends_with(b"\n") {
+        // A line of exactly `limit` bytes ends here when its newline or the end of input
+        // comes next.
+        let next = loop {
+            match reader.fill_buf() {
+                Ok(available) => break available.first().copied(),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        };
+        match next {
+            None => return Ok(Line::Text),
+            Some(b'\n') => {
+                reader.consume(1);
+                buffer.push(b'\n');
+                return Ok(Line::Text);
+            }
+            Some(_) => {}
+        }
         // Skip to the end of the runaway line without keeping it.
         let mut rest = Vec::new();
         loop {
@@ -395,5 +422,27 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn line_at_the_limit_is_kept() {
+        let read = |input: &[u8]| {
+            let mut reader = io::BufReader::with_capacity(2, input);
+            let mut lines = Vec::new();
+            loop {
+                let mut buffer = Vec::new();
+                match read_line_within(&mut reader, &mut buffer, 4).unwrap() {
+                    Line::End => break,
+                    Line::Text => lines.push(String::from_utf8_lossy(&buffer).into_owned()),
+                    Line::TooLong => lines.push("too long".to_owned()),
+                }
+            }
+            lines
+        };
+        assert_eq!(read(b"abcd"), ["abcd"]);
+        assert_eq!(read(b"abcd\nef"), ["abcd\n", "ef"]);
+        assert_eq!(read(b"abcde\nef"), ["too long", "ef"]);
+        assert_eq!(read(b"abcd\r\nef"), ["too long", "ef"]);
+        assert_eq!(read(b"abc\nabcdefgh"), ["abc\n", "too long"]);
     }
 }

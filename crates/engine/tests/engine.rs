@@ -225,6 +225,27 @@ rule bad_ip {
 }
 
 #[test]
+fn repeated_severity_keeps_last_value() {
+    let rule = compile(
+        r#"
+rule twice {
+  meta:
+    severity = "LOW"
+    severity = "HIGH"
+  events:
+    $e.metadata.event_type = "USER_LOGIN"
+  condition:
+    $e
+}
+"#,
+    );
+    let found = run(&rule, vec![login("a", "2025-01-01T00:00:00Z", "alice")]);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].rule.severity.as_deref(), Some("HIGH"));
+    assert_eq!(found[0].to_json()["rule"]["meta"]["severity"], "HIGH");
+}
+
+#[test]
 fn tumbling_windows_do_not_overlap() {
     let rule = compile(
         r#"

@@ -124,9 +124,11 @@ pub(crate) fn build(rule: &ast::Rule, text: &str, ctx: &Context) -> Result<Plan,
         .iter()
         .map(|entry| (entry.key.name.clone(), serde_json::Value::String(entry.value.clone())))
         .collect();
+    // A key given twice keeps its last value in `meta`, and so in the severity.
     let severity = rule
         .meta
         .iter()
+        .rev()
         .find(|entry| entry.key.name.eq_ignore_ascii_case("severity"))
         .map(|entry| entry.value.clone());
     let suppression_key = outcomes.iter().position(|(name, _)| name == "suppression_key");
