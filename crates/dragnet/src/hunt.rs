@@ -99,27 +99,24 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
     // they would give no rule a row, so no detection changes. The verdict on a kept event
     // goes with it to the engine, which then does not run the same filters again.
     let prefilter = engine::Prefilter::new(&loaded.rules);
-    let keep = |event: &Arc<udm::Event>| {
-        if !range.reads(event.event_time()) {
-            return Keep::OutOfRange;
-        }
-        match prefilter.verdict(event) {
-            Some(verdict) => Keep::Admitted(verdict),
-            None => Keep::Unused,
-        }
-    };
     // Events that go straight to the engines also take their rows with them, built on the
-    // worker threads (see `Prefilter::prepare`). Sorted events do not: the sorter keeps
-    // events only.
-    let keep_prepared = |event: &Arc<udm::Event>| {
-        if !range.reads(event.event_time()) {
-            return Keep::OutOfRange;
-        }
-        match prefilter.prepare(event) {
-            Some(verdict) => Keep::Admitted(verdict),
-            None => Keep::Unused,
+    // worker threads (see `Prefilter::prepare`). Sorted events do not, because the sorter
+    // keeps events only.
+    let keep_with = |prepare: bool| {
+        let (range, prefilter) = (&range, &prefilter);
+        move |event: &Arc<udm::Event>| {
+            if !range.reads(event.event_time()) {
+                return Keep::OutOfRange;
+            }
+            let verdict = if prepare { prefilter.prepare(event) } else { prefilter.verdict(event) };
+            match verdict {
+                Some(verdict) => Keep::Admitted(verdict),
+                None => Keep::Unused,
+            }
         }
     };
+    let keep = keep_with(false);
+    let keep_prepared = keep_with(true);
     let threads = if args.threads == 0 { default_threads() } else { args.threads };
     let raw = prefilter.raw_filter();
     let parquet = ParquetOptions {
