@@ -71,6 +71,17 @@ impl<'a> RowRef<'a> {
         }
     }
 
+    /// Returns the event to read fields from. A stored row may hold its event stripped of its
+    /// fields; every read that closing a window makes has a stored value, but should one be
+    /// missing, the event is read whole again rather than read as empty.
+    fn readable(&self) -> Cow<'a, Arc<Event>> {
+        if self.reads.is_some() && self.event.is_partial() {
+            Cow::Owned(self.event.whole())
+        } else {
+            Cow::Borrowed(self.event)
+        }
+    }
+
     /// Returns the stored value of the expression reading `path` of `var`'s event, for a
     /// stored row.
     fn stored_read(
@@ -157,14 +168,14 @@ pub(crate) fn eval(expr: &CExpr, env: &Env<'_>) -> Value {
         CExpr::FieldList { var, path } => match env.rows.get(*var) {
             Some(Some(row)) => match row.stored_read(env.plan, *var, path, false) {
                 Some(stored) => stored.clone(),
-                None => Value::List(fields::collect_all(row.event, path)),
+                None => Value::List(fields::collect_all(&row.readable(), path)),
             },
             _ => Value::List(Vec::new()),
         },
         CExpr::MapValue { var, path } => match env.rows.get(*var) {
             Some(Some(row)) => match row.stored_read(env.plan, *var, path, true) {
                 Some(stored) => stored.clone(),
-                None => map_value(fields::first_value(row.event, path)),
+                None => map_value(fields::first_value(&row.readable(), path)),
             },
             _ => map_value(None),
         },
@@ -173,7 +184,7 @@ pub(crate) fn eval(expr: &CExpr, env: &Env<'_>) -> Value {
             let values: Cow<'_, [Value]> = match env.rows.get(*var) {
                 Some(Some(row)) => match row.stored_read(env.plan, *var, path, false) {
                     Some(Value::List(stored)) => Cow::Borrowed(stored.as_slice()),
-                    _ => Cow::Owned(fields::collect_all(row.event, path)),
+                    _ => Cow::Owned(fields::collect_all(&row.readable(), path)),
                 },
                 _ => Cow::Owned(Vec::new()),
             };

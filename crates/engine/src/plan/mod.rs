@@ -12,6 +12,8 @@ pub(crate) mod events;
 pub(crate) mod ir;
 pub(crate) mod lower;
 
+use std::sync::Arc;
+
 use udm::Value;
 
 use crate::context::Context;
@@ -49,7 +51,7 @@ pub(crate) struct VarPlan {
 pub(crate) struct StoredRead {
     /// The path of the expression, shared with it: an expression finds its value by this
     /// pointer.
-    pub path: std::sync::Arc<[ir::Seg]>,
+    pub path: Arc<[ir::Seg]>,
     /// A map value rather than a whole list.
     pub map_value: bool,
 }
@@ -167,11 +169,10 @@ impl Plan {
                     _ => return,
                 };
                 let Some(reads) = reads.get_mut(var) else { return };
-                let known = reads
-                    .iter()
-                    .any(|r| std::sync::Arc::ptr_eq(&r.path, path) && r.map_value == map_value);
+                let known =
+                    reads.iter().any(|r| Arc::ptr_eq(&r.path, path) && r.map_value == map_value);
                 if !known {
-                    reads.push(StoredRead { path: std::sync::Arc::clone(path), map_value });
+                    reads.push(StoredRead { path: Arc::clone(path), map_value });
                 }
             });
         }
@@ -221,5 +222,68 @@ impl Plan {
             });
         }
         paths
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Context, Rule};
+
+    fn plan(text: &str) -> Arc<Plan> {
+        let source = yaral::SourceFile::new("test.yaral", text);
+        let output = yaral::compile(&source, &yaral::CheckOptions::default());
+        assert!(output.rejected.is_empty(), "rule rejected");
+        let compiled = output.compiled.into_iter().next().expect("one rule");
+        let rule = Rule::compile(&compiled.rule, &compiled.text, &Context::default());
+        rule.map(|rule| rule.plan).unwrap_or_else(|d| panic!("engine rejected the rule: {d:?}"))
+    }
+
+    /// Counts the event reads of expressions evaluated over stored rows that find no stored
+    /// value, and so would read the event again.
+    fn unstored(plan: &Plan) -> usize {
+        let mut missing = 0;
+        let joins = plan.joins.iter().flat_map(|join| [&join.left, &join.right]);
+        for expr in joins
+            .chain(plan.cross_filters.iter().map(|f| &f.expr))
+            .chain(plan.outcomes.iter().map(|(_, e)| e))
+            .chain(plan.condition.as_ref())
+        {
+            expr.walk(&mut |e| {
+                let (var, path, map_value) = match e {
+                    CExpr::FieldList { var, path } | CExpr::Quantified { var, path, .. } => {
+                        (*var, path, false)
+                    }
+                    CExpr::MapValue { var, path } => (*var, path, true),
+                    _ => return,
+                };
+                let found = plan.vars.get(var).is_some_and(|v| {
+                    v.stored_reads
+                        .iter()
+                        .any(|r| Arc::ptr_eq(&r.path, path) && r.map_value == map_value)
+                });
+                if !found {
+                    missing += 1;
+                }
+            });
+        }
+        missing
+    }
+
+    #[test]
+    fn stored_rows_keep_every_event_read() {
+        let rules = [
+            include_str!(
+                "../../tests/conformance/window_map_and_list_reads_in_outcomes/rule.yaral"
+            ),
+            include_str!("../../tests/conformance/window_join_on_map_values/rule.yaral"),
+            include_str!("../../tests/conformance/window_quantifier_in_outcome/rule.yaral"),
+        ];
+        for text in rules {
+            let plan = plan(text);
+            let reads: usize = plan.vars.iter().map(|v| v.stored_reads.len()).sum();
+            assert!(reads > 0, "{}: no stored read", plan.name);
+            assert_eq!(unstored(&plan), 0, "{}: a read has no stored value", plan.name);
+        }
     }
 }
