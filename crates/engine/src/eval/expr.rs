@@ -72,7 +72,7 @@ impl<'a> RowRef<'a> {
     }
 
     /// Returns the event to read fields from. A stored row may hold its event stripped of its
-    /// fields; every read that closing a window makes has a stored value, but should one be
+    /// fields. Every read that closing a window makes has a stored value, but should one be
     /// missing, the event is read whole again rather than read as empty.
     fn readable(&self) -> Cow<'a, Arc<Event>> {
         if self.reads.is_some() && self.event.is_partial() {
