@@ -192,13 +192,11 @@ fn write_replacing(path: &Path, text: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_dir::TestDir;
     use std::path::PathBuf;
 
-    fn temp_dir(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("dragnet-fmt-{}-{name}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).expect("temp dir is writable");
-        dir
+    fn temp_dir(name: &str) -> TestDir {
+        TestDir::new(&format!("dragnet-fmt-{name}-"))
     }
 
     const MESSY: &str =
@@ -209,7 +207,7 @@ mod tests {
         let dir = temp_dir("rewrite");
         let path = dir.join("r.yaral");
         fs::write(&path, MESSY).expect("write");
-        let args = FmtArgs { check: false, paths: vec![dir.clone()] };
+        let args = FmtArgs { check: false, paths: vec![dir.to_path_buf()] };
         assert_eq!(run(&args).expect("run"), ExitStatus::Success);
         let text = fs::read_to_string(&path).expect("read");
         assert!(text.starts_with("rule r {\n  meta:\n    author = \"a\"\n"), "{text}");
@@ -247,7 +245,7 @@ mod tests {
         fs::write(&broken, "rule r { events: $e.a = condition: $e }").expect("write");
         let binary = dir.join("binary.yaral");
         fs::write(&binary, b"rule r { meta: a = \"\xff\" }").expect("write");
-        let args = FmtArgs { check: false, paths: vec![dir.clone()] };
+        let args = FmtArgs { check: false, paths: vec![dir.to_path_buf()] };
         assert_eq!(run(&args).expect("run"), ExitStatus::Failure);
         let text = fs::read_to_string(&broken).expect("read");
         assert_eq!(text, "rule r { events: $e.a = condition: $e }");
@@ -277,7 +275,7 @@ mod tests {
         let dir = temp_dir("missing");
         let args = FmtArgs { check: false, paths: vec![dir.join("absent.yaral")] };
         assert_eq!(run(&args).expect("run"), ExitStatus::InvalidInput);
-        let mixed = FmtArgs { check: false, paths: vec![PathBuf::from("-"), dir] };
+        let mixed = FmtArgs { check: false, paths: vec![PathBuf::from("-"), dir.to_path_buf()] };
         assert_eq!(run(&mixed).expect("run"), ExitStatus::InvalidInput);
     }
 

@@ -23,6 +23,8 @@ mod shard;
 mod stream;
 mod summary;
 mod suppress;
+#[cfg(test)]
+mod test_dir;
 mod watch;
 mod zone;
 

@@ -8,6 +8,10 @@ use std::process::{Command, Output};
 
 use serde_json::{json, Value};
 
+#[path = "common/test_dir.rs"]
+mod test_dir;
+use test_dir::TestDir;
+
 fn dragnet(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dragnet"))
         .args(args)
@@ -51,11 +55,8 @@ fn essence(detection: &Value) -> Value {
     })
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("dragnet-test-{}-{name}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).expect("temp dir is writable");
-    dir
+fn temp_dir(name: &str) -> TestDir {
+    TestDir::new(&format!("dragnet-test-{name}-"))
 }
 
 /// Reduces a detection to its rule, match values and the number of sample events per event

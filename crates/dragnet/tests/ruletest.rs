@@ -5,6 +5,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "common/test_dir.rs"]
+mod test_dir;
+use test_dir::TestDir;
+
 fn dragnet(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dragnet"))
         .args(args)
@@ -17,11 +21,8 @@ fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("dragnet-ruletest-{}-{name}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).expect("temp dir is writable");
-    dir
+fn temp_dir(name: &str) -> TestDir {
+    TestDir::new(&format!("dragnet-ruletest-{name}-"))
 }
 
 /// Writes a test file that runs the bulk exfiltration rule on the pack's ApiEvent stream data,

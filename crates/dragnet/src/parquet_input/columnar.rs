@@ -1126,8 +1126,7 @@ mod tests {
 
     #[test]
     fn own_writer_shapes_equal_record_api() {
-        let dir = std::env::temp_dir().join(format!("dragnet-columnar-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::test_dir::TestDir::new("dragnet-columnar-");
         let path = dir.join("shapes.parquet");
         write_own_shapes(&path, false);
         let options = ParquetOptions::default();
@@ -1137,7 +1136,6 @@ mod tests {
         write_own_shapes(&legacy_path, true);
         let legacy_by_column = decodes_by_column(&legacy_path, &options);
         let legacy_rows = rows_of(&legacy_path, &options);
-        std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(rows.len(), ROWS);
         let row = &rows[7];
         assert!(row.contains(r#""ip":["10.0.7.1"]"#), "{row}");

@@ -4,11 +4,11 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::harness::{event, jsonl, temp_dir, Watch};
+use crate::harness::{event, jsonl, temp_dir, TestDir, Watch};
 
 const TOKEN: &str = "s3cret-token";
 
-fn start(name: &str, extra: &[&str]) -> (Watch, std::path::PathBuf) {
+fn start(name: &str, extra: &[&str]) -> (Watch, TestDir) {
     let dir = temp_dir(name);
     std::fs::write(dir.join("rules.yaral"), crate::harness::RULES).unwrap();
     std::fs::write(dir.join("token"), format!("{TOKEN}\n")).unwrap();

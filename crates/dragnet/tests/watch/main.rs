@@ -10,4 +10,6 @@ mod recovery;
 mod service;
 #[cfg(feature = "kafka")]
 mod stages;
+#[path = "../common/test_dir.rs"]
+mod test_dir;
 mod tls;
