@@ -18,7 +18,9 @@ use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{Offset, TopicPartitionList};
 use serde_json::Value;
 
-use crate::harness::{counts, events, flush_event, hunt_ids, ids_in, jsonl, temp_dir, Rng, Watch};
+use crate::harness::{
+    counts, events, flush_event, hunt_ids, ids_in, jsonl, temp_dir, Rng, TestDir, Watch,
+};
 use crate::kafka::send;
 
 const RAW: &str = "raw";
@@ -33,7 +35,7 @@ const LATENESS: &str = "1h";
 struct Setup {
     _cluster: MockCluster<'static, rdkafka::producer::DefaultProducerContext>,
     bootstrap: String,
-    dir: PathBuf,
+    dir: TestDir,
     rules: PathBuf,
     events: Vec<Value>,
     expected: Vec<String>,
