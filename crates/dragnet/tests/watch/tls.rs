@@ -108,6 +108,12 @@ fn assert_rejected_three_times(dir: &Path, receiver: &Receiver) -> String {
     assert!(error.contains("TLS handshake failed: invalid peer certificate"), "{error}");
     assert!(error.contains("attempt 3 of 3"), "{error}");
     assert!(receiver.requests.lock().unwrap().is_empty(), "no request passes a failed handshake");
+    // The receiver records a failed handshake when the client's alert reaches it, which can be
+    // after the client has written the dead letter.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while receiver.failed_handshakes.lock().unwrap().len() < 3 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     assert_eq!(receiver.failed_handshakes.lock().unwrap().len(), 3);
     error
 }
