@@ -149,33 +149,42 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
-    /// Fills each variable's [`VarPlan::stored_reads`] with the event reads of the
-    /// expressions evaluated over stored rows: join keys, cross-variable filters, outcomes and
-    /// the condition.
-    pub(crate) fn assign_stored_reads(&mut self) {
-        let mut reads: Vec<Vec<StoredRead>> = vec![Vec::new(); self.vars.len()];
+    /// Returns the expressions evaluated over stored rows, when windows close: join keys,
+    /// cross-variable filters, outcomes and the condition.
+    pub(crate) fn stored_exprs(&self) -> impl Iterator<Item = &CExpr> {
         let joins = self.joins.iter().flat_map(|join| [&join.left, &join.right]);
-        for expr in joins
+        joins
             .chain(self.cross_filters.iter().map(|f| &f.expr))
             .chain(self.outcomes.iter().map(|(_, e)| e))
             .chain(self.condition.as_ref())
-        {
-            expr.walk(&mut |e| {
-                let (var, path, map_value) = match e {
-                    CExpr::FieldList { var, path } | CExpr::Quantified { var, path, .. } => {
-                        (*var, path, false)
-                    }
-                    CExpr::MapValue { var, path } => (*var, path, true),
-                    _ => return,
-                };
-                let Some(reads) = reads.get_mut(var) else { return };
-                let known =
-                    reads.iter().any(|r| Arc::ptr_eq(&r.path, path) && r.map_value == map_value);
-                if !known {
-                    reads.push(StoredRead { path: Arc::clone(path), map_value });
+    }
+
+    /// Calls `f` with each event read of the expressions evaluated over stored rows: the
+    /// variable, the path and whether it is a map value rather than a whole list.
+    fn for_each_stored_read(&self, mut f: impl FnMut(usize, &Arc<[ir::Seg]>, bool)) {
+        for expr in self.stored_exprs() {
+            expr.walk(&mut |e| match e {
+                CExpr::FieldList { var, path } | CExpr::Quantified { var, path, .. } => {
+                    f(*var, path, false)
                 }
+                CExpr::MapValue { var, path } => f(*var, path, true),
+                _ => {}
             });
         }
+    }
+
+    /// Fills each variable's [`VarPlan::stored_reads`] with the event reads of the
+    /// expressions evaluated over stored rows.
+    pub(crate) fn assign_stored_reads(&mut self) {
+        let mut reads: Vec<Vec<StoredRead>> = vec![Vec::new(); self.vars.len()];
+        self.for_each_stored_read(|var, path: &Arc<[ir::Seg]>, map_value| {
+            let Some(reads) = reads.get_mut(var) else { return };
+            let known =
+                reads.iter().any(|r| Arc::ptr_eq(&r.path, path) && r.map_value == map_value);
+            if !known {
+                reads.push(StoredRead { path: Arc::clone(path), map_value });
+            }
+        });
         for (var, reads) in self.vars.iter_mut().zip(reads) {
             var.stored_reads = reads;
         }
@@ -243,30 +252,16 @@ mod tests {
     /// value, and so would read the event again.
     fn unstored(plan: &Plan) -> usize {
         let mut missing = 0;
-        let joins = plan.joins.iter().flat_map(|join| [&join.left, &join.right]);
-        for expr in joins
-            .chain(plan.cross_filters.iter().map(|f| &f.expr))
-            .chain(plan.outcomes.iter().map(|(_, e)| e))
-            .chain(plan.condition.as_ref())
-        {
-            expr.walk(&mut |e| {
-                let (var, path, map_value) = match e {
-                    CExpr::FieldList { var, path } | CExpr::Quantified { var, path, .. } => {
-                        (*var, path, false)
-                    }
-                    CExpr::MapValue { var, path } => (*var, path, true),
-                    _ => return,
-                };
-                let found = plan.vars.get(var).is_some_and(|v| {
-                    v.stored_reads
-                        .iter()
-                        .any(|r| Arc::ptr_eq(&r.path, path) && r.map_value == map_value)
-                });
-                if !found {
-                    missing += 1;
-                }
+        plan.for_each_stored_read(|var, path: &Arc<[ir::Seg]>, map_value| {
+            let found = plan.vars.get(var).is_some_and(|v| {
+                v.stored_reads
+                    .iter()
+                    .any(|r| Arc::ptr_eq(&r.path, path) && r.map_value == map_value)
             });
-        }
+            if !found {
+                missing += 1;
+            }
+        });
         missing
     }
 

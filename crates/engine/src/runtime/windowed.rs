@@ -419,12 +419,7 @@ pub(crate) fn stored_slots(plan: &Plan) -> Vec<Vec<bool>> {
             }
         }
     };
-    let joins = plan.joins.iter().flat_map(|join| [&join.left, &join.right]);
-    for expr in joins
-        .chain(plan.cross_filters.iter().map(|f| &f.expr))
-        .chain(plan.outcomes.iter().map(|(_, e)| e))
-        .chain(plan.condition.as_ref())
-    {
+    for expr in plan.stored_exprs() {
         expr.walk(&mut mark);
     }
     stored
