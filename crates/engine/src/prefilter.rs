@@ -124,17 +124,17 @@ impl Prefilter {
     /// the first that makes a row.
     pub fn verdict(&self, event: &Arc<Event>) -> Option<Verdict> {
         let mut gates = Vec::new();
-        let mut wanted = false;
+        let mut makes_row = false;
         for id in self.dispatch.candidate_ids(event) {
             let Some(gate) = self.dispatch.gate(id) else { continue };
             let Some(plan) = self.plans.get(gate.rule) else { continue };
             let Some(decided) = gate.decide(plan, event) else { continue };
             gates.push((id, decided));
-            if !wanted {
-                wanted = has_row(plan, gate.var, event, decided);
+            if !makes_row {
+                makes_row = has_row(plan, gate.var, event, decided);
             }
         }
-        wanted.then_some(Verdict { prefilter: self.id, gates, prepared: None })
+        makes_row.then_some(Verdict { prefilter: self.id, gates, prepared: None })
     }
 
     /// Like [`Prefilter::verdict`], and also builds the rows the event makes for every rule,

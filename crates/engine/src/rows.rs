@@ -154,7 +154,7 @@ pub(crate) struct RowParts {
 }
 
 impl RowParts {
-    /// Attaches `entry`, giving the row that holds it.
+    /// Attaches `entry`, giving the row that keeps it.
     pub(crate) fn attach(self, entry: Arc<EventEntry>) -> Row {
         let RowParts { copy, slots, placeholders, reads } = self;
         Row { entry, copy, slots, placeholders, reads }

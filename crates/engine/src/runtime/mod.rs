@@ -132,27 +132,27 @@ pub(crate) struct Admitted {
     pub rows: Option<usize>,
 }
 
-/// A verdict given to the engine: shared with other engines, or the engine's to take.
-enum Given<'a> {
+/// A verdict pushed with an event: shared with other engines, or the engine's to take.
+enum PushedVerdict<'a> {
     Shared(&'a Verdict),
     Owned(Verdict),
 }
 
-impl<'a> Given<'a> {
+impl<'a> PushedVerdict<'a> {
     fn verdict(&self) -> &Verdict {
         match self {
-            Given::Shared(verdict) => verdict,
-            Given::Owned(verdict) => verdict,
+            PushedVerdict::Shared(verdict) => verdict,
+            PushedVerdict::Owned(verdict) => verdict,
         }
     }
 
     fn into_rows(self) -> PreparedRows<'a> {
         match self {
-            Given::Shared(verdict) => match verdict.prepared() {
+            PushedVerdict::Shared(verdict) => match verdict.prepared() {
                 Some(prepared) => PreparedRows::Shared(prepared),
                 None => PreparedRows::None,
             },
-            Given::Owned(verdict) => match verdict.into_prepared() {
+            PushedVerdict::Owned(verdict) => match verdict.into_prepared() {
                 Some(prepared) => PreparedRows::Owned(prepared),
                 None => PreparedRows::None,
             },
@@ -293,13 +293,13 @@ impl Engine {
     /// The caller leaves out the events for which [`Prefilter::verdict`] returned `None`, and
     /// the verdict must be of this very event.
     pub fn push_with_verdict(&mut self, event: Arc<Event>, verdict: &Verdict) -> Vec<Detection> {
-        self.push_inner(event, None, Some(Given::Shared(verdict)))
+        self.push_inner(event, None, Some(PushedVerdict::Shared(verdict)))
     }
 
     /// Feeds one event like [`Engine::push_with_verdict`], taking the verdict, so that the
     /// rows [`Prefilter::prepare`] built are moved into the windows rather than copied.
     pub fn push_taking_verdict(&mut self, event: Arc<Event>, verdict: Verdict) -> Vec<Detection> {
-        self.push_inner(event, None, Some(Given::Owned(verdict)))
+        self.push_inner(event, None, Some(PushedVerdict::Owned(verdict)))
     }
 
     /// Feeds one event like [`Engine::push`], but only to the places `accept` takes. It gets
@@ -320,10 +320,10 @@ impl Engine {
         &mut self,
         event: Arc<Event>,
         mut accept: Option<&mut RouteFilter<'_>>,
-        given: Option<Given<'_>>,
+        pushed: Option<PushedVerdict<'_>>,
     ) -> Vec<Detection> {
         self.seq += 1;
-        let verdict = given.as_ref().map(Given::verdict);
+        let verdict = pushed.as_ref().map(PushedVerdict::verdict);
         let usable = verdict.filter(|verdict| {
             self.verdicts.as_ref().is_some_and(|map| map.prefilter == verdict.prefilter())
         });
@@ -349,8 +349,8 @@ impl Engine {
         let mut admitted = std::mem::take(&mut self.admitted);
         self.find_admitted(&entry.event, usable, &mut admitted);
         let has_rows = prepared.is_some();
-        let mut rows = match given {
-            Some(given) if has_rows => given.into_rows(),
+        let mut rows = match pushed {
+            Some(pushed) if has_rows => pushed.into_rows(),
             _ => PreparedRows::None,
         };
         // Rows kept in windows hold the stripped entry when the event can be read again, so
