@@ -44,7 +44,10 @@ pub fn event_from_slice_projected(text: &[u8], projection: &Projection) -> Optio
 }
 
 fn read_event(text: &[u8], shape: &Node) -> Option<Event> {
-    let mut deserializer = serde_json::Deserializer::from_slice(text);
+    // Checking the whole line at once is much cheaper than checking each string as it is
+    // read; text that is not UTF-8 is left to the tree reader, which reports it.
+    let text = std::str::from_utf8(text).ok()?;
+    let mut deserializer = serde_json::Deserializer::from_str(text);
     let mut fields = Vec::new();
     let root = MessageSeed { message: schema::event(), fields: &mut fields, shape }
         .deserialize(&mut deserializer)
