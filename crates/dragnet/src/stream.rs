@@ -11,7 +11,7 @@ use std::ops::Range;
 use crate::input::{records, Record, Records, MAX_RECORD_BYTES};
 
 /// Records per batch.
-pub const BATCH_RECORDS: usize = 2048;
+pub const BATCH_RECORDS: usize = 512;
 
 /// Bytes of record text per batch, past which a batch ends early.
 pub const BATCH_BYTES: usize = 4 << 20;
