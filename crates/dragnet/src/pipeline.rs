@@ -89,18 +89,6 @@ fn new_engine(rules: Vec<engine::Rule>, prefilter: Option<&engine::Prefilter>) -
     }
 }
 
-/// Feeds one event to the engine, with its verdict when it has one.
-fn push(
-    engine: &mut engine::Engine,
-    event: Arc<Event>,
-    verdict: Option<&engine::Verdict>,
-) -> Vec<engine::Detection> {
-    match verdict {
-        Some(verdict) => engine.push_with_verdict(event, verdict),
-        None => engine.push(event),
-    }
-}
-
 /// Runs rule `i` in engine `i % groups`, one engine per thread, passes their detections to
 /// `on_detection` while they run, and merges their counters in rule order.
 fn run_engines<E>(
@@ -125,15 +113,19 @@ fn run_engines<E>(
         let mut senders = Vec::with_capacity(groups);
         let mut handles = Vec::with_capacity(groups);
         for group in split {
-            let (sender, receiver) = mpsc::sync_channel::<Arc<[Screened]>>(4);
+            let (sender, receiver) = mpsc::sync_channel::<Vec<Screened>>(4);
             senders.push(sender);
             let found_sender = found_sender.clone();
             handles.push(scope.spawn(move || {
                 let mut engine = new_engine(group, prefilter);
                 for batch in receiver {
                     let mut detections = Vec::new();
-                    for (event, verdict) in batch.iter() {
-                        detections.extend(push(&mut engine, Arc::clone(event), verdict.as_ref()));
+                    // Each engine gets its own part of every verdict, so it moves the rows.
+                    for (event, verdict) in batch {
+                        detections.extend(match verdict {
+                            Some(verdict) => engine.push_taking_verdict(event, verdict),
+                            None => engine.push(event),
+                        });
                     }
                     if !detections.is_empty() {
                         // A send fails only when this thread's caller has returned.
@@ -148,10 +140,24 @@ fn run_engines<E>(
         let mut failure = None;
         let mut batch = Vec::with_capacity(CORRELATION_BATCH);
         let mut send = |batch: &mut Vec<Screened>| {
-            let shared: Arc<[Screened]> = std::mem::take(batch).into();
-            for sender in &senders {
+            let mut parts: Vec<Vec<Screened>> =
+                (0..groups).map(|_| Vec::with_capacity(batch.len())).collect();
+            for (event, verdict) in batch.drain(..) {
+                let verdicts = match (verdict, prefilter) {
+                    (Some(verdict), Some(prefilter)) => prefilter
+                        .split(verdict, groups, |rule| rule % groups)
+                        .into_iter()
+                        .map(Some)
+                        .collect(),
+                    (verdict, _) => vec![verdict; groups],
+                };
+                for (part, verdict) in parts.iter_mut().zip(verdicts) {
+                    part.push((Arc::clone(&event), verdict));
+                }
+            }
+            for (sender, part) in senders.iter().zip(parts) {
                 // A send fails only when the engine thread panicked; the join below reports it.
-                let _ = sender.send(Arc::clone(&shared));
+                let _ = sender.send(part);
             }
             found.try_iter().flatten().for_each(&mut *on_detection);
         };

@@ -171,6 +171,46 @@ impl Prefilter {
         Some(Verdict { prefilter: self.id, gates, prepared })
     }
 
+    /// Splits a verdict among `groups` engines that share the prefilter's rules, rule `i`
+    /// going to the engine `group_of(i)` names. Each part keeps the gates, and the rows, of
+    /// its engine's rules, so that every engine can take its part with
+    /// [`Engine::push_taking_verdict`](crate::Engine::push_taking_verdict) and none copies
+    /// rows. A part without gates still carries the event's time and id. A verdict of another
+    /// prefilter is copied whole into every part.
+    pub fn split(
+        &self,
+        verdict: Verdict,
+        groups: usize,
+        group_of: impl Fn(usize) -> usize,
+    ) -> Vec<Verdict> {
+        if verdict.prefilter != self.id || groups <= 1 {
+            let mut parts = vec![verdict.clone(); groups.saturating_sub(1)];
+            parts.push(verdict);
+            return parts;
+        }
+        let Verdict { prefilter, gates, prepared } = verdict;
+        let mut parts: Vec<Verdict> = (0..groups)
+            .map(|_| Verdict {
+                prefilter,
+                gates: Vec::new(),
+                prepared: prepared.as_ref().map(|p| {
+                    Box::new(Prepared { time: p.time, id: p.id.clone(), rows: Vec::new() })
+                }),
+            })
+            .collect();
+        let mut rows = prepared.map(|p| p.rows.into_iter());
+        for (id, decided) in gates {
+            let gate_rows = rows.as_mut().and_then(Iterator::next);
+            let group = self.dispatch.gate(id).map_or(0, |gate| group_of(gate.rule));
+            let Some(part) = parts.get_mut(group) else { continue };
+            part.gates.push((id, decided));
+            if let (Some(prepared), Some(gate_rows)) = (part.prepared.as_mut(), gate_rows) {
+                prepared.rows.push(gate_rows);
+            }
+        }
+        parts
+    }
+
     /// The id that the prefilter's verdicts carry.
     pub(crate) fn id(&self) -> u64 {
         self.id
