@@ -67,6 +67,130 @@ struct Check {
     expr: CExpr,
     /// The slots the filter reads, with their paths.
     reads: Vec<(usize, Vec<Seg>)>,
+    /// The check's place in a [`Memo`]: checks of any gate of the [`Dispatch`] that test the
+    /// same thing share it.
+    key: usize,
+}
+
+/// The results of a [`Dispatch`]'s checks on one event, by [`Check::key`]. Rules often
+/// repeat a test (`$e.metadata.log_type = "SALESFORCE"`, `not $e.principal.ip in cidr %LIST`),
+/// and with a memo it runs once per event whichever gates hold it.
+pub(crate) struct Memo {
+    found: Vec<Found>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Found {
+    NotRun,
+    Passes,
+    Fails,
+    /// A field read crosses a repeated field in this event, so the check is left to the rows.
+    Undecidable,
+}
+
+impl Memo {
+    fn get(&self, key: usize) -> Found {
+        self.found.get(key).copied().unwrap_or(Found::NotRun)
+    }
+
+    fn set(&mut self, key: usize, found: Found) {
+        if let Some(cell) = self.found.get_mut(key) {
+            *cell = found;
+        }
+    }
+}
+
+/// Spells out a check as text that two checks share exactly when they test the same thing:
+/// the expression with its slots named by their place in `reads`, and the paths read. `None`
+/// for an expression with a part that is not spelled out here; such a check shares with no
+/// other. Lists are named by where they are held, and regexes by their pattern and case flag,
+/// which is all their compilation takes.
+fn check_key(expr: &CExpr, reads: &[(usize, Vec<Seg>)]) -> Option<String> {
+    let mut key = String::new();
+    write_key(expr, reads, &mut key)?;
+    for (_, path) in reads {
+        key.push_str(&format!(" {path:?}"));
+    }
+    Some(key)
+}
+
+fn write_key(expr: &CExpr, reads: &[(usize, Vec<Seg>)], out: &mut String) -> Option<()> {
+    use std::fmt::Write;
+    let all = |items: &[CExpr], out: &mut String| -> Option<()> {
+        for item in items {
+            write_key(item, reads, out)?;
+            out.push(',');
+        }
+        Some(())
+    };
+    match expr {
+        CExpr::Lit(value) => write!(out, "lit({value:?})").ok()?,
+        CExpr::Slot { slot, .. } => {
+            let at = reads.iter().position(|(s, _)| s == slot)?;
+            write!(out, "read({at})").ok()?;
+        }
+        CExpr::Not(inner) => {
+            out.push_str("not(");
+            write_key(inner, reads, out)?;
+            out.push(')');
+        }
+        CExpr::And(a, b) | CExpr::Or(a, b) => {
+            out.push_str(if matches!(expr, CExpr::And(..)) { "and(" } else { "or(" });
+            write_key(a, reads, out)?;
+            out.push(',');
+            write_key(b, reads, out)?;
+            out.push(')');
+        }
+        CExpr::Compare { op, lhs, rhs, nocase } => {
+            write!(out, "cmp({op:?},{nocase},").ok()?;
+            write_key(lhs, reads, out)?;
+            out.push(',');
+            write_key(rhs, reads, out)?;
+            out.push(')');
+        }
+        CExpr::RegexMatch { expr, regex, negate, nocase } => {
+            write!(out, "re({:?},{nocase},{negate},", regex.as_str()).ok()?;
+            write_key(expr, reads, out)?;
+            out.push(')');
+        }
+        CExpr::Arith { op, lhs, rhs } => {
+            write!(out, "arith({op:?},").ok()?;
+            write_key(lhs, reads, out)?;
+            out.push(',');
+            write_key(rhs, reads, out)?;
+            out.push(')');
+        }
+        CExpr::TimePart { expr, nanos } => {
+            write!(out, "time({nanos},").ok()?;
+            write_key(expr, reads, out)?;
+            out.push(')');
+        }
+        CExpr::Call { func, args, nocase, regex } => {
+            let pattern = regex.as_ref().map(|r| r.as_str());
+            write!(out, "call({func:?},{nocase},{pattern:?},").ok()?;
+            all(args, out)?;
+            out.push(')');
+        }
+        CExpr::InList { expr, list, kind, nocase } => {
+            write!(out, "in({:p},{kind:?},{nocase},", Arc::as_ptr(list)).ok()?;
+            write_key(expr, reads, out)?;
+            out.push(')');
+        }
+        CExpr::InLiteral { expr, items, nocase } => {
+            write!(out, "in_literal({nocase},").ok()?;
+            write_key(expr, reads, out)?;
+            out.push(',');
+            all(items, out)?;
+            out.push(')');
+        }
+        CExpr::Array(items) => {
+            out.push_str("array(");
+            all(items, out)?;
+            out.push(')');
+        }
+        _ => return None,
+    }
+    Some(())
 }
 
 /// The filters of one event variable that can be decided before expansion.
@@ -106,7 +230,7 @@ impl Gate {
                     }
                 }
             }
-            checks.push(Check { filter: index, expr: filter.clone(), reads });
+            checks.push(Check { filter: index, expr: filter.clone(), reads, key: 0 });
         }
         Gate { rule, var, checks, event_types, filter_strings }
     }
@@ -189,7 +313,14 @@ impl Gate {
     /// event, so that the variable can make no row from it. Otherwise returns the filters the
     /// gate decided: those that read only fields occurring at most once in the event, and so
     /// pass on every copy of it.
-    pub(crate) fn decide(&self, plan: &Plan, event: &Arc<Event>) -> Option<Decided> {
+    ///
+    /// `memo` has the results of the checks of the same [`Dispatch`]'s gates on the event so far.
+    pub(crate) fn decide(
+        &self,
+        plan: &Plan,
+        event: &Arc<Event>,
+        memo: &mut Memo,
+    ) -> Option<Decided> {
         let var_plan = plan.vars.get(self.var)?;
         // The buffers live on the stack when the rule is small enough, as most are, because
         // this runs for every event and candidate gate.
@@ -214,6 +345,15 @@ impl Gate {
         };
         let mut decided = Decided::NONE;
         for check in &self.checks {
+            match memo.get(check.key) {
+                Found::Passes => {
+                    decided.add(check.filter);
+                    continue;
+                }
+                Found::Fails => return None,
+                Found::Undecidable => continue,
+                Found::NotRun => {}
+            }
             let mut decidable = true;
             for (slot, path) in &check.reads {
                 match read_scalar(event, path) {
@@ -229,6 +369,7 @@ impl Gate {
                 }
             }
             if !decidable {
+                memo.set(check.key, Found::Undecidable);
                 continue;
             }
             let row = RowRef {
@@ -241,8 +382,10 @@ impl Gate {
                 entry: None,
             };
             if !self.test_row(plan, row, &check.expr) {
+                memo.set(check.key, Found::Fails);
                 return None;
             }
+            memo.set(check.key, Found::Passes);
             decided.add(check.filter);
         }
         Some(decided)
@@ -278,6 +421,8 @@ pub(crate) struct Dispatch {
     any_event_type: Vec<usize>,
     /// Gates that accept any event type but pin a single-valued string field, by that field.
     text_indexes: Vec<TextIndex>,
+    /// The number of distinct [`Check::key`]s.
+    keys: usize,
 }
 
 /// Gates that each accept an event only when one `string` field, single-valued on every path
@@ -298,9 +443,19 @@ impl Dispatch {
 
     pub(crate) fn new(plans: &[&Plan]) -> Dispatch {
         let mut dispatch = Dispatch::default();
+        let mut keys: HashMap<String, usize> = HashMap::new();
         for (rule, plan) in plans.iter().enumerate() {
             for var in 0..plan.vars.len() {
-                let gate = Gate::new(plan, rule, var);
+                let mut gate = Gate::new(plan, rule, var);
+                for check in &mut gate.checks {
+                    check.key = match check_key(&check.expr, &check.reads) {
+                        Some(text) => *keys.entry(text).or_insert(dispatch.keys),
+                        None => dispatch.keys,
+                    };
+                    if check.key == dispatch.keys {
+                        dispatch.keys += 1;
+                    }
+                }
                 let id = dispatch.gates.len();
                 match &gate.event_types {
                     Some(numbers) => {
@@ -336,6 +491,11 @@ impl Dispatch {
             }
         }
         index.all.push(id);
+    }
+
+    /// Returns an empty memo for [`Gate::decide`] over one event.
+    pub(crate) fn memo(&self) -> Memo {
+        Memo { found: vec![Found::NotRun; self.keys] }
     }
 
     /// Returns the gate with the id, which is its position in [`Dispatch::gates`].

@@ -111,9 +111,11 @@ impl Prefilter {
 
     /// Whether some event variable of some rule makes at least one row from the event.
     pub fn wants(&self, event: &Arc<Event>) -> bool {
+        let mut memo = self.dispatch.memo();
         self.dispatch.candidates(event).into_iter().any(|gate| {
             let Some(plan) = self.plans.get(gate.rule) else { return false };
-            gate.decide(plan, event).is_some_and(|decided| has_row(plan, gate.var, event, decided))
+            gate.decide(plan, event, &mut memo)
+                .is_some_and(|decided| has_row(plan, gate.var, event, decided))
         })
     }
 
@@ -125,10 +127,11 @@ impl Prefilter {
     pub fn verdict(&self, event: &Arc<Event>) -> Option<Verdict> {
         let mut gates = Vec::new();
         let mut makes_row = false;
+        let mut memo = self.dispatch.memo();
         for id in self.dispatch.candidate_ids(event) {
             let Some(gate) = self.dispatch.gate(id) else { continue };
             let Some(plan) = self.plans.get(gate.rule) else { continue };
-            let Some(decided) = gate.decide(plan, event) else { continue };
+            let Some(decided) = gate.decide(plan, event, &mut memo) else { continue };
             gates.push((id, decided));
             if !makes_row {
                 makes_row = has_row(plan, gate.var, event, decided);
@@ -148,10 +151,11 @@ impl Prefilter {
     pub fn prepare(&self, event: &Arc<Event>) -> Option<Verdict> {
         let mut gates = Vec::new();
         let mut rows = Vec::new();
+        let mut memo = self.dispatch.memo();
         for id in self.dispatch.candidate_ids(event) {
             let Some(gate) = self.dispatch.gate(id) else { continue };
             let Some(plan) = self.plans.get(gate.rule) else { continue };
-            let Some(decided) = gate.decide(plan, event) else { continue };
+            let Some(decided) = gate.decide(plan, event, &mut memo) else { continue };
             let stored = self.stored_slots.get(gate.rule).and_then(Option::as_ref);
             let stored = stored.and_then(|slots| slots.get(gate.var)).map(Vec::as_slice);
             let mut parts = Vec::new();

@@ -61,9 +61,10 @@ impl Router {
     pub fn routes(&self, event: &Arc<Event>) -> Vec<Route> {
         let entry = EventEntry::new(Arc::clone(event), 0);
         let mut out = Vec::new();
+        let mut memo = self.dispatch.memo();
         for gate in self.dispatch.candidates(event) {
             let Some(plan) = self.plans.get(gate.rule) else { continue };
-            let Some(decided) = gate.decide(plan, event) else { continue };
+            let Some(decided) = gate.decide(plan, event, &mut memo) else { continue };
             match self.partition_by.get(gate.rule) {
                 Some(Some(partition_by)) => {
                     for_each_row_placeholders(plan, gate.var, event, decided, |placeholders| {

@@ -968,3 +968,71 @@ fn filters_on_many_fields_decide_alike() {
     let found_ids: Vec<Vec<String>> = found.iter().map(ids).collect();
     assert_eq!(found_ids, vec![vec!["pass".to_owned()]]);
 }
+
+/// Rules that repeat a filter share its result within one event, but filters that differ
+/// only in a regex's case flag, or read other fields, do not.
+#[test]
+fn repeated_filters_shared_only_when_equal() {
+    let rule = |name: &str, filters: &str| {
+        compile(&format!("rule {name} {{\n  events:\n{filters}\n  condition:\n    $e\n}}\n"))
+    };
+    let rules = vec![
+        rule(
+            "exact",
+            r#"    $e.metadata.event_type = "USER_LOGIN"
+    $e.principal.user.userid = /^adm/"#,
+        ),
+        rule(
+            "nocase",
+            r#"    $e.target.hostname = ""
+    $e.metadata.event_type = "USER_LOGIN"
+    $e.principal.user.userid = /^adm/ nocase"#,
+        ),
+        rule(
+            "other_field",
+            r#"    $e.metadata.event_type = "USER_LOGIN"
+    $e.target.user.userid = /^adm/"#,
+        ),
+        rule(
+            "same_as_exact",
+            r#"    $e.principal.hostname != "h"
+    $e.principal.user.userid = /^adm/
+    $e.metadata.event_type = "USER_LOGIN""#,
+        ),
+    ];
+    let prefilter = engine::Prefilter::new(&rules);
+    let events = [
+        event(json!({
+            "metadata": {"event_timestamp": "2025-01-01T00:00:00Z", "event_type": "USER_LOGIN",
+                "product_log_id": "upper"},
+            "principal": {"user": {"userid": "ADMIN"}},
+            "target": {"user": {"userid": "admin"}},
+        })),
+        event(json!({
+            "metadata": {"event_timestamp": "2025-01-01T00:00:01Z", "event_type": "USER_LOGIN",
+                "product_log_id": "lower"},
+            "principal": {"user": {"userid": "admin"}},
+        })),
+    ];
+    let mut engine = Engine::new(rules.clone()).with_prefilter(&prefilter);
+    let mut found: Vec<(String, Vec<String>)> = Vec::new();
+    for event in events {
+        let Some(verdict) = prefilter.verdict(&event) else { continue };
+        for detection in engine.push_with_verdict(event, &verdict) {
+            found.push((detection.rule.name.clone(), ids(&detection)));
+        }
+    }
+    found.extend(engine.finish().into_iter().map(|d| (d.rule.name.clone(), ids(&d))));
+    found.sort();
+    let expected: Vec<(String, Vec<String>)> = [
+        ("exact", "lower"),
+        ("nocase", "lower"),
+        ("nocase", "upper"),
+        ("other_field", "upper"),
+        ("same_as_exact", "lower"),
+    ]
+    .iter()
+    .map(|(rule, id)| ((*rule).to_owned(), vec![(*id).to_owned()]))
+    .collect();
+    assert_eq!(found, expected);
+}

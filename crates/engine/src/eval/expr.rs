@@ -212,7 +212,7 @@ pub(crate) fn eval(expr: &CExpr, env: &Env<'_>) -> Value {
         CExpr::Compare { op, lhs, rhs, nocase } => {
             Value::Bool(ops::compare(*op, &operand(lhs, env), &operand(rhs, env), *nocase))
         }
-        CExpr::RegexMatch { expr, regex, negate } => {
+        CExpr::RegexMatch { expr, regex, negate, .. } => {
             let value = operand(expr, env);
             Value::Bool(regex.is_match(&ops::text(&value)) != *negate)
         }

@@ -111,11 +111,12 @@ pub(crate) enum CExpr {
         rhs: Box<CExpr>,
         nocase: bool,
     },
-    /// `x = /re/` (or `!=` with `negate`), unanchored.
+    /// `x = /re/` (or `!=` with `negate`), unanchored; `nocase` is how `regex` was compiled.
     RegexMatch {
         expr: Box<CExpr>,
         regex: Arc<Regex>,
         negate: bool,
+        nocase: bool,
     },
     Arith {
         op: ArithmeticOp,

@@ -320,6 +320,7 @@ impl<'c> Lowerer<'c> {
                     expr: Box::new(value),
                     regex,
                     negate: op == ast::CompareOp::Ne,
+                    nocase,
                 });
             }
         }

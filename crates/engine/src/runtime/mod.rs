@@ -447,13 +447,14 @@ impl Engine {
             }
             return;
         }
+        let mut memo = self.dispatch.memo();
         for gate in self.dispatch.candidates(event) {
             let (Some(state), Some(vars)) =
                 (self.rules.get(gate.rule), admitted.get_mut(gate.rule))
             else {
                 continue;
             };
-            if let Some(decided) = gate.decide(&state.rule.plan, event) {
+            if let Some(decided) = gate.decide(&state.rule.plan, event, &mut memo) {
                 vars.push(Admitted { var: gate.var, decided, rows: None });
             }
         }
