@@ -561,17 +561,31 @@ fn demo_inputs() -> Vec<Input> {
 
 /// Builds the projection of the fields that deciding whether to keep an event reads. These are
 /// the fields the rules read, `metadata.product_log_id`, which names events in detections,
-/// and, when the rules read the `ip_geo_artifact` that enrichment writes, the addresses it is
-/// made from.
+/// and, for each noun whose `ip_geo_artifact` the rules read, the addresses enrichment makes
+/// it from and those of the elements the record has already.
 fn keep_projection(mut paths: Vec<Vec<String>>) -> udm::json::Projection {
     paths.push(vec!["metadata".to_owned(), "product_log_id".to_owned()]);
-    if paths.iter().flatten().any(|name| name == "ip_geo_artifact") {
-        for noun in ["principal", "src", "target", "observer", "intermediary", "about"] {
-            for path in [&["ip"][..], &["asset", "ip"], &["ip_geo_artifact"]] {
-                let mut full = vec![noun.to_owned()];
-                full.extend(path.iter().map(|name| (*name).to_owned()));
-                paths.push(full);
-            }
+    let nouns = ["principal", "src", "target", "observer", "intermediary", "about"];
+    let is_noun = |name: &String| nouns.contains(&name.as_str());
+    // A path with `ip_geo_artifact` anywhere but right under a noun may read any noun's.
+    let unsure = paths.iter().any(|path| {
+        path.iter().enumerate().any(|(at, name)| {
+            name == "ip_geo_artifact" && (at != 1 || !path.first().is_some_and(is_noun))
+        })
+    });
+    let geo_read = |noun: &str| {
+        unsure
+            || paths.iter().any(|path| {
+                path.first().is_some_and(|name| name == noun)
+                    && path.get(1).is_some_and(|name| name == "ip_geo_artifact")
+            })
+    };
+    let geo_nouns: Vec<&str> = nouns.into_iter().filter(|noun| geo_read(noun)).collect();
+    for noun in geo_nouns {
+        for path in [&["ip"][..], &["asset", "ip"], &["ip_geo_artifact", "ip"]] {
+            let mut full = vec![noun.to_owned()];
+            full.extend(path.iter().map(|name| (*name).to_owned()));
+            paths.push(full);
         }
     }
     udm::json::Projection::new(&paths)

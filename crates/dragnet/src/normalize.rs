@@ -160,6 +160,9 @@ pub fn normalize_inputs(
         raw,
         raw_udm: options.raw,
         projection: options.projection,
+        geo: options.projection.map_or(enrich::GeoFields::ALL, |projection| {
+            enrich::GeoFields::read_by(|path| projection.keeps(path))
+        }),
         whole: options.whole,
         always_projected: options.always_projected,
     };
@@ -406,6 +409,8 @@ struct Worker<'a> {
     /// The raw-text test for records that are native UDM whatever `--format` is.
     raw_udm: Option<&'a engine::RawFilter>,
     projection: Option<&'a udm::json::Projection>,
+    /// The part of enrichment that the projection keeps, for events read with it.
+    geo: enrich::GeoFields,
     whole: Option<&'a Arc<dyn udm::ReadWhole>>,
     always_projected: bool,
 }
@@ -525,7 +530,7 @@ impl Worker<'_> {
         let event = sources::read_bare_udm_projected(text, format, projection)?;
         let reader = self.whole.filter(|_| partial && !event.product_log_id().is_empty());
         let mut kept = Kept::default();
-        self.finish_event(event, reader.map(|reader| (text, reader)), &mut kept);
+        self.finish_event(event, self.geo, reader.map(|reader| (text, reader)), &mut kept);
         (kept.events.is_empty() || reader.is_some()).then_some(kept)
     }
 
@@ -533,21 +538,23 @@ impl Worker<'_> {
     fn finish(&self, events: Vec<Event>) -> Kept {
         let mut kept = Kept::default();
         for event in events {
-            self.finish_event(event, None, &mut kept);
+            self.finish_event(event, enrich::GeoFields::ALL, None, &mut kept);
         }
         kept
     }
 
-    /// Enriches one event, applies the [`Keep`] test and adds the result to `kept`. With a
-    /// record text and a reader, a kept event goes on partial.
+    /// Enriches one event with the `geo` part of enrichment, applies the [`Keep`] test and
+    /// adds the result to `kept`. With a record text and a reader, a kept event goes on
+    /// partial.
     fn finish_event(
         &self,
         mut event: Event,
+        geo: enrich::GeoFields,
         partial: Option<(&[u8], &Arc<dyn udm::ReadWhole>)>,
         kept: &mut Kept,
     ) {
         if let Some(db) = self.asn {
-            enrich::enrich_event(db, &mut event);
+            enrich::enrich_event_fields(db, &mut event, geo);
         }
         kept.produced += 1;
         let event = Arc::new(event);

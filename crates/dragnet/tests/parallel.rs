@@ -7,6 +7,10 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+#[path = "common/test_dir.rs"]
+mod test_dir;
+use test_dir::TestDir;
+
 fn dragnet(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dragnet"))
         .args(args)
@@ -207,4 +211,101 @@ fn unsorted_file_reported_once_and_sorted() {
     assert_eq!(stderr.matches("record skipped").count(), 1, "{stderr}");
     assert!(stderr.contains("4 records, 1 rejected, 3 events"), "{stderr}");
     let _ = fs::remove_dir_all(&dir);
+}
+
+/// Events read with only the fields the rules use get only the `ip_geo_artifact` fields the
+/// rules read, on only the nouns whose artifacts they read; the detections must be those of
+/// events read and enriched in full.
+#[test]
+fn projected_enrichment_same_as_whole() {
+    let dir = TestDir::new("dragnet-geo-");
+    let rules = dir.join("rules");
+    fs::create_dir_all(&rules).expect("temp dir is writable");
+    fs::write(
+        rules.join("target_org.yaral"),
+        r#"rule target_org {
+  events:
+    $e.metadata.event_type = "NETWORK_CONNECTION"
+    $e.target.ip_geo_artifact.network.organization_name = /VPN/
+  outcome:
+    $countries = array_distinct($e.target.ip_geo_artifact.location.country_or_region)
+    $asns = array_distinct($e.target.ip_geo_artifact.network.asn)
+  condition:
+    $e
+}
+"#,
+    )
+    .expect("rule written");
+    fs::write(
+        rules.join("principal_asn.yaral"),
+        r#"rule principal_asn {
+  events:
+    $e.metadata.event_type = "NETWORK_CONNECTION"
+    $e.principal.ip_geo_artifact.network.asn = "64496"
+  outcome:
+    $ips = array_distinct($e.principal.ip_geo_artifact.ip)
+    $artifacts = count($e.principal.ip_geo_artifact.network.asn)
+  condition:
+    $e
+}
+"#,
+    )
+    .expect("rule written");
+    let event = |id: &str, second: u32, principal: Value, target: Value| {
+        serde_json::json!({
+            "metadata": {"event_timestamp": format!("2025-06-10T00:00:{second:02}Z"),
+                "event_type": "NETWORK_CONNECTION", "product_log_id": id},
+            "principal": principal,
+            "target": target,
+        })
+        .to_string()
+    };
+    let target = |ip: &str| serde_json::json!({"ip": [ip], "hostname": "h"});
+    let lines = [
+        event("plain", 1, serde_json::json!({"ip": ["198.51.100.7"]}), target("203.0.113.5")),
+        // The records name their own artifacts for some addresses: enrichment adds none for
+        // those, although no rule reads the artifacts' own `ip`.
+        event(
+            "has-artifact",
+            2,
+            serde_json::json!({"ip": ["198.51.100.8", "2001:db8::1"], "ip_geo_artifact":
+                [{"ip": "198.51.100.8", "network": {"asn": "64496"}}]}),
+            target("192.0.2.9"),
+        ),
+        event(
+            "asset",
+            3,
+            serde_json::json!({"asset": {"ip": ["198.51.100.9"]}}),
+            serde_json::json!({"ip": ["203.0.113.6"], "ip_geo_artifact": [{"ip": "203.0.113.6",
+                "network": {"organization_name": "OTHER-VPN"}}]}),
+        ),
+    ];
+    let events = dir.join("events.jsonl");
+    fs::write(&events, lines.join("\n") + "\n").expect("events written");
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let asn = examples.join("asn.tsv");
+    let args = [
+        "--rules",
+        rules.to_str().expect("UTF-8 path"),
+        "--asn-db",
+        asn.to_str().expect("UTF-8 path"),
+        events.to_str().expect("UTF-8 path"),
+    ];
+    let whole =
+        dragnet(&[&["hunt", "--output", "jsonl", "--projected-read", "never"], &args[..]].concat());
+    let found = detections(&whole);
+    let rules_found: Vec<&str> =
+        found.iter().filter_map(|d| d.pointer("/rule/name")?.as_str()).collect();
+    assert_eq!(rules_found.iter().filter(|r| **r == "target_org").count(), 2, "{found:?}");
+    assert_eq!(rules_found.iter().filter(|r| **r == "principal_asn").count(), 3, "{found:?}");
+    for threads in ["1", "2"] {
+        let projected = dragnet(
+            &[
+                &["hunt", "--output", "jsonl", "--projected-read", "always", "--threads", threads],
+                &args[..],
+            ]
+            .concat(),
+        );
+        assert_eq!(detections(&projected), found, "{threads} threads");
+    }
 }

@@ -8,6 +8,6 @@
 pub mod asn;
 pub mod lists;
 
-pub use asn::geo_artifact::enrich_event;
+pub use asn::geo_artifact::{enrich_event, enrich_event_fields, GeoFields};
 pub use asn::{AsnDb, AsnError, AsnInfo, Coordinates};
 pub use lists::{compile_re2, ListError, ListKind, ListLimits, ReferenceList, ReferenceLists};

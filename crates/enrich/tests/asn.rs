@@ -5,7 +5,7 @@ mod support;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use enrich::{enrich_event, AsnDb, AsnError, AsnInfo};
+use enrich::{enrich_event, enrich_event_fields, AsnDb, AsnError, AsnInfo, GeoFields};
 use support::mmdb_writer::{Data, MmdbWriter};
 use udm::{Event, Message, Value};
 
@@ -605,4 +605,25 @@ fn enrich_with_empty_db_is_noop() {
     let before = event.clone();
     enrich_event(&AsnDb::new(), &mut event);
     assert_eq!(event, before);
+}
+
+#[test]
+fn enrich_only_fields_read() {
+    let db = fixture_db();
+    let mut event = Event::new();
+    event.root.insert("principal", noun_with_ips(&["192.0.2.5"]));
+    event.root.insert("src", noun_with_ips(&["198.51.100.1"]));
+    let geo = GeoFields::read_by(|path| {
+        let wanted = ["principal", "ip_geo_artifact", "network", "asn"];
+        path.len() <= wanted.len() && path == &wanted[..path.len()]
+    });
+    enrich_event_fields(&db, &mut event, geo);
+
+    let found = artifacts(&event, "principal");
+    assert_eq!(found.len(), 1);
+    assert_eq!(text(found[0], "network.asn"), Some("64496"));
+    assert_eq!(found[0].get("ip"), None);
+    assert_eq!(found[0].get_path("network.organization_name"), None);
+    assert_eq!(found[0].get("location"), None);
+    assert!(artifacts(&event, "src").is_empty());
 }

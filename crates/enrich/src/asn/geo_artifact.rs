@@ -21,19 +21,83 @@ const SINGLE_NOUNS: [&str; 4] = ["principal", "src", "target", "observer"];
 /// Nouns that hold a repeated `Noun`.
 const REPEATED_NOUNS: [&str; 2] = ["intermediary", "about"];
 
+/// The fields of an `ip_geo_artifact` element that enrichment can write, as paths under it.
+const ARTIFACT_FIELDS: [&[&str]; 8] = [
+    &["ip"],
+    &["network", "asn"],
+    &["network", "organization_name"],
+    &["network", "carrier_name"],
+    &["location", "country_or_region"],
+    &["location", "state"],
+    &["location", "city"],
+    &["location", "region_coordinates"],
+];
+
+/// The nouns that get `ip_geo_artifact` elements and the element fields that are filled: all
+/// of them, or only those that some reader of the event reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GeoFields {
+    /// One bit per noun, in the order of [`SINGLE_NOUNS`] then [`REPEATED_NOUNS`].
+    nouns: u8,
+    /// One bit per entry of [`ARTIFACT_FIELDS`].
+    fields: u8,
+}
+
+impl GeoFields {
+    /// Every noun and every field.
+    pub const ALL: GeoFields = GeoFields { nouns: u8::MAX, fields: u8::MAX };
+
+    /// Keeps the nouns and fields whose path from the event root (`["principal",
+    /// "ip_geo_artifact", "network", "asn"]`) `reads` accepts. `reads` must accept a path when
+    /// anything at or under it is read, so that a reader of a whole noun or element gets
+    /// every field.
+    pub fn read_by(reads: impl Fn(&[&str]) -> bool) -> GeoFields {
+        let mut out = GeoFields { nouns: 0, fields: 0 };
+        for (n, noun) in SINGLE_NOUNS.iter().chain(&REPEATED_NOUNS).enumerate() {
+            for (f, field) in ARTIFACT_FIELDS.iter().enumerate() {
+                let mut path = vec![*noun, "ip_geo_artifact"];
+                path.extend_from_slice(field);
+                if reads(&path) {
+                    out.nouns |= 1 << n;
+                    out.fields |= 1 << f;
+                }
+            }
+        }
+        out
+    }
+
+    fn noun(self, index: usize) -> bool {
+        self.nouns & (1 << index) != 0
+    }
+
+    fn field(self, index: usize) -> bool {
+        self.fields & (1 << index) != 0
+    }
+}
+
 /// Appends an `ip_geo_artifact` element to each noun for each address in its `ip` and
 /// `asset.ip` fields that the database knows, unless the noun already has an element for that
 /// address (compared as addresses, so `::ffff:192.0.2.1` and `192.0.2.1` are the same).
 pub fn enrich_event(db: &AsnDb, event: &mut Event) {
-    if db.is_empty() {
+    enrich_event_fields(db, event, GeoFields::ALL);
+}
+
+/// Enriches like [`enrich_event`], but only the nouns and element fields that `geo` keeps. An
+/// element whose kept fields the database leaves empty is still added, so that a reader of
+/// the kept fields finds the same elements, in the same order, as in a fully enriched event.
+pub fn enrich_event_fields(db: &AsnDb, event: &mut Event, geo: GeoFields) {
+    if db.is_empty() || geo.nouns == 0 {
         return;
     }
-    for name in SINGLE_NOUNS.iter().chain(&REPEATED_NOUNS) {
+    for (index, name) in SINGLE_NOUNS.iter().chain(&REPEATED_NOUNS).enumerate() {
+        if !geo.noun(index) {
+            continue;
+        }
         match event.root.get_mut(name) {
-            Some(Value::Message(noun)) => enrich_noun(db, noun),
+            Some(Value::Message(noun)) => enrich_noun(db, noun, geo),
             Some(Value::List(nouns)) => {
                 for noun in nouns.iter_mut().filter_map(Value::as_message_mut) {
-                    enrich_noun(db, noun);
+                    enrich_noun(db, noun, geo);
                 }
             }
             _ => {}
@@ -41,7 +105,7 @@ pub fn enrich_event(db: &AsnDb, event: &mut Event) {
     }
 }
 
-fn enrich_noun(db: &AsnDb, noun: &mut Message) {
+fn enrich_noun(db: &AsnDb, noun: &mut Message, geo: GeoFields) {
     let mut seen = Seen::default();
     let existing = noun.get("ip_geo_artifact").map_or(&[][..], values);
     for ip in existing
@@ -61,7 +125,7 @@ fn enrich_noun(db: &AsnDb, noun: &mut Message) {
             continue;
         }
         if let Some(info) = db.lookup(ip) {
-            found.push(Value::Message(artifact(address, &info)));
+            found.push(Value::Message(artifact(address, &info, geo)));
         }
     }
     if found.is_empty() {
@@ -107,18 +171,20 @@ fn values(value: &Value) -> &[Value] {
     }
 }
 
-fn artifact(address: &str, info: &AsnInfo) -> Message {
+fn artifact(address: &str, info: &AsnInfo, geo: GeoFields) -> Message {
     let mut artifact = Message::with_capacity(3);
-    artifact.insert_static("ip", Value::from(address));
+    if geo.field(0) {
+        artifact.insert_static("ip", Value::from(address));
+    }
 
     let mut network = Message::with_capacity(3);
-    if info.asn != 0 {
+    if info.asn != 0 && geo.field(1) {
         network.insert_static("asn", Value::from(info.asn.to_string()));
     }
-    if !info.organization.is_empty() {
+    if !info.organization.is_empty() && geo.field(2) {
         network.insert_static("organization_name", Value::String(info.organization.clone()));
     }
-    if let Some(carrier) = &info.carrier {
+    if let Some(carrier) = info.carrier.as_ref().filter(|_| geo.field(3)) {
         network.insert_static("carrier_name", Value::String(carrier.clone()));
     }
     if !network.is_empty() {
@@ -126,16 +192,17 @@ fn artifact(address: &str, info: &AsnInfo) -> Message {
     }
 
     let mut location = Message::with_capacity(4);
-    if let Some(country) = info.country_name.as_ref().or(info.country.as_ref()) {
+    let country = info.country_name.as_ref().or(info.country.as_ref());
+    if let Some(country) = country.filter(|_| geo.field(4)) {
         location.insert_static("country_or_region", Value::String(country.clone()));
     }
-    if let Some(state) = &info.state {
+    if let Some(state) = info.state.as_ref().filter(|_| geo.field(5)) {
         location.insert_static("state", Value::String(state.clone()));
     }
-    if let Some(city) = &info.city {
+    if let Some(city) = info.city.as_ref().filter(|_| geo.field(6)) {
         location.insert_static("city", Value::String(city.clone()));
     }
-    if let Some(point) = info.coordinates {
+    if let Some(point) = info.coordinates.filter(|_| geo.field(7)) {
         let mut coordinates = Message::with_capacity(2);
         coordinates.insert_static("latitude", Value::Float(point.latitude));
         coordinates.insert_static("longitude", Value::Float(point.longitude));

@@ -44,8 +44,8 @@ pub fn event_from_slice_projected(text: &[u8], projection: &Projection) -> Optio
 }
 
 fn read_event(text: &[u8], shape: &Node) -> Option<Event> {
-    // Checking the whole line at once is much cheaper than checking each string as it is
-    // read; text that is not UTF-8 is left to the tree reader, which reports it.
+    // One check of the whole line costs much less than a check of each string. The tree
+    // reader reports text that is not UTF-8.
     let text = std::str::from_utf8(text).ok()?;
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let mut fields = Vec::new();
@@ -100,6 +100,22 @@ impl Projection {
             }
         }
         Projection { root }
+    }
+
+    /// Returns whether the projection keeps the field at `path` (field names from the event
+    /// root), or part of it.
+    pub fn keeps(&self, path: &[&str]) -> bool {
+        let mut node = &self.root;
+        for name in path {
+            if node.all {
+                return true;
+            }
+            match node.children.iter().find(|(n, _)| n == name) {
+                Some((_, child)) => node = child,
+                None => return false,
+            }
+        }
+        true
     }
 }
 
@@ -641,6 +657,25 @@ mod tests {
         if let Some(event) = &fast {
             assert_eq!(Some(event), tree(text).as_ref(), "{text}");
         }
+    }
+
+    #[test]
+    fn projection_keeps_paths_and_their_parts() {
+        let path = |names: &[&str]| names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>();
+        let projection = Projection::new([
+            path(&["principal", "ip_geo_artifact", "network", "asn"]),
+            path(&["target", "user"]),
+        ]);
+        assert!(projection.keeps(&["principal"]));
+        assert!(projection.keeps(&["principal", "ip_geo_artifact"]));
+        assert!(projection.keeps(&["principal", "ip_geo_artifact", "network", "asn"]));
+        assert!(!projection.keeps(&["principal", "ip_geo_artifact", "ip"]));
+        assert!(!projection.keeps(&["principal", "ip_geo_artifact", "network", "carrier_name"]));
+        // Everything under a kept message is kept.
+        assert!(projection.keeps(&["target", "user", "userid"]));
+        assert!(!projection.keeps(&["target", "ip"]));
+        assert!(!projection.keeps(&["src"]));
+        assert!(projection.keeps(&["metadata", "event_type"]));
     }
 
     #[test]
