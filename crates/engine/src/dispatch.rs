@@ -101,15 +101,16 @@ impl Memo {
 }
 
 /// Spells out a check as text that two checks share exactly when they test the same thing:
-/// the expression with its slots named by their place in `reads`, and the paths read. `None`
-/// for an expression with a part that is not spelled out here; such a check shares with no
-/// other. Lists are named by where they are held, and regexes by their pattern and case flag,
-/// which is all their compilation takes.
-fn check_key(expr: &CExpr, reads: &[(usize, Vec<Seg>)]) -> Option<String> {
+/// the expression with its slots named by their place in `reads`, and the paths read with the
+/// values a missing field reads as (`zeros`, by slot). `None` for an expression with a part
+/// that is not spelled out here; such a check shares with no other. Lists are named by where
+/// they are held, and regexes by their pattern and case flag, which is all their compilation
+/// takes.
+fn check_key(expr: &CExpr, reads: &[(usize, Vec<Seg>)], zeros: &[Value]) -> Option<String> {
     let mut key = String::new();
     write_key(expr, reads, &mut key)?;
-    for (_, path) in reads {
-        key.push_str(&format!(" {path:?}"));
+    for (slot, path) in reads {
+        key.push_str(&format!(" {path:?}={:?}", zeros.get(*slot)));
     }
     Some(key)
 }
@@ -447,8 +448,9 @@ impl Dispatch {
         for (rule, plan) in plans.iter().enumerate() {
             for var in 0..plan.vars.len() {
                 let mut gate = Gate::new(plan, rule, var);
+                let zeros = plan.vars.get(var).map_or(&[][..], |v| v.slot_zero.as_slice());
                 for check in &mut gate.checks {
-                    check.key = match check_key(&check.expr, &check.reads) {
+                    check.key = match check_key(&check.expr, &check.reads, zeros) {
                         Some(text) => *keys.entry(text).or_insert(dispatch.keys),
                         None => dispatch.keys,
                     };
