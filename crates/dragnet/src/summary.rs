@@ -47,8 +47,9 @@ fn severity_rank(severity: &str) -> usize {
 #[derive(Debug, Default)]
 pub struct DetectionCounts {
     total: u64,
-    /// Per rule: the severity of its first detection, and its count.
-    per_rule: BTreeMap<String, (String, u64)>,
+    /// Per rule name and severity: the count. Two rules may share a name, and a rule's
+    /// detections may differ in severity.
+    per_rule: BTreeMap<(String, String), u64>,
     /// Per severity, in [`SEVERITY_ORDER`]: its count.
     per_severity: BTreeMap<(usize, String), u64>,
 }
@@ -58,12 +59,7 @@ impl DetectionCounts {
     pub fn add(&mut self, rule: &str, severity: Option<&str>) {
         let severity = severity.unwrap_or("none");
         self.total += 1;
-        match self.per_rule.get_mut(rule) {
-            Some((_, count)) => *count += 1,
-            None => {
-                self.per_rule.insert(rule.to_owned(), (severity.to_owned(), 1));
-            }
-        }
+        *self.per_rule.entry((rule.to_owned(), severity.to_owned())).or_default() += 1;
         *self.per_severity.entry((severity_rank(severity), severity.to_owned())).or_default() += 1;
     }
 }
@@ -171,17 +167,26 @@ impl Summary<'_> {
             let _ = write!(out, ", {suppressed} suppressed");
         }
         let _ = writeln!(out);
-        let mut rules: Vec<&str> = per_rule.keys().map(String::as_str).collect();
+        // One line per rule name and severity; a rule's suppressed detections go on its first
+        // line, or on a line of their own when it made no detection.
+        let mut lines: Vec<(&str, &str, u64)> = per_rule
+            .iter()
+            .map(|((rule, severity), count)| (rule.as_str(), severity.as_str(), *count))
+            .collect();
         for name in self.suppressed.keys() {
-            if !per_rule.contains_key(name.as_str()) {
-                rules.push(name);
+            if !lines.iter().any(|(rule, _, _)| rule == name) {
+                lines.push((name, "-", 0));
             }
         }
-        rules.sort_unstable();
-        for rule in rules {
-            let (severity, count) = per_rule.get(rule).cloned().unwrap_or(("-".into(), 0));
+        lines.sort_unstable_by(|a, b| {
+            (a.0, severity_rank(a.1), a.1).cmp(&(b.0, severity_rank(b.1), b.1))
+        });
+        let mut previous = None;
+        for (rule, severity, count) in lines {
+            let first = previous != Some(rule);
+            previous = Some(rule);
             let _ = write!(out, "    {rule} ({severity}): {count}");
-            match self.suppressed.get(rule) {
+            match self.suppressed.get(rule).filter(|_| first) {
                 Some(n) if *n > 0 => {
                     let _ = writeln!(out, ", {n} suppressed");
                 }
@@ -241,5 +246,36 @@ mod tests {
             elapsed: None,
         };
         insta::assert_snapshot!(summary.render());
+    }
+
+    /// Two rules that share a name get a line per severity, whichever detection came first.
+    #[test]
+    fn shared_rule_name_counted_per_severity() {
+        let render = |order: &[(&str, &str)]| {
+            let mut detections = DetectionCounts::default();
+            for (rule, severity) in order {
+                detections.add(rule, Some(severity));
+            }
+            let suppressed = BTreeMap::from([("token".to_owned(), 1)]);
+            let summary = Summary {
+                rules_loaded: 2,
+                rejected_rules: &[],
+                inputs: &[],
+                detections: &detections,
+                suppressed: &suppressed,
+                change_windows: &BTreeMap::new(),
+                late_events: 0,
+                out_of_range: 0,
+                detections_outside: 0,
+                partitions_skipped: 0,
+                elapsed: None,
+            };
+            summary.render()
+        };
+        let one = render(&[("token", "Low"), ("token", "Medium"), ("token", "Low")]);
+        let other = render(&[("token", "Medium"), ("token", "Low"), ("token", "Low")]);
+        assert_eq!(one, other);
+        assert!(one.contains("    token (Medium): 1, 1 suppressed\n"), "{one}");
+        assert!(one.contains("    token (Low): 2\n"), "{one}");
     }
 }
