@@ -45,10 +45,12 @@ pub type Screened = (Arc<Event>, Option<engine::Verdict>);
 /// [`engine::TimeSorter`], and closes every window at the end. Stops at the first event that
 /// could not be read.
 ///
-/// With `threads` above one, the rules are split across that many engines that run side by
-/// side over the same events. Rules do not share state in the engine, and every engine sees
-/// every event in the same order, so each rule finds the same detections, with the same ids,
-/// as in one engine.
+/// With `threads` above one, the rules are split across engines that run side by side over
+/// the same events: one per thread, or one per two threads when `prefilter` is given. Its
+/// verdicts carry each event's rows, built on the threads that read the events, which leaves
+/// the engines about a third of the work, and every engine repeats some work per event. Rules
+/// do not share state in the engine, and every engine sees every event in the same order, so
+/// each rule finds the same detections, with the same ids, as in one engine.
 ///
 /// Each detection goes to `on_detection` as soon as its engine makes it, in no particular
 /// order across rules, and no change window is applied. The detections of one rule come in
@@ -63,7 +65,8 @@ pub fn correlate_each<E>(
     threads: usize,
     on_detection: &mut dyn FnMut(engine::Detection),
 ) -> Result<engine::EngineStats, E> {
-    let groups = threads.clamp(1, rules.len().max(1));
+    let engines = if prefilter.is_some() { threads / 2 } else { threads };
+    let groups = engines.clamp(1, rules.len().max(1));
     if groups > 1 {
         return run_engines(rules, prefilter, events, groups, on_detection);
     }
