@@ -215,7 +215,7 @@ fn unsorted_file_reported_once_and_sorted() {
 }
 
 /// Events read with only the fields the rules use get only the `ip_geo_artifact` fields the
-/// rules read, on only the nouns whose artifacts they read; the detections must be those of
+/// rules read, on only the nouns whose artifacts they read. Their detections must be those of
 /// events read and enriched in full.
 #[test]
 fn projected_enrichment_same_as_whole() {

@@ -1001,6 +1001,7 @@ fn repeated_filters_shared_only_when_equal() {
         ),
     ];
     let prefilter = engine::Prefilter::new(&rules);
+
     let events = [
         event(json!({
             "metadata": {"event_timestamp": "2025-01-01T00:00:00Z", "event_type": "USER_LOGIN",
@@ -1014,6 +1015,7 @@ fn repeated_filters_shared_only_when_equal() {
             "principal": {"user": {"userid": "admin"}},
         })),
     ];
+
     let mut engine = Engine::new(rules.clone()).with_prefilter(&prefilter);
     let mut found: Vec<(String, Vec<String>)> = Vec::new();
     for event in events {
@@ -1024,6 +1026,7 @@ fn repeated_filters_shared_only_when_equal() {
     }
     found.extend(engine.finish().into_iter().map(|d| (d.rule.name.clone(), ids(&d))));
     found.sort();
+
     let expected: Vec<(String, Vec<String>)> = [
         ("exact", "lower"),
         ("nocase", "lower"),
