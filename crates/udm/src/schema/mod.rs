@@ -170,13 +170,47 @@ pub struct MessageType {
     pub name: &'static str,
     pub(crate) fields: Vec<FieldDef>,
     /// Both spellings of every field name, mapped to the index in `fields`.
-    pub(crate) by_name: HashMap<&'static str, usize>,
+    pub(crate) by_name: FieldNames,
+}
+
+/// Field names with their indexes, grouped by length. A message has a few names of each
+/// length, so a lookup compares a handful of strings of the right length, which costs less
+/// than hashing the name; readers look up every key of every record.
+#[derive(Debug, Default)]
+pub(crate) struct FieldNames {
+    by_len: Vec<Vec<(&'static str, usize)>>,
+}
+
+impl FieldNames {
+    /// Maps a name to a field index; returns false when the name was there already, and
+    /// maps it to the new index.
+    pub(crate) fn insert(&mut self, name: &'static str, index: usize) -> bool {
+        if self.by_len.len() <= name.len() {
+            self.by_len.resize_with(name.len() + 1, Vec::new);
+        }
+        let same_length = &mut self.by_len[name.len()];
+        match same_length.iter_mut().find(|(known, _)| *known == name) {
+            Some(entry) => {
+                entry.1 = index;
+                false
+            }
+            None => {
+                same_length.push((name, index));
+                true
+            }
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<usize> {
+        let same_length = self.by_len.get(name.len())?;
+        same_length.iter().find(|(known, _)| *known == name).map(|(_, index)| *index)
+    }
 }
 
 impl MessageType {
     /// Looks a field up by its snake_case or lowerCamelCase name.
     pub fn field(&'static self, name: &str) -> Option<&'static FieldDef> {
-        let index = *self.by_name.get(name)?;
+        let index = self.by_name.get(name)?;
         self.fields.get(index)
     }
 

@@ -19,7 +19,7 @@
 
 use super::HashMap;
 
-use super::{EnumType, FieldDef, MessageType, Schema, TypeRef};
+use super::{EnumType, FieldDef, FieldNames, MessageType, Schema, TypeRef};
 use crate::value::EnumValue;
 
 /// A schema text error, with its 1-based line number.
@@ -59,7 +59,7 @@ pub(crate) fn parse(text: &'static str) -> Result<Schema, SchemaError> {
             schema.messages.push(MessageType {
                 name,
                 fields: Vec::new(),
-                by_name: HashMap::default(),
+                by_name: FieldNames::default(),
             });
         } else if let Some(name) = line.strip_prefix("enum ") {
             let name = name.trim();
@@ -156,7 +156,7 @@ fn parse_field(
 
 fn add_field(message: &mut MessageType, field: FieldDef, line: usize) -> Result<(), SchemaError> {
     let index = message.fields.len();
-    if message.by_name.insert(field.name, index).is_some() {
+    if !message.by_name.insert(field.name, index) {
         return Err(error(line, format!("field {} is defined twice", field.name)));
     }
     if field.json_name != field.name {

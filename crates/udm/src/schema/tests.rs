@@ -143,3 +143,28 @@ fn camel_case_paths_resolve() {
     let resolved = resolve(event(), &["securityResult", "ruleName"]);
     assert_eq!(resolved.map(|r| r.field.name), Ok("rule_name"));
 }
+
+#[test]
+fn every_field_found_by_both_names() {
+    let mut names = 0;
+    for message in &schema().messages {
+        let message: &'static MessageType = message;
+        for field in &message.fields {
+            for name in [field.name, field.json_name] {
+                let found = message.field(name).map(|f| f as *const FieldDef);
+                assert_eq!(found, Some(field as *const FieldDef), "{name} in {}", message.name);
+                names += 1;
+                // A lookup finds only a field with exactly the name asked for.
+                let near = [name.to_ascii_uppercase(), format!("{name}x"), name[1..].to_owned()];
+                for probe in near {
+                    if let Some(other) = message.field(&probe) {
+                        assert!(other.name == probe || other.json_name == probe, "{probe}");
+                    }
+                }
+            }
+        }
+        assert!(message.field("").is_none());
+        assert!(message.field("no_such_field_in_udm").is_none());
+    }
+    assert!(names > 1000, "only {names} names");
+}
