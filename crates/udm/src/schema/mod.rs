@@ -174,8 +174,8 @@ pub struct MessageType {
 }
 
 /// Field names with their indexes, grouped by length. A message has a few names of each
-/// length, so a lookup compares a handful of strings of the right length, which costs less
-/// than hashing the name; readers look up every key of every record.
+/// length, and comparing those costs less than hashing the name. Readers look up every key of
+/// every record.
 #[derive(Debug, Default)]
 pub(crate) struct FieldNames {
     by_len: Vec<Vec<(&'static str, usize)>>,
