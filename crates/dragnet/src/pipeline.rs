@@ -47,10 +47,11 @@ pub type Screened = (Arc<Event>, Option<engine::Verdict>);
 ///
 /// With `threads` above one, the rules are split across engines that run side by side over
 /// the same events: one per thread, or one per two threads when `prefilter` is given. Its
-/// verdicts carry each event's rows, built on the threads that read the events, which leaves
-/// the engines about a third of the work, and every engine repeats some work per event. Rules
-/// do not share state in the engine, and every engine sees every event in the same order, so
-/// each rule finds the same detections, with the same ids, as in one engine.
+/// verdicts carry each event's rows, built on the threads that read the events, so the
+/// engines have about a third of the work left, while each engine repeats some work per
+/// event. Rules do not share state in the engine, and every engine receives every event in
+/// the same order, so each rule finds the same detections, with the same ids, as in one
+/// engine.
 ///
 /// Each detection goes to `on_detection` as soon as its engine makes it, in no particular
 /// order across rules, and no change window is applied. The detections of one rule come in

@@ -167,7 +167,7 @@ impl Summary<'_> {
             let _ = write!(out, ", {suppressed} suppressed");
         }
         let _ = writeln!(out);
-        // One line per rule name and severity; a rule's suppressed detections go on its first
+        // One line per rule name and severity. A rule's suppressed detections go on its first
         // line, or on a line of their own when it made no detection.
         let mut lines: Vec<(&str, &str, u64)> = per_rule
             .iter()
@@ -272,10 +272,10 @@ mod tests {
             };
             summary.render()
         };
-        let one = render(&[("token", "Low"), ("token", "Medium"), ("token", "Low")]);
-        let other = render(&[("token", "Medium"), ("token", "Low"), ("token", "Low")]);
-        assert_eq!(one, other);
-        assert!(one.contains("    token (Medium): 1, 1 suppressed\n"), "{one}");
-        assert!(one.contains("    token (Low): 2\n"), "{one}");
+        let low_first = render(&[("token", "Low"), ("token", "Medium"), ("token", "Low")]);
+        let medium_first = render(&[("token", "Medium"), ("token", "Low"), ("token", "Low")]);
+        assert_eq!(low_first, medium_first);
+        assert!(low_first.contains("    token (Medium): 1, 1 suppressed\n"), "{low_first}");
+        assert!(low_first.contains("    token (Low): 2\n"), "{low_first}");
     }
 }

@@ -74,7 +74,7 @@ struct Check {
 
 /// The results of a [`Dispatch`]'s checks on one event, by [`Check::key`]. Rules often
 /// repeat a test (`$e.metadata.log_type = "SALESFORCE"`, `not $e.principal.ip in cidr %LIST`),
-/// and with a memo it runs once per event whichever gates hold it.
+/// and with a memo it runs once per event, whichever gates contain it.
 pub(crate) struct Memo {
     found: Vec<Found>,
 }
@@ -100,12 +100,12 @@ impl Memo {
     }
 }
 
-/// Spells out a check as text that two checks share exactly when they test the same thing:
-/// the expression with its slots named by their place in `reads`, and the paths read with the
-/// values a missing field reads as (`zeros`, by slot). `None` for an expression with a part
-/// that is not spelled out here; such a check shares with no other. Lists are named by where
-/// they are held, and regexes by their pattern and case flag, which is all their compilation
-/// takes.
+/// Spells out a check as text that two checks share exactly when they test the same thing.
+/// The text has the expression with its slots named by their place in `reads`, then the paths
+/// read with the values a missing field reads as (`zeros`, by slot). Lists are named by their
+/// address, and regexes by their pattern and case flag, which is all their compilation takes.
+/// Returns `None` for an expression with a part that is not spelled out here, so that the
+/// check shares with no other.
 fn check_key(expr: &CExpr, reads: &[(usize, Vec<Seg>)], zeros: &[Value]) -> Option<String> {
     let mut key = String::new();
     write_key(expr, reads, &mut key)?;
@@ -137,17 +137,11 @@ fn write_key(expr: &CExpr, reads: &[(usize, Vec<Seg>)], out: &mut String) -> Opt
         }
         CExpr::And(a, b) | CExpr::Or(a, b) => {
             out.push_str(if matches!(expr, CExpr::And(..)) { "and(" } else { "or(" });
-            write_key(a, reads, out)?;
-            out.push(',');
-            write_key(b, reads, out)?;
-            out.push(')');
+            write_pair(a, b, reads, out)?;
         }
         CExpr::Compare { op, lhs, rhs, nocase } => {
             write!(out, "cmp({op:?},{nocase},").ok()?;
-            write_key(lhs, reads, out)?;
-            out.push(',');
-            write_key(rhs, reads, out)?;
-            out.push(')');
+            write_pair(lhs, rhs, reads, out)?;
         }
         CExpr::RegexMatch { expr, regex, negate, nocase } => {
             write!(out, "re({:?},{nocase},{negate},", regex.as_str()).ok()?;
@@ -156,10 +150,7 @@ fn write_key(expr: &CExpr, reads: &[(usize, Vec<Seg>)], out: &mut String) -> Opt
         }
         CExpr::Arith { op, lhs, rhs } => {
             write!(out, "arith({op:?},").ok()?;
-            write_key(lhs, reads, out)?;
-            out.push(',');
-            write_key(rhs, reads, out)?;
-            out.push(')');
+            write_pair(lhs, rhs, reads, out)?;
         }
         CExpr::TimePart { expr, nanos } => {
             write!(out, "time({nanos},").ok()?;
@@ -191,6 +182,15 @@ fn write_key(expr: &CExpr, reads: &[(usize, Vec<Seg>)], out: &mut String) -> Opt
         }
         _ => return None,
     }
+    Some(())
+}
+
+/// Writes the keys of two operands and the closing parenthesis of their expression.
+fn write_pair(a: &CExpr, b: &CExpr, reads: &[(usize, Vec<Seg>)], out: &mut String) -> Option<()> {
+    write_key(a, reads, out)?;
+    out.push(',');
+    write_key(b, reads, out)?;
+    out.push(')');
     Some(())
 }
 

@@ -614,8 +614,8 @@ fn enrich_only_fields_read() {
     event.root.insert("principal", noun_with_ips(&["192.0.2.5"]));
     event.root.insert("src", noun_with_ips(&["198.51.100.1"]));
     let geo = GeoFields::read_by(|path| {
-        let wanted = ["principal", "ip_geo_artifact", "network", "asn"];
-        path.len() <= wanted.len() && path == &wanted[..path.len()]
+        let read_path = ["principal", "ip_geo_artifact", "network", "asn"];
+        path.len() <= read_path.len() && path == &read_path[..path.len()]
     });
     enrich_event_fields(&db, &mut event, geo);
 

@@ -47,7 +47,7 @@ impl GeoFields {
     /// Every noun and every field.
     pub const ALL: GeoFields = GeoFields { nouns: u8::MAX, fields: u8::MAX };
 
-    /// Keeps the nouns and fields whose path from the event root (`["principal",
+    /// Returns the nouns and fields whose path from the event root (`["principal",
     /// "ip_geo_artifact", "network", "asn"]`) `reads` accepts. `reads` must accept a path when
     /// anything at or under it is read, so that a reader of a whole noun or element gets
     /// every field.
