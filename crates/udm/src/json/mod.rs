@@ -11,11 +11,13 @@
 
 mod base64;
 mod read;
+mod scan;
 mod slice;
 mod time;
 mod write;
 
 pub use read::{entity_from_json, event_from_json, message_from_json};
+pub use scan::JsonScanner;
 pub use slice::{event_from_slice, event_from_slice_projected, Projection};
 pub use write::{event_to_json, message_to_json, value_to_json, EventJson, MessageJson, ValueJson};
 

@@ -1,7 +1,8 @@
 //! Reading a UDM event straight from JSON text, without building a `serde_json::Value` tree
 //! first.
 //!
-//! [`event_from_slice`] walks the text once, following the schema. Strings, enum names and
+//! [`event_from_slice`] walks the text once, following the schema: first with the byte scanner
+//! of `scan.rs`, and through `serde_json` when the scanner gives up. Strings, enum names and
 //! RFC 3339 timestamps, the bulk of a UDM event, become values without an intermediate copy,
 //! and nested messages are read as they stream past, as are repeated strings, `Struct`s and
 //! fields the schema does not know. Everything else (numbers, bytes, other repeated scalars)
@@ -22,6 +23,7 @@ use serde::de::{
 use serde_json::{Number, Value as Json};
 
 use super::read::{read_field, read_single, Path};
+use super::scan;
 use super::time;
 use crate::schema::{self, FieldDef, FieldKind, MessageType};
 use crate::value::{Message, Value};
@@ -47,6 +49,14 @@ fn read_event(text: &[u8], shape: &Node) -> Option<Event> {
     // One check of the whole line costs much less than a check of each string. The tree
     // reader reports text that is not UTF-8.
     let text = std::str::from_utf8(text).ok()?;
+    if let Some(root) = scan::read_message(text, schema::event(), shape) {
+        return Some(Event::from_message(root));
+    }
+    read_event_by_serde(text, shape)
+}
+
+/// Reads an event through `serde_json`, for the lines that the byte scanner gives up on.
+pub(super) fn read_event_by_serde(text: &str, shape: &Node) -> Option<Event> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let mut fields = Vec::new();
     let root = MessageSeed { message: schema::event(), fields: &mut fields, shape }
@@ -102,6 +112,11 @@ impl Projection {
         Projection { root }
     }
 
+    #[cfg(test)]
+    pub(super) fn root(&self) -> &Node {
+        &self.root
+    }
+
     /// Returns whether the projection keeps the field at `path` (field names from the event
     /// root), or part of it.
     pub fn keeps(&self, path: &[&str]) -> bool {
@@ -122,21 +137,21 @@ impl Projection {
 /// One message of a [`Projection`]: everything, or the fields named, each with its own node,
 /// and, when `unknown` is set, the fields the schema does not know.
 #[derive(Debug, Clone, Default)]
-struct Node {
-    all: bool,
-    unknown: bool,
+pub(super) struct Node {
+    pub(super) all: bool,
+    pub(super) unknown: bool,
     children: Vec<(&'static str, Node)>,
 }
 
 /// The node that keeps everything.
-static ALL: Node = Node { all: true, unknown: true, children: Vec::new() };
+pub(super) static ALL: Node = Node { all: true, unknown: true, children: Vec::new() };
 
 /// The node that keeps nothing, for a message that is only checked.
-static NOTHING: Node = Node { all: false, unknown: false, children: Vec::new() };
+pub(super) static NOTHING: Node = Node { all: false, unknown: false, children: Vec::new() };
 
 impl Node {
     /// Returns the node of a field, or `None` when the field is not kept.
-    fn child(&self, name: &str) -> Option<&Node> {
+    pub(super) fn child(&self, name: &str) -> Option<&Node> {
         if self.all {
             return Some(&ALL);
         }
@@ -201,7 +216,7 @@ fn give_up<E: de::Error>() -> E {
 /// The fields of the messages being read, innermost last. Each message collects its fields
 /// here and moves them into a vector of the right size when it ends, so that no message's
 /// vector grows field by field. A field read but not kept has no value.
-type Fields = Vec<(Cow<'static, str>, Option<Value>)>;
+pub(super) type Fields = Vec<(Cow<'static, str>, Option<Value>)>;
 
 /// Reads one message of the given type from a JSON object, keeping the fields `shape` names.
 struct MessageSeed<'f, 'p> {
