@@ -23,7 +23,9 @@ pub(crate) type Tuple<'a> = Vec<Option<RowRef<'a>>>;
 /// Joins stop growing at this many tuples per window and match partition.
 ///
 /// NOTE: a cap keeps a rule whose join keys are too coarse from exhausting memory; tuples past
-/// it are dropped, so such a rule may miss detections. The engine logs a warning when it hits.
+/// it are dropped, so such a rule may miss detections. Variables that share only match
+/// variables are covered rather than paired (see [`coverable_vars`]) and never reach it. The
+/// engine logs the first window that hits it and counts them all in [`crate::RuleStats`].
 pub(crate) const MAX_TUPLES: usize = 200_000;
 
 /// How a variable links to the variables already joined.
@@ -40,8 +42,68 @@ pub(crate) struct Joined<'a> {
     pub truncated: bool,
 }
 
-/// Joins `rows` (the rows of each event variable in the window, in time order).
-pub(crate) fn join<'a>(plan: &'a Plan, rows: &[Vec<RowRef<'a>>]) -> Joined<'a> {
+/// Returns, per event variable, whether its rows can be joined by covering instead of by the
+/// cartesian product: every row and every tuple joined so far appear at least once, but not
+/// every combination.
+///
+/// Nothing the engine evaluates over a group can tell the two apart for such a variable.
+/// Aggregates count each distinct combination of the rows they read once, so an aggregate
+/// over this variable alone sees the same rows either way, and `#e`, `$e` and the samples only
+/// ask which rows appear. A variable qualifies when no join edge, cross-variable filter or
+/// aggregate over several variables reads it with another one, and the only placeholders it
+/// shares with others are match variables that partition the window state (`partition_by`),
+/// whose values are equal for every row of a partition. An aggregate that reads no event
+/// variable at all counts tuples, so it rules out every variable.
+pub(crate) fn coverable_vars(plan: &Plan, partition_by: &[(usize, bool)]) -> Vec<bool> {
+    let var_count = plan.vars.len();
+    // Grouping by match values after the join reads combinations of rows, unless every match
+    // variable partitions the state.
+    if partition_by.len() != plan.match_vars.len() {
+        return vec![false; var_count];
+    }
+
+    let mut coverable = vec![true; var_count];
+    let mut mark = |var: usize| {
+        if let Some(cell) = coverable.get_mut(var) {
+            *cell = false;
+        }
+    };
+    for edge in &plan.joins {
+        mark(edge.left_var);
+        mark(edge.right_var);
+    }
+    for filter in &plan.cross_filters {
+        filter.vars.iter().for_each(|v| mark(*v));
+    }
+    for (p, placeholder) in plan.placeholders.iter().enumerate() {
+        let partitions = partition_by.iter().any(|(q, _)| *q == p);
+        if placeholder.owners.len() > 1 && !partitions {
+            placeholder.owners.iter().for_each(|v| mark(*v));
+        }
+    }
+
+    let mut counts_tuples = false;
+    let group_exprs = plan.outcomes.iter().map(|(_, e)| e).chain(plan.condition.as_ref());
+    for expr in group_exprs {
+        expr.walk(&mut |e| {
+            if let CExpr::Aggregate { vars, .. } = e {
+                match vars.as_slice() {
+                    [] => counts_tuples = true,
+                    [_] => {}
+                    several => several.iter().for_each(|v| mark(*v)),
+                }
+            }
+        });
+    }
+    if counts_tuples {
+        return vec![false; var_count];
+    }
+    coverable
+}
+
+/// Joins `rows` (the rows of each event variable in the window, in time order). Variables
+/// that `coverable` marks (see [`coverable_vars`]) are joined by covering.
+pub(crate) fn join<'a>(plan: &'a Plan, rows: &[Vec<RowRef<'a>>], coverable: &[bool]) -> Joined<'a> {
     let var_count = plan.vars.len();
     let mut order: Vec<usize> = Vec::with_capacity(var_count);
     let mut joined = vec![false; var_count];
@@ -60,6 +122,15 @@ pub(crate) fn join<'a>(plan: &'a Plan, rows: &[Vec<RowRef<'a>>]) -> Joined<'a> {
             .filter(|f| f.vars.contains(&next) && f.vars.iter().all(|v| *v == next || joined[*v]))
             .map(|f| &f.expr)
             .collect();
+        if coverable.get(next).copied().unwrap_or(false) && filters.is_empty() {
+            tuples = cover(tuples, candidates, next, required);
+            joined[next] = true;
+            order.push(next);
+            if tuples.is_empty() {
+                break;
+            }
+            continue;
+        }
         let mut out: Vec<Tuple<'a>> = Vec::new();
         for tuple in &tuples {
             let matches: Vec<usize> = match &index {
@@ -95,6 +166,36 @@ pub(crate) fn join<'a>(plan: &'a Plan, rows: &[Vec<RowRef<'a>>]) -> Joined<'a> {
         }
     }
     Joined { tuples, truncated }
+}
+
+/// Extends `tuples` with the rows of variable `var` so that every tuple and every row appear
+/// at least once, pairing them in turn. That makes as many tuples as the larger of the two
+/// lists, which first show each tuple and each row in the order the cartesian product does.
+fn cover<'a>(
+    tuples: Vec<Tuple<'a>>,
+    candidates: &[RowRef<'a>],
+    var: usize,
+    required: bool,
+) -> Vec<Tuple<'a>> {
+    if candidates.is_empty() {
+        // An optional variable with no rows leaves the tuples as they are.
+        return if required { Vec::new() } else { tuples };
+    }
+    let count = tuples.len().max(candidates.len());
+    let mut out = Vec::with_capacity(count);
+    for i in 0..count {
+        let (Some(tuple), Some(row)) =
+            (tuples.get(i % tuples.len().max(1)), candidates.get(i % candidates.len()))
+        else {
+            continue;
+        };
+        let mut extended = tuple.clone();
+        if let Some(cell) = extended.get_mut(var) {
+            *cell = Some(*row);
+        }
+        out.push(extended);
+    }
+    out
 }
 
 fn env<'a>(plan: &'a Plan, rows: &'a [Option<RowRef<'a>>]) -> Env<'a> {

@@ -108,6 +108,9 @@ pub struct RuleStats {
     pub detections: u64,
     /// Detections dropped by `suppression_window`.
     pub suppressed: u64,
+    /// Windows whose join stopped at the engine's tuple cap, so that their detections may be
+    /// missing or have outcomes over part of the events.
+    pub cut_joins: u64,
 }
 
 /// A test of a rule index, event variable index and routing key; see [`Engine::push_routed`].
@@ -517,6 +520,10 @@ impl Engine {
                     name: s.rule.name().to_owned(),
                     detections: s.detections,
                     suppressed: s.suppressor.suppressed,
+                    cut_joins: match &s.mode {
+                        Mode::Windowed(windowed) => windowed.cut_joins,
+                        _ => 0,
+                    },
                 })
                 .collect(),
         }

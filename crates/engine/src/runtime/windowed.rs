@@ -25,7 +25,7 @@ use crate::detection::RuleInfo;
 use crate::eval::expr::{Env, RowRef};
 use crate::eval::ops::Key;
 use crate::group::{evaluate, timestamp, Candidate};
-use crate::join::{join, Tuple};
+use crate::join::{coverable_vars, join, Tuple};
 use crate::plan::ir::CExpr;
 use crate::plan::{Plan, WindowPlan};
 use crate::rows::{make_rows_storing, EventEntry, Row};
@@ -83,6 +83,9 @@ pub(crate) struct Windowed {
     partition_by: Vec<(usize, bool)>,
     /// Case folding of every match placeholder, for grouping tuples.
     match_nocase: Vec<bool>,
+    /// Per event variable, whether joins may cover its rows instead of pairing each with
+    /// every tuple (see [`coverable_vars`]).
+    coverable: Vec<bool>,
     /// Whether the rule reads `window_start` or `window_end`, so that two hop windows with the
     /// same rows can give different detections.
     reads_bounds: bool,
@@ -95,14 +98,15 @@ pub(crate) struct Windowed {
     schedule: BTreeSet<(i128, u64, WindowKey)>,
     dedupe: Dedupe,
     last_sweep: i128,
-    /// Whether a join hit its tuple cap (reported once).
-    pub truncated: bool,
+    /// Windows whose join hit its tuple cap; the first is also logged.
+    pub cut_joins: u64,
 }
 
 impl Windowed {
     pub(crate) fn new(plan: Arc<Plan>, info: Arc<RuleInfo>, window: WindowPlan) -> Windowed {
         let partition_by = partition_placeholders(&plan);
         let match_nocase = plan.match_vars.iter().map(|(p, _)| nocase(&plan, *p)).collect();
+        let coverable = coverable_vars(&plan, &partition_by);
         let reads_bounds = reads_window_bounds(&plan);
         let stored_slots = stored_slots(&plan);
         Windowed {
@@ -111,6 +115,7 @@ impl Windowed {
             window,
             partition_by,
             match_nocase,
+            coverable,
             reads_bounds,
             stored_slots,
             ids: HashMap::default(),
@@ -119,7 +124,7 @@ impl Windowed {
             schedule: BTreeSet::new(),
             dedupe: Dedupe::default(),
             last_sweep: i128::MIN,
-            truncated: false,
+            cut_joins: 0,
         }
     }
 
@@ -309,9 +314,11 @@ impl Windowed {
             }
             partition.last_content = Some(content);
         }
-        let joined = join(&plan, &rows);
-        if joined.truncated && !self.truncated {
-            self.truncated = true;
+        let joined = join(&plan, &rows, &self.coverable);
+        if joined.truncated {
+            self.cut_joins += 1;
+        }
+        if joined.truncated && self.cut_joins == 1 {
             tracing::warn!(
                 rule = %plan.name,
                 "a window produced more joined tuples than the engine keeps; some detections \
