@@ -17,6 +17,9 @@ use crate::{enums, ip, time, SourceError};
 
 /// Normalises one sign-in record into one event.
 pub(crate) fn normalize(obj: &Map<String, Value>, ctx: &mut Context) -> Result<Event, SourceError> {
+    crate::format::check_azure_category(obj, "entra", "an Entra ID sign-in log", |category| {
+        category.ends_with("signinlogs")
+    })?;
     let download = crate::entra_download::is_download_row(obj)
         .then(|| crate::entra_download::sign_in_of_row(obj));
     let obj = download.as_ref().unwrap_or(obj);

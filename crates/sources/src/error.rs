@@ -33,10 +33,36 @@ pub enum SourceError {
         format: &'static str,
     },
     /// Automatic detection found no known source shape.
-    #[error("unrecognised record shape (keys: {keys}); pass --format to choose a parser")]
+    #[error(
+        "unrecognised record shape (keys: {keys}): not native UDM, Salesforce, Okta, Microsoft \
+         365, Entra ID sign-in or Graph activity as automatic detection knows them; if it is one \
+         of those, name its source with --format"
+    )]
     Unrecognised {
         /// The record's first few top-level keys, comma-separated.
         keys: String,
+    },
+    /// An Azure Monitor or Log Analytics record of a category that no parser reads.
+    #[error(
+        "Azure Monitor category `{category}` is not supported; Dragnet reads the Entra ID \
+         sign-in categories (`SignInLogs`, `NonInteractiveUserSignInLogs` and the other \
+         `...SignInLogs`) and `MicrosoftGraphActivityLogs`"
+    )]
+    UnsupportedCategory {
+        /// The record's `category` (or Log Analytics `Type`).
+        category: String,
+    },
+    /// A record whose Azure Monitor category belongs to another parser than the one chosen.
+    #[error(
+        "Azure Monitor category `{category}` is not {expected}, which --format {format} reads"
+    )]
+    WrongCategory {
+        /// The record's `category` (or Log Analytics `Type`).
+        category: String,
+        /// The chosen format's name.
+        format: &'static str,
+        /// The records that format reads.
+        expected: &'static str,
     },
     /// One element of a JSON document (an array item, an export's record) was rejected.
     #[error("{path}: {error}")]

@@ -6,6 +6,7 @@ use std::str::FromStr;
 use serde_json::{Map, Value};
 
 use crate::fields::get_ci;
+use crate::SourceError;
 
 /// The log source a record is read as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -91,13 +92,10 @@ pub fn detect(obj: &Map<String, Value>) -> Option<Format> {
         return Some(Format::Udm);
     }
 
-    let category = if has("category") { text("category") } else { text("Type") };
-    let category = category.to_ascii_lowercase();
-    if category.ends_with("signinlogs") {
-        return Some(Format::Entra);
-    }
-    if category == "microsoftgraphactivitylogs" {
-        return Some(Format::Graph);
+    match azure_category(obj).map(|c| c.to_ascii_lowercase()).as_deref() {
+        Some(category) if category.ends_with("signinlogs") => return Some(Format::Entra),
+        Some("microsoftgraphactivitylogs") => return Some(Format::Graph),
+        _ => {}
     }
     if text("@odata.type").eq_ignore_ascii_case("#microsoft.graph.signIn") {
         return Some(Format::Entra);
@@ -124,6 +122,30 @@ pub fn detect(obj: &Map<String, Value>) -> Option<Format> {
         return Some(Format::Salesforce);
     }
     None
+}
+
+/// The Azure Monitor `category` of a record, or its Log Analytics `Type`, when it has one.
+pub(crate) fn azure_category(obj: &Map<String, Value>) -> Option<&str> {
+    ["category", "Type"]
+        .iter()
+        .find_map(|name| get_ci(obj, name).and_then(Value::as_str))
+        .filter(|category| !category.is_empty())
+}
+
+/// Returns an error when `obj` has an Azure Monitor category and `wanted` rejects it, for the
+/// parser of `format`, which reads `expected`.
+pub(crate) fn check_azure_category(
+    obj: &Map<String, Value>,
+    format: &'static str,
+    expected: &'static str,
+    wanted: impl Fn(&str) -> bool,
+) -> Result<(), SourceError> {
+    match azure_category(obj) {
+        Some(category) if !wanted(&category.to_ascii_lowercase()) => {
+            Err(SourceError::WrongCategory { category: category.to_owned(), format, expected })
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Whether `obj` wraps a UDM event as SecOps exports do: `{"udm": {...}}`, or

@@ -19,6 +19,9 @@ const PRODUCT_EVENT_TYPE: &str = "Microsoft Graph Activity";
 
 /// Normalises one Graph activity record into one event.
 pub(crate) fn normalize(obj: &Map<String, Value>, ctx: &mut Context) -> Result<Event, SourceError> {
+    crate::format::check_azure_category(obj, "graph", "Microsoft Graph activity", |category| {
+        category == "microsoftgraphactivitylogs"
+    })?;
     let mut envelope = Fields::new(obj);
     let nested = envelope.object("properties");
     let has_nested = nested.is_some();

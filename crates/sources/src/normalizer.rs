@@ -5,7 +5,7 @@ use udm::Event;
 
 use crate::context::Context;
 use crate::fields::flatten_into;
-use crate::format::{detect, Format};
+use crate::format::{azure_category, detect, Format};
 use crate::{entra, graph, m365, okta, salesforce, udm_input, Identities, SourceError};
 
 /// Turns raw records into UDM events, keeping identity state across the records of one run.
@@ -141,8 +141,13 @@ impl Normalizer {
         format: Format,
     ) -> Result<Vec<Event>, SourceError> {
         let format = match format {
-            Format::Auto => detect(obj).ok_or_else(|| SourceError::Unrecognised {
-                keys: obj.keys().take(6).map(String::as_str).collect::<Vec<_>>().join(", "),
+            Format::Auto => detect(obj).ok_or_else(|| match azure_category(obj) {
+                Some(category) => {
+                    SourceError::UnsupportedCategory { category: category.to_owned() }
+                }
+                None => SourceError::Unrecognised {
+                    keys: obj.keys().take(6).map(String::as_str).collect::<Vec<_>>().join(", "),
+                },
             })?,
             chosen => chosen,
         };

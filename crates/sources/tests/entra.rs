@@ -416,3 +416,51 @@ fn admin_center_csv_download_is_read() {
     assert_eq!(text_at(event, "security_result.action"), Some("ALLOW"));
     assert_eq!(text_at(event, "principal.location.city"), Some("Boston"));
 }
+
+/// Returns the message of the error that normalising `record` as `format` gives.
+fn rejection(record: &Value, format: Format) -> String {
+    let mut normalizer = Normalizer::new(Identities::new());
+    match normalizer.normalize(record, format) {
+        Ok(events) => panic!("record read as {} events: {record}", events.len()),
+        Err(error) => error.to_string(),
+    }
+}
+
+#[test]
+fn other_azure_categories_are_rejected() {
+    let audit = json!({
+        "time": "2026-03-02T08:00:00Z",
+        "category": "AuditLogs",
+        "operationName": "Add member to role",
+        "properties": {"id": "a1", "activityDisplayName": "Add member to role"}
+    });
+    let detected = rejection(&audit, Format::Auto);
+    assert!(detected.contains("category `AuditLogs` is not supported"), "{detected}");
+    assert!(!detected.contains("--format"), "{detected}");
+    let forced = rejection(&audit, Format::Entra);
+    assert!(forced.contains("`AuditLogs` is not an Entra ID sign-in log"), "{forced}");
+    let graph = rejection(&audit, Format::Graph);
+    assert!(graph.contains("`AuditLogs` is not Microsoft Graph activity"), "{graph}");
+}
+
+#[test]
+fn sign_in_and_graph_formats_keep_their_categories() {
+    let sign_in = monitor_sign_in("NonInteractiveUserSignInLogs", 0);
+    let as_graph = rejection(&sign_in, Format::Graph);
+    assert!(
+        as_graph.contains("`NonInteractiveUserSignInLogs` is not Microsoft Graph"),
+        "{as_graph}"
+    );
+    assert_eq!(normalize_json(&sign_in, Format::Entra).len(), 1);
+    let activity = json!({
+        "time": "2026-03-02T08:00:00Z",
+        "category": "MicrosoftGraphActivityLogs",
+        "properties": {"requestUri": "https://graph.microsoft.com/v1.0/me", "requestMethod": "GET"}
+    });
+    let as_entra = rejection(&activity, Format::Entra);
+    assert!(as_entra.contains("`MicrosoftGraphActivityLogs` is not an Entra ID"), "{as_entra}");
+    // Log Analytics exports name the table in `Type`.
+    let table = json!({"TimeGenerated": "2026-03-02T08:00:00Z", "Type": "AuditLogs", "Id": "a2"});
+    let detected = rejection(&table, Format::Auto);
+    assert!(detected.contains("category `AuditLogs` is not supported"), "{detected}");
+}
