@@ -345,3 +345,23 @@ fn json_form_has_positions() {
     let lines: Vec<String> = found.iter().map(|d| render_json(d, &source)).collect();
     insta::assert_snapshot!(lines.join("\n"));
 }
+
+/// A rule over three event variables with the given condition.
+fn three_variables(condition: &str) -> String {
+    format!(
+        "rule r {{\n  meta:\n    author = \"a\"\n  events:\n    $a.principal.ip = $ip\n    \
+         $b.principal.ip = $ip\n    $c.principal.ip = $ip\n  match:\n    $ip over 5m\n  \
+         condition:\n    {condition}\n}}\n"
+    )
+}
+
+#[test]
+fn n_of_list_may_name_three_variables() {
+    let source = SourceFile::new("n_of.yaral", three_variables("2 of [$a, $b, $c]"));
+    let output = compile(&source, &CheckOptions::default());
+    assert_eq!(output.compiled.len(), 1, "{:?}", diagnostics(&source, &CheckOptions::default()));
+    for or_list in ["ANY OF [$a, $b, $c]", "1 of [$a, $b, $c]", "$a or $b or $c"] {
+        let found = check("or_list", &three_variables(or_list));
+        assert!(found.contains("may join at most 2 event variables"), "{or_list}: {found}");
+    }
+}

@@ -171,7 +171,10 @@ impl Analyzer<'_> {
                     bounds.merge(item_bounds);
                 }
                 if !matches!(quantity, NOfQuantity::All) {
-                    self.check_or(expr, &bounds);
+                    // Google's documentation writes `2 of [$e1, $e2 > 0, $e3, ...]` over three
+                    // event variables, so only a list that one item satisfies is an `or` list.
+                    let is_or = matches!(quantity, NOfQuantity::Any | NOfQuantity::AtLeast(0..=1));
+                    self.check_or_limited(expr, &bounds, is_or);
                 }
             }
             ExprKind::Not(inner) => {
@@ -189,6 +192,12 @@ impl Analyzer<'_> {
     }
 
     fn check_or(&mut self, expr: &Expr, bounds: &Bounds) {
+        self.check_or_limited(expr, bounds, true);
+    }
+
+    /// Checks the operands of an `or`, or of an `N of` list; `limit_events` applies the limit of
+    /// two event variables, which holds for `or` lists only.
+    fn check_or_limited(&mut self, expr: &Expr, bounds: &Bounds, limit_events: bool) {
         if !bounds.unbounded.is_empty() {
             self.out.push(
                 Diagnostic::error(expr.span, "an `or` cannot have unbounded operands such as `!$e` or `#e = 0`")
@@ -197,7 +206,7 @@ impl Analyzer<'_> {
         }
         let events =
             bounds.bounded.iter().filter(|n| self.scope.event_vars.contains_key(*n)).count();
-        if events > 2 {
+        if limit_events && events > 2 {
             self.out.push(Diagnostic::error(expr.span, format!("an `or` may join at most 2 event variables in a rule, but this one joins {events}")));
         }
         let sources: BTreeSet<bool> = bounds
