@@ -244,6 +244,12 @@ pub struct WatchArgs {
     #[arg(long, value_name = "DUR", default_value = "1m", value_parser = parse_duration)]
     pub allowed_lateness: std::time::Duration,
 
+    /// How far ahead of the wall clock an event time may be, e.g. `15m`, `1h`. An event
+    /// further ahead is rejected and goes to the dead-letter file, so that a wrong clock or a
+    /// forged timestamp cannot move the watermark ahead of real time.
+    #[arg(long, value_name = "DUR", default_value = "15m", value_parser = parse_duration)]
+    pub max_future: std::time::Duration,
+
     /// Destination for detections as JSON lines: a file, or `-` for standard output. Standard
     /// output is the default when neither --webhook nor --kafka-output is given.
     #[arg(long, value_name = "FILE|-")]

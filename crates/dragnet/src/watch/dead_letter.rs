@@ -1,11 +1,14 @@
 //! The dead-letter file: one JSON object per line for every late event, rejected record and
 //! detection a sink gave up on, so that nothing is dropped without a trace.
 //!
-//! Each line has `reason` (`late`, `rejected` or `undeliverable`), `input` or `sink`, where in
-//! the input the record was (`line` in a request body or standard input, `offset` in a followed
-//! file or Kafka partition), a human-readable `error` where there is one, the payload (`event`,
-//! `record` or `detection`) and `at`, the wall-clock time of writing. Writes are flushed and synced before the
-//! checkpoint that covers them, so a crash can repeat a dead letter but not lose one.
+//! Each line has `reason` (`late`, `rejected`, `future` or `undeliverable`) and `input` or
+//! `sink`. It gives where in the input the record was (`line` in a request body or standard
+//! input, `offset` in a followed file or Kafka partition), a human-readable `error` where there
+//! is one, the payload (`event`, `record` or `detection`) and `at`, the wall-clock time of
+//! writing. Writes are
+//! flushed and synced before the checkpoint that covers them, so a crash can repeat a dead
+//! letter but not lose one. The exception is `future`: those entries are stored in the
+//! checkpoint and written after it commits (see `Pipeline::reject_future`).
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};

@@ -18,12 +18,18 @@ const METRICS: &[(&str, Kind, &str)] = &[
     (
         "dragnet_watch_records_rejected_total",
         Kind::Counter,
-        "Records that could not be read or normalised, per input.",
+        "Records that could not be read or normalised, and events rejected by --max-future, \
+         per input.",
     ),
     (
         "dragnet_watch_late_events_total",
         Kind::Counter,
         "Events older than the watermark, written to the dead-letter file.",
+    ),
+    (
+        "dragnet_watch_future_events_total",
+        Kind::Counter,
+        "Events more than --max-future ahead of the wall clock, rejected, per input.",
     ),
     ("dragnet_watch_detections_total", Kind::Counter, "Detections put in the outbox, per rule."),
     (

@@ -60,6 +60,14 @@
 //! An event older than the watermark (the latest event time minus `--allowed-lateness`) is
 //! late: windowed rules never see it, rules without `match:` still do, and it is written to
 //! the dead-letter file and counted in `dragnet_watch_late_events_total`.
+//!
+//! # Future events
+//!
+//! An event more than `--max-future` after the wall clock is rejected before it reaches the
+//! engine, so that it cannot move the watermark ahead of real time. Its dead-letter entry is
+//! committed with the checkpoint and written to the file after it, so a record read again
+//! after a crash has left no rejection behind and is decided once. At start, a stored latest
+//! event time beyond the limit (from before the limit existed, or a larger one) is repaired.
 
 #[cfg(feature = "kafka")]
 mod correlate;
@@ -193,6 +201,7 @@ pub fn run(args: &WatchArgs) -> Result<ExitStatus> {
         set,
         format,
         args.allowed_lateness,
+        args.max_future,
         loaded,
         Arc::clone(&store),
         Arc::clone(&dead_letter),

@@ -76,7 +76,8 @@ pub struct BatchOutcome {
     pub accepted: u64,
     /// Events older than the watermark, written to the dead-letter file.
     pub late: u64,
-    /// Records that could not be normalised.
+    /// Records that could not be normalised, and events more than `--max-future` ahead of the
+    /// wall clock.
     pub rejected: u64,
     /// Why, for the first few: `line N: reason`.
     pub errors: Vec<String>,
@@ -118,6 +119,11 @@ pub struct Pipeline {
     normalizer: sources::Normalizer,
     format: sources::Format,
     lateness: Duration,
+    /// `--max-future`: how far ahead of the wall clock an accepted event time may be.
+    max_future: Duration,
+    /// The wall clock, in nanoseconds since the epoch, read once per group of messages. The
+    /// `--max-future` check of every event in the group uses it.
+    clock: i128,
     retention: i128,
     /// Accepted events inside the retention span, by (event time, acceptance sequence).
     retained: BTreeMap<(i128, u64), Arc<Event>>,
@@ -129,6 +135,8 @@ pub struct Pipeline {
     next_outbox: u64,
     /// The latest accepted event time: the engine's watermark plus the allowed lateness.
     max_time: Option<i128>,
+    /// The key of the next dead-letter entry stored for a rejected future event.
+    next_future: u64,
     store: Arc<Store>,
     dead_letter: Arc<DeadLetter>,
     metrics: Arc<Metrics>,
@@ -145,6 +153,7 @@ impl Pipeline {
         set: RuleSet,
         format: sources::Format,
         lateness: Duration,
+        max_future: Duration,
         loaded: Loaded,
         store: Arc<Store>,
         dead_letter: Arc<DeadLetter>,
@@ -159,6 +168,7 @@ impl Pipeline {
                 .map_err(|e| anyhow::anyhow!("stored event {} is invalid: {e}", stored.seq))?;
             retained.insert((stored.time, stored.seq), Arc::new(event));
         }
+        let next_future = loaded.future.iter().map(|(key, _)| key + 1).max().unwrap_or(0);
         let mut pipeline = Pipeline {
             engine: Engine::new(Vec::new()),
             normalizer: sources::Normalizer::new(set.identities.clone()),
@@ -166,6 +176,8 @@ impl Pipeline {
             set,
             format,
             lateness,
+            max_future,
+            clock: wall_clock(),
             retained,
             emitted: loaded.emitted.into_iter().collect(),
             requests: loaded
@@ -176,13 +188,89 @@ impl Pipeline {
             next_seq: loaded.next_seq,
             next_outbox: loaded.next_outbox,
             max_time: loaded.max_time,
+            next_future,
             store,
             dead_letter,
             metrics,
             outbox,
         };
+        pipeline.write_future_dead_letters(loaded.future)?;
+        pipeline.repair_future_state()?;
         pipeline.rebuild_engine();
         Ok(pipeline)
+    }
+
+    /// Appends the stored dead-letter entries of rejected future events to the dead-letter
+    /// file, syncs it, and then removes the entries from the store. A crash before the removal
+    /// writes them again at the next start.
+    fn write_future_dead_letters(&self, entries: Vec<(u64, Vec<u8>)>) -> Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut keys = Vec::with_capacity(entries.len());
+        for (key, json) in entries {
+            match serde_json::from_slice(&json) {
+                Ok(entry) => self.dead_letter.write("future", entry, &self.metrics),
+                Err(e) => {
+                    tracing::error!(key, error = %e, "stored dead-letter entry is not valid JSON; dropping it")
+                }
+            }
+            keys.push(key);
+        }
+        self.dead_letter.sync().context("cannot sync the dead-letter file")?;
+        self.store.remove_future(&keys).context("cannot remove written dead-letter entries")
+    }
+
+    /// Applies `--max-future` to a stored state, at start. A state written before the limit
+    /// existed, or with a larger one, can hold a latest event time far ahead of the wall
+    /// clock, which makes every later event late. This drops the retained events past the
+    /// limit to the dead-letter file and sets the latest event time to that of the newest
+    /// retained event left.
+    fn repair_future_state(&mut self) -> Result<()> {
+        let limit = self.clock.saturating_add(duration_nanos(self.max_future));
+        let Some(stored_max) = self.max_time.filter(|time| *time > limit) else {
+            return Ok(());
+        };
+
+        let dropped = self.retained.split_off(&(limit.saturating_add(1), 0));
+        // NOTE: events that entered no window were not stored, so the repaired latest event
+        // time can be earlier than the latest legitimate one. Windows that those events had
+        // closed may then take further events.
+        self.max_time = self.retained.keys().map(|(time, _)| *time).max();
+        tracing::warn!(
+            stored_max_time = %time_text(stored_max),
+            limit = %time_text(limit),
+            max_future = %duration_text(self.max_future),
+            dropped_events = dropped.len(),
+            repaired_max_time = %self.max_time.map_or_else(|| "none".to_owned(), time_text),
+            "the stored latest event time is more than --max-future ahead of the wall clock, \
+             so every event would be late. Moving the retained events after the limit to the \
+             dead-letter file and lowering the latest event time. Events found late since then \
+             are in the dead-letter file and can be sent again"
+        );
+
+        let mut checkpoint = Checkpoint::default();
+        for ((time, seq), event) in dropped {
+            let entry = json!({
+                "input": "state",
+                "error": format!(
+                    "stored event time {} is more than --max-future {} ahead of the wall clock \
+                     at start",
+                    time_text(time),
+                    duration_text(self.max_future)
+                ),
+                "limit": time_text(limit),
+                "event": udm::json::event_to_json(&event),
+            });
+            self.dead_letter.write("future", entry, &self.metrics);
+            checkpoint.remove_events.push(seq);
+        }
+
+        checkpoint.next_seq = self.next_seq;
+        checkpoint.next_outbox = self.next_outbox;
+        checkpoint.max_time = self.max_time;
+        self.dead_letter.sync().context("cannot sync the dead-letter file")?;
+        self.store.commit(&checkpoint).context("cannot commit the repaired state")
     }
 
     /// Replaces the engine with one running the current rule set, fed with the retained
@@ -242,6 +330,7 @@ impl Pipeline {
     /// Processes messages in order and commits their checkpoint. Returns whether a shutdown
     /// was requested.
     fn process(&mut self, messages: Vec<Message>) -> Result<bool> {
+        self.clock = wall_clock();
         let mut checkpoint = Checkpoint::default();
         let mut acks = Vec::new();
         let mut stop = false;
@@ -267,7 +356,11 @@ impl Pipeline {
         }
         self.evict(&mut checkpoint);
         self.forget_old_requests(&mut checkpoint);
+        let future = checkpoint.add_future.clone();
         self.commit(checkpoint)?;
+        // Rejections may show only once committed, because a crash before the commit makes the
+        // inputs read the same records again, and the later wall clock may accept them.
+        self.write_future_dead_letters(future)?;
         for (ack, outcome) in acks {
             // The client may have gone away; its events are committed all the same.
             let _ = ack.send(outcome);
@@ -355,6 +448,11 @@ impl Pipeline {
         checkpoint: &mut Checkpoint,
     ) {
         let time = event.event_time().as_nanos();
+        let limit = self.clock.saturating_add(duration_nanos(self.max_future));
+        if time > limit {
+            self.reject_future(&event, time, limit, input, at, outcome, checkpoint);
+            return;
+        }
         // The engine's own test: an event behind the watermark is late. Rules without
         // `match:` still see it, so the engine gets it either way.
         let watermark = self.engine.watermark();
@@ -385,6 +483,41 @@ impl Pipeline {
         for detection in detections {
             self.emit(detection, checkpoint);
         }
+    }
+
+    /// Rejects an event whose time is after `limit`, the wall clock plus `--max-future`. The
+    /// engine never sees it, so it cannot move the watermark. Its dead-letter entry goes into
+    /// the checkpoint and is written to the file after the commit.
+    #[allow(clippy::too_many_arguments)]
+    fn reject_future(
+        &mut self,
+        event: &Event,
+        time: i128,
+        limit: i128,
+        input: &str,
+        at: u64,
+        outcome: &mut BatchOutcome,
+        checkpoint: &mut Checkpoint,
+    ) {
+        let error = format!(
+            "event time {} is more than --max-future {} ahead of the wall clock {}",
+            time_text(time),
+            duration_text(self.max_future),
+            time_text(self.clock)
+        );
+        outcome.rejected += 1;
+        if outcome.errors.len() < MAX_REASONS {
+            outcome.errors.push(format!("{} {at}: {error}", at_word(input)));
+        }
+        self.metrics.add("dragnet_watch_future_events_total", label("input", input), 1.0);
+        let mut entry = json!({"input": input,
+                               "error": error,
+                               "limit": time_text(limit),
+                               "event": udm::json::event_to_json(event)});
+        entry[at_word(input)] = json!(at);
+        let key = self.next_future;
+        self.next_future += 1;
+        checkpoint.add_future.push((key, entry.to_string().into_bytes()));
     }
 
     /// Puts a detection in the outbox unless its id was emitted before.
@@ -493,6 +626,37 @@ fn message_records(message: &Message) -> usize {
 
 fn duration_nanos(duration: Duration) -> i128 {
     i128::try_from(duration.as_nanos()).unwrap_or(i128::MAX)
+}
+
+/// Reads the wall clock as nanoseconds since the epoch.
+fn wall_clock() -> i128 {
+    match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        Ok(elapsed) => duration_nanos(elapsed),
+        Err(before) => -duration_nanos(before.duration()),
+    }
+}
+
+/// Formats nanoseconds since the epoch as RFC 3339 in UTC, or as the number of nanoseconds
+/// when chrono cannot represent the time.
+fn time_text(nanos: i128) -> String {
+    let seconds = nanos.div_euclid(1_000_000_000);
+    let rest = nanos.rem_euclid(1_000_000_000) as u32;
+    i64::try_from(seconds)
+        .ok()
+        .and_then(|seconds| chrono::DateTime::from_timestamp(seconds, rest))
+        .map(|time| time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+        .unwrap_or_else(|| format!("{nanos} ns since the epoch"))
+}
+
+/// Formats a duration in the largest unit of `--max-future` that divides it exactly.
+fn duration_text(duration: Duration) -> String {
+    let millis = duration.as_millis();
+    for (unit, size) in [("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000)] {
+        if millis > 0 && millis.is_multiple_of(size) {
+            return format!("{}{unit}", millis / size);
+        }
+    }
+    format!("{millis}ms")
 }
 
 fn udm_time(nanos: i128) -> serde_json::Value {

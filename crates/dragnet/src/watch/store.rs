@@ -20,6 +20,9 @@
 //!   batch while its offset commit to Kafka is under way; see [`Pending`].
 //! - `times`: `max_time`, the latest accepted event time (16 bytes, little-endian
 //!   nanoseconds), which sets the watermark after a replay.
+//! - `future`: dead-letter entries, as JSON, for events rejected because their time is more
+//!   than `--max-future` ahead of the wall clock. They are committed with the checkpoint that
+//!   rejects the events, appended to the dead-letter file after it, and then removed.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -37,6 +40,7 @@ const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 const REQUESTS: TableDefinition<&str, &str> = TableDefinition::new("requests");
 const TIMES: TableDefinition<&str, &[u8]> = TableDefinition::new("times");
 const PENDING: TableDefinition<&str, &str> = TableDefinition::new("pending");
+const FUTURE: TableDefinition<u64, &[u8]> = TableDefinition::new("future");
 
 /// File name of the store inside the state folder.
 pub const STORE_FILE: &str = "checkpoint.redb";
@@ -83,8 +87,12 @@ pub struct Checkpoint {
     pub next_seq: u64,
     /// The next outbox sequence number.
     pub next_outbox: u64,
-    /// The latest accepted event time, in nanoseconds since the epoch.
+    /// The latest accepted event time, in nanoseconds since the epoch. `None` removes it.
     pub max_time: Option<i128>,
+    /// Dead-letter entries of events rejected as too far in the future: (key, JSON entry).
+    pub add_future: Vec<(u64, Vec<u8>)>,
+    /// Keys of such entries already written to the dead-letter file and synced.
+    pub remove_future: Vec<u64>,
 }
 
 /// Detections of one signals partition that wait for their offset commit to Kafka.
@@ -120,6 +128,9 @@ pub struct Loaded {
     pub next_outbox: u64,
     /// The latest accepted event time, in nanoseconds since the epoch.
     pub max_time: Option<i128>,
+    /// Dead-letter entries of rejected future events that may not be in the dead-letter file
+    /// yet, by key.
+    pub future: Vec<(u64, Vec<u8>)>,
 }
 
 /// The redb database holding checkpoints.
@@ -147,6 +158,7 @@ impl Store {
         txn.open_table(REQUESTS)?;
         txn.open_table(TIMES)?;
         txn.open_table(PENDING)?;
+        txn.open_table(FUTURE)?;
         txn.commit()?;
         Ok(store)
     }
@@ -185,7 +197,12 @@ impl Store {
             .open_table(TIMES)?
             .get("max_time")?
             .and_then(|v| v.value().try_into().ok().map(i128::from_le_bytes));
-        Ok(Loaded { events, positions, emitted, requests, next_seq, next_outbox, max_time })
+        let mut future = Vec::new();
+        for entry in txn.open_table(FUTURE)?.iter()? {
+            let (key, json) = entry?;
+            future.push((key.value(), json.value().to_vec()));
+        }
+        Ok(Loaded { events, positions, emitted, requests, next_seq, next_outbox, max_time, future })
     }
 
     /// Writes one checkpoint atomically and durably.
@@ -228,8 +245,31 @@ impl Store {
             let mut meta = txn.open_table(META)?;
             meta.insert("next_seq", checkpoint.next_seq)?;
             meta.insert("next_outbox", checkpoint.next_outbox)?;
-            if let Some(time) = checkpoint.max_time {
-                txn.open_table(TIMES)?.insert("max_time", time.to_le_bytes().as_slice())?;
+            let mut times = txn.open_table(TIMES)?;
+            match checkpoint.max_time {
+                Some(time) => times.insert("max_time", time.to_le_bytes().as_slice())?,
+                None => times.remove("max_time")?,
+            };
+            let mut future = txn.open_table(FUTURE)?;
+            for (key, json) in &checkpoint.add_future {
+                future.insert(*key, json.as_slice())?;
+            }
+            for key in &checkpoint.remove_future {
+                future.remove(key)?;
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Removes dead-letter entries of rejected future events once the dead-letter file has
+    /// them on disk.
+    pub fn remove_future(&self, keys: &[u64]) -> Result<()> {
+        let txn = self.db.begin_write()?;
+        {
+            let mut future = txn.open_table(FUTURE)?;
+            for key in keys {
+                future.remove(key)?;
             }
         }
         txn.commit()?;
@@ -405,6 +445,34 @@ mod tests {
         assert_eq!(loaded.next_seq, 2);
         assert_eq!(store.outbox_after(0, 10).unwrap().len(), 1);
         assert!(store.outbox_after(1, 10).unwrap().is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn future_entries_and_max_time_removal() {
+        let dir = temp_dir("future");
+        let store = Store::open(&dir).unwrap();
+        store
+            .commit(&Checkpoint {
+                max_time: Some(42),
+                add_future: vec![(0, b"{\"n\":0}".to_vec()), (1, b"{\"n\":1}".to_vec())],
+                ..Checkpoint::default()
+            })
+            .unwrap();
+        let loaded = store.load().unwrap();
+        assert_eq!(loaded.max_time, Some(42));
+        assert_eq!(loaded.future.len(), 2);
+
+        store.remove_future(&[0]).unwrap();
+        let loaded = store.load().unwrap();
+        assert_eq!(loaded.future, vec![(1, b"{\"n\":1}".to_vec())]);
+
+        store
+            .commit(&Checkpoint { max_time: None, remove_future: vec![1], ..Checkpoint::default() })
+            .unwrap();
+        let loaded = store.load().unwrap();
+        assert_eq!(loaded.max_time, None);
+        assert!(loaded.future.is_empty());
         let _ = std::fs::remove_dir_all(&dir);
     }
 

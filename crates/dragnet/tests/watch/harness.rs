@@ -89,6 +89,9 @@ impl Rng {
 /// 2025-01-01T00:00:00Z in seconds.
 pub const BASE: i64 = 1_735_689_600;
 
+/// Seconds from `BASE` to 9999-12-31T23:59:59Z, the latest time RFC 3339 can write.
+pub const FAR_FUTURE: i64 = 253_402_300_799 - BASE;
+
 fn rfc3339(seconds: i64) -> String {
     chrono::DateTime::from_timestamp(seconds, 0).expect("valid time").to_rfc3339()
 }

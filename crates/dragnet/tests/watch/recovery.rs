@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::harness::{
-    counts, events, flush_event, ids_in, jsonl, shuffle_within, temp_dir, try_http_request, Rng,
-    Watch,
+    counts, event, events, flush_event, ids_in, jsonl, shuffle_within, temp_dir, try_http_request,
+    Rng, Watch, BASE, FAR_FUTURE,
 };
 
 const EVENTS: usize = 6_000;
@@ -238,4 +238,143 @@ fn kill_during_http_ingest_with_resends() {
     let mut got_sorted = got;
     got_sorted.sort();
     assert_eq!(got_sorted, expected, "after {kills} kills and {resends} resends");
+}
+
+/// Reads the dead-letter entries with `reason` from a state folder's dead-letter file.
+fn dead_letters(state: &std::path::Path, reason: &str) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(state.join("dead-letter.jsonl")).unwrap_or_default();
+    text.lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|entry| entry["reason"] == reason)
+        .collect()
+}
+
+/// Waits until `/metrics` of `watch` contains `text`, and returns whether it did.
+fn wait_for_metric(watch: &Watch, text: &str) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if watch.request("GET", "/metrics", &[], b"").body.contains(text) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+#[test]
+fn future_rejection_survives_kill() {
+    let dir = temp_dir("future-kill");
+    let rules = dir.join("rules.yaral");
+    std::fs::write(&rules, crate::harness::RULES).unwrap();
+    let input = dir.join("in.jsonl");
+    let output = dir.join("out.jsonl");
+    let state = dir.join("state");
+    let mut lines = vec![event("f0", FAR_FUTURE, "USER_LOGIN", "carol", "web", true)];
+    lines.extend(
+        (0..3).map(|i| event(&format!("c{i}"), i * 10, "USER_LOGIN", "carol", "web", true)),
+    );
+    std::fs::write(&input, jsonl(&lines)).unwrap();
+    let args = [
+        "--rules",
+        rules.to_str().unwrap(),
+        "--follow",
+        input.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+    ];
+
+    let watch = Watch::start(&state, &args, &[]);
+    let watermark = format!("dragnet_watch_watermark_seconds {}", BASE + 20 - 60);
+    assert!(wait_for_metric(&watch, &watermark), "{}", watch.log());
+    let future =
+        format!("dragnet_watch_future_events_total{{input=\"file:{}\"}} 1", input.display());
+    assert!(wait_for_metric(&watch, &future), "{}", watch.log());
+    assert_eq!(dead_letters(&state, "future").len(), 1);
+    watch.kill();
+
+    // The rejection was committed with the file position, so the restart neither reads the
+    // event again nor finds a damaged watermark, and the open window still fires.
+    let watch = Watch::start(&state, &args, &[]);
+    assert!(watch.log().contains("replayed=3"), "{}", watch.log());
+    let mut file = std::fs::OpenOptions::new().append(true).open(&input).unwrap();
+    file.write_all(jsonl(&[event("c9", 7200, "GENERIC_EVENT", "", "", false)]).as_bytes()).unwrap();
+    drop(file);
+    let watermark = format!("dragnet_watch_watermark_seconds {}", BASE + 7200 - 60);
+    assert!(wait_for_metric(&watch, &watermark), "{}", watch.log());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while ids_in(&output).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let text = std::fs::read_to_string(&output).unwrap_or_default();
+    assert!(text.contains("failed_logins_burst"), "{text}");
+    assert!(!watch.log().contains("more than --max-future ahead"), "{}", watch.log());
+
+    let entries = dead_letters(&state, "future");
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0]["offset"], 0);
+    assert_eq!(entries[0]["event"]["metadata"]["product_log_id"], "f0");
+    assert!(dead_letters(&state, "late").is_empty());
+}
+
+#[test]
+fn damaged_watermark_repaired_at_start() {
+    let dir = temp_dir("future-repair");
+    let rules = dir.join("rules.yaral");
+    std::fs::write(&rules, crate::harness::RULES).unwrap();
+    let token = dir.join("token");
+    std::fs::write(&token, "tok").unwrap();
+    let output = dir.join("out.jsonl");
+    let state = dir.join("state");
+    let args = [
+        "--rules",
+        rules.to_str().unwrap(),
+        "--token-file",
+        token.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+    ];
+
+    // A limit of about 8200 years accepts the far-future event, as the service did before it
+    // had a limit, and every later event is late.
+    let mut unlimited = args.to_vec();
+    unlimited.extend(["--max-future", "3000000d"]);
+    let watch = Watch::start(&state, &unlimited, &[]);
+    let future = jsonl(&[event("f0", FAR_FUTURE, "USER_LOGIN", "carol", "web", true)]);
+    assert_eq!(watch.post_events("tok", future.as_bytes()).json()["accepted"], 1);
+    let normal = jsonl(&[event("n0", 0, "USER_LOGIN", "carol", "web", true)]);
+    assert_eq!(watch.post_events("tok", normal.as_bytes()).json()["late"], 1);
+    watch.kill();
+
+    // With the default limit the start drops the stored event and lowers the watermark.
+    let watch = Watch::start(&state, &args, &[]);
+    let log = watch.log();
+    assert!(log.contains("stored latest event time is more than --max-future ahead"), "{log}");
+    assert!(log.contains("dropped_events=1"), "{log}");
+    assert!(log.contains("replayed=0"), "{log}");
+    let mut burst: Vec<_> = (0..3)
+        .map(|i| event(&format!("c{i}"), i * 10, "USER_LOGIN", "carol", "web", true))
+        .collect();
+    burst.push(event("c9", 7200, "GENERIC_EVENT", "", "", false));
+    let response = watch.post_events("tok", jsonl(&burst).as_bytes());
+    assert_eq!(response.json()["accepted"], 4, "{}", response.body);
+    assert_eq!(response.json()["late"], 0, "{}", response.body);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while ids_in(&output).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let text = std::fs::read_to_string(&output).unwrap_or_default();
+    assert!(text.contains("failed_logins_burst"), "{text}");
+    let watermark = format!("dragnet_watch_watermark_seconds {}", BASE + 7200 - 60);
+    assert!(wait_for_metric(&watch, &watermark), "{}", watch.log());
+
+    let entries = dead_letters(&state, "future");
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0]["input"], "state");
+    assert_eq!(entries[0]["event"]["metadata"]["product_log_id"], "f0");
+    watch.kill();
+
+    // The repair was committed, so a second start finds nothing to repair.
+    let watch = Watch::start(&state, &args, &[]);
+    assert!(!watch.log().contains("more than --max-future ahead"), "{}", watch.log());
+    assert_eq!(dead_letters(&state, "future").len(), 1);
 }

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::harness::{event, ids_in, jsonl, start_receiver, temp_dir, Watch};
+use crate::harness::{event, ids_in, jsonl, start_receiver, temp_dir, Watch, BASE, FAR_FUTURE};
 
 /// Waits until `path` has `n` detections, or the timeout passes.
 fn wait_for_detections(path: &Path, n: usize) -> Vec<String> {
@@ -130,6 +130,71 @@ fn late_events_go_to_dead_letter() {
 
     let metrics = watch.request("GET", "/metrics", &[], b"");
     assert!(metrics.body.contains("dragnet_watch_late_events_total 1"), "{}", metrics.body);
+}
+
+#[test]
+fn future_event_rejected_windows_still_fire() {
+    let dir = temp_dir("future");
+    let rules = dir.join("rules.yaral");
+    std::fs::write(&rules, crate::harness::RULES).unwrap();
+    std::fs::write(dir.join("token"), "tok").unwrap();
+    let output = dir.join("out.jsonl");
+    let watch = Watch::start(
+        &dir.join("state"),
+        &[
+            "--rules",
+            rules.to_str().unwrap(),
+            "--token-file",
+            dir.join("token").to_str().unwrap(),
+            "--output",
+            output.to_str().unwrap(),
+        ],
+        &[],
+    );
+
+    // An event at the last second of year 9999 is far beyond the default --max-future.
+    let future = jsonl(&[event("f0", FAR_FUTURE, "USER_LOGIN", "carol", "web", true)]);
+    let response = watch.post_events("tok", future.as_bytes());
+    assert_eq!(response.status, 200);
+    let outcome = response.json();
+    assert_eq!(outcome["accepted"], 0, "{outcome}");
+    assert_eq!(outcome["rejected"], 1, "{outcome}");
+    assert_eq!(outcome["late"], 0, "{outcome}");
+    let error = outcome["errors"][0].as_str().unwrap_or_default();
+    assert!(error.starts_with("line 1: event time 9999-12-31T23:59:59Z"), "{error}");
+    assert!(error.contains("--max-future 15m"), "{error}");
+
+    // The watermark did not move, so a burst of blocked logins followed by a later event
+    // still closes its window and fires.
+    let mut burst: Vec<_> = (0..3)
+        .map(|i| event(&format!("c{i}"), i * 10, "USER_LOGIN", "carol", "web", true))
+        .collect();
+    burst.push(event("c9", 7200, "GENERIC_EVENT", "", "", false));
+    let response = watch.post_events("tok", jsonl(&burst).as_bytes());
+    assert_eq!(response.json()["accepted"], 4, "{}", response.body);
+    assert_eq!(response.json()["late"], 0, "{}", response.body);
+    wait_for_detections(&output, 1);
+    let text = std::fs::read_to_string(&output).unwrap();
+    assert!(text.contains("failed_logins_burst"), "{text}");
+
+    let dead = std::fs::read_to_string(dir.join("state/dead-letter.jsonl")).unwrap();
+    let entries: Vec<serde_json::Value> =
+        dead.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(entries.len(), 1, "{dead}");
+    assert_eq!(entries[0]["reason"], "future");
+    assert_eq!(entries[0]["input"], "http");
+    assert_eq!(entries[0]["line"], 1);
+    assert_eq!(entries[0]["event"]["metadata"]["product_log_id"], "f0");
+    assert!(entries[0]["limit"].is_string(), "{dead}");
+    let error = entries[0]["error"].as_str().unwrap_or_default();
+    assert!(error.contains("9999-12-31T23:59:59Z"), "{error}");
+
+    let metrics = watch.request("GET", "/metrics", &[], b"").body;
+    assert!(metrics.contains("dragnet_watch_future_events_total{input=\"http\"} 1"), "{metrics}");
+    assert!(metrics.contains("dragnet_watch_dead_letters_total{reason=\"future\"} 1"), "{metrics}");
+    assert!(metrics.contains("dragnet_watch_late_events_total 0"), "{metrics}");
+    let watermark = format!("dragnet_watch_watermark_seconds {}", BASE + 7200 - 60);
+    assert!(metrics.contains(&watermark), "{metrics}");
 }
 
 fn webhook_watch(dir: &Path, url: &str) -> Watch {
