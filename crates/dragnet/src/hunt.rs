@@ -214,6 +214,10 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
         .filter(|r| r.suppressed > 0)
         .map(|r| (r.name.clone(), r.suppressed))
         .collect();
+    let mut cut_joins: BTreeMap<String, u64> = BTreeMap::new();
+    for rule in engine_stats.rules.iter().filter(|r| r.cut_joins > 0) {
+        *cut_joins.entry(rule.name.clone()).or_default() += rule.cut_joins;
+    }
     let summary = Summary {
         rules_loaded: rule_count,
         rejected_rules: &loaded.rejected,
@@ -221,6 +225,7 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
         detections: &counts,
         suppressed: &suppressed,
         change_windows: &change_windows,
+        cut_joins: &cut_joins,
         late_events: engine_stats.late_events,
         out_of_range: stats.iter().map(|s| s.out_of_range).sum(),
         detections_outside,
@@ -234,6 +239,13 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
     let anything_rejected = rejected > 0 || !loaded.rejected.is_empty();
     if args.strict && anything_rejected {
         eprintln!("error: records or rules were rejected, and --strict makes that a failure");
+        return Ok(ExitStatus::Failure);
+    }
+    if args.strict && !cut_joins.is_empty() {
+        eprintln!(
+            "error: some rules joined more event combinations than the engine keeps, and \
+             --strict makes that a failure"
+        );
         return Ok(ExitStatus::Failure);
     }
     Ok(ExitStatus::Success)

@@ -21,6 +21,8 @@ pub struct Summary<'a> {
     pub suppressed: &'a BTreeMap<String, u64>,
     /// Detections left out by change windows, by (rule, reason).
     pub change_windows: &'a BTreeMap<(String, String), u64>,
+    /// Windows whose join stopped at the engine's tuple cap, by rule name.
+    pub cut_joins: &'a BTreeMap<String, u64>,
     /// Events that arrived behind the watermark.
     pub late_events: u64,
     /// Events left out by `--from` and `--to`.
@@ -140,6 +142,13 @@ impl Summary<'_> {
             );
         }
         self.render_detections(&mut out);
+        for (rule, windows) in self.cut_joins {
+            let _ = writeln!(
+                out,
+                "  incomplete: rule {rule} joined more event combinations than the engine keeps \
+                 in {windows} windows; detections of it may be missing or count part of the events"
+            );
+        }
         if !self.change_windows.is_empty() {
             let total: u64 = self.change_windows.values().sum();
             let _ = writeln!(out, "  left out by change windows: {total}");
@@ -239,6 +248,7 @@ mod tests {
             detections: &detections,
             suppressed: &suppressed,
             change_windows: &change_windows,
+            cut_joins: &BTreeMap::from([("spray".to_owned(), 2)]),
             late_events: 0,
             out_of_range: 0,
             detections_outside: 0,
@@ -264,6 +274,7 @@ mod tests {
                 detections: &detections,
                 suppressed: &suppressed,
                 change_windows: &BTreeMap::new(),
+                cut_joins: &BTreeMap::new(),
                 late_events: 0,
                 out_of_range: 0,
                 detections_outside: 0,

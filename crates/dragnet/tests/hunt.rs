@@ -671,3 +671,53 @@ fn eventlogfile_user_names_independent_of_file_order() {
     assert_eq!(detections.len(), 1, "{detections:?}");
     assert_eq!(detections[0]["match"]["user"], "0055e00000F6gHiAAB");
 }
+
+#[test]
+fn join_past_tuple_cap_is_reported() {
+    let dir = temp_dir("tuple-cap");
+    // Every failure pairs with every success of another user: 600 by 400 combinations in one
+    // window, past the 200,000 the engine keeps.
+    let rule = dir.join("other_user.yaral");
+    fs::write(
+        &rule,
+        r#"rule other_user {
+  events:
+    $fail.security_result.action = "BLOCK"
+    $fail.principal.ip = $ip
+    $ok.security_result.action = "ALLOW"
+    $ok.principal.ip = $ip
+    $fail.target.user.userid != $ok.target.user.userid
+  match:
+    $ip over 10m
+  condition:
+    $fail and $ok
+}
+"#,
+    )
+    .unwrap();
+    let logs = dir.join("spray.jsonl");
+    let lines: Vec<String> = (0..1_000)
+        .map(|i| {
+            let action = if i % 5 < 3 { "BLOCK" } else { "ALLOW" };
+            json!({
+                "metadata": {"event_timestamp": format!("2025-01-01T00:00:{:02}.{:03}Z", i / 100, i % 100 * 10),
+                             "event_type": "USER_LOGIN", "product_log_id": format!("e{i}")},
+                "principal": {"ip": ["198.51.100.7"]},
+                "target": {"user": {"userid": format!("u{i}")}},
+                "security_result": [{"action": [action]}],
+            })
+            .to_string()
+        })
+        .collect();
+    fs::write(&logs, lines.join("\n")).unwrap();
+    let (rule, logs) = (rule.to_str().unwrap(), logs.to_str().unwrap());
+    let lenient = dragnet(&["hunt", "--output", "jsonl", "--rules", rule, logs]);
+    assert_eq!(lenient.status.code(), Some(0));
+    let summary = String::from_utf8_lossy(&lenient.stderr);
+    assert!(
+        summary.contains("incomplete: rule other_user joined more event combinations"),
+        "{summary}"
+    );
+    let strict = dragnet(&["hunt", "--strict", "--output", "jsonl", "--rules", rule, logs]);
+    assert_eq!(strict.status.code(), Some(1));
+}
