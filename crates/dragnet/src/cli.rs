@@ -133,7 +133,8 @@ pub struct HuntArgs {
     #[arg(long)]
     pub no_prune: bool,
 
-    /// Exit with status 1 when any record or rule was rejected, instead of only reporting it.
+    /// Exit with status 1 when any record, rule or Parquet row group was rejected or an input
+    /// could not be read to its end, instead of only reporting it.
     #[arg(long)]
     pub strict: bool,
 
@@ -163,7 +164,8 @@ pub struct HuntArgs {
     pub source: SourceArgs,
 
     /// Log files, folders, glob patterns, or `-` for standard input; `.gz` and `.zst` are
-    /// decompressed.
+    /// decompressed. A folder search takes regular files only, but a named pipe given here is
+    /// read once, as a stream.
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<String>,
 }
@@ -388,7 +390,8 @@ pub struct ParseArgs {
     pub source: SourceArgs,
 
     /// Log files, folders, glob patterns, or `-` for standard input; `.gz` and `.zst` are
-    /// decompressed.
+    /// decompressed. A folder search takes regular files only, but a named pipe given here is
+    /// read once, as a stream.
     #[arg(value_name = "INPUT", required = true)]
     pub inputs: Vec<String>,
 }

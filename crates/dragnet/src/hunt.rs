@@ -156,8 +156,9 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
     };
     // Logs are usually stored in time order, so the hunt first streams the events into the
     // engine as they are read. At the first event older than one before it, that attempt
-    // stops and the inputs are read again through the sorter, which standard input cannot be.
-    let replayable = inputs.iter().all(|i| !matches!(i.source, InputSource::Stdin));
+    // stops and the inputs are read again through the sorter, which standard input and other
+    // streams cannot be.
+    let replayable = inputs.iter().all(Input::is_rereadable);
     let streamed = if replayable {
         let options = Options { keep: &keep_prepared, ..options };
         correlate_streaming(&run, normalizer.clone(), loaded.rules.clone(), &options)?
@@ -236,19 +237,61 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
     if let Some(path) = &args.report {
         eprintln!("  report: {}", path.display());
     }
-    let anything_rejected = rejected > 0 || !loaded.rejected.is_empty();
-    if args.strict && anything_rejected {
-        eprintln!("error: records or rules were rejected, and --strict makes that a failure");
-        return Ok(ExitStatus::Failure);
+    match failure_reason(&stats, loaded.rejected.len(), &cut_joins, args.strict) {
+        Some(reason) => {
+            eprintln!("error: {reason}");
+            Ok(ExitStatus::Failure)
+        }
+        None => Ok(ExitStatus::Success),
     }
-    if args.strict && !cut_joins.is_empty() {
-        eprintln!(
-            "error: some rules joined more event combinations than the engine keeps, and \
-             --strict makes that a failure"
-        );
-        return Ok(ExitStatus::Failure);
+}
+
+/// Returns why a hunt that ran to its end exits with status 1, if it does. An input that could
+/// not be read at all always fails the hunt, because its events were not hunted. With
+/// `strict`, so does a rejected record or rule, an unreadable Parquet row group, an input
+/// that stopped early or a rule whose join stopped at the engine's tuple cap (`cut_joins`).
+fn failure_reason(
+    stats: &[InputStats],
+    rejected_rules: usize,
+    cut_joins: &BTreeMap<String, u64>,
+    strict: bool,
+) -> Option<String> {
+    let not_read = stats.iter().filter(|s| s.not_read()).count();
+    if not_read > 0 {
+        return Some(format!(
+            "{not_read} of {} inputs could not be read, so the detections cover the other \
+             inputs only",
+            stats.len()
+        ));
     }
-    Ok(ExitStatus::Success)
+    if !strict {
+        return None;
+    }
+    let rejected_records: u64 = stats.iter().map(|s| s.rejected).sum();
+    let stopped = stats.iter().filter(|s| s.stopped_early()).count();
+    let bad_row_groups: u64 = stats.iter().filter_map(|s| s.row_groups).map(|g| g.failed).sum();
+    let mut problems = Vec::new();
+    if rejected_records > 0 {
+        problems.push(format!("{rejected_records} records were rejected"));
+    }
+    if rejected_rules > 0 {
+        problems.push(format!("{rejected_rules} rules were rejected"));
+    }
+    if bad_row_groups > 0 {
+        problems.push(format!("{bad_row_groups} Parquet row groups could not be read"));
+    }
+    if stopped > 0 {
+        problems.push(format!("reading stopped early in {stopped} inputs"));
+    }
+    if !cut_joins.is_empty() {
+        let rules = cut_joins.len();
+        problems
+            .push(format!("{rules} rules joined more event combinations than the engine keeps"));
+    }
+    if problems.is_empty() {
+        return None;
+    }
+    Some(format!("{}, and --strict makes that a failure", problems.join(", ")))
 }
 
 /// The HTML report while the hunt runs: a temporary file renamed into place at the end.

@@ -14,11 +14,17 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context as _, Result};
 
+use crate::terminal;
+
 /// Where an input's bytes come from.
 #[derive(Debug, Clone)]
 pub enum InputSource {
-    /// A file on disk.
+    /// A regular file on disk, which can be read more than once.
     File(PathBuf),
+    /// A FIFO, device or other file that is not a regular file, named on the command line,
+    /// such as the `/dev/fd/63` of a shell's `<(zcat logs.gz)`. Like standard input, it is read
+    /// once, as a stream.
+    Stream(PathBuf),
     /// Standard input, written `-` on the command line.
     Stdin,
     /// A file compiled into the binary.
@@ -40,7 +46,7 @@ impl Input {
     /// as reading goes on, for a progress bar.
     pub fn open_counting(&self, counter: Option<Arc<AtomicU64>>) -> Result<Box<dyn BufRead>> {
         let raw: Box<dyn Read> = match &self.source {
-            InputSource::File(path) => Box::new(
+            InputSource::File(path) | InputSource::Stream(path) => Box::new(
                 File::open(path).with_context(|| format!("cannot open {}", path.display()))?,
             ),
             InputSource::Stdin => Box::new(io::stdin().lock()),
@@ -54,13 +60,19 @@ impl Input {
     }
 
     /// The input's size in bytes as stored (compressed size for a compressed file), when it
-    /// is known before reading: not for standard input.
+    /// is known before reading: not for standard input or a stream.
     pub fn size(&self) -> Option<u64> {
         match &self.source {
             InputSource::File(path) => fs::metadata(path).ok().map(|m| m.len()),
-            InputSource::Stdin => None,
+            InputSource::Stream(_) | InputSource::Stdin => None,
             InputSource::Bundled(bytes) => Some(bytes.len() as u64),
         }
+    }
+
+    /// Whether the input can be read again from its start: false for standard input and
+    /// streams, whose bytes are gone once read.
+    pub fn is_rereadable(&self) -> bool {
+        matches!(self.source, InputSource::File(_) | InputSource::Bundled(_))
     }
 }
 
@@ -98,7 +110,8 @@ fn decompressed(mut raw: Box<dyn Read>) -> io::Result<Box<dyn BufRead>> {
 
 /// Expands command-line input arguments: `-` is standard input, a folder is searched
 /// recursively (in sorted order, hidden files skipped), and an argument that is not an existing
-/// path is taken as a glob pattern.
+/// path is taken as a glob pattern. A FIFO or device named here or matched by a pattern is
+/// read as a stream, but a folder search takes regular files only.
 pub fn expand(args: &[String]) -> Result<Vec<Input>> {
     let mut inputs = Vec::new();
     let mut walk = Walk::default();
@@ -116,7 +129,7 @@ pub fn expand(args: &[String]) -> Result<Vec<Input>> {
                 eprintln!("warning: folder {} contains no log file", path.display());
             }
         } else if path.exists() {
-            inputs.push(file_input(path.to_path_buf()));
+            inputs.push(named_input(path.to_path_buf()));
         } else if arg.contains(['*', '?', '[']) {
             let pattern =
                 glob::glob(arg).with_context(|| format!("invalid glob pattern {arg:?}"))?;
@@ -130,7 +143,7 @@ pub fn expand(args: &[String]) -> Result<Vec<Input>> {
                     walk.folder(&found, &mut inputs)
                         .with_context(|| format!("cannot list folder {}", found.display()))?;
                 } else {
-                    inputs.push(file_input(found));
+                    inputs.push(named_input(found));
                 }
             }
         } else {
@@ -144,6 +157,18 @@ fn file_input(path: PathBuf) -> Input {
     Input { name: path.display().to_string(), source: InputSource::File(path) }
 }
 
+/// Makes the input for a path that the user named: a stream for a FIFO, device or socket,
+/// otherwise a file. A path whose metadata cannot be read is taken as a file, so that opening
+/// it reports the error.
+fn named_input(path: PathBuf) -> Input {
+    let special = fs::metadata(&path).is_ok_and(|metadata| !metadata.is_file());
+    if special {
+        Input { name: path.display().to_string(), source: InputSource::Stream(path) }
+    } else {
+        file_input(path)
+    }
+}
+
 /// A recursive folder search that follows symbolic links but reads each folder once, so that
 /// a link to a parent folder neither loops nor reads files twice.
 #[derive(Default)]
@@ -153,12 +178,14 @@ struct Walk {
 }
 
 impl Walk {
-    /// Appends the files under `dir` to `out`. A folder below `dir` that cannot be listed is
-    /// reported on stderr and skipped.
+    /// Appends the regular files under `dir` to `out`. A folder below `dir` that cannot be
+    /// listed, and a FIFO, device or socket, which could block or never end, are reported on
+    /// stderr and skipped. An entry whose metadata cannot be read, such as a link to a missing
+    /// file, is kept, so that opening it reports the error.
     fn folder(&mut self, dir: &Path, out: &mut Vec<Input>) -> io::Result<()> {
         let canonical = fs::canonicalize(dir)?;
         if !self.seen.insert(canonical) {
-            eprintln!("warning: {} was already searched; skipped", dir.display());
+            eprintln!("warning: {} was already searched; skipped", printable_path(dir));
             return Ok(());
         }
         let mut entries: Vec<PathBuf> = fs::read_dir(dir)?
@@ -167,16 +194,32 @@ impl Walk {
             .collect();
         entries.sort();
         for entry in entries {
-            if entry.is_dir() {
+            // `fs::metadata` follows symbolic links, so a link counts as what it points to.
+            let metadata = fs::metadata(&entry);
+            if metadata.as_ref().is_ok_and(fs::Metadata::is_dir) {
                 if let Err(e) = self.folder(&entry, out) {
-                    eprintln!("warning: cannot list folder {}: {e}; skipped", entry.display());
+                    eprintln!(
+                        "warning: cannot list folder {}: {e}; skipped",
+                        printable_path(&entry)
+                    );
                 }
-            } else if !is_document(&entry) {
+            } else if is_document(&entry) {
+                continue;
+            } else if metadata.is_ok_and(|metadata| !metadata.is_file()) {
+                eprintln!(
+                    "warning: {} is not a regular file but a FIFO, device or socket; skipped",
+                    printable_path(&entry)
+                );
+            } else {
                 out.push(file_input(entry));
             }
         }
         Ok(())
     }
+}
+
+fn printable_path(path: &Path) -> String {
+    terminal::escape_controls(&path.display().to_string()).into_owned()
 }
 
 /// File extensions of documents and images that sit beside logs in a folder (licences,
@@ -1001,6 +1044,43 @@ mod tests {
         let names: Vec<&str> = inputs.iter().map(|i| i.name.as_str()).collect();
         assert_eq!(names, vec![dir.join("sub/a.jsonl").display().to_string()]);
         let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[cfg(unix)]
+    fn make_fifo(path: &Path) {
+        let status = std::process::Command::new("mkfifo").arg(path).status().expect("mkfifo runs");
+        assert!(status.success(), "mkfifo {}", path.display());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn folder_walk_takes_regular_files_only() {
+        let dir = crate::test_dir::TestDir::new("dragnet-input-special-");
+        fs::write(dir.join("a.jsonl"), RECORD).expect("write");
+        make_fifo(&dir.join("named.pipe"));
+        std::os::unix::fs::symlink("/dev/zero", dir.join("zero.log")).expect("symlink");
+        std::os::unix::fs::symlink(dir.join("a.jsonl"), dir.join("b.jsonl")).expect("symlink");
+        let inputs = expand(&[dir.display().to_string()]).expect("expand");
+        let names: Vec<&str> = inputs.iter().map(|i| i.name.as_str()).collect();
+        let expected = [dir.join("a.jsonl"), dir.join("b.jsonl")];
+        assert_eq!(names, expected.map(|p| p.display().to_string()));
+        assert!(inputs.iter().all(Input::is_rereadable));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn named_fifo_is_a_stream() {
+        let dir = crate::test_dir::TestDir::new("dragnet-input-fifo-");
+        let fifo = dir.join("named.pipe");
+        make_fifo(&fifo);
+        let file = dir.join("a.jsonl");
+        fs::write(&file, RECORD).expect("write");
+        let inputs =
+            expand(&[fifo.display().to_string(), file.display().to_string()]).expect("expand");
+        assert!(matches!(&inputs[0].source, InputSource::Stream(path) if *path == fifo));
+        assert!(!inputs[0].is_rereadable());
+        assert_eq!(inputs[0].size(), None);
+        assert!(matches!(&inputs[1].source, InputSource::File(path) if *path == file));
     }
 
     #[test]

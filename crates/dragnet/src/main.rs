@@ -23,6 +23,7 @@ mod shard;
 mod stream;
 mod summary;
 mod suppress;
+mod terminal;
 #[cfg(test)]
 mod test_dir;
 mod watch;

@@ -25,6 +25,7 @@ use crate::input::Input;
 use crate::parquet_input::{self, ParquetOptions, RowGroupCounts, Step};
 use crate::progress::Progress;
 use crate::stream::{Batch, Body, RecordStream};
+use crate::terminal::escape_controls;
 
 /// Rejected records printed per input before the rest are only counted.
 const MAX_REPORTED_PER_INPUT: usize = 20;
@@ -53,6 +54,19 @@ pub struct InputStats {
     pub row_groups: Option<RowGroupCounts>,
     /// Why the input could not be read (whole or from some point on), if it could not.
     pub failed: Option<String>,
+}
+
+impl InputStats {
+    /// Whether nothing of the input could be read: it could not be opened, or reading failed
+    /// before its first record.
+    pub fn not_read(&self) -> bool {
+        self.failed.is_some() && self.records == 0
+    }
+
+    /// Whether reading the input failed after some of its records, as in a truncated archive.
+    pub fn stopped_early(&self) -> bool {
+        self.failed.is_some() && self.records > 0
+    }
 }
 
 /// The decision on a normalised event: keep it, or the reason it is left out.
@@ -617,7 +631,7 @@ impl Collector<'_, '_> {
             }
             Message::Failed { input, reason } => {
                 if self.reported.get(input).is_none_or(|r| r.failed.is_none()) {
-                    eprintln!("error: {reason}");
+                    eprintln!("error: {}", escape_controls(&reason));
                 }
                 let name = self.name(input);
                 self.stats.push(InputStats { name, failed: Some(reason), ..InputStats::default() });
@@ -628,7 +642,11 @@ impl Collector<'_, '_> {
                     let reason =
                         format!("reading stopped after {} records: {error}", stats.records);
                     if self.reported.get(input).is_none_or(|r| r.failed.is_none()) {
-                        eprintln!("error: {name}: {reason}");
+                        eprintln!(
+                            "error: {}: {}",
+                            escape_controls(&name),
+                            escape_controls(&reason)
+                        );
                     }
                     stats.failed = Some(reason);
                 }
@@ -643,7 +661,7 @@ impl Collector<'_, '_> {
                     .and_then(|r| r.row_groups)
                     .is_some_and(|groups| groups.failed > 0);
                 if !printed {
-                    eprintln!("warning: {message}");
+                    eprintln!("warning: {}", escape_controls(&message));
                 }
             }
             Message::RowGroups { counts } => {
@@ -724,13 +742,15 @@ impl Collector<'_, '_> {
 /// Counts a rejected record and reports it on stderr, up to [`MAX_REPORTED_PER_INPUT`] per
 /// input. `path` locates the record inside a JSON document (`records[3]`) or is empty.
 /// The first `printed` rejections of the input were reported by an earlier pass.
+/// The path and the reason may quote the record, so their control characters are escaped.
 fn reject(stats: &mut InputStats, printed: u64, line: usize, path: &str, reason: &str) {
     stats.rejected += 1;
     if stats.rejected <= printed {
         return;
     }
-    let input = &stats.name;
-    let at = if path.is_empty() { String::new() } else { format!(" {path}") };
+    let input = escape_controls(&stats.name);
+    let reason = escape_controls(reason);
+    let at = if path.is_empty() { String::new() } else { format!(" {}", escape_controls(path)) };
     if stats.rejected as usize <= MAX_REPORTED_PER_INPUT {
         eprintln!("warning: {input}:{line}{at}: {reason}; record skipped");
     } else if stats.rejected as usize == MAX_REPORTED_PER_INPUT + 1 {

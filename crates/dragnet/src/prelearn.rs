@@ -11,7 +11,7 @@ use std::io::BufRead;
 use anyhow::Result;
 use sources::{Format, Normalizer};
 
-use crate::input::{self, Input, InputSource, Record};
+use crate::input::{self, Input, Record};
 use crate::parquet_input;
 
 /// The columns that mark a CSV file whose rows pair a user id with a user name.
@@ -20,15 +20,16 @@ const ID_COLUMNS: [&str; 2] = ["USER_ID_DERIVED", "USER_ID"];
 
 /// Normalises the rows of every CSV input that names users beside their ids, discarding the
 /// events, so that `normalizer` can resolve each user's name before the run reads any record.
-/// Returns the number of rows read. Standard input is skipped, since it cannot be read twice,
-/// and so are inputs that cannot be opened or read, because the run reports those itself.
+/// Returns the number of rows read. Standard input and other streams are skipped, since they
+/// cannot be read twice, and so are inputs that cannot be opened or read, because the run
+/// reports those itself.
 pub fn learn_user_names(inputs: &[Input], format: Format, normalizer: &mut Normalizer) -> usize {
     if !matches!(format, Format::Auto | Format::Salesforce) {
         return 0;
     }
     inputs
         .iter()
-        .filter(|input| !matches!(input.source, InputSource::Stdin))
+        .filter(|input| input.is_rereadable())
         .map(|input| learn_from(input, format, normalizer).unwrap_or(0))
         .sum()
 }

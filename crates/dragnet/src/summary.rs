@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::normalize::InputStats;
 use crate::ruleset::RejectedRule;
+use crate::terminal::escape_controls;
 
 /// Counts of a hunt, for the closing summary.
 pub struct Summary<'a> {
@@ -78,37 +79,14 @@ impl Summary<'_> {
             self.rejected_rules.len()
         );
         for rejected in self.rejected_rules {
-            let _ = writeln!(out, "    rejected {}: {}", rejected.name, rejected.reason);
+            let _ = writeln!(
+                out,
+                "    rejected {}: {}",
+                escape_controls(&rejected.name),
+                escape_controls(&rejected.reason)
+            );
         }
-        let records: u64 = self.inputs.iter().map(|i| i.records).sum();
-        let rejected: u64 = self.inputs.iter().map(|i| i.rejected).sum();
-        let events: u64 = self.inputs.iter().map(|i| i.events).sum();
-        let _ = writeln!(
-            out,
-            "  inputs: {} read, {records} records, {rejected} rejected, {events} events",
-            self.inputs.len()
-        );
-        for input in self.inputs {
-            match &input.failed {
-                Some(reason) if input.records == 0 => {
-                    let _ = writeln!(out, "    {}: not read: {reason}", input.name);
-                }
-                Some(reason) => {
-                    let _ = writeln!(
-                        out,
-                        "    {}: {} records, {} rejected, {} events, then reading failed: {reason}",
-                        input.name, input.records, input.rejected, input.events
-                    );
-                }
-                None => {
-                    let _ = writeln!(
-                        out,
-                        "    {}: {} records, {} rejected, {} events",
-                        input.name, input.records, input.rejected, input.events
-                    );
-                }
-            }
-        }
+        self.render_inputs(&mut out);
         if self.out_of_range > 0 || self.detections_outside > 0 {
             let _ = writeln!(
                 out,
@@ -153,6 +131,7 @@ impl Summary<'_> {
             let total: u64 = self.change_windows.values().sum();
             let _ = writeln!(out, "  left out by change windows: {total}");
             for ((rule, reason), count) in self.change_windows {
+                let (rule, reason) = (escape_controls(rule), escape_controls(reason));
                 let _ = writeln!(out, "    {rule}: {count} ({reason})");
             }
         }
@@ -162,11 +141,65 @@ impl Summary<'_> {
         out
     }
 
+    /// Writes the inputs' totals and one line per input. Input names and failure reasons are
+    /// escaped, since a folder search takes file names as they are on disk.
+    fn render_inputs(&self, out: &mut String) {
+        let records: u64 = self.inputs.iter().map(|i| i.records).sum();
+        let rejected: u64 = self.inputs.iter().map(|i| i.rejected).sum();
+        let events: u64 = self.inputs.iter().map(|i| i.events).sum();
+        let not_read = self.inputs.iter().filter(|i| i.not_read()).count();
+        let stopped = self.inputs.iter().filter(|i| i.stopped_early()).count();
+        let complete = self.inputs.len() - not_read - stopped;
+        let mut read = if not_read + stopped == 0 {
+            format!("{complete} read")
+        } else {
+            format!("{complete} read in full")
+        };
+        if stopped > 0 {
+            let _ = write!(read, ", {stopped} stopped early");
+        }
+        if not_read > 0 {
+            let _ = write!(read, ", {not_read} not read");
+        }
+        let _ = writeln!(
+            out,
+            "  inputs: {read}, {records} records, {rejected} rejected, {events} events"
+        );
+        for input in self.inputs {
+            let name = escape_controls(&input.name);
+            match &input.failed {
+                Some(reason) if input.not_read() => {
+                    let _ = writeln!(out, "    {name}: not read: {}", escape_controls(reason));
+                }
+                // The reason starts with "reading stopped after N records".
+                Some(reason) => {
+                    let _ = writeln!(
+                        out,
+                        "    {name}: {} records, {} rejected, {} events; {}",
+                        input.records,
+                        input.rejected,
+                        input.events,
+                        escape_controls(reason)
+                    );
+                }
+                None => {
+                    let _ = writeln!(
+                        out,
+                        "    {name}: {} records, {} rejected, {} events",
+                        input.records, input.rejected, input.events
+                    );
+                }
+            }
+        }
+    }
+
     fn render_detections(&self, out: &mut String) {
         let per_rule = &self.detections.per_rule;
         let per_severity = &self.detections.per_severity;
-        let by_severity: Vec<String> =
-            per_severity.iter().map(|((_, name), count)| format!("{name} {count}")).collect();
+        let by_severity: Vec<String> = per_severity
+            .iter()
+            .map(|((_, name), count)| format!("{} {count}", escape_controls(name)))
+            .collect();
         let suppressed: u64 = self.suppressed.values().sum();
         let _ = write!(out, "  detections: {}", self.detections.total);
         if !by_severity.is_empty() {
@@ -194,7 +227,12 @@ impl Summary<'_> {
         for (rule, severity, count) in lines {
             let first = previous != Some(rule);
             previous = Some(rule);
-            let _ = write!(out, "    {rule} ({severity}): {count}");
+            let _ = write!(
+                out,
+                "    {} ({}): {count}",
+                escape_controls(rule),
+                escape_controls(severity)
+            );
             match self.suppressed.get(rule).filter(|_| first) {
                 Some(n) if *n > 0 => {
                     let _ = writeln!(out, ", {n} suppressed");
@@ -227,6 +265,13 @@ mod tests {
                 failed: Some("cannot read logs/missing.jsonl: permission denied".into()),
                 ..InputStats::default()
             },
+            InputStats {
+                name: "logs/cut.jsonl.gz".into(),
+                records: 40,
+                events: 40,
+                failed: Some("reading stopped after 40 records: incomplete deflate stream".into()),
+                ..InputStats::default()
+            },
         ];
         let rejected = vec![RejectedRule {
             name: "rules/bad.yaral: bad_rule".into(),
@@ -256,6 +301,85 @@ mod tests {
             elapsed: None,
         };
         insta::assert_snapshot!(summary.render());
+    }
+
+    #[test]
+    fn inputs_read_in_full_are_counted() {
+        let read = InputStats { name: "a.jsonl".into(), records: 3, ..InputStats::default() };
+        let render = |inputs: &[InputStats]| {
+            let summary = Summary {
+                rules_loaded: 1,
+                rejected_rules: &[],
+                inputs,
+                detections: &DetectionCounts::default(),
+                suppressed: &BTreeMap::new(),
+                change_windows: &BTreeMap::new(),
+                cut_joins: &BTreeMap::new(),
+                late_events: 0,
+                out_of_range: 0,
+                detections_outside: 0,
+                partitions_skipped: 0,
+                elapsed: None,
+            };
+            summary.render()
+        };
+        let all_read = render(&[read.clone(), read.clone()]);
+        assert!(all_read.contains("  inputs: 2 read, 6 records,"), "{all_read}");
+        let stopped = InputStats {
+            failed: Some("reading stopped after 3 records: unexpected end of file".into()),
+            ..read.clone()
+        };
+        let one_stopped = render(&[read.clone(), stopped]);
+        assert!(
+            one_stopped.contains("  inputs: 1 read in full, 1 stopped early, 6 records,"),
+            "{one_stopped}"
+        );
+        let unread = InputStats {
+            name: "b.jsonl.gz".into(),
+            failed: Some("reading stopped after 0 records: invalid gzip header".into()),
+            ..InputStats::default()
+        };
+        let one_unread = render(&[read, unread]);
+        assert!(
+            one_unread.contains("  inputs: 1 read in full, 1 not read, 3 records,"),
+            "{one_unread}"
+        );
+        assert!(one_unread.contains("    b.jsonl.gz: not read: reading stopped"), "{one_unread}");
+    }
+
+    #[test]
+    fn control_characters_in_names_are_escaped() {
+        let inputs = vec![InputStats {
+            name: "logs/\u{1b}]0;PWN\u{7}.jsonl".into(),
+            failed: Some("cannot open logs/\u{1b}]0;PWN\u{7}.jsonl: permission denied".into()),
+            ..InputStats::default()
+        }];
+        let rejected = vec![RejectedRule {
+            name: "rules/x.yaral: r\u{1b}[2J".into(),
+            reason: "unknown field \u{9b}1m".into(),
+        }];
+        let mut detections = DetectionCounts::default();
+        detections.add("rule\u{1b}[2J", Some("High\u{7}"));
+        let change_windows = BTreeMap::from([(("rule".to_owned(), "why\r".to_owned()), 1)]);
+        let summary = Summary {
+            rules_loaded: 1,
+            rejected_rules: &rejected,
+            inputs: &inputs,
+            detections: &detections,
+            suppressed: &BTreeMap::new(),
+            change_windows: &change_windows,
+            cut_joins: &BTreeMap::new(),
+            late_events: 0,
+            out_of_range: 0,
+            detections_outside: 0,
+            partitions_skipped: 0,
+            elapsed: None,
+        };
+        let text = summary.render();
+        let controls: Vec<char> = text.chars().filter(|c| c.is_control() && *c != '\n').collect();
+        assert_eq!(controls, Vec::<char>::new(), "{text}");
+        assert!(text.contains("    logs/\\u{1b}]0;PWN\\u{7}.jsonl: not read:"), "{text}");
+        assert!(text.contains("    rule\\u{1b}[2J (High\\u{7}): 1"), "{text}");
     }
 
     /// Two rules that share a name get a line per severity, whichever detection came first.

@@ -672,6 +672,211 @@ fn eventlogfile_user_names_independent_of_file_order() {
     assert_eq!(detections[0]["match"]["user"], "0055e00000F6gHiAAB");
 }
 
+/// Runs dragnet like [`dragnet`], but kills it after `limit` and returns `None` then, so
+/// that a hunt that blocks fails its test instead of hanging it.
+fn dragnet_within(args: &[&str], limit: std::time::Duration) -> Option<Output> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dragnet"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the dragnet binary runs");
+    // The pipes are drained on their own threads, so a full pipe cannot block the child.
+    let mut stdout = child.stdout.take().expect("stdout is piped");
+    let mut stderr = child.stderr.take().expect("stderr is piped");
+    let stdout = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut stdout, &mut bytes).map(|_| bytes)
+    });
+    let stderr = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut stderr, &mut bytes).map(|_| bytes)
+    });
+    let deadline = std::time::Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for dragnet") {
+            break Some(status);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let stdout = stdout.join().expect("stdout thread").unwrap_or_default();
+    let stderr = stderr.join().expect("stderr thread").unwrap_or_default();
+    Some(Output { status: status?, stdout, stderr })
+}
+
+#[cfg(unix)]
+fn make_fifo(path: &std::path::Path) {
+    let status = Command::new("mkfifo").arg(path).status().expect("mkfifo runs");
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
+const PROXY_EVENT: &str = r#"{"metadata":{"event_timestamp":"2025-06-10T14:15:07Z","event_type":"NETWORK_HTTP","product_log_id":"proxy-1"},"target":{"ip":["192.0.2.45"]}}"#;
+
+#[cfg(unix)]
+#[test]
+fn folder_hunt_skips_fifos_and_devices() {
+    let dir = temp_dir("special-files");
+    let logs = dir.join("logs");
+    fs::create_dir_all(&logs).unwrap();
+    fs::write(logs.join("good.jsonl"), format!("{PROXY_EVENT}\n")).unwrap();
+    make_fifo(&logs.join("named.pipe"));
+    std::os::unix::fs::symlink("/dev/zero", logs.join("zero.log")).unwrap();
+    let args = ["hunt", "--output", "jsonl", logs.to_str().unwrap()];
+    let output = dragnet_within(&args, std::time::Duration::from_secs(30))
+        .expect("the hunt finishes without reading the FIFO or /dev/zero");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("inputs: 1 read, 1 records"), "{stderr}");
+    for name in ["named.pipe", "zero.log"] {
+        let warning = format!("{} is not a regular file", logs.join(name).display());
+        assert!(stderr.contains(&warning), "no warning for {name}: {stderr}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn named_fifo_is_read_once() {
+    let dir = temp_dir("fifo");
+    let fifo = dir.join("events.pipe");
+    make_fifo(&fifo);
+    let lists = dir.join("lists");
+    fs::create_dir_all(&lists).unwrap();
+    fs::write(lists.join("UNC6040_IOC_LIST.txt"), "192.0.2.45\n").unwrap();
+    let writer = {
+        let fifo = fifo.clone();
+        // Opening a FIFO to write blocks until a reader opens it. The result is ignored,
+        // because a hunt that reads too little makes the write fail, and the asserts below
+        // report that.
+        std::thread::spawn(move || {
+            let _ = fs::OpenOptions::new()
+                .write(true)
+                .open(&fifo)
+                .and_then(|mut pipe| std::io::Write::write_all(&mut pipe, PROXY_EVENT.as_bytes()));
+        })
+    };
+    let args =
+        ["hunt", "--output", "jsonl", "--lists", lists.to_str().unwrap(), fifo.to_str().unwrap()];
+    let output = dragnet_within(&args, std::time::Duration::from_secs(30));
+    if output.is_none() && !writer.is_finished() {
+        // Let a writer that still waits for a reader finish, so that the test ends. On Linux,
+        // opening a FIFO to read and write does not wait for the other end.
+        let _ = fs::OpenOptions::new().read(true).write(true).open(&fifo);
+    }
+    writer.join().expect("writer thread");
+    let output = output.expect("the hunt opens the FIFO once and finishes");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("inputs: 1 read, 1 records"), "{stderr}");
+    let detections = stdout_detections(&output);
+    assert_eq!(detections.len(), 1, "{stderr}");
+    assert_eq!(essence(&detections[0])["events"]["e"], json!(["proxy-1"]));
+}
+
+/// Compresses `text` with gzip.
+fn gzip(text: &str) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut encoder, text.as_bytes()).unwrap();
+    encoder.finish().unwrap()
+}
+
+#[test]
+fn truncated_input_fails_strict_hunt() {
+    let dir = temp_dir("truncated");
+    let text: String = (0..20_000)
+        .map(|i| format!("{}\n", PROXY_EVENT.replace("proxy-1", &format!("proxy-{i}"))))
+        .collect();
+    let compressed = gzip(&text);
+    let logs = dir.join("cut.jsonl.gz");
+    fs::write(&logs, &compressed[..compressed.len() / 2]).unwrap();
+    let path = logs.to_str().unwrap();
+
+    let lenient = dragnet(&["hunt", "--output", "jsonl", path]);
+    let stderr = String::from_utf8_lossy(&lenient.stderr);
+    assert_eq!(lenient.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("inputs: 0 read in full, 1 stopped early,"), "{stderr}");
+
+    let strict = dragnet(&["hunt", "--strict", "--output", "jsonl", path]);
+    let stderr = String::from_utf8_lossy(&strict.stderr);
+    assert_eq!(strict.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("reading stopped early in 1 inputs"), "{stderr}");
+}
+
+#[test]
+fn unreadable_input_fails_hunt() {
+    let dir = temp_dir("unreadable");
+    let good = dir.join("good.jsonl");
+    fs::write(&good, format!("{PROXY_EVENT}\n")).unwrap();
+    // A gzip header and nothing after it.
+    let broken = dir.join("broken.jsonl.gz");
+    fs::write(&broken, &gzip(PROXY_EVENT)[..10]).unwrap();
+    let args = [broken.to_str().unwrap(), good.to_str().unwrap()];
+
+    for strict in [false, true] {
+        let mut hunt = vec!["hunt", "--output", "jsonl"];
+        if strict {
+            hunt.push("--strict");
+        }
+        hunt.extend(args);
+        let output = dragnet(&hunt);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "strict {strict}: {stderr}");
+        assert!(stderr.contains("inputs: 1 read in full, 1 not read,"), "{stderr}");
+        assert!(stderr.contains("1 of 2 inputs could not be read"), "{stderr}");
+    }
+}
+
+#[test]
+fn table_escapes_control_characters() {
+    let dir = temp_dir("table-escapes");
+    let rule = dir.join("failed_login.yaral");
+    fs::write(
+        &rule,
+        r#"rule failed_login {
+  events:
+    $e.metadata.event_type = "USER_LOGIN"
+    $e.principal.user.userid = $user
+  match:
+    $user over 1h
+  condition:
+    $e
+}
+"#,
+    )
+    .unwrap();
+    let userid = r#"ab\u001b]0;PWN\u0007\u001b[2J"#;
+    let login = format!(
+        r#"{{"metadata":{{"event_timestamp":"2025-06-10T14:15:07Z","event_type":"USER_LOGIN","product_log_id":"login-1"}},"principal":{{"user":{{"userid":"{userid}"}}}}}}"#
+    );
+    // A record of no known source, whose warning quotes its keys.
+    let unknown = r#"{"\u001b[2Jkey":1}"#;
+    let logs = dir.join("logins.jsonl");
+    fs::write(&logs, format!("{login}\n{unknown}\n")).unwrap();
+
+    let output = dragnet(&[
+        "hunt",
+        "--output",
+        "table",
+        "--rules",
+        rule.to_str().unwrap(),
+        logs.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stdout.contains(r"user=ab\u{1b}]0;PWN\u{7}\u{1b}[2J"), "{stdout}");
+    let is_escape = |c: char| c.is_control() && c != '\n';
+    assert!(!stdout.contains(is_escape), "stdout: {stdout:?}");
+    assert!(stderr.contains(r"(keys: \u{1b}[2Jkey)"), "{stderr}");
+    assert!(!stderr.contains(is_escape), "stderr: {stderr:?}");
+}
+
 #[test]
 fn join_past_tuple_cap_is_reported() {
     let dir = temp_dir("tuple-cap");

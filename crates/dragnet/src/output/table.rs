@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use serde_json::Value;
 
 use super::{event_counts, field, pairs, DetectionSource, Presentation};
+use crate::terminal::escape_controls;
 
 /// Outcomes shown per detection besides the risk score.
 const SHOWN_OUTCOMES: usize = 4;
@@ -70,9 +71,16 @@ fn cut(text: &str) -> String {
     short
 }
 
+/// Builds a detection's row. Every text in it is passed through
+/// [`escape_controls`], because match and outcome values come from logs that an
+/// attacker may write, such as the user name of a failed sign-in.
 fn row(detection: &Value, presentation: &Presentation) -> Row {
     let join = |items: Vec<(String, String)>| {
-        items.into_iter().map(|(k, v)| format!("{k}={}", cut(&v))).collect::<Vec<_>>().join(" ")
+        items
+            .into_iter()
+            .map(|(k, v)| format!("{}={}", escape_controls(&k), cut(&escape_controls(&v))))
+            .collect::<Vec<_>>()
+            .join(" ")
     };
     let mut outcomes = pairs(detection.get("outcome"));
     let risk = outcomes
@@ -87,12 +95,12 @@ fn row(detection: &Value, presentation: &Presentation) -> Row {
     );
     Row {
         cells: [
-            time,
-            field(detection, "/rule/name").to_owned(),
-            field(detection, "/rule/severity").to_owned(),
-            risk,
+            escape_controls(&time).into_owned(),
+            escape_controls(field(detection, "/rule/name")).into_owned(),
+            escape_controls(field(detection, "/rule/severity")).into_owned(),
+            escape_controls(&risk).into_owned(),
             join(pairs(detection.get("match"))),
-            event_counts(detection),
+            escape_controls(&event_counts(detection)).into_owned(),
         ],
         outcomes: join(outcomes),
     }
@@ -207,6 +215,36 @@ mod tests {
         assert!(text.contains("\x1b[31mHigh\x1b[0m"), "{text:?}");
         assert!(text.contains("\x1b[33mMedium\x1b[0m"), "{text:?}");
         assert!(!render(&Presentation::default()).contains('\x1b'));
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        let detection = json!({
+            "rule": {"name": "failed\u{1b}[2Jlogins", "severity": "High"},
+            "time_window": {"start": "2025-06-10T13:42:00Z", "end": "2025-06-10T14:12:00Z"},
+            "match": {"user": "ab\u{1b}]0;PWN\u{7}\u{1b}[2J"},
+            "outcome": {"risk_score": "9\u{9b}0m", "hosts": ["a\u{1b}[31m", "b\r"], "note": "x\ny"},
+            "events": {"e\u{1b}": [{}]},
+        });
+        for style in [Style::Plain, Style::Color] {
+            let mut out = Vec::new();
+            let presentation = Presentation { zone: DisplayZone::Utc, style };
+            write(&mut out, &vec![detection.clone()], &presentation).unwrap_or_default();
+            let text = String::from_utf8_lossy(&out).into_owned();
+            let (header, body) = text.split_once('\n').unwrap_or_default();
+            assert!(!header.is_empty(), "{text:?}");
+            assert_eq!(body.lines().count(), 1, "{text:?}");
+            let controls: Vec<char> =
+                body.chars().filter(|c| c.is_control() && *c != '\n').collect();
+            // Colour paints the rule name and the severity, each with two escape sequences.
+            let painted = if style == Style::Color { vec!['\x1b'; 4] } else { Vec::new() };
+            assert_eq!(controls, painted, "{style:?}: {text:?}");
+            assert!(body.contains("user=ab\\u{1b}]0;PWN\\u{7}\\u{1b}[2J"), "{text:?}");
+            assert!(body.contains("failed\\u{1b}[2Jlogins"), "{text:?}");
+            assert!(body.contains("9\\u{9b}0m"), "{text:?}");
+            assert!(body.contains("note=x\\ny"), "{text:?}");
+            assert!(body.contains("e\\u{1b}:1"), "{text:?}");
+        }
     }
 
     #[test]

@@ -84,7 +84,8 @@ pub fn is_parquet(input: &Input, options: &ParquetOptions) -> bool {
     match &input.source {
         InputSource::File(path) => has_parquet_extension(path) || starts_with_magic(path),
         InputSource::Bundled(bytes) => bytes.starts_with(MAGIC),
-        InputSource::Stdin => false,
+        // Reading the magic number would take the first bytes of a stream.
+        InputSource::Stream(_) | InputSource::Stdin => false,
     }
 }
 

@@ -83,8 +83,8 @@ pub(super) fn read_input(
 ) -> Result<RowGroupCounts, String> {
     let InputSource::File(path) = &input.source else {
         return Err(format!(
-            "{}: Parquet is read from files only, not from standard input; save it to a file \
-             and name the file",
+            "{}: Parquet is read from regular files only, not from standard input or a pipe; \
+             save it to a file and name the file",
             input.name
         ));
     };
