@@ -111,7 +111,7 @@ pub(crate) fn join<'a>(plan: &'a Plan, rows: &[Vec<RowRef<'a>>], coverable: &[bo
     let mut truncated = false;
     let nocase = placeholder_nocase(plan);
     while order.len() < var_count {
-        let next = pick_next(plan, rows, &joined);
+        let next = pick_next(plan, rows, &joined, coverable);
         let required = plan.required.get(next).copied().unwrap_or(true);
         let links = links(plan, next, &joined, &nocase);
         let candidates = rows.get(next).map_or(&[][..], Vec::as_slice);
@@ -218,22 +218,27 @@ fn placeholder_nocase(plan: &Plan) -> Vec<bool> {
 }
 
 /// The next variable to join: a required one linked to those joined (fewest rows first), then
-/// any required one, then optional ones in the same way.
-fn pick_next(plan: &Plan, rows: &[Vec<RowRef<'_>>], joined: &[bool]) -> usize {
+/// any required one, then optional ones in the same way. Variables joined by covering come
+/// after all others: a later inner join may drop the one tuple that holds a covered row, which
+/// the cartesian product would have kept in another tuple.
+fn pick_next(plan: &Plan, rows: &[Vec<RowRef<'_>>], joined: &[bool], coverable: &[bool]) -> usize {
     let any_joined = joined.iter().any(|j| *j);
     let row_count = |v: usize| rows.get(v).map_or(0, Vec::len);
-    let candidates = |want_required: bool, want_linked: bool| {
+    let candidates = |want_covered: bool, want_required: bool, want_linked: bool| {
         (0..joined.len())
             .filter(|&v| !joined[v])
+            .filter(|&v| coverable.get(v).copied().unwrap_or(false) == want_covered)
             .filter(|&v| plan.required.get(v).copied().unwrap_or(true) == want_required)
             .filter(|&v| !want_linked || !any_joined || is_linked(plan, v, joined))
             .min_by_key(|&v| row_count(v))
     };
-    candidates(true, true)
-        .or_else(|| candidates(true, false))
-        .or_else(|| candidates(false, true))
-        .or_else(|| candidates(false, false))
-        .unwrap_or(0)
+    let in_order = |want_covered: bool| {
+        candidates(want_covered, true, true)
+            .or_else(|| candidates(want_covered, true, false))
+            .or_else(|| candidates(want_covered, false, true))
+            .or_else(|| candidates(want_covered, false, false))
+    };
+    in_order(false).or_else(|| in_order(true)).unwrap_or(0)
 }
 
 fn is_linked(plan: &Plan, var: usize, joined: &[bool]) -> bool {

@@ -1043,7 +1043,7 @@ fn repeated_filters_shared_only_when_equal() {
 /// Rules whose event variables share only the match variable, each with a twin that adds an
 /// always-true equality between the variables. The twin makes the engine pair every row with
 /// every other; the rule itself lets it cover the rows instead. Both must detect the same.
-const COVERED_RULES: [&str; 6] = [
+const COVERED_RULES: [&str; 7] = [
     r#"
 rule spray {
   events:
@@ -1108,6 +1108,25 @@ rule three_kinds {
     $a and $b and #c >= 2
 }
 "#,
+    r#"
+rule blocked_then_challenged {
+  events:
+    $a.security_result.action = "BLOCK"
+    $a.principal.ip = $ip
+    $b.security_result.action = "ALLOW"
+    $b.principal.ip = $ip
+    $c.security_result.action = "CHALLENGE"
+    $c.principal.ip = $ip
+    $a.target.user.userid = $c.target.user.userid
+    TWIN
+  match:
+    $ip over 10m
+  outcome:
+    $allowed = count_distinct($b.metadata.product_log_id)
+  condition:
+    #b >= 2 and $a and $c
+}
+"#,
     // The rules below must pair rows: an aggregate over both variables, a placeholder that is
     // not a match variable, a match variable that only one variable assigns.
     r#"
@@ -1166,10 +1185,11 @@ rule per_failed_user {
 
 /// The equalities that make each rule's twin pair every row: true for every event the rules
 /// take, since all of them are `USER_LOGIN`s.
-const TWIN_EQUALITIES: [&str; 6] = [
+const TWIN_EQUALITIES: [&str; 7] = [
     "$fail.metadata.event_type = $ok.metadata.event_type",
     "$fail.metadata.event_type = $ok.metadata.event_type",
     "$a.metadata.event_type = $b.metadata.event_type\n    $b.metadata.event_type = $c.metadata.event_type",
+    "$a.metadata.event_type = $b.metadata.event_type",
     "$fail.metadata.event_type = $ok.metadata.event_type",
     "$fail.metadata.event_type = $ok.metadata.event_type",
     "$fail.metadata.event_type = $ok.metadata.event_type",
