@@ -147,7 +147,7 @@ pub fn expand(args: &[String]) -> Result<Vec<Input>> {
                 }
             }
         } else {
-            bail!("input not found: {arg}");
+            bail!("input not found: {}", terminal::escape_controls(arg));
         }
     }
     Ok(inputs)
