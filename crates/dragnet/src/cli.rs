@@ -31,7 +31,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Rewrite rule files in the canonical layout, keeping their comments.
     Fmt(FmtArgs),
-    /// Normalise logs and print the UDM events as JSON lines.
+    /// Normalise logs and print the UDM events as JSON lines; exits 1 when an input cannot be
+    /// read at all.
     Parse(ParseArgs),
     /// Run the rules over live event streams, checkpointing state so that a restart loses and
     /// repeats no detection.

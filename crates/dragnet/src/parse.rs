@@ -80,5 +80,12 @@ pub fn run(args: &ParseArgs) -> Result<ExitStatus> {
     } else {
         eprintln!("{records} records read, {rejected} rejected");
     }
+    // As in a hunt, an input of which nothing could be read fails the run, since its events
+    // are missing from the output.
+    let not_read = stats.iter().filter(|s| s.not_read()).count();
+    if not_read > 0 {
+        eprintln!("error: {not_read} of {} inputs could not be read", stats.len());
+        return Ok(ExitStatus::Failure);
+    }
     Ok(ExitStatus::Success)
 }

@@ -830,6 +830,11 @@ fn unreadable_input_fails_hunt() {
         assert!(stderr.contains("inputs: 1 read in full, 1 not read,"), "{stderr}");
         assert!(stderr.contains("1 of 2 inputs could not be read"), "{stderr}");
     }
+    let parse = dragnet(&["parse", args[0], args[1]]);
+    let stderr = String::from_utf8_lossy(&parse.stderr);
+    assert_eq!(parse.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("1 of 2 inputs could not be read"), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&parse.stdout).lines().count(), 1);
 }
 
 #[test]
