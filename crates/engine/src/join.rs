@@ -219,8 +219,8 @@ fn placeholder_nocase(plan: &Plan) -> Vec<bool> {
 
 /// The next variable to join: a required one linked to those joined (fewest rows first), then
 /// any required one, then optional ones in the same way. Variables joined by covering come
-/// after all others: a later inner join may drop the one tuple that holds a covered row, which
-/// the cartesian product would have kept in another tuple.
+/// after all others, because a later inner join may drop the one tuple that contains a covered
+/// row, which the cartesian product would have kept in another tuple.
 fn pick_next(plan: &Plan, rows: &[Vec<RowRef<'_>>], joined: &[bool], coverable: &[bool]) -> usize {
     let any_joined = joined.iter().any(|j| *j);
     let row_count = |v: usize| rows.get(v).map_or(0, Vec::len);

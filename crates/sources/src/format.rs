@@ -124,7 +124,8 @@ pub fn detect(obj: &Map<String, Value>) -> Option<Format> {
     None
 }
 
-/// The Azure Monitor `category` of a record, or its Log Analytics `Type`, when it has one.
+/// Returns the Azure Monitor `category` of a record, or its Log Analytics `Type`, when it has
+/// one.
 pub(crate) fn azure_category(obj: &Map<String, Value>) -> Option<&str> {
     ["category", "Type"]
         .iter()

@@ -346,7 +346,7 @@ fn json_form_has_positions() {
     insta::assert_snapshot!(lines.join("\n"));
 }
 
-/// A rule over three event variables with the given condition.
+/// Returns a rule over three event variables with the given condition.
 fn three_variables(condition: &str) -> String {
     format!(
         "rule r {{\n  meta:\n    author = \"a\"\n  events:\n    $a.principal.ip = $ip\n    \
