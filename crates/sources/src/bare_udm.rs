@@ -268,6 +268,51 @@ mod tests {
         assert!(is_bare_udm(escaped.as_bytes()));
     }
 
+    #[test]
+    fn edited_records_are_judged_as_serde_judges_them() {
+        // Skipped values nest objects and arrays in each other, empty and not, with every
+        // kind of scalar, so that an edit can break any rule of the syntax.
+        let seeds = [
+            r#"{"metadata":{"event_type":"X","a":[]},"b":{"c":[1,{"d":[[],{}]},"e\u00e9"],"f":{}},"g":[true,false,null,-1.5e3]}"#,
+            r#" { "x" : [ { "y" : [ 0 , "\"" ] } , [ ] ] , "metadata" : { "eventType" : { "z" : [ null ] } } } "#,
+        ];
+        let edits = ["{", "}", "[", "]", ",", ":", "\"", " ", "0", "-", "e", "n", "\\"];
+        let mut bare = 0;
+        let mut tried = 0;
+        for seed in seeds {
+            assert!(is_bare_udm(seed.as_bytes()), "{seed}");
+            for at in 0..seed.len() {
+                let (head, tail) = seed.split_at(at);
+                let mut edited = vec![format!("{head}{}", &tail[1..])];
+                for edit in edits {
+                    edited.push(format!("{head}{edit}{tail}"));
+                    edited.push(format!("{head}{edit}{}", &tail[1..]));
+                }
+                for text in edited {
+                    tried += 1;
+                    let judged = is_bare_udm(text.as_bytes());
+                    assert_eq!(judged, is_bare_udm_by_serde(text.as_bytes()), "{text}");
+                    bare += usize::from(judged);
+                }
+            }
+        }
+        // Edits that keep the syntax, such as spaces and digits, leave many records valid.
+        assert!(bare > tried / 10, "{bare} of {tried} edited records are bare UDM");
+    }
+
+    #[test]
+    fn deep_values_are_left_to_the_parser() {
+        // The scanner reads values nested up to 100 levels, the top-level object being the
+        // first; deeper text is left to the parser, which reports what it cannot read.
+        let nested = |levels: usize| {
+            let value = format!("{}{}", "[".repeat(levels), "]".repeat(levels));
+            format!(r#"{{"metadata":{{"event_type":"X"}},"a":{value}}}"#)
+        };
+        assert!(is_bare_udm(nested(99).as_bytes()));
+        assert!(!is_bare_udm(nested(100).as_bytes()));
+        assert!(is_bare_udm_by_serde(nested(100).as_bytes()));
+    }
+
     fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
         use proptest::prelude::*;
         let key = prop_oneof![
