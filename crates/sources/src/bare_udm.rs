@@ -269,7 +269,7 @@ mod tests {
     }
 
     #[test]
-    fn edited_records_are_judged_as_serde_judges_them() {
+    fn edited_records_judged_as_serde() {
         // Skipped values nest objects and arrays in each other, empty and not, with every
         // kind of scalar, so that an edit can break any rule of the syntax.
         let seeds = [
@@ -301,9 +301,9 @@ mod tests {
     }
 
     #[test]
-    fn deep_values_are_left_to_the_parser() {
-        // The scanner reads values nested up to 100 levels, the top-level object being the
-        // first; deeper text is left to the parser, which reports what it cannot read.
+    fn deep_values_left_to_parser() {
+        // The scanner reads values nested up to 100 levels, counting the top-level object as
+        // the first. It leaves deeper text to the parser, which reports what it cannot read.
         let nested = |levels: usize| {
             let value = format!("{}{}", "[".repeat(levels), "]".repeat(levels));
             format!(r#"{{"metadata":{{"event_type":"X"}},"a":{value}}}"#)
