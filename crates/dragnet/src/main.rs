@@ -1,5 +1,6 @@
 //! The `dragnet` command: hunts, rule checks and log normalisation.
 
+mod alloc;
 mod bundled;
 mod check;
 mod cli;
@@ -38,7 +39,7 @@ use crate::cli::{Cli, Command};
 
 /// The allocator of the whole program; see `Cargo.toml` for why.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: alloc::MiMalloc = alloc::MiMalloc;
 
 /// Exit statuses of the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
