@@ -167,14 +167,15 @@ fn url_decode(input: &str) -> Option<String> {
 /// The host part of a URL or of text that starts like one.
 ///
 /// The scheme (`http://`, or a bare `mailto:`) is skipped, user info before `@` is dropped, and
-/// the host ends at the first `/`, `?`, `#` or `:`. Text without a scheme is read as if it
-/// started with the host, so `"1234"` returns `"1234"`.
+/// the host ends at the first `/`, backslash, `?`, `#` or `:`. Text without a scheme is read as
+/// if it started with the host, so `"1234"` returns `"1234"`. A backslash ends the host like a
+/// slash because Google documents the rule literal `"\\\\"`, two backslashes, as giving `""`.
 fn extract_hostname(input: &str) -> &str {
     let rest = match input.find("://") {
         Some(at) => &input[at + 3..],
         None => input,
     };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let end = rest.find(['/', '\\', '?', '#']).unwrap_or(rest.len());
     let authority = &rest[..end];
     let host = match authority.rfind('@') {
         Some(at) => &authority[at + 1..],
@@ -257,6 +258,7 @@ mod tests {
     fn hostname_and_domain() {
         assert_eq!(extract_hostname("http://www.google.com"), "www.google.com");
         assert_eq!(extract_hostname("1234"), "1234");
+        assert_eq!(extract_hostname("\\\\"), "");
         assert_eq!(extract_hostname("https://u:p@host.example:8443/x"), "host.example");
         assert_eq!(extract_domain("https://google.co.in"), "google.co.in");
         assert_eq!(extract_domain("https://mail.google.com/x"), "google.com");
