@@ -167,14 +167,15 @@ fn url_decode(input: &str) -> Option<String> {
 /// The host part of a URL or of text that starts like one.
 ///
 /// The scheme (`http://`, or a bare `mailto:`) is skipped, user info before `@` is dropped, and
-/// the host ends at the first `/`, `?`, `#` or `:`. Text without a scheme is read as if it
-/// started with the host, so `"1234"` returns `"1234"`.
+/// the host ends at the first `/`, backslash, `?`, `#` or `:`. Text without a scheme is read as
+/// if it started with the host, so `"1234"` returns `"1234"`. A backslash ends the host like a
+/// slash because Google documents the rule literal `"\\\\"`, two backslashes, as giving `""`.
 fn extract_hostname(input: &str) -> &str {
     let rest = match input.find("://") {
         Some(at) => &input[at + 3..],
         None => input,
     };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let end = rest.find(['/', '\\', '?', '#']).unwrap_or(rest.len());
     let authority = &rest[..end];
     let host = match authority.rfind('@') {
         Some(at) => &authority[at + 1..],
@@ -197,7 +198,8 @@ const SECOND_LEVEL: &[&str] = &["co", "com", "net", "org", "gov", "edu", "ac", "
 /// NOTE: Dragnet ships no public suffix list. It takes the last two labels of the host, or the
 /// last three when the top-level domain is a two-letter country code and the second level is a
 /// common public second level such as `co` or `com` (`google.co.in`). Private suffixes and
-/// rarer public ones give a different answer than Google's.
+/// rarer public ones give a different answer than Google's. A top-level domain may be any
+/// letters, because Google documents `http://例子.卷筒纸.中国` as giving `卷筒纸.中国`.
 fn extract_domain(input: &str) -> String {
     let host = extract_hostname(input).trim_end_matches('.').to_lowercase();
     let labels: Vec<&str> = host.split('.').collect();
@@ -206,7 +208,7 @@ fn extract_domain(input: &str) -> String {
     };
     if rest.is_empty()
         || tld.is_empty()
-        || !tld.chars().all(|c| c.is_ascii_alphabetic())
+        || !tld.chars().all(char::is_alphabetic)
         || labels.iter().any(|l| l.is_empty())
     {
         return String::new();
@@ -257,8 +259,10 @@ mod tests {
     fn hostname_and_domain() {
         assert_eq!(extract_hostname("http://www.google.com"), "www.google.com");
         assert_eq!(extract_hostname("1234"), "1234");
+        assert_eq!(extract_hostname("\\\\"), "");
         assert_eq!(extract_hostname("https://u:p@host.example:8443/x"), "host.example");
         assert_eq!(extract_domain("https://google.co.in"), "google.co.in");
+        assert_eq!(extract_domain("http://例子.卷筒纸.中国"), "卷筒纸.中国");
         assert_eq!(extract_domain("https://mail.google.com/x"), "google.com");
         assert_eq!(extract_domain("1234"), "");
     }

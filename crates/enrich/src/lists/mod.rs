@@ -14,6 +14,7 @@ pub mod error;
 pub mod limits;
 pub mod list;
 mod patterns;
+mod perl_classes;
 pub mod text;
 
 pub(crate) use cidr::{canonical_ip, parse_ip_value};

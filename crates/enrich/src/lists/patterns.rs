@@ -2,6 +2,8 @@
 
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
+use super::perl_classes::ascii_perl_classes;
+
 /// Upper bound for the compiled size of one list's combined pattern set. Larger than the regex
 /// crate's default of 10 MiB because a set of a few thousand Unicode-aware patterns can pass
 /// it. A list that does not fit is matched pattern by pattern instead.
@@ -45,14 +47,15 @@ impl PatternSet {
 
 /// Compiles one pattern with RE2's escapes, returning the compiler's message when it is
 /// invalid. RE2 reads `\0`, `\012` and `\12` as octal escapes, so octal is on, but it rejects a
-/// lone `\1`..`\9` as a back-reference, which the regex crate would read as octal.
+/// lone `\1`..`\9` as a back-reference, which the regex crate would read as octal. The Perl
+/// classes `\d`, `\s`, `\w` and the boundaries `\b`, `\B` are ASCII-only, as in RE2.
 pub fn compile_one(pattern: &str, nocase: bool) -> Result<Regex, regex::Error> {
     if let Some(escape) = back_reference(pattern) {
         return Err(regex::Error::Syntax(format!(
             "error: back-references such as `{escape}` are not supported by RE2"
         )));
     }
-    RegexBuilder::new(pattern).case_insensitive(nocase).octal(true).build()
+    RegexBuilder::new(&ascii_perl_classes(pattern)).case_insensitive(nocase).octal(true).build()
 }
 
 /// Finds the first escape outside a character class that RE2 reads as a back-reference:
