@@ -96,6 +96,10 @@ pub(crate) struct Windowed {
     partitions: HashMap<u64, Partition>,
     next_id: u64,
     schedule: BTreeSet<(i128, u64, WindowKey)>,
+    /// The first close time in `schedule`, or `i128::MAX` when it is empty. The watermark
+    /// moves with every event and seldom reaches it, and comparing with this field spares a
+    /// walk down the schedule's tree, mostly out of cache, for every rule and event.
+    next_close: i128,
     dedupe: Dedupe,
     last_sweep: i128,
     /// Windows whose join hit its tuple cap; the first is also logged.
@@ -122,6 +126,7 @@ impl Windowed {
             partitions: HashMap::default(),
             next_id: 0,
             schedule: BTreeSet::new(),
+            next_close: i128::MAX,
             dedupe: Dedupe::default(),
             last_sweep: i128::MIN,
             cut_joins: 0,
@@ -191,6 +196,7 @@ impl Windowed {
             if partition.windows.insert(key) {
                 let close = bounds(&self.window, key).close_at();
                 self.schedule.insert((close, id, key));
+                self.next_close = self.next_close.min(close);
             }
         };
         match self.window {
@@ -230,11 +236,11 @@ impl Windowed {
     /// are final.
     pub(crate) fn advance(&mut self, watermark: i128) -> Vec<Candidate> {
         let mut out = Vec::new();
-        while let Some(&(close, id, key)) = self.schedule.first() {
-            if close > watermark {
+        while self.next_close <= watermark {
+            let Some((_, id, key)) = self.schedule.pop_first() else {
+                self.next_close = i128::MAX;
                 break;
-            }
-            self.schedule.pop_first();
+            };
             let candidates = self.close_window(id, key);
             for (match_key, candidate) in candidates {
                 match self.window {
@@ -243,6 +249,7 @@ impl Windowed {
                 }
             }
             self.prune(id, watermark);
+            self.next_close = self.schedule.first().map_or(i128::MAX, |(close, ..)| *close);
         }
         if matches!(self.window, WindowPlan::Hop { .. }) {
             out.extend(self.dedupe.release(watermark, self.window.length()));
