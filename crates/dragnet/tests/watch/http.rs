@@ -42,6 +42,27 @@ fn ingest_rejects_missing_or_wrong_token() {
 }
 
 #[test]
+fn ingest_rejects_token_before_reading_body() {
+    // A client without the token announces a large body and sends only its first bytes. The
+    // server must respond 401 from the headers alone, not buffer the body while it waits.
+    let (watch, _dir) = start("auth-before-body", &[]);
+    let mut stream = std::net::TcpStream::connect(&watch.address).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let head = format!(
+        "POST /v1/events HTTP/1.1\r\nHost: {}\r\nContent-Length: 5000000\r\n\r\n",
+        watch.address
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(&[b' '; 4096]).unwrap();
+    let mut response = [0u8; 512];
+    let read = std::io::Read::read(&mut stream, &mut response)
+        .expect("the server responds before the body is complete");
+    let text = String::from_utf8_lossy(&response[..read]);
+    assert!(text.starts_with("HTTP/1.1 401"), "{text}");
+    assert!(text.contains("missing bearer token"), "{text}");
+}
+
+#[test]
 fn ingest_accepts_jsonl_array_and_gzip() {
     let (watch, dir) = start("accept", &[]);
     let lines = jsonl(&[
