@@ -672,6 +672,58 @@ fn eventlogfile_user_names_independent_of_file_order() {
     assert_eq!(detections[0]["match"]["user"], "0055e00000F6gHiAAB");
 }
 
+#[test]
+fn graph_user_names_independent_of_file_order() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dir = temp_dir("graph-order");
+    let lists = dir.join("lists");
+    fs::create_dir_all(&lists).unwrap();
+    fs::write(lists.join("ENTERPRISE_EGRESS_CIDRS.cidr"), "198.51.100.0/26\n").unwrap();
+    // The Graph activity file sorts before the sign-in file, and only the sign-in pairs the
+    // object id with the user principal name.
+    let logs = dir.join("logs");
+    fs::create_dir_all(&logs).unwrap();
+    let object_id = "6f1c2d9e-4b7a-4c1e-9a55-2f0c8d3b7e11";
+    let graph = json!({
+        "time": "2025-09-02T13:50:02Z",
+        "category": "MicrosoftGraphActivityLogs",
+        "properties": {
+            "requestId": "graph-1",
+            "requestUri": "https://graph.microsoft.com/v1.0/me/messages?$top=999",
+            "requestMethod": "GET",
+            "responseStatusCode": 200,
+            "userId": object_id,
+            "ipAddress": "203.0.113.20"
+        }
+    });
+    fs::write(logs.join("MicrosoftGraphActivityLogs.json"), format!("{graph}\n")).unwrap();
+    let sign_in = json!({
+        "id": "signin-1",
+        "createdDateTime": "2025-09-02T13:42:10Z",
+        "userPrincipalName": "alice.chen@northwind.example",
+        "userId": object_id,
+        "ipAddress": "203.0.113.20",
+        "status": {"errorCode": 0}
+    });
+    fs::write(logs.join("SigninLogs.json"), format!("{sign_in}\n")).unwrap();
+
+    let rule = root.join("rules/unc6040/m365_graph_data_pull_after_risky_login.yaral");
+    let output = dragnet(&[
+        "hunt",
+        "--output",
+        "jsonl",
+        "--rules",
+        rule.to_str().unwrap(),
+        "--lists",
+        lists.to_str().unwrap(),
+        logs.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let detections = stdout_detections(&output);
+    assert_eq!(detections.len(), 1, "{detections:?}");
+    assert_eq!(detections[0]["match"]["acct"], "alice.chen@northwind.example");
+}
+
 /// Runs dragnet like [`dragnet`], but kills it after `limit` and returns `None` then, so
 /// that a hunt that blocks fails its test instead of hanging it.
 fn dragnet_within(args: &[&str], limit: std::time::Duration) -> Option<Output> {

@@ -18,8 +18,8 @@
 use std::io::Read;
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::body::{Body, Bytes};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -45,12 +45,10 @@ pub struct AppState {
 
 /// Builds the router.
 pub fn router(state: Arc<AppState>) -> Router {
-    let limit = state.max_body;
     Router::new()
         .route("/v1/events", post(ingest))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
-        .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }
 
@@ -76,34 +74,18 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-async fn ingest(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+// The handler takes the body as a stream, not as `Bytes`, so that a request without the token
+// is rejected from its headers before any of its body is buffered.
+async fn ingest(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Response {
     let response = ingest_inner(&state, &headers, body).await;
     let status = response.status().as_u16().to_string();
     state.metrics.add("dragnet_watch_http_requests_total", label("status", &status), 1.0);
     response
 }
 
-async fn ingest_inner(state: &AppState, headers: &HeaderMap, body: Bytes) -> Response {
-    let Some(token) = &state.token else {
-        return error(
-            StatusCode::FORBIDDEN,
-            "HTTP ingest is off: start watch with --token-file or DRAGNET_WATCH_TOKEN",
-            Vec::new(),
-        );
-    };
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    match presented {
-        None => {
-            return error(StatusCode::UNAUTHORIZED, "missing bearer token", Vec::new());
-        }
-        Some(presented) if !constant_time_eq(presented.trim().as_bytes(), token.as_bytes()) => {
-            tracing::warn!("ingest request with a wrong bearer token rejected");
-            return error(StatusCode::UNAUTHORIZED, "invalid bearer token", Vec::new());
-        }
-        Some(_) => {}
+async fn ingest_inner(state: &AppState, headers: &HeaderMap, body: Body) -> Response {
+    if let Some(response) = reject_unauthorized(state, headers) {
+        return response;
     }
     let request_key = match headers.get("idempotency-key").map(|v| v.to_str()) {
         None => None,
@@ -114,6 +96,10 @@ async fn ingest_inner(state: &AppState, headers: &HeaderMap, body: Bytes) -> Res
             );
             return error(StatusCode::BAD_REQUEST, &message, Vec::new());
         }
+    };
+    let body = match read_body(headers, body, state.max_body).await {
+        Ok(body) => body,
+        Err(rejection) => return error(rejection.status, &rejection.message, rejection.errors),
     };
     let records = match tokio::task::spawn_blocking({
         let max = state.max_body;
@@ -164,6 +150,54 @@ async fn ingest_inner(state: &AppState, headers: &HeaderMap, body: Bytes) -> Res
             )
         }
     }
+}
+
+/// Returns the 401 or 403 response for a request without the right bearer token.
+fn reject_unauthorized(state: &AppState, headers: &HeaderMap) -> Option<Response> {
+    let Some(token) = &state.token else {
+        return Some(error(
+            StatusCode::FORBIDDEN,
+            "HTTP ingest is off: start watch with --token-file or DRAGNET_WATCH_TOKEN",
+            Vec::new(),
+        ));
+    };
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    match presented {
+        None => Some(error(StatusCode::UNAUTHORIZED, "missing bearer token", Vec::new())),
+        Some(presented) if !constant_time_eq(presented.trim().as_bytes(), token.as_bytes()) => {
+            tracing::warn!("ingest request with a wrong bearer token rejected");
+            Some(error(StatusCode::UNAUTHORIZED, "invalid bearer token", Vec::new()))
+        }
+        Some(_) => None,
+    }
+}
+
+/// Reads the whole body, or rejects it with 413 once it exceeds `max` bytes. A
+/// `Content-Length` above `max` is rejected before any of the body is read.
+async fn read_body(headers: &HeaderMap, body: Body, max: usize) -> Result<Bytes, Rejection> {
+    let too_large = || {
+        reject(StatusCode::PAYLOAD_TOO_LARGE, &format!("the body exceeds {max} bytes"), Vec::new())
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > max as u64) {
+        return Err(too_large());
+    }
+    axum::body::to_bytes(body, max).await.map_err(|e| {
+        let over_limit = std::error::Error::source(&e)
+            .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
+        if over_limit {
+            too_large()
+        } else {
+            tracing::warn!(error = %e, "reading an ingest request body failed");
+            reject(StatusCode::BAD_REQUEST, &format!("reading the body failed: {e}"), Vec::new())
+        }
+    })
 }
 
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result};
 use engine::Engine;
 use serde_json::json;
+use sources::{Normalized, SourceError};
 use tokio::sync::{mpsc, oneshot, watch};
 use udm::Event;
 
@@ -385,40 +386,59 @@ impl Pipeline {
         let mut outcome = BatchOutcome::default();
         let mut events_in = 0u64;
         for record in &batch.records {
-            let normalized = match &record.value {
-                Ok(value) => self
-                    .normalizer
-                    .normalize(value, self.format)
-                    .map_err(|e| (e.to_string(), value.clone())),
-                Err(malformed) => Err((
-                    malformed.error.clone(),
-                    serde_json::Value::String(malformed.text.clone()),
-                )),
+            // Each element of an export wrapper (`records`, `events`, `value`) is normalised on
+            // its own, so that a bad element is rejected alone and the others are still read.
+            let outcomes = match &record.value {
+                Ok(value) => self.normalizer.normalize_each(value, self.format),
+                Err(malformed) => vec![Normalized {
+                    path: String::new(),
+                    result: Err(SourceError::invalid(malformed.error.clone())),
+                }],
             };
-            let events = match normalized {
-                Ok(events) => events,
-                Err((error, record_json)) => {
-                    outcome.rejected += 1;
-                    if outcome.errors.len() < MAX_REASONS {
-                        outcome.errors.push(format!(
-                            "{} {}: {error}",
-                            at_word(&batch.input),
-                            record.at
-                        ));
+            for Normalized { path, result } in outcomes {
+                let events = match result {
+                    Ok(events) => events,
+                    Err(error) => {
+                        outcome.rejected += 1;
+                        let reason = if path.is_empty() {
+                            error.to_string()
+                        } else {
+                            format!("{path}: {error}")
+                        };
+                        if outcome.errors.len() < MAX_REASONS {
+                            outcome.errors.push(format!(
+                                "{} {}: {reason}",
+                                at_word(&batch.input),
+                                record.at
+                            ));
+                        }
+                        let record_json = match &record.value {
+                            Ok(value) => element_at(value, &path).unwrap_or(value).clone(),
+                            Err(malformed) => serde_json::Value::String(malformed.text.clone()),
+                        };
+                        let mut entry =
+                            json!({"input": batch.input, "error": reason, "record": record_json});
+                        entry[at_word(&batch.input)] = json!(record.at);
+                        if !path.is_empty() {
+                            entry["path"] = json!(path);
+                        }
+                        self.dead_letter.write("rejected", entry, &self.metrics);
+                        continue;
                     }
-                    let mut entry =
-                        json!({"input": batch.input, "error": error, "record": record_json});
-                    entry[at_word(&batch.input)] = json!(record.at);
-                    self.dead_letter.write("rejected", entry, &self.metrics);
-                    continue;
+                };
+                for mut event in events {
+                    if let Some(db) = &self.set.asn {
+                        enrich::enrich_event(db, &mut event);
+                    }
+                    events_in += 1;
+                    self.push_event(
+                        Arc::new(event),
+                        &batch.input,
+                        record.at,
+                        &mut outcome,
+                        checkpoint,
+                    );
                 }
-            };
-            for mut event in events {
-                if let Some(db) = &self.set.asn {
-                    enrich::enrich_event(db, &mut event);
-                }
-                events_in += 1;
-                self.push_event(Arc::new(event), &batch.input, record.at, &mut outcome, checkpoint);
             }
         }
         if let Some(position) = batch.position {
@@ -609,6 +629,24 @@ impl Pipeline {
 }
 
 /// What `RawRecord::at` counts in an input.
+/// Returns the element of `document` at a path that [`Normalized::path`] gives, such as `[2]`,
+/// `records[5]` or `[0].records[5]`, or `None` when the path leads into JSON text held in a
+/// string (`AuditData`) or nowhere.
+fn element_at<'a>(document: &'a serde_json::Value, path: &str) -> Option<&'a serde_json::Value> {
+    let mut current = document;
+    for segment in path.split('.').filter(|segment| !segment.is_empty()) {
+        let (key, indexes) = segment.split_once('[').unwrap_or((segment, ""));
+        if !key.is_empty() {
+            current = current.get(key)?;
+        }
+        for index in indexes.split('[').filter(|index| !index.is_empty()) {
+            let index: usize = index.strip_suffix(']')?.parse().ok()?;
+            current = current.get(index)?;
+        }
+    }
+    Some(current)
+}
+
 fn at_word(input: &str) -> &'static str {
     if input.starts_with("file:") || input.starts_with("kafka:") {
         "offset"

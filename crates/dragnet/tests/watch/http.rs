@@ -4,6 +4,8 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
+use serde_json::json;
+
 use crate::harness::{event, jsonl, temp_dir, TestDir, Watch};
 
 const TOKEN: &str = "s3cret-token";
@@ -39,6 +41,27 @@ fn ingest_rejects_missing_or_wrong_token() {
     );
     assert_eq!(basic.status, 401);
     assert!(!watch.log().contains(TOKEN), "the token must never be logged");
+}
+
+#[test]
+fn ingest_rejects_token_before_reading_body() {
+    // A client without the token announces a large body and sends only its first bytes. The
+    // server must respond 401 from the headers alone, not buffer the body while it waits.
+    let (watch, _dir) = start("auth-before-body", &[]);
+    let mut stream = std::net::TcpStream::connect(&watch.address).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let head = format!(
+        "POST /v1/events HTTP/1.1\r\nHost: {}\r\nContent-Length: 5000000\r\n\r\n",
+        watch.address
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(&[b' '; 4096]).unwrap();
+    let mut response = [0u8; 512];
+    let read = std::io::Read::read(&mut stream, &mut response)
+        .expect("the server responds before the body is complete");
+    let text = String::from_utf8_lossy(&response[..read]);
+    assert!(text.starts_with("HTTP/1.1 401"), "{text}");
+    assert!(text.contains("missing bearer token"), "{text}");
 }
 
 #[test]
@@ -137,6 +160,37 @@ fn ingest_counts_unrecognised_records() {
     assert!(json["errors"][0].as_str().unwrap().starts_with("line 1:"), "{json}");
     let dead = std::fs::read_to_string(dir.join("state/dead-letter.jsonl")).unwrap();
     assert!(dead.contains("\"reason\":\"rejected\""), "{dead}");
+}
+
+#[test]
+fn ingest_keeps_good_elements_of_export() {
+    // One element of an export wrapper cannot be normalised, and the others must be ingested.
+    let (watch, dir) = start("export-element", &[]);
+    let body = json!({"events": [
+        {"udm": event("x1", 0, "USER_LOGIN", "alice", "honeypot", false)},
+        {"udm": {"metadata": {"event_type": "USER_LOGIN", "product_log_id": "x2"}}},
+        {"udm": event("x3", 10, "USER_LOGIN", "bob", "honeypot", false)},
+    ]});
+    let response = watch.post_events(TOKEN, body.to_string().as_bytes());
+    assert_eq!(response.status, 200, "{response:?}");
+    let json = response.json();
+    assert_eq!(json["accepted"], 2, "{json}");
+    assert_eq!(json["rejected"], 1, "{json}");
+    let reason = json["errors"][0].as_str().unwrap();
+    assert!(reason.starts_with("line 1: events[1]: "), "{json}");
+
+    let dead = std::fs::read_to_string(dir.join("state/dead-letter.jsonl")).unwrap();
+    let entry: serde_json::Value = serde_json::from_str(dead.lines().next().unwrap()).unwrap();
+    assert_eq!(entry["reason"], "rejected", "{entry}");
+    assert_eq!(entry["path"], "events[1]", "{entry}");
+    assert_eq!(entry["record"]["udm"]["metadata"]["product_log_id"], "x2", "{entry}");
+
+    let out = dir.join("out.jsonl");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while crate::harness::ids_in(&out).len() < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(crate::harness::ids_in(&out).len(), 2);
 }
 
 #[test]
