@@ -12,6 +12,7 @@ pub mod diagnostic;
 pub mod format;
 pub mod lexer;
 pub mod parser;
+pub mod re2;
 mod render;
 mod visit;
 

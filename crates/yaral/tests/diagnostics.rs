@@ -318,6 +318,37 @@ fn in_limits_of_2025() {
 }
 
 #[test]
+fn regex_literal_quotes_accepted() {
+    let text = with_events(concat!(
+        "    $e.principal.hostname = /^\\Qa.b*\\E$/\n",
+        "    re.regex($e.target.hostname, `\\Q(?=x)\\E|\\Q\\1\\E|x\\Q[`)\n",
+        "    re.capture($e.src.hostname, `\\Q(a)\\E(b)`) = \"b\"\n",
+        "    re.replace($e.about.hostname, \"\\\\Q.\\\\E\", \"-\") = \"a-b\"",
+    ));
+    let source = SourceFile::new("quotes.yaral", text);
+    let found = diagnostics(&source, &CheckOptions::default());
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
+fn regex_literal_quote_in_class_rejected() {
+    let text = with_events("    $e.principal.hostname = /[\\Q.]/");
+    let source = SourceFile::new("quote_in_class.yaral", text);
+    let found = diagnostics(&source, &CheckOptions::default());
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].message.contains("invalid regex"), "{}", found[0].message);
+}
+
+#[test]
+fn regex_look_ahead_after_quote_rejected() {
+    let text = with_events("    re.regex($e.principal.hostname, `\\Q(?=\\E(?=x)`)");
+    let source = SourceFile::new("look_ahead.yaral", text);
+    let found = diagnostics(&source, &CheckOptions::default());
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].message.contains("look-ahead"), "{}", found[0].message);
+}
+
+#[test]
 fn metrics_call_compiles() {
     let text = with_outcome(
         "    $fails = max(metrics.auth_attempts_fail(period:1d, window:30d, metric:value_sum, agg:max, principal.asset.ip:$ip))\n    $today = max(metrics.network_bytes_outbound(period:1h, window:today, metric:event_count_sum, agg:sum, principal.asset.ip:$ip))",

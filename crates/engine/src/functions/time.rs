@@ -4,7 +4,7 @@
 //! `(+|-)H[H][:M[M]]`; the default is `"GMT"`. Abbreviations such as `"PST"` are not accepted:
 //! an unknown zone makes the function return its zero value.
 
-use chrono::format::{Item, StrftimeItems};
+use chrono::format::{Fixed, Item, StrftimeItems};
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDateTime, Offset, TimeZone, Timelike, Utc};
 use udm::Value;
 
@@ -51,13 +51,19 @@ fn zone_arg(args: &[Value], index: usize) -> Option<Zone> {
     }
 }
 
-/// The local date and time of Unix seconds in a zone.
-fn local(seconds: i64, zone: Zone) -> Option<NaiveDateTime> {
+/// Converts Unix seconds to the date and time in a zone, with the zone's UTC offset at that
+/// instant.
+fn zoned(seconds: i64, zone: Zone) -> Option<DateTime<FixedOffset>> {
     let utc = DateTime::<Utc>::from_timestamp(seconds, 0)?;
     Some(match zone {
-        Zone::Named(tz) => utc.with_timezone(&tz).naive_local(),
-        Zone::Fixed(offset) => utc.with_timezone(&offset).naive_local(),
+        Zone::Named(tz) => utc.with_timezone(&tz).fixed_offset(),
+        Zone::Fixed(offset) => utc.with_timezone(&offset),
     })
+}
+
+/// The local date and time of Unix seconds in a zone.
+fn local(seconds: i64, zone: Zone) -> Option<NaiveDateTime> {
+    zoned(seconds, zone).map(|time| time.naive_local())
 }
 
 fn seconds_arg(args: &[Value]) -> i64 {
@@ -73,9 +79,17 @@ fn seconds_arg(args: &[Value]) -> i64 {
 
 /// Formats with a strftime pattern, or `None` when the pattern has an invalid specifier
 /// (chrono would fail while printing it).
-fn format(time: &NaiveDateTime, pattern: &str) -> Option<String> {
+///
+/// `%z` prints the zone's offset from UTC as `+HHMM` or `-HHMM`, as GoogleSQL's format
+/// elements define it. `%Z` gives `None`.
+// NOTE: GoogleSQL's format-element table (ZetaSQL `docs/format-elements.md`) calls `%Z` "the
+// time zone name", with the example `UTC-5`, but does not say what it prints for an IANA
+// zone or for UTC. So `%Z` is not guessed at.
+fn format(time: &DateTime<FixedOffset>, pattern: &str) -> Option<String> {
     let items: Vec<Item<'_>> = StrftimeItems::new(pattern).collect();
-    if items.iter().any(|i| matches!(i, Item::Error)) {
+    let unsupported =
+        |item: &Item<'_>| matches!(item, Item::Error | Item::Fixed(Fixed::TimezoneName));
+    if items.iter().any(unsupported) {
         return None;
     }
     use std::fmt::Write;
@@ -135,7 +149,7 @@ fn zero(func: Func) -> Value {
 /// `timestamp.get_timestamp(secs [, format_or_granularity [, tz]])`.
 fn get_timestamp(args: &[Value]) -> Value {
     let spec = if args.len() > 1 { arg_text(args, 1).into_owned() } else { "%F %T".to_owned() };
-    let Some(time) = zone_arg(args, 2).and_then(|z| local(seconds_arg(args), z)) else {
+    let Some(time) = zone_arg(args, 2).and_then(|z| zoned(seconds_arg(args), z)) else {
         return Value::from("");
     };
     let pattern = match spec.as_str() {
@@ -147,7 +161,7 @@ fn get_timestamp(args: &[Value]) -> Value {
         "YEAR" => "%Y",
         "WEEK" => {
             let back = i64::from(time.weekday().num_days_from_sunday());
-            let sunday = time.date() - chrono::Duration::days(back);
+            let sunday = time.date_naive() - chrono::Duration::days(back);
             return Value::from(sunday.format("%Y-%m-%d").to_string());
         }
         other => other,
@@ -207,5 +221,46 @@ mod tests {
         assert_eq!(get("%Q"), Value::from(""));
         let default = run(Func::TimestampGetTimestamp, &[Value::Int(T)]);
         assert_eq!(default, Value::from("2024-02-22 10:43:51"));
+    }
+
+    #[test]
+    fn get_timestamp_utc_offset() {
+        let get = |spec: &str, zone: &str| {
+            run(Func::TimestampGetTimestamp, &[Value::Int(T), spec.into(), zone.into()])
+        };
+        let default_zone = run(Func::TimestampGetTimestamp, &[Value::Int(T), "%z".into()]);
+        assert_eq!(default_zone, Value::from("+0000"));
+        assert_eq!(get("%z", "UTC"), Value::from("+0000"));
+        assert_eq!(get("%z", "GMT"), Value::from("+0000"));
+        assert_eq!(get("%H:%M %z", "America/Los_Angeles"), Value::from("02:43 -0800"));
+        assert_eq!(get("%z", "Asia/Kolkata"), Value::from("+0530"));
+        assert_eq!(get("%z", "-08:00"), Value::from("-0800"));
+        assert_eq!(get("%z", "+5:45"), Value::from("+0545"));
+        assert_eq!(get("%z", "+01"), Value::from("+0100"));
+        assert_eq!(get("%%z", "UTC"), Value::from("%z"));
+    }
+
+    #[test]
+    fn get_timestamp_offset_follows_daylight_saving() {
+        // 2024-07-01 12:00:00 UTC, when New York keeps daylight saving time.
+        let summer = run(
+            Func::TimestampGetTimestamp,
+            &[Value::Int(1_719_835_200), "%F %T %z".into(), "America/New_York".into()],
+        );
+        assert_eq!(summer, Value::from("2024-07-01 08:00:00 -0400"));
+        let winter = run(
+            Func::TimestampGetTimestamp,
+            &[Value::Int(T), "%F %T %z".into(), "America/New_York".into()],
+        );
+        assert_eq!(winter, Value::from("2024-02-22 05:43:51 -0500"));
+    }
+
+    #[test]
+    fn get_timestamp_zone_name_unsupported() {
+        let get = |spec: &str| {
+            run(Func::TimestampGetTimestamp, &[Value::Int(T), spec.into(), "UTC".into()])
+        };
+        assert_eq!(get("%Z"), Value::from(""));
+        assert_eq!(get("%F %Z"), Value::from(""));
     }
 }

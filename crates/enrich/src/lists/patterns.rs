@@ -1,6 +1,7 @@
 //! Compiled regular expressions of one list, matched as a set.
 
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use yaral::re2::expand_literal_quotes;
 
 use super::perl_classes::ascii_perl_classes;
 
@@ -48,14 +49,16 @@ impl PatternSet {
 /// Compiles one pattern with RE2's escapes, returning the compiler's message when it is
 /// invalid. RE2 reads `\0`, `\012` and `\12` as octal escapes, so octal is on, but it rejects a
 /// lone `\1`..`\9` as a back-reference, which the regex crate would read as octal. The Perl
-/// classes `\d`, `\s`, `\w` and the boundaries `\b`, `\B` are ASCII-only, as in RE2.
+/// classes `\d`, `\s`, `\w` and the boundaries `\b`, `\B` are ASCII-only, as in RE2. A
+/// `\Q...\E` quote is literal text, expanded as the rule checker does.
 pub fn compile_one(pattern: &str, nocase: bool) -> Result<Regex, regex::Error> {
-    if let Some(escape) = back_reference(pattern) {
+    let pattern = expand_literal_quotes(pattern);
+    if let Some(escape) = back_reference(&pattern) {
         return Err(regex::Error::Syntax(format!(
             "error: back-references such as `{escape}` are not supported by RE2"
         )));
     }
-    RegexBuilder::new(&ascii_perl_classes(pattern)).case_insensitive(nocase).octal(true).build()
+    RegexBuilder::new(&ascii_perl_classes(&pattern)).case_insensitive(nocase).octal(true).build()
 }
 
 /// Finds the first escape outside a character class that RE2 reads as a back-reference:
@@ -107,6 +110,53 @@ mod tests {
             let error = compile_one(pattern, false).expect_err(pattern);
             assert!(error.to_string().contains("back-references"), "{pattern}: {error}");
         }
+    }
+
+    #[test]
+    fn literal_quotes_match_as_text() {
+        let quoted = compile_one(r"^\Qa.b*\E$", false).expect("quoted text");
+        assert!(quoted.is_match("a.b*"));
+        assert!(!quoted.is_match("axbbb"));
+
+        let unclosed = compile_one(r"x\Q(y", false).expect("an unclosed quote runs to the end");
+        assert!(unclosed.is_match("x(y"));
+
+        let trailing_backslash = compile_one(r"^\Qa\\E$", false).expect("`\\` inside a quote");
+        assert!(trailing_backslash.is_match(r"a\"));
+
+        let escaped_backslash = compile_one(r"^\\Q$", false).expect("`\\\\Q` is no quote");
+        assert!(escaped_backslash.is_match(r"\Q"));
+
+        let class_text = compile_one(r"^\Q\d\E\d$", false).expect("quoted `\\d`");
+        assert!(class_text.is_match(r"\d7"));
+        assert!(!class_text.is_match("77"));
+
+        let digit_text =
+            compile_one(r"^\Q\1\E$", false).expect("a quoted `\\1` is no back-reference");
+        assert!(digit_text.is_match(r"\1"));
+
+        let ascii_word = compile_one(r"^\Q.\E\w$", false).expect("a class after a quote");
+        assert!(ascii_word.is_match(".a"));
+        assert!(!ascii_word.is_match(".é"));
+
+        let nocase = compile_one(r"^\QA.B\E$", true).expect("quoted text without case");
+        assert!(nocase.is_match("a.b"));
+        assert!(!nocase.is_match("axb"));
+    }
+
+    #[test]
+    fn literal_quote_in_class_rejected() {
+        let error = compile_one(r"[\Q.]", false).expect_err("`\\Q` inside brackets");
+        assert!(error.to_string().contains("escape"), "{error}");
+    }
+
+    #[test]
+    fn set_matches_quoted_text() {
+        let set = PatternSet::compile([r"^\Qops.admin\E$", r"\Q[prod]"].into_iter(), false);
+        assert!(set.is_match("ops.admin"));
+        assert!(!set.is_match("opsXadmin"));
+        assert!(set.is_match("web[prod]"));
+        assert!(!set.is_match("webp"));
     }
 
     #[test]

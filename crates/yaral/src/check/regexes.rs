@@ -6,6 +6,7 @@ use regex_syntax::hir::{Hir, HirKind};
 use crate::ast::{Expr, ExprKind, Literal, Rule};
 use crate::diagnostic::Diagnostic;
 use crate::parser::dotted_name;
+use crate::re2::expand_literal_quotes;
 
 /// Checks the regexes of the rule.
 pub fn check(rule: &Rule, out: &mut Vec<Diagnostic>) {
@@ -47,7 +48,12 @@ pub fn check(rule: &Rule, out: &mut Vec<Diagnostic>) {
 }
 
 /// Parses a pattern with RE2's feature set, explaining the constructs RE2 lacks.
+///
+/// `\Q...\E` quotes are expanded first, as the engine does before compiling, because
+/// `regex-syntax` does not read them.
 pub fn parse_re2(pattern: &str, at: &Expr) -> Result<Hir, Diagnostic> {
+    let pattern = expand_literal_quotes(pattern);
+    let pattern = pattern.as_ref();
     if let Some(construct) = unsupported_construct(pattern) {
         return Err(Diagnostic::error(at.span, format!("invalid regex: {construct} is not supported by RE2"))
             .with_help("RE2 matches in linear time and has no look-around or back-references; rewrite the pattern without them"));
