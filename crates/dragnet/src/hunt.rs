@@ -86,8 +86,7 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
 
     let progress = Progress::new(!args.no_progress);
     let mut normalizer = sources::Normalizer::new(identities);
-    let learned = prelearn::learn_user_names(&inputs, format, &mut normalizer);
-    tracing::debug!(rows = learned, "read the CSV rows that name users before the hunt");
+    prelearn::learn_user_names(&inputs, format, &mut normalizer);
     if let (Some(from), Some(to)) = (args.from, args.to) {
         if to <= from {
             eprintln!("error: --to is not after --from, so no event can be hunted");

@@ -27,57 +27,95 @@ use crate::parquet_input;
 const NAME_COLUMN: &str = "USER_NAME";
 const ID_COLUMNS: [&str; 2] = ["USER_ID_DERIVED", "USER_ID"];
 
+/// `metadata.product_event_type` of a Microsoft Graph activity event.
+const GRAPH_ACTIVITY: &str = "Microsoft Graph Activity";
+
+/// The kind of an input, decided from its first record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FirstRecord {
+    /// An EventLogFile CSV whose rows pair a Salesforce user id with a user name.
+    SalesforceNames,
+    /// An Entra ID sign-in or Microsoft 365 audit record, which gives the user principal name
+    /// beside the object id.
+    MicrosoftNames,
+    /// A Microsoft Graph activity record, which gives the object id only.
+    GraphActivity,
+    /// Anything else, including an input that cannot be opened or read.
+    Other,
+}
+
 /// Normalises the records of every input that names users beside their ids, discarding the
 /// events, so that `normalizer` can resolve each user's name before the run reads any record.
-/// Returns the number of records read. Standard input and other streams are skipped, since
-/// they cannot be read twice, and so are inputs that cannot be opened or read, because the run
-/// reports those itself. Only the first record of an input decides whether it is read, so an
-/// input that mixes sources is read only when it starts with a record that names users.
+/// Returns the number of records read.
 ///
-/// NOTE: Entra ID sign-in and Microsoft 365 audit inputs are normalised twice in an `auto`
-/// run, once here and once by the run, which slows hunts over large audit exports.
+/// Salesforce EventLogFile CSVs that name users are read whenever the format allows them.
+/// Entra ID sign-in and Microsoft 365 audit inputs are read only when some input starts with
+/// a Graph activity record, which is the only Microsoft record that needs their names. This
+/// keeps a run without Graph inputs from normalising large audit exports twice. Only the first record of an input decides its kind, so an
+/// input that mixes sources counts as the source of its first record. Standard input and other
+/// streams are skipped, since they cannot be read twice, and so are inputs that cannot be
+/// opened or read, because the run reports those itself.
 pub fn learn_user_names(inputs: &[Input], format: Format, normalizer: &mut Normalizer) -> usize {
     if !matches!(format, Format::Auto | Format::Salesforce) {
         return 0;
     }
-    inputs
+    let kinds: Vec<(&Input, FirstRecord)> = inputs
         .iter()
         .filter(|input| input.is_rereadable())
-        .map(|input| learn_from(input, format, normalizer).unwrap_or(0))
-        .sum()
+        .map(|input| (input, first_record(input, format, normalizer).unwrap_or(FirstRecord::Other)))
+        .collect();
+    let graph_read = kinds.iter().any(|(_, kind)| *kind == FirstRecord::GraphActivity);
+    let rows = kinds
+        .iter()
+        .filter(|(_, kind)| match kind {
+            FirstRecord::SalesforceNames => true,
+            FirstRecord::MicrosoftNames => graph_read,
+            FirstRecord::GraphActivity | FirstRecord::Other => false,
+        })
+        .map(|(input, _)| learn_from(input, format, normalizer).unwrap_or(0))
+        .sum();
+    tracing::debug!(rows, graph_read, "read the records that name users before the run");
+    rows
 }
 
-fn learn_from(input: &Input, format: Format, normalizer: &mut Normalizer) -> Result<usize> {
+/// Decides the kind of `input` from its first record. Normalising that record to tell the
+/// sources apart also learns the pair it names, if any.
+fn first_record(input: &Input, format: Format, normalizer: &mut Normalizer) -> Result<FirstRecord> {
     let mut reader = input.open_counting(None)?;
     if reader.fill_buf()?.starts_with(parquet_input::MAGIC) {
-        return Ok(0);
+        return Ok(FirstRecord::Other);
     }
+    let Some(first) = input::records(reader).next() else {
+        return Ok(FirstRecord::Other);
+    };
+    let Ok(record) = first.record else {
+        return Ok(FirstRecord::Other);
+    };
+    if let Record::Csv(pairs) = &record {
+        if names_users(pairs) {
+            return Ok(FirstRecord::SalesforceNames);
+        }
+    }
+    if format != Format::Auto {
+        return Ok(FirstRecord::Other);
+    }
+    let events = normalizer.normalize(&record.into_json(), format).unwrap_or_default();
+    let kind = match events.first() {
+        Some(event) if names_microsoft_users(event) => FirstRecord::MicrosoftNames,
+        Some(event) if is_graph_activity(event) => FirstRecord::GraphActivity,
+        _ => FirstRecord::Other,
+    };
+    Ok(kind)
+}
+
+/// Normalises every record of `input`, skipping malformed ones, and returns how many were read.
+fn learn_from(input: &Input, format: Format, normalizer: &mut Normalizer) -> Result<usize> {
+    let reader = input.open_counting(None)?;
     let mut rows = 0;
     for record in input::records(reader) {
-        // A malformed first record rules the input out, and later malformed records are skipped.
         let Ok(record) = record.record else {
-            if rows == 0 {
-                return Ok(0);
-            }
             continue;
         };
-        if rows == 0 {
-            let names = match &record {
-                Record::Csv(pairs) => names_users(pairs),
-                Record::Json(_) => false,
-            };
-            if !names {
-                if format != Format::Auto {
-                    return Ok(0);
-                }
-                let events = normalizer.normalize(&record.into_json(), format).unwrap_or_default();
-                if !events.iter().any(names_microsoft_users) {
-                    return Ok(0);
-                }
-                rows += 1;
-                continue;
-            }
-        }
         let _ = normalizer.normalize(&record.into_json(), format);
         rows += 1;
     }
@@ -89,6 +127,11 @@ fn learn_from(input: &Input, format: Format, normalizer: &mut Normalizer) -> Res
 fn names_microsoft_users(event: &udm::Event) -> bool {
     let product = event.get("metadata.product_name").and_then(|value| value.as_str());
     matches!(product, Some("Azure AD" | "Office 365"))
+}
+
+fn is_graph_activity(event: &udm::Event) -> bool {
+    let event_type = event.get("metadata.product_event_type").and_then(|value| value.as_str());
+    event_type == Some(GRAPH_ACTIVITY)
 }
 
 fn names_users(pairs: &[(String, String)]) -> bool {

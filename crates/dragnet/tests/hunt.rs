@@ -724,6 +724,81 @@ fn graph_user_names_independent_of_file_order() {
     assert_eq!(detections[0]["match"]["acct"], "alice.chen@northwind.example");
 }
 
+/// Hunts `logs` with the pre-pass logging at debug level, and returns the number of records
+/// that the pre-pass read, from its log line.
+fn pre_pass_rows(logs: &std::path::Path) -> usize {
+    let output = dragnet(&[
+        "--log",
+        "dragnet::prelearn=debug",
+        "hunt",
+        "--output",
+        "jsonl",
+        logs.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let line = stderr
+        .lines()
+        .find(|line| line.contains("before the run"))
+        .unwrap_or_else(|| panic!("no pre-pass log line in {stderr}"));
+    let rows = line.split_once("rows=").expect("the log line has a rows field").1;
+    let digits: String = rows.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().unwrap()
+}
+
+fn write_sign_in_and_audit(logs: &std::path::Path, object_id: &str) {
+    let sign_in = json!({
+        "id": "signin-1",
+        "createdDateTime": "2025-09-02T13:42:10Z",
+        "userPrincipalName": "Alice.Chen@Northwind.example",
+        "userId": object_id,
+        "ipAddress": "203.0.113.20",
+        "status": {"errorCode": 0}
+    });
+    fs::write(logs.join("SigninLogs.json"), format!("{sign_in}\n")).unwrap();
+    let audit = json!({
+        "CreationTime": "2025-09-02T13:42:12",
+        "Id": "audit-1",
+        "Operation": "UserLoggedIn",
+        "UserId": "alice.chen@northwind.example",
+        "UserKey": object_id
+    });
+    fs::write(logs.join("AuditLog.json"), format!("{audit}\n")).unwrap();
+}
+
+#[test]
+fn pre_pass_skipped_without_graph() {
+    let dir = temp_dir("pre-pass-skipped");
+    let logs = dir.join("logs");
+    fs::create_dir_all(&logs).unwrap();
+    write_sign_in_and_audit(&logs, "6f1c2d9e-4b7a-4c1e-9a55-2f0c8d3b7e11");
+
+    assert_eq!(pre_pass_rows(&logs), 0);
+}
+
+#[test]
+fn pre_pass_reads_sign_ins_for_graph() {
+    let dir = temp_dir("pre-pass-graph");
+    let logs = dir.join("logs");
+    fs::create_dir_all(&logs).unwrap();
+    let object_id = "6f1c2d9e-4b7a-4c1e-9a55-2f0c8d3b7e11";
+    write_sign_in_and_audit(&logs, object_id);
+    let graph = json!({
+        "time": "2025-09-02T13:50:02Z",
+        "category": "MicrosoftGraphActivityLogs",
+        "properties": {
+            "requestId": "graph-1",
+            "requestUri": "https://graph.microsoft.com/v1.0/me/messages",
+            "requestMethod": "GET",
+            "userId": object_id
+        }
+    });
+    fs::write(logs.join("MicrosoftGraphActivityLogs.json"), format!("{graph}\n")).unwrap();
+
+    // The sign-in and the audit record; the Graph record itself is not read twice.
+    assert_eq!(pre_pass_rows(&logs), 2);
+}
+
 /// Runs dragnet like [`dragnet`], but kills it after `limit` and returns `None` then, so
 /// that a hunt that blocks fails its test instead of hanging it.
 fn dragnet_within(args: &[&str], limit: std::time::Duration) -> Option<Output> {

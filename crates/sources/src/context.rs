@@ -1,7 +1,8 @@
 //! Per-run state shared by the parsers: the identity map and the object-id → principal-name
 //! pairs learned from records that name both.
 
-use std::collections::HashMap;
+use std::cmp::Ordering;
+use std::collections::{HashMap, HashSet};
 
 use udm::Event;
 
@@ -15,21 +16,37 @@ pub(crate) struct Context {
     pub identities: Identities,
     /// Principal names (UPNs) by object id, learned from the input; see [`name_key`].
     names: HashMap<String, String>,
+    /// Keys of the object ids whose alias in `identities` was learned rather than given by
+    /// the identities file, so that a preferred spelling learned later may replace it.
+    learned_aliases: HashSet<String>,
 }
 
 impl Context {
     pub(crate) fn new(identities: Identities) -> Context {
-        Context { identities, names: HashMap::new() }
+        Context { identities, names: HashMap::new(), learned_aliases: HashSet::new() }
     }
 
     /// Records that `object_id` and the principal name `name` are the same account.
+    ///
+    /// When records pair one object id with different names, the id keeps the name that
+    /// [`precedes`] the others, whatever the order the records came in. An object id that the
+    /// identities file names keeps that file's email.
     pub(crate) fn learn(&mut self, object_id: &str, name: &str) {
         if object_id.is_empty() || !looks_like_email(name) || object_id.eq_ignore_ascii_case(name) {
             return;
         }
-        self.names.entry(name_key(object_id)).or_insert_with(|| name.to_owned());
+        let key = name_key(object_id);
+        if let Some(known) = self.names.get(&key) {
+            if !precedes(name, known) {
+                return;
+            }
+        }
+        self.names.insert(key.clone(), name.to_owned());
         let canonical = self.identities.resolve(name).unwrap_or(name).to_owned();
-        self.identities.learn(object_id, &canonical);
+        if self.learned_aliases.contains(&key) || self.identities.resolve(object_id).is_none() {
+            self.identities.insert(object_id, &canonical);
+            self.learned_aliases.insert(key);
+        }
     }
 
     /// Returns the principal name learned for `object_id`.
@@ -73,6 +90,17 @@ impl Context {
             }
         }
     }
+}
+
+/// Tells whether the principal name `candidate` is preferred over `known` for one object id.
+/// The name that sorts first in lower case wins, so `alice@…` beats `bob@…`. Of two spellings
+/// that differ only in letter case, the one with the lower-case letter at the first difference
+/// wins, so `alice.chen@…` beats `Alice.Chen@…`, the spelling Microsoft 365 audit records
+/// usually have.
+fn precedes(candidate: &str, known: &str) -> bool {
+    let order =
+        candidate.to_lowercase().cmp(&known.to_lowercase()).then_with(|| known.cmp(candidate));
+    order == Ordering::Less
 }
 
 /// The key of an object id in the learned names: GUIDs lower-cased, other ids as they are,

@@ -35,14 +35,14 @@ const OFFSET_LAYOUTS: &[&str] = &[
 
 /// Parses a time given as a JSON string or number; `field` names it in the error.
 ///
-/// Numbers are Unix epoch seconds, or milliseconds when above 10^11 (after 1973 in ms). A time
-/// outside years 0001 to 9999 is rejected, because UDM timestamps cannot express it.
+/// Numbers are Unix epoch seconds, or milliseconds when above 10^11 (after 1973 in ms). A
+/// string of digits is read as the same number (see [`parse_epoch_text`]). A time outside
+/// years 0001 to 9999 is rejected, because UDM timestamps cannot express it.
 pub(crate) fn parse_value(field: &str, value: &Value) -> Result<Timestamp, SourceError> {
     let invalid = || SourceError::InvalidTime { field: field.to_owned(), value: value.to_string() };
     let timestamp = match value {
-        Value::String(s) => parse(s).ok_or_else(|| SourceError::InvalidTime {
-            field: field.to_owned(),
-            value: s.clone(),
+        Value::String(s) => parse(s).or_else(|| parse_epoch_text(s)).ok_or_else(|| {
+            SourceError::InvalidTime { field: field.to_owned(), value: s.clone() }
         })?,
         Value::Number(n) => match n.as_i64() {
             Some(i) => from_epoch_number(i),
@@ -58,6 +58,32 @@ pub(crate) fn parse_value(field: &str, value: &Value) -> Result<Timestamp, Sourc
         return Err(SourceError::TimeOutOfRange { field: field.to_owned(), value });
     }
     Ok(timestamp)
+}
+
+/// Reads epoch seconds or milliseconds written as text, such as `"1749549600000"`, the way
+/// [`parse_value`] reads the same JSON number: an optional `-`, digits and an optional
+/// fraction. Exporters that follow the protobuf JSON mapping write 64-bit integers as strings.
+/// Text with 14 digits before any fraction is EventLogFile's `yyyyMMddHHmmss`, so it is never
+/// read as an epoch time, and an invalid date there stays an error instead of a time in 2606.
+fn parse_epoch_text(raw: &str) -> Option<Timestamp> {
+    let text = raw.trim();
+    let unsigned = text.strip_prefix('-').unwrap_or(text);
+    let (whole, fraction) = match unsigned.split_once('.') {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (unsigned, None),
+    };
+    let all_digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    if !all_digits(whole) || !fraction.is_none_or(all_digits) {
+        return None;
+    }
+    if whole.len() == 14 && !text.starts_with('-') {
+        return None;
+    }
+    match (fraction, text.parse::<i64>()) {
+        (None, Ok(number)) => Some(from_epoch_number(number)),
+        // A fraction, or an integer beyond `i64`, which saturates as a float and is rejected.
+        _ => text.parse::<f64>().ok().and_then(from_epoch_float),
+    }
 }
 
 fn from_epoch_number(i: i64) -> Timestamp {
@@ -210,6 +236,42 @@ mod tests {
         assert_eq!(seconds, Ok(Timestamp::new(NINE_FORTY_ONE, 0)));
         let millis = parse_value("t", &serde_json::json!(NINE_FORTY_ONE * 1000 + 5));
         assert_eq!(millis, Ok(Timestamp::new(NINE_FORTY_ONE, 5_000_000)));
+    }
+
+    #[test]
+    fn parse_value_reads_epoch_text() {
+        let cases = [
+            ("1168335660", Timestamp::new(NINE_FORTY_ONE, 0)),
+            ("1168335660005", Timestamp::new(NINE_FORTY_ONE, 5_000_000)),
+            (" 1168335660005 ", Timestamp::new(NINE_FORTY_ONE, 5_000_000)),
+            ("1168335660.5", Timestamp::new(NINE_FORTY_ONE, 500_000_000)),
+            ("1168335660123.0", Timestamp::new(NINE_FORTY_ONE, 123_000_000)),
+            ("-1000", Timestamp::new(-1000, 0)),
+        ];
+        for (text, expected) in cases {
+            let number: Value = serde_json::from_str(text.trim()).unwrap();
+            assert_eq!(parse_value("t", &Value::from(text)), Ok(expected), "text {text:?}");
+            assert_eq!(parse_value("t", &number), Ok(expected), "number {text}");
+        }
+    }
+
+    #[test]
+    fn parse_value_keeps_compact_before_epoch() {
+        let compact = parse_value("t", &serde_json::json!("20070109094100"));
+        assert_eq!(compact, Ok(Timestamp::new(NINE_FORTY_ONE, 0)));
+        // An invalid month in the compact form, not epoch milliseconds in year 2606.
+        let invalid = parse_value("t", &serde_json::json!("20071309094100"));
+        assert!(matches!(invalid, Err(SourceError::InvalidTime { .. })), "{invalid:?}");
+    }
+
+    #[test]
+    fn parse_value_rejects_malformed_epoch_text() {
+        for text in ["", "-", "12a4", "1.2.3", "1e12", "+1168335660", "1168335660.", ".5"] {
+            let result = parse_value("t", &Value::from(text));
+            assert!(result.is_err(), "text {text:?} gave {result:?}");
+        }
+        let beyond_i64 = parse_value("t", &serde_json::json!("99999999999999999999999"));
+        assert!(matches!(beyond_i64, Err(SourceError::TimeOutOfRange { .. })), "{beyond_i64:?}");
     }
 
     #[test]

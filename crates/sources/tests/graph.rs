@@ -178,6 +178,71 @@ fn ual_user_key_teaches_graph_the_principal_name() {
     assert_eq!(text_at(&json, "principal.user.userid"), Some("dana.lee@example.com"));
 }
 
+/// Returns the `principal.user` of a Graph activity record read after `learned`.
+fn graph_user_after(learned: &[serde_json::Value]) -> serde_json::Value {
+    let mut normalizer = Normalizer::new(Identities::new());
+    for record in learned {
+        normalizer.normalize(record, Format::Auto).unwrap();
+    }
+    let events = normalizer.normalize(&activity(OBJECT_ID), Format::Auto).unwrap();
+    udm::json::event_to_json(&events[0])["principal"]["user"].clone()
+}
+
+fn sign_in_as(upn: &str) -> serde_json::Value {
+    json!({
+        "time": "2026-03-02T08:00:00Z",
+        "category": "SignInLogs",
+        "properties": {
+            "id": "s-1",
+            "createdDateTime": "2026-03-02T08:00:00Z",
+            "userPrincipalName": upn,
+            "userId": OBJECT_ID,
+            "status": {"errorCode": 0}
+        }
+    })
+}
+
+fn user_logged_in_as(user_id: &str) -> serde_json::Value {
+    json!({
+        "CreationTime": "2026-03-02T08:00:00",
+        "Id": "u-1",
+        "Operation": "UserLoggedIn",
+        "UserId": user_id,
+        "UserKey": OBJECT_ID
+    })
+}
+
+#[test]
+fn lower_case_spelling_wins_either_order() {
+    let typed = sign_in_as("Dana.Lee@Example.com");
+    let lower = user_logged_in_as("dana.lee@example.com");
+    for learned in [[typed.clone(), lower.clone()], [lower, typed]] {
+        let user = graph_user_after(&learned);
+        assert_eq!(user["userid"], "dana.lee@example.com");
+        assert_eq!(user["email_addresses"], json!(["dana.lee@example.com"]));
+    }
+}
+
+#[test]
+fn first_sorting_name_wins_either_order() {
+    let old = sign_in_as("dana.lee@example.com");
+    let renamed = user_logged_in_as("dana.smith@example.com");
+    for learned in [[old.clone(), renamed.clone()], [renamed, old]] {
+        let user = graph_user_after(&learned);
+        assert_eq!(user["userid"], "dana.lee@example.com");
+        assert_eq!(user["email_addresses"], json!(["dana.lee@example.com"]));
+    }
+}
+
+#[test]
+fn identities_file_email_survives_learned_names() {
+    let csv = format!("email,entra_object_id\ndana@example.com,{OBJECT_ID}\n");
+    let mut normalizer = Normalizer::new(Identities::from_csv(&csv, "people.csv").unwrap());
+    normalizer.normalize(&sign_in_as("Dana.Lee@Example.com"), Format::Auto).unwrap();
+    normalizer.normalize(&user_logged_in_as("dana.lee@example.com"), Format::Auto).unwrap();
+    assert_eq!(normalizer.identities().resolve(OBJECT_ID), Some("dana@example.com"));
+}
+
 #[test]
 fn missing_time_is_rejected() {
     let mut record = activity(OBJECT_ID);

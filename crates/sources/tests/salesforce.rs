@@ -188,6 +188,18 @@ fn stream_and_stored_forms_give_same_udm() {
     }
 }
 
+/// `EventDate` in epoch milliseconds reads the same from a JSON number and from its text.
+#[test]
+fn event_date_epoch_millis_number_or_text() {
+    for event_date in [json!(1_749_549_600_250_i64), json!("1749549600250")] {
+        let mut record = api_event();
+        record["EventDate"] = event_date.clone();
+        let events = normalize_json(&record, Format::Salesforce);
+        let timestamp = text_at(&events[0], "metadata.event_timestamp");
+        assert_eq!(timestamp, Some("2025-06-10T10:00:00.250Z"), "EventDate {event_date}");
+    }
+}
+
 #[test]
 fn product_event_type_drops_stream_suffix() {
     for (channel, object) in [
