@@ -331,7 +331,13 @@ async fn serve(
     if token.is_none() {
         tracing::warn!("no ingest token (--token-file or {TOKEN_ENV}): POST /v1/events is off");
     }
-    let state = Arc::new(http::AppState { token, max_body: args.max_body, tx, metrics });
+    let state = Arc::new(http::AppState {
+        token,
+        max_body: args.max_body,
+        body_read_timeout: args.body_read_timeout,
+        tx,
+        metrics: Arc::clone(&metrics),
+    });
     let mut terminate = signal(SignalKind::terminate())?;
     let mut interrupt = signal(SignalKind::interrupt())?;
     let shutdown = async move {
@@ -342,7 +348,8 @@ async fn serve(
         }
     };
     tracing::info!(%address, "HTTP server listening");
-    axum::serve(listener, http::router(state)).with_graceful_shutdown(shutdown).await?;
+    let router = http::router(state);
+    http::serve(listener, router, args.header_read_timeout, metrics, shutdown).await;
     tracing::info!("HTTP server stopped");
     Ok(())
 }

@@ -324,3 +324,61 @@ fn idempotency_key_prevents_double_ingest() {
     assert!(watch.terminate().success());
     assert_eq!(crate::harness::ids_in(&dir.join("out.jsonl")).len(), 1);
 }
+
+/// Reads until the server closes the connection, or fails after `limit`.
+fn read_until_closed(stream: &mut std::net::TcpStream, limit: Duration) -> String {
+    stream.set_read_timeout(Some(limit)).unwrap();
+    let mut received = Vec::new();
+    let mut buffer = [0u8; 1024];
+    loop {
+        match std::io::Read::read(stream, &mut buffer) {
+            Ok(0) => break,
+            Ok(read) => received.extend_from_slice(&buffer[..read]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
+            Err(e) => panic!("the connection is still open after {limit:?}: {e}"),
+        }
+    }
+    String::from_utf8_lossy(&received).into_owned()
+}
+
+#[test]
+fn slow_headers_close_connection() {
+    let (watch, _dir) = start("slow-headers", &["--header-read-timeout", "1s"]);
+    let started = std::time::Instant::now();
+    let mut half = std::net::TcpStream::connect(&watch.address).unwrap();
+    let head = format!("POST /v1/events HTTP/1.1\r\nHost: {}\r\nContent-Le", watch.address);
+    half.write_all(head.as_bytes()).unwrap();
+    let mut silent = std::net::TcpStream::connect(&watch.address).unwrap();
+
+    read_until_closed(&mut half, Duration::from_secs(10));
+    read_until_closed(&mut silent, Duration::from_secs(10));
+    assert!(started.elapsed() < Duration::from_secs(8), "{:?}", started.elapsed());
+
+    // The server still takes new connections.
+    let health = watch.request("GET", "/healthz", &[], b"");
+    assert_eq!(health.status, 200, "{health:?}");
+}
+
+#[test]
+fn slow_body_gets_408() {
+    let (watch, _dir) = start("slow-body", &["--body-read-timeout", "1s"]);
+    let started = std::time::Instant::now();
+    let mut stream = std::net::TcpStream::connect(&watch.address).unwrap();
+    let head = format!(
+        "POST /v1/events HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {TOKEN}\r\n\
+         Content-Length: 1000\r\n\r\n{{\"metadata\":",
+        watch.address
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+
+    let response = read_until_closed(&mut stream, Duration::from_secs(10));
+    assert!(response.starts_with("HTTP/1.1 408"), "{response}");
+    assert!(response.contains("--body-read-timeout"), "{response}");
+    assert!(started.elapsed() < Duration::from_secs(8), "{:?}", started.elapsed());
+    let metrics = watch.request("GET", "/metrics", &[], b"");
+    assert!(
+        metrics.body.contains("dragnet_watch_http_timeouts_total{phase=\"body\"} 1"),
+        "{}",
+        metrics.body
+    );
+}
