@@ -13,6 +13,7 @@
 //! - 401 without the right token (403 when no token is configured, since ingest is then off);
 //! - 408 when the body does not arrive within `--body-read-timeout`;
 //! - 413 when the body, as sent or decompressed, exceeds `--max-body`;
+//! - 415 when `Content-Encoding` names a coding other than gzip, such as `br`;
 //! - 429 with `Retry-After` when the pipeline queue is full;
 //! - 503 while the service is shutting down.
 //!
@@ -163,6 +164,16 @@ async fn ingest_inner(state: &AppState, headers: &HeaderMap, body: Body) -> Resp
         timeout if timeout.is_zero() => Duration::MAX,
         timeout => timeout,
     };
+    let gzip = match gzip_encoded(headers) {
+        Ok(gzip) => gzip,
+        Err(rejection) => {
+            let mut response = error(rejection.status, &rejection.message, rejection.errors);
+            // RFC 9110, section 12.5.3: a 415 for a content coding lists the ones accepted.
+            let accepted = header::HeaderValue::from_static("gzip, identity");
+            response.headers_mut().insert(header::ACCEPT_ENCODING, accepted);
+            return response;
+        }
+    };
     let body = match tokio::time::timeout(limit, read_body(headers, body, state.max_body)).await {
         Ok(Ok(body)) => body,
         Ok(Err(rejection)) => return error(rejection.status, &rejection.message, rejection.errors),
@@ -182,10 +193,6 @@ async fn ingest_inner(state: &AppState, headers: &HeaderMap, body: Body) -> Resp
     };
     let records = match tokio::task::spawn_blocking({
         let max = state.max_body;
-        let gzip = headers
-            .get(header::CONTENT_ENCODING)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.eq_ignore_ascii_case("gzip"));
         move || parse_body(&body, gzip, max)
     })
     .await
@@ -251,6 +258,37 @@ fn reject_unauthorized(state: &AppState, headers: &HeaderMap) -> Option<Response
             Some(error(StatusCode::UNAUTHORIZED, "invalid bearer token", Vec::new()))
         }
         Some(_) => None,
+    }
+}
+
+/// Returns whether `Content-Encoding` declares a gzip body, or a 415 rejection for any coding
+/// other than `gzip`, `x-gzip` and `identity`, such as `br` or two codings applied in turn.
+fn gzip_encoded(headers: &HeaderMap) -> Result<bool, Rejection> {
+    let mut codings = Vec::new();
+    for value in headers.get_all(header::CONTENT_ENCODING) {
+        let Ok(value) = value.to_str() else {
+            let message = "invalid Content-Encoding: it is not visible ASCII";
+            return Err(reject(StatusCode::UNSUPPORTED_MEDIA_TYPE, message, Vec::new()));
+        };
+        let listed = value.split(',').map(str::trim);
+        codings.extend(listed.filter(|c| !c.is_empty() && !c.eq_ignore_ascii_case("identity")));
+    }
+    match codings.as_slice() {
+        [] => Ok(false),
+        [coding]
+            if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") =>
+        {
+            Ok(true)
+        }
+        _ => {
+            let message = format!(
+                "unsupported Content-Encoding {:?}: send the body uncompressed or compressed \
+                 once with gzip (Content-Encoding: gzip)",
+                codings.join(", ")
+            );
+            tracing::warn!(content_encoding = %codings.join(", "), "ingest request with an unsupported Content-Encoding rejected");
+            Err(reject(StatusCode::UNSUPPORTED_MEDIA_TYPE, &message, Vec::new()))
+        }
     }
 }
 

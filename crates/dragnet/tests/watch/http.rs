@@ -382,3 +382,21 @@ fn slow_body_gets_408() {
         metrics.body
     );
 }
+
+#[test]
+fn unsupported_encoding_gets_415() {
+    let (watch, _dir) = start("encoding", &[]);
+    let body = jsonl(&[event("b1", 0, "USER_LOGIN", "alice", "web", false)]);
+    let auth = format!("Bearer {TOKEN}");
+    for encoding in ["br", "deflate", "gzip, br"] {
+        let headers = [("Authorization", auth.as_str()), ("Content-Encoding", encoding)];
+        let response = watch.request("POST", "/v1/events", &headers, body.as_bytes());
+        assert_eq!(response.status, 415, "{encoding}: {response:?}");
+        let error = response.json()["error"].as_str().unwrap_or_default().to_owned();
+        assert!(error.contains("Content-Encoding"), "{encoding}: {error}");
+    }
+    let headers = [("Authorization", auth.as_str()), ("Content-Encoding", "identity")];
+    let response = watch.request("POST", "/v1/events", &headers, body.as_bytes());
+    assert_eq!(response.status, 200, "{response:?}");
+    assert_eq!(response.json()["accepted"], 1);
+}
