@@ -375,12 +375,18 @@ fn parse_body(body: &[u8], gzip: bool, max: usize) -> Result<Vec<RawRecord>, Rej
     let mut records = Vec::new();
     let mut errors = Vec::new();
     for record in split_records(bytes) {
+        let at = match record.element {
+            Some(index) => format!("line {}: [{index}]", record.line),
+            None => format!("line {}", record.line),
+        };
         match record.record {
-            Ok(Record::Json(value)) => {
-                records.push(RawRecord { at: record.line as u64, value: Ok(value) })
-            }
-            Ok(Record::Csv(_)) => errors.push(format!("line {}: not JSON", record.line)),
-            Err(reason) => errors.push(format!("line {}: {reason}", record.line)),
+            Ok(Record::Json(value)) => records.push(RawRecord {
+                at: record.line as u64,
+                element: record.element,
+                value: Ok(value),
+            }),
+            Ok(Record::Csv(_)) => errors.push(format!("{at}: not JSON")),
+            Err(reason) => errors.push(format!("{at}: {reason}")),
         }
     }
     if !errors.is_empty() {

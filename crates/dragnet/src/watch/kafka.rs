@@ -256,7 +256,7 @@ fn records_of(payload: &[u8], offset: i64, out: &mut Vec<RawRecord>) {
                 text: String::from_utf8_lossy(&payload[..payload.len().min(256)]).into_owned(),
             }),
         };
-        out.push(RawRecord { at, value });
+        out.push(RawRecord { at, element: record.element, value });
     }
 }
 

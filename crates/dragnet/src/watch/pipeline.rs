@@ -43,6 +43,9 @@ pub struct RawRecord {
     /// The 1-based line in a request body or standard input, the byte offset of the line in a
     /// followed file, or the message offset in a Kafka partition.
     pub at: u64,
+    /// The record's 0-based index in a top-level JSON array at `at`, when it is an element
+    /// of one.
+    pub element: Option<usize>,
     /// The parsed JSON record, or why it could not be parsed.
     pub value: Result<serde_json::Value, Malformed>,
 }
@@ -395,10 +398,11 @@ impl Pipeline {
                     result: Err(SourceError::invalid(malformed.error.clone())),
                 }],
             };
-            for Normalized { path, result } in outcomes {
+            for Normalized { path: inner_path, result } in outcomes {
                 let events = match result {
                     Ok(events) => events,
                     Err(error) => {
+                        let path = element_path(record.element, &inner_path);
                         outcome.rejected += 1;
                         let reason = if path.is_empty() {
                             error.to_string()
@@ -413,7 +417,7 @@ impl Pipeline {
                             ));
                         }
                         let record_json = match &record.value {
-                            Ok(value) => element_at(value, &path).unwrap_or(value).clone(),
+                            Ok(value) => element_at(value, &inner_path).unwrap_or(value).clone(),
                             Err(malformed) => serde_json::Value::String(malformed.text.clone()),
                         };
                         let mut entry =
@@ -628,7 +632,17 @@ impl Pipeline {
     }
 }
 
-/// What `RawRecord::at` counts in an input.
+/// Returns the path of an element of a record: `[2]` for the record at index 2 of a top-level
+/// array, followed by the `path` inside the record, as in `[2].records[5]`.
+pub fn element_path(element: Option<usize>, path: &str) -> String {
+    match (element, path) {
+        (None, path) => path.to_owned(),
+        (Some(index), "") => format!("[{index}]"),
+        (Some(index), path) if path.starts_with('[') => format!("[{index}]{path}"),
+        (Some(index), path) => format!("[{index}].{path}"),
+    }
+}
+
 /// Returns the element of `document` at a path that [`Normalized::path`] gives, such as `[2]`,
 /// `records[5]` or `[0].records[5]`, or `None` when the path leads into JSON text held in a
 /// string (`AuditData`) or nowhere.
@@ -647,6 +661,7 @@ fn element_at<'a>(document: &'a serde_json::Value, path: &str) -> Option<&'a ser
     Some(current)
 }
 
+/// What `RawRecord::at` counts in an input.
 fn at_word(input: &str) -> &'static str {
     if input.starts_with("file:") || input.starts_with("kafka:") {
         "offset"
@@ -701,4 +716,18 @@ fn udm_time(nanos: i128) -> serde_json::Value {
     let seconds = nanos.div_euclid(1_000_000_000) as i64;
     let rest = nanos.rem_euclid(1_000_000_000) as i64;
     udm::json::value_to_json(&udm::Value::Timestamp(udm::Timestamp::new(seconds, rest)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn element_path_joins_index_and_path() {
+        assert_eq!(element_path(None, ""), "");
+        assert_eq!(element_path(None, "records[5]"), "records[5]");
+        assert_eq!(element_path(Some(2), ""), "[2]");
+        assert_eq!(element_path(Some(2), "records[5]"), "[2].records[5]");
+        assert_eq!(element_path(Some(2), "[1]"), "[2][1]");
+    }
 }

@@ -400,3 +400,31 @@ fn unsupported_encoding_gets_415() {
     assert_eq!(response.status, 200, "{response:?}");
     assert_eq!(response.json()["accepted"], 1);
 }
+
+#[test]
+fn array_errors_name_element() {
+    let (watch, dir) = start("array-element", &[]);
+    let body = json!([
+        event("y1", 0, "USER_LOGIN", "alice", "web", false),
+        {"metadata": {"event_type": "USER_LOGIN", "product_log_id": "y2"}},
+        event("y3", 10, "USER_LOGIN", "bob", "web", false),
+    ]);
+    let response = watch.post_events(TOKEN, body.to_string().as_bytes());
+    assert_eq!(response.status, 200, "{response:?}");
+    let json = response.json();
+    assert_eq!(json["accepted"], 2, "{json}");
+    assert_eq!(json["rejected"], 1, "{json}");
+    let reason = json["errors"][0].as_str().unwrap();
+    assert!(reason.starts_with("line 1: [1]: "), "{json}");
+    let dead = std::fs::read_to_string(dir.join("state/dead-letter.jsonl")).unwrap();
+    let entry: serde_json::Value = serde_json::from_str(dead.lines().next().unwrap()).unwrap();
+    assert_eq!(entry["path"], "[1]", "{entry}");
+    assert_eq!(entry["record"]["metadata"]["product_log_id"], "y2", "{entry}");
+
+    // A malformed element is named the same way in a 400.
+    let response = watch.post_events(TOKEN, b"[{\"a\": 1}, {\"a\": }, {\"a\": 3}]");
+    assert_eq!(response.status, 400, "{response:?}");
+    let json = response.json();
+    let reason = json["errors"][0].as_str().unwrap();
+    assert!(reason.starts_with("line 1: [1]: "), "{json}");
+}
