@@ -242,7 +242,7 @@ impl Consumer {
 }
 
 /// Splits a message payload into records: one JSON document, an array, or JSON lines.
-fn records_of(payload: &[u8], offset: i64, out: &mut Vec<RawRecord>) {
+pub(super) fn records_of(payload: &[u8], offset: i64, out: &mut Vec<RawRecord>) {
     let at = u64::try_from(offset).unwrap_or(0);
     for record in split_records(payload) {
         let value = match record.record {

@@ -77,6 +77,7 @@ mod http;
 #[cfg(feature = "kafka")]
 mod kafka;
 mod metrics;
+mod normalize;
 #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
 mod partition;
 mod pipeline;

@@ -15,12 +15,12 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result};
 use engine::Engine;
 use serde_json::json;
-use sources::{Normalized, SourceError};
 use tokio::sync::{mpsc, oneshot, watch};
 use udm::Event;
 
 use super::dead_letter::DeadLetter;
 use super::metrics::{label, Metrics};
+use super::normalize::{normalize_record, Rejected};
 use super::rules::RuleSet;
 use super::store::{Checkpoint, Loaded, Store, StoredEvent};
 
@@ -389,60 +389,25 @@ impl Pipeline {
         let mut outcome = BatchOutcome::default();
         let mut events_in = 0u64;
         for record in &batch.records {
-            // Each element of an export wrapper (`records`, `events`, `value`) is normalised on
-            // its own, so that a bad element is rejected alone and the others are still read.
-            let outcomes = match &record.value {
-                Ok(value) => self.normalizer.normalize_each(value, self.format),
-                Err(malformed) => vec![Normalized {
-                    path: String::new(),
-                    result: Err(SourceError::invalid(malformed.error.clone())),
-                }],
-            };
-            for Normalized { path: inner_path, result } in outcomes {
-                let events = match result {
-                    Ok(events) => events,
-                    Err(error) => {
-                        let path = element_path(record.element, &inner_path);
-                        outcome.rejected += 1;
-                        let reason = if path.is_empty() {
-                            error.to_string()
-                        } else {
-                            format!("{path}: {error}")
-                        };
-                        if outcome.errors.len() < MAX_REASONS {
-                            outcome.errors.push(format!(
-                                "{} {}: {reason}",
-                                at_word(&batch.input),
-                                record.at
-                            ));
-                        }
-                        let record_json = match &record.value {
-                            Ok(value) => element_at(value, &inner_path).unwrap_or(value).clone(),
-                            Err(malformed) => serde_json::Value::String(malformed.text.clone()),
-                        };
-                        let mut entry =
-                            json!({"input": batch.input, "error": reason, "record": record_json});
-                        entry[at_word(&batch.input)] = json!(record.at);
-                        if !path.is_empty() {
-                            entry["path"] = json!(path);
-                        }
-                        self.dead_letter.write("rejected", entry, &self.metrics);
-                        continue;
-                    }
-                };
-                for mut event in events {
-                    if let Some(db) = &self.set.asn {
-                        enrich::enrich_event(db, &mut event);
-                    }
-                    events_in += 1;
-                    self.push_event(
-                        Arc::new(event),
-                        &batch.input,
-                        record.at,
-                        &mut outcome,
-                        checkpoint,
-                    );
+            let asn = self.set.asn.as_deref();
+            let (events, rejected) =
+                normalize_record(&mut self.normalizer, self.format, asn, record);
+            for Rejected { path, reason, record: element } in rejected {
+                outcome.rejected += 1;
+                let at = at_word(&batch.input);
+                if outcome.errors.len() < MAX_REASONS {
+                    outcome.errors.push(format!("{at} {}: {reason}", record.at));
                 }
+                let mut entry = json!({"input": batch.input, "error": reason, "record": element});
+                entry[at] = json!(record.at);
+                if !path.is_empty() {
+                    entry["path"] = json!(path);
+                }
+                self.dead_letter.write("rejected", entry, &self.metrics);
+            }
+            for event in events {
+                events_in += 1;
+                self.push_event(Arc::new(event), &batch.input, record.at, &mut outcome, checkpoint);
             }
         }
         if let Some(position) = batch.position {
@@ -632,35 +597,6 @@ impl Pipeline {
     }
 }
 
-/// Returns the path of an element of a record: `[2]` for the record at index 2 of a top-level
-/// array, followed by the `path` inside the record, as in `[2].records[5]`.
-pub fn element_path(element: Option<usize>, path: &str) -> String {
-    match (element, path) {
-        (None, path) => path.to_owned(),
-        (Some(index), "") => format!("[{index}]"),
-        (Some(index), path) if path.starts_with('[') => format!("[{index}]{path}"),
-        (Some(index), path) => format!("[{index}].{path}"),
-    }
-}
-
-/// Returns the element of `document` at a path that [`Normalized::path`] gives, such as `[2]`,
-/// `records[5]` or `[0].records[5]`, or `None` when the path leads into JSON text held in a
-/// string (`AuditData`) or nowhere.
-fn element_at<'a>(document: &'a serde_json::Value, path: &str) -> Option<&'a serde_json::Value> {
-    let mut current = document;
-    for segment in path.split('.').filter(|segment| !segment.is_empty()) {
-        let (key, indexes) = segment.split_once('[').unwrap_or((segment, ""));
-        if !key.is_empty() {
-            current = current.get(key)?;
-        }
-        for index in indexes.split('[').filter(|index| !index.is_empty()) {
-            let index: usize = index.strip_suffix(']')?.parse().ok()?;
-            current = current.get(index)?;
-        }
-    }
-    Some(current)
-}
-
 /// What `RawRecord::at` counts in an input.
 fn at_word(input: &str) -> &'static str {
     if input.starts_with("file:") || input.starts_with("kafka:") {
@@ -716,18 +652,4 @@ fn udm_time(nanos: i128) -> serde_json::Value {
     let seconds = nanos.div_euclid(1_000_000_000) as i64;
     let rest = nanos.rem_euclid(1_000_000_000) as i64;
     udm::json::value_to_json(&udm::Value::Timestamp(udm::Timestamp::new(seconds, rest)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn element_path_joins_index_and_path() {
-        assert_eq!(element_path(None, ""), "");
-        assert_eq!(element_path(None, "records[5]"), "records[5]");
-        assert_eq!(element_path(Some(2), ""), "[2]");
-        assert_eq!(element_path(Some(2), "records[5]"), "[2].records[5]");
-        assert_eq!(element_path(Some(2), "[1]"), "[2][1]");
-    }
 }
