@@ -388,6 +388,7 @@ impl Pipeline {
         }
         let mut outcome = BatchOutcome::default();
         let mut events_in = 0u64;
+        let mut admitted: Vec<(Event, u64)> = Vec::new();
         for record in &batch.records {
             let asn = self.set.asn.as_deref();
             let (events, rejected) =
@@ -405,10 +406,20 @@ impl Pipeline {
                 }
                 self.dead_letter.write("rejected", entry, &self.metrics);
             }
-            for event in events {
-                events_in += 1;
-                self.push_event(Arc::new(event), &batch.input, record.at, &mut outcome, checkpoint);
-            }
+            admitted.extend(events.into_iter().map(|event| (event, record.at)));
+        }
+        // The events of one HTTP request are admitted in time order, so that a newest-first
+        // page or an unordered export does not make its own older events late against its
+        // newest. A request is ingested whole in one checkpoint and never read in part, so
+        // this order is the same if it is sent again. Batches of the other inputs end where a
+        // read happened to end, and a restart can cut them elsewhere, so they keep input order.
+        // Each event keeps its own line for the dead-letter file.
+        if batch.input == "http" {
+            admitted.sort_by_key(|(event, _)| event.event_time().as_nanos());
+        }
+        for (event, at) in admitted {
+            events_in += 1;
+            self.push_event(Arc::new(event), &batch.input, at, &mut outcome, checkpoint);
         }
         if let Some(position) = batch.position {
             checkpoint.positions.insert(batch.input.clone(), position);

@@ -428,3 +428,48 @@ fn array_errors_name_element() {
     let reason = json["errors"][0].as_str().unwrap();
     assert!(reason.starts_with("line 1: [1]: "), "{json}");
 }
+
+#[test]
+fn request_admitted_in_time_order() {
+    // A newest-first page: three blocked logins within 10 minutes, so `failed_logins_burst`
+    // fires only if none of them is late against the newest one.
+    let (watch, dir) = start("time-order", &["--allowed-lateness", "1m"]);
+    let page = jsonl(&[
+        event("n3", 480, "USER_LOGIN", "alice", "web", true),
+        event("n2", 240, "USER_LOGIN", "alice", "web", true),
+        event("n1", 0, "USER_LOGIN", "alice", "web", true),
+    ]);
+    let response = watch.post_events(TOKEN, page.as_bytes());
+    assert_eq!(response.status, 200, "{response:?}");
+    let json = response.json();
+    assert_eq!(json["accepted"], 3, "{json}");
+    assert_eq!(json["late"], 0, "{json}");
+
+    // Events older than the watermark of earlier requests are still late, and the
+    // dead-letter entry gives the line of the late event, not its place after sorting.
+    let next = jsonl(&[
+        event("n5", 600, "USER_LOGIN", "bob", "web", false),
+        event("n4", 100, "USER_LOGIN", "bob", "web", false),
+    ]);
+    let response = watch.post_events(TOKEN, next.as_bytes());
+    assert_eq!(response.status, 200, "{response:?}");
+    let json = response.json();
+    assert_eq!(json["accepted"], 1, "{json}");
+    assert_eq!(json["late"], 1, "{json}");
+    let dead = std::fs::read_to_string(dir.join("state/dead-letter.jsonl")).unwrap();
+    let entry: serde_json::Value = serde_json::from_str(dead.lines().next().unwrap()).unwrap();
+    assert_eq!(entry["reason"], "late", "{entry}");
+    assert_eq!(entry["line"], 2, "{entry}");
+    assert_eq!(entry["event"]["metadata"]["product_log_id"], "n4", "{entry}");
+
+    let flush = jsonl(&[crate::harness::flush_event(600)]);
+    assert_eq!(watch.post_events(TOKEN, flush.as_bytes()).status, 200);
+    let out = dir.join("out.jsonl");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let mut text = String::new();
+    while !text.contains("failed_logins_burst") && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        text = std::fs::read_to_string(&out).unwrap_or_default();
+    }
+    assert!(text.contains("failed_logins_burst"), "{text}");
+}
