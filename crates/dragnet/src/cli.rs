@@ -296,6 +296,12 @@ pub struct WatchArgs {
     #[arg(long, value_name = "T", requires = "kafka")]
     pub kafka_output: Option<String>,
 
+    /// Change windows (TOML), in the format of `hunt --suppressions`: detections they cover
+    /// are not delivered, and are counted in `dragnet_watch_suppressed_total`. Reloaded with
+    /// the rules.
+    #[arg(long, value_name = "FILE.toml")]
+    pub suppressions: Option<PathBuf>,
+
     /// File for late events, rejected records and undeliverable detections, as JSON lines.
     /// Defaults to `dead-letter.jsonl` in the --state folder.
     #[arg(long, value_name = "FILE")]

@@ -44,6 +44,11 @@ const METRICS: &[(&str, Kind, &str)] = &[
          (headers or body).",
     ),
     (
+        "dragnet_watch_suppressed_total",
+        Kind::Counter,
+        "Detections left out by a --suppressions change window, per rule.",
+    ),
+    (
         "dragnet_watch_dead_letters_total",
         Kind::Counter,
         "Records written to the dead-letter file, per reason.",

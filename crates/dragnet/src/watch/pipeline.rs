@@ -520,10 +520,17 @@ impl Pipeline {
         checkpoint.add_future.push((key, entry.to_string().into_bytes()));
     }
 
-    /// Puts a detection in the outbox unless its id was emitted before.
+    /// Puts a detection in the outbox unless its id was emitted before or a change window
+    /// covers it.
     fn emit(&mut self, detection: engine::Detection, checkpoint: &mut Checkpoint) {
         if self.emitted.contains_key(&detection.id) {
             tracing::debug!(id = %detection.id, "detection already emitted; not delivered again");
+            return;
+        }
+        if let Some(reason) = self.set.suppressions.reason_to_leave_out(&detection) {
+            tracing::info!(id = %detection.id, rule = %detection.rule.name, reason, "detection in a change window; not delivered");
+            let rule = label("rule", &detection.rule.name);
+            self.metrics.add("dragnet_watch_suppressed_total", rule, 1.0);
             return;
         }
         let end = detection.window.1.as_nanos();

@@ -473,3 +473,70 @@ fn request_admitted_in_time_order() {
     }
     assert!(text.contains("failed_logins_burst"), "{text}");
 }
+
+#[test]
+fn suppressions_match_hunt() {
+    // A change window covers the honeypot touch at BASE + 0 and not the one two hours later.
+    let dir = temp_dir("suppressions");
+    let suppressions = dir.join("suppressions.toml");
+    std::fs::write(
+        &suppressions,
+        "[[suppress]]\nrules = [\"honeypot_*\"]\nmatch = {}\n\
+         start = \"2025-01-01T00:00:00Z\"\nend = \"2025-01-01T01:00:00Z\"\n\
+         reason = \"approved honeypot test\"\n",
+    )
+    .unwrap();
+    let events = [
+        event("s1", 0, "USER_LOGIN", "alice", "honeypot", false),
+        event("s2", 7200, "USER_LOGIN", "bob", "honeypot", false),
+        crate::harness::flush_event(7200),
+    ];
+    let input = dir.join("events.jsonl");
+    std::fs::write(&input, jsonl(&events)).unwrap();
+    std::fs::write(dir.join("rules.yaral"), crate::harness::RULES).unwrap();
+    let hunt = std::process::Command::new(env!("CARGO_BIN_EXE_dragnet"))
+        .args(["hunt", "--output", "jsonl", "--rules"])
+        .arg(dir.join("rules.yaral"))
+        .arg("--suppressions")
+        .arg(&suppressions)
+        .arg(&input)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert!(hunt.status.success(), "{}", String::from_utf8_lossy(&hunt.stderr));
+    let hunt_out = String::from_utf8_lossy(&hunt.stdout).into_owned();
+    let hunt_ids: Vec<&str> = hunt_out.lines().collect();
+    assert_eq!(hunt_ids.len(), 1, "{hunt_out}");
+    assert!(hunt_out.contains("\"s2\""), "{hunt_out}");
+
+    std::fs::write(dir.join("token"), format!("{TOKEN}\n")).unwrap();
+    let rules = dir.join("rules.yaral").display().to_string();
+    let token = dir.join("token").display().to_string();
+    let output = dir.join("out.jsonl").display().to_string();
+    let suppressions = suppressions.display().to_string();
+    let args = [
+        "--rules",
+        &rules,
+        "--token-file",
+        &token,
+        "--output",
+        &output,
+        "--suppressions",
+        &suppressions,
+    ];
+    let watch = Watch::start(&dir.join("state"), &args, &[]);
+    let response = watch.post_events(TOKEN, jsonl(&events).as_bytes());
+    assert_eq!(response.status, 200, "{response:?}");
+    let out = dir.join("out.jsonl");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while crate::harness::ids_in(&out).is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let watch_out = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(watch_out.lines().count(), 1, "{watch_out}");
+    assert!(watch_out.contains("\"s2\""), "{watch_out}");
+    let hunt_id: serde_json::Value = serde_json::from_str(hunt_ids[0]).unwrap();
+    assert_eq!(crate::harness::ids_in(&out), vec![hunt_id["id"].as_str().unwrap().to_owned()]);
+    let metrics = watch.request("GET", "/metrics", &[], b"");
+    assert!(metrics.body.contains("dragnet_watch_suppressed_total{"), "{}", metrics.body);
+}
