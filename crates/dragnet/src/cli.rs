@@ -205,6 +205,18 @@ pub struct WatchArgs {
     #[arg(long, value_name = "BYTES", default_value_t = 10 * 1024 * 1024)]
     pub max_body: usize,
 
+    /// How long a client may take to send the headers of a request, e.g. `10s`. The
+    /// connection is closed when they are not complete in time, and also when a kept-alive
+    /// connection waits this long for its next request. `0s` turns the limit off.
+    #[arg(long, value_name = "DUR", default_value = "10s", value_parser = parse_duration)]
+    pub header_read_timeout: std::time::Duration,
+
+    /// How long a client may take to send the whole body of `POST /v1/events`, e.g. `1m`.
+    /// A body not received in time gets 408 Request Timeout and the connection is closed.
+    /// `0s` turns the limit off.
+    #[arg(long, value_name = "DUR", default_value = "1m", value_parser = parse_duration)]
+    pub body_read_timeout: std::time::Duration,
+
     /// Capacity of the pipeline queue, in batches. When it is full, `POST /v1/events` returns
     /// 429 Too Many Requests.
     #[arg(long, value_name = "N", default_value_t = 64)]
@@ -283,6 +295,12 @@ pub struct WatchArgs {
     /// Kafka topic to produce detections to, keyed by detection id; needs --kafka.
     #[arg(long, value_name = "T", requires = "kafka")]
     pub kafka_output: Option<String>,
+
+    /// Change windows (TOML), in the format of `hunt --suppressions`: detections they cover
+    /// are not delivered, and are counted in `dragnet_watch_suppressed_total`. Reloaded with
+    /// the rules.
+    #[arg(long, value_name = "FILE.toml")]
+    pub suppressions: Option<PathBuf>,
 
     /// File for late events, rejected records and undeliverable detections, as JSON lines.
     /// Defaults to `dead-letter.jsonl` in the --state folder.

@@ -271,6 +271,8 @@ impl Record {
 pub struct RecordAt {
     /// Line of the record's first byte.
     pub line: usize,
+    /// The record's 0-based index in its top-level JSON array, when it is an element of one.
+    pub element: Option<usize>,
     /// The record, or why it is malformed.
     pub record: std::result::Result<Record, String>,
 }
@@ -459,6 +461,8 @@ struct Scanner {
     lines: bool,
     /// The line of the `[` when inside a top-level array.
     array: Option<usize>,
+    /// The index of the next element of the top-level array.
+    next_element: usize,
     state: State,
     line: usize,
     /// Column of the next byte, counted from 0.
@@ -475,6 +479,7 @@ impl Scanner {
         Scanner {
             lines,
             array: None,
+            next_element: 0,
             state: State::Between,
             line: 1,
             column: 0,
@@ -577,7 +582,10 @@ impl Scanner {
             _ if byte.is_ascii_whitespace() => {}
             b',' if self.array.is_some() => {}
             b']' if self.array.is_some() => self.array = None,
-            b'[' if self.array.is_none() => self.array = Some(self.line),
+            b'[' if self.array.is_none() => {
+                self.array = Some(self.line);
+                self.next_element = 0;
+            }
             _ => self.start_value(byte),
         }
     }
@@ -607,7 +615,8 @@ impl Scanner {
         let State::Value(value) = &self.state else {
             if self.lines && self.array.take().is_some() {
                 let reason = "the JSON array is not closed on its line".to_owned();
-                self.out.push_back(RecordAt { line: self.line, record: Err(reason) });
+                let line = self.line;
+                self.out.push_back(RecordAt { line, element: None, record: Err(reason) });
             }
             return;
         };
@@ -622,7 +631,8 @@ impl Scanner {
                 "invalid JSON: a string is not closed before the end of line {}",
                 self.line
             );
-            self.out.push_back(RecordAt { line, record: Err(reason) });
+            let element = self.take_element();
+            self.out.push_back(RecordAt { line, element, record: Err(reason) });
             self.state = State::Skipping;
         }
     }
@@ -640,7 +650,15 @@ impl Scanner {
         } else {
             serde_json::from_slice(&value.bytes).map(Record::Json).map_err(|e| e.to_string())
         };
-        self.out.push_back(RecordAt { line: value.line, record });
+        let element = self.take_element();
+        self.out.push_back(RecordAt { line: value.line, element, record });
+    }
+
+    /// Returns the index of the value just read in its top-level array, if it is in one.
+    fn take_element(&mut self) -> Option<usize> {
+        self.array?;
+        self.next_element += 1;
+        Some(self.next_element - 1)
     }
 
     /// Ends the input: a value or array still open is malformed.
@@ -650,7 +668,7 @@ impl Scanner {
         }
         if let Some(line) = self.array.take() {
             let reason = "the JSON array is not closed: the input ends inside it".to_owned();
-            self.out.push_back(RecordAt { line, record: Err(reason) });
+            self.out.push_back(RecordAt { line, element: None, record: Err(reason) });
         }
     }
 }
@@ -714,7 +732,7 @@ impl<R: Read> CsvRows<R> {
                 Err(reason) => {
                     self.done = true;
                     let line = self.reader.get_ref().lines_before;
-                    return Some(Ok(RecordAt { line, record: Err(reason) }));
+                    return Some(Ok(RecordAt { line, element: None, record: Err(reason) }));
                 }
             },
         };
@@ -734,10 +752,10 @@ impl<R: Read> CsvRows<R> {
                         row.len(),
                         headers.len()
                     );
-                    return Some(Ok(RecordAt { line, record: Err(message) }));
+                    return Some(Ok(RecordAt { line, element: None, record: Err(message) }));
                 }
                 let pairs = headers.iter().cloned().zip(row.iter().map(str::to_owned)).collect();
-                Some(Ok(RecordAt { line, record: Ok(Record::Csv(pairs)) }))
+                Some(Ok(RecordAt { line, element: None, record: Ok(Record::Csv(pairs)) }))
             }
             Err(error) => {
                 let line = error.position().map_or(0, |p| self.reader.get_mut().line_at(p.byte()));
@@ -746,7 +764,11 @@ impl<R: Read> CsvRows<R> {
                     let csv::ErrorKind::Io(io_error) = error.into_kind() else { return None };
                     return Some(Err(io_error));
                 }
-                Some(Ok(RecordAt { line, record: Err(format!("invalid CSV row: {error}")) }))
+                Some(Ok(RecordAt {
+                    line,
+                    element: None,
+                    record: Err(format!("invalid CSV row: {error}")),
+                }))
             }
         }
     }
@@ -924,6 +946,14 @@ mod tests {
         let input = b"[\n {\"a\": \"x,]\"},\n {\"a\": },\n {\"a\": [1, 2]}\n]\n";
         let records = split_records(input);
         assert_eq!(lines_and_oks(&records), vec![(2, true), (3, false), (4, true)]);
+    }
+
+    #[test]
+    fn array_elements_are_indexed() {
+        let input = format!("[{RECORD},\n{RECORD}]\n{{\"a\": 1}}\n[{RECORD}]\n");
+        let records = split_records(input.as_bytes());
+        let elements: Vec<Option<usize>> = records.iter().map(|r| r.element).collect();
+        assert_eq!(elements, vec![Some(0), Some(1), None, Some(0)]);
     }
 
     #[test]

@@ -48,6 +48,7 @@ use super::metrics::{label, Metrics};
 use super::partition::{PartitionState, Shared};
 use super::signal::CommitMeta;
 use super::store::{Pending, Store};
+use crate::suppress::Suppressions;
 
 /// Messages read per batch at most.
 const MESSAGES_PER_BATCH: usize = 2_000;
@@ -192,8 +193,16 @@ pub fn run(
     let consumer: BaseConsumer<CorrelateContext> = group_config(&settings.brokers, &settings.group)
         .create_with_context(context)
         .context("cannot create the Kafka consumer")?;
-    let mut stage =
-        Stage { consumer, topic: &settings.topic, store, dead_letter, metrics, delivery };
+    let suppressions = Arc::clone(&shared.suppressions);
+    let mut stage = Stage {
+        consumer,
+        topic: &settings.topic,
+        store,
+        dead_letter,
+        metrics,
+        delivery,
+        suppressions,
+    };
     stage.settle_pending()?;
     stage
         .consumer
@@ -214,6 +223,8 @@ struct Stage<'a> {
     dead_letter: Arc<DeadLetter>,
     metrics: Arc<Metrics>,
     delivery: Delivery,
+    /// The `--suppressions` change windows.
+    suppressions: Arc<Suppressions>,
 }
 
 impl Stage<'_> {
@@ -320,7 +331,17 @@ impl Stage<'_> {
                     self.dead_letter.write("late", entry, &self.metrics);
                     self.metrics.add("dragnet_watch_late_events_total", String::new(), 1.0);
                 }
-                detections.extend(applied.detections);
+                for detection in applied.detections {
+                    // Whether a change window covers a detection depends only on the
+                    // detection, so every owner of the partition leaves out the same ones.
+                    if let Some(reason) = self.suppressions.reason_to_leave_out(&detection) {
+                        tracing::info!(id = %detection.id, rule = %detection.rule.name, reason, "detection in a change window; not delivered");
+                        let rule = label("rule", &detection.rule.name);
+                        self.metrics.add("dragnet_watch_suppressed_total", rule, 1.0);
+                        continue;
+                    }
+                    detections.push(detection);
+                }
             }
             let labels = label("partition", &input);
             self.metrics.add(

@@ -151,8 +151,11 @@ pub fn follow_file(
                     open.offset += skipped;
                     let error = format!("the line is longer than {MAX_LINE} bytes");
                     let text = String::from_utf8_lossy(&line[..256.min(line.len())]).into_owned();
-                    records
-                        .push(RawRecord { at: line_start, value: Err(Malformed { error, text }) });
+                    records.push(RawRecord {
+                        at: line_start,
+                        element: None,
+                        value: Err(Malformed { error, text }),
+                    });
                 }
                 Ok(Line::Complete) => {
                     open.offset += line.len() as u64;
@@ -288,7 +291,7 @@ fn parse_line(line: &[u8], at: u64) -> Option<RawRecord> {
         error: format!("invalid JSON: {e}"),
         text: String::from_utf8_lossy(text).into_owned(),
     });
-    Some(RawRecord { at, value })
+    Some(RawRecord { at, element: None, value })
 }
 
 /// Reads standard input line by line until it ends, then calls `done`.
@@ -313,7 +316,11 @@ pub fn follow_stdin(tx: mpsc::Sender<Message>, done: impl FnOnce()) {
                 number += 1;
                 let error = format!("the line is longer than {MAX_LINE} bytes");
                 let text = String::from_utf8_lossy(&line[..256.min(line.len())]).into_owned();
-                records.push(RawRecord { at: number, value: Err(Malformed { error, text }) });
+                records.push(RawRecord {
+                    at: number,
+                    element: None,
+                    value: Err(Malformed { error, text }),
+                });
             }
             // At the end of the stream a last line without `\n` is still a line.
             Line::Complete | Line::Partial => {

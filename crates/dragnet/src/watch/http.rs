@@ -11,12 +11,21 @@
 //! - 400 when the body is empty, not JSON, or has a malformed record (nothing is ingested, and
 //!   `errors` names each bad line);
 //! - 401 without the right token (403 when no token is configured, since ingest is then off);
+//! - 408 when the body does not arrive within `--body-read-timeout`;
 //! - 413 when the body, as sent or decompressed, exceeds `--max-body`;
+//! - 415 when `Content-Encoding` names a coding other than gzip, such as `br`;
 //! - 429 with `Retry-After` when the pipeline queue is full;
 //! - 503 while the service is shutting down.
+//!
+//! A connection is closed when a request's headers do not arrive within
+//! `--header-read-timeout`, counted from when the server starts to wait for them. Hyper starts
+//! that timer also while a kept-alive connection waits for its next request, so an idle
+//! connection is closed after the same time.
 
+use std::future::Future;
 use std::io::Read;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -24,6 +33,9 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 
@@ -37,10 +49,60 @@ pub struct AppState {
     pub token: Option<String>,
     /// Largest body, before and after decompression.
     pub max_body: usize,
+    /// `--body-read-timeout`: how long reading a whole request body may take.
+    pub body_read_timeout: Duration,
     /// The pipeline queue.
     pub tx: mpsc::Sender<Message>,
     /// Service metrics.
     pub metrics: Arc<Metrics>,
+}
+
+/// Serves `router` on `listener` until `shutdown` completes, then waits for the connections
+/// still open to finish their requests.
+///
+/// This replaces `axum::serve`, which sets no timer, so that hyper's header read timeout
+/// applies: a client that sends its headers slowly, or none at all, is disconnected after
+/// `header_read_timeout`.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    header_read_timeout: Duration,
+    metrics: Arc<Metrics>,
+    shutdown: impl Future<Output = ()>,
+) {
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    let timeout = Some(header_read_timeout).filter(|timeout| !timeout.is_zero());
+    builder.timer(TokioTimer::new()).header_read_timeout(timeout);
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Most often too many open files; waiting lets connections close.
+                    tracing::error!(error = %e, "accepting an HTTP connection failed; retrying in 1 s");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = TowerToHyperService::new(router.clone());
+        let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+        let metrics = Arc::clone(&metrics);
+        tokio::spawn(async move {
+            let Err(e) = connection.await else { return };
+            if e.is_timeout() {
+                tracing::debug!(%peer, "HTTP connection closed: headers not received in time");
+                metrics.add("dragnet_watch_http_timeouts_total", label("phase", "headers"), 1.0);
+            } else {
+                tracing::debug!(%peer, error = %e, "HTTP connection failed");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
 }
 
 /// Builds the router.
@@ -97,16 +159,40 @@ async fn ingest_inner(state: &AppState, headers: &HeaderMap, body: Body) -> Resp
             return error(StatusCode::BAD_REQUEST, &message, Vec::new());
         }
     };
-    let body = match read_body(headers, body, state.max_body).await {
-        Ok(body) => body,
-        Err(rejection) => return error(rejection.status, &rejection.message, rejection.errors),
+    // A zero timeout turns the limit off.
+    let limit = match state.body_read_timeout {
+        timeout if timeout.is_zero() => Duration::MAX,
+        timeout => timeout,
+    };
+    let gzip = match gzip_encoded(headers) {
+        Ok(gzip) => gzip,
+        Err(rejection) => {
+            let mut response = error(rejection.status, &rejection.message, rejection.errors);
+            // RFC 9110, section 12.5.3: a 415 for a content coding lists the ones accepted.
+            let accepted = header::HeaderValue::from_static("gzip, identity");
+            response.headers_mut().insert(header::ACCEPT_ENCODING, accepted);
+            return response;
+        }
+    };
+    let body = match tokio::time::timeout(limit, read_body(headers, body, state.max_body)).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(rejection)) => return error(rejection.status, &rejection.message, rejection.errors),
+        Err(_) => {
+            state.metrics.add("dragnet_watch_http_timeouts_total", label("phase", "body"), 1.0);
+            tracing::warn!(
+                timeout_ms = state.body_read_timeout.as_millis() as u64,
+                "an ingest request body was not received within --body-read-timeout"
+            );
+            let message = format!(
+                "the body was not received within --body-read-timeout ({} ms); send it faster, \
+                 in smaller requests, or raise the timeout",
+                state.body_read_timeout.as_millis()
+            );
+            return error(StatusCode::REQUEST_TIMEOUT, &message, Vec::new());
+        }
     };
     let records = match tokio::task::spawn_blocking({
         let max = state.max_body;
-        let gzip = headers
-            .get(header::CONTENT_ENCODING)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.eq_ignore_ascii_case("gzip"));
         move || parse_body(&body, gzip, max)
     })
     .await
@@ -172,6 +258,37 @@ fn reject_unauthorized(state: &AppState, headers: &HeaderMap) -> Option<Response
             Some(error(StatusCode::UNAUTHORIZED, "invalid bearer token", Vec::new()))
         }
         Some(_) => None,
+    }
+}
+
+/// Returns whether `Content-Encoding` declares a gzip body, or a 415 rejection for any coding
+/// other than `gzip`, `x-gzip` and `identity`, such as `br` or two codings applied in turn.
+fn gzip_encoded(headers: &HeaderMap) -> Result<bool, Rejection> {
+    let mut codings = Vec::new();
+    for value in headers.get_all(header::CONTENT_ENCODING) {
+        let Ok(value) = value.to_str() else {
+            let message = "invalid Content-Encoding: it is not visible ASCII";
+            return Err(reject(StatusCode::UNSUPPORTED_MEDIA_TYPE, message, Vec::new()));
+        };
+        let listed = value.split(',').map(str::trim);
+        codings.extend(listed.filter(|c| !c.is_empty() && !c.eq_ignore_ascii_case("identity")));
+    }
+    match codings.as_slice() {
+        [] => Ok(false),
+        [coding]
+            if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") =>
+        {
+            Ok(true)
+        }
+        _ => {
+            let message = format!(
+                "unsupported Content-Encoding {:?}: send the body uncompressed or compressed \
+                 once with gzip (Content-Encoding: gzip)",
+                codings.join(", ")
+            );
+            tracing::warn!(content_encoding = %codings.join(", "), "ingest request with an unsupported Content-Encoding rejected");
+            Err(reject(StatusCode::UNSUPPORTED_MEDIA_TYPE, &message, Vec::new()))
+        }
     }
 }
 
@@ -258,12 +375,18 @@ fn parse_body(body: &[u8], gzip: bool, max: usize) -> Result<Vec<RawRecord>, Rej
     let mut records = Vec::new();
     let mut errors = Vec::new();
     for record in split_records(bytes) {
+        let at = match record.element {
+            Some(index) => format!("line {}: [{index}]", record.line),
+            None => format!("line {}", record.line),
+        };
         match record.record {
-            Ok(Record::Json(value)) => {
-                records.push(RawRecord { at: record.line as u64, value: Ok(value) })
-            }
-            Ok(Record::Csv(_)) => errors.push(format!("line {}: not JSON", record.line)),
-            Err(reason) => errors.push(format!("line {}: {reason}", record.line)),
+            Ok(Record::Json(value)) => records.push(RawRecord {
+                at: record.line as u64,
+                element: record.element,
+                value: Ok(value),
+            }),
+            Ok(Record::Csv(_)) => errors.push(format!("{at}: not JSON")),
+            Err(reason) => errors.push(format!("{at}: {reason}")),
         }
     }
     if !errors.is_empty() {

@@ -242,7 +242,7 @@ impl Consumer {
 }
 
 /// Splits a message payload into records: one JSON document, an array, or JSON lines.
-fn records_of(payload: &[u8], offset: i64, out: &mut Vec<RawRecord>) {
+pub(super) fn records_of(payload: &[u8], offset: i64, out: &mut Vec<RawRecord>) {
     let at = u64::try_from(offset).unwrap_or(0);
     for record in split_records(payload) {
         let value = match record.record {
@@ -256,7 +256,7 @@ fn records_of(payload: &[u8], offset: i64, out: &mut Vec<RawRecord>) {
                 text: String::from_utf8_lossy(&payload[..payload.len().min(256)]).into_owned(),
             }),
         };
-        out.push(RawRecord { at, value });
+        out.push(RawRecord { at, element: record.element, value });
     }
 }
 

@@ -38,6 +38,17 @@ const METRICS: &[(&str, Kind, &str)] = &[
         "Requests to POST /v1/events, per response status.",
     ),
     (
+        "dragnet_watch_http_timeouts_total",
+        Kind::Counter,
+        "HTTP requests cut off by --header-read-timeout or --body-read-timeout, per phase \
+         (headers or body).",
+    ),
+    (
+        "dragnet_watch_suppressed_total",
+        Kind::Counter,
+        "Detections left out by a --suppressions change window, per rule.",
+    ),
+    (
         "dragnet_watch_dead_letters_total",
         Kind::Counter,
         "Records written to the dead-letter file, per reason.",

@@ -77,6 +77,7 @@ mod http;
 #[cfg(feature = "kafka")]
 mod kafka;
 mod metrics;
+mod normalize;
 #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
 mod partition;
 mod pipeline;
@@ -331,7 +332,13 @@ async fn serve(
     if token.is_none() {
         tracing::warn!("no ingest token (--token-file or {TOKEN_ENV}): POST /v1/events is off");
     }
-    let state = Arc::new(http::AppState { token, max_body: args.max_body, tx, metrics });
+    let state = Arc::new(http::AppState {
+        token,
+        max_body: args.max_body,
+        body_read_timeout: args.body_read_timeout,
+        tx,
+        metrics: Arc::clone(&metrics),
+    });
     let mut terminate = signal(SignalKind::terminate())?;
     let mut interrupt = signal(SignalKind::interrupt())?;
     let shutdown = async move {
@@ -342,7 +349,8 @@ async fn serve(
         }
     };
     tracing::info!(%address, "HTTP server listening");
-    axum::serve(listener, http::router(state)).with_graceful_shutdown(shutdown).await?;
+    let router = http::router(state);
+    http::serve(listener, router, args.header_read_timeout, metrics, shutdown).await;
     tracing::info!("HTTP server stopped");
     Ok(())
 }

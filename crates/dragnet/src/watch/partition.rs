@@ -57,6 +57,8 @@ pub struct Shared {
     pub lateness: Duration,
     /// The retention span, in nanoseconds.
     pub retention: i128,
+    /// The `--suppressions` change windows.
+    pub suppressions: Arc<crate::suppress::Suppressions>,
 }
 
 /// The state of one signals partition.
@@ -303,6 +305,7 @@ rule any_download {
             partitions: 1,
             lateness: Duration::from_secs(60),
             retention: 3 * 600 * 1_000_000_000,
+            suppressions: Arc::default(),
         })
     }
 

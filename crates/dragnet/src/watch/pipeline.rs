@@ -15,12 +15,12 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result};
 use engine::Engine;
 use serde_json::json;
-use sources::{Normalized, SourceError};
 use tokio::sync::{mpsc, oneshot, watch};
 use udm::Event;
 
 use super::dead_letter::DeadLetter;
 use super::metrics::{label, Metrics};
+use super::normalize::{normalize_record, Rejected};
 use super::rules::RuleSet;
 use super::store::{Checkpoint, Loaded, Store, StoredEvent};
 
@@ -43,6 +43,9 @@ pub struct RawRecord {
     /// The 1-based line in a request body or standard input, the byte offset of the line in a
     /// followed file, or the message offset in a Kafka partition.
     pub at: u64,
+    /// The record's 0-based index in a top-level JSON array at `at`, when it is an element
+    /// of one.
+    pub element: Option<usize>,
     /// The parsed JSON record, or why it could not be parsed.
     pub value: Result<serde_json::Value, Malformed>,
 }
@@ -385,61 +388,38 @@ impl Pipeline {
         }
         let mut outcome = BatchOutcome::default();
         let mut events_in = 0u64;
+        let mut admitted: Vec<(Event, u64)> = Vec::new();
         for record in &batch.records {
-            // Each element of an export wrapper (`records`, `events`, `value`) is normalised on
-            // its own, so that a bad element is rejected alone and the others are still read.
-            let outcomes = match &record.value {
-                Ok(value) => self.normalizer.normalize_each(value, self.format),
-                Err(malformed) => vec![Normalized {
-                    path: String::new(),
-                    result: Err(SourceError::invalid(malformed.error.clone())),
-                }],
-            };
-            for Normalized { path, result } in outcomes {
-                let events = match result {
-                    Ok(events) => events,
-                    Err(error) => {
-                        outcome.rejected += 1;
-                        let reason = if path.is_empty() {
-                            error.to_string()
-                        } else {
-                            format!("{path}: {error}")
-                        };
-                        if outcome.errors.len() < MAX_REASONS {
-                            outcome.errors.push(format!(
-                                "{} {}: {reason}",
-                                at_word(&batch.input),
-                                record.at
-                            ));
-                        }
-                        let record_json = match &record.value {
-                            Ok(value) => element_at(value, &path).unwrap_or(value).clone(),
-                            Err(malformed) => serde_json::Value::String(malformed.text.clone()),
-                        };
-                        let mut entry =
-                            json!({"input": batch.input, "error": reason, "record": record_json});
-                        entry[at_word(&batch.input)] = json!(record.at);
-                        if !path.is_empty() {
-                            entry["path"] = json!(path);
-                        }
-                        self.dead_letter.write("rejected", entry, &self.metrics);
-                        continue;
-                    }
-                };
-                for mut event in events {
-                    if let Some(db) = &self.set.asn {
-                        enrich::enrich_event(db, &mut event);
-                    }
-                    events_in += 1;
-                    self.push_event(
-                        Arc::new(event),
-                        &batch.input,
-                        record.at,
-                        &mut outcome,
-                        checkpoint,
-                    );
+            let asn = self.set.asn.as_deref();
+            let (events, rejected) =
+                normalize_record(&mut self.normalizer, self.format, asn, record);
+            for Rejected { path, reason, record: element } in rejected {
+                outcome.rejected += 1;
+                let at = at_word(&batch.input);
+                if outcome.errors.len() < MAX_REASONS {
+                    outcome.errors.push(format!("{at} {}: {reason}", record.at));
                 }
+                let mut entry = json!({"input": batch.input, "error": reason, "record": element});
+                entry[at] = json!(record.at);
+                if !path.is_empty() {
+                    entry["path"] = json!(path);
+                }
+                self.dead_letter.write("rejected", entry, &self.metrics);
             }
+            admitted.extend(events.into_iter().map(|event| (event, record.at)));
+        }
+        // The events of one HTTP request are admitted in time order, so that a newest-first
+        // page or an unordered export does not make its own older events late against its
+        // newest. A request is ingested whole in one checkpoint and never read in part, so
+        // this order is the same if it is sent again. Batches of the other inputs end where a
+        // read happened to end, and a restart can cut them elsewhere, so they keep input order.
+        // Each event keeps its own line for the dead-letter file.
+        if batch.input == "http" {
+            admitted.sort_by_key(|(event, _)| event.event_time().as_nanos());
+        }
+        for (event, at) in admitted {
+            events_in += 1;
+            self.push_event(Arc::new(event), &batch.input, at, &mut outcome, checkpoint);
         }
         if let Some(position) = batch.position {
             checkpoint.positions.insert(batch.input.clone(), position);
@@ -540,10 +520,17 @@ impl Pipeline {
         checkpoint.add_future.push((key, entry.to_string().into_bytes()));
     }
 
-    /// Puts a detection in the outbox unless its id was emitted before.
+    /// Puts a detection in the outbox unless its id was emitted before or a change window
+    /// covers it.
     fn emit(&mut self, detection: engine::Detection, checkpoint: &mut Checkpoint) {
         if self.emitted.contains_key(&detection.id) {
             tracing::debug!(id = %detection.id, "detection already emitted; not delivered again");
+            return;
+        }
+        if let Some(reason) = self.set.suppressions.reason_to_leave_out(&detection) {
+            tracing::info!(id = %detection.id, rule = %detection.rule.name, reason, "detection in a change window; not delivered");
+            let rule = label("rule", &detection.rule.name);
+            self.metrics.add("dragnet_watch_suppressed_total", rule, 1.0);
             return;
         }
         let end = detection.window.1.as_nanos();
@@ -629,24 +616,6 @@ impl Pipeline {
 }
 
 /// What `RawRecord::at` counts in an input.
-/// Returns the element of `document` at a path that [`Normalized::path`] gives, such as `[2]`,
-/// `records[5]` or `[0].records[5]`, or `None` when the path leads into JSON text held in a
-/// string (`AuditData`) or nowhere.
-fn element_at<'a>(document: &'a serde_json::Value, path: &str) -> Option<&'a serde_json::Value> {
-    let mut current = document;
-    for segment in path.split('.').filter(|segment| !segment.is_empty()) {
-        let (key, indexes) = segment.split_once('[').unwrap_or((segment, ""));
-        if !key.is_empty() {
-            current = current.get(key)?;
-        }
-        for index in indexes.split('[').filter(|index| !index.is_empty()) {
-            let index: usize = index.strip_suffix(']')?.parse().ok()?;
-            current = current.get(index)?;
-        }
-    }
-    Some(current)
-}
-
 fn at_word(input: &str) -> &'static str {
     if input.starts_with("file:") || input.starts_with("kafka:") {
         "offset"

@@ -30,11 +30,11 @@ use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use serde_json::json;
 
 use super::dead_letter::DeadLetter;
-use super::kafka::group_config;
+use super::kafka::{group_config, records_of};
 use super::metrics::{label, Metrics};
+use super::normalize::{normalize_record, Rejected};
 use super::rules::RuleSet;
 use super::signal::{SignalMessage, Source};
-use crate::input::{split_records, Record};
 
 /// Messages read per batch at most.
 const MESSAGES_PER_BATCH: usize = 2_000;
@@ -228,7 +228,8 @@ struct Routing<'a> {
 }
 
 impl Routing<'_> {
-    /// Normalises one raw message and sends its events' signals.
+    /// Normalises one raw message and sends its events' signals. A bad element of an export
+    /// in the message is rejected alone, and the other elements are routed.
     fn route_message(
         &mut self,
         producer: &BaseProducer<Acks>,
@@ -240,32 +241,17 @@ impl Routing<'_> {
         let mut index = 0u32;
         let mut events_in = 0u64;
         let mut rejected = 0u64;
-        for record in split_records(payload) {
-            let value = match record.record {
-                Ok(Record::Json(value)) => value,
-                Ok(Record::Csv(_)) => {
-                    rejected += 1;
-                    self.reject(&input, offset, "the message is not JSON", payload);
-                    continue;
-                }
-                Err(error) => {
-                    rejected += 1;
-                    self.reject(&input, offset, &error, payload);
-                    continue;
-                }
-            };
-            let events = match self.normalizer.normalize(&value, self.format) {
-                Ok(events) => events,
-                Err(e) => {
-                    rejected += 1;
-                    self.reject(&input, offset, &e.to_string(), payload);
-                    continue;
-                }
-            };
-            for mut event in events {
-                if let Some(db) = &self.set.asn {
-                    enrich::enrich_event(db, &mut event);
-                }
+        let mut records = Vec::new();
+        records_of(payload, offset, &mut records);
+        for record in &records {
+            let asn = self.set.asn.as_deref();
+            let (events, rejections) =
+                normalize_record(&mut self.normalizer, self.format, asn, record);
+            rejected += rejections.len() as u64;
+            for rejection in rejections {
+                self.reject(&input, offset, rejection);
+            }
+            for event in events {
                 let source = Source { input: input.clone(), offset, index };
                 index += 1;
                 events_in += 1;
@@ -336,9 +322,14 @@ impl Routing<'_> {
         self.marked = Some(time);
     }
 
-    fn reject(&self, input: &str, offset: i64, error: &str, payload: &[u8]) {
-        let text = String::from_utf8_lossy(&payload[..payload.len().min(256)]).into_owned();
-        let entry = json!({"input": input, "offset": offset, "error": error, "record": text});
+    /// Writes a rejected record, or element of one, to the dead-letter file.
+    fn reject(&self, input: &str, offset: i64, rejected: Rejected) {
+        let Rejected { path, reason, record } = rejected;
+        let mut entry =
+            json!({"input": input, "offset": offset, "error": reason, "record": record});
+        if !path.is_empty() {
+            entry["path"] = json!(path);
+        }
         self.dead_letter.write("rejected", entry, &self.metrics);
     }
 }

@@ -1,4 +1,4 @@
-//! Loading the rules, lists, ASN database and identity table for `watch`, and reloading them
+//! Loading the rules, lists, ASN database, identity table and change windows for `watch`, and reloading them
 //! on SIGHUP or when one of their files changes.
 //!
 //! A reload compiles the whole set again. When any rule fails to compile, or a list or the ASN
@@ -13,6 +13,7 @@ use anyhow::{bail, Result};
 use enrich::AsnDb;
 
 use crate::cli::WatchArgs;
+use crate::suppress::Suppressions;
 use crate::{context, ruleset};
 
 /// Everything the pipeline runs with that can be reloaded.
@@ -23,6 +24,8 @@ pub struct RuleSet {
     pub asn: Option<Arc<AsnDb>>,
     /// The identity table the normaliser resolves aliases with.
     pub identities: sources::Identities,
+    /// The `--suppressions` change windows; empty without the option.
+    pub suppressions: Arc<Suppressions>,
 }
 
 impl RuleSet {
@@ -48,6 +51,7 @@ pub struct Sources {
     lists: Vec<PathBuf>,
     asn_db: Vec<PathBuf>,
     identities: Option<PathBuf>,
+    suppressions: Option<PathBuf>,
 }
 
 impl Sources {
@@ -58,6 +62,7 @@ impl Sources {
             lists: args.lists.clone(),
             asn_db: args.source.asn_db.clone(),
             identities: args.source.identities.clone(),
+            suppressions: args.suppressions.clone(),
         }
     }
 
@@ -68,6 +73,11 @@ impl Sources {
         let lists = context::load_lists(&self.lists, false)?;
         let asn = context::load_asn_db(&self.asn_db, false)?.map(Arc::new);
         let identities = context::load_identities(self.identities.as_deref(), false)?;
+        // Read with the lists, because a change window's `entry` takes the type of its list.
+        let suppressions = match &self.suppressions {
+            Some(path) => Suppressions::load(path, &lists)?,
+            None => Suppressions::default(),
+        };
         let ctx = engine::Context { lists: Arc::new(lists), asn: asn.clone() };
         let files = ruleset::read_rule_files(&self.rules)?;
         let loaded = ruleset::compile_rules(&files, &yaral::CheckOptions::default(), &ctx);
@@ -79,15 +89,16 @@ impl Sources {
         if loaded.rules.is_empty() {
             bail!("no rule could be compiled");
         }
-        Ok((RuleSet { rules: loaded.rules, asn, identities }, loaded.rejected))
+        let suppressions = Arc::new(suppressions);
+        Ok((RuleSet { rules: loaded.rules, asn, identities, suppressions }, loaded.rejected))
     }
 
     /// Returns a fingerprint of every file the set is read from: paths, lengths and modification times.
     /// A reload is due when it changes.
     pub fn fingerprint(&self) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
         let mut out = Vec::new();
-        for path in self.rules.iter().chain(&self.lists).chain(&self.asn_db).chain(&self.identities)
-        {
+        let paths = self.rules.iter().chain(&self.lists).chain(&self.asn_db);
+        for path in paths.chain(&self.identities).chain(&self.suppressions) {
             collect_fingerprint(path, &mut out);
         }
         out.sort();

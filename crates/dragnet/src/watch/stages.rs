@@ -123,6 +123,7 @@ pub fn run(
             let shared = Arc::new(Shared {
                 retention: i128::try_from(set.retention().as_nanos()).unwrap_or(i128::MAX),
                 rules: set.rules,
+                suppressions: set.suppressions,
                 rule_index,
                 partitions,
                 lateness: args.allowed_lateness,

@@ -324,3 +324,219 @@ fn idempotency_key_prevents_double_ingest() {
     assert!(watch.terminate().success());
     assert_eq!(crate::harness::ids_in(&dir.join("out.jsonl")).len(), 1);
 }
+
+/// Reads until the server closes the connection, or fails after `limit`.
+fn read_until_closed(stream: &mut std::net::TcpStream, limit: Duration) -> String {
+    stream.set_read_timeout(Some(limit)).unwrap();
+    let mut received = Vec::new();
+    let mut buffer = [0u8; 1024];
+    loop {
+        match std::io::Read::read(stream, &mut buffer) {
+            Ok(0) => break,
+            Ok(read) => received.extend_from_slice(&buffer[..read]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
+            Err(e) => panic!("the connection is still open after {limit:?}: {e}"),
+        }
+    }
+    String::from_utf8_lossy(&received).into_owned()
+}
+
+#[test]
+fn slow_headers_close_connection() {
+    let (watch, _dir) = start("slow-headers", &["--header-read-timeout", "1s"]);
+    let started = std::time::Instant::now();
+    let mut half = std::net::TcpStream::connect(&watch.address).unwrap();
+    let head = format!("POST /v1/events HTTP/1.1\r\nHost: {}\r\nContent-Le", watch.address);
+    half.write_all(head.as_bytes()).unwrap();
+    let mut silent = std::net::TcpStream::connect(&watch.address).unwrap();
+
+    read_until_closed(&mut half, Duration::from_secs(10));
+    read_until_closed(&mut silent, Duration::from_secs(10));
+    assert!(started.elapsed() < Duration::from_secs(8), "{:?}", started.elapsed());
+
+    // The server still takes new connections.
+    let health = watch.request("GET", "/healthz", &[], b"");
+    assert_eq!(health.status, 200, "{health:?}");
+}
+
+#[test]
+fn slow_body_gets_408() {
+    let (watch, _dir) = start("slow-body", &["--body-read-timeout", "1s"]);
+    let started = std::time::Instant::now();
+    let mut stream = std::net::TcpStream::connect(&watch.address).unwrap();
+    let head = format!(
+        "POST /v1/events HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {TOKEN}\r\n\
+         Content-Length: 1000\r\n\r\n{{\"metadata\":",
+        watch.address
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+
+    let response = read_until_closed(&mut stream, Duration::from_secs(10));
+    assert!(response.starts_with("HTTP/1.1 408"), "{response}");
+    assert!(response.contains("--body-read-timeout"), "{response}");
+    assert!(started.elapsed() < Duration::from_secs(8), "{:?}", started.elapsed());
+    let metrics = watch.request("GET", "/metrics", &[], b"");
+    assert!(
+        metrics.body.contains("dragnet_watch_http_timeouts_total{phase=\"body\"} 1"),
+        "{}",
+        metrics.body
+    );
+}
+
+#[test]
+fn unsupported_encoding_gets_415() {
+    let (watch, _dir) = start("encoding", &[]);
+    let body = jsonl(&[event("b1", 0, "USER_LOGIN", "alice", "web", false)]);
+    let auth = format!("Bearer {TOKEN}");
+    for encoding in ["br", "deflate", "gzip, br"] {
+        let headers = [("Authorization", auth.as_str()), ("Content-Encoding", encoding)];
+        let response = watch.request("POST", "/v1/events", &headers, body.as_bytes());
+        assert_eq!(response.status, 415, "{encoding}: {response:?}");
+        let error = response.json()["error"].as_str().unwrap_or_default().to_owned();
+        assert!(error.contains("Content-Encoding"), "{encoding}: {error}");
+    }
+    let headers = [("Authorization", auth.as_str()), ("Content-Encoding", "identity")];
+    let response = watch.request("POST", "/v1/events", &headers, body.as_bytes());
+    assert_eq!(response.status, 200, "{response:?}");
+    assert_eq!(response.json()["accepted"], 1);
+}
+
+#[test]
+fn array_errors_name_element() {
+    let (watch, dir) = start("array-element", &[]);
+    let body = json!([
+        event("y1", 0, "USER_LOGIN", "alice", "web", false),
+        {"metadata": {"event_type": "USER_LOGIN", "product_log_id": "y2"}},
+        event("y3", 10, "USER_LOGIN", "bob", "web", false),
+    ]);
+    let response = watch.post_events(TOKEN, body.to_string().as_bytes());
+    assert_eq!(response.status, 200, "{response:?}");
+    let json = response.json();
+    assert_eq!(json["accepted"], 2, "{json}");
+    assert_eq!(json["rejected"], 1, "{json}");
+    let reason = json["errors"][0].as_str().unwrap();
+    assert!(reason.starts_with("line 1: [1]: "), "{json}");
+    let dead = std::fs::read_to_string(dir.join("state/dead-letter.jsonl")).unwrap();
+    let entry: serde_json::Value = serde_json::from_str(dead.lines().next().unwrap()).unwrap();
+    assert_eq!(entry["path"], "[1]", "{entry}");
+    assert_eq!(entry["record"]["metadata"]["product_log_id"], "y2", "{entry}");
+
+    // A malformed element is named the same way in a 400.
+    let response = watch.post_events(TOKEN, b"[{\"a\": 1}, {\"a\": }, {\"a\": 3}]");
+    assert_eq!(response.status, 400, "{response:?}");
+    let json = response.json();
+    let reason = json["errors"][0].as_str().unwrap();
+    assert!(reason.starts_with("line 1: [1]: "), "{json}");
+}
+
+#[test]
+fn request_admitted_in_time_order() {
+    // A newest-first page: three blocked logins within 10 minutes, so `failed_logins_burst`
+    // fires only if none of them is late against the newest one.
+    let (watch, dir) = start("time-order", &["--allowed-lateness", "1m"]);
+    let page = jsonl(&[
+        event("n3", 480, "USER_LOGIN", "alice", "web", true),
+        event("n2", 240, "USER_LOGIN", "alice", "web", true),
+        event("n1", 0, "USER_LOGIN", "alice", "web", true),
+    ]);
+    let response = watch.post_events(TOKEN, page.as_bytes());
+    assert_eq!(response.status, 200, "{response:?}");
+    let json = response.json();
+    assert_eq!(json["accepted"], 3, "{json}");
+    assert_eq!(json["late"], 0, "{json}");
+
+    // Events older than the watermark of earlier requests are still late, and the
+    // dead-letter entry gives the line of the late event, not its place after sorting.
+    let next = jsonl(&[
+        event("n5", 600, "USER_LOGIN", "bob", "web", false),
+        event("n4", 100, "USER_LOGIN", "bob", "web", false),
+    ]);
+    let response = watch.post_events(TOKEN, next.as_bytes());
+    assert_eq!(response.status, 200, "{response:?}");
+    let json = response.json();
+    assert_eq!(json["accepted"], 1, "{json}");
+    assert_eq!(json["late"], 1, "{json}");
+    let dead = std::fs::read_to_string(dir.join("state/dead-letter.jsonl")).unwrap();
+    let entry: serde_json::Value = serde_json::from_str(dead.lines().next().unwrap()).unwrap();
+    assert_eq!(entry["reason"], "late", "{entry}");
+    assert_eq!(entry["line"], 2, "{entry}");
+    assert_eq!(entry["event"]["metadata"]["product_log_id"], "n4", "{entry}");
+
+    let flush = jsonl(&[crate::harness::flush_event(600)]);
+    assert_eq!(watch.post_events(TOKEN, flush.as_bytes()).status, 200);
+    let out = dir.join("out.jsonl");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let mut text = String::new();
+    while !text.contains("failed_logins_burst") && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        text = std::fs::read_to_string(&out).unwrap_or_default();
+    }
+    assert!(text.contains("failed_logins_burst"), "{text}");
+}
+
+#[test]
+fn suppressions_match_hunt() {
+    // A change window covers the honeypot touch at BASE + 0 and not the one two hours later.
+    let dir = temp_dir("suppressions");
+    let suppressions = dir.join("suppressions.toml");
+    std::fs::write(
+        &suppressions,
+        "[[suppress]]\nrules = [\"honeypot_*\"]\nmatch = {}\n\
+         start = \"2025-01-01T00:00:00Z\"\nend = \"2025-01-01T01:00:00Z\"\n\
+         reason = \"approved honeypot test\"\n",
+    )
+    .unwrap();
+    let events = [
+        event("s1", 0, "USER_LOGIN", "alice", "honeypot", false),
+        event("s2", 7200, "USER_LOGIN", "bob", "honeypot", false),
+        crate::harness::flush_event(7200),
+    ];
+    let input = dir.join("events.jsonl");
+    std::fs::write(&input, jsonl(&events)).unwrap();
+    std::fs::write(dir.join("rules.yaral"), crate::harness::RULES).unwrap();
+    let hunt = std::process::Command::new(env!("CARGO_BIN_EXE_dragnet"))
+        .args(["hunt", "--output", "jsonl", "--rules"])
+        .arg(dir.join("rules.yaral"))
+        .arg("--suppressions")
+        .arg(&suppressions)
+        .arg(&input)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert!(hunt.status.success(), "{}", String::from_utf8_lossy(&hunt.stderr));
+    let hunt_out = String::from_utf8_lossy(&hunt.stdout).into_owned();
+    let hunt_ids: Vec<&str> = hunt_out.lines().collect();
+    assert_eq!(hunt_ids.len(), 1, "{hunt_out}");
+    assert!(hunt_out.contains("\"s2\""), "{hunt_out}");
+
+    std::fs::write(dir.join("token"), format!("{TOKEN}\n")).unwrap();
+    let rules = dir.join("rules.yaral").display().to_string();
+    let token = dir.join("token").display().to_string();
+    let output = dir.join("out.jsonl").display().to_string();
+    let suppressions = suppressions.display().to_string();
+    let args = [
+        "--rules",
+        &rules,
+        "--token-file",
+        &token,
+        "--output",
+        &output,
+        "--suppressions",
+        &suppressions,
+    ];
+    let watch = Watch::start(&dir.join("state"), &args, &[]);
+    let response = watch.post_events(TOKEN, jsonl(&events).as_bytes());
+    assert_eq!(response.status, 200, "{response:?}");
+    let out = dir.join("out.jsonl");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while crate::harness::ids_in(&out).is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let watch_out = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(watch_out.lines().count(), 1, "{watch_out}");
+    assert!(watch_out.contains("\"s2\""), "{watch_out}");
+    let hunt_id: serde_json::Value = serde_json::from_str(hunt_ids[0]).unwrap();
+    assert_eq!(crate::harness::ids_in(&out), vec![hunt_id["id"].as_str().unwrap().to_owned()]);
+    let metrics = watch.request("GET", "/metrics", &[], b"");
+    assert!(metrics.body.contains("dragnet_watch_suppressed_total{"), "{}", metrics.body);
+}
