@@ -315,3 +315,158 @@ fn kafka_stages_survive_rebalance_and_kill() {
         assert!(watch.terminate().success(), "{log}");
     }
 }
+
+/// Polls the dead-letter file at `path` until it has `count` entries, then returns them.
+fn dead_letters(path: &Path, count: usize, logs: &[&Watch]) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let entries: Vec<Value> =
+            text.lines().map(|l| serde_json::from_str(l).expect("a dead letter is JSON")).collect();
+        if entries.len() >= count {
+            return entries;
+        }
+        if Instant::now() > deadline {
+            let logs: Vec<String> = logs.iter().map(|w| w.log()).collect();
+            panic!(
+                "{} has {} entries, not {count}; logs:\n{}",
+                path.display(),
+                entries.len(),
+                logs.join("\n----\n")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn kafka_stages_reject_element_and_suppress() {
+    use crate::harness::event;
+
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic(RAW, 1, 1).unwrap();
+    cluster.create_topic(SIGNALS, 2, 1).unwrap();
+    let bootstrap = cluster.bootstrap_servers();
+    let dir = temp_dir("stages-exports");
+    let rules = dir.join("rules.yaral");
+    std::fs::write(&rules, crate::harness::RULES).unwrap();
+    // A change window covers the honeypot touch at BASE + 0 and not the one two hours later.
+    let suppressions = dir.join("suppressions.toml");
+    std::fs::write(
+        &suppressions,
+        "[[suppress]]\nrules = [\"honeypot_*\"]\nmatch = {}\n\
+         start = \"2025-01-01T00:00:00Z\"\nend = \"2025-01-01T01:00:00Z\"\n\
+         reason = \"approved honeypot test\"\n",
+    )
+    .unwrap();
+
+    // Three blocked logins of alice within 10 minutes fire `failed_logins_burst` only if
+    // every good element of both exports reaches correlate. Each export has one element
+    // without an event time, which route must reject alone.
+    let no_time = serde_json::json!({"metadata": {"event_type": "USER_LOGIN",
+                                                  "product_log_id": "no-time"}});
+    let array = serde_json::json!([
+        event("x1", 0, "USER_LOGIN", "alice", "honeypot", true),
+        no_time,
+        event("x2", 60, "USER_LOGIN", "alice", "web", true),
+    ]);
+    let records = serde_json::json!({"records": [
+        event("x3", 120, "USER_LOGIN", "alice", "web", true),
+        event("x4", 7200, "USER_LOGIN", "bob", "honeypot", false),
+        no_time,
+    ]});
+    let documents = [array, records, flush_event(7200)];
+    let hunt_input = dir.join("hunt.jsonl");
+    std::fs::write(&hunt_input, jsonl(&documents)).unwrap();
+    let hunt = std::process::Command::new(env!("CARGO_BIN_EXE_dragnet"))
+        .args(["hunt", "--output", "jsonl", "--rules"])
+        .arg(&rules)
+        .arg("--suppressions")
+        .arg(&suppressions)
+        .arg(&hunt_input)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert!(hunt.status.success(), "{}", String::from_utf8_lossy(&hunt.stderr));
+    let hunt_out = String::from_utf8_lossy(&hunt.stdout).into_owned();
+    assert!(hunt_out.contains("failed_logins_burst"), "{hunt_out}");
+    assert!(hunt_out.contains("\"x4\""), "{hunt_out}");
+    let mut expected: Vec<String> = hunt_out
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["id"].as_str().unwrap().to_owned())
+        .collect();
+    expected.sort();
+    assert_eq!(expected.len(), 2, "{hunt_out}");
+
+    let rules = rules.to_str().unwrap();
+    let suppressions = suppressions.to_str().unwrap();
+    let route_args = [
+        "--stage",
+        "route",
+        "--rules",
+        rules,
+        "--suppressions",
+        suppressions,
+        "--kafka",
+        &bootstrap,
+        "--topic",
+        RAW,
+        "--group",
+        "route",
+        "--signals-topic",
+        SIGNALS,
+    ];
+    let route = Watch::start(&dir.join("route"), &route_args, &[]);
+    let output = dir.join("correlate.jsonl");
+    let correlate_args = [
+        "--stage",
+        "correlate",
+        "--rules",
+        rules,
+        "--suppressions",
+        suppressions,
+        "--kafka",
+        &bootstrap,
+        "--topic",
+        SIGNALS,
+        "--group",
+        "correlate",
+        "--allowed-lateness",
+        LATENESS,
+        "--output",
+        output.to_str().unwrap(),
+    ];
+    let correlate = Watch::start(&dir.join("correlate"), &correlate_args, &[]);
+
+    let producer: BaseProducer =
+        ClientConfig::new().set("bootstrap.servers", &bootstrap).create().unwrap();
+    for document in &documents {
+        let payload = document.to_string();
+        send(&producer, BaseRecord::<(), _>::to(RAW).partition(0).payload(&payload));
+    }
+    producer.flush(Duration::from_secs(30)).unwrap();
+
+    let logs = [&route, &correlate];
+    let got = collect(&[output], expected.len());
+    assert_same(&got, &expected, "the stages with an export", &logs);
+    assert!(
+        correlate.wait_for_log("detection in a change window", Duration::from_secs(10)),
+        "{}",
+        correlate.log()
+    );
+
+    let entries = dead_letters(&dir.join("route/dead-letter.jsonl"), 2, &logs);
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    for entry in &entries {
+        assert_eq!(entry["reason"], "rejected", "{entry}");
+        assert_eq!(entry["record"]["metadata"]["product_log_id"], "no-time", "{entry}");
+    }
+    assert_eq!(entries[0]["path"], "[1]", "{}", entries[0]);
+    assert_eq!(entries[0]["offset"], 0, "{}", entries[0]);
+    assert_eq!(entries[1]["path"], "records[2]", "{}", entries[1]);
+    assert_eq!(entries[1]["offset"], 1, "{}", entries[1]);
+    for watch in [route, correlate] {
+        let log = watch.log();
+        assert!(watch.terminate().success(), "{log}");
+    }
+}
