@@ -50,6 +50,16 @@ pub struct RawRecord {
     pub value: Result<serde_json::Value, Malformed>,
 }
 
+/// An event of a batch waiting to be admitted, with the document it came from.
+struct Admitted {
+    /// The document's number within the batch. The events of one document are admitted in
+    /// time order.
+    document: u64,
+    /// [`RawRecord::at`] of the record it came from.
+    at: u64,
+    event: Event,
+}
+
 /// A record that is not valid JSON.
 pub struct Malformed {
     /// Why.
@@ -388,8 +398,16 @@ impl Pipeline {
         }
         let mut outcome = BatchOutcome::default();
         let mut events_in = 0u64;
-        let mut admitted: Vec<(Event, u64)> = Vec::new();
+        let mut admitted: Vec<Admitted> = Vec::new();
+        let mut document = 0u64;
+        let mut previous_at = None;
         for record in &batch.records {
+            // Records that share a start (the elements of one Kafka message's top-level array
+            // or JSON lines) are one document. Every other record is a document of its own.
+            if previous_at.is_some_and(|at| at != record.at) {
+                document += 1;
+            }
+            previous_at = Some(record.at);
             let asn = self.set.asn.as_deref();
             let (events, rejected) =
                 normalize_record(&mut self.normalizer, self.format, asn, record);
@@ -406,18 +424,26 @@ impl Pipeline {
                 }
                 self.dead_letter.write("rejected", entry, &self.metrics);
             }
-            admitted.extend(events.into_iter().map(|event| (event, record.at)));
+            admitted.extend(events.into_iter().map(|event| Admitted {
+                document,
+                at: record.at,
+                event,
+            }));
         }
-        // The events of one HTTP request are admitted in time order, so that a newest-first
-        // page or an unordered export does not make its own older events late against its
-        // newest. A request is ingested whole in one checkpoint and never read in part, so
-        // this order is the same if it is sent again. Batches of the other inputs end where a
-        // read happened to end, and a restart can cut them elsewhere, so they keep input order.
-        // Each event keeps its own line for the dead-letter file.
-        if batch.input == "http" {
-            admitted.sort_by_key(|(event, _)| event.event_time().as_nanos());
-        }
-        for (event, at) in admitted {
+        // The events of one document are admitted in time order (a stable sort), so that a
+        // newest-first page or an unordered export does not make its own older events late
+        // against its newest one. The sort never crosses documents. A document is a line of a
+        // followed file or standard input, or one Kafka message, and a restart that cuts the
+        // input into other batches does not move its bounds. So a restart admits the same
+        // events in the same order. An HTTP request is ingested whole in one checkpoint and
+        // never read in part, so it is sorted as one unit, and a resend is sorted the same
+        // way. Each event keeps its own line or offset for the dead-letter file.
+        let whole_batch = batch.input == "http";
+        admitted.sort_by_key(|admitted| {
+            let unit = if whole_batch { 0 } else { admitted.document };
+            (unit, admitted.event.event_time().as_nanos())
+        });
+        for Admitted { at, event, .. } in admitted {
             events_in += 1;
             self.push_event(Arc::new(event), &batch.input, at, &mut outcome, checkpoint);
         }

@@ -243,20 +243,27 @@ impl Routing<'_> {
         let mut rejected = 0u64;
         let mut records = Vec::new();
         records_of(payload, offset, &mut records);
+        let mut events = Vec::new();
         for record in &records {
             let asn = self.set.asn.as_deref();
-            let (events, rejections) =
+            let (found, rejections) =
                 normalize_record(&mut self.normalizer, self.format, asn, record);
             rejected += rejections.len() as u64;
             for rejection in rejections {
                 self.reject(&input, offset, rejection);
             }
-            for event in events {
-                let source = Source { input: input.clone(), offset, index };
-                index += 1;
-                events_in += 1;
-                self.route_event(producer, Arc::new(event), source);
-            }
+            events.extend(found);
+        }
+        // The events of one message are routed in time order (a stable sort), as the single
+        // process admits them, so that a newest-first page does not make its own older events
+        // late in the correlate partitions. A message is always read whole, so a resend after a
+        // crash gives each event the same index.
+        events.sort_by_key(|event| event.event_time().as_nanos());
+        for event in events {
+            let source = Source { input: input.clone(), offset, index };
+            index += 1;
+            events_in += 1;
+            self.route_event(producer, Arc::new(event), source);
         }
         let labels = label("input", &input);
         self.metrics.add("dragnet_watch_events_total", labels.clone(), events_in as f64);

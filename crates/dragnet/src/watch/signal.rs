@@ -6,8 +6,9 @@
 //! - `{"source": {"input": "kafka:raw/3", "offset": 120, "index": 0}, "routes": [["rule", 0]],
 //!   "event": {...}}`: one normalised, enriched UDM event and the rules and event variables it
 //!   is for in this partition. `source` is its stable identity: the raw partition, the raw
-//!   message's offset and the event's index among the events of that message. Stage one
-//!   sends an event again after a crash, with the same identity, and stage two drops it.
+//!   message's offset and the event's index among the events of that message in time order.
+//!   Stage one sends an event again after a crash, with the same identity, and stage two
+//!   drops it.
 //! - `{"mark": 1735689600000000000}`: the latest event time, in nanoseconds since the epoch,
 //!   among the events a stage-one process had sent when it wrote the mark. Stage one writes
 //!   marks to every partition after the signals they cover, so the watermark of a partition
@@ -24,7 +25,8 @@ pub struct Source {
     pub input: String,
     /// The raw message's offset.
     pub offset: i64,
-    /// The event's index among the events normalised from that message.
+    /// The event's index among the events normalised from that message, taken in event-time
+    /// order (a stable sort), which is the order route sends them in.
     pub index: u32,
 }
 

@@ -173,3 +173,62 @@ fn demo_logs_match_hunt() {
     assert!(watch.terminate().success());
     assert_eq!(sorted(ids_in(&out)), expected);
 }
+
+#[test]
+fn followed_page_matches_hunt() {
+    use crate::harness::event;
+
+    // One newest-first page of blocked logins spanning 8 minutes, more than the allowed
+    // lateness of 1 minute. `failed_logins_burst` fires for alice only if none of the page's
+    // older events is late against its newest one.
+    let dir = temp_dir("parity-page");
+    let rules = dir.join("rules.yaral");
+    std::fs::write(&rules, crate::harness::RULES).unwrap();
+    let page = serde_json::json!({
+        "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#auditLogs/signIns",
+        "value": [
+            event("p3", 480, "USER_LOGIN", "alice", "web", true),
+            event("p2", 240, "USER_LOGIN", "alice", "web", true),
+            event("p1", 0, "USER_LOGIN", "alice", "web", true),
+        ],
+    });
+    // The next line is another document, so its event is late against the page's newest.
+    let next = serde_json::json!([event("p0", 100, "USER_LOGIN", "dave", "web", false)]);
+    let lines = [page, next, flush_event(480)];
+    let input = dir.join("page.jsonl");
+    std::fs::write(&input, jsonl(&lines)).unwrap();
+    let expected = sorted(hunt_ids(&rules, &input));
+    assert_eq!(expected.len(), 1, "{expected:?}");
+
+    let output = dir.join("out.jsonl");
+    let state = dir.join("state");
+    let args = [
+        "--rules",
+        rules.to_str().unwrap(),
+        "--follow",
+        input.to_str().unwrap(),
+        "--allowed-lateness",
+        "1m",
+        "--output",
+        output.to_str().unwrap(),
+    ];
+    let watch = Watch::start(&state, &args, &[]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while ids_in(&output).len() < expected.len() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let log = watch.log();
+    assert!(watch.terminate().success(), "{log}");
+    assert_eq!(sorted(ids_in(&output)), expected, "watch and hunt disagree:\n{log}");
+
+    let dead = std::fs::read_to_string(state.join("dead-letter.jsonl")).unwrap_or_default();
+    let late: Vec<serde_json::Value> = dead
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .filter(|entry| entry["reason"] == "late")
+        .collect();
+    assert_eq!(late.len(), 1, "{dead}");
+    assert_eq!(late[0]["event"]["metadata"]["product_log_id"], "p0", "{}", late[0]);
+    let second_line = jsonl(&lines[..1]).len();
+    assert_eq!(late[0]["offset"], second_line, "{}", late[0]);
+}

@@ -375,7 +375,18 @@ fn kafka_stages_reject_element_and_suppress() {
         event("x4", 7200, "USER_LOGIN", "bob", "honeypot", false),
         no_time,
     ]});
-    let documents = [array, records, flush_event(7200)];
+    // A newest-first page spanning more than the allowed lateness: carol's three blocked
+    // logins give `failed_logins_burst` only if route sends them before her newest event.
+    let page = serde_json::json!({
+        "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#auditLogs/signIns",
+        "value": [
+            event("x8", 20_000, "USER_LOGIN", "carol", "web", false),
+            event("x7", 16_240, "USER_LOGIN", "carol", "web", true),
+            event("x6", 16_120, "USER_LOGIN", "carol", "web", true),
+            event("x5", 16_000, "USER_LOGIN", "carol", "web", true),
+        ],
+    });
+    let documents = [array, records, page, flush_event(20_000)];
     let hunt_input = dir.join("hunt.jsonl");
     std::fs::write(&hunt_input, jsonl(&documents)).unwrap();
     let hunt = std::process::Command::new(env!("CARGO_BIN_EXE_dragnet"))
@@ -391,12 +402,13 @@ fn kafka_stages_reject_element_and_suppress() {
     let hunt_out = String::from_utf8_lossy(&hunt.stdout).into_owned();
     assert!(hunt_out.contains("failed_logins_burst"), "{hunt_out}");
     assert!(hunt_out.contains("\"x4\""), "{hunt_out}");
+    assert!(hunt_out.contains("\"x5\""), "{hunt_out}");
     let mut expected: Vec<String> = hunt_out
         .lines()
         .map(|l| serde_json::from_str::<Value>(l).unwrap()["id"].as_str().unwrap().to_owned())
         .collect();
     expected.sort();
-    assert_eq!(expected.len(), 2, "{hunt_out}");
+    assert_eq!(expected.len(), 3, "{hunt_out}");
 
     let rules = rules.to_str().unwrap();
     let suppressions = suppressions.to_str().unwrap();
@@ -465,6 +477,9 @@ fn kafka_stages_reject_element_and_suppress() {
     assert_eq!(entries[0]["offset"], 0, "{}", entries[0]);
     assert_eq!(entries[1]["path"], "records[2]", "{}", entries[1]);
     assert_eq!(entries[1]["offset"], 1, "{}", entries[1]);
+    let correlate_dead =
+        std::fs::read_to_string(dir.join("correlate/dead-letter.jsonl")).unwrap_or_default();
+    assert!(!correlate_dead.contains("\"late\""), "no event may be late: {correlate_dead}");
     for watch in [route, correlate] {
         let log = watch.log();
         assert!(watch.terminate().success(), "{log}");
