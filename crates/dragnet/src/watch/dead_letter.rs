@@ -3,7 +3,8 @@
 //!
 //! Each line has `reason` (`late`, `rejected`, `future` or `undeliverable`) and `input` or
 //! `sink`. It gives where in the input the record was (`line` in a request body or standard
-//! input, `offset` in a followed file or Kafka partition), a human-readable `error` where there
+//! input, `offset` in a followed file or Kafka partition, and `path` for an element of a
+//! document, such as `records[5]`), a human-readable `error` where there
 //! is one, the payload (`event`, `record` or `detection`) and `at`, the wall-clock time of
 //! writing. Writes are
 //! flushed and synced before the checkpoint that covers them, so a crash can repeat a dead
@@ -129,10 +130,13 @@ impl DeadLetter {
             })
         };
         let source = text("input").or_else(|| text("sink")).unwrap_or_default();
-        let position = text("line")
+        let mut position = text("line")
             .map(|line| format!("line {line}"))
             .or_else(|| text("offset").map(|offset| format!("offset {offset}")))
             .unwrap_or_default();
+        if let Some(element) = text("path") {
+            position = format!("{position}: {element}");
+        }
         let error = text("error").unwrap_or_default();
         tracing::warn!(
             reason,

@@ -22,6 +22,15 @@ pub struct Rejected {
     pub record: Value,
 }
 
+/// An event with the element of the record it was normalised from.
+pub struct Found {
+    /// The element's path in the record, as in [`Rejected::path`]. It is empty when the
+    /// event comes from the record itself.
+    pub path: String,
+    /// The normalised, enriched event.
+    pub event: Event,
+}
+
 /// Normalises and enriches `record`. Returns its events in document order and its rejected
 /// elements.
 pub fn normalize_record(
@@ -29,7 +38,7 @@ pub fn normalize_record(
     format: sources::Format,
     asn: Option<&enrich::AsnDb>,
     record: &RawRecord,
-) -> (Vec<Event>, Vec<Rejected>) {
+) -> (Vec<Found>, Vec<Rejected>) {
     let outcomes = match &record.value {
         Ok(value) => normalizer.normalize_each(value, format),
         Err(malformed) => vec![Normalized {
@@ -41,7 +50,10 @@ pub fn normalize_record(
     let mut rejected = Vec::new();
     for Normalized { path: inner_path, result } in outcomes {
         match result {
-            Ok(found) => events.extend(found),
+            Ok(found) => {
+                let path = element_path(record.element, &inner_path);
+                events.extend(found.into_iter().map(|event| Found { path: path.clone(), event }));
+            }
             Err(error) => {
                 let path = element_path(record.element, &inner_path);
                 let reason =
@@ -55,8 +67,8 @@ pub fn normalize_record(
         }
     }
     if let Some(db) = asn {
-        for event in &mut events {
-            enrich::enrich_event(db, event);
+        for found in &mut events {
+            enrich::enrich_event(db, &mut found.event);
         }
     }
     (events, rejected)
@@ -107,7 +119,7 @@ mod tests {
         json!({"metadata": {"event_type": "USER_LOGIN", "product_log_id": id}})
     }
 
-    fn normalize(record: &RawRecord) -> (Vec<Event>, Vec<Rejected>) {
+    fn normalize(record: &RawRecord) -> (Vec<Found>, Vec<Rejected>) {
         let mut normalizer = sources::Normalizer::default();
         normalize_record(&mut normalizer, sources::Format::Auto, None, record)
     }
@@ -119,6 +131,8 @@ mod tests {
         let record = RawRecord { at: 1, element: None, value: Ok(document) };
         let (events, rejected) = normalize(&record);
         assert_eq!(events.len(), 2);
+        assert_eq!(events[0].path, "events[0]");
+        assert_eq!(events[1].path, "events[2]");
         assert_eq!(rejected.len(), 1);
         assert_eq!(rejected[0].path, "events[1]");
         assert!(rejected[0].reason.starts_with("events[1]: "), "{}", rejected[0].reason);

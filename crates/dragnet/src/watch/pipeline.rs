@@ -20,7 +20,7 @@ use udm::Event;
 
 use super::dead_letter::DeadLetter;
 use super::metrics::{label, Metrics};
-use super::normalize::{normalize_record, Rejected};
+use super::normalize::{normalize_record, Found, Rejected};
 use super::rules::RuleSet;
 use super::store::{Checkpoint, Loaded, Store, StoredEvent};
 
@@ -57,7 +57,27 @@ struct Admitted {
     document: u64,
     /// [`RawRecord::at`] of the record it came from.
     at: u64,
+    /// The element's path in that record, as in [`Found::path`].
+    path: String,
     event: Event,
+}
+
+/// The place an event was read at: the input, [`RawRecord::at`] and the element's path,
+/// which is empty when the event comes from a whole record.
+struct Place<'a> {
+    input: &'a str,
+    at: u64,
+    path: &'a str,
+}
+
+impl Place<'_> {
+    /// Adds the position and the path, when there is one, to a dead-letter entry.
+    fn add_to(&self, entry: &mut serde_json::Value) {
+        entry[at_word(self.input)] = json!(self.at);
+        if !self.path.is_empty() {
+            entry["path"] = json!(self.path);
+        }
+    }
 }
 
 /// A record that is not valid JSON.
@@ -424,9 +444,10 @@ impl Pipeline {
                 }
                 self.dead_letter.write("rejected", entry, &self.metrics);
             }
-            admitted.extend(events.into_iter().map(|event| Admitted {
+            admitted.extend(events.into_iter().map(|Found { path, event }| Admitted {
                 document,
                 at: record.at,
+                path,
                 event,
             }));
         }
@@ -437,15 +458,16 @@ impl Pipeline {
         // input into other batches does not move its bounds. So a restart admits the same
         // events in the same order. An HTTP request is ingested whole in one checkpoint and
         // never read in part, so it is sorted as one unit, and a resend is sorted the same
-        // way. Each event keeps its own line or offset for the dead-letter file.
+        // way. Each event keeps its own line or offset and path for the dead-letter file.
         let whole_batch = batch.input == "http";
         admitted.sort_by_key(|admitted| {
             let unit = if whole_batch { 0 } else { admitted.document };
             (unit, admitted.event.event_time().as_nanos())
         });
-        for Admitted { at, event, .. } in admitted {
+        for Admitted { at, path, event, .. } in admitted {
             events_in += 1;
-            self.push_event(Arc::new(event), &batch.input, at, &mut outcome, checkpoint);
+            let place = Place { input: &batch.input, at, path: &path };
+            self.push_event(Arc::new(event), &place, &mut outcome, checkpoint);
         }
         if let Some(position) = batch.position {
             checkpoint.positions.insert(batch.input.clone(), position);
@@ -468,15 +490,14 @@ impl Pipeline {
     fn push_event(
         &mut self,
         event: Arc<Event>,
-        input: &str,
-        at: u64,
+        place: &Place<'_>,
         outcome: &mut BatchOutcome,
         checkpoint: &mut Checkpoint,
     ) {
         let time = event.event_time().as_nanos();
         let limit = self.clock.saturating_add(duration_nanos(self.max_future));
         if time > limit {
-            self.reject_future(&event, time, limit, input, at, outcome, checkpoint);
+            self.reject_future(&event, time, limit, place, outcome, checkpoint);
             return;
         }
         // The engine's own test: an event behind the watermark is late. Rules without
@@ -485,10 +506,10 @@ impl Pipeline {
         let late = watermark.is_some_and(|w| time < w);
         if late {
             outcome.late += 1;
-            let mut entry = json!({"input": input,
+            let mut entry = json!({"input": place.input,
                                    "watermark": watermark.map(udm_time),
                                    "event": udm::json::event_to_json(&event)});
-            entry[at_word(input)] = json!(at);
+            place.add_to(&mut entry);
             self.dead_letter.write("late", entry, &self.metrics);
         } else {
             outcome.accepted += 1;
@@ -514,33 +535,36 @@ impl Pipeline {
     /// Rejects an event whose time is after `limit`, the wall clock plus `--max-future`. The
     /// engine never sees it, so it cannot move the watermark. Its dead-letter entry goes into
     /// the checkpoint and is written to the file after the commit.
-    #[allow(clippy::too_many_arguments)]
     fn reject_future(
         &mut self,
         event: &Event,
         time: i128,
         limit: i128,
-        input: &str,
-        at: u64,
+        place: &Place<'_>,
         outcome: &mut BatchOutcome,
         checkpoint: &mut Checkpoint,
     ) {
-        let error = format!(
+        let mut error = format!(
             "event time {} is more than --max-future {} ahead of the wall clock {}",
             time_text(time),
             duration_text(self.max_future),
             time_text(self.clock)
         );
+        // The path leads the error, as in the error of a rejected element.
+        if !place.path.is_empty() {
+            error = format!("{}: {error}", place.path);
+        }
         outcome.rejected += 1;
         if outcome.errors.len() < MAX_REASONS {
-            outcome.errors.push(format!("{} {at}: {error}", at_word(input)));
+            outcome.errors.push(format!("{} {}: {error}", at_word(place.input), place.at));
         }
+        let input = place.input;
         self.metrics.add("dragnet_watch_future_events_total", label("input", input), 1.0);
         let mut entry = json!({"input": input,
                                "error": error,
                                "limit": time_text(limit),
                                "event": udm::json::event_to_json(event)});
-        entry[at_word(input)] = json!(at);
+        place.add_to(&mut entry);
         let key = self.next_future;
         self.next_future += 1;
         checkpoint.add_future.push((key, entry.to_string().into_bytes()));

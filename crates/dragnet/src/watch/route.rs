@@ -252,7 +252,7 @@ impl Routing<'_> {
             for rejection in rejections {
                 self.reject(&input, offset, rejection);
             }
-            events.extend(found);
+            events.extend(found.into_iter().map(|found| found.event));
         }
         // The events of one message are routed in time order (a stable sort), as the single
         // process admits them, so that a newest-first page does not make its own older events

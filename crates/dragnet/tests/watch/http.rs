@@ -540,3 +540,46 @@ fn suppressions_match_hunt() {
     let metrics = watch.request("GET", "/metrics", &[], b"");
     assert!(metrics.body.contains("dragnet_watch_suppressed_total{"), "{}", metrics.body);
 }
+
+#[test]
+fn late_and_future_name_element() {
+    let (watch, dir) = start("element-place", &["--allowed-lateness", "1m"]);
+    let body = json!([
+        event("w1", 600, "USER_LOGIN", "alice", "web", false),
+        event("w2", crate::harness::FAR_FUTURE, "USER_LOGIN", "alice", "web", false),
+    ]);
+    let response = watch.post_events(TOKEN, body.to_string().as_bytes());
+    assert_eq!(response.status, 200, "{response:?}");
+    let json = response.json();
+    assert_eq!(json["accepted"], 1, "{json}");
+    assert_eq!(json["rejected"], 1, "{json}");
+    let reason = json["errors"][0].as_str().unwrap();
+    assert!(reason.starts_with("line 1: [1]: event time "), "{json}");
+
+    // The second line's export contains an event behind the watermark of the first request.
+    let body = format!(
+        "{}\n{}\n",
+        event("w3", 620, "USER_LOGIN", "bob", "web", false),
+        json!({"records": [event("w4", 0, "USER_LOGIN", "bob", "web", false)]}),
+    );
+    let response = watch.post_events(TOKEN, body.as_bytes());
+    assert_eq!(response.status, 200, "{response:?}");
+    assert_eq!(response.json()["late"], 1, "{}", response.body);
+
+    let dead = std::fs::read_to_string(dir.join("state/dead-letter.jsonl")).unwrap();
+    let entries: Vec<serde_json::Value> =
+        dead.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    let future = entries.iter().find(|e| e["reason"] == "future").expect("a future entry");
+    assert_eq!(future["line"], 1, "{future}");
+    assert_eq!(future["path"], "[1]", "{future}");
+    assert!(future["error"].as_str().unwrap().starts_with("[1]: event time "), "{future}");
+    let late = entries.iter().find(|e| e["reason"] == "late").expect("a late entry");
+    assert_eq!(late["line"], 2, "{late}");
+    assert_eq!(late["path"], "records[0]", "{late}");
+    assert_eq!(late["event"]["metadata"]["product_log_id"], "w4", "{late}");
+    assert!(
+        watch.wait_for_log("position=line 2: records[0]", Duration::from_secs(5)),
+        "{}",
+        watch.log()
+    );
+}

@@ -231,4 +231,5 @@ fn followed_page_matches_hunt() {
     assert_eq!(late[0]["event"]["metadata"]["product_log_id"], "p0", "{}", late[0]);
     let second_line = jsonl(&lines[..1]).len();
     assert_eq!(late[0]["offset"], second_line, "{}", late[0]);
+    assert_eq!(late[0]["path"], "[0]", "{}", late[0]);
 }
