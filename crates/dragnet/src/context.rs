@@ -2,9 +2,10 @@
 //! identity table, from the command line or from the bundled files.
 
 use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, Result};
+use anyhow::{anyhow, bail, Context as _, Result};
 use enrich::{AsnDb, ListKind, ReferenceList, ReferenceLists};
 
 use crate::bundled;
@@ -49,13 +50,7 @@ pub fn load_lists(dirs: &[PathBuf], demo: bool) -> Result<ReferenceLists> {
         }
     }
     for dir in dirs {
-        let mut entries: Vec<PathBuf> = fs::read_dir(dir)
-            .with_context(|| format!("cannot list the lists folder {}", dir.display()))?
-            .filter_map(|entry| entry.ok().map(|e| e.path()))
-            .filter(|p| p.is_file() && list_kind(p).is_some())
-            .collect();
-        entries.sort();
-        for path in entries {
+        for path in list_files(dir)? {
             let text = fs::read(&path)
                 .with_context(|| format!("cannot read list file {}", path.display()))?;
             let origin = path.display().to_string();
@@ -63,6 +58,48 @@ pub fn load_lists(dirs: &[PathBuf], demo: bool) -> Result<ReferenceLists> {
         }
     }
     Ok(lists)
+}
+
+/// Returns the list files in one `--lists` folder, in name order, and warns about every other
+/// regular file except hidden files and Markdown notes. Without the warning, a list saved as
+/// `VPN_TOR_ASNS.csv`, or a folder one level too high, silently leaves the bundled templates
+/// in force.
+fn list_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    if dir.is_file() {
+        bail!(
+            "--lists takes a folder, and {} is a file: put the list files (NAME.txt, \
+             NAME.regex, NAME.cidr) in a folder and give that folder",
+            dir.display()
+        );
+    }
+    let entries = fs::read_dir(dir).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => anyhow!("lists folder not found: {}", dir.display()),
+        _ => anyhow!("cannot read the lists folder {}: {e}", dir.display()),
+    })?;
+    let mut files = Vec::new();
+    for path in entries.filter_map(|entry| entry.ok().map(|e| e.path())) {
+        if !path.is_file() {
+            continue;
+        }
+        if list_kind(&path).is_some() {
+            files.push(path);
+        } else if !is_hidden_or_note(&path) {
+            eprintln!(
+                "warning: {} is not loaded as a reference list: a list file is named NAME.txt \
+                 (strings), NAME.regex or NAME.cidr",
+                path.display()
+            );
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn is_hidden_or_note(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let is_markdown =
+        path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("md"));
+    name.starts_with('.') || is_markdown
 }
 
 /// Loads the ASN databases named on the command line, in order, into one lookup (a lookup

@@ -331,6 +331,18 @@ impl Drop for PendingReport {
     }
 }
 
+/// Builds the error for a `--format` value that names no log source. JSON, CSV and compression
+/// are recognised from each input, and the message states that for users who try
+/// `--format json`.
+fn unknown_format(value: &str) -> anyhow::Error {
+    let names: Vec<&str> = sources::Format::ALL.iter().map(|(_, name)| *name).collect();
+    anyhow::anyhow!(
+        "invalid --format {value:?}: expected one of {}, or parquet. --format names the log \
+         source; JSON, CSV, gzip and zstd are recognised from the input itself",
+        names.join(", ")
+    )
+}
+
 /// The command-line inputs of a hunt, read before it starts.
 struct Setup {
     format: sources::Format,
@@ -346,11 +358,17 @@ struct Setup {
 impl Setup {
     fn load(args: &HuntArgs, demo: bool) -> Result<Setup> {
         // Parquet is a container of UDM events rather than a log source.
-        let force = args.source.format.eq_ignore_ascii_case("parquet");
+        let force = args.source.format.trim().eq_ignore_ascii_case("parquet");
+        if force && !cfg!(feature = "parquet") {
+            anyhow::bail!(
+                "--format parquet needs Parquet support, and this dragnet was built without it; \
+                 rebuild it with `cargo install --path crates/dragnet --features parquet`"
+            );
+        }
         let format: sources::Format = if force {
             sources::Format::Udm
         } else {
-            args.source.format.parse().map_err(|e| anyhow::anyhow!("invalid --format: {e}"))?
+            args.source.format.parse().map_err(|_| unknown_format(&args.source.format))?
         };
         let lists = context::load_lists(&args.lists, demo)?;
         let asn = context::load_asn_db(&args.source.asn_db, demo)?.map(Arc::new);

@@ -1058,3 +1058,65 @@ fn join_past_tuple_cap_is_reported() {
     let strict = dragnet(&["hunt", "--strict", "--output", "jsonl", "--rules", rule, logs]);
     assert_eq!(strict.status.code(), Some(1));
 }
+
+#[test]
+fn unknown_format_lists_every_choice() {
+    let output = dragnet(&["hunt", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("invalid --format \"json\""), "stderr: {stderr}");
+    assert!(stderr.contains("graph, or parquet"), "stderr: {stderr}");
+    assert!(stderr.contains("recognised from the input itself"), "stderr: {stderr}");
+}
+
+/// Without the `parquet` feature, `--format parquet` is one argument error, not a claim that
+/// every JSON input is a Parquet file.
+#[cfg(not(feature = "parquet"))]
+#[test]
+fn forced_parquet_without_feature_exits_2() {
+    let output = dragnet(&["hunt", "--format", "parquet", "examples/logs"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--format parquet needs Parquet support"), "stderr: {stderr}");
+    assert!(stderr.contains("--features parquet"), "stderr: {stderr}");
+    assert!(!stderr.contains("is a Parquet file"), "stderr: {stderr}");
+}
+
+#[test]
+fn lists_file_instead_of_folder_exits_2() {
+    let dir = temp_dir("lists-file");
+    let list = dir.join("VPN_TOR_ASNS.txt");
+    fs::write(&list, "64500\n").unwrap();
+    let output = dragnet(&["hunt", "--lists", list.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--lists takes a folder"), "stderr: {stderr}");
+    assert!(stderr.contains(&list.display().to_string()), "stderr: {stderr}");
+}
+
+#[test]
+fn missing_lists_folder_is_not_found() {
+    let dir = temp_dir("lists-missing");
+    let missing = dir.join("my-lists");
+    let output = dragnet(&["hunt", "--lists", missing.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("lists folder not found"), "stderr: {stderr}");
+}
+
+#[test]
+fn lists_folder_warns_about_other_files() {
+    let dir = temp_dir("lists-extensions");
+    fs::write(dir.join("VPN_TOR_ASNS.csv"), "64500\n").unwrap();
+    fs::write(dir.join("KNOWN_INTEGRATION_USERS.txt"), "etl@example.com\n").unwrap();
+    fs::write(dir.join("README.md"), "notes\n").unwrap();
+    fs::write(dir.join(".hidden"), "").unwrap();
+    let output = dragnet(&["hunt", "--output", "jsonl", "--lists", dir.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let warnings: Vec<&str> =
+        stderr.lines().filter(|line| line.contains("is not loaded as a reference list")).collect();
+    assert_eq!(warnings.len(), 1, "stderr: {stderr}");
+    assert!(warnings[0].contains("VPN_TOR_ASNS.csv"), "stderr: {stderr}");
+    assert!(warnings[0].contains("NAME.txt (strings), NAME.regex or NAME.cidr"), "{stderr}");
+}

@@ -132,6 +132,14 @@ snapshot!(
     several_errors_recovered,
     "rule first {\n  meta:\n    author = \"a\"\n  events:\n    $e.principal.hostname = = \"x\"\n  match:\n    $host over\n  condition:\n    $e\n}\n\nrule second {\n  events:\n    $e.metadata.event_type = \"LOGIN\"\n  condition:\n    $e\n}\n"
 );
+snapshot!(
+    misspelled_condition_header,
+    "rule r {\n  meta:\n    author = \"a\"\n  events:\n    $e.metadata.event_type = \"USER_LOGIN\"\n  conditon:\n    $e\n}\n"
+);
+snapshot!(
+    misspelled_events_header,
+    "rule r {\n  meta:\n    author = \"a\"\n  evnts:\n    $e.metadata.event_type = \"USER_LOGIN\"\n  condition:\n    $e\n}\n"
+);
 snapshot!(strict_coalesce, strict, with_events("    $h = coalesce($e.principal.hostname, \"\")"));
 snapshot!(
     strict_ip_to_asn,
@@ -395,4 +403,14 @@ fn n_of_list_may_name_three_variables() {
         let found = check("or_list", &three_variables(or_list));
         assert!(found.contains("may join at most 2 event variables"), "{or_list}: {found}");
     }
+}
+
+/// A `name:` argument on its own line, after `(` or `,`, stays an argument even when its name
+/// is close to a section name.
+#[test]
+fn named_arguments_not_headers() {
+    let text = "rule r {\n  meta:\n    author = \"a\"\n  events:\n    $e.principal.hostname = $host\n  match:\n    $host over 1h\n  condition:\n    $e\n  export:\n    %t.write_row(\n      event: $host,\n      metta: $host\n    )\n}\n";
+    let output = check("named_arguments_not_headers", text);
+    assert!(!output.contains("unknown section"), "{output}");
+    assert!(output.contains("not supported yet: the `export:` section"), "{output}");
 }

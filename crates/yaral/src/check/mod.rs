@@ -20,7 +20,7 @@ mod outcome;
 mod placement;
 mod regexes;
 pub mod scope;
-mod suggest;
+pub(crate) mod suggest;
 mod tables;
 mod types;
 mod variables;

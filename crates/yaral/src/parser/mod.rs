@@ -194,6 +194,11 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Returns the token before the next one, if any.
+    pub(crate) fn previous(&self) -> Option<&Token> {
+        self.pos.checked_sub(1).and_then(|index| self.tokens.get(index))
+    }
+
     pub(crate) fn bump(&mut self) -> Token {
         let token = self.peek().clone();
         if self.pos < self.end {

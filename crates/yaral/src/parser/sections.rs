@@ -4,9 +4,10 @@ use crate::ast::{
     ColumnValue, Duration, ExportSection, Expr, ExprKind, Ident, MatchSection, MetaEntry,
     OptionEntry, OutcomeAssignment, RowWrite, Rule, Section, Span, Window, WindowKind,
 };
+use crate::check::suggest::closest;
 use crate::diagnostic::Diagnostic;
 use crate::format::format_float;
-use crate::lexer::TokenKind;
+use crate::lexer::{Token, TokenKind};
 
 use super::{PResult, ParsedRule, Parser};
 
@@ -18,9 +19,30 @@ const SECTION_ORDER: [&str; 8] =
 const SEARCH_SECTIONS: [&str; 5] = ["order", "limit", "dedup", "select", "unselect"];
 
 impl Parser<'_> {
-    /// Whether the next tokens are a section header `name:`, a Search-only one included.
+    /// Whether the next tokens are a section header `name:`, a Search-only or misspelled one
+    /// included.
     pub(super) fn at_header(&self) -> bool {
-        self.header_index().is_some() || self.search_header().is_some()
+        self.header_index().is_some()
+            || self.search_header().is_some()
+            || self.misspelled_header().is_some()
+    }
+
+    /// Returns the section name that the next tokens, `name:` at the start of a line, are a
+    /// plausible typo of, such as `condition` for `conditon:`. A `name:` after `(` or `,` is a
+    /// named argument, such as a column of `write_row`, and is never taken for a header.
+    fn misspelled_header(&self) -> Option<&'static str> {
+        let token = self.peek();
+        let TokenKind::Ident(name) = &token.kind else { return None };
+        if !token.line_start || self.peek_at(1).kind != TokenKind::Colon {
+            return None;
+        }
+        if self.header_index().is_some() || self.search_header().is_some() {
+            return None;
+        }
+        if matches!(self.previous().map(|t| &t.kind), Some(TokenKind::LParen | TokenKind::Comma)) {
+            return None;
+        }
+        closest(name, SECTION_ORDER.iter().copied())
     }
 
     /// Returns the name of the Search-only section header `name:` that the next tokens form.
@@ -79,6 +101,8 @@ impl Parser<'_> {
             diagnostics.push(error);
         }
         let mut seen: Vec<usize> = Vec::new();
+        // Sections suggested for misspelled headers, whose absence is not reported again.
+        let mut misspelled: Vec<&str> = Vec::new();
         loop {
             match self.peek().kind {
                 TokenKind::RBrace => {
@@ -112,6 +136,25 @@ impl Parser<'_> {
                 self.skip_to_section_end();
                 continue;
             }
+            if let Some(section) = self.misspelled_header() {
+                let typed = match self.bump() {
+                    Token { kind: TokenKind::Ident(typed), span, .. } => {
+                        Ident { name: typed, span }
+                    }
+                    token => Ident { name: String::new(), span: token.span },
+                };
+                let header = typed.span.to(self.bump().span);
+                diagnostics.push(
+                    Diagnostic::error(header, format!("unknown section `{}:`", typed.name))
+                        .with_help(format!(
+                            "did you mean `{section}:`? Sections are meta, setup, events, match, \
+                         outcome, condition, options, export, in that order"
+                        )),
+                );
+                misspelled.push(section);
+                self.skip_to_section_end();
+                continue;
+            }
             let Some(index) = self.header_index() else {
                 diagnostics.push(
                     self.unexpected("a section header such as `events:` or `condition:`")
@@ -142,7 +185,7 @@ impl Parser<'_> {
         }
         let events_index = 2;
         let condition_index = 5;
-        if !seen.contains(&events_index) {
+        if !seen.contains(&events_index) && !misspelled.contains(&"events") {
             diagnostics.push(
                 Diagnostic::error(
                     name.span,
@@ -151,7 +194,7 @@ impl Parser<'_> {
                 .with_help("add `events:` with at least one predicate on an event variable"),
             );
         }
-        if !seen.contains(&condition_index) {
+        if !seen.contains(&condition_index) && !misspelled.contains(&"condition") {
             diagnostics.push(
                 Diagnostic::error(
                     name.span,
