@@ -89,6 +89,12 @@ impl Rng {
 /// 2025-01-01T00:00:00Z in seconds.
 pub const BASE: i64 = 1_735_689_600;
 
+/// A change window for `--suppressions` over the first hour after [`BASE`], covering the
+/// honeypot rule's detections of events at `BASE + 0`.
+pub const HONEYPOT_CHANGE_WINDOW: &str = "[[suppress]]\nrules = [\"honeypot_*\"]\nmatch = {}\n\
+     start = \"2025-01-01T00:00:00Z\"\nend = \"2025-01-01T01:00:00Z\"\n\
+     reason = \"approved honeypot test\"\n";
+
 /// Seconds from `BASE` to 9999-12-31T23:59:59Z, the latest time RFC 3339 can write.
 pub const FAR_FUTURE: i64 = 253_402_300_799 - BASE;
 

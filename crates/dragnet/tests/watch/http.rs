@@ -479,13 +479,7 @@ fn suppressions_match_hunt() {
     // A change window covers the honeypot touch at BASE + 0 and not the one two hours later.
     let dir = temp_dir("suppressions");
     let suppressions = dir.join("suppressions.toml");
-    std::fs::write(
-        &suppressions,
-        "[[suppress]]\nrules = [\"honeypot_*\"]\nmatch = {}\n\
-         start = \"2025-01-01T00:00:00Z\"\nend = \"2025-01-01T01:00:00Z\"\n\
-         reason = \"approved honeypot test\"\n",
-    )
-    .unwrap();
+    std::fs::write(&suppressions, crate::harness::HONEYPOT_CHANGE_WINDOW).unwrap();
     let events = [
         event("s1", 0, "USER_LOGIN", "alice", "honeypot", false),
         event("s2", 7200, "USER_LOGIN", "bob", "honeypot", false),

@@ -352,13 +352,7 @@ fn kafka_stages_reject_element_and_suppress() {
     std::fs::write(&rules, crate::harness::RULES).unwrap();
     // A change window covers the honeypot touch at BASE + 0 and not the one two hours later.
     let suppressions = dir.join("suppressions.toml");
-    std::fs::write(
-        &suppressions,
-        "[[suppress]]\nrules = [\"honeypot_*\"]\nmatch = {}\n\
-         start = \"2025-01-01T00:00:00Z\"\nend = \"2025-01-01T01:00:00Z\"\n\
-         reason = \"approved honeypot test\"\n",
-    )
-    .unwrap();
+    std::fs::write(&suppressions, crate::harness::HONEYPOT_CHANGE_WINDOW).unwrap();
 
     // Three blocked logins of alice within 10 minutes fire `failed_logins_burst` only if
     // every good element of both exports reaches correlate. Each export has one element
