@@ -198,7 +198,7 @@ const SECOND_LEVEL: &[&str] = &["co", "com", "net", "org", "gov", "edu", "ac", "
 /// NOTE: Dragnet ships no public suffix list. It takes the last two labels of the host, or the
 /// last three when the top-level domain is a two-letter country code and the second level is a
 /// common public second level such as `co` or `com` (`google.co.in`). Private suffixes and
-/// rarer public ones give a different answer than Google's. A top-level domain may be any
+/// rarer public ones give a different result than Google's. A top-level domain may be any
 /// letters, because Google documents `http://例子.卷筒纸.中国` as giving `卷筒纸.中国`.
 fn extract_domain(input: &str) -> String {
     let host = extract_hostname(input).trim_end_matches('.').to_lowercase();

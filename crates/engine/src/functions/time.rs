@@ -61,7 +61,7 @@ fn zoned(seconds: i64, zone: Zone) -> Option<DateTime<FixedOffset>> {
     })
 }
 
-/// The local date and time of Unix seconds in a zone.
+/// Returns the local date and time of Unix seconds in a zone.
 fn local(seconds: i64, zone: Zone) -> Option<NaiveDateTime> {
     zoned(seconds, zone).map(|time| time.naive_local())
 }
