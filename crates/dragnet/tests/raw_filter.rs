@@ -55,7 +55,11 @@ fn udm_raw_filter_keeps_detections() {
         event(3, "WINDOWS", "adm3"),
         // The log type spelled with an escape: the raw text lacks "OKTA", but the event has it.
         event(4, r"\u004fKTA", "admin4"),
+        // Okta, but no spelling of `adm` for the regex to find: skipped too.
         event(5, "OKTA", "bob"),
+        event(6, "OKTA", "ADMIN6"),
+        // The user spelled with an escape: the raw text lacks any spelling of `adm`.
+        event(7, "OKTA", r"\u0061dmin7"),
     ];
     let logs = dir.join("logs.jsonl");
     fs::write(&logs, lines.join("\n") + "\n").expect("logs written");
@@ -65,9 +69,9 @@ fn udm_raw_filter_keeps_detections() {
     let parsed = dragnet(&["hunt", "--output", "jsonl", "--rules", rule, logs]);
     let raw = dragnet(&["hunt", "--output", "jsonl", "--format", "udm", "--rules", rule, logs]);
     let found = detections(&parsed);
-    assert_eq!(found.len(), 2, "{}", String::from_utf8_lossy(&parsed.stderr));
+    assert_eq!(found.len(), 4, "{}", String::from_utf8_lossy(&parsed.stderr));
     assert_eq!(found, detections(&raw));
     let summary = String::from_utf8_lossy(&raw.stderr);
-    assert!(summary.contains("nothing a rule requires: 2 records"), "{summary}");
+    assert!(summary.contains("nothing a rule requires: 3 records"), "{summary}");
     let _ = fs::remove_dir_all(&dir);
 }

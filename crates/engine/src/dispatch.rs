@@ -205,16 +205,30 @@ pub(crate) struct Gate {
     /// Strings of which a record must contain one for the variable's filters to pass. They
     /// come from the first filter that [`filter_strings`] takes, and are `None` without one.
     filter_strings: Option<Vec<String>>,
+    /// The strings of every filter that [`filter_strings`] takes: a record must contain one
+    /// string of each for the variable to make a row from it.
+    clauses: Vec<Vec<String>>,
 }
 
 impl Gate {
     fn new(plan: &Plan, rule: usize, var: usize) -> Gate {
         let Some(var_plan) = plan.vars.get(var) else {
-            return Gate { rule, var, checks: Vec::new(), event_types: None, filter_strings: None };
+            return Gate {
+                rule,
+                var,
+                checks: Vec::new(),
+                event_types: None,
+                filter_strings: None,
+                clauses: Vec::new(),
+            };
         };
         let paths: HashMap<usize, Vec<Seg>> = var_plan.trie.slot_paths().into_iter().collect();
-        let filter_strings =
-            var_plan.filters.iter().find_map(|filter| filter_strings(filter, var, &paths));
+        let clauses: Vec<Vec<String>> = var_plan
+            .filters
+            .iter()
+            .filter_map(|filter| filter_strings(filter, var, &paths))
+            .collect();
+        let filter_strings = clauses.first().cloned();
         let mut checks = Vec::new();
         let mut event_types = None;
         for (index, filter) in var_plan.filters.iter().enumerate() {
@@ -233,7 +247,7 @@ impl Gate {
             }
             checks.push(Check { filter: index, expr: filter.clone(), reads, key: 0 });
         }
-        Gate { rule, var, checks, event_types, filter_strings }
+        Gate { rule, var, checks, event_types, filter_strings, clauses }
     }
 
     /// Strings of which a native UDM JSON record must contain one, JSON-encoded, for the
@@ -261,6 +275,20 @@ impl Gate {
                 string_literals(&check.expr, *slot)
             })
             .or_else(|| self.filter_strings.clone())
+    }
+
+    /// Every set of strings of which a native UDM JSON record must contain one for the variable
+    /// to make a row from it: [`Gate::required_strings`] first, then those of the other filters
+    /// that [`filter_strings`] takes. `None` when the gate has no such set.
+    pub(crate) fn required_clauses(&self) -> Option<Vec<Vec<String>>> {
+        let first = self.required_strings()?;
+        let mut clauses = vec![first];
+        for clause in &self.clauses {
+            if !clauses.contains(clause) {
+                clauses.push(clause.clone());
+            }
+        }
+        Some(clauses)
     }
 
     /// Returns the test that indexes the gate by text when it accepts any event type: a field
@@ -626,12 +654,14 @@ const MAX_LIST_STRINGS: usize = 10_000;
 
 /// Returns the strings of which one must occur in a native UDM record for the filter to pass.
 /// The filter qualifies when it is a case-sensitive equality with a string literal, an `in`
-/// list of string literals, an exact `in %list` test, or an `or` of such tests. Each test must
+/// list of string literals, an exact `in %list` test, a regex search whose every match starts
+/// with one of a few strings (see [`regex_strings`]), or an `or` of such tests. Each test must
 /// read a slot of `var` whose path is a raw `string` field (see [`is_raw_string_field`]).
 ///
-/// Each value that passes such a test is the whole text of one of the field's values, so the
-/// record contains it. A missing field reads as the empty text, and an empty string among the
-/// results makes the raw test pass every record, as it must then.
+/// Each value that passes such a test is the whole text of one of the field's values, or
+/// contains a match of the regex, so the record contains one of the strings. A missing field
+/// reads as the empty text, and an empty string among the results makes the raw test pass
+/// every record, as it must then.
 fn filter_strings(
     expr: &CExpr,
     var: usize,
@@ -658,8 +688,42 @@ fn filter_strings(
             raw_slot(operand)?;
             (list.len() <= MAX_LIST_STRINGS).then(|| list.entries().to_vec())
         }
+        CExpr::RegexMatch { expr: operand, regex, negate: false, nocase } => {
+            raw_slot(operand)?;
+            regex_strings(regex.as_str(), *nocase)
+        }
         _ => None,
     }
+}
+
+/// Strings beyond which a regex adds none to the raw-record test.
+const MAX_REGEX_STRINGS: usize = 64;
+
+/// Returns strings of which every match of the regex starts with one, when there are at most
+/// [`MAX_REGEX_STRINGS`] of them and none is empty: `^adm` without case gives the eight
+/// spellings of `adm`, `^(ApiEvent|RestApi)$` its two words. `pattern` and `nocase` are as the
+/// regex was compiled, so the strings follow its case folding.
+fn regex_strings(pattern: &str, nocase: bool) -> Option<Vec<String>> {
+    let hir = regex_syntax::ParserBuilder::new()
+        .case_insensitive(nocase)
+        .octal(true)
+        .build()
+        .parse(pattern)
+        .ok()?;
+    let mut extractor = regex_syntax::hir::literal::Extractor::new();
+    extractor.limit_total(MAX_REGEX_STRINGS);
+    let prefixes = extractor.extract(&hir);
+    let literals = prefixes.literals()?;
+    if literals.is_empty() || literals.len() > MAX_REGEX_STRINGS {
+        return None;
+    }
+    literals
+        .iter()
+        .map(|literal| {
+            let text = std::str::from_utf8(literal.as_bytes()).ok()?;
+            (!text.is_empty()).then(|| text.to_owned())
+        })
+        .collect()
 }
 
 /// The field names of a path that has no list index or map key.

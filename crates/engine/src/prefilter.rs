@@ -1,5 +1,6 @@
 //! Dropping events that no rule can use, before they are sorted and correlated.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -231,17 +232,28 @@ impl Prefilter {
     }
 }
 
-/// A test on the raw text of a native UDM JSON record, before it is parsed: whether it
-/// contains any string that some event variable of some rule requires.
+/// A test on the raw text of a native UDM JSON record, before it is parsed: whether, for some
+/// event variable of some rule, it contains one string of each set that the variable requires.
 ///
 /// Built by [`Prefilter::raw_filter`] only when every event variable of every rule requires
 /// one of a few strings (such as `$e.metadata.log_type = "OKTA"`), so a record without any of
-/// them gives no rule a row and need not be parsed. It is only sound for records read as
-/// native UDM: another source's parser writes UDM fields the raw record does not contain.
+/// them gives no rule a row and need not be parsed. Where a variable requires more than one
+/// such set (`log_type = "OKTA"` and `userid = /^adm/`), a record must contain a string of
+/// each. It is only sound for records read as native UDM: another source's parser writes UDM
+/// fields the raw record does not contain.
 #[derive(Debug, Clone)]
 pub struct RawFilter {
-    /// The required strings, JSON-encoded as they appear between quotes in a record.
+    /// The first set of every variable, JSON-encoded as they appear between quotes in a
+    /// record, in one search: a record without any of them is left out at once.
     strings: Strings,
+    /// Per variable, the indexes into `sets` of all the sets it requires, its first set
+    /// first. Empty when no variable requires more than one, since `strings` then decides
+    /// alone.
+    variables: Vec<Vec<usize>>,
+    sets: Vec<Strings>,
+    /// Per string of `strings`, the variables (indexes into `variables`) whose first set has
+    /// it.
+    owners: Vec<Vec<usize>>,
 }
 
 /// A search for any of the required strings.
@@ -254,32 +266,175 @@ enum Strings {
     Automaton(aho_corasick::AhoCorasick),
 }
 
+impl Strings {
+    fn new(strings: &[String]) -> Option<Strings> {
+        let packed = aho_corasick::packed::Config::new().builder().extend(strings).build();
+        match packed {
+            Some(searcher) => Some(Strings::Packed(searcher)),
+            None => Some(Strings::Automaton(aho_corasick::AhoCorasick::new(strings).ok()?)),
+        }
+    }
+
+    fn is_match(&self, record: &[u8]) -> bool {
+        match self {
+            Strings::Packed(searcher) => searcher.find(record).is_some(),
+            Strings::Automaton(automaton) => automaton.is_match(record),
+        }
+    }
+
+    /// Calls `found` with the index of the string of each match, left to right, until it
+    /// returns true. Matches do not overlap, so a string that overlaps an earlier match may
+    /// be missed. Returns whether there was any match.
+    fn each_match(&self, record: &[u8], mut found: impl FnMut(usize) -> bool) -> bool {
+        let mut any = false;
+        match self {
+            Strings::Packed(searcher) => {
+                for m in searcher.find_iter(record) {
+                    any = true;
+                    if found(m.pattern().as_usize()) {
+                        break;
+                    }
+                }
+            }
+            Strings::Automaton(automaton) => {
+                for m in automaton.find_iter(record) {
+                    any = true;
+                    if found(m.pattern().as_usize()) {
+                        break;
+                    }
+                }
+            }
+        }
+        any
+    }
+}
+
+/// Sets of strings, or variables, beyond which the raw-record test checks only each
+/// variable's first set.
+const MAX_SETS: usize = 64;
+
+/// Strings beyond which a set other than a variable's first is left out of the raw-record
+/// test: searching a long list costs more than it saves.
+const MAX_SET_STRINGS: usize = 64;
+
 /// The characters that follow a backslash in the JSON escapes that can spell a character of a
 /// required string differently from its plain JSON encoding (`\uXXXX` and `\/`), so that a
 /// record containing one passes the raw-text test.
 const ESCAPED: [u8; 2] = [b'u', b'/'];
 
 impl RawFilter {
-    fn new(strings: &[String]) -> Option<RawFilter> {
-        let packed = aho_corasick::packed::Config::new().builder().extend(strings).build();
-        let strings = match packed {
-            Some(searcher) => Strings::Packed(searcher),
-            None => Strings::Automaton(aho_corasick::AhoCorasick::new(strings).ok()?),
-        };
-        Some(RawFilter { strings })
+    /// Builds the test from each variable's sets of required strings, already JSON-encoded;
+    /// a variable's first set goes into the search every record takes.
+    fn new(variables: &[Vec<Vec<String>>]) -> Option<RawFilter> {
+        let mut first: Vec<String> = Vec::new();
+        for text in variables.iter().filter_map(|sets| sets.first()).flatten() {
+            if !first.contains(text) {
+                first.push(text.clone());
+            }
+        }
+        if first.is_empty() {
+            return None;
+        }
+        let strings = Strings::new(&first)?;
+
+        let mut texts: Vec<&Vec<String>> = Vec::new();
+        let mut indexes: Vec<Vec<usize>> = Vec::new();
+        for sets in variables {
+            let mut own = Vec::new();
+            for (at, set) in sets.iter().enumerate() {
+                if at > 0 && set.len() > MAX_SET_STRINGS {
+                    continue;
+                }
+                let index = match texts.iter().position(|known| *known == set) {
+                    Some(index) => index,
+                    None => {
+                        texts.push(set);
+                        texts.len() - 1
+                    }
+                };
+                if !own.contains(&index) {
+                    own.push(index);
+                }
+            }
+            indexes.push(own);
+        }
+        let narrows = indexes.iter().any(|own| own.len() > 1);
+        if !narrows || texts.len() > MAX_SETS || indexes.len() > MAX_SETS {
+            let owners = Vec::new();
+            return Some(RawFilter { strings, variables: Vec::new(), sets: Vec::new(), owners });
+        }
+        let sets = texts.iter().map(|set| Strings::new(set)).collect::<Option<Vec<_>>>()?;
+        let owners = first
+            .iter()
+            .map(|text| {
+                let owns = |own: &Vec<usize>| {
+                    own.first()
+                        .and_then(|&index| texts.get(index))
+                        .is_some_and(|s| s.contains(text))
+                };
+                (0..indexes.len()).filter(|&v| indexes.get(v).is_some_and(owns)).collect()
+            })
+            .collect();
+        Some(RawFilter { strings, variables: indexes, sets, owners })
     }
 
-    /// Whether a rule may make a row from the record: false only when the record contains
-    /// none of the required strings.
+    /// Whether a rule may make a row from the record: false only when, for every variable, the
+    /// record lacks all the strings of one of its sets.
     ///
     /// A record with a `\u` or `\/` escape anywhere passes, because it may spell a required
     /// string with escapes that its plain JSON encoding does not use.
     pub fn may_match(&self, record: &[u8]) -> bool {
-        let found = match &self.strings {
-            Strings::Packed(searcher) => searcher.find(record).is_some(),
-            Strings::Automaton(automaton) => automaton.is_match(record),
+        if self.variables.is_empty() {
+            return self.strings.is_match(record) || has_escape(record);
+        }
+        // Bit `i` of `known` says whether set `i` was searched, the same bit of `found`
+        // whether the record contains one of its strings. A variable passes when the record
+        // contains a string of each of its sets.
+        let (known, found) = (Cell::new(0u64), Cell::new(0u64));
+        let contains = |index: usize| {
+            let bit = 1u64 << index;
+            if known.get() & bit == 0 {
+                known.set(known.get() | bit);
+                if self.sets.get(index).is_some_and(|set| set.is_match(record)) {
+                    found.set(found.get() | bit);
+                }
+            }
+            found.get() & bit != 0
         };
-        found || has_escape(record)
+        let own = |variable: usize| self.variables.get(variable).map_or(&[][..], Vec::as_slice);
+        let passes = |variable: usize| own(variable).iter().all(|&i| contains(i));
+        // Most records that pass are decided by the variables of the first string found.
+        let mut tried = 0u64;
+        let mut decided = false;
+        let any = self.strings.each_match(record, |string| {
+            let owners = self.owners.get(string).map_or(&[][..], Vec::as_slice);
+            for &variable in owners {
+                let bit = 1u64 << variable;
+                if tried & bit == 0 {
+                    tried |= bit;
+                    // The string found is in the variable's first set.
+                    if let Some(&first) = own(variable).first() {
+                        known.set(known.get() | 1u64 << first);
+                        found.set(found.get() | 1u64 << first);
+                    }
+                    if passes(variable) {
+                        decided = true;
+                        return true;
+                    }
+                }
+            }
+            false
+        });
+        if decided {
+            return true;
+        }
+        if !any {
+            return has_escape(record);
+        }
+        // A string that overlapped an earlier match was not reported, so the variables not
+        // tried yet are checked set by set.
+        (0..self.variables.len()).any(|v| tried & (1u64 << v) == 0 && passes(v))
+            || has_escape(record)
     }
 }
 
@@ -345,21 +500,24 @@ impl Prefilter {
     /// Builds the raw-record test for native UDM input, when every event variable of every rule
     /// requires one of a known set of strings; see [`RawFilter`].
     pub fn raw_filter(&self) -> Option<RawFilter> {
-        let mut encoded: Vec<String> = Vec::new();
+        let mut variables: Vec<Vec<Vec<String>>> = Vec::new();
         for gate in self.dispatch.gates() {
-            for text in gate.required_strings()? {
-                // JSON-encode as serde_json writes strings, then drop the quotes.
-                let json = serde_json::to_string(&text).ok()?;
-                let inner = json.get(1..json.len().saturating_sub(1))?.to_owned();
-                if !encoded.contains(&inner) {
-                    encoded.push(inner);
+            let mut sets = Vec::new();
+            for set in gate.required_clauses()? {
+                let mut encoded: Vec<String> = Vec::new();
+                for text in set {
+                    // JSON-encode as serde_json writes strings, then drop the quotes.
+                    let json = serde_json::to_string(&text).ok()?;
+                    let inner = json.get(1..json.len().saturating_sub(1))?.to_owned();
+                    if !encoded.contains(&inner) {
+                        encoded.push(inner);
+                    }
                 }
+                sets.push(encoded);
             }
+            variables.push(sets);
         }
-        if encoded.is_empty() {
-            return None;
-        }
-        RawFilter::new(&encoded)
+        RawFilter::new(&variables)
     }
 }
 
@@ -370,9 +528,18 @@ mod tests {
     fn filters(strings: &[&str]) -> Vec<RawFilter> {
         let strings: Vec<String> = strings.iter().map(|s| (*s).to_owned()).collect();
         let automaton = aho_corasick::AhoCorasick::new(&strings).expect("automaton");
-        let mut out = vec![RawFilter { strings: Strings::Automaton(automaton) }];
-        out.extend(RawFilter::new(&strings));
+        let mut out = vec![RawFilter {
+            strings: Strings::Automaton(automaton),
+            variables: Vec::new(),
+            sets: Vec::new(),
+            owners: Vec::new(),
+        }];
+        out.extend(RawFilter::new(&[vec![strings]]));
         out
+    }
+
+    fn owned(sets: &[&[&str]]) -> Vec<Vec<String>> {
+        sets.iter().map(|set| set.iter().map(|s| (*s).to_owned()).collect()).collect()
     }
 
     #[test]
@@ -388,6 +555,86 @@ mod tests {
             // A backslash before another character, or at the end, is no such escape.
             assert!(!filter.may_match(br#"{"a":"C:\\Windows"}"#));
             assert!(!filter.may_match(br#"{"a":"\n"}\"#));
+        }
+    }
+
+    #[test]
+    fn raw_filter_needs_every_set_of_one_variable() {
+        let okta_admin = owned(&[&["OKTA"], &["adm", "ADM"]]);
+        let salesforce = owned(&[&["SALESFORCE"]]);
+        let filter = RawFilter::new(&[okta_admin, salesforce]).expect("a filter");
+        assert!(filter.may_match(br#"{"log_type":"OKTA","userid":"admin"}"#));
+        assert!(filter.may_match(br#"{"log_type":"OKTA","userid":"ADMIN"}"#));
+        assert!(!filter.may_match(br#"{"log_type":"OKTA","userid":"bob"}"#));
+        // The other variable needs only its one set.
+        assert!(filter.may_match(br#"{"log_type":"SALESFORCE","userid":"bob"}"#));
+        // The second set alone is not enough.
+        assert!(!filter.may_match(br#"{"log_type":"AZURE_AD","userid":"admin"}"#));
+        // An escape anywhere may spell a required string another way.
+        assert!(filter.may_match(br#"{"log_type":"OKTA","userid":"\u0061dmin"}"#));
+    }
+
+    #[test]
+    fn raw_filter_shares_sets_between_variables() {
+        let login = owned(&[&["OKTA"], &["USER_LOGIN"]]);
+        let admin = owned(&[&["OKTA"], &["adm"]]);
+        let filter = RawFilter::new(&[login, admin]).expect("a filter");
+        assert_eq!(filter.sets.len(), 3);
+        assert!(filter.may_match(br#"{"t":"OKTA","e":"USER_LOGIN"}"#));
+        assert!(filter.may_match(br#"{"t":"OKTA","u":"adm1"}"#));
+        assert!(!filter.may_match(br#"{"t":"OKTA","e":"USER_LOGOUT"}"#));
+    }
+
+    #[test]
+    fn raw_filter_leaves_out_long_later_sets() {
+        let long: Vec<String> = (0..=MAX_SET_STRINGS).map(|i| format!("user{i}")).collect();
+        let filter = RawFilter::new(&[vec![vec!["OKTA".to_owned()], long]]).expect("a filter");
+        // The long set is not searched, so the first set decides alone.
+        assert!(filter.may_match(br#"{"t":"OKTA","u":"bob"}"#));
+    }
+
+    #[test]
+    fn raw_filter_finds_strings_hidden_by_an_overlap() {
+        // The search reports `ab` in `abc`, not the overlapping `bc`; the second variable still
+        // passes on `bc`.
+        let first = owned(&[&["ab"], &["zz"]]);
+        let second = owned(&[&["bc"], &["c"]]);
+        let filter = RawFilter::new(&[first, second]).expect("a filter");
+        assert!(filter.may_match(b"abc"));
+        assert!(!filter.may_match(b"abd"));
+        assert!(filter.may_match(b"abzz"));
+    }
+
+    #[test]
+    fn raw_filter_agrees_with_substring_search() {
+        // Small random variables over a three-letter alphabet, so that strings overlap often.
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = |bound: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % bound as u64) as usize
+        };
+        let word = |max: usize, next: &mut dyn FnMut(usize) -> usize| -> String {
+            let len = 1 + next(max);
+            (0..len).map(|_| char::from(b'a' + next(3) as u8)).collect()
+        };
+        for _ in 0..2_000 {
+            let variables: Vec<Vec<Vec<String>>> = (0..1 + next(3))
+                .map(|_| {
+                    (0..1 + next(3))
+                        .map(|_| (0..1 + next(2)).map(|_| word(3, &mut next)).collect())
+                        .collect()
+                })
+                .collect();
+            let Some(filter) = RawFilter::new(&variables) else { continue };
+            for _ in 0..20 {
+                let record = if next(4) == 0 { String::new() } else { word(12, &mut next) };
+                let truth = variables.iter().any(|sets| {
+                    sets.iter().all(|set| set.iter().any(|text| record.contains(text.as_str())))
+                });
+                assert_eq!(filter.may_match(record.as_bytes()), truth, "{variables:?} {record}");
+            }
         }
     }
 }

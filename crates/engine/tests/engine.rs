@@ -553,6 +553,56 @@ fn raw_filter_needs_every_variable_pinned() {
 }
 
 #[test]
+fn raw_filter_takes_regex_strings_and_every_filter() {
+    let admin = compile(
+        r#"rule okta_admin {
+  events:
+    $e.metadata.log_type = "OKTA"
+    $e.principal.user.userid = /^adm/ nocase
+  condition:
+    $e
+}"#,
+    );
+    let raw = engine::Prefilter::new(std::slice::from_ref(&admin))
+        .raw_filter()
+        .expect("the log type pins the variable");
+    let line = |log_type: &str, user: &str| {
+        format!(
+            r#"{{"metadata":{{"logType":"{log_type}"}},"principal":{{"user":{{"userid":"{user}"}}}}}}"#
+        )
+    };
+    assert!(raw.may_match(line("OKTA", "admin1").as_bytes()));
+    assert!(raw.may_match(line("OKTA", "ADMIN2").as_bytes()));
+    assert!(raw.may_match(line("OKTA", "aDm3").as_bytes()));
+    // Without `adm` in any case, the regex cannot match.
+    assert!(!raw.may_match(line("OKTA", "bob").as_bytes()));
+    assert!(!raw.may_match(line("AZURE_AD", "admin").as_bytes()));
+    // An escaped spelling may hide a required string, so it passes.
+    assert!(raw.may_match(line("OKTA", r"\u0061dmin").as_bytes()));
+
+    // A regex alone pins a variable when every match starts with one of a few strings.
+    let regex_only = compile(
+        r#"rule sf_api {
+  events:
+    $e.metadata.product_event_type = /^(ApiEvent|RestApi)$/
+  condition:
+    $e
+}"#,
+    );
+    let raw = engine::Prefilter::new(&[regex_only]).raw_filter().expect("the regex pins it");
+    assert!(raw.may_match(br#"{"metadata":{"productEventType":"RestApi"}}"#));
+    assert!(!raw.may_match(br#"{"metadata":{"productEventType":"LoginEvent"}}"#));
+
+    // A regex that can match the empty text, or starts with any character, pins nothing.
+    for pattern in ["/a*/", "/.*admin/", "/[^x]dm/"] {
+        let loose = compile(&format!(
+            "rule loose {{\n  events:\n    $e.principal.user.userid = {pattern}\n  condition:\n    $e\n}}"
+        ));
+        assert!(engine::Prefilter::new(&[loose]).raw_filter().is_none(), "{pattern}");
+    }
+}
+
+#[test]
 fn raw_filter_lists_and_repeated_fields() {
     let mut lists = enrich::ReferenceLists::new();
     let (ioc, problems) = enrich::ReferenceList::from_text(
