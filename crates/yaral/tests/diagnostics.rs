@@ -203,6 +203,14 @@ snapshot!(
     with_events("    timestamp.get_hour($e.metadata.event_timestamp) = 3")
 );
 snapshot!(abs_of_string, with_events("    $e.principal.hostname = \"h\"\n    math.abs(\"x\") > 3"));
+snapshot!(
+    abs_of_placeholders_from_two_events,
+    "rule r {\n  meta:\n    author = \"a\"\n  events:\n    $a.principal.user.userid = $user\n    $b.principal.user.userid = $user\n    $start = $a.metadata.event_timestamp.seconds\n    $end = $b.metadata.event_timestamp.seconds\n    math.abs($end - $start) < 300\n  match:\n    $user over 1h\n  condition:\n    $a and $b\n}\n"
+);
+snapshot!(
+    abs_of_two_events_in_outcome,
+    "rule r {\n  meta:\n    author = \"a\"\n  events:\n    $a.principal.user.userid = $user\n    $b.principal.user.userid = $user\n  match:\n    $user over 1h\n  outcome:\n    $gap = max(math.abs($b.metadata.event_timestamp.seconds - $a.metadata.event_timestamp.seconds))\n  condition:\n    $a and $b\n}\n"
+);
 snapshot!(return_type_mismatch, with_events("    strings.length($e.principal.hostname) = \"3\""));
 snapshot!(
     list_as_string_argument,

@@ -17,13 +17,17 @@ pub(super) fn call(func: Func, args: &[Value]) -> Value {
             Value::String(s) => s.eq_ignore_ascii_case("true"),
             _ => false,
         }),
-        // Google documents about 7 significant digits ("1.012345678" gives 1.0123456), which
-        // is a 32-bit float's precision, so the parsed value goes through `f32`.
+        // Google documents that floats keep 7 decimal digits and that "1.012345678" gives
+        // 1.0123456, so the digits after the seventh are cut off, not rounded.
+        // NOTE: that example is Google's only one, and it has one digit before the point.
+        // Values with a longer whole part may keep a different number of digits there.
         Func::CastAsFloat => Value::Float(match first {
-            Value::String(s) => s.trim().parse::<f32>().map_or(0.0, |f| {
-                let shown = format!("{f}");
-                shown.parse::<f64>().unwrap_or(0.0)
-            }),
+            Value::String(s) => s
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|f| f.is_finite())
+                .map_or(0.0, |f| truncate_fraction(f, FLOAT_DECIMAL_PLACES)),
             other => ops::number_or_zero(other).as_f64(),
         }),
         Func::CastAsInt => Value::Int(match first {
@@ -66,6 +70,30 @@ pub(super) fn call(func: Func, args: &[Value]) -> Value {
     }
 }
 
+/// Digits after the decimal point that `cast.as_float` keeps.
+const FLOAT_DECIMAL_PLACES: usize = 7;
+
+/// Cuts a float to `places` digits after the decimal point, toward zero.
+///
+/// The cut works on the shortest decimal text of the value, so `5.0000005` keeps its last
+/// digit, which scaling by a power of ten and truncating could lose to binary rounding.
+fn truncate_fraction(value: f64, places: usize) -> f64 {
+    let text = value.to_string();
+    let Some((whole, fraction)) = text.split_once('.') else {
+        return value;
+    };
+    if fraction.len() <= places {
+        return value;
+    }
+    let cut: f64 = format!("{whole}.{}", &fraction[..places]).parse().unwrap_or(value);
+    // A negative value cut to zero becomes zero, not negative zero.
+    if cut == 0.0 {
+        0.0
+    } else {
+        cut
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,10 +108,19 @@ mod tests {
 
     #[test]
     fn as_float_and_int_parse() {
-        assert_eq!(call(Func::CastAsFloat, &["1.012345678".into()]), Value::Float(1.0123457));
+        assert_eq!(call(Func::CastAsFloat, &["1.012345678".into()]), Value::Float(1.0123456));
         assert_eq!(call(Func::CastAsFloat, &["x".into()]), Value::Float(0.0));
         assert_eq!(call(Func::CastAsInt, &["2.012345678".into()]), Value::Int(2));
         assert_eq!(call(Func::CastAsInt, &["abc".into()]), Value::Int(0));
+    }
+
+    #[test]
+    fn as_float_cuts_after_seven_places() {
+        assert_eq!(call(Func::CastAsFloat, &["5.0000005".into()]), Value::Float(5.0000005));
+        assert_eq!(call(Func::CastAsFloat, &["-2.99999999".into()]), Value::Float(-2.9999999));
+        assert_eq!(call(Func::CastAsFloat, &["-0.00000001".into()]), Value::Float(0.0));
+        assert_eq!(call(Func::CastAsFloat, &["1e3".into()]), Value::Float(1000.0));
+        assert_eq!(call(Func::CastAsFloat, &["1e400".into()]), Value::Float(0.0));
     }
 
     #[test]

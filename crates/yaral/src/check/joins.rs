@@ -1,4 +1,5 @@
-//! Join connectivity of the `events:` section, and the rules on what one predicate may join.
+//! Join connectivity of the `events:` section, and the rules on how many event variables one
+//! function call may read.
 //!
 //! Event variables are nodes; an equality between expressions of two event variables, or
 //! through a shared placeholder, is an edge. A join whose side does arithmetic does not count,
@@ -94,11 +95,16 @@ fn join_edges<'a>(expr: &'a Expr, scope: &Scope) -> Option<Vec<(&'a str, &'a str
     }
 }
 
-/// Reports event variables that are not joined to the others, and function calls in `events:`
-/// that read fields of more than one event variable.
+/// Reports event variables that are not joined to the others, function calls in `events:`
+/// that read more than one event variable, and `math.abs` calls in `outcome:` that do.
 pub fn check(rule: &Rule, scope: &Scope, out: &mut Vec<Diagnostic>) {
     for predicate in &rule.events {
-        check_calls(predicate, out);
+        check_calls(predicate, scope, |_| true, out);
+    }
+    // Google's `math.abs` reference says that a call cannot depend on several variables or
+    // placeholders, and does not limit that to `events:`. No other function has this rule.
+    for assignment in &rule.outcome {
+        check_calls(&assignment.expr, scope, |name| name == "math.abs", out);
     }
     if scope.event_vars.len() < 2 {
         return;
@@ -126,25 +132,59 @@ pub fn check(rule: &Rule, scope: &Scope, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// A function call in `events:` may read fields of one event variable only.
-fn check_calls(expr: &Expr, out: &mut Vec<Diagnostic>) {
+/// Reports each call, among those `applies_to` selects by dotted name, whose arguments read
+/// more than one event variable.
+fn check_calls(
+    expr: &Expr,
+    scope: &Scope,
+    applies_to: impl Fn(&str) -> bool,
+    out: &mut Vec<Diagnostic>,
+) {
     expr.walk(&mut |e| {
-        if let ExprKind::Call { name, args, .. } = &e.kind {
-            let mut vars: Vec<&str> = Vec::new();
-            for arg in args {
-                for var in arg.event_vars() {
-                    if !vars.contains(&var) {
-                        vars.push(var);
-                    }
-                }
-            }
-            if vars.len() > 1 {
-                let list: Vec<String> = vars.iter().map(|v| format!("`${v}`")).collect();
-                out.push(
-                    Diagnostic::error(e.span, format!("`{}` reads fields of several event variables ({})", dotted_name(name), list.join(", ")))
-                        .with_help("a function call may read one event variable; compare the results of separate calls instead"),
-                );
-            }
+        let ExprKind::Call { name, args, .. } = &e.kind else { return };
+        let name = dotted_name(name);
+        if !applies_to(&name) {
+            return;
+        }
+        let vars = call_event_vars(args, scope);
+        if vars.len() > 1 {
+            let list: Vec<String> = vars.iter().map(|v| format!("`${v}`")).collect();
+            out.push(
+                Diagnostic::error(
+                    e.span,
+                    format!("`{name}` reads fields of several event variables ({})", list.join(", ")),
+                )
+                .with_help(if name == "math.abs" {
+                    "compare the difference in both directions instead, such as `$b.f - $a.f < 300 and $a.f - $b.f < 300`"
+                } else {
+                    "a function call may read one event variable, directly or through placeholders, so compare the results of separate calls instead"
+                }),
+            );
         }
     });
+}
+
+/// The distinct event variables that call arguments read: through their fields, and through
+/// placeholders bound to the fields of exactly one event variable.
+///
+/// A placeholder bound to fields of several event variables joins them, so its value is the
+/// same for all of them and adds no variable of its own.
+fn call_event_vars<'a>(args: &'a [Expr], scope: &'a Scope) -> Vec<&'a str> {
+    let mut vars: Vec<&str> = Vec::new();
+    for arg in args {
+        let mut found: Vec<&str> = arg.event_vars();
+        for ident in arg.variables() {
+            if let Some(placeholder) = scope.placeholders.get(&ident.name) {
+                if let [single] = placeholder.events.as_slice() {
+                    found.push(single);
+                }
+            }
+        }
+        for var in found {
+            if !vars.contains(&var) {
+                vars.push(var);
+            }
+        }
+    }
+    vars
 }
