@@ -787,3 +787,83 @@ fn event_type_numbers(expr: &CExpr, slot: usize) -> Option<Vec<i32>> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::regex_strings;
+    use crate::functions::re::compile;
+
+    /// Every haystack the regex matches contains one of the strings `regex_strings` gives.
+    fn check(pattern: &str, nocase: bool, haystacks: &[&str]) -> Option<Vec<String>> {
+        let regex = compile(pattern, nocase).expect("a valid pattern");
+        let strings = regex_strings(regex.as_str(), nocase)?;
+        for haystack in haystacks {
+            if regex.is_match(haystack) {
+                assert!(
+                    strings.iter().any(|s| haystack.contains(s.as_str())),
+                    "{pattern} (nocase {nocase}) matches {haystack:?} without any of {strings:?}"
+                );
+            }
+        }
+        Some(strings)
+    }
+
+    #[test]
+    fn regex_strings_start_every_match() {
+        let haystacks = [
+            "admin",
+            "ADMIN",
+            "xAdMin",
+            "bob",
+            "ApiEvent",
+            "apievent",
+            "RestApi",
+            "export report",
+            "EXPORT",
+            "Report Export",
+            "connected app",
+            "OAuth",
+            "oauth2",
+            "\u{212a}elvin",
+            "kelvin",
+            "KELVIN",
+            "ſecret",
+            "SECRET",
+            "secret",
+            "a.b",
+            "axb",
+            "é",
+            "É",
+            "",
+        ];
+        let cases: &[(&str, bool)] = &[
+            ("^adm", true),
+            ("^adm", false),
+            ("^(ApiEvent|RestApi)$", false),
+            ("export", true),
+            ("remote access|oauth|openid|connected app", true),
+            ("kelvin", true),
+            ("secret", true),
+            (r"a\.b", false),
+            (r"^\Qa.b\E$", false),
+            ("é", true),
+            (r"\bexport\b", true),
+            ("(?i)report", false),
+            ("rep(ort)?", false),
+        ];
+        for &(pattern, nocase) in cases {
+            let strings = check(pattern, nocase, &haystacks);
+            assert!(strings.is_some(), "{pattern} should give strings");
+        }
+        let eight = check("^adm", true, &haystacks).unwrap_or_default();
+        assert_eq!(eight.len(), 8, "{eight:?}");
+    }
+
+    #[test]
+    fn loose_regexes_give_no_strings() {
+        for pattern in ["a*", ".*admin", "[^x]dm", "", "x?", r"\w+", "(a|)"] {
+            let regex = compile(pattern, false).expect("a valid pattern");
+            assert_eq!(regex_strings(regex.as_str(), false), None, "{pattern}");
+        }
+    }
+}
