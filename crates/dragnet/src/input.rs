@@ -16,6 +16,8 @@ use anyhow::{bail, Context as _, Result};
 
 use crate::terminal;
 
+mod utf16;
+
 /// Where an input's bytes come from.
 #[derive(Debug, Clone)]
 pub enum InputSource {
@@ -93,8 +95,50 @@ impl Read for CountingReader {
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
 const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
 
+/// Opens `raw` as UTF-8 text: decompressed (see [`decompressed_bytes`]), then decoded from
+/// UTF-16 when the text starts with a UTF-16 byte-order mark.
+fn decompressed(raw: Box<dyn Read>) -> io::Result<Box<dyn BufRead>> {
+    let reader = decompressed_bytes(raw)?;
+    as_utf8(reader)
+}
+
+/// Returns `reader` as UTF-8 text: decoded when it starts with a UTF-16 byte-order mark, as it
+/// is otherwise.
+fn as_utf8(mut reader: Box<dyn BufRead>) -> io::Result<Box<dyn BufRead>> {
+    // Four bytes tell a UTF-16LE mark (`FF FE`) from a UTF-32LE one (`FF FE 00 00`).
+    let mut head = Vec::with_capacity(4);
+    if let Err(error) = (&mut reader).take(4).read_to_end(&mut head) {
+        // A stream that fails this early, such as a corrupt gzip member, reports the error
+        // where reading would have met it, so it counts as stopped early, not as unopened.
+        return Ok(Box::new(io::Cursor::new(head).chain(FailedReader(Some(error)))));
+    }
+    let order = utf16::byte_order_mark(&head);
+    let stream = io::Cursor::new(head).chain(reader);
+    Ok(match order {
+        Some(order) => Box::new(BufReader::new(utf16::Utf16Reader::new(stream, order))),
+        None => Box::new(stream),
+    })
+}
+
+/// A reader whose first read returns the error it carries, and every later read the end.
+struct FailedReader(Option<io::Error>);
+
+impl Read for FailedReader {
+    fn read(&mut self, _buf: &mut [u8]) -> io::Result<usize> {
+        self.0.take().map_or(Ok(0), Err)
+    }
+}
+
+impl BufRead for FailedReader {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.0.take().map_or(Ok(&[]), Err)
+    }
+
+    fn consume(&mut self, _amount: usize) {}
+}
+
 /// Wraps `raw` in a gzip or zstd decoder when its first bytes are that format's magic number.
-fn decompressed(mut raw: Box<dyn Read>) -> io::Result<Box<dyn BufRead>> {
+fn decompressed_bytes(mut raw: Box<dyn Read>) -> io::Result<Box<dyn BufRead>> {
     let mut head = Vec::with_capacity(ZSTD_MAGIC.len());
     (&mut raw).take(ZSTD_MAGIC.len() as u64).read_to_end(&mut head)?;
     let stream = io::Cursor::new(head.clone()).chain(raw);
@@ -1287,6 +1331,48 @@ mod tests {
         assert!(good > 1_000, "{good} records before the cut");
         assert!(read.iter().filter(|r| r.record.is_err()).count() <= 1);
         assert!(reader.into_error().is_some());
+    }
+
+    fn utf16(text: &str, big_endian: bool) -> Vec<u8> {
+        let mut bytes = if big_endian { vec![0xfe, 0xff] } else { vec![0xff, 0xfe] };
+        for unit in text.encode_utf16() {
+            let pair = if big_endian { unit.to_be_bytes() } else { unit.to_le_bytes() };
+            bytes.extend_from_slice(&pair);
+        }
+        bytes
+    }
+
+    #[test]
+    fn utf16_with_bom_is_read_as_utf8() {
+        let text = "{\"UserId\":\"zoë@example.com\",\"emoji\":\"\u{1f600}\"}\r\n{\"a\":2}\r\n";
+        for big_endian in [false, true] {
+            let read = read_all(utf16(text, big_endian)).unwrap();
+            assert_eq!(String::from_utf8(read).unwrap(), text, "big endian: {big_endian}");
+        }
+    }
+
+    #[test]
+    fn gzipped_utf16_is_read_as_utf8() {
+        let text = "EVENT_TYPE,USER_NAME\nAPI,zoë@example.com\n";
+        let read = read_all(gzip(&utf16(text, false))).unwrap();
+        assert_eq!(String::from_utf8(read).unwrap(), text);
+    }
+
+    #[test]
+    fn utf16_records_keep_line_numbers() {
+        let text = "{\"a\":1}\n{\"a\":\n{\"a\":3}\n";
+        let reader = decompressed(Box::new(io::Cursor::new(utf16(text, false)))).unwrap();
+        let read: Vec<RecordAt> = records(reader).collect();
+        assert_eq!(lines_and_oks(&read), vec![(1, true), (2, false), (3, true)]);
+    }
+
+    #[test]
+    fn broken_utf16_becomes_replacement_characters() {
+        // A lone high surrogate, then an odd trailing byte.
+        let mut bytes = utf16("a", false);
+        bytes.extend_from_slice(&[0x00, 0xd8, 0x62, 0x00, 0x63]);
+        let read = read_all(bytes).unwrap();
+        assert_eq!(String::from_utf8(read).unwrap(), "a\u{fffd}b\u{fffd}");
     }
 
     #[test]
