@@ -557,6 +557,60 @@ fn login_event_without_attributes_is_recognised() {
     assert_eq!(text_at(&event, "security_result.action"), Some("BLOCK"));
 }
 
+/// Stored objects exported without `attributes` (a CSV from `sf data query` or Data Loader)
+/// are recognised from their columns. The field lists are those of the Salesforce field
+/// reference: `BulkApiResultEvent` has `Query` but none of `ApiEvent`'s `RowsProcessed`,
+/// `QueriedEntities`, `Operation` or `ApiType`, and `UriEvent` has `QueriedEntities` beside
+/// its `RecordId`.
+#[test]
+fn stored_objects_without_attributes() {
+    let bulk_result = json!({
+        "Id": "4Ve000000000001",
+        "EventDate": "2026-03-02T09:20:00.000+0000",
+        "EventIdentifier": "b1",
+        "CreatedDate": "2026-03-02T09:20:01.000+0000",
+        "Username": "dana.lee@example.com",
+        "UserId": "005Hs00000AbCdEIAV",
+        "SourceIp": "203.0.113.7",
+        "LoginKey": "QfNecrLXSII6fsBq",
+        "SessionKey": "vMASKIU6AxEr+Op5",
+        "SessionLevel": "STANDARD",
+        "Query": "SELECT Id, Email FROM Contact",
+        "PolicyOutcome": "NoAction",
+        "EvaluationTime": "0"
+    });
+    let uri = json!({
+        "EventDate": "2026-03-02T09:21:00.000+0000",
+        "EventIdentifier": "u1",
+        "Username": "dana.lee@example.com",
+        "UserId": "005Hs00000AbCdEIAV",
+        "SourceIp": "203.0.113.7",
+        "Operation": "Update",
+        "OperationStatus": "Success",
+        "QueriedEntities": "Account",
+        "RecordId": "001Hs000000AbCdIAK",
+        "Name": "Acme"
+    });
+    let api = json!({
+        "EventDate": "2026-03-02T09:22:00.000+0000",
+        "EventIdentifier": "a1",
+        "Username": "dana.lee@example.com",
+        "Query": "SELECT Id FROM Contact",
+        "RowsProcessed": "120",
+        "Operation": "Query"
+    });
+    let cases = [
+        (bulk_result, "BulkApiResultEvent", "USER_RESOURCE_ACCESS"),
+        (uri, "UriEvent", "USER_RESOURCE_UPDATE_CONTENT"),
+        (api, "ApiEvent", "USER_RESOURCE_ACCESS"),
+    ];
+    for (record, object, event_type) in cases {
+        let event = normalize_json(&record, Format::Auto).remove(0);
+        assert_eq!(text_at(&event, "metadata.product_event_type"), Some(object), "{record}");
+        assert_eq!(text_at(&event, "metadata.event_type"), Some(event_type), "{record}");
+    }
+}
+
 const ELF_CSV: &str = concat!(
     "\"EVENT_TYPE\",\"TIMESTAMP\",\"REQUEST_ID\",\"ORGANIZATION_ID\",\"USER_ID\",\"USER_NAME\",",
     "\"SOURCE_IP\",\"CLIENT_IP\",\"LOGIN_KEY\",\"LOGIN_STATUS\",\"LOGIN_TYPE\",\"URI\",\"TIMESTAMP_DERIVED\",\"USER_ID_DERIVED\"\n",
