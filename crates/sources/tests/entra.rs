@@ -245,6 +245,32 @@ fn time_without_zone_is_utc() {
     }
 }
 
+/// `Get-MgAuditLogSignIn | ConvertTo-Json` in Windows PowerShell 5.1: PascalCase properties,
+/// and `DateTime` values written as `\/Date(milliseconds since the epoch)\/`.
+#[test]
+fn powershell_graph_sign_in_is_read() {
+    let text = r#"[
+  {
+    "AppDisplayName": "Microsoft Graph Command Line Tools",
+    "AppId": "14d82eec-204b-4c2f-b7e8-296a70dab67e",
+    "CreatedDateTime": "\/Date(1168335660123)\/",
+    "Id": "5b5b2c57-7a3c-4d4e-9b53-9d3c6c7e0a01",
+    "IPAddress": "203.0.113.7",
+    "Status": {"ErrorCode": 0, "FailureReason": "Other."},
+    "UserId": "6e7b768e-07e2-4810-8459-485f84f8f204",
+    "UserPrincipalName": "dana.lee@example.com",
+    "AdditionalProperties": {}
+  }
+]"#;
+    let record: Value = serde_json::from_str(text).unwrap();
+    let event = normalize_json(&record, Format::Auto).remove(0);
+    assert_eq!(text_at(&event, "metadata.event_timestamp"), Some("2007-01-09T09:41:00.123Z"));
+    assert_eq!(text_at(&event, "metadata.event_type"), Some("USER_LOGIN"));
+    assert_eq!(text_at(&event, "principal.user.userid"), Some("dana.lee@example.com"));
+    assert_eq!(text_at(&event, "principal.ip"), Some("203.0.113.7"));
+    assert_eq!(text_at(&event, "security_result.action"), Some("ALLOW"));
+}
+
 #[test]
 fn unparseable_time_is_rejected() {
     let record = json!({"time": "31/31/2007 25:00", "category": "SignInLogs"});
