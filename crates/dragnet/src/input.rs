@@ -354,10 +354,21 @@ pub fn records<R: BufRead>(reader: R) -> Records<R> {
 
 /// [`records`] with `limit` in place of [`MAX_RECORD_BYTES`].
 fn records_with_limit<R: BufRead>(mut reader: R, limit: usize) -> Records<R> {
-    let (head, blank_lines) = match first_line(&mut reader, limit) {
+    let (mut head, mut blank_lines) = match first_line(&mut reader, limit) {
         Ok(found) => found,
         Err(error) => return Records { reader: Layout::Empty, error: Some(error) },
     };
+    // Windows PowerShell 5.1's `Export-Csv` writes `#TYPE <.NET type name>` above the header
+    // unless it is given `-NoTypeInformation`.
+    if head.starts_with(POWERSHELL_TYPE_LINE) {
+        match first_line(&mut reader, limit) {
+            Ok((header, more_blank_lines)) => {
+                head = header;
+                blank_lines += 1 + more_blank_lines;
+            }
+            Err(error) => return Records { reader: Layout::Empty, error: Some(error) },
+        }
+    }
     if head.is_empty() {
         return Records { reader: Layout::Empty, error: None };
     }
@@ -375,6 +386,9 @@ fn records_with_limit<R: BufRead>(mut reader: R, limit: usize) -> Records<R> {
     };
     Records { reader: layout, error: None }
 }
+
+/// The start of the line that Windows PowerShell 5.1's `Export-Csv` writes above the header.
+const POWERSHELL_TYPE_LINE: &[u8] = b"#TYPE ";
 
 /// Splits bytes already in memory into records, as [`records`] does for a stream.
 pub fn split_records(bytes: &[u8]) -> Vec<RecordAt> {
@@ -1070,6 +1084,20 @@ mod tests {
         assert_eq!(lines_and_oks(&records), vec![(2, true), (4, true)]);
         let Ok(Record::Csv(pairs)) = &records[0].record else { panic!("expected a CSV row") };
         assert_eq!(pairs[0], ("a".to_owned(), "1".to_owned()));
+    }
+
+    #[test]
+    fn csv_after_powershell_type_line() {
+        let input = concat!(
+            "#TYPE Deserialized.Microsoft.Exchange.Management.SystemConfigurationTasks.AuditRecord\r\n",
+            "\"RecordType\",\"AuditData\"\r\n",
+            "\"AzureActiveDirectoryStsLogon\",\"{}\"\r\n",
+            "\"ExchangeItem\",\"{}\"\r\n",
+        );
+        let records = split_records(input.as_bytes());
+        assert_eq!(lines_and_oks(&records), vec![(3, true), (4, true)]);
+        let Ok(Record::Csv(pairs)) = &records[0].record else { panic!("expected a CSV row") };
+        assert_eq!(pairs[0], ("RecordType".to_owned(), "AzureActiveDirectoryStsLogon".to_owned()));
     }
 
     #[test]
