@@ -286,6 +286,50 @@ fn azure_monitor_records_wrapper_is_unpacked() {
     assert_eq!(events.len(), 2);
 }
 
+/// The Log Analytics query API returns `{"tables": [{"name", "columns": [{"name", "type"}],
+/// "rows": [[...]]}]}`, with `dynamic` columns as JSON text. Each row is one record, and a row
+/// whose cell count differs from the columns' is rejected alone.
+#[test]
+fn log_analytics_api_response_is_unpacked() {
+    let columns = json!([
+        {"name": "TimeGenerated", "type": "datetime"},
+        {"name": "UserPrincipalName", "type": "string"},
+        {"name": "IPAddress", "type": "string"},
+        {"name": "ResultType", "type": "string"},
+        {"name": "Status", "type": "dynamic"},
+        {"name": "Type", "type": "string"}
+    ]);
+    let response = json!({"tables": [{
+        "name": "PrimaryResult",
+        "columns": columns,
+        "rows": [
+            ["2026-03-02T08:00:01.5Z", "dana.lee@example.com", "203.0.113.7", "0",
+             "{\"errorCode\":0}", "SigninLogs"],
+            ["2026-03-02T08:00:02Z", "dana.lee@example.com"],
+            ["2026-03-02T08:00:03Z", "sam.roe@example.com", "203.0.113.8", "50126",
+             "{\"errorCode\":50126}", "SigninLogs"]
+        ]
+    }]});
+    let mut normalizer = Normalizer::new(Identities::new());
+    let outcomes = normalizer.normalize_each(&response, Format::Auto);
+    let paths: Vec<&str> = outcomes.iter().map(|o| o.path.as_str()).collect();
+    assert_eq!(paths, ["tables[0].rows[0]", "tables[0].rows[1]", "tables[0].rows[2]"]);
+    assert!(outcomes[1].result.is_err(), "{:?}", outcomes[1].result);
+
+    let events = |index: usize| {
+        let found = outcomes[index].result.as_ref().expect("row read");
+        found.iter().map(udm::json::event_to_json).collect::<Vec<_>>()
+    };
+    let first = events(0).remove(0);
+    assert_eq!(text_at(&first, "metadata.event_timestamp"), Some("2026-03-02T08:00:01.500Z"));
+    assert_eq!(text_at(&first, "principal.user.userid"), Some("dana.lee@example.com"));
+    assert_eq!(text_at(&first, "principal.ip"), Some("203.0.113.7"));
+    assert_eq!(text_at(&first, "security_result.action"), Some("ALLOW"));
+    let third = events(2).remove(0);
+    assert_eq!(text_at(&third, "principal.user.userid"), Some("sam.roe@example.com"));
+    assert_eq!(text_at(&third, "security_result.action"), Some("FAIL"));
+}
+
 /// A row of the Log Analytics table `table`, with `LocationDetails`, `Status` and
 /// `DeviceDetail` as given: objects in `SigninLogs`, JSON text in the non-interactive and
 /// service principal tables.
