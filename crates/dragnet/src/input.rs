@@ -382,9 +382,22 @@ fn records_with_limit<R: BufRead>(mut reader: R, limit: usize) -> Records<R> {
         scanner.feed(&head);
         Layout::Json { reader, scanner, done: false }
     } else {
-        Layout::Csv(CsvRows::new(io::Cursor::new(head).chain(reader), limit, blank_lines))
+        let delimiter = csv_delimiter(first);
+        let input = io::Cursor::new(head).chain(reader);
+        Layout::Csv(CsvRows::new(input, delimiter, limit, blank_lines))
     };
     Records { reader: layout, error: None }
+}
+
+/// Returns the field delimiter of a CSV file from its header line: a comma, or a semicolon
+/// when the header has no comma. `Export-Csv -UseCulture` and spreadsheet programs use the
+/// locale's list separator, which is `;` in many European locales.
+fn csv_delimiter(header: &[u8]) -> u8 {
+    if !header.contains(&b',') && header.contains(&b';') {
+        b';'
+    } else {
+        b','
+    }
 }
 
 /// The start of the line that Windows PowerShell 5.1's `Export-Csv` writes above the header.
@@ -762,9 +775,9 @@ struct CsvRows<R: Read> {
 }
 
 impl<R: Read> CsvRows<R> {
-    /// Starts reading CSV from `input`, whose first line is line `blank_lines + 1` of the
-    /// file.
-    fn new(input: R, limit: usize, blank_lines: usize) -> CsvRows<R> {
+    /// Starts reading CSV with fields separated by `delimiter` from `input`, whose first line
+    /// is line `blank_lines + 1` of the file.
+    fn new(input: R, delimiter: u8, limit: usize, blank_lines: usize) -> CsvRows<R> {
         let guarded = Guarded {
             inner: input,
             limit,
@@ -774,7 +787,8 @@ impl<R: Read> CsvRows<R> {
             line_has_text: false,
             lines_before: 1 + blank_lines,
         };
-        let reader = csv::ReaderBuilder::new().flexible(true).from_reader(guarded);
+        let reader =
+            csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(guarded);
         CsvRows { reader, headers: None, done: false }
     }
 
@@ -1098,6 +1112,21 @@ mod tests {
         assert_eq!(lines_and_oks(&records), vec![(3, true), (4, true)]);
         let Ok(Record::Csv(pairs)) = &records[0].record else { panic!("expected a CSV row") };
         assert_eq!(pairs[0], ("RecordType".to_owned(), "AzureActiveDirectoryStsLogon".to_owned()));
+    }
+
+    #[test]
+    fn csv_with_semicolons() {
+        for separator in [";", ","] {
+            let input = ["\"EVENT_TYPE\"", "\"USER_NAME\"", "\"QUERY\""].join(separator)
+                + "\n"
+                + &["API", "a@example.com", "\"SELECT Id, Name FROM Contact\""].join(separator)
+                + "\n";
+            let records = split_records(input.as_bytes());
+            assert_eq!(lines_and_oks(&records), vec![(2, true)], "separator {separator:?}");
+            let Ok(Record::Csv(pairs)) = &records[0].record else { panic!("expected a CSV row") };
+            assert_eq!(pairs[1], ("USER_NAME".to_owned(), "a@example.com".to_owned()));
+            assert_eq!(pairs[2].1, "SELECT Id, Name FROM Contact");
+        }
     }
 
     #[test]
