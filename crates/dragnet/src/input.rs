@@ -562,6 +562,12 @@ impl Scanner {
 
     fn feed(&mut self, bytes: &[u8]) {
         for &byte in bytes {
+            // Files saved with a UTF-8 byte-order mark and then concatenated carry one at the
+            // start of each document. No JSON value starts with these bytes, so outside a value
+            // they are skipped as if absent.
+            if matches!(byte, 0xef | 0xbb | 0xbf) && !matches!(self.state, State::Value(_)) {
+                continue;
+            }
             self.byte(byte);
             if byte == b'\n' {
                 self.end_line();
@@ -952,6 +958,18 @@ mod tests {
     fn json_lines_with_crlf_and_bom() {
         let records = split_records(b"\xef\xbb\xbf{\"a\":1}\r\n{\"a\":2}\r\n");
         assert_eq!(lines_and_oks(&records), vec![(1, true), (2, true)]);
+    }
+
+    /// Files saved with a byte-order mark and then concatenated (`cat a.json b.json`) carry
+    /// a mark at the start of every document.
+    #[test]
+    fn concatenated_documents_with_byte_order_marks() {
+        let document = "\u{feff}[\n  {\"a\": 1},\n  {\"a\": 2}\n]\n";
+        let records = split_records(document.repeat(2).as_bytes());
+        assert_eq!(lines_and_oks(&records), vec![(2, true), (3, true), (6, true), (7, true)]);
+        let line = "\u{feff}{\"a\":1}\n";
+        let records = split_records(line.repeat(3).as_bytes());
+        assert_eq!(lines_and_oks(&records), vec![(1, true), (2, true), (3, true)]);
     }
 
     #[test]
