@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{assert_udm_eq, normalize_json, text_at};
+use common::{assert_udm_eq, corpus_dir, files_under, normalize_json, text_at};
 use serde_json::{json, Value};
 use sources::{CsvFile, Format, Identities, Normalizer};
 
@@ -608,6 +608,39 @@ fn stored_objects_without_attributes() {
         let event = normalize_json(&record, Format::Auto).remove(0);
         assert_eq!(text_at(&event, "metadata.product_event_type"), Some(object), "{record}");
         assert_eq!(text_at(&event, "metadata.event_type"), Some(event_type), "{record}");
+    }
+}
+
+/// Every Real-Time Event Monitoring sample message, with its envelope and `attributes`
+/// removed as a CSV export loses them, is recognised as the object that `attributes.type`
+/// names. `LogoutEvent` is left out: it has no field that other objects lack.
+#[test]
+fn corpus_objects_recognised_without_attributes() {
+    let examples = corpus_dir().join("logs/appomni-event-maturity-matrix/products/salesforce");
+    if !examples.is_dir() {
+        eprintln!("corpus not found at {}; skipping", examples.display());
+        return;
+    }
+    let samples: Vec<_> = files_under(&examples)
+        .into_iter()
+        .filter(|path| path.to_string_lossy().contains("salesforce_rtem_"))
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .collect();
+    assert!(!samples.is_empty(), "no samples under {}", examples.display());
+    for path in samples {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let message: Value = serde_json::from_str(&text).unwrap();
+        let mut payload = message.pointer("/data/payload").cloned().unwrap_or(message);
+        let attributes = payload.as_object_mut().unwrap().remove("attributes");
+        let object = attributes.as_ref().and_then(|a| a["type"].as_str()).unwrap_or_default();
+        let expected = match object.strip_suffix("Stream").unwrap_or(object) {
+            "BulkApiResultEventStore" => "BulkApiResultEvent",
+            "LogoutEvent" => continue,
+            name => name,
+        };
+        let event = normalize_json(&payload, Format::Auto).remove(0);
+        let found = text_at(&event, "metadata.product_event_type");
+        assert_eq!(found, Some(expected), "{}", path.display());
     }
 }
 
