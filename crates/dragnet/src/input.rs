@@ -390,10 +390,20 @@ fn records_with_limit<R: BufRead>(mut reader: R, limit: usize) -> Records<R> {
 }
 
 /// Returns the field delimiter of a CSV file from its header line: a comma, or a semicolon
-/// when the header has no comma. `Export-Csv -UseCulture` and spreadsheet programs use the
-/// locale's list separator, which is `;` in many European locales.
+/// when the header has a semicolon and no comma outside quotes. `Export-Csv -UseCulture` and
+/// spreadsheet programs use the locale's list separator, which is `;` in many European locales.
 fn csv_delimiter(header: &[u8]) -> u8 {
-    if !header.contains(&b',') && header.contains(&b';') {
+    let mut quoted = false;
+    let mut semicolons = 0;
+    for &byte in header {
+        match byte {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => return b',',
+            b';' if !quoted => semicolons += 1,
+            _ => {}
+        }
+    }
+    if semicolons > 0 {
         b';'
     } else {
         b','
@@ -1145,6 +1155,10 @@ mod tests {
             assert_eq!(pairs[1], ("USER_NAME".to_owned(), "a@example.com".to_owned()));
             assert_eq!(pairs[2].1, "SELECT Id, Name FROM Contact");
         }
+        let quoted_comma = "\"Date (UTC)\";\"User, name\"\n\"2025-06-10\";\"a\"\n";
+        let records = split_records(quoted_comma.as_bytes());
+        let Ok(Record::Csv(pairs)) = &records[0].record else { panic!("expected a CSV row") };
+        assert_eq!(pairs[1], ("User, name".to_owned(), "a".to_owned()));
     }
 
     #[test]
