@@ -16,6 +16,8 @@ use anyhow::{bail, Context as _, Result};
 
 use crate::terminal;
 
+mod utf16;
+
 /// Where an input's bytes come from.
 #[derive(Debug, Clone)]
 pub enum InputSource {
@@ -93,8 +95,50 @@ impl Read for CountingReader {
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
 const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
 
+/// Opens `raw` as UTF-8 text: decompressed (see [`decompressed_bytes`]), then decoded from
+/// UTF-16 when the text starts with a UTF-16 byte-order mark.
+fn decompressed(raw: Box<dyn Read>) -> io::Result<Box<dyn BufRead>> {
+    let reader = decompressed_bytes(raw)?;
+    as_utf8(reader)
+}
+
+/// Returns `reader` as UTF-8 text: decoded when it starts with a UTF-16 byte-order mark, as it
+/// is otherwise.
+fn as_utf8(mut reader: Box<dyn BufRead>) -> io::Result<Box<dyn BufRead>> {
+    // Four bytes tell a UTF-16LE mark (`FF FE`) from a UTF-32LE one (`FF FE 00 00`).
+    let mut head = Vec::with_capacity(4);
+    if let Err(error) = (&mut reader).take(4).read_to_end(&mut head) {
+        // A stream that fails this early, such as a corrupt gzip member, reports the error
+        // where reading would have met it, so it counts as stopped early, not as unopened.
+        return Ok(Box::new(io::Cursor::new(head).chain(FailedReader(Some(error)))));
+    }
+    let order = utf16::byte_order_mark(&head);
+    let stream = io::Cursor::new(head).chain(reader);
+    Ok(match order {
+        Some(order) => Box::new(BufReader::new(utf16::Utf16Reader::new(stream, order))),
+        None => Box::new(stream),
+    })
+}
+
+/// A reader whose first read returns the error it carries, and every later read the end.
+struct FailedReader(Option<io::Error>);
+
+impl Read for FailedReader {
+    fn read(&mut self, _buf: &mut [u8]) -> io::Result<usize> {
+        self.0.take().map_or(Ok(0), Err)
+    }
+}
+
+impl BufRead for FailedReader {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.0.take().map_or(Ok(&[]), Err)
+    }
+
+    fn consume(&mut self, _amount: usize) {}
+}
+
 /// Wraps `raw` in a gzip or zstd decoder when its first bytes are that format's magic number.
-fn decompressed(mut raw: Box<dyn Read>) -> io::Result<Box<dyn BufRead>> {
+fn decompressed_bytes(mut raw: Box<dyn Read>) -> io::Result<Box<dyn BufRead>> {
     let mut head = Vec::with_capacity(ZSTD_MAGIC.len());
     (&mut raw).take(ZSTD_MAGIC.len() as u64).read_to_end(&mut head)?;
     let stream = io::Cursor::new(head.clone()).chain(raw);
@@ -310,10 +354,21 @@ pub fn records<R: BufRead>(reader: R) -> Records<R> {
 
 /// [`records`] with `limit` in place of [`MAX_RECORD_BYTES`].
 fn records_with_limit<R: BufRead>(mut reader: R, limit: usize) -> Records<R> {
-    let (head, blank_lines) = match first_line(&mut reader, limit) {
+    let (mut head, mut blank_lines) = match first_line(&mut reader, limit) {
         Ok(found) => found,
         Err(error) => return Records { reader: Layout::Empty, error: Some(error) },
     };
+    // Windows PowerShell 5.1's `Export-Csv` writes `#TYPE <.NET type name>` above the header
+    // unless it is given `-NoTypeInformation`.
+    if head.starts_with(POWERSHELL_TYPE_LINE) {
+        match first_line(&mut reader, limit) {
+            Ok((header, more_blank_lines)) => {
+                head = header;
+                blank_lines += 1 + more_blank_lines;
+            }
+            Err(error) => return Records { reader: Layout::Empty, error: Some(error) },
+        }
+    }
     if head.is_empty() {
         return Records { reader: Layout::Empty, error: None };
     }
@@ -327,10 +382,36 @@ fn records_with_limit<R: BufRead>(mut reader: R, limit: usize) -> Records<R> {
         scanner.feed(&head);
         Layout::Json { reader, scanner, done: false }
     } else {
-        Layout::Csv(CsvRows::new(io::Cursor::new(head).chain(reader), limit, blank_lines))
+        let delimiter = csv_delimiter(first);
+        let input = io::Cursor::new(head).chain(reader);
+        Layout::Csv(CsvRows::new(input, delimiter, limit, blank_lines))
     };
     Records { reader: layout, error: None }
 }
+
+/// Returns the field delimiter of a CSV file from its header line: a comma, or a semicolon
+/// when the header has a semicolon and no comma outside quotes. `Export-Csv -UseCulture` and
+/// spreadsheet programs use the locale's list separator, which is `;` in many European locales.
+fn csv_delimiter(header: &[u8]) -> u8 {
+    let mut quoted = false;
+    let mut semicolons = 0;
+    for &byte in header {
+        match byte {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => return b',',
+            b';' if !quoted => semicolons += 1,
+            _ => {}
+        }
+    }
+    if semicolons > 0 {
+        b';'
+    } else {
+        b','
+    }
+}
+
+/// The start of the line that Windows PowerShell 5.1's `Export-Csv` writes above the header.
+const POWERSHELL_TYPE_LINE: &[u8] = b"#TYPE ";
 
 /// Splits bytes already in memory into records, as [`records`] does for a stream.
 pub fn split_records(bytes: &[u8]) -> Vec<RecordAt> {
@@ -491,6 +572,12 @@ impl Scanner {
 
     fn feed(&mut self, bytes: &[u8]) {
         for &byte in bytes {
+            // Files saved with a UTF-8 byte-order mark and then concatenated carry one at the
+            // start of each document. No JSON value starts with these bytes, so outside a value
+            // they are skipped as if absent.
+            if matches!(byte, 0xef | 0xbb | 0xbf) && !matches!(self.state, State::Value(_)) {
+                continue;
+            }
             self.byte(byte);
             if byte == b'\n' {
                 self.end_line();
@@ -704,9 +791,9 @@ struct CsvRows<R: Read> {
 }
 
 impl<R: Read> CsvRows<R> {
-    /// Starts reading CSV from `input`, whose first line is line `blank_lines + 1` of the
-    /// file.
-    fn new(input: R, limit: usize, blank_lines: usize) -> CsvRows<R> {
+    /// Starts reading CSV with fields separated by `delimiter` from `input`, whose first line
+    /// is line `blank_lines + 1` of the file.
+    fn new(input: R, delimiter: u8, limit: usize, blank_lines: usize) -> CsvRows<R> {
         let guarded = Guarded {
             inner: input,
             limit,
@@ -716,7 +803,8 @@ impl<R: Read> CsvRows<R> {
             line_has_text: false,
             lines_before: 1 + blank_lines,
         };
-        let reader = csv::ReaderBuilder::new().flexible(true).from_reader(guarded);
+        let reader =
+            csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(guarded);
         CsvRows { reader, headers: None, done: false }
     }
 
@@ -882,6 +970,18 @@ mod tests {
         assert_eq!(lines_and_oks(&records), vec![(1, true), (2, true)]);
     }
 
+    /// Files saved with a byte-order mark and then concatenated (`cat a.json b.json`) carry
+    /// a mark at the start of every document.
+    #[test]
+    fn concatenated_documents_with_byte_order_marks() {
+        let document = "\u{feff}[\n  {\"a\": 1},\n  {\"a\": 2}\n]\n";
+        let records = split_records(document.repeat(2).as_bytes());
+        assert_eq!(lines_and_oks(&records), vec![(2, true), (3, true), (6, true), (7, true)]);
+        let line = "\u{feff}{\"a\":1}\n";
+        let records = split_records(line.repeat(3).as_bytes());
+        assert_eq!(lines_and_oks(&records), vec![(1, true), (2, true), (3, true)]);
+    }
+
     #[test]
     fn json_lines_of_arrays() {
         let input = format!("[{RECORD}]\n[{RECORD},{RECORD}]\n");
@@ -1026,6 +1126,39 @@ mod tests {
         assert_eq!(lines_and_oks(&records), vec![(2, true), (4, true)]);
         let Ok(Record::Csv(pairs)) = &records[0].record else { panic!("expected a CSV row") };
         assert_eq!(pairs[0], ("a".to_owned(), "1".to_owned()));
+    }
+
+    #[test]
+    fn csv_after_powershell_type_line() {
+        let input = concat!(
+            "#TYPE Deserialized.Microsoft.Exchange.Management.SystemConfigurationTasks.AuditRecord\r\n",
+            "\"RecordType\",\"AuditData\"\r\n",
+            "\"AzureActiveDirectoryStsLogon\",\"{}\"\r\n",
+            "\"ExchangeItem\",\"{}\"\r\n",
+        );
+        let records = split_records(input.as_bytes());
+        assert_eq!(lines_and_oks(&records), vec![(3, true), (4, true)]);
+        let Ok(Record::Csv(pairs)) = &records[0].record else { panic!("expected a CSV row") };
+        assert_eq!(pairs[0], ("RecordType".to_owned(), "AzureActiveDirectoryStsLogon".to_owned()));
+    }
+
+    #[test]
+    fn csv_with_semicolons() {
+        for separator in [";", ","] {
+            let input = ["\"EVENT_TYPE\"", "\"USER_NAME\"", "\"QUERY\""].join(separator)
+                + "\n"
+                + &["API", "a@example.com", "\"SELECT Id, Name FROM Contact\""].join(separator)
+                + "\n";
+            let records = split_records(input.as_bytes());
+            assert_eq!(lines_and_oks(&records), vec![(2, true)], "separator {separator:?}");
+            let Ok(Record::Csv(pairs)) = &records[0].record else { panic!("expected a CSV row") };
+            assert_eq!(pairs[1], ("USER_NAME".to_owned(), "a@example.com".to_owned()));
+            assert_eq!(pairs[2].1, "SELECT Id, Name FROM Contact");
+        }
+        let quoted_comma = "\"Date (UTC)\";\"User, name\"\n\"2025-06-10\";\"a\"\n";
+        let records = split_records(quoted_comma.as_bytes());
+        let Ok(Record::Csv(pairs)) = &records[0].record else { panic!("expected a CSV row") };
+        assert_eq!(pairs[1], ("User, name".to_owned(), "a".to_owned()));
     }
 
     #[test]
@@ -1287,6 +1420,48 @@ mod tests {
         assert!(good > 1_000, "{good} records before the cut");
         assert!(read.iter().filter(|r| r.record.is_err()).count() <= 1);
         assert!(reader.into_error().is_some());
+    }
+
+    fn utf16(text: &str, big_endian: bool) -> Vec<u8> {
+        let mut bytes = if big_endian { vec![0xfe, 0xff] } else { vec![0xff, 0xfe] };
+        for unit in text.encode_utf16() {
+            let pair = if big_endian { unit.to_be_bytes() } else { unit.to_le_bytes() };
+            bytes.extend_from_slice(&pair);
+        }
+        bytes
+    }
+
+    #[test]
+    fn utf16_with_bom_is_read_as_utf8() {
+        let text = "{\"UserId\":\"zoë@example.com\",\"emoji\":\"\u{1f600}\"}\r\n{\"a\":2}\r\n";
+        for big_endian in [false, true] {
+            let read = read_all(utf16(text, big_endian)).unwrap();
+            assert_eq!(String::from_utf8(read).unwrap(), text, "big endian: {big_endian}");
+        }
+    }
+
+    #[test]
+    fn gzipped_utf16_is_read_as_utf8() {
+        let text = "EVENT_TYPE,USER_NAME\nAPI,zoë@example.com\n";
+        let read = read_all(gzip(&utf16(text, false))).unwrap();
+        assert_eq!(String::from_utf8(read).unwrap(), text);
+    }
+
+    #[test]
+    fn utf16_records_keep_line_numbers() {
+        let text = "{\"a\":1}\n{\"a\":\n{\"a\":3}\n";
+        let reader = decompressed(Box::new(io::Cursor::new(utf16(text, false)))).unwrap();
+        let read: Vec<RecordAt> = records(reader).collect();
+        assert_eq!(lines_and_oks(&read), vec![(1, true), (2, false), (3, true)]);
+    }
+
+    #[test]
+    fn broken_utf16_becomes_replacement_characters() {
+        // A lone high surrogate, then an odd trailing byte.
+        let mut bytes = utf16("a", false);
+        bytes.extend_from_slice(&[0x00, 0xd8, 0x62, 0x00, 0x63]);
+        let read = read_all(bytes).unwrap();
+        assert_eq!(String::from_utf8(read).unwrap(), "a\u{fffd}b\u{fffd}");
     }
 
     #[test]

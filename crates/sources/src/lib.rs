@@ -26,6 +26,7 @@ mod format;
 mod graph;
 mod identities;
 mod ip;
+mod log_analytics;
 mod m365;
 mod m365_ops;
 mod normalizer;

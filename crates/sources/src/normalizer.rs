@@ -6,7 +6,9 @@ use udm::Event;
 use crate::context::Context;
 use crate::fields::flatten_into;
 use crate::format::{azure_category, detect, Format};
-use crate::{entra, graph, m365, okta, salesforce, udm_input, Identities, SourceError};
+use crate::{
+    entra, graph, log_analytics, m365, okta, salesforce, udm_input, Identities, SourceError,
+};
 
 /// Turns raw records into UDM events, keeping identity state across the records of one run.
 #[derive(Debug, Clone, Default)]
@@ -29,8 +31,9 @@ impl Normalizer {
     ///
     /// A JSON array and the export wrappers are read element by element: `{"records": [...]}`
     /// from Azure Monitor and SOQL, `{"events": [...]}` from SecOps and the Salesforce Pub/Sub
-    /// API, and `{"value": [...]}` from Microsoft Graph. With [`Format::Auto`] the source is
-    /// detected per element from its shape.
+    /// API, `{"value": [...]}` from Microsoft Graph, and the rows of a Log Analytics query API
+    /// response (`{"tables": [...]}`). With [`Format::Auto`] the source is detected per element
+    /// from its shape.
     ///
     /// Fails on the first element that cannot be normalised, naming its position. A caller
     /// that wants the other elements' events uses [`Normalizer::normalize_each`].
@@ -111,6 +114,27 @@ impl Normalizer {
             }
             return;
         }
+        if let Some(tables) = log_analytics::tables(obj) {
+            let separator = if path.is_empty() { "" } else { "." };
+            for (index, table) in tables.iter().enumerate() {
+                let table_path = format!("{path}{separator}tables[{index}]");
+                let rows = match log_analytics::rows(table) {
+                    Ok(rows) => rows,
+                    Err(error) => {
+                        out.push(Normalized { path: table_path, result: Err(error) });
+                        continue;
+                    }
+                };
+                for (row_index, row) in rows.into_iter().enumerate() {
+                    let row_path = format!("{table_path}.rows[{row_index}]");
+                    match row {
+                        Ok(record) => self.walk(&record, format, row_path, depth + 1, out),
+                        Err(error) => out.push(Normalized { path: row_path, result: Err(error) }),
+                    }
+                }
+            }
+            return;
+        }
         if let Some(audit_data) = audit_data(obj, format) {
             let path = format!("{path}{}AuditData", if path.is_empty() { "" } else { "." });
             match audit_data {
@@ -188,6 +212,10 @@ fn is_stateless(record: &Value, format: Format, depth: usize) -> bool {
         Value::Object(obj) => {
             if let Some((_, items)) = wrapped_records(obj, format) {
                 return items.iter().all(|item| is_stateless(item, format, depth + 1));
+            }
+            // The rows of a Log Analytics table are source records, such as sign-ins, not UDM.
+            if log_analytics::tables(obj).is_some() {
+                return false;
             }
             if let Some((_, inner)) = shipped_record(obj, format, depth) {
                 return is_stateless(&inner, format, depth + 1);

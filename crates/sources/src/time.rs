@@ -128,6 +128,9 @@ pub(crate) fn parse(raw: &str) -> Option<Timestamp> {
     if let Some(t) = parse_compact(s) {
         return Some(t);
     }
+    if let Some(t) = parse_microsoft_json_date(s) {
+        return Some(t);
+    }
     for layout in OFFSET_LAYOUTS {
         if let Ok(t) = DateTime::parse_from_str(s, layout) {
             return Some(from_fixed(t));
@@ -167,6 +170,31 @@ fn parse_compact(s: &str) -> Option<Timestamp> {
         fraction.parse::<i64>().ok()? * scale
     };
     Some(Timestamp::new(time.and_utc().timestamp(), nanos))
+}
+
+/// Parses the .NET JSON date `/Date(ms)/` or `/Date(ms+hhmm)/`, which Windows PowerShell
+/// 5.1's `ConvertTo-Json` writes for every `DateTime`. The number is milliseconds since the
+/// Unix epoch in UTC, and the optional offset only marks a local time, so it is checked but
+/// not applied.
+fn parse_microsoft_json_date(s: &str) -> Option<Timestamp> {
+    let inner = s.strip_prefix("/Date(")?.strip_suffix(")/")?;
+    let digits_end = inner
+        .char_indices()
+        .skip(1)
+        .find(|(_, c)| matches!(c, '+' | '-'))
+        .map_or(inner.len(), |(i, _)| i);
+    let (millis, offset) = inner.split_at(digits_end);
+    let all_digits = |text: &str| !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    let unsigned = millis.strip_prefix('-').unwrap_or(millis);
+    if !all_digits(unsigned) {
+        return None;
+    }
+    let offset_valid = offset.is_empty() || (offset.len() == 5 && all_digits(&offset[1..]));
+    if !offset_valid {
+        return None;
+    }
+    let millis: i64 = millis.parse().ok()?;
+    Some(Timestamp::new(millis.div_euclid(1000), millis.rem_euclid(1000) * 1_000_000))
 }
 
 fn from_fixed(t: DateTime<FixedOffset>) -> Timestamp {
@@ -210,6 +238,30 @@ mod tests {
         for (raw, nanos) in cases {
             let expected = Timestamp::new(NINE_FORTY_ONE, nanos);
             assert_eq!(parse(raw), Some(expected), "input {raw:?}");
+        }
+    }
+
+    #[test]
+    fn parse_reads_microsoft_json_dates() {
+        let cases = [
+            ("/Date(1168335660000)/", Timestamp::new(NINE_FORTY_ONE, 0)),
+            ("/Date(1168335660123)/", Timestamp::new(NINE_FORTY_ONE, 123_000_000)),
+            // The offset only marks a local time, and the number is UTC either way.
+            ("/Date(1168335660000+0100)/", Timestamp::new(NINE_FORTY_ONE, 0)),
+            ("/Date(1168335660000-0500)/", Timestamp::new(NINE_FORTY_ONE, 0)),
+            ("/Date(-1000)/", Timestamp::new(-1, 0)),
+            ("/Date(0)/", Timestamp::new(0, 0)),
+        ];
+        for (raw, expected) in cases {
+            assert_eq!(parse(raw), Some(expected), "input {raw:?}");
+        }
+    }
+
+    #[test]
+    fn parse_rejects_malformed_microsoft_json_dates() {
+        for raw in ["/Date()/", "/Date(12a)/", "/Date(1+01)/", "/Date(1.5)/", "Date(1)", "/Date(1"]
+        {
+            assert_eq!(parse(raw), None, "input {raw:?}");
         }
     }
 

@@ -245,6 +245,32 @@ fn time_without_zone_is_utc() {
     }
 }
 
+/// `Get-MgAuditLogSignIn | ConvertTo-Json` in Windows PowerShell 5.1: PascalCase properties,
+/// and `DateTime` values written as `\/Date(milliseconds since the epoch)\/`.
+#[test]
+fn powershell_graph_sign_in_is_read() {
+    let text = r#"[
+  {
+    "AppDisplayName": "Microsoft Graph Command Line Tools",
+    "AppId": "14d82eec-204b-4c2f-b7e8-296a70dab67e",
+    "CreatedDateTime": "\/Date(1168335660123)\/",
+    "Id": "5b5b2c57-7a3c-4d4e-9b53-9d3c6c7e0a01",
+    "IPAddress": "203.0.113.7",
+    "Status": {"ErrorCode": 0, "FailureReason": "Other."},
+    "UserId": "6e7b768e-07e2-4810-8459-485f84f8f204",
+    "UserPrincipalName": "dana.lee@example.com",
+    "AdditionalProperties": {}
+  }
+]"#;
+    let record: Value = serde_json::from_str(text).unwrap();
+    let event = normalize_json(&record, Format::Auto).remove(0);
+    assert_eq!(text_at(&event, "metadata.event_timestamp"), Some("2007-01-09T09:41:00.123Z"));
+    assert_eq!(text_at(&event, "metadata.event_type"), Some("USER_LOGIN"));
+    assert_eq!(text_at(&event, "principal.user.userid"), Some("dana.lee@example.com"));
+    assert_eq!(text_at(&event, "principal.ip"), Some("203.0.113.7"));
+    assert_eq!(text_at(&event, "security_result.action"), Some("ALLOW"));
+}
+
 #[test]
 fn unparseable_time_is_rejected() {
     let record = json!({"time": "31/31/2007 25:00", "category": "SignInLogs"});
@@ -258,6 +284,50 @@ fn azure_monitor_records_wrapper_is_unpacked() {
     let wrapper = json!({"records": [monitor_sign_in("SignInLogs", 0), monitor_sign_in("SignInLogs", 50126)]});
     let events = normalize_json(&wrapper, Format::Auto);
     assert_eq!(events.len(), 2);
+}
+
+/// The Log Analytics query API returns `{"tables": [{"name", "columns": [{"name", "type"}],
+/// "rows": [[...]]}]}`, with `dynamic` columns as JSON text. Each row is one record, and a row
+/// whose cell count differs from the columns' is rejected alone.
+#[test]
+fn log_analytics_api_response_is_unpacked() {
+    let columns = json!([
+        {"name": "TimeGenerated", "type": "datetime"},
+        {"name": "UserPrincipalName", "type": "string"},
+        {"name": "IPAddress", "type": "string"},
+        {"name": "ResultType", "type": "string"},
+        {"name": "Status", "type": "dynamic"},
+        {"name": "Type", "type": "string"}
+    ]);
+    let response = json!({"tables": [{
+        "name": "PrimaryResult",
+        "columns": columns,
+        "rows": [
+            ["2026-03-02T08:00:01.5Z", "dana.lee@example.com", "203.0.113.7", "0",
+             "{\"errorCode\":0}", "SigninLogs"],
+            ["2026-03-02T08:00:02Z", "dana.lee@example.com"],
+            ["2026-03-02T08:00:03Z", "sam.roe@example.com", "203.0.113.8", "50126",
+             "{\"errorCode\":50126}", "SigninLogs"]
+        ]
+    }]});
+    let mut normalizer = Normalizer::new(Identities::new());
+    let outcomes = normalizer.normalize_each(&response, Format::Auto);
+    let paths: Vec<&str> = outcomes.iter().map(|o| o.path.as_str()).collect();
+    assert_eq!(paths, ["tables[0].rows[0]", "tables[0].rows[1]", "tables[0].rows[2]"]);
+    assert!(outcomes[1].result.is_err(), "{:?}", outcomes[1].result);
+
+    let events = |index: usize| {
+        let found = outcomes[index].result.as_ref().expect("row read");
+        found.iter().map(udm::json::event_to_json).collect::<Vec<_>>()
+    };
+    let first = events(0).remove(0);
+    assert_eq!(text_at(&first, "metadata.event_timestamp"), Some("2026-03-02T08:00:01.500Z"));
+    assert_eq!(text_at(&first, "principal.user.userid"), Some("dana.lee@example.com"));
+    assert_eq!(text_at(&first, "principal.ip"), Some("203.0.113.7"));
+    assert_eq!(text_at(&first, "security_result.action"), Some("ALLOW"));
+    let third = events(2).remove(0);
+    assert_eq!(text_at(&third, "principal.user.userid"), Some("sam.roe@example.com"));
+    assert_eq!(text_at(&third, "security_result.action"), Some("FAIL"));
 }
 
 /// A row of the Log Analytics table `table`, with `LocationDetails`, `Status` and

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{assert_udm_eq, normalize_json, text_at};
+use common::{assert_udm_eq, corpus_dir, files_under, normalize_json, text_at};
 use serde_json::{json, Value};
 use sources::{CsvFile, Format, Identities, Normalizer};
 
@@ -555,6 +555,93 @@ fn login_event_without_attributes_is_recognised() {
     let event = normalize_json(&record, Format::Auto).remove(0);
     assert_eq!(text_at(&event, "metadata.product_event_type"), Some("LoginEvent"));
     assert_eq!(text_at(&event, "security_result.action"), Some("BLOCK"));
+}
+
+/// Stored objects exported without `attributes` (a CSV from `sf data query` or Data Loader)
+/// are recognised from their columns. The field lists are those of the Salesforce field
+/// reference: `BulkApiResultEvent` has `Query` but none of `ApiEvent`'s `RowsProcessed`,
+/// `QueriedEntities`, `Operation` or `ApiType`, and `UriEvent` has `QueriedEntities` beside
+/// its `RecordId`.
+#[test]
+fn stored_objects_without_attributes() {
+    let bulk_result = json!({
+        "Id": "4Ve000000000001",
+        "EventDate": "2026-03-02T09:20:00.000+0000",
+        "EventIdentifier": "b1",
+        "CreatedDate": "2026-03-02T09:20:01.000+0000",
+        "Username": "dana.lee@example.com",
+        "UserId": "005Hs00000AbCdEIAV",
+        "SourceIp": "203.0.113.7",
+        "LoginKey": "QfNecrLXSII6fsBq",
+        "SessionKey": "vMASKIU6AxEr+Op5",
+        "SessionLevel": "STANDARD",
+        "Query": "SELECT Id, Email FROM Contact",
+        "PolicyOutcome": "NoAction",
+        "EvaluationTime": "0"
+    });
+    let uri = json!({
+        "EventDate": "2026-03-02T09:21:00.000+0000",
+        "EventIdentifier": "u1",
+        "Username": "dana.lee@example.com",
+        "UserId": "005Hs00000AbCdEIAV",
+        "SourceIp": "203.0.113.7",
+        "Operation": "Update",
+        "OperationStatus": "Success",
+        "QueriedEntities": "Account",
+        "RecordId": "001Hs000000AbCdIAK",
+        "Name": "Acme"
+    });
+    let api = json!({
+        "EventDate": "2026-03-02T09:22:00.000+0000",
+        "EventIdentifier": "a1",
+        "Username": "dana.lee@example.com",
+        "Query": "SELECT Id FROM Contact",
+        "RowsProcessed": "120",
+        "Operation": "Query"
+    });
+    let cases = [
+        (bulk_result, "BulkApiResultEvent", "USER_RESOURCE_ACCESS"),
+        (uri, "UriEvent", "USER_RESOURCE_UPDATE_CONTENT"),
+        (api, "ApiEvent", "USER_RESOURCE_ACCESS"),
+    ];
+    for (record, object, event_type) in cases {
+        let event = normalize_json(&record, Format::Auto).remove(0);
+        assert_eq!(text_at(&event, "metadata.product_event_type"), Some(object), "{record}");
+        assert_eq!(text_at(&event, "metadata.event_type"), Some(event_type), "{record}");
+    }
+}
+
+/// Every Real-Time Event Monitoring sample message, with its envelope and `attributes`
+/// removed as a CSV export loses them, is recognised as the object that `attributes.type`
+/// names. `LogoutEvent` is left out: it has no field that other objects lack.
+#[test]
+fn corpus_objects_recognised_without_attributes() {
+    let examples = corpus_dir().join("logs/appomni-event-maturity-matrix/products/salesforce");
+    if !examples.is_dir() {
+        eprintln!("corpus not found at {}; skipping", examples.display());
+        return;
+    }
+    let samples: Vec<_> = files_under(&examples)
+        .into_iter()
+        .filter(|path| path.to_string_lossy().contains("salesforce_rtem_"))
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .collect();
+    assert!(!samples.is_empty(), "no samples under {}", examples.display());
+    for path in samples {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let message: Value = serde_json::from_str(&text).unwrap();
+        let mut payload = message.pointer("/data/payload").cloned().unwrap_or(message);
+        let attributes = payload.as_object_mut().unwrap().remove("attributes");
+        let object = attributes.as_ref().and_then(|a| a["type"].as_str()).unwrap_or_default();
+        let expected = match object.strip_suffix("Stream").unwrap_or(object) {
+            "BulkApiResultEventStore" => "BulkApiResultEvent",
+            "LogoutEvent" => continue,
+            name => name,
+        };
+        let event = normalize_json(&payload, Format::Auto).remove(0);
+        let found = text_at(&event, "metadata.product_event_type");
+        assert_eq!(found, Some(expected), "{}", path.display());
+    }
 }
 
 const ELF_CSV: &str = concat!(

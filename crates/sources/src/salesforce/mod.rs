@@ -90,13 +90,14 @@ fn guess_object(record: &Record<'_>) -> Option<&'static str> {
     if !has(&["EventDate"]) || !has(&["EventIdentifier"]) {
         return None;
     }
-    let guesses: [(&[&str], &str); 7] = [
+    // `UriEvent` also has `QueriedEntities`, so `RecordId` is tried before the `ApiEvent`
+    // fields.
+    let guesses: [(&[&str], &str); 6] = [
         (&["ReportId"], "ReportEvent"),
         (&["ListViewId"], "ListViewEvent"),
         (&["VerificationMethod"], "IdentityVerificationEvent"),
         (&["LoginType", "LoginGeoId"], "LoginEvent"),
         (&["PageUrl"], "LightningUriEvent"),
-        (&["RowsProcessed", "QueriedEntities", "Query"], "ApiEvent"),
         (&["RecordId"], "UriEvent"),
     ];
     for (fields, object) in guesses {
@@ -104,10 +105,20 @@ fn guess_object(record: &Record<'_>) -> Option<&'static str> {
             return Some(object);
         }
     }
+    if has(&["Query"]) && !has(API_EVENT_ONLY) {
+        return Some("BulkApiResultEvent");
+    }
+    if has(&["RowsProcessed", "QueriedEntities", "Query"]) {
+        return Some("ApiEvent");
+    }
     // Every Real-Time Event Monitoring object has these two fields, so the record is one of
     // them, but the fields do not tell which.
     Some(UNKNOWN_OBJECT)
 }
+
+/// `ApiEvent` fields that `BulkApiResultEvent`, which also has `Query`, lacks.
+const API_EVENT_ONLY: &[&str] =
+    &["RowsProcessed", "QueriedEntities", "Operation", "ApiType", "Client", "Records"];
 
 /// The object name of a Real-Time Event Monitoring record whose object is not known; it leaves
 /// `metadata.product_event_type` unset.
