@@ -207,7 +207,7 @@ pub(crate) struct Gate {
     filter_strings: Option<Vec<String>>,
     /// The strings of every filter that [`filter_strings`] takes: a record must contain one
     /// string of each for the variable to make a row from it.
-    clauses: Vec<Vec<String>>,
+    string_sets: Vec<Vec<String>>,
 }
 
 impl Gate {
@@ -219,16 +219,16 @@ impl Gate {
                 checks: Vec::new(),
                 event_types: None,
                 filter_strings: None,
-                clauses: Vec::new(),
+                string_sets: Vec::new(),
             };
         };
         let paths: HashMap<usize, Vec<Seg>> = var_plan.trie.slot_paths().into_iter().collect();
-        let clauses: Vec<Vec<String>> = var_plan
+        let string_sets: Vec<Vec<String>> = var_plan
             .filters
             .iter()
             .filter_map(|filter| filter_strings(filter, var, &paths))
             .collect();
-        let filter_strings = clauses.first().cloned();
+        let filter_strings = string_sets.first().cloned();
         let mut checks = Vec::new();
         let mut event_types = None;
         for (index, filter) in var_plan.filters.iter().enumerate() {
@@ -247,7 +247,7 @@ impl Gate {
             }
             checks.push(Check { filter: index, expr: filter.clone(), reads, key: 0 });
         }
-        Gate { rule, var, checks, event_types, filter_strings, clauses }
+        Gate { rule, var, checks, event_types, filter_strings, string_sets }
     }
 
     /// Strings of which a native UDM JSON record must contain one, JSON-encoded, for the
@@ -280,15 +280,15 @@ impl Gate {
     /// Every set of strings of which a native UDM JSON record must contain one for the variable
     /// to make a row from it: [`Gate::required_strings`] first, then those of the other filters
     /// that [`filter_strings`] takes. `None` when the gate has no such set.
-    pub(crate) fn required_clauses(&self) -> Option<Vec<Vec<String>>> {
+    pub(crate) fn required_sets(&self) -> Option<Vec<Vec<String>>> {
         let first = self.required_strings()?;
-        let mut clauses = vec![first];
-        for clause in &self.clauses {
-            if !clauses.contains(clause) {
-                clauses.push(clause.clone());
+        let mut sets = vec![first];
+        for set in &self.string_sets {
+            if !sets.contains(set) {
+                sets.push(set.clone());
             }
         }
-        Some(clauses)
+        Some(sets)
     }
 
     /// Returns the test that indexes the gate by text when it accepts any event type: a field
@@ -793,7 +793,8 @@ mod tests {
     use super::regex_strings;
     use crate::functions::re::compile;
 
-    /// Every haystack the regex matches contains one of the strings `regex_strings` gives.
+    /// Asserts that every haystack the regex matches contains one of the strings
+    /// `regex_strings` gives, and returns them.
     fn check(pattern: &str, nocase: bool, haystacks: &[&str]) -> Option<Vec<String>> {
         let regex = compile(pattern, nocase).expect("a valid pattern");
         let strings = regex_strings(regex.as_str(), nocase)?;

@@ -503,7 +503,7 @@ impl Prefilter {
         let mut variables: Vec<Vec<Vec<String>>> = Vec::new();
         for gate in self.dispatch.gates() {
             let mut sets = Vec::new();
-            for set in gate.required_clauses()? {
+            for set in gate.required_sets()? {
                 let mut encoded: Vec<String> = Vec::new();
                 for text in set {
                     // JSON-encode as serde_json writes strings, then drop the quotes.
