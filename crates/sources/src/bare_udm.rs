@@ -53,7 +53,8 @@ pub fn is_bare_udm(text: &[u8]) -> bool {
 /// Returns whether a top-level key makes the normalizer read other records inside the object
 /// (see [`is_bare_udm`]).
 fn is_wrapper_key(key: &str) -> bool {
-    matches!(key, "records" | "events" | "value" | "tables") || key.eq_ignore_ascii_case("AuditData")
+    matches!(key, "records" | "events" | "value" | "tables")
+        || key.eq_ignore_ascii_case("AuditData")
 }
 
 /// Runs the same test through `serde_json`. Where [`is_bare_udm`]'s own scanner returns true,
