@@ -90,8 +90,9 @@ pub struct Options<'a> {
     pub threads: usize,
     /// Decides, on a worker thread, whether an event goes to the sink.
     pub keep: &'a (dyn Fn(&Arc<Event>) -> Keep + Sync),
-    /// With `--format udm` or `auto`, a test on each JSON line's raw text: a native UDM line
-    /// that it rejects is counted as skipped and not parsed.
+    /// With `--format udm` or `auto`, a test on each JSON line's raw text: a bare native UDM
+    /// line (see [`sources::is_bare_udm`]) that it rejects is counted as skipped and not
+    /// parsed.
     pub raw: Option<&'a engine::RawFilter>,
     /// When set, reading stops before the next batch of records.
     pub cancel: Option<&'a AtomicBool>,
@@ -165,7 +166,7 @@ pub fn normalize_inputs(
     let sizes: Option<u64> = inputs.iter().map(Input::size).sum();
     progress.set_total(sizes);
     // The raw text of a record only shows what the rules can see when the record is read as
-    // native UDM, so with `auto` the worker checks that the record is native UDM.
+    // one bare native UDM event, so the worker checks that it is one with either format.
     let raw = options.raw.filter(|_| matches!(format, Format::Udm | Format::Auto));
     let worker = Worker {
         format,
@@ -469,9 +470,11 @@ impl Worker<'_> {
             let value = match item.body {
                 Body::Json(range) => {
                     let text = batch.text.get(range).unwrap_or_default();
-                    if raw.is_some_and(|raw| !raw.may_match(text))
-                        && (format == Format::Udm || sources::is_bare_udm(text))
-                    {
+                    // Only a bare UDM object shows its fields' values in its text, JSON-encoded
+                    // once. Even with `--format udm`, the normalizer reads the record inside a
+                    // shipper's envelope, where `message` contains it as JSON text and so its
+                    // strings are encoded twice.
+                    if raw.is_some_and(|raw| !raw.may_match(text)) && sources::is_bare_udm(text) {
                         out.push(Done::Skipped);
                         continue;
                     }

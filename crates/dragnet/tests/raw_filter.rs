@@ -75,3 +75,78 @@ fn udm_raw_filter_keeps_detections() {
     assert!(summary.contains("nothing a rule requires: 3 records"), "{summary}");
     let _ = fs::remove_dir_all(&dir);
 }
+
+/// Runs a hunt of one rule over one JSONL file with each `--format`, returning the detections
+/// of each run.
+fn hunt_formats(name: &str, rule: &str, lines: &[String], formats: &[&str]) -> Vec<Vec<Value>> {
+    let dir = std::env::temp_dir().join(format!("dragnet-raw-{name}-{}", std::process::id()));
+    fs::create_dir_all(&dir).expect("temp dir is writable");
+    let rule_path = dir.join("rule.yaral");
+    fs::write(&rule_path, rule).expect("rule written");
+    let logs = dir.join("logs.jsonl");
+    fs::write(&logs, lines.join("\n") + "\n").expect("logs written");
+    let rule_path = rule_path.to_str().expect("UTF-8 path");
+    let logs = logs.to_str().expect("UTF-8 path");
+    let found = formats
+        .iter()
+        .map(|format| {
+            let args =
+                ["hunt", "--output", "jsonl", "--format", format, "--rules", rule_path, logs];
+            detections(&dragnet(&args))
+        })
+        .collect();
+    let _ = fs::remove_dir_all(&dir);
+    found
+}
+
+#[test]
+fn shipped_record_is_parsed_not_skipped() {
+    // The `message` field carries the event as JSON text, so the rule's `a"b`, JSON-encoded as
+    // `a\"b`, is in the line only encoded twice, as `a\\\"b`.
+    let rule = r#"rule quoted_user {
+  events:
+    $e.principal.user.userid = "a\"b"
+  condition:
+    $e
+}
+"#;
+    let event = serde_json::json!({
+        "metadata": {"event_timestamp": "2025-06-10T10:00:01Z", "event_type": "USER_LOGIN"},
+        "principal": {"user": {"userid": "a\"b"}},
+    });
+    let line = serde_json::json!({"message": event.to_string()}).to_string();
+    assert!(!line.contains(r#"a\"b""#), "{line}");
+    for (format, found) in
+        ["udm", "auto"].iter().zip(hunt_formats("shipped", rule, &[line], &["udm", "auto"]))
+    {
+        assert_eq!(found.len(), 1, "--format {format}");
+    }
+}
+
+#[test]
+fn audit_data_row_is_parsed_not_skipped() {
+    // A `metadata` with an event type makes the line look like native UDM, but with `auto` the
+    // normalizer reads the Microsoft 365 record under `AuditData`, whose parser writes the
+    // product name.
+    let rule = r#"rule office_product {
+  events:
+    $e.metadata.product_name = "Office 365"
+  condition:
+    $e
+}
+"#;
+    let line = serde_json::json!({
+        "metadata": {"event_timestamp": "2025-06-10T10:00:01Z", "event_type": "USER_LOGIN"},
+        "AuditData": {
+            "CreationTime": "2025-06-10T10:00:01",
+            "Id": "a1",
+            "Operation": "UserLoggedIn",
+            "RecordType": 15,
+            "Workload": "AzureActiveDirectory",
+            "UserId": "bob@example.com",
+        },
+    })
+    .to_string();
+    let found = hunt_formats("audit", rule, &[line], &["auto"]);
+    assert_eq!(found.first().map(Vec::len), Some(1));
+}

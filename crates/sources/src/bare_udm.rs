@@ -13,7 +13,9 @@ use udm::json::JsonScanner;
 /// Returns whether `text` is one JSON object that `--format auto` reads exactly as
 /// `--format udm` does. [`crate::detect`] finds UDM in it, because the object has a single
 /// `metadata` key (in any case) whose value is an object with `event_type` or `eventType`.
-/// It has no key that makes it an export wrapper (`records`, `events`, `value`).
+/// It has no key under which the normalizer looks for other records, which another source's
+/// parser then reads: an export wrapper's `records`, `events` or `value`, a Log Analytics
+/// response's `tables`, or an audit search row's `AuditData` (in any case).
 ///
 /// Any other text returns false, including text that is not valid JSON or UTF-8, and a
 /// `metadata` value that is not an object. Values are checked as `serde_json` reads them
@@ -42,10 +44,17 @@ pub fn is_bare_udm(text: &[u8]) -> bool {
             has_event_type = false;
             return scanner.skip_value(2);
         }
-        wrapper |= matches!(&*key, "records" | "events" | "value");
+        wrapper |= is_wrapper_key(&key);
         scanner.skip_value(2)
     });
     read.is_some() && scanner.at_end() && metadata_keys == 1 && has_event_type && !wrapper
+}
+
+/// Returns whether a top-level key makes the normalizer read other records inside the object
+/// (see [`is_bare_udm`]).
+fn is_wrapper_key(key: &str) -> bool {
+    matches!(key, "records" | "events" | "value" | "tables")
+        || key.eq_ignore_ascii_case("AuditData")
 }
 
 /// Runs the same test through `serde_json`. Where [`is_bare_udm`]'s own scanner returns true,
@@ -67,7 +76,7 @@ struct TopLevel {
 /// [`crate::detect`] compares it, and the other names exactly.
 enum Key {
     Metadata,
-    /// `records`, `events` or `value`: a key of an export wrapper.
+    /// A key under which the normalizer looks for other records; see [`is_wrapper_key`].
     Wrapper,
     /// `event_type` or `eventType`.
     EventType,
@@ -86,7 +95,7 @@ impl Visitor<'_> for KeyVisitor {
     fn visit_str<E: de::Error>(self, key: &str) -> Result<Key, E> {
         Ok(if key.eq_ignore_ascii_case("metadata") {
             Key::Metadata
-        } else if matches!(key, "records" | "events" | "value") {
+        } else if is_wrapper_key(key) {
             Key::Wrapper
         } else if matches!(key, "event_type" | "eventType") {
             Key::EventType
@@ -205,6 +214,10 @@ mod tests {
             r#"{"metadata": {"event_type": "X"}, "records": []}"#,
             r#"{"metadata": {"event_type": "X"}, "events": []}"#,
             r#"{"metadata": {"event_type": "X"}, "value": []}"#,
+            // Keys under which the normalizer reads another source's records.
+            r#"{"metadata": {"event_type": "X"}, "tables": []}"#,
+            r#"{"metadata": {"event_type": "X"}, "AuditData": {}}"#,
+            r#"{"metadata": {"event_type": "X"}, "auditdata": "{}"}"#,
             r#"{"metadata": {"event_type": "X"}, "METADATA": {"event_type": "X"}}"#,
             r#"{"metadata": {"EVENT_TYPE": "X"}}"#,
             r#"[{"metadata": {"event_type": "X"}}]"#,
@@ -323,6 +336,8 @@ mod tests {
             Just("records"),
             Just("events"),
             Just("value"),
+            Just("tables"),
+            Just("AuditData"),
             Just("a b"),
             Just("ü"),
         ];

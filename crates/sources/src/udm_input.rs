@@ -73,9 +73,12 @@ fn bare_event(event: Event, format: Format) -> Option<Event> {
 }
 
 /// Top-level keys under which the normalizer looks for other records: export wrappers, the
-/// SecOps `udm` and `event` wrappers and log shippers' envelopes. None is a UDM `Event` field.
-const WRAPPER_KEYS: &[&str] =
-    &["records", "events", "value", "udm", "event", "detail", "result", "message", "log", "_raw"];
+/// SecOps `udm` and `event` wrappers, log shippers' envelopes and Log Analytics `tables`. None
+/// is a UDM `Event` field.
+const WRAPPER_KEYS: &[&str] = &[
+    "records", "events", "value", "udm", "event", "detail", "result", "message", "log", "_raw",
+    "tables",
+];
 
 /// Reads one event and checks that it has a time. The proto3 reader keeps unknown fields, so
 /// without this check any JSON object, such as another source's record read with

@@ -93,6 +93,14 @@ fn text_reader_takes_bare_events_and_leaves_wrappers() {
         // An Okta record.
         json!({"uuid": "1", "eventType": "user.session.start", "published": "2026-03-02T08:00:00Z"}),
     ];
+    // A Log Analytics table beside a UDM `metadata`: the normalizer reads the table's rows.
+    let mut with_table = udm_event("a");
+    with_table["tables"] = json!([{
+        "name": "PrimaryResult",
+        "columns": [{"name": "uuid"}, {"name": "eventType"}, {"name": "published"}],
+        "rows": [["1", "user.session.start", "2026-03-02T08:00:00Z"]],
+    }]);
+    let others = others.into_iter().chain([with_table]);
     for record in others {
         assert!(!text_reader_agrees(&record.to_string(), Format::Auto), "{record}");
     }
