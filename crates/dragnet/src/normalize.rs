@@ -473,8 +473,15 @@ impl Worker<'_> {
                     // Only a bare UDM object shows its fields' values in its text, JSON-encoded
                     // once. Even with `--format udm`, the normalizer reads the record inside a
                     // shipper's envelope, where `message` contains it as JSON text and so its
-                    // strings are encoded twice.
-                    if raw.is_some_and(|raw| !raw.may_match(text)) && sources::is_bare_udm(text) {
+                    // strings are encoded twice. Plain strings read the same encoded twice,
+                    // and `--format udm` reads no other source's records, so then the check
+                    // is not needed.
+                    let skip = raw.is_some_and(|raw| {
+                        !raw.may_match(text)
+                            && ((format == Format::Udm && raw.is_plain())
+                                || sources::is_bare_udm(text))
+                    });
+                    if skip {
                         out.push(Done::Skipped);
                         continue;
                     }

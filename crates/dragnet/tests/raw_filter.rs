@@ -150,3 +150,43 @@ fn audit_data_row_is_parsed_not_skipped() {
     let found = hunt_formats("audit", rule, &[line], &["auto"]);
     assert_eq!(found.first().map(Vec::len), Some(1));
 }
+
+#[test]
+fn shipped_plain_string_survives_udm_skip() {
+    // With `--format udm` and a rule whose strings JSON leaves as they are, lines are skipped
+    // without the native-UDM check: `admin` reads the same in a shipper's `message`.
+    let rule = r#"rule admin_user {
+  events:
+    $e.principal.user.userid = "admin"
+  condition:
+    $e
+}
+"#;
+    let event = |id: u32, user: &str| {
+        serde_json::json!({
+            "metadata": {"event_timestamp": format!("2025-06-10T10:00:0{id}Z"),
+                         "event_type": "USER_LOGIN", "product_log_id": format!("s{id}")},
+            "principal": {"user": {"userid": user}},
+        })
+    };
+    let lines = [
+        serde_json::json!({"message": event(1, "admin").to_string()}).to_string(),
+        serde_json::json!({"message": event(2, "bob").to_string()}).to_string(),
+        event(3, "bob").to_string(),
+        event(4, "admin").to_string(),
+    ];
+    let dir = std::env::temp_dir().join(format!("dragnet-raw-plain-{}", std::process::id()));
+    fs::create_dir_all(&dir).expect("temp dir is writable");
+    let rule_path = dir.join("rule.yaral");
+    fs::write(&rule_path, rule).expect("rule written");
+    let logs = dir.join("logs.jsonl");
+    fs::write(&logs, lines.join("\n") + "\n").expect("logs written");
+    let rule_path = rule_path.to_str().expect("UTF-8 path");
+    let logs = logs.to_str().expect("UTF-8 path");
+    let output =
+        dragnet(&["hunt", "--output", "jsonl", "--format", "udm", "--rules", rule_path, logs]);
+    let summary = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(detections(&output).len(), 2, "{summary}");
+    assert!(summary.contains("nothing a rule requires: 2 records"), "{summary}");
+    let _ = fs::remove_dir_all(&dir);
+}

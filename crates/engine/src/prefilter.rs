@@ -254,6 +254,8 @@ pub struct RawFilter {
     /// Per string of `strings`, the variables (indexes into `variables`) whose first set has
     /// it.
     owners: Vec<Vec<usize>>,
+    /// Whether every string is its own JSON encoding (see [`RawFilter::is_plain`]).
+    plain: bool,
 }
 
 /// A search for any of the required strings.
@@ -336,6 +338,7 @@ impl RawFilter {
             return None;
         }
         let strings = Strings::new(&first)?;
+        let plain = variables.iter().flatten().flatten().all(|text| !text.contains('\\'));
 
         let mut texts: Vec<&Vec<String>> = Vec::new();
         let mut indexes: Vec<Vec<usize>> = Vec::new();
@@ -361,7 +364,13 @@ impl RawFilter {
         let narrows = indexes.iter().any(|own| own.len() > 1);
         if !narrows || texts.len() > MAX_SETS || indexes.len() > MAX_SETS {
             let owners = Vec::new();
-            return Some(RawFilter { strings, variables: Vec::new(), sets: Vec::new(), owners });
+            return Some(RawFilter {
+                strings,
+                variables: Vec::new(),
+                sets: Vec::new(),
+                owners,
+                plain,
+            });
         }
         let sets = texts.iter().map(|set| Strings::new(set)).collect::<Option<Vec<_>>>()?;
         let owners = first
@@ -375,7 +384,14 @@ impl RawFilter {
                 (0..indexes.len()).filter(|&v| indexes.get(v).is_some_and(owns)).collect()
             })
             .collect();
-        Some(RawFilter { strings, variables: indexes, sets, owners })
+        Some(RawFilter { strings, variables: indexes, sets, owners, plain })
+    }
+
+    /// Whether no required string has a character that JSON escapes (a quote, a backslash or
+    /// a control character). Such strings occur unchanged in JSON text nested in a string, as
+    /// in a log shipper's `message`, however many times it was encoded.
+    pub fn is_plain(&self) -> bool {
+        self.plain
     }
 
     /// Whether a rule may make a row from the record: false only when, for every variable, the
@@ -533,6 +549,7 @@ mod tests {
             variables: Vec::new(),
             sets: Vec::new(),
             owners: Vec::new(),
+            plain: true,
         }];
         out.extend(RawFilter::new(&[vec![strings]]));
         out
@@ -636,5 +653,14 @@ mod tests {
                 assert_eq!(filter.may_match(record.as_bytes()), truth, "{variables:?} {record}");
             }
         }
+    }
+
+    #[test]
+    fn plain_strings_have_no_escapes() {
+        let plain = RawFilter::new(&[owned(&[&["OKTA"], &["Zürich"]])]).expect("a filter");
+        assert!(plain.is_plain());
+        let quoted =
+            RawFilter::new(&[owned(&[&["OKTA"]]), owned(&[&[r#"a\"b"#]])]).expect("a filter");
+        assert!(!quoted.is_plain());
     }
 }
