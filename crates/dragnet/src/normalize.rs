@@ -92,7 +92,8 @@ pub struct Options<'a> {
     pub keep: &'a (dyn Fn(&Arc<Event>) -> Keep + Sync),
     /// With `--format udm` or `auto`, a test on each JSON line's raw text: a bare native UDM
     /// line (see [`sources::is_bare_udm`]) that it rejects is counted as skipped and not
-    /// parsed.
+    /// parsed. With `--format udm` and plain strings (see [`engine::RawFilter::is_plain`]), any
+    /// JSON line it rejects is.
     pub raw: Option<&'a engine::RawFilter>,
     /// When set, reading stops before the next batch of records.
     pub cancel: Option<&'a AtomicBool>,
@@ -166,7 +167,8 @@ pub fn normalize_inputs(
     let sizes: Option<u64> = inputs.iter().map(Input::size).sum();
     progress.set_total(sizes);
     // The raw text of a record only shows what the rules can see when the record is read as
-    // one bare native UDM event, so the worker checks that it is one with either format.
+    // one bare native UDM event, or when it is native UDM and the strings are plain, so the
+    // worker checks one of those.
     let raw = options.raw.filter(|_| matches!(format, Format::Udm | Format::Auto));
     let worker = Worker {
         format,
