@@ -202,9 +202,6 @@ pub(crate) struct Gate {
     checks: Vec<Check>,
     /// The `metadata.event_type` numbers the variable accepts, when a filter pins them.
     event_types: Option<Vec<i32>>,
-    /// Strings of which a record must contain one for the variable's filters to pass. They
-    /// come from the first filter that [`filter_strings`] takes, and are `None` without one.
-    filter_strings: Option<Vec<String>>,
     /// The strings of every filter that [`filter_strings`] takes: a record must contain one
     /// string of each for the variable to make a row from it.
     string_sets: Vec<Vec<String>>,
@@ -218,7 +215,6 @@ impl Gate {
                 var,
                 checks: Vec::new(),
                 event_types: None,
-                filter_strings: None,
                 string_sets: Vec::new(),
             };
         };
@@ -228,7 +224,6 @@ impl Gate {
             .iter()
             .filter_map(|filter| filter_strings(filter, var, &paths))
             .collect();
-        let filter_strings = string_sets.first().cloned();
         let mut checks = Vec::new();
         let mut event_types = None;
         for (index, filter) in var_plan.filters.iter().enumerate() {
@@ -247,7 +242,7 @@ impl Gate {
             }
             checks.push(Check { filter: index, expr: filter.clone(), reads, key: 0 });
         }
-        Gate { rule, var, checks, event_types, filter_strings, string_sets }
+        Gate { rule, var, checks, event_types, string_sets }
     }
 
     /// Strings of which a native UDM JSON record must contain one, JSON-encoded, for the
@@ -274,7 +269,7 @@ impl Gate {
                 }
                 string_literals(&check.expr, *slot)
             })
-            .or_else(|| self.filter_strings.clone())
+            .or_else(|| self.string_sets.first().cloned())
     }
 
     /// Every set of strings of which a native UDM JSON record must contain one for the variable

@@ -387,8 +387,8 @@ impl RawFilter {
         Some(RawFilter { strings, variables: indexes, sets, owners, plain })
     }
 
-    /// Whether no required string has a character that JSON escapes (a quote, a backslash or
-    /// a control character). Such strings occur unchanged in JSON text nested in a string, as
+    /// Returns whether no required string has a character that JSON escapes (a quote, a
+    /// backslash or a control character). Such strings occur unchanged in JSON text nested in a string, as
     /// in a log shipper's `message`, however many times it was encoded.
     pub fn is_plain(&self) -> bool {
         self.plain
@@ -403,7 +403,7 @@ impl RawFilter {
         if self.variables.is_empty() {
             return self.strings.is_match(record) || has_escape(record);
         }
-        // Bit `i` of `known` says whether set `i` was searched, the same bit of `found`
+        // Bit `i` of `known` records whether set `i` was searched, and the same bit of `found`
         // whether the record contains one of its strings. A variable passes when the record
         // contains a string of each of its sets.
         let (known, found) = (Cell::new(0u64), Cell::new(0u64));

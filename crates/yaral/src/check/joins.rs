@@ -101,7 +101,7 @@ pub fn check(rule: &Rule, scope: &Scope, out: &mut Vec<Diagnostic>) {
     for predicate in &rule.events {
         check_calls(predicate, scope, |_| true, out);
     }
-    // Google's `math.abs` reference says that a call cannot depend on several variables or
+    // Google's `math.abs` reference states that a call cannot depend on several variables or
     // placeholders, and does not limit that to `events:`. No other function has this rule.
     for assignment in &rule.outcome {
         check_calls(&assignment.expr, scope, |name| name == "math.abs", out);
@@ -164,8 +164,8 @@ fn check_calls(
     });
 }
 
-/// The distinct event variables that call arguments read: through their fields, and through
-/// placeholders bound to the fields of exactly one event variable.
+/// Returns the distinct event variables that call arguments read: through their fields, and
+/// through placeholders bound to the fields of exactly one event variable.
 ///
 /// A placeholder bound to fields of several event variables joins them, so its value is the
 /// same for all of them and adds no variable of its own.
