@@ -91,6 +91,12 @@ pub struct HuntArgs {
     #[arg(long, value_name = "DIR")]
     pub lists: Vec<PathBuf>,
 
+    /// Entity records that `$e.graph.` fields read, such as threat-feed indicators or user
+    /// and asset context: a file or folder of UDM `Entity` JSON (one record per line, an
+    /// array, or an object with an `entities` array); repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub entities: Vec<PathBuf>,
+
     /// How to print detections: one JSON object per line, one JSON array, a table, or CSV.
     /// Defaults to a table on a terminal and JSON lines otherwise.
     #[arg(long, value_enum, value_name = "FORMAT")]
@@ -182,6 +188,13 @@ pub struct WatchArgs {
     /// A folder of reference lists, as for `hunt`; repeatable. Reloaded with the rules.
     #[arg(long, value_name = "DIR")]
     pub lists: Vec<PathBuf>,
+
+    /// Entity records that `$e.graph.` fields read, such as threat-feed indicators or user
+    /// and asset context: a file or folder of UDM `Entity` JSON (one record per line, an
+    /// array, or an object with an `entities` array); repeatable. Reloaded with
+    /// the rules.
+    #[arg(long, value_name = "PATH")]
+    pub entities: Vec<PathBuf>,
 
     #[command(flatten)]
     pub source: SourceArgs,

@@ -1,5 +1,5 @@
-//! Loading what rules and parsers look things up in: reference lists, the ASN database and the
-//! identity table, from the command line or from the bundled files.
+//! Loading what rules and parsers look things up in: reference lists, the ASN database, the
+//! identity table and entity records, from the command line or from the bundled files.
 
 use std::fs;
 use std::io;
@@ -145,4 +145,92 @@ pub fn load_identities(path: Option<&Path>, demo: bool) -> Result<sources::Ident
         }
         _ => Ok(sources::Identities::default()),
     }
+}
+
+/// Loads the entity records that `$e.graph.` fields read, from files or folders of UDM
+/// `Entity` records in proto3 JSON: one record per line, a JSON array of records, or an object
+/// whose `entities` array holds them (also under `inline_source` or `inlineSource`, as in
+/// Google SecOps' entity import requests). Files may be gzip or zstd compressed.
+///
+/// A record that is not a valid `Entity` is reported with its file and line or array position,
+/// and skipped; the others load.
+pub fn load_entities(paths: &[PathBuf]) -> Result<engine::Entities> {
+    let mut entities = engine::Entities::new();
+    let mut skipped = 0usize;
+    for path in paths {
+        let arg = path.to_string_lossy().into_owned();
+        let inputs = crate::input::expand(std::slice::from_ref(&arg))
+            .with_context(|| format!("cannot read the entity records {}", path.display()))?;
+        if inputs.is_empty() {
+            bail!("no entity file found at {}", path.display());
+        }
+        for input in inputs {
+            let mut bytes = Vec::new();
+            input
+                .open_counting(None)
+                .and_then(|mut reader| Ok(io::Read::read_to_end(&mut reader, &mut bytes)?))
+                .with_context(|| format!("cannot read the entity records {}", input.name))?;
+            let mut report = |at: &str, reason: &str| {
+                skipped += 1;
+                if skipped <= MAX_ENTITY_WARNINGS {
+                    eprintln!("warning: {}{at}: entity record skipped: {reason}", input.name);
+                }
+            };
+            for (at, record) in entity_records(&bytes) {
+                let entity = record
+                    .and_then(|json| udm::json::entity_from_json(&json).map_err(|e| e.to_string()));
+                match entity {
+                    Ok(entity) => entities.push(entity),
+                    Err(reason) => report(&at, &reason),
+                }
+            }
+        }
+    }
+    if skipped > MAX_ENTITY_WARNINGS {
+        eprintln!("warning: {} more entity records skipped", skipped - MAX_ENTITY_WARNINGS);
+    }
+    Ok(entities)
+}
+
+/// Entity records reported one by one before the rest are only counted.
+const MAX_ENTITY_WARNINGS: usize = 20;
+
+/// Splits an entity file into its records, each with its position (`:LINE` or `[INDEX]`) and
+/// its JSON, or why it is not JSON.
+fn entity_records(bytes: &[u8]) -> Vec<(String, std::result::Result<serde_json::Value, String>)> {
+    let text = String::from_utf8_lossy(bytes);
+    let text = text.trim_start_matches('\u{feff}');
+    if let Ok(document) = serde_json::from_str::<serde_json::Value>(text) {
+        let wrapped = |value: &serde_json::Value| {
+            ["inline_source", "inlineSource"]
+                .iter()
+                .find_map(|key| value.get(key))
+                .unwrap_or(value)
+                .get("entities")
+                .and_then(serde_json::Value::as_array)
+                .cloned()
+        };
+        let list = match &document {
+            serde_json::Value::Array(items) => Some(items.clone()),
+            other => wrapped(other),
+        };
+        return match list {
+            Some(items) => items
+                .into_iter()
+                .enumerate()
+                .map(|(i, item)| (format!("[{i}]"), Ok(item)))
+                .collect(),
+            None => vec![(":1".to_owned(), Ok(document))],
+        };
+    }
+    let mut out = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let parsed = serde_json::from_str(line).map_err(|e| format!("invalid JSON: {e}"));
+        out.push((format!(":{}", index + 1), parsed));
+    }
+    out
 }

@@ -58,6 +58,7 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
         return Ok(ExitStatus::InvalidInput);
     }
     let rule_count = loaded.rules.len();
+    warn_without_entities(&loaded.rules, &ctx);
 
     let inputs = if demo {
         demo_inputs()
@@ -343,6 +344,21 @@ fn unknown_format(value: &str) -> anyhow::Error {
     )
 }
 
+/// Warns about each rule that reads entity records (`$e.graph.`) when none were loaded: such a
+/// rule can find nothing.
+pub fn warn_without_entities(rules: &[engine::Rule], ctx: &engine::Context) {
+    if !ctx.entities.is_empty() {
+        return;
+    }
+    for rule in rules.iter().filter(|rule| rule.reads_entities()) {
+        eprintln!(
+            "warning: rule {} reads entity records (`graph` fields) and no --entities were \
+             given, so it cannot match",
+            rule.name()
+        );
+    }
+}
+
 /// The command-line inputs of a hunt, read before it starts.
 struct Setup {
     format: sources::Format,
@@ -383,7 +399,8 @@ impl Setup {
             )?,
             _ => Suppressions::default(),
         };
-        let ctx = engine::Context { lists: Arc::new(lists), asn: asn.clone() };
+        let entities = Arc::new(context::load_entities(&args.entities)?);
+        let ctx = engine::Context { lists: Arc::new(lists), asn: asn.clone(), entities };
         let rule_files = ruleset::read_rule_files(&args.rules)?;
         Ok(Setup { format, force, asn, identities, suppressions, ctx, rule_files })
     }

@@ -1,7 +1,6 @@
 //! Whether Dragnet's engine can run a rule that the front end accepts.
 //!
-//! A rule can be valid YARA-L 2.0 and still be beyond the engine: entity graph fields, composite
-//! rules, functions whose values come from Google's back end. `dragnet check` reports those as
+//! A rule can be valid YARA-L 2.0 and still be beyond the engine: composite rules, functions whose values come from Google's back end. `dragnet check` reports those as
 //! warnings, so that it agrees with what `hunt` will load without failing rules that Google
 //! SecOps runs. Reference lists the rule names but the run has not loaded are stood in for by
 //! empty lists, since a missing list is a matter of `--lists`, not of the rule.
@@ -25,7 +24,7 @@ pub fn engine_warnings(
             lists.insert(empty);
         }
     }
-    let ctx = engine::Context { lists: Arc::new(lists), asn };
+    let ctx = engine::Context { lists: Arc::new(lists), asn, entities: Default::default() };
     match engine::Rule::compile(&compiled.rule, &compiled.text, &ctx) {
         Ok(_) => Vec::new(),
         Err(diagnostics) => {

@@ -369,17 +369,28 @@ fn report_written_only_when_complete() {
 
 #[test]
 fn check_warns_about_unrunnable_rules() {
-    let dir = temp_dir("check-graph");
-    let rule = dir.join("graph.yaral");
+    let dir = temp_dir("check-composite");
+    let rule = dir.join("composite.yaral");
     fs::write(
         &rule,
-        "rule graph {\n  meta:\n    author = \"a\"\n  events:\n    $e.metadata.event_type = \"USER_LOGIN\"\n    $e.principal.user.userid = $user\n    $g.graph.entity.user.userid = $user\n  match:\n    $user over 5m\n  condition:\n    $e and $g\n}\n",
+        "rule composite {\n  meta:\n    author = \"a\"\n  events:\n    $d.detection.detection.rule_name = \"x\"\n    $d.detection.detection.outcomes[\"user\"] = $user\n  match:\n    $user over 5m\n  condition:\n    $d\n}\n",
     )
     .unwrap();
     let output = dragnet(&["check", rule.to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(stderr.contains("Dragnet cannot run this rule"), "{stderr}");
+
+    let graph = dir.join("graph.yaral");
+    fs::write(
+        &graph,
+        "rule graph {\n  meta:\n    author = \"a\"\n  events:\n    $e.metadata.event_type = \"USER_LOGIN\"\n    $e.principal.user.userid = $user\n    $g.graph.entity.user.userid = $user\n  match:\n    $user over 5m\n  condition:\n    $e and $g\n}\n",
+    )
+    .unwrap();
+    let output = dragnet(&["check", graph.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains("warning"), "{stderr}");
 }
 
 #[test]

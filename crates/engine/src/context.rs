@@ -1,6 +1,9 @@
-//! What rules read besides events: reference lists and the IP-to-ASN database.
+//! What rules read besides events: reference lists, the IP-to-ASN database and entity
+//! context.
 
 use std::sync::Arc;
+
+use crate::entities::Entities;
 
 /// The enrichment data that rules are compiled against.
 #[derive(Clone, Default)]
@@ -9,6 +12,8 @@ pub struct Context {
     pub lists: Arc<enrich::ReferenceLists>,
     /// The database behind `ip_to_asn()`; without one, `ip_to_asn()` returns `""`.
     pub asn: Option<Arc<enrich::AsnDb>>,
+    /// The entity records that `$e.graph.` fields read; see [`Entities`].
+    pub entities: Arc<Entities>,
 }
 
 impl std::fmt::Debug for Context {
@@ -16,6 +21,7 @@ impl std::fmt::Debug for Context {
         f.debug_struct("Context")
             .field("lists", &self.lists.len())
             .field("asn", &self.asn.is_some())
+            .field("entities", &self.entities.len())
             .finish()
     }
 }

@@ -435,7 +435,8 @@ impl Gate {
     }
 }
 
-/// The gates of every event variable of a set of rules, indexed by event type.
+/// The gates of every event variable of a set of rules, indexed by event type. Entity
+/// variables (`$e.graph.`) have no gate.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Dispatch {
     gates: Vec<Gate>,
@@ -470,6 +471,10 @@ impl Dispatch {
         let mut keys: HashMap<String, usize> = HashMap::new();
         for (rule, plan) in plans.iter().enumerate() {
             for var in 0..plan.vars.len() {
+                // Entity variables take their rows from the entity records, never from events.
+                if plan.vars.get(var).is_some_and(|v| v.graph) {
+                    continue;
+                }
                 let mut gate = Gate::new(plan, rule, var);
                 let zeros = plan.vars.get(var).map_or(&[][..], |v| v.slot_zero.as_slice());
                 for check in &mut gate.checks {

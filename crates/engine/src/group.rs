@@ -8,6 +8,7 @@ use std::sync::Arc;
 use udm::{Event, Timestamp, Value};
 
 use crate::detection::{detection_id, now, Detection, DetectionType, RuleInfo, MAX_SAMPLES};
+use crate::entities::is_entity_seq;
 use crate::eval::expr::{eval, test, Env};
 use crate::join::Tuple;
 use crate::plan::build::DEFAULT_RISK_SCORE;
@@ -91,8 +92,11 @@ pub(crate) fn evaluate(
             let (time, seq) = (*time, *seq);
             seqs.push(seq);
             event_ids.push(id.to_string());
-            min_time = min_time.min(time);
-            max_time = max_time.max(time);
+            // An entity record has no event time; its row sorts by its interval's start.
+            if !is_entity_seq(seq) {
+                min_time = min_time.min(time);
+                max_time = max_time.max(time);
+            }
             if kept.len() < MAX_SAMPLES {
                 // A partial event goes out whole, as its record has it.
                 kept.push(event.whole());

@@ -6,7 +6,8 @@
 //! the one with the fewest rows; optional variables (those a condition allows to be absent,
 //! such as `$b` in `$a and !$b`) are left-joined last. A predicate over several variables runs
 //! as soon as all its variables are joined; for an optional variable it decides which rows may
-//! join, so a row that fails it counts as absent rather than dropping the tuple.
+//! join, so a row that fails it counts as absent rather than dropping the tuple. An entity
+//! record joins only events whose time falls inside its validity interval, tested the same way.
 
 use crate::fast_hash::HashMap;
 
@@ -110,6 +111,7 @@ pub(crate) fn join<'a>(plan: &'a Plan, rows: &[Vec<RowRef<'a>>], coverable: &[bo
     let mut tuples: Vec<Tuple<'a>> = vec![vec![None; var_count]];
     let mut truncated = false;
     let nocase = placeholder_nocase(plan);
+    let has_entities = plan.vars.iter().any(|v| v.graph);
     while order.len() < var_count {
         let next = pick_next(plan, rows, &joined, coverable);
         let required = plan.required.get(next).copied().unwrap_or(true);
@@ -142,6 +144,9 @@ pub(crate) fn join<'a>(plan: &'a Plan, rows: &[Vec<RowRef<'a>>], coverable: &[bo
                 let Some(row) = candidates.get(i) else { continue };
                 let mut extended = tuple.clone();
                 extended[next] = Some(*row);
+                if has_entities && !valid_together(plan, &extended, next) {
+                    continue;
+                }
                 if !filters.iter().all(|f| test(f, &env(plan, &extended))) {
                     continue;
                 }
@@ -196,6 +201,26 @@ fn cover<'a>(
         out.push(extended);
     }
     out
+}
+
+/// Returns whether the row just joined for variable `added` pairs in time with the rest of the
+/// tuple: an event pairs with an entity record only when the event's time falls inside the
+/// record's validity interval.
+fn valid_together(plan: &Plan, tuple: &Tuple<'_>, added: usize) -> bool {
+    let entities = &plan.ctx.entities;
+    let is_graph = |var: usize| plan.vars.get(var).is_some_and(|v| v.graph);
+    let Some(Some(row)) = tuple.get(added) else { return true };
+    let present = || tuple.iter().enumerate().filter_map(|(var, row)| Some((var, (*row)?)));
+    if is_graph(added) {
+        let Some(record) = entities.by_seq(row.seq) else { return true };
+        present().filter(|(var, _)| !is_graph(*var)).all(|(_, event)| record.covers(event.time()))
+    } else {
+        let time = row.time();
+        present()
+            .filter(|(var, _)| is_graph(*var))
+            .filter_map(|(_, entity)| entities.by_seq(entity.seq))
+            .all(|record| record.covers(time))
+    }
 }
 
 fn env<'a>(plan: &'a Plan, rows: &'a [Option<RowRef<'a>>]) -> Env<'a> {

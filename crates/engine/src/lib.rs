@@ -20,6 +20,7 @@ mod fast_hash {
 mod context;
 mod detection;
 mod dispatch;
+mod entities;
 mod eval;
 mod functions;
 mod group;
@@ -35,6 +36,7 @@ mod window;
 
 pub use context::Context;
 pub use detection::{Detection, DetectionType, RuleInfo, MAX_SAMPLES, SCHEMA};
+pub use entities::Entities;
 pub use prefilter::{ColumnTest, Prefilter, RawFilter, Verdict};
 pub use route::{partition_of, Route, Router};
 pub use rule::Rule;

@@ -51,6 +51,12 @@ impl Rule {
         self.plan.single_event
     }
 
+    /// Whether the rule reads entity records (`$e.graph.` fields), which come from
+    /// [`Context::entities`](crate::Context) rather than from the events.
+    pub fn reads_entities(&self) -> bool {
+        self.plan.vars.iter().any(|v| v.graph)
+    }
+
     /// Whether the rule groups events in match windows.
     pub fn has_window(&self) -> bool {
         self.plan.window.is_some()

@@ -13,6 +13,9 @@
 //!   `window` (`{"start", "end"}`). Keys a detection leaves out are not compared.
 //! - `lists/` (optional): reference lists, one file per list, named `NAME.txt`, `NAME.regex`
 //!   or `NAME.cidr`.
+//! - `entities.jsonl` (optional): entity records (UDM `Entity`, one per line) for the rule's
+//!   `$e.graph.` fields. A sample of an entity variable is named by its
+//!   `metadata.product_entity_id`.
 //!
 //! Each case runs twice over. First like a hunt: events sorted by event time (stably), pushed,
 //! then every window closed. Then, for three seeded shuffles, with an allowed lateness as long
@@ -74,6 +77,20 @@ fn parse_case_file(text: &str) -> Result<CaseFile, String> {
     Ok(case)
 }
 
+/// Reads a case's entity records, one UDM `Entity` per line, when the file exists.
+fn read_entities(path: &Path) -> Result<engine::Entities, String> {
+    let mut entities = engine::Entities::new();
+    let Ok(text) = fs::read_to_string(path) else { return Ok(entities) };
+    for (index, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let json: Json =
+            serde_json::from_str(line).map_err(|e| format!("entities.jsonl:{}: {e}", index + 1))?;
+        let entity = udm::json::entity_from_json(&json)
+            .map_err(|e| format!("entities.jsonl:{}: {e}", index + 1))?;
+        entities.push(entity);
+    }
+    Ok(entities)
+}
+
 /// Compiles the case's rule, or returns every diagnostic as rendered text.
 fn compile_rule(dir: &Path, text: &str) -> Result<Rule, String> {
     let lists_dir = dir.join("lists");
@@ -87,7 +104,8 @@ fn compile_rule(dir: &Path, text: &str) -> Result<Rule, String> {
     } else {
         enrich::ReferenceLists::default()
     };
-    let ctx = Context { lists: Arc::new(lists), asn: None };
+    let entities = read_entities(&dir.join("entities.jsonl"))?;
+    let ctx = Context { lists: Arc::new(lists), asn: None, entities: Arc::new(entities) };
     let source = yaral::SourceFile::new("rule.yaral", text);
     let output = yaral::compile(&source, &yaral::CheckOptions::default());
     let mut rendered: Vec<String> = output
@@ -205,8 +223,13 @@ fn reduce(detection: &Detection, keys: &Keys) -> Json {
         if samples.is_empty() {
             continue;
         }
-        let ids: Vec<Json> =
-            samples.iter().map(|e| Json::String(e.product_log_id().to_owned())).collect();
+        // An entity record names itself by `metadata.product_entity_id`.
+        let id = |e: &Event| match e.get("metadata.product_entity_id").and_then(udm::Value::as_str)
+        {
+            Some(entity_id) => entity_id.to_owned(),
+            None => e.product_log_id().to_owned(),
+        };
+        let ids: Vec<Json> = samples.iter().map(|e| Json::String(id(e))).collect();
         events.insert(var.clone(), Json::Array(ids));
     }
     out.insert("events".into(), Json::Object(events));

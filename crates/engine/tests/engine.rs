@@ -613,7 +613,7 @@ fn raw_filter_lists_and_repeated_fields() {
     );
     assert!(problems.is_empty(), "{problems:?}");
     lists.insert(ioc);
-    let ctx = Context { lists: Arc::new(lists), asn: None };
+    let ctx = Context { lists: Arc::new(lists), asn: None, ..Context::default() };
     let source = yaral::SourceFile::new(
         "ioc.yaral",
         r#"rule ioc {

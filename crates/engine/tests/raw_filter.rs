@@ -216,7 +216,7 @@ fn context() -> Context {
         enrich::ReferenceList::from_text("WORDS", enrich::ListKind::String, &text, "WORDS.txt");
     assert!(problems.is_empty(), "{problems:?}");
     lists.insert(list);
-    Context { lists: Arc::new(lists), asn: None }
+    Context { lists: Arc::new(lists), asn: None, ..Context::default() }
 }
 
 /// Returns a spelling of a word that a rule may or may not take: a case change, the Unicode

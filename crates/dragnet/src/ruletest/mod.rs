@@ -126,7 +126,8 @@ fn run_one(spec: &TestSpec) -> Result<Option<String>> {
         Some(path) => Suppressions::load(path, &lists)?,
         None => Suppressions::default(),
     };
-    let ctx = engine::Context { lists: Arc::new(lists), asn: asn.clone() };
+    let entities = Arc::new(context::load_entities(&spec.entities)?);
+    let ctx = engine::Context { lists: Arc::new(lists), asn: asn.clone(), entities };
     let files = ruleset::read_rule_files(&spec.rules)?;
     let loaded = ruleset::compile_rules(&files, &yaral::CheckOptions::default(), &ctx);
     if let Some(rejected) = loaded.rejected.first() {

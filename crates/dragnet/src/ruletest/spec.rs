@@ -5,6 +5,7 @@
 //! rules = ["../sf_connected_app_outside_allowlist.yaral"]
 //! inputs = ["data/data_loader_stream.jsonl"]
 //! lists = ["lists"]                 # optional folders layered over the bundled templates
+//! entities = ["data/iocs.jsonl"]    # optional entity records for `$e.graph.` fields
 //! asn_db = "data/asn.tsv"           # optional
 //! identities = "data/people.csv"    # optional
 //! format = "auto"                   # optional
@@ -54,6 +55,8 @@ struct RawTest {
     inputs: Vec<PathBuf>,
     #[serde(default)]
     lists: Vec<PathBuf>,
+    #[serde(default)]
+    entities: Vec<PathBuf>,
     asn_db: Option<PathBuf>,
     identities: Option<PathBuf>,
     #[serde(default = "default_format")]
@@ -78,6 +81,8 @@ pub struct TestSpec {
     pub inputs: Vec<PathBuf>,
     /// List folders, layered over the bundled templates.
     pub lists: Vec<PathBuf>,
+    /// Entity record files or folders.
+    pub entities: Vec<PathBuf>,
     /// The ASN database.
     pub asn_db: Option<PathBuf>,
     /// The identity table.
@@ -110,6 +115,7 @@ impl TestSpec {
             rules: raw.rules.iter().map(resolve).collect(),
             inputs: raw.inputs.iter().map(resolve).collect(),
             lists: raw.lists.iter().map(resolve).collect(),
+            entities: raw.entities.iter().map(resolve).collect(),
             asn_db: raw.asn_db.as_ref().map(resolve),
             identities: raw.identities.as_ref().map(resolve),
             format: raw.format,

@@ -49,6 +49,7 @@ impl RuleSet {
 pub struct Sources {
     rules: Vec<PathBuf>,
     lists: Vec<PathBuf>,
+    entities: Vec<PathBuf>,
     asn_db: Vec<PathBuf>,
     identities: Option<PathBuf>,
     suppressions: Option<PathBuf>,
@@ -60,6 +61,7 @@ impl Sources {
         Sources {
             rules: args.rules.clone(),
             lists: args.lists.clone(),
+            entities: args.entities.clone(),
             asn_db: args.source.asn_db.clone(),
             identities: args.source.identities.clone(),
             suppressions: args.suppressions.clone(),
@@ -78,7 +80,8 @@ impl Sources {
             Some(path) => Suppressions::load(path, &lists)?,
             None => Suppressions::default(),
         };
-        let ctx = engine::Context { lists: Arc::new(lists), asn: asn.clone() };
+        let entities = Arc::new(context::load_entities(&self.entities)?);
+        let ctx = engine::Context { lists: Arc::new(lists), asn: asn.clone(), entities };
         let files = ruleset::read_rule_files(&self.rules)?;
         let loaded = ruleset::compile_rules(&files, &yaral::CheckOptions::default(), &ctx);
         if strict && !loaded.rejected.is_empty() {
@@ -89,6 +92,7 @@ impl Sources {
         if loaded.rules.is_empty() {
             bail!("no rule could be compiled");
         }
+        crate::hunt::warn_without_entities(&loaded.rules, &ctx);
         let suppressions = Arc::new(suppressions);
         Ok((RuleSet { rules: loaded.rules, asn, identities, suppressions }, loaded.rejected))
     }
@@ -97,7 +101,7 @@ impl Sources {
     /// A reload is due when it changes.
     pub fn fingerprint(&self) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
         let mut out = Vec::new();
-        let paths = self.rules.iter().chain(&self.lists).chain(&self.asn_db);
+        let paths = self.rules.iter().chain(&self.lists).chain(&self.entities).chain(&self.asn_db);
         for path in paths.chain(&self.identities).chain(&self.suppressions) {
             collect_fingerprint(path, &mut out);
         }

@@ -62,6 +62,7 @@ pub(crate) fn build(rule: &ast::Rule, text: &str, ctx: &Context) -> Result<Plan,
         );
     }
     let required = required_vars(&lowerer, &events.placeholders, rule.condition.as_ref());
+    check_entity_vars(&mut lowerer, rule, window, &required);
 
     let mut allow_zero_values = false;
     let mut suppression = None;
@@ -108,6 +109,7 @@ pub(crate) fn build(rule: &ast::Rule, text: &str, ctx: &Context) -> Result<Plan,
             };
             VarPlan {
                 name: slots.name,
+                graph: slots.graph,
                 trie: slots.trie,
                 slot_zero: slots.zero,
                 filters,
@@ -156,6 +158,38 @@ pub(crate) fn build(rule: &ast::Rule, text: &str, ctx: &Context) -> Result<Plan,
     };
     plan.assign_stored_reads();
     Ok(plan)
+}
+
+/// Reports the entity variables (`$e.graph.`) a rule cannot use: entity records open no
+/// window, so a rule needs an event variable that the condition requires, and a sliding
+/// window's pivot must be an event variable.
+fn check_entity_vars(
+    lowerer: &mut Lowerer<'_>,
+    rule: &ast::Rule,
+    window: Option<WindowPlan>,
+    required: &[bool],
+) {
+    if !lowerer.vars.iter().any(|v| v.graph) {
+        return;
+    }
+    let bounded_event =
+        lowerer.vars.iter().zip(required).any(|(var, required)| !var.graph && *required);
+    if !bounded_event {
+        lowerer.error(
+            rule.events_span,
+            "a rule over entity records (`graph`) needs an event variable that the condition \
+             requires, such as `$e` in `$e and $ioc`",
+        );
+    }
+    if let Some(WindowPlan::Sliding { pivot, .. }) = window {
+        if lowerer.vars.get(pivot).is_some_and(|v| v.graph) {
+            let span = rule.match_section.as_ref().map_or(rule.events_span, |m| m.span);
+            lowerer.error(
+                span,
+                "the pivot of a sliding window must be an event variable, not an entity variable",
+            );
+        }
+    }
 }
 
 /// Marks the outcomes the condition reads, directly or through other outcomes.

@@ -35,6 +35,8 @@ pub(crate) struct VarSlots {
     pub paths: HashMap<Vec<Seg>, usize>,
     pub zero: Vec<Value>,
     pub kinds: Vec<Option<FieldKind>>,
+    /// Whether the variable reads entity records (`$e.graph.`) rather than events.
+    pub graph: bool,
 }
 
 /// A quantified field found while lowering a predicate, waiting for the predicate to wrap it.
@@ -498,22 +500,25 @@ impl<'c> Lowerer<'c> {
     }
 
     fn lower_field(&mut self, field: &ast::FieldRef) -> Option<CExpr> {
-        match field.source {
-            FieldSource::Udm => {}
-            FieldSource::Graph => {
-                self.error(field.span, "not supported yet: entity graph fields (`.graph.`)");
-                return None;
-            }
+        let root = match field.source {
+            FieldSource::Udm => schema::event(),
+            FieldSource::Graph => schema::entity(),
             FieldSource::Detection => {
                 self.error(field.span, "not supported yet: composite rules over detections");
                 return None;
             }
-        }
+        };
         let Some(&var) = self.var_index.get(&field.var.name) else {
             self.error(field.var.span, format!("`${}` is not an event variable", field.var.name));
             return None;
         };
-        let (path, kind, part) = tree_path(&field.path);
+        // The checker rejects a variable that reads both sources.
+        if field.source == FieldSource::Graph {
+            if let Some(slots) = self.vars.get_mut(var) {
+                slots.graph = true;
+            }
+        }
+        let (path, kind, part) = tree_path(root, &field.path);
         if let Some(quantifier) = field.quantifier {
             if self.quantifier.is_some() {
                 self.error(field.span, "only one `any`/`all` field per predicate is supported");
@@ -553,12 +558,16 @@ fn with_part(expr: CExpr, part: Option<bool>) -> CExpr {
     }
 }
 
-/// Converts a syntax tree path into the event tree's path, with the leaf's schema type.
+/// Converts a syntax tree path into the path in a record of type `root` (`Event`, or `Entity`
+/// for `graph` fields), with the leaf's schema type.
 ///
 /// Two differences exist between the paths rules write and the tree: a `Struct` keeps its keys
 /// directly under the field, so `additional.fields["k"]` drops `fields`; and a Timestamp is one
 /// value, so a trailing `.seconds`/`.nanos` is returned separately (`Some(true)` for nanos).
-fn tree_path(path: &[PathSegment]) -> (Vec<Seg>, Option<FieldKind>, Option<bool>) {
+fn tree_path(
+    root: &'static schema::MessageType,
+    path: &[PathSegment],
+) -> (Vec<Seg>, Option<FieldKind>, Option<bool>) {
     let names: Vec<&str> = path
         .iter()
         .filter_map(|s| match s {
@@ -566,7 +575,6 @@ fn tree_path(path: &[PathSegment]) -> (Vec<Seg>, Option<FieldKind>, Option<bool>
             _ => None,
         })
         .collect();
-    let root = schema::event();
     let mut out = Vec::with_capacity(path.len());
     let mut seen_names = 0;
     let mut part = None;

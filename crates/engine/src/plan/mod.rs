@@ -25,6 +25,9 @@ use ir::CExpr;
 pub(crate) struct VarPlan {
     /// The name without `$`.
     pub name: String,
+    /// Whether the variable reads entity records (`$e.graph.`) rather than events. Its rows
+    /// come from [`Context::entities`], not from the events pushed.
+    pub graph: bool,
     /// The unmodified paths the rule reads, as a trie that expands events into copies.
     pub trie: SlotTrie,
     /// The zero value of each slot's field, read when the event lacks the field.
@@ -190,8 +193,8 @@ impl Plan {
         }
     }
 
-    /// Returns every field path the plan reads, through slots, whole lists, map values and
-    /// quantifiers, as field names cut before the first list index or map key.
+    /// Returns every field path of events the plan reads, through slots, whole lists, map
+    /// values and quantifiers, as field names cut before the first list index or map key.
     pub(crate) fn field_paths(&self) -> Vec<Vec<String>> {
         let mut paths: Vec<Vec<String>> = Vec::new();
         let mut add = |path: &[ir::Seg]| {
@@ -207,7 +210,8 @@ impl Plan {
             }
         };
         let mut exprs: Vec<&CExpr> = Vec::new();
-        for var in &self.vars {
+        // Entity records are not read from the events, so their paths are left out.
+        for var in self.vars.iter().filter(|var| !var.graph) {
             for (_, path) in var.trie.slot_paths() {
                 add(&path);
             }
@@ -222,11 +226,16 @@ impl Plan {
         exprs.extend(self.cross_filters.iter().map(|c| &c.expr));
         exprs.extend(self.outcomes.iter().map(|(_, e)| e));
         exprs.extend(self.condition.as_ref());
+        let is_graph = |var: &usize| self.vars.get(*var).is_some_and(|v| v.graph);
         for expr in exprs {
             expr.walk(&mut |e| match e {
-                CExpr::FieldList { path, .. }
-                | CExpr::MapValue { path, .. }
-                | CExpr::Quantified { path, .. } => add(path),
+                CExpr::FieldList { path, var }
+                | CExpr::MapValue { path, var }
+                | CExpr::Quantified { path, var, .. }
+                    if !is_graph(var) =>
+                {
+                    add(path)
+                }
                 _ => {}
             });
         }

@@ -1,0 +1,210 @@
+//! `dragnet hunt --entities`: rules with `$e.graph.` fields over entity records loaded from
+//! files, run by the real binary.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+#[path = "common/test_dir.rs"]
+mod test_dir;
+use test_dir::TestDir;
+
+fn dragnet(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dragnet"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("the dragnet binary runs")
+}
+
+/// The rule name, match values and sample ids (event `product_log_id`, entity
+/// `product_entity_id`) of each detection printed, sorted.
+fn detections(output: &Output) -> Vec<String> {
+    let mut out: Vec<String> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| {
+            let detection: Value = serde_json::from_str(line).expect("a JSON detection per line");
+            let mut samples = Vec::new();
+            for (var, events) in detection["events"].as_object().into_iter().flatten() {
+                for event in events.as_array().into_iter().flatten() {
+                    let id = event
+                        .pointer("/metadata/product_log_id")
+                        .or_else(|| event.pointer("/metadata/product_entity_id"))
+                        .and_then(Value::as_str)
+                        .unwrap_or("?");
+                    samples.push(format!("{var}={id}"));
+                }
+            }
+            samples.sort();
+            format!("{} {} {}", detection["rule"]["name"], detection["match"], samples.join(","))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+const RULE: &str = r#"rule known_bad_ip {
+  meta:
+    severity = "High"
+  events:
+    $net.metadata.event_type = "NETWORK_CONNECTION"
+    $net.target.ip = $ip
+    $ioc.graph.metadata.entity_type = "IP_ADDRESS"
+    $ioc.graph.metadata.source_type = "ENTITY_CONTEXT"
+    $ioc.graph.entity.ip = $ip
+  match:
+    $ip over 10m
+  condition:
+    $net and $ioc
+}
+"#;
+
+const EVENTS: &str = r#"{"metadata":{"eventTimestamp":"2025-06-10T10:00:00Z","eventType":"NETWORK_CONNECTION","productLogId":"c1"},"target":{"ip":["203.0.113.66"]}}
+{"metadata":{"eventTimestamp":"2025-06-10T10:00:00Z","eventType":"NETWORK_CONNECTION","productLogId":"c2"},"target":{"ip":["198.51.100.7"]}}
+{"metadata":{"eventTimestamp":"2025-06-10T10:00:00Z","eventType":"NETWORK_CONNECTION","productLogId":"c3"},"target":{"ip":["192.0.2.1"]}}
+"#;
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).unwrap();
+    }
+    fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn hunt_joins_entity_records_and_skips_bad_ones() {
+    let dir = TestDir::new("dragnet-test-entities-");
+    let rule = write(&dir, "rule.yaral", RULE);
+    let events = write(&dir, "events.jsonl", EVENTS);
+    // A folder with one record per line, a bad line among them, and an import request body.
+    write(
+        &dir,
+        "entities/misp.jsonl",
+        concat!(
+            r#"{"metadata":{"product_entity_id":"misp-1","entity_type":"IP_ADDRESS","source_type":"ENTITY_CONTEXT"},"entity":{"ip":["203.0.113.66"]}}"#,
+            "\n{\"metadata\": \n",
+            r#"{"metadata":{"entity_type":"NOT_A_TYPE"},"entity":{"ip":["192.0.2.1"]}}"#,
+            "\n",
+        ),
+    );
+    write(
+        &dir,
+        "entities/import.json",
+        r#"{"inline_source":{"entities":[{"metadata":{"productEntityId":"feed-7","entityType":"IP_ADDRESS","sourceType":"ENTITY_CONTEXT"},"entity":{"ip":["198.51.100.7"]}}]}}"#,
+    );
+    let entities = dir.join("entities");
+    let output = dragnet(&[
+        "hunt",
+        "--no-progress",
+        "--output",
+        "jsonl",
+        "--rules",
+        rule.to_str().unwrap(),
+        "--entities",
+        entities.to_str().unwrap(),
+        events.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(
+        detections(&output),
+        [
+            r#""known_bad_ip" {"ip":"198.51.100.7"} ioc=feed-7,net=c2"#,
+            r#""known_bad_ip" {"ip":"203.0.113.66"} ioc=misp-1,net=c1"#,
+        ],
+        "{stderr}"
+    );
+    assert!(stderr.contains("misp.jsonl:2: entity record skipped: invalid JSON"), "{stderr}");
+    assert!(stderr.contains("misp.jsonl:3: entity record skipped"), "{stderr}");
+    assert!(stderr.contains("NOT_A_TYPE"), "{stderr}");
+}
+
+#[test]
+fn hunt_warns_when_no_entities_are_given() {
+    let dir = TestDir::new("dragnet-test-no-entities-");
+    let rule = write(&dir, "rule.yaral", RULE);
+    let events = write(&dir, "events.jsonl", EVENTS);
+    let args = ["hunt", "--no-progress", "--output", "jsonl", "--rules"];
+    let output =
+        dragnet(&[&args[..], &[rule.to_str().unwrap(), events.to_str().unwrap()]].concat());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(detections(&output).is_empty());
+    assert!(stderr.contains("rule known_bad_ip reads entity records"), "{stderr}");
+
+    let missing = dir.join("no-such-entities.jsonl");
+    let output = dragnet(
+        &[
+            &args[..],
+            &[rule.to_str().unwrap(), "--entities", missing.to_str().unwrap()],
+            &[events.to_str().unwrap()],
+        ]
+        .concat(),
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no-such-entities.jsonl"), "{stderr}");
+}
+
+/// The threat-intelligence rules of the community corpus run unchanged over entity records.
+#[test]
+fn community_indicator_rules_match_entity_records() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "../../../shared/corpus/yaral/chronicle-detection-rules/rules/community/threat_intel",
+    );
+    if !dir.is_dir() {
+        eprintln!("corpus not found at {}; skipping", dir.display());
+        return;
+    }
+    let work = TestDir::new("dragnet-test-entities-corpus-");
+    let events = write(
+        &work,
+        "events.jsonl",
+        concat!(
+            r#"{"metadata":{"eventTimestamp":"2025-06-10T10:00:00Z","eventType":"NETWORK_CONNECTION","productLogId":"to-misp"},"target":{"ip":["203.0.113.66"]},"securityResult":[{"action":["ALLOW"]}]}"#,
+            "\n",
+            r#"{"metadata":{"eventTimestamp":"2025-06-10T10:00:00Z","eventType":"NETWORK_CONNECTION","productLogId":"to-tor"},"target":{"ip":["192.0.2.77"]},"securityResult":[{"action":["ALLOW"]}]}"#,
+            "\n",
+            r#"{"metadata":{"eventTimestamp":"2025-06-10T10:00:00Z","eventType":"NETWORK_CONNECTION","productLogId":"to-private"},"target":{"ip":["192.168.1.20"]},"securityResult":[{"action":["ALLOW"]}]}"#,
+            "\n",
+        ),
+    );
+    let entities = write(
+        &work,
+        "entities.json",
+        concat!(
+            "[",
+            r#"{"metadata":{"product_entity_id":"misp-ip","product_name":"MISP","entity_type":"IP_ADDRESS","source_type":"ENTITY_CONTEXT"},"entity":{"ip":["203.0.113.66"]}},"#,
+            r#"{"metadata":{"product_entity_id":"misp-private","product_name":"MISP","entity_type":"IP_ADDRESS","source_type":"ENTITY_CONTEXT"},"entity":{"ip":["192.168.1.20"]}},"#,
+            r#"{"metadata":{"product_entity_id":"tor-exit","product_name":"GCTI Feed","entity_type":"IP_ADDRESS","source_type":"GLOBAL_CONTEXT","threat":[{"threat_feed_name":"Tor Exit Nodes"}]},"entity":{"artifact":{"ip":"192.0.2.77"}}}"#,
+            "]",
+        ),
+    );
+    let output = dragnet(&[
+        "hunt",
+        "--no-progress",
+        "--output",
+        "jsonl",
+        "--rules",
+        dir.join("ioc_ip_target.yaral").to_str().unwrap(),
+        "--rules",
+        dir.join("gcti_tor_exit_nodes.yaral").to_str().unwrap(),
+        "--entities",
+        entities.to_str().unwrap(),
+        events.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(
+        detections(&output),
+        [
+            r#""gcti_tor_exit_nodes" {"ip":"192.0.2.77"} gcti_feed=tor-exit,network=to-tor"#,
+            r#""ioc_ip_target" {"ip":"203.0.113.66"} ioc=misp-ip,network=to-misp"#,
+        ],
+        "{stderr}"
+    );
+}

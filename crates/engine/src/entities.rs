@@ -1,0 +1,97 @@
+//! Entity context: the records that `$e.graph.` fields read.
+//!
+//! Google SecOps keeps entity records (users, assets, IP addresses, domains, files and the
+//! indicators of threat feeds) in an entity graph beside the events. A rule joins an entity
+//! variable to its event variables like any other, and an event pairs with an entity record
+//! only when the event's time falls inside the record's validity interval,
+//! `metadata.interval`. Entity records are loaded before the events and kept for the whole run;
+//! they are not part of the time-ordered stream and open no window.
+
+use std::sync::Arc;
+
+use udm::{Event, Message, Value};
+
+/// One entity record and its validity interval, in nanoseconds since the epoch.
+#[derive(Debug, Clone)]
+pub(crate) struct EntityRecord {
+    /// The `Entity` message, as the root of an event-shaped holder.
+    pub entity: Arc<Event>,
+    /// `metadata.interval.start_time`, or the earliest time when it is missing.
+    pub start: i128,
+    /// `metadata.interval.end_time`, or the latest time when it is missing.
+    pub end: i128,
+}
+
+impl EntityRecord {
+    /// Whether an event at `time` pairs with the record.
+    ///
+    /// NOTE: Google does not say whether the interval's end is inside it; both ends count
+    /// here, as for sliding windows, so an event at exactly the end time still pairs.
+    pub(crate) fn covers(&self, time: i128) -> bool {
+        self.start <= time && time <= self.end
+    }
+}
+
+/// The entity records of a run, in the order they were loaded.
+#[derive(Debug, Clone, Default)]
+pub struct Entities {
+    records: Vec<EntityRecord>,
+}
+
+impl Entities {
+    /// Creates an empty store.
+    pub fn new() -> Entities {
+        Entities::default()
+    }
+
+    /// Adds an `Entity` message, such as [`udm::json::entity_from_json`] reads.
+    pub fn push(&mut self, entity: Message) {
+        let interval = entity
+            .get("metadata")
+            .and_then(Value::as_message)
+            .and_then(|metadata| metadata.get("interval"))
+            .and_then(Value::as_message);
+        let time = |name: &str| match interval.and_then(|i| i.get(name)) {
+            Some(Value::Timestamp(t)) => Some(t.as_nanos()),
+            _ => None,
+        };
+        let start = time("start_time").unwrap_or(i128::MIN);
+        let end = time("end_time").unwrap_or(i128::MAX);
+        let entity = Arc::new(Event::from_message(entity));
+        self.records.push(EntityRecord { entity, start, end });
+    }
+
+    /// The number of records.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Whether there is no record.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    pub(crate) fn records(&self) -> &[EntityRecord] {
+        &self.records
+    }
+
+    /// The record with the given sequence number, as [`entity_seq`] gives it.
+    pub(crate) fn by_seq(&self, seq: u64) -> Option<&EntityRecord> {
+        let index = seq.checked_sub(ENTITY_SEQ_BASE)?;
+        self.records.get(usize::try_from(index).ok()?)
+    }
+}
+
+/// Entity records take sequence numbers from here up, so that they never collide with the
+/// numbers the engine gives events, which count up from one.
+pub(crate) const ENTITY_SEQ_BASE: u64 = 1 << 62;
+
+/// The sequence number of the record at `index`.
+pub(crate) fn entity_seq(index: usize) -> u64 {
+    ENTITY_SEQ_BASE + index as u64
+}
+
+/// Whether a sequence number belongs to an entity record rather than an event.
+pub(crate) fn is_entity_seq(seq: u64) -> bool {
+    seq >= ENTITY_SEQ_BASE
+}
