@@ -91,6 +91,12 @@ pub struct HuntArgs {
     #[arg(long, value_name = "DIR")]
     pub lists: Vec<PathBuf>,
 
+    /// A folder of data tables that rules read as `%table.column`: one CSV file per table,
+    /// `NAME.csv`, with a header row whose cells may give a type (`ip:cidr`, `score:number`);
+    /// repeatable.
+    #[arg(long, value_name = "DIR")]
+    pub data_tables: Vec<PathBuf>,
+
     /// Entity records that `$e.graph.` fields read, such as threat-feed indicators or user
     /// and asset context: a file or folder of UDM `Entity` JSON (one record per line, an
     /// array, or an object with an `entities` array); repeatable.
@@ -188,6 +194,10 @@ pub struct WatchArgs {
     /// A folder of reference lists, as for `hunt`; repeatable. Reloaded with the rules.
     #[arg(long, value_name = "DIR")]
     pub lists: Vec<PathBuf>,
+
+    /// A folder of data tables, as for `hunt`; repeatable. Reloaded with the rules.
+    #[arg(long, value_name = "DIR")]
+    pub data_tables: Vec<PathBuf>,
 
     /// Entity records that `$e.graph.` fields read, such as threat-feed indicators or user
     /// and asset context: a file or folder of UDM `Entity` JSON (one record per line, an

@@ -147,6 +147,27 @@ pub fn load_identities(path: Option<&Path>, demo: bool) -> Result<sources::Ident
     }
 }
 
+/// Loads the data tables of `--data-tables` folders (`NAME.csv`, header row first), printing
+/// every row or file that could not be read; a later folder replaces a table of the same name.
+pub fn load_tables(dirs: &[PathBuf]) -> Result<enrich::DataTables> {
+    let mut tables = enrich::DataTables::new();
+    for dir in dirs {
+        if !dir.is_dir() {
+            bail!(
+                "--data-tables takes a folder of NAME.csv files, and {} is not a folder",
+                dir.display()
+            );
+        }
+        let problems = tables
+            .load_dir(dir)
+            .with_context(|| format!("cannot read the data tables in {}", dir.display()))?;
+        for problem in problems {
+            eprintln!("warning: {problem}");
+        }
+    }
+    Ok(tables)
+}
+
 /// Loads the entity records that `$e.graph.` fields read, from files or folders of UDM
 /// `Entity` records in proto3 JSON: one record per line, a JSON array of records, or an object
 /// whose `entities` array holds them (also under `inline_source` or `inlineSource`, as in

@@ -400,7 +400,8 @@ impl Setup {
             _ => Suppressions::default(),
         };
         let entities = Arc::new(context::load_entities(&args.entities)?);
-        let ctx = engine::Context { lists: Arc::new(lists), asn: asn.clone(), entities };
+        let tables = Arc::new(context::load_tables(&args.data_tables)?);
+        let ctx = engine::Context { lists: Arc::new(lists), asn: asn.clone(), entities, tables };
         let rule_files = ruleset::read_rule_files(&args.rules)?;
         Ok(Setup { format, force, asn, identities, suppressions, ctx, rule_files })
     }

@@ -3,8 +3,10 @@
 //! A rule can be valid YARA-L 2.0 and still be beyond the engine: composite rules, functions whose values come from Google's back end. `dragnet check` reports those as
 //! warnings, so that it agrees with what `hunt` will load without failing rules that Google
 //! SecOps runs. Reference lists the rule names but the run has not loaded are stood in for by
-//! empty lists, since a missing list is a matter of `--lists`, not of the rule.
+//! empty lists, since a missing list is a matter of `--lists`, not of the rule, and data
+//! tables by empty tables with the columns the rule reads.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use enrich::{ListKind, ReferenceList, ReferenceLists};
@@ -18,13 +20,37 @@ pub fn engine_warnings(
     asn: Option<Arc<enrich::AsnDb>>,
 ) -> Vec<Diagnostic> {
     let mut lists = lists.clone();
-    for (name, kind) in list_references(&compiled.rule) {
-        if lists.get(&name).is_none() {
-            let (empty, _) = ReferenceList::from_text(&name, kind, "", "stand-in");
-            lists.insert(empty);
+    let mut tables = enrich::DataTables::new();
+    let mut table_columns: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for reference in list_references(&compiled.rule) {
+        match reference {
+            Reference::List(name, kind) if lists.get(&name).is_none() => {
+                let (empty, _) = ReferenceList::from_text(&name, kind, "", "stand-in");
+                lists.insert(empty);
+            }
+            Reference::List(..) => {}
+            Reference::Column(table, column) => {
+                let columns = table_columns.entry(table).or_default();
+                if !columns.iter().any(|c| c.eq_ignore_ascii_case(&column)) {
+                    columns.push(column);
+                }
+            }
         }
     }
-    let ctx = engine::Context { lists: Arc::new(lists), asn, entities: Default::default() };
+    // Data tables stand in with the columns the rule reads and no rows.
+    for (name, columns) in table_columns {
+        let header: Vec<String> =
+            columns.iter().map(|c| format!("\"{}\"", c.replace('"', "\"\""))).collect();
+        if let Ok((table, _)) = enrich::DataTable::from_csv(&name, &header.join(","), "stand-in") {
+            tables.insert(table);
+        }
+    }
+    let ctx = engine::Context {
+        lists: Arc::new(lists),
+        asn,
+        tables: Arc::new(tables),
+        ..engine::Context::default()
+    };
     match engine::Rule::compile(&compiled.rule, &compiled.text, &ctx) {
         Ok(_) => Vec::new(),
         Err(diagnostics) => {
@@ -45,8 +71,16 @@ pub fn engine_warnings(
     }
 }
 
-/// Collects every `%list` a rule tests values against, with the list type its test implies.
-fn list_references(rule: &ast::Rule) -> Vec<(String, ListKind)> {
+/// A reference list or data-table column that a rule reads.
+enum Reference {
+    /// A `%list`, with the list type its test implies.
+    List(String, ListKind),
+    /// A `%table.column`.
+    Column(String, String),
+}
+
+/// Collects every `%list` and `%table.column` a rule reads.
+fn list_references(rule: &ast::Rule) -> Vec<Reference> {
     let mut out = Vec::new();
     let mut roots: Vec<&ast::Expr> = rule.events.iter().collect();
     roots.extend(rule.outcome.iter().map(|o| &o.expr));
@@ -61,8 +95,16 @@ fn list_references(rule: &ast::Rule) -> Vec<(String, ListKind)> {
                     ListMatch::Regex => ListKind::Regex,
                     ListMatch::Cidr => ListKind::Cidr,
                 };
-                out.push((list.name.name.clone(), list_kind));
+                out.push(match &list.column {
+                    Some(column) => Reference::Column(list.name.name.clone(), column.name.clone()),
+                    None => Reference::List(list.name.name.clone(), list_kind),
+                });
                 stack.push(inner);
+            }
+            ExprKind::ListRef(list) => {
+                if let Some(column) = &list.column {
+                    out.push(Reference::Column(list.name.name.clone(), column.name.clone()));
+                }
             }
             ExprKind::Not(x) | ExprKind::Paren(x) | ExprKind::Negate(x) => stack.push(x),
             ExprKind::And(a, b) | ExprKind::Or(a, b) => {

@@ -1,5 +1,5 @@
-//! What rules read besides events: reference lists, the IP-to-ASN database and entity
-//! context.
+//! What rules read besides events: reference lists, data tables, the IP-to-ASN database and
+//! entity context.
 
 use std::sync::Arc;
 
@@ -14,6 +14,8 @@ pub struct Context {
     pub asn: Option<Arc<enrich::AsnDb>>,
     /// The entity records that `$e.graph.` fields read; see [`Entities`].
     pub entities: Arc<Entities>,
+    /// The data tables that `%table.column` reads.
+    pub tables: Arc<enrich::DataTables>,
 }
 
 impl std::fmt::Debug for Context {
@@ -22,6 +24,7 @@ impl std::fmt::Debug for Context {
             .field("lists", &self.lists.len())
             .field("asn", &self.asn.is_some())
             .field("entities", &self.entities.len())
+            .field("tables", &self.tables.len())
             .finish()
     }
 }

@@ -435,8 +435,8 @@ impl Gate {
     }
 }
 
-/// The gates of every event variable of a set of rules, indexed by event type. Entity
-/// variables (`$e.graph.`) have no gate.
+/// The gates of every event variable of a set of rules, indexed by event type. Entity and
+/// data-table variables have no gate.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Dispatch {
     gates: Vec<Gate>,
@@ -471,8 +471,9 @@ impl Dispatch {
         let mut keys: HashMap<String, usize> = HashMap::new();
         for (rule, plan) in plans.iter().enumerate() {
             for var in 0..plan.vars.len() {
-                // Entity variables take their rows from the entity records, never from events.
-                if plan.vars.get(var).is_some_and(|v| v.graph) {
+                // Entity and data-table variables take their rows from records loaded before
+                // the events, never from events.
+                if plan.vars.get(var).is_some_and(|v| !v.source.reads_events()) {
                     continue;
                 }
                 let mut gate = Gate::new(plan, rule, var);

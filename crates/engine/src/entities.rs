@@ -91,7 +91,5 @@ pub(crate) fn entity_seq(index: usize) -> u64 {
     ENTITY_SEQ_BASE + index as u64
 }
 
-/// Whether a sequence number belongs to an entity record rather than an event.
-pub(crate) fn is_entity_seq(seq: u64) -> bool {
-    seq >= ENTITY_SEQ_BASE
-}
+/// Data-table rows take sequence numbers from here up, below those of entity records.
+pub(crate) const TABLE_SEQ_BASE: u64 = 1 << 61;

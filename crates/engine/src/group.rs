@@ -8,11 +8,10 @@ use std::sync::Arc;
 use udm::{Event, Timestamp, Value};
 
 use crate::detection::{detection_id, now, Detection, DetectionType, RuleInfo, MAX_SAMPLES};
-use crate::entities::is_entity_seq;
 use crate::eval::expr::{eval, test, Env};
 use crate::join::Tuple;
 use crate::plan::build::DEFAULT_RISK_SCORE;
-use crate::plan::Plan;
+use crate::plan::{Plan, VarSource};
 
 /// A variable's events keyed by (time, event id, sequence number), the sample order.
 type EventsInOrder<'a> = BTreeMap<(i128, udm::Str, u64), &'a Arc<Event>>;
@@ -71,8 +70,14 @@ pub(crate) fn evaluate(
     // ordered by id, so the samples do not depend on the order events arrived in.
     let mut per_var: Vec<EventsInOrder<'_>> = vec![BTreeMap::new(); plan.vars.len()];
     let mut ids: HashMap<u64, udm::Str> = HashMap::default();
+    // Data-table rows are not events: they are neither samples nor part of the event set.
+    let is_table =
+        |var: usize| plan.vars.get(var).is_some_and(|v| matches!(v.source, VarSource::Table(_)));
     for tuple in tuples {
         for (var, row) in tuple.iter().enumerate() {
+            if is_table(var) {
+                continue;
+            }
             if let (Some(row), Some(events)) = (row, per_var.get_mut(var)) {
                 let time = row.time();
                 let id = ids.entry(row.seq).or_insert_with(|| row.id()).clone();
@@ -86,14 +91,18 @@ pub(crate) fn evaluate(
     let mut max_time = i128::MIN;
     let mut samples: Vec<(String, Vec<Arc<Event>>)> = Vec::with_capacity(plan.vars.len());
     for (var, events) in per_var.iter().enumerate() {
+        if is_table(var) {
+            continue;
+        }
         let name = plan.vars.get(var).map_or_else(String::new, |v| v.name.clone());
+        let reads_events = plan.vars.get(var).is_none_or(|v| v.source.reads_events());
         let mut kept = Vec::new();
         for ((time, id, seq), event) in events {
             let (time, seq) = (*time, *seq);
             seqs.push(seq);
             event_ids.push(id.to_string());
             // An entity record has no event time; its row sorts by its interval's start.
-            if !is_entity_seq(seq) {
+            if reads_events {
                 min_time = min_time.min(time);
                 max_time = max_time.max(time);
             }

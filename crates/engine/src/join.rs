@@ -16,7 +16,7 @@ use udm::Value;
 use crate::eval::expr::{eval, test, Env, RowRef};
 use crate::eval::ops::Key;
 use crate::plan::ir::CExpr;
-use crate::plan::Plan;
+use crate::plan::{Plan, VarSource};
 
 /// A joined tuple: one row, or none, per event variable.
 pub(crate) type Tuple<'a> = Vec<Option<RowRef<'a>>>;
@@ -111,7 +111,7 @@ pub(crate) fn join<'a>(plan: &'a Plan, rows: &[Vec<RowRef<'a>>], coverable: &[bo
     let mut tuples: Vec<Tuple<'a>> = vec![vec![None; var_count]];
     let mut truncated = false;
     let nocase = placeholder_nocase(plan);
-    let has_entities = plan.vars.iter().any(|v| v.graph);
+    let has_entities = plan.vars.iter().any(|v| v.source.is_entities());
     while order.len() < var_count {
         let next = pick_next(plan, rows, &joined, coverable);
         let required = plan.required.get(next).copied().unwrap_or(true);
@@ -208,18 +208,22 @@ fn cover<'a>(
 /// record's validity interval.
 fn valid_together(plan: &Plan, tuple: &Tuple<'_>, added: usize) -> bool {
     let entities = &plan.ctx.entities;
-    let is_graph = |var: usize| plan.vars.get(var).is_some_and(|v| v.graph);
+    let source = |var: usize| plan.vars.get(var).map(|v| &v.source);
+    let is_entity = |var: usize| source(var).is_some_and(VarSource::is_entities);
+    let is_event = |var: usize| source(var).is_some_and(VarSource::reads_events);
     let Some(Some(row)) = tuple.get(added) else { return true };
     let present = || tuple.iter().enumerate().filter_map(|(var, row)| Some((var, (*row)?)));
-    if is_graph(added) {
+    if is_entity(added) {
         let Some(record) = entities.by_seq(row.seq) else { return true };
-        present().filter(|(var, _)| !is_graph(*var)).all(|(_, event)| record.covers(event.time()))
-    } else {
+        present().filter(|(var, _)| is_event(*var)).all(|(_, event)| record.covers(event.time()))
+    } else if is_event(added) {
         let time = row.time();
         present()
-            .filter(|(var, _)| is_graph(*var))
+            .filter(|(var, _)| is_entity(*var))
             .filter_map(|(_, entity)| entities.by_seq(entity.seq))
             .all(|record| record.covers(time))
+    } else {
+        true
     }
 }
 

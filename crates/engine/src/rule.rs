@@ -54,7 +54,7 @@ impl Rule {
     /// Whether the rule reads entity records (`$e.graph.` fields), which come from
     /// [`Context::entities`](crate::Context) rather than from the events.
     pub fn reads_entities(&self) -> bool {
-        self.plan.vars.iter().any(|v| v.graph)
+        self.plan.vars.iter().any(|v| v.source.is_entities())
     }
 
     /// Whether the rule groups events in match windows.

@@ -13,6 +13,7 @@
 //!   `window` (`{"start", "end"}`). Keys a detection leaves out are not compared.
 //! - `lists/` (optional): reference lists, one file per list, named `NAME.txt`, `NAME.regex`
 //!   or `NAME.cidr`.
+//! - `tables/` (optional): data tables, one CSV file per table, named `NAME.csv`.
 //! - `entities.jsonl` (optional): entity records (UDM `Entity`, one per line) for the rule's
 //!   `$e.graph.` fields. A sample of an entity variable is named by its
 //!   `metadata.product_entity_id`.
@@ -105,7 +106,21 @@ fn compile_rule(dir: &Path, text: &str) -> Result<Rule, String> {
         enrich::ReferenceLists::default()
     };
     let entities = read_entities(&dir.join("entities.jsonl"))?;
-    let ctx = Context { lists: Arc::new(lists), asn: None, entities: Arc::new(entities) };
+    let mut tables = enrich::DataTables::new();
+    let tables_dir = dir.join("tables");
+    if tables_dir.is_dir() {
+        let problems =
+            tables.load_dir(&tables_dir).map_err(|e| format!("cannot load tables: {e}"))?;
+        if let Some(problem) = problems.first() {
+            return Err(format!("invalid data table: {problem}"));
+        }
+    }
+    let ctx = Context {
+        lists: Arc::new(lists),
+        asn: None,
+        entities: Arc::new(entities),
+        tables: Arc::new(tables),
+    };
     let source = yaral::SourceFile::new("rule.yaral", text);
     let output = yaral::compile(&source, &yaral::CheckOptions::default());
     let mut rendered: Vec<String> = output

@@ -127,7 +127,8 @@ fn run_one(spec: &TestSpec) -> Result<Option<String>> {
         None => Suppressions::default(),
     };
     let entities = Arc::new(context::load_entities(&spec.entities)?);
-    let ctx = engine::Context { lists: Arc::new(lists), asn: asn.clone(), entities };
+    let tables = Arc::new(context::load_tables(&spec.data_tables)?);
+    let ctx = engine::Context { lists: Arc::new(lists), asn: asn.clone(), entities, tables };
     let files = ruleset::read_rule_files(&spec.rules)?;
     let loaded = ruleset::compile_rules(&files, &yaral::CheckOptions::default(), &ctx);
     if let Some(rejected) = loaded.rejected.first() {

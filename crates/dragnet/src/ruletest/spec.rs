@@ -6,6 +6,7 @@
 //! inputs = ["data/data_loader_stream.jsonl"]
 //! lists = ["lists"]                 # optional folders layered over the bundled templates
 //! entities = ["data/iocs.jsonl"]    # optional entity records for `$e.graph.` fields
+//! data_tables = ["tables"]          # optional folders of data tables (`NAME.csv`)
 //! asn_db = "data/asn.tsv"           # optional
 //! identities = "data/people.csv"    # optional
 //! format = "auto"                   # optional
@@ -57,6 +58,8 @@ struct RawTest {
     lists: Vec<PathBuf>,
     #[serde(default)]
     entities: Vec<PathBuf>,
+    #[serde(default)]
+    data_tables: Vec<PathBuf>,
     asn_db: Option<PathBuf>,
     identities: Option<PathBuf>,
     #[serde(default = "default_format")]
@@ -83,6 +86,8 @@ pub struct TestSpec {
     pub lists: Vec<PathBuf>,
     /// Entity record files or folders.
     pub entities: Vec<PathBuf>,
+    /// Data-table folders.
+    pub data_tables: Vec<PathBuf>,
     /// The ASN database.
     pub asn_db: Option<PathBuf>,
     /// The identity table.
@@ -116,6 +121,7 @@ impl TestSpec {
             inputs: raw.inputs.iter().map(resolve).collect(),
             lists: raw.lists.iter().map(resolve).collect(),
             entities: raw.entities.iter().map(resolve).collect(),
+            data_tables: raw.data_tables.iter().map(resolve).collect(),
             asn_db: raw.asn_db.as_ref().map(resolve),
             identities: raw.identities.as_ref().map(resolve),
             format: raw.format,

@@ -50,6 +50,7 @@ pub struct Sources {
     rules: Vec<PathBuf>,
     lists: Vec<PathBuf>,
     entities: Vec<PathBuf>,
+    data_tables: Vec<PathBuf>,
     asn_db: Vec<PathBuf>,
     identities: Option<PathBuf>,
     suppressions: Option<PathBuf>,
@@ -62,6 +63,7 @@ impl Sources {
             rules: args.rules.clone(),
             lists: args.lists.clone(),
             entities: args.entities.clone(),
+            data_tables: args.data_tables.clone(),
             asn_db: args.source.asn_db.clone(),
             identities: args.source.identities.clone(),
             suppressions: args.suppressions.clone(),
@@ -81,7 +83,8 @@ impl Sources {
             None => Suppressions::default(),
         };
         let entities = Arc::new(context::load_entities(&self.entities)?);
-        let ctx = engine::Context { lists: Arc::new(lists), asn: asn.clone(), entities };
+        let tables = Arc::new(context::load_tables(&self.data_tables)?);
+        let ctx = engine::Context { lists: Arc::new(lists), asn: asn.clone(), entities, tables };
         let files = ruleset::read_rule_files(&self.rules)?;
         let loaded = ruleset::compile_rules(&files, &yaral::CheckOptions::default(), &ctx);
         if strict && !loaded.rejected.is_empty() {
@@ -102,6 +105,7 @@ impl Sources {
     pub fn fingerprint(&self) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
         let mut out = Vec::new();
         let paths = self.rules.iter().chain(&self.lists).chain(&self.entities).chain(&self.asn_db);
+        let paths = paths.chain(&self.data_tables);
         for path in paths.chain(&self.identities).chain(&self.suppressions) {
             collect_fingerprint(path, &mut out);
         }

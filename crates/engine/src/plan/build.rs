@@ -9,7 +9,7 @@ use super::condition::{is_single_event, required_vars};
 use super::events::{declare, plan_events};
 use super::ir::CExpr;
 use super::lower::{Lowerer, Section};
-use super::{Plan, VarPlan, WindowPlan};
+use super::{Plan, VarPlan, VarSource, WindowPlan};
 use crate::context::Context;
 
 const NANOS_PER_SECOND: i128 = 1_000_000_000;
@@ -63,6 +63,13 @@ pub(crate) fn build(rule: &ast::Rule, text: &str, ctx: &Context) -> Result<Plan,
     }
     let required = required_vars(&lowerer, &events.placeholders, rule.condition.as_ref());
     check_entity_vars(&mut lowerer, rule, window, &required);
+    // A data table's rows must join: the condition cannot name the table, and a comparison
+    // with a column holds only on some row.
+    let required: Vec<bool> = required
+        .iter()
+        .zip(&lowerer.vars)
+        .map(|(required, var)| *required || matches!(var.source, VarSource::Table(_)))
+        .collect();
 
     let mut allow_zero_values = false;
     let mut suppression = None;
@@ -109,7 +116,7 @@ pub(crate) fn build(rule: &ast::Rule, text: &str, ctx: &Context) -> Result<Plan,
             };
             VarPlan {
                 name: slots.name,
-                graph: slots.graph,
+                source: slots.source,
                 trie: slots.trie,
                 slot_zero: slots.zero,
                 filters,
@@ -169,11 +176,14 @@ fn check_entity_vars(
     window: Option<WindowPlan>,
     required: &[bool],
 ) {
-    if !lowerer.vars.iter().any(|v| v.graph) {
+    if lowerer.vars.iter().all(|v| v.source.reads_events()) {
         return;
     }
-    let bounded_event =
-        lowerer.vars.iter().zip(required).any(|(var, required)| !var.graph && *required);
+    let bounded_event = lowerer
+        .vars
+        .iter()
+        .zip(required)
+        .any(|(var, required)| var.source.reads_events() && *required);
     if !bounded_event {
         lowerer.error(
             rule.events_span,
@@ -182,7 +192,7 @@ fn check_entity_vars(
         );
     }
     if let Some(WindowPlan::Sliding { pivot, .. }) = window {
-        if lowerer.vars.get(pivot).is_some_and(|v| v.graph) {
+        if lowerer.vars.get(pivot).is_some_and(|v| !v.source.reads_events()) {
             let span = rule.match_section.as_ref().map_or(rule.events_span, |m| m.span);
             lowerer.error(
                 span,

@@ -120,6 +120,17 @@ pub(crate) fn declare(lowerer: &mut Lowerer<'_>, rule: &ast::Rule) -> Vec<String
             }
         });
     }
+    // A data-table column used as a value joins the table's rows as one more variable.
+    let valued = rule.events.iter().chain(rule.outcome.iter().map(|o| &o.expr));
+    for expr in valued {
+        visit(expr, &mut |e| {
+            if let ExprKind::ListRef(list) = &e.kind {
+                if list.column.is_some() {
+                    lowerer.declare_table(list);
+                }
+            }
+        });
+    }
     let mut names: Vec<String> = Vec::new();
     for expr in &rule.events {
         visit(expr, &mut |e| {

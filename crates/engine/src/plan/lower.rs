@@ -15,9 +15,11 @@ use yaral::ast::{
 use yaral::Diagnostic;
 
 use super::ir::{Agg, CExpr, Quantity, Seg};
+use super::VarSource;
 use crate::context::Context;
 use crate::eval::fields::SlotTrie;
 use crate::functions::{self, Func, Lookup};
+use yaral::ast::ListMatch;
 
 /// Which section an expression is in; it decides what names mean.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,8 +37,8 @@ pub(crate) struct VarSlots {
     pub paths: HashMap<Vec<Seg>, usize>,
     pub zero: Vec<Value>,
     pub kinds: Vec<Option<FieldKind>>,
-    /// Whether the variable reads entity records (`$e.graph.`) rather than events.
-    pub graph: bool,
+    /// What the variable's rows are made from.
+    pub source: VarSource,
 }
 
 /// A quantified field found while lowering a predicate, waiting for the predicate to wrap it.
@@ -65,6 +67,8 @@ pub(crate) struct Lowerer<'c> {
     list_argument: bool,
     /// Set while lowering the argument of an aggregate.
     in_aggregate: bool,
+    /// Data tables reported as not found, so that each is reported once.
+    missing_tables: Vec<String>,
 }
 
 impl<'c> Lowerer<'c> {
@@ -82,6 +86,7 @@ impl<'c> Lowerer<'c> {
             quantifier: None,
             list_argument: false,
             in_aggregate: false,
+            missing_tables: Vec::new(),
         }
     }
 
@@ -98,6 +103,54 @@ impl<'c> Lowerer<'c> {
         self.vars.push(VarSlots { name: name.to_owned(), ..VarSlots::default() });
         self.var_index.insert(name.to_owned(), i);
         i
+    }
+
+    /// Registers the variable whose rows are the rows of the data table `list` names, as
+    /// `%table`, and returns its index; reports a table that is not loaded.
+    pub(crate) fn declare_table(&mut self, list: &ast::ListRef) -> Option<usize> {
+        let key = table_var_name(&list.name.name);
+        if let Some(&i) = self.var_index.get(&key) {
+            return Some(i);
+        }
+        let Some(table) = self.ctx.tables.get(&list.name.name).cloned() else {
+            if !self.missing_tables.contains(&key) {
+                self.missing_tables.push(key);
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        list.name.span,
+                        format!("data table `%{}` not found", list.name.name),
+                    )
+                    .with_help(
+                        "load it with `--data-tables DIR`, as a CSV file named after the table",
+                    ),
+                );
+            }
+            return None;
+        };
+        let i = self.declare_var(&key);
+        if let Some(slots) = self.vars.get_mut(i) {
+            slots.source = VarSource::Table(table);
+        }
+        Some(i)
+    }
+
+    /// Lowers `%table.column` used as a value: the column of the table variable's row.
+    fn lower_table_column(&mut self, list: &ast::ListRef) -> Option<CExpr> {
+        let column = list.column.as_ref()?;
+        let var = *self.var_index.get(&table_var_name(&list.name.name))?;
+        let VarSource::Table(table) = &self.vars.get(var)?.source else { return None };
+        let table = Arc::clone(table);
+        let Some(index) = table.column(&column.name) else {
+            self.error(column.span, missing_column(&table, &column.name));
+            return None;
+        };
+        let found = table.columns().get(index)?;
+        let kind = match found.kind {
+            enrich::ColumnType::Number => None,
+            _ => Some(FieldKind::String),
+        };
+        let path = vec![Seg::Field(found.name.as_str().into())];
+        Some(self.slot(var, path, kind, None))
     }
 
     /// Lowers an expression of `section`, wrapping a quantified field (`any`/`all`) into the
@@ -171,11 +224,9 @@ impl<'c> Lowerer<'c> {
                     None
                 }
             },
+            ExprKind::ListRef(list) if list.column.is_some() => self.lower_table_column(list),
             ExprKind::ListRef(list) => {
-                self.error(
-                    list.span,
-                    "not supported yet: a reference list or data table used as a value",
-                );
+                self.error(list.span, "a reference list can only be tested with `in`");
                 None
             }
             ExprKind::Not(inner) => Some(CExpr::Not(Box::new(self.lower(inner)?))),
@@ -201,11 +252,12 @@ impl<'c> Lowerer<'c> {
                 rhs: Box::new(self.lower(inner)?),
             }),
             ExprKind::Call { name, args, nocase } => self.lower_call(name, args, *nocase, span),
+            ExprKind::InList { expr: inner, kind, list, nocase } if list.column.is_some() => {
+                let (found, kind) = self.column_list(list, *kind)?;
+                let inner = self.lower(inner)?;
+                Some(CExpr::InList { expr: Box::new(inner), list: found, kind, nocase: *nocase })
+            }
             ExprKind::InList { expr: inner, kind, list, nocase } => {
-                if list.column.is_some() {
-                    self.error(list.span, "not supported yet: data tables");
-                    return None;
-                }
                 let Some(found) = self.ctx.lists.get(&list.name.name) else {
                     self.diagnostics.push(
                         Diagnostic::error(
@@ -515,7 +567,7 @@ impl<'c> Lowerer<'c> {
         // The checker rejects a variable that reads both sources.
         if field.source == FieldSource::Graph {
             if let Some(slots) = self.vars.get_mut(var) {
-                slots.graph = true;
+                slots.source = VarSource::Entities;
             }
         }
         let (path, kind, part) = tree_path(root, &field.path);
@@ -535,7 +587,19 @@ impl<'c> Lowerer<'c> {
         if path.iter().any(|seg| matches!(seg, Seg::Key(_))) {
             return Some(with_part(CExpr::MapValue { var, path: path.into() }, part));
         }
-        let slots = self.vars.get_mut(var)?;
+        Some(self.slot(var, path, kind, part))
+    }
+
+    /// Returns the slot expression of variable `var` for a path, allocating the slot on first
+    /// use.
+    fn slot(
+        &mut self,
+        var: usize,
+        path: Vec<Seg>,
+        kind: Option<FieldKind>,
+        part: Option<bool>,
+    ) -> CExpr {
+        let Some(slots) = self.vars.get_mut(var) else { return CExpr::Lit(Value::Null) };
         let slot = match slots.paths.get(&path) {
             Some(&slot) => slot,
             None => {
@@ -547,8 +611,66 @@ impl<'c> Lowerer<'c> {
                 slot
             }
         };
-        Some(with_part(CExpr::Slot { var, slot }, part))
+        with_part(CExpr::Slot { var, slot }, part)
     }
+}
+
+impl Lowerer<'_> {
+    /// Returns the column of a data table that `x in %table.column` tests, as a list, with the
+    /// test it takes: `in` on a `regex` or `cidr` column tests patterns or ranges, as Google
+    /// SecOps does.
+    fn column_list(
+        &mut self,
+        list: &ast::ListRef,
+        kind: ListMatch,
+    ) -> Option<(Arc<enrich::ReferenceList>, ListMatch)> {
+        let column = list.column.as_ref()?;
+        let Some(table) = self.ctx.tables.get(&list.name.name).cloned() else {
+            self.diagnostics.push(
+                Diagnostic::error(
+                    list.name.span,
+                    format!("data table `%{}` not found", list.name.name),
+                )
+                .with_help("load it with `--data-tables DIR`, as a CSV file named after the table"),
+            );
+            return None;
+        };
+        let Some(index) = table.column(&column.name) else {
+            self.error(column.span, missing_column(&table, &column.name));
+            return None;
+        };
+        let column_type = table.columns().get(index)?.kind;
+        let kind = match (kind, column_type) {
+            (ListMatch::Exact, enrich::ColumnType::Regex) => ListMatch::Regex,
+            (ListMatch::Exact, enrich::ColumnType::Cidr) => ListMatch::Cidr,
+            (kind, _) => kind,
+        };
+        let list_kind = match kind {
+            ListMatch::Exact => enrich::ListKind::String,
+            ListMatch::Regex => enrich::ListKind::Regex,
+            ListMatch::Cidr => enrich::ListKind::Cidr,
+        };
+        let (found, problems) = table.column_list(index, list_kind);
+        for problem in problems {
+            self.diagnostics.push(Diagnostic::warning(list.span, problem.to_string()));
+        }
+        Some((Arc::new(found), kind))
+    }
+}
+
+/// The name of the variable that stands for a data table's rows: `%` and the table name,
+/// which no event variable can have.
+fn table_var_name(table: &str) -> String {
+    format!("%{}", table.to_lowercase())
+}
+
+fn missing_column(table: &enrich::DataTable, column: &str) -> String {
+    let names: Vec<&str> = table.columns().iter().map(|c| c.name.as_str()).collect();
+    format!(
+        "data table `%{}` has no column `{column}`; its columns are {}",
+        table.name(),
+        names.join(", ")
+    )
 }
 
 fn with_part(expr: CExpr, part: Option<bool>) -> CExpr {

@@ -25,9 +25,8 @@ use ir::CExpr;
 pub(crate) struct VarPlan {
     /// The name without `$`.
     pub name: String,
-    /// Whether the variable reads entity records (`$e.graph.`) rather than events. Its rows
-    /// come from [`Context::entities`], not from the events pushed.
-    pub graph: bool,
+    /// What the variable's rows are made from.
+    pub source: VarSource,
     /// The unmodified paths the rule reads, as a trie that expands events into copies.
     pub trie: SlotTrie,
     /// The zero value of each slot's field, read when the event lacks the field.
@@ -45,6 +44,32 @@ pub(crate) struct VarPlan {
     /// stored rows read from this variable's event. Stored rows keep their values, so that
     /// closing a window reads no event tree; see [`Plan::assign_stored_reads`].
     pub stored_reads: Vec<StoredRead>,
+}
+
+/// What an event variable's rows are made from.
+#[derive(Debug, Clone, Default)]
+pub(crate) enum VarSource {
+    /// The events pushed.
+    #[default]
+    Events,
+    /// The entity records of [`Context::entities`], read through `$e.graph.` fields.
+    Entities,
+    /// The rows of a data table that the rule compares fields with (`$e.f = %table.column`).
+    /// The variable is named `%table`.
+    Table(Arc<enrich::DataTable>),
+}
+
+impl VarSource {
+    /// Whether the rows come from the events pushed, rather than from records loaded before.
+    pub(crate) fn reads_events(&self) -> bool {
+        matches!(self, VarSource::Events)
+    }
+
+    /// Whether the rows come from entity records, which pair with events only inside their
+    /// validity interval.
+    pub(crate) fn is_entities(&self) -> bool {
+        matches!(self, VarSource::Entities)
+    }
 }
 
 /// A value that a stored row keeps in place of reading its event again: the list at `path`
@@ -211,7 +236,7 @@ impl Plan {
         };
         let mut exprs: Vec<&CExpr> = Vec::new();
         // Entity records are not read from the events, so their paths are left out.
-        for var in self.vars.iter().filter(|var| !var.graph) {
+        for var in self.vars.iter().filter(|var| var.source.reads_events()) {
             for (_, path) in var.trie.slot_paths() {
                 add(&path);
             }
@@ -226,7 +251,7 @@ impl Plan {
         exprs.extend(self.cross_filters.iter().map(|c| &c.expr));
         exprs.extend(self.outcomes.iter().map(|(_, e)| e));
         exprs.extend(self.condition.as_ref());
-        let is_graph = |var: &usize| self.vars.get(*var).is_some_and(|v| v.graph);
+        let is_graph = |var: &usize| self.vars.get(*var).is_some_and(|v| !v.source.reads_events());
         for expr in exprs {
             expr.walk(&mut |e| match e {
                 CExpr::FieldList { path, var }

@@ -100,10 +100,37 @@ impl ReferenceList {
         origin: &str,
         limits: &ListLimits,
     ) -> (ReferenceList, Vec<ListError>) {
-        let mut problems = Vec::new();
         let raw = split_entries(text, kind);
         let raw_count = raw.len();
+        let (list, mut problems) = ReferenceList::from_raw(name, kind, raw, origin);
+        problems.extend(limits.check(kind, text, raw_count, origin));
+        (list, problems)
+    }
 
+    /// Builds a list from entries taken as they are, with no comments or escapes: the cells
+    /// of a data-table column, each with its 1-based line. Entries that are empty after
+    /// trimming are left out, and invalid patterns and ranges are reported as in list files.
+    pub fn from_entries(
+        name: &str,
+        kind: ListKind,
+        entries: impl IntoIterator<Item = (usize, String)>,
+        origin: &str,
+    ) -> (ReferenceList, Vec<ListError>) {
+        let raw = entries
+            .into_iter()
+            .map(|(line, text)| RawEntry { line, text: text.trim().to_owned() })
+            .filter(|entry| !entry.text.is_empty())
+            .collect();
+        ReferenceList::from_raw(name, kind, raw, origin)
+    }
+
+    fn from_raw(
+        name: &str,
+        kind: ListKind,
+        raw: Vec<RawEntry>,
+        origin: &str,
+    ) -> (ReferenceList, Vec<ListError>) {
+        let mut problems = Vec::new();
         let mut ranges = None;
         let valid: Vec<RawEntry> = match kind {
             ListKind::String => raw,
@@ -114,7 +141,6 @@ impl ReferenceList {
                 valid
             }
         };
-        problems.extend(limits.check(kind, text, raw_count, origin));
         let lines = valid.iter().map(|entry| entry.line).collect();
         let entries: Vec<String> = valid.into_iter().map(|entry| entry.text).collect();
 

@@ -1,0 +1,165 @@
+//! `dragnet hunt --data-tables`: rules that test and join `%table.column`, run by the real
+//! binary over CSV tables.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+#[path = "common/test_dir.rs"]
+mod test_dir;
+use test_dir::TestDir;
+
+fn dragnet(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dragnet"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("the dragnet binary runs")
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).unwrap();
+    }
+    fs::write(&path, text).unwrap();
+    path
+}
+
+const RULES: &str = r#"rule vpn_login {
+  meta:
+    severity = "Low"
+  events:
+    $e.metadata.event_type = "USER_LOGIN"
+    $e.principal.ip in %exits.range
+  condition:
+    $e
+}
+
+rule vip_login_outside_office {
+  meta:
+    severity = "High"
+  events:
+    $e.metadata.event_type = "USER_LOGIN"
+    $e.target.user.userid = $user
+    $user = %vips.userid
+    not net.ip_in_range_cidr($e.principal.ip, %vips.office)
+  match:
+    $user over 1h
+  outcome:
+    $department = array_distinct(%vips.department)
+  condition:
+    $e
+}
+"#;
+
+const EVENTS: &str = r#"{"metadata":{"eventTimestamp":"2025-06-10T10:00:00Z","eventType":"USER_LOGIN","productLogId":"vpn"},"principal":{"ip":["203.0.113.5"]},"target":{"user":{"userid":"carol"}}}
+{"metadata":{"eventTimestamp":"2025-06-10T10:01:00Z","eventType":"USER_LOGIN","productLogId":"office"},"principal":{"ip":["10.1.2.3"]},"target":{"user":{"userid":"alice"}}}
+{"metadata":{"eventTimestamp":"2025-06-10T10:02:00Z","eventType":"USER_LOGIN","productLogId":"home"},"principal":{"ip":["192.0.2.9"]},"target":{"user":{"userid":"alice"}}}
+"#;
+
+/// Rule name, match values, outcome and event ids of each detection, sorted.
+fn detections(output: &Output) -> Vec<String> {
+    let mut out: Vec<String> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| {
+            let d: Value = serde_json::from_str(line).expect("a JSON detection per line");
+            let ids: Vec<&str> = d["events"]["e"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|e| e.pointer("/metadata/product_log_id").and_then(Value::as_str))
+                .collect();
+            let department = &d["outcome"]["department"];
+            format!("{} {} {department} {}", d["rule"]["name"], d["match"], ids.join(","))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn hunt_tests_and_joins_data_tables() {
+    let dir = TestDir::new("dragnet-test-tables-");
+    let rules = write(&dir, "rules.yaral", RULES);
+    let events = write(&dir, "events.jsonl", EVENTS);
+    write(&dir, "tables/exits.csv", "range:cidr,provider\n203.0.113.0/24,ExampleVPN\n");
+    write(
+        &dir,
+        "tables/vips.csv",
+        "userid,department,office:cidr\nalice,Finance,10.1.0.0/16\nbob,Sales\n",
+    );
+    let tables = dir.join("tables");
+    let output = dragnet(&[
+        "hunt",
+        "--no-progress",
+        "--output",
+        "jsonl",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--data-tables",
+        tables.to_str().unwrap(),
+        events.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(
+        detections(&output),
+        [
+            r#""vip_login_outside_office" {"user":"alice"} ["Finance"] home"#,
+            r#""vpn_login" {} null vpn"#,
+        ],
+        "{stderr}"
+    );
+    // The row of bob has two cells where the header names three columns.
+    assert!(stderr.contains("vips.csv:3: row skipped"), "{stderr}");
+}
+
+#[test]
+fn missing_table_rejects_only_its_rule() {
+    let dir = TestDir::new("dragnet-test-tables-missing-");
+    let rules = write(&dir, "rules.yaral", RULES);
+    let events = write(&dir, "events.jsonl", EVENTS);
+    write(&dir, "tables/exits.csv", "range:cidr\n203.0.113.0/24\n");
+    let tables = dir.join("tables");
+    let output = dragnet(&[
+        "hunt",
+        "--no-progress",
+        "--output",
+        "jsonl",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--data-tables",
+        tables.to_str().unwrap(),
+        events.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("data table `%vips` not found"), "{stderr}");
+    assert_eq!(detections(&output), [r#""vpn_login" {} null vpn"#], "{stderr}");
+
+    let file = dir.join("tables/exits.csv");
+    let output = dragnet(&[
+        "hunt",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--data-tables",
+        file.to_str().unwrap(),
+        events.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("is not a folder"), "{stderr}");
+}
+
+#[test]
+fn check_runs_table_rules_without_tables() {
+    let dir = TestDir::new("dragnet-test-tables-check-");
+    let rules = write(&dir, "rules.yaral", RULES);
+    let output = dragnet(&["check", rules.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains("warning"), "{stderr}");
+}
