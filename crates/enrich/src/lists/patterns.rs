@@ -1,11 +1,11 @@
-//! Compiled regular expressions of one list, matched as a set.
+//! Compiled regular expressions of one list, matched as one alternation.
 
-use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use regex::{Regex, RegexBuilder};
 use yaral::re2::expand_literal_quotes;
 
 use super::perl_classes::ascii_perl_classes;
 
-/// Upper bound for the compiled size of one list's combined pattern set. Larger than the regex
+/// Upper bound for the compiled size of one list's combined patterns. Larger than the regex
 /// crate's default of 10 MiB because a set of a few thousand Unicode-aware patterns can pass
 /// it. A list that does not fit is matched pattern by pattern instead.
 const SET_SIZE_LIMIT: usize = 256 * 1024 * 1024;
@@ -13,8 +13,10 @@ const SET_SIZE_LIMIT: usize = 256 * 1024 * 1024;
 /// The patterns of one list, compiled for `is_match` on any of them.
 #[derive(Debug, Clone)]
 pub(crate) enum PatternSet {
-    /// All patterns in one automaton.
-    Combined(RegexSet),
+    /// All patterns as the branches of one alternation. Asking whether any pattern matches
+    /// needs no set: one regex gets the regex crate's literal prefilters (such as a common
+    /// prefix of every pattern), which a `RegexSet` does not use.
+    Combined(Regex),
     /// Patterns one by one, used when the combined set is too large to compile.
     Separate(Vec<Regex>),
 }
@@ -26,7 +28,12 @@ impl PatternSet {
         let valid: Vec<Regex> =
             patterns.filter_map(|pattern| compile_one(pattern, nocase).ok()).collect();
 
-        let combined = RegexSetBuilder::new(valid.iter().map(Regex::as_str))
+        if valid.is_empty() {
+            return PatternSet::Separate(valid);
+        }
+        // Each branch keeps its own inline flags inside its group.
+        let branches: Vec<String> = valid.iter().map(|r| format!("(?:{})", r.as_str())).collect();
+        let combined = RegexBuilder::new(&branches.join("|"))
             .case_insensitive(nocase)
             .octal(true)
             .size_limit(SET_SIZE_LIMIT)
@@ -98,6 +105,21 @@ mod tests {
         let set = PatternSet::compile(["(unclosed", "ok$"].into_iter(), false);
         assert!(set.is_match("is ok"));
         assert!(!set.is_match("(unclosed"));
+    }
+
+    #[test]
+    fn inline_flags_stay_in_their_pattern() {
+        let set = PatternSet::compile(["(?i)abc", "XYZ", "^start", "end$"].into_iter(), false);
+        assert!(set.is_match("ABC"));
+        assert!(set.is_match("..XYZ.."));
+        assert!(!set.is_match("xyz"));
+        assert!(set.is_match("start here"));
+        assert!(!set.is_match("a start"));
+        assert!(set.is_match("the end"));
+        assert!(!set.is_match("end."));
+        let empty = PatternSet::compile(["(unclosed"].into_iter(), false);
+        assert!(!empty.is_match(""));
+        assert!(!empty.is_match("anything"));
     }
 
     #[test]
