@@ -11,30 +11,78 @@ use udm::{Event, Message, Value};
 
 use crate::dispatch::Decided;
 use crate::entities::{entity_seq, Entities, TABLE_SEQ_BASE};
+use crate::eval::expr::{eval, Env, RowRef};
 use crate::eval::ops::Key;
 use crate::fast_hash::HashMap;
+use crate::plan::ir::CExpr;
 use crate::plan::{Plan, VarSource};
 use crate::rows::{make_rows, EventEntry, Row};
 use crate::window::Bounds;
+use std::collections::HashSet;
 
 use super::windowed::partition_key;
 
-/// Rows by partition key.
-pub(crate) type RowsByKey = HashMap<Vec<Key>, Vec<Row>>;
+/// The rows of one entity or data-table variable.
+pub(crate) enum ContextRows {
+    /// Keyed by the partition key, when the variable assigns every placeholder of it.
+    Keyed(HashMap<Vec<Key>, Vec<Row>>),
+    /// Shared by every partition, when the variable does not assign them all.
+    Shared(Vec<Row>),
+}
 
-/// Builds the rows of each entity and data-table variable of the rule, keyed by their
-/// partition key; `None` for the variables that read events.
+impl ContextRows {
+    /// The rows that may join the event rows of the partition with `key`.
+    pub(crate) fn get(&self, key: &[Key]) -> Option<&Vec<Row>> {
+        match self {
+            ContextRows::Keyed(by_key) => by_key.get(key),
+            ContextRows::Shared(rows) => Some(rows),
+        }
+    }
+
+    fn all(&self) -> impl Iterator<Item = &Row> {
+        let (keyed, shared) = match self {
+            ContextRows::Keyed(by_key) => (Some(by_key.values().flatten()), None),
+            ContextRows::Shared(rows) => (None, Some(rows.iter())),
+        };
+        keyed.into_iter().flatten().chain(shared.into_iter().flatten())
+    }
+}
+
+/// Builds the rows of each entity and data-table variable of the rule; `None` for the
+/// variables that read events.
 ///
-/// NOTE: rows linked to the events only by a direct comparison (`$e.ip = %iocs.ip`) share
-/// one key, so each window joins all of them; a placeholder in `match:` keys them instead.
-pub(crate) fn context_rows(plan: &Plan, partition_by: &[(usize, bool)]) -> Vec<Option<RowsByKey>> {
-    let mut out: Vec<Option<RowsByKey>> =
-        plan.vars.iter().map(|var| (!var.source.reads_events()).then(HashMap::default)).collect();
+/// NOTE: rows that do not assign the partition key, such as a table compared directly with
+/// an event field (`$e.ip = %iocs.ip`), are joined in full by every window that keeps an
+/// event row; [`EdgeFilter`] keeps only the event rows that can meet one.
+pub(crate) fn context_rows(
+    plan: &Plan,
+    partition_by: &[(usize, bool)],
+) -> Vec<Option<ContextRows>> {
+    let keyed = |var: usize| {
+        partition_by.iter().all(|(p, _)| {
+            plan.placeholders.get(*p).is_some_and(|placeholder| placeholder.owners.contains(&var))
+        })
+    };
+    let mut out: Vec<Option<ContextRows>> = plan
+        .vars
+        .iter()
+        .enumerate()
+        .map(|(var, var_plan)| match var_plan.source {
+            VarSource::Events => None,
+            _ if keyed(var) => Some(ContextRows::Keyed(HashMap::default())),
+            _ => Some(ContextRows::Shared(Vec::new())),
+        })
+        .collect();
     let mut add = |var: usize, entry: &Arc<EventEntry>| {
-        let Some(Some(by_key)) = out.get_mut(var) else { return };
+        let Some(Some(rows)) = out.get_mut(var) else { return };
         for row in make_rows(plan, var, entry, Decided::NONE) {
-            let key = partition_key(partition_by, &row.placeholders);
-            by_key.entry(key).or_default().push(row);
+            match rows {
+                ContextRows::Keyed(by_key) => {
+                    let key = partition_key(partition_by, &row.placeholders);
+                    by_key.entry(key).or_default().push(row);
+                }
+                ContextRows::Shared(rows) => rows.push(row),
+            }
         }
     };
     for (var, var_plan) in plan.vars.iter().enumerate() {
@@ -82,6 +130,67 @@ fn number(cell: &str) -> Value {
         Ok(float) if float.is_finite() => Value::Float(float),
         _ => Value::from(cell),
     }
+}
+
+/// A necessary test for an event row to join a required entity or data-table variable that
+/// a join edge compares it with directly: some row of that variable has the edge's value.
+/// Rows of an event variable that fail it are not kept, so that a large table or feed of
+/// indicators costs only the events that hit it.
+pub(crate) struct EdgeFilter {
+    event_var: usize,
+    /// The edge's side that reads the event variable.
+    probe: CExpr,
+    nocase: bool,
+    /// The values of the edge's other side over every row of the entity or table variable.
+    values: HashSet<Key>,
+}
+
+/// Builds an [`EdgeFilter`] for each join edge between an event variable and a required
+/// entity or data-table variable.
+pub(crate) fn edge_filters(plan: &Plan, context: &[Option<ContextRows>]) -> Vec<EdgeFilter> {
+    let mut out = Vec::new();
+    for edge in &plan.joins {
+        let sides = [
+            (edge.left_var, &edge.left, edge.right_var, &edge.right),
+            (edge.right_var, &edge.right, edge.left_var, &edge.left),
+        ];
+        for (event_var, probe, context_var, build) in sides {
+            let reads_events =
+                |var: usize| plan.vars.get(var).is_some_and(|v| v.source.reads_events());
+            let required = plan.required.get(context_var).copied().unwrap_or(false);
+            let Some(Some(rows)) = context.get(context_var) else { continue };
+            if !reads_events(event_var) || reads_events(context_var) || !required {
+                continue;
+            }
+            let values = rows
+                .all()
+                .map(|row| Key::of(&eval_over(plan, context_var, row, build), edge.nocase))
+                .collect();
+            out.push(EdgeFilter { event_var, probe: probe.clone(), nocase: edge.nocase, values });
+        }
+    }
+    out
+}
+
+impl EdgeFilter {
+    /// Returns whether a row of event variable `var` may join: true for the rows of other
+    /// variables.
+    pub(crate) fn admits(&self, plan: &Plan, var: usize, row: &Row) -> bool {
+        if var != self.event_var {
+            return true;
+        }
+        self.values.contains(&Key::of(&eval_over(plan, var, row, &self.probe), self.nocase))
+    }
+}
+
+/// Evaluates an expression that reads only variable `var`, over one of its rows.
+fn eval_over(plan: &Plan, var: usize, row: &Row, expr: &CExpr) -> Value {
+    let mut rows: Vec<Option<RowRef<'_>>> = vec![None; plan.vars.len()];
+    if let Some(cell) = rows.get_mut(var) {
+        *cell = Some(row.row_ref());
+    }
+    let env = Env { plan, rows: &rows, outcomes: &[], element: None, group: None, window: None };
+    eval(expr, &env)
 }
 
 /// Returns whether a row of an entity or data-table variable pairs with an event at `time`:

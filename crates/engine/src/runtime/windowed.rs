@@ -49,13 +49,17 @@ fn nocase(plan: &Plan, p: usize) -> bool {
 
 /// The match placeholders that every event variable of a rule assigns, with their case
 /// folding. Rows that differ in them can never join, so they partition the window state.
+/// Entity and data-table variables do not count: their rows are shared by every partition
+/// when they do not assign all of these.
 pub(crate) fn partition_placeholders(plan: &Plan) -> Vec<(usize, bool)> {
+    let event_vars: Vec<usize> =
+        (0..plan.vars.len()).filter(|v| plan.vars[*v].source.reads_events()).collect();
     plan.match_vars
         .iter()
         .map(|(p, _)| *p)
         .filter(|p| {
             let owners = plan.placeholders.get(*p).map_or(&[][..], |p| p.owners.as_slice());
-            (0..plan.vars.len()).all(|v| owners.contains(&v))
+            event_vars.iter().all(|v| owners.contains(v))
         })
         .map(|p| (p, nocase(plan, p)))
         .collect()
@@ -94,7 +98,10 @@ pub(crate) struct Windowed {
     /// see [`stored_slots`].
     stored_slots: Vec<Vec<bool>>,
     /// Per event variable, for an entity or data-table variable, its rows by partition key.
-    entity_rows: Vec<Option<HashMap<Vec<Key>, Vec<Row>>>>,
+    entity_rows: Vec<Option<records::ContextRows>>,
+    /// Tests that an event row can meet a row of a required entity or data-table variable
+    /// that it is compared with directly (`$e.ip = %iocs.ip`).
+    edge_filters: Vec<records::EdgeFilter>,
     /// The entity and data-table variables the condition requires: an event row whose
     /// partition has no row of one of them, valid at the event's time, can join nothing and
     /// is dropped.
@@ -125,6 +132,7 @@ impl Windowed {
             coverable_vars(&plan, &partition_by)
         };
         let entity_rows = records::context_rows(&plan, &partition_by);
+        let edge_filters = records::edge_filters(&plan, &entity_rows);
         let required_entities = (0..plan.vars.len())
             .filter(|v| plan.vars.get(*v).is_some_and(|var| !var.source.reads_events()))
             .filter(|v| plan.required.get(*v).copied().unwrap_or(true))
@@ -141,6 +149,7 @@ impl Windowed {
             reads_bounds,
             stored_slots,
             entity_rows,
+            edge_filters,
             required_entities,
             ids: HashMap::default(),
             partitions: HashMap::default(),
@@ -184,6 +193,9 @@ impl Windowed {
             for row in rows.drain(..) {
                 let key = partition_key(&self.partition_by, &row.placeholders);
                 if !self.entities_cover(&key, row.time()) {
+                    continue;
+                }
+                if !self.edge_filters.iter().all(|f| f.admits(&self.plan, var, &row)) {
                     continue;
                 }
                 if keep(var, &key) {
