@@ -323,15 +323,23 @@ impl Windowed {
         // window start shows that before any row is collected. The check after collecting
         // returns the same result.
         let entities = &plan.ctx.entities;
-        let entity_rows: Vec<Option<Vec<&Row>>> = self
-            .entity_rows
-            .iter()
-            .map(|by_key| {
-                let by_key = by_key.as_ref()?;
-                let rows = by_key.get(&partition.key).map_or(&[][..], Vec::as_slice);
-                Some(rows.iter().filter(|row| records::valid_in(entities, row, bounds)).collect())
-            })
-            .collect();
+        // Empty, and so not allocated, for the rules that read only events.
+        let entity_rows: Vec<Option<Vec<&Row>>> = match self.entity_rows.iter().any(Option::is_some)
+        {
+            false => Vec::new(),
+            true => self
+                .entity_rows
+                .iter()
+                .map(|context| {
+                    let rows = context.as_ref()?.get(&partition.key).map_or(&[][..], Vec::as_slice);
+                    Some(
+                        rows.iter()
+                            .filter(|row| records::valid_in(entities, row, bounds))
+                            .collect(),
+                    )
+                })
+                .collect(),
+        };
         let mut all_empty = true;
         for (var, var_rows) in partition.rows.iter().enumerate() {
             let empty = match entity_rows.get(var) {
