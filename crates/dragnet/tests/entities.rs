@@ -208,3 +208,46 @@ fn community_indicator_rules_match_entity_records() {
         "{stderr}"
     );
 }
+
+/// `--from` and `--to` select detections by their earliest event. An entity record has no event
+/// time, so a record valid since long before the range must not move a detection out of it.
+#[test]
+fn hunt_time_range_ignores_entity_records() {
+    let dir = TestDir::new("dragnet-test-entities-range-");
+    let rule = write(&dir, "rule.yaral", RULE);
+    let events = write(&dir, "events.jsonl", EVENTS);
+    let entities = write(
+        &dir,
+        "entities.jsonl",
+        concat!(
+            r#"{"metadata":{"product_entity_id":"misp-1","entity_type":"IP_ADDRESS","source_type":"ENTITY_CONTEXT","interval":{"start_time":"2020-01-01T00:00:00Z"}},"entity":{"ip":["203.0.113.66"]}}"#,
+            "\n",
+            r#"{"metadata":{"product_entity_id":"misp-2","entity_type":"IP_ADDRESS","source_type":"ENTITY_CONTEXT"},"entity":{"ip":["198.51.100.7"]}}"#,
+            "\n",
+        ),
+    );
+    let hunt = |range: &[&str]| {
+        let mut args = vec!["hunt", "--no-progress", "--output", "jsonl", "--rules"];
+        args.extend([rule.to_str().unwrap(), "--entities", entities.to_str().unwrap()]);
+        args.extend_from_slice(range);
+        args.push(events.to_str().unwrap());
+        let output = dragnet(&args);
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(output.status.success(), "{stderr}");
+        (detections(&output), stderr)
+    };
+    let both = [
+        r#""known_bad_ip" {"ip":"198.51.100.7"} ioc=misp-2,net=c2"#,
+        r#""known_bad_ip" {"ip":"203.0.113.66"} ioc=misp-1,net=c1"#,
+    ];
+
+    let (inside, stderr) =
+        hunt(&["--from", "2025-06-10T09:00:00Z", "--to", "2025-06-10T11:00:00Z"]);
+    assert_eq!(inside, both, "{stderr}");
+
+    let (before, stderr) = hunt(&["--to", "2025-06-10T09:00:00Z"]);
+    assert!(before.is_empty(), "{before:?} {stderr}");
+
+    let (after, stderr) = hunt(&["--from", "2025-06-10T11:00:00Z"]);
+    assert!(after.is_empty(), "{after:?} {stderr}");
+}
