@@ -251,3 +251,36 @@ fn hunt_time_range_ignores_entity_records() {
     let (after, stderr) = hunt(&["--from", "2025-06-10T11:00:00Z"]);
     assert!(after.is_empty(), "{after:?} {stderr}");
 }
+
+/// A rule test names an entity sample by its `metadata.product_entity_id`, as a detection's
+/// event samples are named by their `metadata.product_log_id`.
+#[test]
+fn rule_test_names_entity_samples() {
+    let dir = TestDir::new("dragnet-test-entities-ruletest-");
+    write(&dir, "rule.yaral", RULE);
+    write(&dir, "data/events.jsonl", EVENTS);
+    write(
+        &dir,
+        "data/iocs.jsonl",
+        r#"{"metadata":{"product_entity_id":"misp-1","entity_type":"IP_ADDRESS","source_type":"ENTITY_CONTEXT"},"entity":{"ip":["203.0.113.66"]}}"#,
+    );
+    let spec = write(
+        &dir,
+        "known_bad_ip.test.toml",
+        r#"description = "an indicator from MISP"
+rules = ["rule.yaral"]
+inputs = ["data/events.jsonl"]
+entities = ["data/iocs.jsonl"]
+
+[[expect]]
+rule = "known_bad_ip"
+match = { ip = "203.0.113.66" }
+events = { net = ["c1"], ioc = ["misp-1"] }
+"#,
+    );
+    let output = dragnet(&["test", spec.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("1 passed, 0 failed"), "{stdout}{stderr}");
+}
