@@ -14,6 +14,7 @@
 //! same detections as a sorted hunt.
 
 mod dedupe;
+mod entity_rows;
 mod suppress;
 mod windowed;
 

@@ -20,17 +20,16 @@ use std::sync::Arc;
 use udm::Value;
 
 use super::dedupe::Dedupe;
+use super::entity_rows::EntityRows;
 use super::{Admitted, PreparedRows};
 use crate::detection::RuleInfo;
-use crate::dispatch::Decided;
-use crate::entities::{entity_seq, Entities};
 use crate::eval::expr::{Env, RowRef};
 use crate::eval::ops::Key;
 use crate::group::{evaluate, timestamp, Candidate};
 use crate::join::{coverable_vars, join, Tuple};
 use crate::plan::ir::CExpr;
 use crate::plan::{Plan, WindowPlan};
-use crate::rows::{make_rows, make_rows_storing, EventEntry, Row};
+use crate::rows::{make_rows_storing, EventEntry, Row};
 use crate::window::{aligned_starts, bounds, floor_to, horizon, WindowKey};
 
 /// The rows and open windows of one match partition.
@@ -94,12 +93,8 @@ pub(crate) struct Windowed {
     /// Per event variable and slot, whether the rows kept in windows need the slot's value;
     /// see [`stored_slots`].
     stored_slots: Vec<Vec<bool>>,
-    /// Per event variable, for an entity variable (`$e.graph.`), its rows from the entity
-    /// records, by partition key.
-    entity_rows: Vec<Option<HashMap<Vec<Key>, Vec<Row>>>>,
-    /// The entity variables the condition requires: an event row whose partition has no
-    /// entity row of one of them, valid at the event's time, can join nothing and is dropped.
-    required_entities: Vec<usize>,
+    /// The rows of the entity variables (`$e.graph.`), from the entity records.
+    entities: EntityRows,
     ids: HashMap<Vec<Key>, u64>,
     partitions: HashMap<u64, Partition>,
     next_id: u64,
@@ -118,18 +113,13 @@ impl Windowed {
     pub(crate) fn new(plan: Arc<Plan>, info: Arc<RuleInfo>, window: WindowPlan) -> Windowed {
         let partition_by = partition_placeholders(&plan);
         let match_nocase = plan.match_vars.iter().map(|(p, _)| nocase(&plan, *p)).collect();
-        let has_entities = plan.vars.iter().any(|v| v.graph);
+        let entities = EntityRows::new(&plan, &partition_by);
         // A join by covering would pair rows without testing entity intervals.
-        let coverable = if has_entities {
+        let coverable = if entities.any() {
             vec![false; plan.vars.len()]
         } else {
             coverable_vars(&plan, &partition_by)
         };
-        let entity_rows = entity_rows(&plan, &partition_by);
-        let required_entities = (0..plan.vars.len())
-            .filter(|v| plan.vars.get(*v).is_some_and(|var| var.graph))
-            .filter(|v| plan.required.get(*v).copied().unwrap_or(true))
-            .collect();
         let reads_bounds = reads_window_bounds(&plan);
         let stored_slots = stored_slots(&plan);
         Windowed {
@@ -141,8 +131,7 @@ impl Windowed {
             coverable,
             reads_bounds,
             stored_slots,
-            entity_rows,
-            required_entities,
+            entities,
             ids: HashMap::default(),
             partitions: HashMap::default(),
             next_id: 0,
@@ -184,7 +173,7 @@ impl Windowed {
             }
             for row in rows.drain(..) {
                 let key = partition_key(&self.partition_by, &row.placeholders);
-                if !self.entities_cover(&key, row.time()) {
+                if !self.entities.can_join(&self.plan, var, &key, &row) {
                     continue;
                 }
                 if keep(var, &key) {
@@ -194,19 +183,6 @@ impl Windowed {
             }
         }
         added
-    }
-
-    /// Returns whether every entity variable the condition requires has a row in the partition with
-    /// key `key` whose record is valid at `time`, so that an event row there can join.
-    fn entities_cover(&self, key: &[Key], time: i128) -> bool {
-        let entities = &self.plan.ctx.entities;
-        self.required_entities.iter().all(|var| {
-            let rows = self.entity_rows.get(*var).and_then(Option::as_ref);
-            rows.and_then(|by_key| by_key.get(key)).is_some_and(|rows| {
-                rows.iter()
-                    .any(|row| entities.by_seq(row.entry.seq).is_some_and(|r| r.covers(time)))
-            })
-        })
     }
 
     fn insert(&mut self, var: usize, row: Row, key: Vec<Key>) {
@@ -312,27 +288,17 @@ impl Windowed {
         // windows, whose pivot variable is filtered below, the first row at or after the
         // window start shows that before any row is collected. The check after collecting
         // returns the same result.
-        let entities = &plan.ctx.entities;
-        let entity_rows: Vec<Option<Vec<&Row>>> = self
-            .entity_rows
-            .iter()
-            .map(|by_key| {
-                let by_key = by_key.as_ref()?;
-                let rows = by_key.get(&partition.key).map_or(&[][..], Vec::as_slice);
-                Some(rows.iter().filter(|row| valid_in(entities, row, bounds)).collect())
-            })
-            .collect();
+        if !self.entities.partition_has_required(&partition.key) {
+            return Vec::new();
+        }
         let mut all_empty = true;
         for (var, var_rows) in partition.rows.iter().enumerate() {
-            let empty = match entity_rows.get(var) {
-                Some(Some(rows)) => rows.is_empty(),
-                _ => {
-                    let from = var_rows.partition_point(|r| r.time() < bounds.start);
-                    let empty = var_rows.get(from).is_none_or(|r| !bounds.contains(r.time()));
-                    all_empty &= empty;
-                    empty
-                }
-            };
+            if self.entities.is_entity(var) {
+                continue;
+            }
+            let from = var_rows.partition_point(|r| r.time() < bounds.start);
+            let empty = var_rows.get(from).is_none_or(|r| !bounds.contains(r.time()));
+            all_empty &= empty;
             if empty && pivot.is_none() && plan.required.get(var).copied().unwrap_or(true) {
                 return Vec::new();
             }
@@ -345,8 +311,8 @@ impl Windowed {
         }
         let mut rows: Vec<Vec<RowRef<'_>>> = Vec::with_capacity(plan.vars.len());
         for (var, var_rows) in partition.rows.iter().enumerate() {
-            if let Some(Some(entity_rows)) = entity_rows.get(var) {
-                rows.push(entity_rows.iter().map(|row| row.row_ref()).collect());
+            if self.entities.is_entity(var) {
+                rows.push(Vec::new());
                 continue;
             }
             let from = var_rows.partition_point(|r| r.time() < bounds.start);
@@ -361,6 +327,7 @@ impl Windowed {
                 .collect();
             rows.push(selected);
         }
+        self.entities.select(&plan, &partition.key, bounds, &mut rows);
         let missing_required = rows
             .iter()
             .enumerate()
@@ -457,46 +424,6 @@ impl Windowed {
             self.partitions.values().map(|p| p.rows.iter().map(Vec::len).sum::<usize>()).sum();
         rows + self.dedupe.len()
     }
-}
-
-/// Builds the rows of each entity variable of the rule from every entity record, keyed by
-/// their partition key; `None` for the event variables.
-fn entity_rows(
-    plan: &Plan,
-    partition_by: &[(usize, bool)],
-) -> Vec<Option<HashMap<Vec<Key>, Vec<Row>>>> {
-    let graph_vars: Vec<usize> =
-        (0..plan.vars.len()).filter(|v| plan.vars.get(*v).is_some_and(|var| var.graph)).collect();
-    let mut out: Vec<Option<HashMap<Vec<Key>, Vec<Row>>>> =
-        (0..plan.vars.len()).map(|v| graph_vars.contains(&v).then(HashMap::default)).collect();
-    if graph_vars.is_empty() {
-        return out;
-    }
-    for (index, record) in plan.ctx.entities.records().iter().enumerate() {
-        let entry = Arc::new(EventEntry::prepared(
-            Arc::clone(&record.entity),
-            entity_seq(index),
-            record.start,
-            None,
-        ));
-        for var in &graph_vars {
-            let Some(Some(by_key)) = out.get_mut(*var) else { continue };
-            for row in make_rows(plan, *var, &entry, Decided::NONE) {
-                let key = partition_key(partition_by, &row.placeholders);
-                by_key.entry(key).or_default().push(row);
-            }
-        }
-    }
-    out
-}
-
-/// Returns whether an entity row's record is valid at some time inside the window.
-fn valid_in(entities: &Entities, row: &Row, bounds: crate::window::Bounds) -> bool {
-    entities.by_seq(row.entry.seq).is_some_and(|record| {
-        let starts_in_time =
-            record.start < bounds.end || (bounds.end_inclusive && record.start == bounds.end);
-        starts_in_time && record.end >= bounds.start
-    })
 }
 
 /// Drops the partition's rows that no open window can reach, given the rule's horizon at the
