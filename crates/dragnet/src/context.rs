@@ -148,15 +148,23 @@ pub fn load_identities(path: Option<&Path>, demo: bool) -> Result<sources::Ident
 }
 
 /// Loads the entity records that `$e.graph.` fields read, from files or folders of UDM
-/// `Entity` records in proto3 JSON: one record per line, a JSON array of records, or an object
-/// whose `entities` array holds them (also under `inline_source` or `inlineSource`, as in
-/// Google SecOps' entity import requests). Files may be gzip or zstd compressed.
+/// `Entity` records in proto3 JSON. A file contains one record per line, JSON documents one
+/// after another (pretty-printed or not), a JSON array of records, or an object whose
+/// `entities` array contains them (also under `inline_source` or `inlineSource`, as in Google
+/// SecOps' entity import requests). Files may be gzip or zstd compressed. Records are read one
+/// at a time, as event inputs are, so a file is never held in memory whole.
 ///
-/// A record that is not a valid `Entity` is reported with its file and line or array position,
-/// and skipped; the others load.
+/// A record that is not a usable `Entity` is reported with its file and line (and array
+/// index), and skipped; the others load. A file that is not JSON at all is reported once.
 pub fn load_entities(paths: &[PathBuf]) -> Result<engine::Entities> {
     let mut entities = engine::Entities::new();
     let mut skipped = 0usize;
+    let mut report = |at: &str, reason: &str| {
+        skipped += 1;
+        if skipped <= MAX_ENTITY_WARNINGS {
+            eprintln!("warning: {at}: {reason}");
+        }
+    };
     for path in paths {
         let arg = path.to_string_lossy().into_owned();
         let inputs = crate::input::expand(std::slice::from_ref(&arg))
@@ -165,24 +173,46 @@ pub fn load_entities(paths: &[PathBuf]) -> Result<engine::Entities> {
             bail!("no entity file found at {}", path.display());
         }
         for input in inputs {
-            let mut bytes = Vec::new();
-            input
+            let reader = input
                 .open_counting(None)
-                .and_then(|mut reader| Ok(io::Read::read_to_end(&mut reader, &mut bytes)?))
                 .with_context(|| format!("cannot read the entity records {}", input.name))?;
-            let mut report = |at: &str, reason: &str| {
-                skipped += 1;
-                if skipped <= MAX_ENTITY_WARNINGS {
-                    eprintln!("warning: {}{at}: entity record skipped: {reason}", input.name);
-                }
-            };
-            for (at, record) in entity_records(&bytes) {
-                let entity = record
-                    .and_then(|json| udm::json::entity_from_json(&json).map_err(|e| e.to_string()));
-                match entity {
+            let mut records = crate::input::records(reader);
+            for found in records.by_ref() {
+                let at = match found.element {
+                    Some(index) => format!("{}:{} [{index}]", input.name, found.line),
+                    None => format!("{}:{}", input.name, found.line),
+                };
+                let json = match found.record {
+                    Ok(crate::input::Record::Json(json)) => json,
+                    Ok(crate::input::Record::Csv(_)) => {
+                        report(
+                            &input.name,
+                            "not JSON, so the file is skipped; entity records are UDM Entity \
+                             JSON, one per line or in an array",
+                        );
+                        break;
+                    }
+                    Err(reason) => {
+                        report(&at, &format!("entity record skipped: {reason}"));
+                        continue;
+                    }
+                };
+                let mut add = |at: &str, json: &serde_json::Value| match entity_record(json) {
                     Ok(entity) => entities.push(entity),
-                    Err(reason) => report(&at, &reason),
+                    Err(reason) => report(at, &format!("entity record skipped: {reason}")),
+                };
+                match import_request_entities(&json) {
+                    Some(items) => {
+                        for (index, item) in items.iter().enumerate() {
+                            add(&format!("{at} entities[{index}]"), item);
+                        }
+                    }
+                    None => add(&at, &json),
                 }
+            }
+            if let Some(error) = records.into_error() {
+                return Err(error)
+                    .with_context(|| format!("cannot read the entity records {}", input.name));
             }
         }
     }
@@ -195,42 +225,51 @@ pub fn load_entities(paths: &[PathBuf]) -> Result<engine::Entities> {
 /// Entity records reported one by one before the rest are only counted.
 const MAX_ENTITY_WARNINGS: usize = 20;
 
-/// Splits an entity file into its records, each with its position (`:LINE` or `[INDEX]`) and
-/// its JSON, or why it is not JSON.
-fn entity_records(bytes: &[u8]) -> Vec<(String, std::result::Result<serde_json::Value, String>)> {
-    let text = String::from_utf8_lossy(bytes);
-    let text = text.trim_start_matches('\u{feff}');
-    if let Ok(document) = serde_json::from_str::<serde_json::Value>(text) {
-        let wrapped = |value: &serde_json::Value| {
-            ["inline_source", "inlineSource"]
-                .iter()
-                .find_map(|key| value.get(key))
-                .unwrap_or(value)
-                .get("entities")
-                .and_then(serde_json::Value::as_array)
-                .cloned()
-        };
-        let list = match &document {
-            serde_json::Value::Array(items) => Some(items.clone()),
-            other => wrapped(other),
-        };
-        return match list {
-            Some(items) => items
-                .into_iter()
-                .enumerate()
-                .map(|(i, item)| (format!("[{i}]"), Ok(item)))
-                .collect(),
-            None => vec![(":1".to_owned(), Ok(document))],
-        };
+/// Returns the `entities` array of an entity import request, `{"entities": [...]}`, also
+/// wrapped in `inline_source` or `inlineSource`; `None` for any other JSON value.
+fn import_request_entities(json: &serde_json::Value) -> Option<&Vec<serde_json::Value>> {
+    let request =
+        ["inline_source", "inlineSource"].iter().find_map(|key| json.get(key)).unwrap_or(json);
+    request.get("entities")?.as_array()
+}
+
+/// Reads one entity record, or returns why it cannot be used. A record is rejected when it is
+/// not a valid UDM `Entity`, when it has none of an `Entity`'s fields (a mistake, such as a flat
+/// list of indicators), and when its validity interval ends before it starts, since no event
+/// could pair with it.
+fn entity_record(json: &serde_json::Value) -> std::result::Result<udm::Message, String> {
+    let entity = udm::json::entity_from_json(json).map_err(|e| e.to_string())?;
+    let schema = udm::schema::entity();
+    let known =
+        json.as_object().is_some_and(|object| object.keys().any(|k| schema.field(k).is_some()));
+    if !known {
+        return Err(
+            "the record has no field of a UDM Entity (metadata, entity, relations, ...)".to_owned()
+        );
     }
-    let mut out = Vec::new();
-    for (index, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() {
-            continue;
+    let interval = entity
+        .get("metadata")
+        .and_then(udm::Value::as_message)
+        .and_then(|metadata| metadata.get("interval"))
+        .and_then(udm::Value::as_message);
+    let time = |name: &str| match interval.and_then(|i| i.get(name)) {
+        Some(udm::Value::Timestamp(t)) => Some(*t),
+        _ => None,
+    };
+    if let (Some(start), Some(end)) = (time("start_time"), time("end_time")) {
+        if end < start {
+            let text = |t: udm::Timestamp| match udm::json::value_to_json(&udm::Value::Timestamp(t))
+            {
+                serde_json::Value::String(text) => text,
+                other => other.to_string(),
+            };
+            return Err(format!(
+                "metadata.interval: its end_time is before its start_time ({} < {}), so no \
+                 event can pair with it",
+                text(end),
+                text(start),
+            ));
         }
-        let parsed = serde_json::from_str(line).map_err(|e| format!("invalid JSON: {e}"));
-        out.push((format!(":{}", index + 1), parsed));
     }
-    out
+    Ok(entity)
 }

@@ -58,7 +58,7 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
         return Ok(ExitStatus::InvalidInput);
     }
     let rule_count = loaded.rules.len();
-    warn_without_entities(&loaded.rules, &ctx);
+    warn_without_entities(&loaded.rules, &ctx, !args.entities.is_empty());
 
     let inputs = if demo {
         demo_inputs()
@@ -345,15 +345,21 @@ fn unknown_format(value: &str) -> anyhow::Error {
 }
 
 /// Warns about each rule that reads entity records (`$e.graph.`) when none were loaded: such a
-/// rule can find nothing.
-pub fn warn_without_entities(rules: &[engine::Rule], ctx: &engine::Context) {
+/// rule can find nothing. `given` is whether `--entities` named any path, which the warning
+/// names as the cause: no path, or no usable record in them.
+pub fn warn_without_entities(rules: &[engine::Rule], ctx: &engine::Context, given: bool) {
     if !ctx.entities.is_empty() {
         return;
     }
+    let reason = if given {
+        "no entity record was loaded from --entities"
+    } else {
+        "no --entities were given"
+    };
     for rule in rules.iter().filter(|rule| rule.reads_entities()) {
         eprintln!(
-            "warning: rule {} reads entity records (`graph` fields) and no --entities were \
-             given, so it cannot match",
+            "warning: rule {} reads entity records (`graph` fields) and {reason}, so it cannot \
+             match",
             rule.name()
         );
     }

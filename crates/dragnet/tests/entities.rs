@@ -118,7 +118,7 @@ fn hunt_joins_entity_records_and_skips_bad_ones() {
         ],
         "{stderr}"
     );
-    assert!(stderr.contains("misp.jsonl:2: entity record skipped: invalid JSON"), "{stderr}");
+    assert!(stderr.contains("misp.jsonl:2: entity record skipped"), "{stderr}");
     assert!(stderr.contains("misp.jsonl:3: entity record skipped"), "{stderr}");
     assert!(stderr.contains("NOT_A_TYPE"), "{stderr}");
 }
@@ -283,4 +283,103 @@ events = { net = ["c1"], ioc = ["misp-1"] }
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stdout}{stderr}");
     assert!(stdout.contains("1 passed, 0 failed"), "{stdout}{stderr}");
+}
+
+/// Runs the `RULE` hunt over `EVENTS` with `--entities PATH` and returns the output.
+fn hunt_with_entities(dir: &Path, entities: &Path) -> Output {
+    let rule = write(dir, "rule.yaral", RULE);
+    let events = write(dir, "events.jsonl", EVENTS);
+    dragnet(&[
+        "hunt",
+        "--no-progress",
+        "--output",
+        "jsonl",
+        "--rules",
+        rule.to_str().unwrap(),
+        "--entities",
+        entities.to_str().unwrap(),
+        events.to_str().unwrap(),
+    ])
+}
+
+/// Records that parse but can never be what the user meant are reported with their line and
+/// skipped: text that is not UTF-8, an interval that ends before it starts, an object with no
+/// field of a UDM `Entity`, and a file that is not JSON at all.
+#[test]
+fn entity_loader_reports_unusable_records() {
+    let dir = TestDir::new("dragnet-test-entities-unusable-");
+    let good = r#"{"metadata":{"product_entity_id":"misp-1","entity_type":"IP_ADDRESS","source_type":"ENTITY_CONTEXT"},"entity":{"ip":["203.0.113.66"]}}"#;
+    let mut records = Vec::new();
+    records.extend_from_slice(good.as_bytes());
+    records.extend_from_slice(b"\n");
+    records.extend_from_slice(
+        b"{\"metadata\":{\"product_entity_id\":\"bad-\xff\",\"entity_type\":\"IP_ADDRESS\",\"source_type\":\"ENTITY_CONTEXT\"},\"entity\":{\"ip\":[\"198.51.100.7\"]}}\n",
+    );
+    records.extend_from_slice(
+        br#"{"metadata":{"product_entity_id":"backwards","entity_type":"IP_ADDRESS","source_type":"ENTITY_CONTEXT","interval":{"start_time":"2025-06-11T00:00:00Z","end_time":"2025-06-01T00:00:00Z"}},"entity":{"ip":["192.0.2.1"]}}"#,
+    );
+    records.extend_from_slice(b"\n{\"ip\": \"192.0.2.1\"}\n");
+    fs::create_dir_all(dir.join("feeds")).unwrap();
+    fs::write(dir.join("feeds/misp.jsonl"), records).unwrap();
+    write(&dir, "feeds/iocs.csv", "ip,feed\n192.0.2.1,MISP\n198.51.100.7,MISP\n");
+
+    let output = hunt_with_entities(&dir, &dir.join("feeds"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(
+        detections(&output),
+        [r#""known_bad_ip" {"ip":"203.0.113.66"} ioc=misp-1,net=c1"#],
+        "{stderr}"
+    );
+    assert!(stderr.contains("misp.jsonl:2: entity record skipped"), "{stderr}");
+    assert!(stderr.contains("misp.jsonl:3: entity record skipped"), "{stderr}");
+    assert!(stderr.contains("end_time is before its start_time"), "{stderr}");
+    assert!(stderr.contains("misp.jsonl:4: entity record skipped"), "{stderr}");
+    assert!(stderr.contains("no field of a UDM Entity"), "{stderr}");
+    assert!(stderr.contains("iocs.csv: not JSON"), "{stderr}");
+    assert!(!stderr.contains("iocs.csv:2"), "one warning per file that is not JSON: {stderr}");
+}
+
+/// Pretty-printed records, one after another as `jq .` writes them, load like JSON lines.
+#[test]
+fn entity_loader_reads_concatenated_documents() {
+    let dir = TestDir::new("dragnet-test-entities-pretty-");
+    let entities = write(
+        &dir,
+        "iocs.json",
+        r#"{
+  "metadata": {"product_entity_id": "misp-1", "entity_type": "IP_ADDRESS", "source_type": "ENTITY_CONTEXT"},
+  "entity": {"ip": ["203.0.113.66"]}
+}
+{
+  "metadata": {"product_entity_id": "misp-2", "entity_type": "IP_ADDRESS", "source_type": "ENTITY_CONTEXT"},
+  "entity": {"ip": ["198.51.100.7"]}
+}
+"#,
+    );
+    let output = hunt_with_entities(&dir, &entities);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(
+        detections(&output),
+        [
+            r#""known_bad_ip" {"ip":"198.51.100.7"} ioc=misp-2,net=c2"#,
+            r#""known_bad_ip" {"ip":"203.0.113.66"} ioc=misp-1,net=c1"#,
+        ],
+        "{stderr}"
+    );
+    assert!(!stderr.contains("skipped"), "{stderr}");
+}
+
+/// `--entities` naming only unusable records warns that none loaded, not that none were given.
+#[test]
+fn entity_loader_warns_when_none_load() {
+    let dir = TestDir::new("dragnet-test-entities-none-");
+    let entities = write(&dir, "iocs.jsonl", "{\"metadata\": \n");
+    let output = hunt_with_entities(&dir, &entities);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(detections(&output).is_empty(), "{stderr}");
+    assert!(stderr.contains("no entity record was loaded"), "{stderr}");
+    assert!(!stderr.contains("no --entities were given"), "{stderr}");
 }

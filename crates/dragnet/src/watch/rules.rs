@@ -92,7 +92,7 @@ impl Sources {
         if loaded.rules.is_empty() {
             bail!("no rule could be compiled");
         }
-        crate::hunt::warn_without_entities(&loaded.rules, &ctx);
+        crate::hunt::warn_without_entities(&loaded.rules, &ctx, !self.entities.is_empty());
         let suppressions = Arc::new(suppressions);
         Ok((RuleSet { rules: loaded.rules, asn, identities, suppressions }, loaded.rejected))
     }
