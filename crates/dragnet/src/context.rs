@@ -156,7 +156,7 @@ pub fn load_identities(path: Option<&Path>, demo: bool) -> Result<sources::Ident
 ///
 /// A record that is not a usable `Entity` is reported with its file and line (and array
 /// index), and skipped; the others load. A file that is not JSON at all is reported once.
-pub fn load_entities(paths: &[PathBuf]) -> Result<engine::Entities> {
+pub fn load_entities(paths: &[PathBuf]) -> Result<LoadedEntities> {
     let mut entities = engine::Entities::new();
     let mut skipped = 0usize;
     let mut report = |at: &str, reason: &str| {
@@ -219,7 +219,15 @@ pub fn load_entities(paths: &[PathBuf]) -> Result<engine::Entities> {
     if skipped > MAX_ENTITY_WARNINGS {
         eprintln!("warning: {} more entity records skipped", skipped - MAX_ENTITY_WARNINGS);
     }
-    Ok(entities)
+    Ok(LoadedEntities { entities, skipped })
+}
+
+/// The entity records that [`load_entities`] read.
+pub struct LoadedEntities {
+    /// The records that load.
+    pub entities: engine::Entities,
+    /// Records reported and skipped, with each file that is not JSON counted once.
+    pub skipped: usize,
 }
 
 /// Entity records reported one by one before the rest are only counted.

@@ -368,7 +368,7 @@ fn entity_loader_reads_concatenated_documents() {
         ],
         "{stderr}"
     );
-    assert!(!stderr.contains("skipped"), "{stderr}");
+    assert!(!stderr.contains("entity record skipped"), "{stderr}");
 }
 
 /// `--entities` naming only unusable records warns that none loaded, not that none were given.
@@ -382,4 +382,41 @@ fn entity_loader_warns_when_none_load() {
     assert!(detections(&output).is_empty(), "{stderr}");
     assert!(stderr.contains("no entity record was loaded"), "{stderr}");
     assert!(!stderr.contains("no --entities were given"), "{stderr}");
+}
+
+/// The summary counts the entity records loaded and skipped, and `--strict` fails a hunt that
+/// skipped one, as it fails a hunt that rejected an event record.
+#[test]
+fn strict_hunt_fails_on_skipped_entity_record() {
+    let dir = TestDir::new("dragnet-test-entities-strict-");
+    let rule = write(&dir, "rule.yaral", RULE);
+    let events = write(&dir, "events.jsonl", EVENTS);
+    let entities = write(
+        &dir,
+        "iocs.jsonl",
+        concat!(
+            r#"{"metadata":{"product_entity_id":"misp-1","entity_type":"IP_ADDRESS","source_type":"ENTITY_CONTEXT"},"entity":{"ip":["203.0.113.66"]}}"#,
+            "\n",
+            r#"{"metadata":{"entity_type":"NOT_A_TYPE"},"entity":{"ip":["192.0.2.1"]}}"#,
+            "\n",
+        ),
+    );
+    let hunt = |extra: &[&str]| {
+        let mut args = vec!["hunt", "--no-progress", "--output", "jsonl", "--rules"];
+        args.extend([rule.to_str().unwrap(), "--entities", entities.to_str().unwrap()]);
+        args.extend_from_slice(extra);
+        args.push(events.to_str().unwrap());
+        dragnet(&args)
+    };
+
+    let output = hunt(&[]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("entities: 1 loaded, 1 skipped"), "{stderr}");
+
+    let output = hunt(&["--strict"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("1 entity records were skipped"), "{stderr}");
+    assert_eq!(detections(&output).len(), 1, "{stderr}");
 }

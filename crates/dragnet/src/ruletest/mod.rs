@@ -126,7 +126,7 @@ fn run_one(spec: &TestSpec) -> Result<Option<String>> {
         Some(path) => Suppressions::load(path, &lists)?,
         None => Suppressions::default(),
     };
-    let entities = Arc::new(context::load_entities(&spec.entities)?);
+    let entities = Arc::new(context::load_entities(&spec.entities)?.entities);
     let ctx = engine::Context { lists: Arc::new(lists), asn: asn.clone(), entities };
     let files = ruleset::read_rule_files(&spec.rules)?;
     let loaded = ruleset::compile_rules(&files, &yaral::CheckOptions::default(), &ctx);

@@ -80,7 +80,7 @@ impl Sources {
             Some(path) => Suppressions::load(path, &lists)?,
             None => Suppressions::default(),
         };
-        let entities = Arc::new(context::load_entities(&self.entities)?);
+        let entities = Arc::new(context::load_entities(&self.entities)?.entities);
         let ctx = engine::Context { lists: Arc::new(lists), asn: asn.clone(), entities };
         let files = ruleset::read_rule_files(&self.rules)?;
         let loaded = ruleset::compile_rules(&files, &yaral::CheckOptions::default(), &ctx);
