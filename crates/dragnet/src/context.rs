@@ -159,6 +159,7 @@ pub fn load_identities(path: Option<&Path>, demo: bool) -> Result<sources::Ident
 pub fn load_entities(paths: &[PathBuf]) -> Result<LoadedEntities> {
     let mut entities = engine::Entities::new();
     let mut skipped = 0usize;
+    let mut duplicates = 0usize;
     let mut report = |at: &str, reason: &str| {
         skipped += 1;
         if skipped <= MAX_ENTITY_WARNINGS {
@@ -198,7 +199,11 @@ pub fn load_entities(paths: &[PathBuf]) -> Result<LoadedEntities> {
                     }
                 };
                 let mut add = |at: &str, json: &serde_json::Value| match entity_record(json) {
-                    Ok(entity) => entities.push(entity),
+                    Ok(entity) => {
+                        if !entities.push(entity) {
+                            duplicates += 1;
+                        }
+                    }
                     Err(reason) => report(at, &format!("entity record skipped: {reason}")),
                 };
                 match import_request_entities(&json) {
@@ -218,6 +223,12 @@ pub fn load_entities(paths: &[PathBuf]) -> Result<LoadedEntities> {
     }
     if skipped > MAX_ENTITY_WARNINGS {
         eprintln!("warning: {} more entity records skipped", skipped - MAX_ENTITY_WARNINGS);
+    }
+    if duplicates > 0 {
+        eprintln!(
+            "warning: {duplicates} entity records are identical to one loaded before them, so \
+             each is loaded once"
+        );
     }
     Ok(LoadedEntities { entities, skipped })
 }

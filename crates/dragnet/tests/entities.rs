@@ -420,3 +420,39 @@ fn strict_hunt_fails_on_skipped_entity_record() {
     assert!(stderr.contains("1 entity records were skipped"), "{stderr}");
     assert_eq!(detections(&output).len(), 1, "{stderr}");
 }
+
+/// A feed given twice, as overlapping exports are, loads each record once.
+#[test]
+fn entity_loader_loads_duplicates_once() {
+    let dir = TestDir::new("dragnet-test-entities-duplicates-");
+    let rule = write(&dir, "rule.yaral", RULE);
+    let events = write(&dir, "events.jsonl", EVENTS);
+    let entities = write(
+        &dir,
+        "iocs.jsonl",
+        r#"{"metadata":{"product_entity_id":"misp-1","entity_type":"IP_ADDRESS","source_type":"ENTITY_CONTEXT"},"entity":{"ip":["203.0.113.66"]}}"#,
+    );
+    let entities = entities.to_str().unwrap();
+    let output = dragnet(&[
+        "hunt",
+        "--no-progress",
+        "--output",
+        "jsonl",
+        "--rules",
+        rule.to_str().unwrap(),
+        "--entities",
+        entities,
+        "--entities",
+        entities,
+        events.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(
+        detections(&output),
+        [r#""known_bad_ip" {"ip":"203.0.113.66"} ioc=misp-1,net=c1"#],
+        "{stderr}"
+    );
+    assert!(stderr.contains("1 entity records are identical"), "{stderr}");
+    assert!(stderr.contains("entities: 1 loaded, 0 skipped"), "{stderr}");
+}

@@ -128,7 +128,7 @@ impl EntityRows {
                 Arc::clone(&record.entity),
                 entity_seq(index),
                 record.start,
-                None,
+                Some(record.id.clone()),
             ));
             for (var, slot) in vars.iter_mut().enumerate() {
                 let Some(entity_var) = slot else { continue };
