@@ -12,7 +12,7 @@ use std::sync::Arc;
 use udm::{Event, Message, Str, Value};
 
 use crate::fast_hash::HashSet;
-use crate::rows::event_id;
+use crate::rows::content_id;
 
 /// One entity record and its validity interval, in nanoseconds since the epoch.
 #[derive(Debug, Clone)]
@@ -68,7 +68,9 @@ impl Entities {
         let start = time("start_time").unwrap_or(i128::MIN);
         let end = time("end_time").unwrap_or(i128::MAX);
         let entity = Arc::new(Event::from_message(entity));
-        let id = event_id(&entity);
+        // An Entity has no `product_log_id`, but a record may carry one as an unknown field,
+        // which must not make two different records one.
+        let id = content_id(&entity);
         if !self.ids.insert(id.clone()) {
             return false;
         }
