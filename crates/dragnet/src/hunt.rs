@@ -352,9 +352,11 @@ fn unknown_format(value: &str) -> anyhow::Error {
     )
 }
 
-/// Warns about each rule that reads entity records (`$e.graph.`) when none were loaded: such a
-/// rule can find nothing. `given` is whether `--entities` named any path, which the warning
-/// names as the cause: no path, or no usable record in them.
+/// Warns about each rule that reads entity records (`$e.graph.`) when none were loaded. A rule
+/// that requires an entity variable can find nothing, and one whose entity variables may be
+/// absent (`!$known`) finds every event that its other variables match. `given` is whether
+/// `--entities` named any path, which the warning names as the cause: no path, or no usable
+/// record in them.
 pub fn warn_without_entities(rules: &[engine::Rule], ctx: &engine::Context, given: bool) {
     if !ctx.entities.is_empty() {
         return;
@@ -365,9 +367,15 @@ pub fn warn_without_entities(rules: &[engine::Rule], ctx: &engine::Context, give
         "no --entities were given"
     };
     for rule in rules.iter().filter(|rule| rule.reads_entities()) {
+        let effect = if rule.requires_entities() {
+            "so it cannot match".to_owned()
+        } else {
+            let names: Vec<String> =
+                rule.optional_entity_vars().iter().map(|name| format!("${name}")).collect();
+            format!("so {} is absent for every event", names.join(" and "))
+        };
         eprintln!(
-            "warning: rule {} reads entity records (`graph` fields) and {reason}, so it cannot \
-             match",
+            "warning: rule {} reads entity records (`graph` fields) and {reason}, {effect}",
             rule.name()
         );
     }

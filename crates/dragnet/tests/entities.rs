@@ -456,3 +456,38 @@ fn entity_loader_loads_duplicates_once() {
     assert!(stderr.contains("1 entity records are identical"), "{stderr}");
     assert!(stderr.contains("entities: 1 loaded, 0 skipped"), "{stderr}");
 }
+
+/// A rule that lets its entity variable be absent (`!$known`) still matches without entity
+/// records, on every event, so the warning says that instead of "cannot match".
+#[test]
+fn optional_entity_warning_says_rule_still_matches() {
+    let dir = TestDir::new("dragnet-test-entities-optional-");
+    let rule = write(
+        &dir,
+        "rule.yaral",
+        r#"rule unknown_destination {
+  meta:
+    severity = "Low"
+  events:
+    $net.metadata.event_type = "NETWORK_CONNECTION"
+    $net.target.ip = $ip
+    $known.graph.metadata.entity_type = "IP_ADDRESS"
+    $known.graph.entity.ip = $ip
+  match:
+    $ip over 10m
+  condition:
+    $net and !$known
+}
+"#,
+    );
+    let events = write(&dir, "events.jsonl", EVENTS);
+    let args = ["hunt", "--no-progress", "--output", "jsonl", "--rules"];
+    let output =
+        dragnet(&[&args[..], &[rule.to_str().unwrap(), events.to_str().unwrap()]].concat());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(detections(&output).len(), 3, "{stderr}");
+    assert!(stderr.contains("rule unknown_destination reads entity records"), "{stderr}");
+    assert!(!stderr.contains("cannot match"), "{stderr}");
+    assert!(stderr.contains("$known is absent for every event"), "{stderr}");
+}
