@@ -423,6 +423,13 @@ impl Setup {
             )?,
             _ => Suppressions::default(),
         };
+        let entities_from_stdin = args.entities.iter().any(|path| path.as_os_str() == "-");
+        if entities_from_stdin && args.inputs.iter().any(|input| input == "-") {
+            anyhow::bail!(
+                "--entities - and the input - both read standard input, which can be read once; \
+                 give the entity records or the events as a file"
+            );
+        }
         let loaded = context::load_entities(&args.entities)?;
         let entity_counts = (!args.entities.is_empty())
             .then(|| EntityCounts { loaded: loaded.entities.len(), skipped: loaded.skipped });

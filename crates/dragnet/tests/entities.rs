@@ -491,3 +491,36 @@ fn optional_entity_warning_says_rule_still_matches() {
     assert!(!stderr.contains("cannot match"), "{stderr}");
     assert!(stderr.contains("$known is absent for every event"), "{stderr}");
 }
+
+/// Standard input can be read once: `--entities -` is rejected when the events come from it
+/// too, and by `watch`, which reads the entity records again on every reload.
+#[test]
+fn entities_from_stdin_are_rejected_when_reused() {
+    let dir = TestDir::new("dragnet-test-entities-stdin-");
+    let rule = write(&dir, "rule.yaral", RULE);
+    let rule = rule.to_str().unwrap();
+    let hunt = ["hunt", "--no-progress", "--output", "jsonl", "--rules", rule];
+    let output = dragnet(&[&hunt[..], &["--entities", "-", "-"]].concat());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("standard input"), "{stderr}");
+
+    let state = dir.join("state");
+    let watch = [
+        "watch",
+        "--rules",
+        rule,
+        "--entities",
+        "-",
+        "--state",
+        state.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--follow",
+        "-",
+    ];
+    let output = dragnet(&watch);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--entities -"), "{stderr}");
+}
