@@ -160,6 +160,7 @@ pub fn load_entities(paths: &[PathBuf]) -> Result<LoadedEntities> {
     let mut entities = engine::Entities::new();
     let mut skipped = 0usize;
     let mut duplicates = 0usize;
+    let mut unknown = UnknownFields::default();
     let mut report = |at: &str, reason: &str| {
         skipped += 1;
         if skipped <= MAX_ENTITY_WARNINGS {
@@ -200,6 +201,7 @@ pub fn load_entities(paths: &[PathBuf]) -> Result<LoadedEntities> {
                 };
                 let mut add = |at: &str, json: &serde_json::Value| match entity_record(json) {
                     Ok(entity) => {
+                        unknown.add(at, json);
                         if !entities.push(entity) {
                             duplicates += 1;
                         }
@@ -224,6 +226,7 @@ pub fn load_entities(paths: &[PathBuf]) -> Result<LoadedEntities> {
     if skipped > MAX_ENTITY_WARNINGS {
         eprintln!("warning: {} more entity records skipped", skipped - MAX_ENTITY_WARNINGS);
     }
+    unknown.report();
     if duplicates > 0 {
         eprintln!(
             "warning: {duplicates} entity records are identical to one loaded before them, so \
@@ -243,6 +246,81 @@ pub struct LoadedEntities {
 
 /// Entity records reported one by one before the rest are only counted.
 const MAX_ENTITY_WARNINGS: usize = 20;
+
+/// The fields of loaded entity records that a UDM `Entity` does not define, by path, each with
+/// where it first appears and how many records have it. The JSON reader keeps such fields, but
+/// no rule can name them, so they are most often a misplaced or misspelt field.
+#[derive(Default)]
+struct UnknownFields {
+    /// Per path: the first record's position and the number of records.
+    found: Vec<(String, String, usize)>,
+    /// The index in `found` of each path.
+    index: std::collections::HashMap<String, usize>,
+}
+
+impl UnknownFields {
+    /// Records the unknown fields of the record at `at`.
+    fn add(&mut self, at: &str, json: &serde_json::Value) {
+        let mut paths = Vec::new();
+        unknown_fields(udm::schema::entity(), json, "", &mut paths);
+        paths.sort();
+        paths.dedup();
+        for path in paths {
+            match self.index.get(&path) {
+                Some(&i) => {
+                    if let Some(entry) = self.found.get_mut(i) {
+                        entry.2 += 1;
+                    }
+                }
+                None => {
+                    self.index.insert(path.clone(), self.found.len());
+                    self.found.push((path, at.to_owned(), 1));
+                }
+            }
+        }
+    }
+
+    /// Prints one warning per path, for the first [`MAX_ENTITY_WARNINGS`] paths.
+    fn report(&self) {
+        for (path, at, count) in self.found.iter().take(MAX_ENTITY_WARNINGS) {
+            eprintln!(
+                "warning: {at}: `{path}` is not a field of a UDM Entity, so no rule can read it \
+                 (in {count} records)"
+            );
+        }
+        if self.found.len() > MAX_ENTITY_WARNINGS {
+            let more = self.found.len() - MAX_ENTITY_WARNINGS;
+            eprintln!("warning: {more} more fields that a UDM Entity does not define");
+        }
+    }
+}
+
+/// Appends to `out` the path of each field of `json` that `message` does not define, looking
+/// into nested messages and lists of them. Struct fields, such as `additional`, take any key.
+fn unknown_fields(
+    message: &'static udm::schema::MessageType,
+    json: &serde_json::Value,
+    path: &str,
+    out: &mut Vec<String>,
+) {
+    let Some(object) = json.as_object() else { return };
+    for (key, value) in object {
+        let field_path = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+        let Some(field) = message.field(key) else {
+            out.push(field_path);
+            continue;
+        };
+        let udm::schema::FieldKind::Message(inner) = field.kind() else { continue };
+        match value {
+            serde_json::Value::Array(items) => {
+                for item in items {
+                    unknown_fields(inner, item, &field_path, out);
+                }
+            }
+            other => unknown_fields(inner, other, &field_path, out),
+        }
+    }
+}
 
 /// Returns the `entities` array of an entity import request, `{"entities": [...]}`, also
 /// wrapped in `inline_source` or `inlineSource`; `None` for any other JSON value.

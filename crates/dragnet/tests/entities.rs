@@ -524,3 +524,35 @@ fn entities_from_stdin_are_rejected_when_reused() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--entities -"), "{stderr}");
 }
+
+/// A field that a UDM `Entity` does not define is kept, but no rule can read it, so a record
+/// with one loads with a warning that names the field once, with where it first appears.
+#[test]
+fn entity_loader_warns_about_unknown_fields() {
+    let dir = TestDir::new("dragnet-test-entities-unknown-");
+    let entities = write(
+        &dir,
+        "iocs.jsonl",
+        concat!(
+            r#"{"metadata":{"product_entity_id":"misp-1","entity_type":"IP_ADDRESS","source_type":"ENTITY_CONTEXT"},"entity":{"ip":["203.0.113.66"]}}"#,
+            "\n",
+            r#"{"metadata":{"product_entity_id":"misp-2","entity_type":"IP_ADDRESS","source_type":"ENTITY_CONTEXT"},"ip":["198.51.100.7"]}"#,
+            "\n",
+            r#"{"metadata":{"product_entity_id":"misp-3","entitiy_type":"IP_ADDRESS"},"ip":["192.0.2.1"],"relations":[{"entity":{"ip":["192.0.2.1"],"hostnam":"x"}}]}"#,
+            "\n",
+        ),
+    );
+    let output = hunt_with_entities(&dir, &entities);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(
+        detections(&output),
+        [r#""known_bad_ip" {"ip":"203.0.113.66"} ioc=misp-1,net=c1"#],
+        "{stderr}"
+    );
+    assert!(stderr.contains("iocs.jsonl:2: `ip` is not a field of a UDM Entity"), "{stderr}");
+    assert!(stderr.contains("in 2 records"), "{stderr}");
+    assert!(stderr.contains("iocs.jsonl:3: `metadata.entitiy_type` is not a field"), "{stderr}");
+    assert!(stderr.contains("`relations.entity.hostnam` is not a field"), "{stderr}");
+    assert!(stderr.contains("entities: 3 loaded, 0 skipped"), "{stderr}");
+}
