@@ -169,15 +169,25 @@ pub fn load_tables(dirs: &[PathBuf]) -> Result<enrich::DataTables> {
 }
 
 /// Loads the entity records that `$e.graph.` fields read, from files or folders of UDM
-/// `Entity` records in proto3 JSON: one record per line, a JSON array of records, or an object
-/// whose `entities` array holds them (also under `inline_source` or `inlineSource`, as in
-/// Google SecOps' entity import requests). Files may be gzip or zstd compressed.
+/// `Entity` records in proto3 JSON. A file contains one record per line, JSON documents one
+/// after another (pretty-printed or not), a JSON array of records, or an object whose
+/// `entities` array contains them (also under `inline_source` or `inlineSource`, as in Google
+/// SecOps' entity import requests). Files may be gzip or zstd compressed. Records are read one
+/// at a time, as event inputs are, so a file is never held in memory whole.
 ///
-/// A record that is not a valid `Entity` is reported with its file and line or array position,
-/// and skipped; the others load.
-pub fn load_entities(paths: &[PathBuf]) -> Result<engine::Entities> {
+/// A record that is not a usable `Entity` is reported with its file and line (and array
+/// index), and skipped; the others load. A file that is not JSON at all is reported once.
+pub fn load_entities(paths: &[PathBuf]) -> Result<LoadedEntities> {
     let mut entities = engine::Entities::new();
     let mut skipped = 0usize;
+    let mut duplicates = 0usize;
+    let mut unknown = UnknownFields::default();
+    let mut report = |at: &str, reason: &str| {
+        skipped += 1;
+        if skipped <= MAX_ENTITY_WARNINGS {
+            eprintln!("warning: {at}: {reason}");
+        }
+    };
     for path in paths {
         let arg = path.to_string_lossy().into_owned();
         let inputs = crate::input::expand(std::slice::from_ref(&arg))
@@ -186,72 +196,198 @@ pub fn load_entities(paths: &[PathBuf]) -> Result<engine::Entities> {
             bail!("no entity file found at {}", path.display());
         }
         for input in inputs {
-            let mut bytes = Vec::new();
-            input
+            let reader = input
                 .open_counting(None)
-                .and_then(|mut reader| Ok(io::Read::read_to_end(&mut reader, &mut bytes)?))
                 .with_context(|| format!("cannot read the entity records {}", input.name))?;
-            let mut report = |at: &str, reason: &str| {
-                skipped += 1;
-                if skipped <= MAX_ENTITY_WARNINGS {
-                    eprintln!("warning: {}{at}: entity record skipped: {reason}", input.name);
+            let mut records = crate::input::records(reader);
+            for found in records.by_ref() {
+                let at = match found.element {
+                    Some(index) => format!("{}:{} [{index}]", input.name, found.line),
+                    None => format!("{}:{}", input.name, found.line),
+                };
+                let json = match found.record {
+                    Ok(crate::input::Record::Json(json)) => json,
+                    Ok(crate::input::Record::Csv(_)) => {
+                        report(
+                            &input.name,
+                            "not JSON, so the file is skipped; entity records are UDM Entity \
+                             JSON, one per line or in an array",
+                        );
+                        break;
+                    }
+                    Err(reason) => {
+                        report(&at, &format!("entity record skipped: {reason}"));
+                        continue;
+                    }
+                };
+                let mut add = |at: &str, json: &serde_json::Value| match entity_record(json) {
+                    Ok(entity) => {
+                        unknown.add(at, json);
+                        if !entities.push(entity) {
+                            duplicates += 1;
+                        }
+                    }
+                    Err(reason) => report(at, &format!("entity record skipped: {reason}")),
+                };
+                match import_request_entities(&json) {
+                    Some(items) => {
+                        for (index, item) in items.iter().enumerate() {
+                            add(&format!("{at} entities[{index}]"), item);
+                        }
+                    }
+                    None => add(&at, &json),
                 }
-            };
-            for (at, record) in entity_records(&bytes) {
-                let entity = record
-                    .and_then(|json| udm::json::entity_from_json(&json).map_err(|e| e.to_string()));
-                match entity {
-                    Ok(entity) => entities.push(entity),
-                    Err(reason) => report(&at, &reason),
-                }
+            }
+            if let Some(error) = records.into_error() {
+                return Err(error)
+                    .with_context(|| format!("cannot read the entity records {}", input.name));
             }
         }
     }
     if skipped > MAX_ENTITY_WARNINGS {
         eprintln!("warning: {} more entity records skipped", skipped - MAX_ENTITY_WARNINGS);
     }
-    Ok(entities)
+    unknown.report();
+    if duplicates > 0 {
+        eprintln!(
+            "warning: {duplicates} entity records are identical to one loaded before them, so \
+             each is loaded once"
+        );
+    }
+    Ok(LoadedEntities { entities, skipped })
+}
+
+/// The entity records that [`load_entities`] read.
+pub struct LoadedEntities {
+    /// The records that load.
+    pub entities: engine::Entities,
+    /// Records reported and skipped, with each file that is not JSON counted once.
+    pub skipped: usize,
 }
 
 /// Entity records reported one by one before the rest are only counted.
 const MAX_ENTITY_WARNINGS: usize = 20;
 
-/// Splits an entity file into its records, each with its position (`:LINE` or `[INDEX]`) and
-/// its JSON, or why it is not JSON.
-fn entity_records(bytes: &[u8]) -> Vec<(String, std::result::Result<serde_json::Value, String>)> {
-    let text = String::from_utf8_lossy(bytes);
-    let text = text.trim_start_matches('\u{feff}');
-    if let Ok(document) = serde_json::from_str::<serde_json::Value>(text) {
-        let wrapped = |value: &serde_json::Value| {
-            ["inline_source", "inlineSource"]
-                .iter()
-                .find_map(|key| value.get(key))
-                .unwrap_or(value)
-                .get("entities")
-                .and_then(serde_json::Value::as_array)
-                .cloned()
-        };
-        let list = match &document {
-            serde_json::Value::Array(items) => Some(items.clone()),
-            other => wrapped(other),
-        };
-        return match list {
-            Some(items) => items
-                .into_iter()
-                .enumerate()
-                .map(|(i, item)| (format!("[{i}]"), Ok(item)))
-                .collect(),
-            None => vec![(":1".to_owned(), Ok(document))],
-        };
-    }
-    let mut out = Vec::new();
-    for (index, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() {
-            continue;
+/// The fields of loaded entity records that a UDM `Entity` does not define, by path, each with
+/// where it first appears and how many records have it. The JSON reader keeps such fields, but
+/// no rule can name them, so they are most often a misplaced or misspelt field.
+#[derive(Default)]
+struct UnknownFields {
+    /// Per path: the first record's position and the number of records.
+    found: Vec<(String, String, usize)>,
+    /// The index in `found` of each path.
+    index: std::collections::HashMap<String, usize>,
+}
+
+impl UnknownFields {
+    /// Records the unknown fields of the record at `at`.
+    fn add(&mut self, at: &str, json: &serde_json::Value) {
+        let mut paths = Vec::new();
+        unknown_fields(udm::schema::entity(), json, "", &mut paths);
+        paths.sort();
+        paths.dedup();
+        for path in paths {
+            match self.index.get(&path) {
+                Some(&i) => {
+                    if let Some(entry) = self.found.get_mut(i) {
+                        entry.2 += 1;
+                    }
+                }
+                None => {
+                    self.index.insert(path.clone(), self.found.len());
+                    self.found.push((path, at.to_owned(), 1));
+                }
+            }
         }
-        let parsed = serde_json::from_str(line).map_err(|e| format!("invalid JSON: {e}"));
-        out.push((format!(":{}", index + 1), parsed));
     }
-    out
+
+    /// Prints one warning per path, for the first [`MAX_ENTITY_WARNINGS`] paths.
+    fn report(&self) {
+        for (path, at, count) in self.found.iter().take(MAX_ENTITY_WARNINGS) {
+            eprintln!(
+                "warning: {at}: `{path}` is not a field of a UDM Entity, so no rule can read it \
+                 (in {count} records)"
+            );
+        }
+        if self.found.len() > MAX_ENTITY_WARNINGS {
+            let more = self.found.len() - MAX_ENTITY_WARNINGS;
+            eprintln!("warning: {more} more fields that a UDM Entity does not define");
+        }
+    }
+}
+
+/// Appends to `out` the path of each field of `json` that `message` does not define, looking
+/// into nested messages and lists of them. Struct fields, such as `additional`, take any key.
+fn unknown_fields(
+    message: &'static udm::schema::MessageType,
+    json: &serde_json::Value,
+    path: &str,
+    out: &mut Vec<String>,
+) {
+    let Some(object) = json.as_object() else { return };
+    for (key, value) in object {
+        let field_path = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+        let Some(field) = message.field(key) else {
+            out.push(field_path);
+            continue;
+        };
+        let udm::schema::FieldKind::Message(inner) = field.kind() else { continue };
+        match value {
+            serde_json::Value::Array(items) => {
+                for item in items {
+                    unknown_fields(inner, item, &field_path, out);
+                }
+            }
+            other => unknown_fields(inner, other, &field_path, out),
+        }
+    }
+}
+
+/// Returns the `entities` array of an entity import request, `{"entities": [...]}`, also
+/// wrapped in `inline_source` or `inlineSource`; `None` for any other JSON value.
+fn import_request_entities(json: &serde_json::Value) -> Option<&Vec<serde_json::Value>> {
+    let request =
+        ["inline_source", "inlineSource"].iter().find_map(|key| json.get(key)).unwrap_or(json);
+    request.get("entities")?.as_array()
+}
+
+/// Reads one entity record, or returns why it cannot be used. A record is rejected when it is
+/// not a valid UDM `Entity`, when it has none of an `Entity`'s fields (a mistake, such as a flat
+/// list of indicators), and when its validity interval ends before it starts, since no event
+/// could pair with it.
+fn entity_record(json: &serde_json::Value) -> std::result::Result<udm::Message, String> {
+    let entity = udm::json::entity_from_json(json).map_err(|e| e.to_string())?;
+    let schema = udm::schema::entity();
+    let known =
+        json.as_object().is_some_and(|object| object.keys().any(|k| schema.field(k).is_some()));
+    if !known {
+        return Err(
+            "the record has no field of a UDM Entity (metadata, entity, relations, ...)".to_owned()
+        );
+    }
+    let interval = entity
+        .get("metadata")
+        .and_then(udm::Value::as_message)
+        .and_then(|metadata| metadata.get("interval"))
+        .and_then(udm::Value::as_message);
+    let time = |name: &str| match interval.and_then(|i| i.get(name)) {
+        Some(udm::Value::Timestamp(t)) => Some(*t),
+        _ => None,
+    };
+    if let (Some(start), Some(end)) = (time("start_time"), time("end_time")) {
+        if end < start {
+            let text = |t: udm::Timestamp| match udm::json::value_to_json(&udm::Value::Timestamp(t))
+            {
+                serde_json::Value::String(text) => text,
+                other => other.to_string(),
+            };
+            return Err(format!(
+                "metadata.interval: its end_time is before its start_time ({} < {}), so no \
+                 event can pair with it",
+                text(end),
+                text(start),
+            ));
+        }
+    }
+    Ok(entity)
 }

@@ -286,6 +286,7 @@ mod tests {
             outcomes: vec![("score".into(), udm::Value::Float(0.1 + 0.2))],
             events: Vec::new(),
             event_ids: Vec::new(),
+            first_event: time,
             detected_at: time,
         }
     }

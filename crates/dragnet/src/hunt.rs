@@ -24,7 +24,7 @@ use crate::progress::Progress;
 use crate::report::{self, ReportInfo};
 use crate::ruleset;
 use crate::shard::TimeRange;
-use crate::summary::{DetectionCounts, Summary};
+use crate::summary::{DetectionCounts, EntityCounts, Summary};
 use crate::suppress::Suppressions;
 use crate::{bundled, ExitStatus};
 
@@ -50,7 +50,8 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
             return Ok(ExitStatus::InvalidInput);
         }
     };
-    let Setup { format, force, asn, identities, suppressions, ctx, rule_files } = setup;
+    let Setup { format, force, asn, identities, suppressions, ctx, entity_counts, rule_files } =
+        setup;
 
     let loaded = ruleset::compile_rules(&rule_files, &yaral::CheckOptions::default(), &ctx);
     if loaded.rules.is_empty() {
@@ -58,7 +59,7 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
         return Ok(ExitStatus::InvalidInput);
     }
     let rule_count = loaded.rules.len();
-    warn_without_entities(&loaded.rules, &ctx);
+    warn_without_entities(&loaded.rules, &ctx, !args.entities.is_empty());
 
     let inputs = if demo {
         demo_inputs()
@@ -220,6 +221,7 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
         *cut_joins.entry(rule.name.clone()).or_default() += rule.cut_joins;
     }
     let summary = Summary {
+        entities: entity_counts,
         rules_loaded: rule_count,
         rejected_rules: &loaded.rejected,
         inputs: &stats,
@@ -237,7 +239,8 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
     if let Some(path) = &args.report {
         eprintln!("  report: {}", path.display());
     }
-    match failure_reason(&stats, loaded.rejected.len(), &cut_joins, args.strict) {
+    let skipped_entities = entity_counts.map_or(0, |counts| counts.skipped);
+    match failure_reason(&stats, loaded.rejected.len(), skipped_entities, &cut_joins, args.strict) {
         Some(reason) => {
             eprintln!("error: {reason}");
             Ok(ExitStatus::Failure)
@@ -248,11 +251,13 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
 
 /// Returns why a hunt that ran to its end exits with status 1, if it does. An input that could
 /// not be read at all always fails the hunt, because its events were not hunted. With
-/// `strict`, so does a rejected record or rule, an unreadable Parquet row group, an input
-/// that stopped early or a rule whose join stopped at the engine's tuple cap (`cut_joins`).
+/// `strict`, so does a rejected record or rule, a skipped entity record, an unreadable Parquet
+/// row group, an input that stopped early or a rule whose join stopped at the engine's tuple
+/// cap (`cut_joins`).
 fn failure_reason(
     stats: &[InputStats],
     rejected_rules: usize,
+    skipped_entities: usize,
     cut_joins: &BTreeMap<String, u64>,
     strict: bool,
 ) -> Option<String> {
@@ -276,6 +281,9 @@ fn failure_reason(
     }
     if rejected_rules > 0 {
         problems.push(format!("{rejected_rules} rules were rejected"));
+    }
+    if skipped_entities > 0 {
+        problems.push(format!("{skipped_entities} entity records were skipped"));
     }
     if bad_row_groups > 0 {
         problems.push(format!("{bad_row_groups} Parquet row groups could not be read"));
@@ -344,16 +352,30 @@ fn unknown_format(value: &str) -> anyhow::Error {
     )
 }
 
-/// Warns about each rule that reads entity records (`$e.graph.`) when none were loaded: such a
-/// rule can find nothing.
-pub fn warn_without_entities(rules: &[engine::Rule], ctx: &engine::Context) {
+/// Warns about each rule that reads entity records (`$e.graph.`) when none were loaded. A rule
+/// that requires an entity variable can find nothing, and one whose entity variables may be
+/// absent (`!$known`) finds every event that its other variables match. `given` is whether
+/// `--entities` named any path, which the warning names as the cause: no path, or no usable
+/// record in them.
+pub fn warn_without_entities(rules: &[engine::Rule], ctx: &engine::Context, given: bool) {
     if !ctx.entities.is_empty() {
         return;
     }
+    let reason = if given {
+        "no entity record was loaded from --entities"
+    } else {
+        "no --entities were given"
+    };
     for rule in rules.iter().filter(|rule| rule.reads_entities()) {
+        let effect = if rule.requires_entities() {
+            "so it cannot match".to_owned()
+        } else {
+            let names: Vec<String> =
+                rule.optional_entity_vars().iter().map(|name| format!("${name}")).collect();
+            format!("so {} is absent for every event", names.join(" and "))
+        };
         eprintln!(
-            "warning: rule {} reads entity records (`graph` fields) and no --entities were \
-             given, so it cannot match",
+            "warning: rule {} reads entity records (`graph` fields) and {reason}, {effect}",
             rule.name()
         );
     }
@@ -368,6 +390,8 @@ struct Setup {
     identities: sources::Identities,
     suppressions: Suppressions,
     ctx: engine::Context,
+    /// The entity records loaded and skipped, when `--entities` was given.
+    entity_counts: Option<EntityCounts>,
     rule_files: Vec<yaral::SourceFile>,
 }
 
@@ -399,11 +423,21 @@ impl Setup {
             )?,
             _ => Suppressions::default(),
         };
-        let entities = Arc::new(context::load_entities(&args.entities)?);
+        let entities_from_stdin = args.entities.iter().any(|path| path.as_os_str() == "-");
+        if entities_from_stdin && args.inputs.iter().any(|input| input == "-") {
+            anyhow::bail!(
+                "--entities - and the input - both read standard input, which can be read once; \
+                 give the entity records or the events as a file"
+            );
+        }
+        let loaded = context::load_entities(&args.entities)?;
+        let entity_counts = (!args.entities.is_empty())
+            .then(|| EntityCounts { loaded: loaded.entities.len(), skipped: loaded.skipped });
+        let entities = Arc::new(loaded.entities);
         let tables = Arc::new(context::load_tables(&args.data_tables)?);
         let ctx = engine::Context { lists: Arc::new(lists), asn: asn.clone(), entities, tables };
         let rule_files = ruleset::read_rule_files(&args.rules)?;
-        Ok(Setup { format, force, asn, identities, suppressions, ctx, rule_files })
+        Ok(Setup { format, force, asn, identities, suppressions, ctx, entity_counts, rule_files })
     }
 }
 

@@ -16,6 +16,8 @@ pub struct Summary<'a> {
     pub rejected_rules: &'a [RejectedRule],
     /// Per-input record counts.
     pub inputs: &'a [InputStats],
+    /// The entity records loaded and skipped, when `--entities` was given.
+    pub entities: Option<EntityCounts>,
     /// Detections per rule and severity.
     pub detections: &'a DetectionCounts,
     /// Detections dropped by each rule's `suppression_window`, by rule name.
@@ -34,6 +36,15 @@ pub struct Summary<'a> {
     pub partitions_skipped: usize,
     /// Wall-clock time of the whole run; left out when `None`, as in snapshot tests.
     pub elapsed: Option<Duration>,
+}
+
+/// The entity records of a hunt: those loaded, and those reported and skipped.
+#[derive(Debug, Clone, Copy)]
+pub struct EntityCounts {
+    /// Records that loaded.
+    pub loaded: usize,
+    /// Records reported and skipped.
+    pub skipped: usize,
 }
 
 /// Severities in the order the summary lists them; others follow by name.
@@ -87,6 +98,10 @@ impl Summary<'_> {
             );
         }
         self.render_inputs(&mut out);
+        if let Some(counts) = self.entities {
+            let _ =
+                writeln!(out, "  entities: {} loaded, {} skipped", counts.loaded, counts.skipped);
+        }
         if self.out_of_range > 0 || self.detections_outside > 0 {
             let _ = writeln!(
                 out,
@@ -287,6 +302,7 @@ mod tests {
             2,
         )]);
         let summary = Summary {
+            entities: None,
             rules_loaded: 5,
             rejected_rules: &rejected,
             inputs: &inputs,
@@ -308,6 +324,7 @@ mod tests {
         let read = InputStats { name: "a.jsonl".into(), records: 3, ..InputStats::default() };
         let render = |inputs: &[InputStats]| {
             let summary = Summary {
+                entities: None,
                 rules_loaded: 1,
                 rejected_rules: &[],
                 inputs,
@@ -362,6 +379,7 @@ mod tests {
         detections.add("rule\u{1b}[2J", Some("High\u{7}"));
         let change_windows = BTreeMap::from([(("rule".to_owned(), "why\r".to_owned()), 1)]);
         let summary = Summary {
+            entities: None,
             rules_loaded: 1,
             rejected_rules: &rejected,
             inputs: &inputs,
@@ -392,6 +410,7 @@ mod tests {
             }
             let suppressed = BTreeMap::from([("token".to_owned(), 1)]);
             let summary = Summary {
+                entities: None,
                 rules_loaded: 2,
                 rejected_rules: &[],
                 inputs: &[],

@@ -65,21 +65,18 @@ pub struct Detection {
     pub events: Vec<(String, Vec<Arc<Event>>)>,
     /// The ids of every event in the detection, sorted, for de-duplication downstream.
     pub event_ids: Vec<String>,
+    /// The time of the earliest event, or the window start without events. Entity records
+    /// have no event time and do not count.
+    pub first_event: Timestamp,
     /// Wall-clock time at which the detection was made.
     pub detected_at: Timestamp,
 }
 
 impl Detection {
     /// Returns the time of the detection's earliest event, or the window start without events.
-    ///
-    /// Sample events are kept in time order per event variable, so the earliest one is the
-    /// first sample of some variable.
+    /// Entity records (`$e.graph.` samples) do not count, since they have no event time.
     pub fn first_event_time(&self) -> Timestamp {
-        self.events
-            .iter()
-            .filter_map(|(_, samples)| samples.first().map(|event| event.event_time()))
-            .min()
-            .unwrap_or(self.window.0)
+        self.first_event
     }
 
     /// The time that orders detections and keys suppression: the end of the match window.

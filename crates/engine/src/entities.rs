@@ -9,7 +9,10 @@
 
 use std::sync::Arc;
 
-use udm::{Event, Message, Value};
+use udm::{Event, Message, Str, Value};
+
+use crate::fast_hash::HashSet;
+use crate::rows::content_id;
 
 /// One entity record and its validity interval, in nanoseconds since the epoch.
 #[derive(Debug, Clone)]
@@ -20,6 +23,8 @@ pub(crate) struct EntityRecord {
     pub start: i128,
     /// `metadata.interval.end_time`, or the latest time when it is missing.
     pub end: i128,
+    /// The record's id in detections: a hash of its JSON.
+    pub id: Str,
 }
 
 impl EntityRecord {
@@ -36,6 +41,8 @@ impl EntityRecord {
 #[derive(Debug, Clone, Default)]
 pub struct Entities {
     records: Vec<EntityRecord>,
+    /// The ids of `records`, to recognise a record loaded twice.
+    ids: HashSet<Str>,
 }
 
 impl Entities {
@@ -44,8 +51,11 @@ impl Entities {
         Entities::default()
     }
 
-    /// Adds an `Entity` message, such as [`udm::json::entity_from_json`] reads.
-    pub fn push(&mut self, entity: Message) {
+    /// Adds an `Entity` message, such as [`udm::json::entity_from_json`] reads, and returns
+    /// whether it was new. A record equal to one already added, field for field, is the same
+    /// record (one indicator in two overlapping exports, say), so it is left out and `false` is
+    /// returned: it would otherwise count twice in `#e` and in aggregates.
+    pub fn push(&mut self, entity: Message) -> bool {
         let interval = entity
             .get("metadata")
             .and_then(Value::as_message)
@@ -58,7 +68,14 @@ impl Entities {
         let start = time("start_time").unwrap_or(i128::MIN);
         let end = time("end_time").unwrap_or(i128::MAX);
         let entity = Arc::new(Event::from_message(entity));
-        self.records.push(EntityRecord { entity, start, end });
+        // An Entity has no `product_log_id`, but a record may carry one as an unknown field,
+        // which must not make two different records one.
+        let id = content_id(&entity);
+        if !self.ids.insert(id.clone()) {
+            return false;
+        }
+        self.records.push(EntityRecord { entity, start, end, id });
+        true
     }
 
     /// The number of records.

@@ -124,6 +124,7 @@ pub(crate) fn evaluate(
         let time = timestamp(min_time);
         (time, timestamp(max_time))
     });
+    let first_event = if min_time == i128::MAX { window.0 } else { timestamp(min_time) };
 
     let mut outcome_pairs: Vec<(String, Value)> =
         plan.outcomes.iter().map(|(name, _)| name.clone()).zip(outcomes).collect();
@@ -143,6 +144,7 @@ pub(crate) fn evaluate(
             outcomes: outcome_pairs,
             events: samples,
             event_ids,
+            first_event,
             detected_at: now(),
         },
         seqs,

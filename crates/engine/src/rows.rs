@@ -71,6 +71,12 @@ pub(crate) fn event_id(event: &Event) -> Str {
     if !id.is_empty() {
         return Str::from(id);
     }
+    content_id(event)
+}
+
+/// Returns a hash of the whole record: the id of an event without `metadata.product_log_id`,
+/// and of every entity record.
+pub(crate) fn content_id(event: &Event) -> Str {
     let json = udm::json::event_to_json(event);
     let digest = Sha256::digest(json.to_string().as_bytes());
     Str::from(format!("sha256:{}", hex::encode(&digest[..16])))

@@ -57,6 +57,28 @@ impl Rule {
         self.plan.vars.iter().any(|v| v.source.is_entities())
     }
 
+    /// Returns the names (without `$`) of the entity variables that the condition lets be
+    /// absent, such as `known` in `$login and !$known`. Without entity records the rule still matches, and
+    /// these variables are absent for every event.
+    pub fn optional_entity_vars(&self) -> Vec<&str> {
+        let required = |var: usize| self.plan.required.get(var).copied().unwrap_or(true);
+        let vars = self.plan.vars.iter().enumerate();
+        vars.filter(|(var, plan)| plan.source.is_entities() && !required(*var))
+            .map(|(_, plan)| plan.name.as_str())
+            .collect()
+    }
+
+    /// Returns whether the condition requires an entity variable, so that the rule finds
+    /// nothing without entity records.
+    pub fn requires_entities(&self) -> bool {
+        let required = |var: usize| self.plan.required.get(var).copied().unwrap_or(true);
+        self.plan
+            .vars
+            .iter()
+            .enumerate()
+            .any(|(var, plan)| plan.source.is_entities() && required(var))
+    }
+
     /// Whether the rule groups events in match windows.
     pub fn has_window(&self) -> bool {
         self.plan.window.is_some()

@@ -1343,3 +1343,80 @@ fn covered_join_keeps_every_row() {
         "{ok_users:?}"
     );
 }
+
+/// Compiles `text` against entity records given as UDM `Entity` JSON.
+fn compile_with_entities(text: &str, records: &[serde_json::Value]) -> Rule {
+    let mut entities = engine::Entities::new();
+    for record in records {
+        entities.push(udm::json::entity_from_json(record).expect("a valid Entity"));
+    }
+    let ctx = Context { entities: Arc::new(entities), ..Context::default() };
+    let source = yaral::SourceFile::new("test.yaral", text);
+    let output = yaral::compile(&source, &yaral::CheckOptions::default());
+    let compiled = output.compiled.into_iter().next().expect("one rule");
+    Rule::compile(&compiled.rule, &compiled.text, &ctx)
+        .unwrap_or_else(|d| panic!("engine rejected the rule: {d:?}"))
+}
+
+fn process_launch(id: &str, time: &str, host: &str, sha256: &str) -> Arc<Event> {
+    event(json!({
+        "metadata": {"event_timestamp": time, "event_type": "PROCESS_LAUNCH", "product_log_id": id},
+        "principal": {"hostname": host},
+        "target": {"process": {"file": {"sha256": sha256}}},
+    }))
+}
+
+/// A rule joins a hash feed through a placeholder or a field equality, and matches on a host
+/// that no record has. It keeps only the events that some record can join.
+#[test]
+fn entity_join_keeps_only_joinable_events() {
+    let through_placeholder = r#"
+rule known_bad_hash {
+  events:
+    $p.metadata.event_type = "PROCESS_LAUNCH"
+    $p.principal.hostname = $host
+    $p.target.process.file.sha256 = $hash
+    $ioc.graph.entity.file.sha256 = $hash
+  match:
+    $host over 5m
+  condition:
+    $p and $ioc
+}
+"#;
+    let through_field = r#"
+rule known_bad_hash {
+  events:
+    $p.metadata.event_type = "PROCESS_LAUNCH"
+    $p.principal.hostname = $host
+    $ioc.graph.entity.file.sha256 = $p.target.process.file.sha256
+  match:
+    $host over 5m
+  condition:
+    $p and $ioc
+}
+"#;
+    let records: Vec<serde_json::Value> = (0..1000)
+        .map(|i| {
+            json!({
+                "metadata": {"product_entity_id": format!("ioc-{i}"), "entity_type": "FILE"},
+                "entity": {"file": {"sha256": format!("bad-{i}")}},
+            })
+        })
+        .collect();
+    for text in [through_placeholder, through_field] {
+        let rule = compile_with_entities(text, &records);
+        let mut engine = Engine::new(vec![rule]);
+        let mut found = Vec::new();
+        for i in 0..50 {
+            let id = format!("clean-{i}");
+            found.extend(engine.push(process_launch(&id, &at(i), "ws-1", &format!("good-{i}"))));
+        }
+        found.extend(engine.push(process_launch("hit", &at(50), "ws-1", "bad-7")));
+        assert_eq!(engine.state_size(), 1, "rows kept for events no record joins");
+
+        found.extend(engine.finish());
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!(ids(&found[0]).len(), 2, "{found:#?}");
+        assert!(ids(&found[0]).contains(&"hit".to_owned()), "{found:#?}");
+    }
+}

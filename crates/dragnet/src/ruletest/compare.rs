@@ -6,8 +6,9 @@ use serde_json::{json, Map, Value};
 
 use super::spec::{toml_to_json, Expected};
 
-/// Reduces a detection to what tests compare: rule, match values, event ids per variable and
-/// outcomes.
+/// Reduces a detection to what tests compare: rule, match values, sample ids per variable and
+/// outcomes. An event is named by its `metadata.product_log_id` and an entity record
+/// (`$e.graph.` sample) by its `metadata.product_entity_id`.
 pub fn reduce(detection: &Value) -> Value {
     let mut events = Map::new();
     if let Some(Value::Object(vars)) = detection.get("events") {
@@ -18,8 +19,9 @@ pub fn reduce(detection: &Value) -> Value {
                 .flatten()
                 .map(|e| {
                     e.pointer("/metadata/product_log_id")
+                        .or_else(|| e.pointer("/metadata/product_entity_id"))
                         .and_then(Value::as_str)
-                        .unwrap_or("<no product_log_id>")
+                        .unwrap_or("<no product_log_id or product_entity_id>")
                         .to_owned()
                 })
                 .collect();

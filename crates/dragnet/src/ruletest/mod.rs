@@ -126,7 +126,7 @@ fn run_one(spec: &TestSpec) -> Result<Option<String>> {
         Some(path) => Suppressions::load(path, &lists)?,
         None => Suppressions::default(),
     };
-    let entities = Arc::new(context::load_entities(&spec.entities)?);
+    let entities = Arc::new(context::load_entities(&spec.entities)?.entities);
     let tables = Arc::new(context::load_tables(&spec.data_tables)?);
     let ctx = engine::Context { lists: Arc::new(lists), asn: asn.clone(), entities, tables };
     let files = ruleset::read_rule_files(&spec.rules)?;

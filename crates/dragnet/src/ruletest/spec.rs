@@ -39,7 +39,8 @@ pub struct Expected {
     /// The match values, compared exactly when given.
     #[serde(default, rename = "match")]
     pub match_values: Option<BTreeMap<String, toml::Value>>,
-    /// Event ids (`metadata.product_log_id`) per event variable, compared as sets when given.
+    /// Sample ids per event variable, compared as sets when given: `metadata.product_log_id`
+    /// for events and `metadata.product_entity_id` for entity records.
     #[serde(default)]
     pub events: Option<BTreeMap<String, Vec<String>>>,
     /// Outcome values that must be present with these values.

@@ -140,6 +140,13 @@ pub fn run(args: &WatchArgs) -> Result<ExitStatus> {
         eprintln!("error: --signals-topic is for --stage route");
         return Ok(ExitStatus::InvalidInput);
     }
+    if args.entities.iter().any(|path| path.as_os_str() == "-") {
+        eprintln!(
+            "error: --entities - reads standard input, which a watch cannot read again when it \
+             reloads the entity records; give a file or folder"
+        );
+        return Ok(ExitStatus::InvalidInput);
+    }
     let token = match read_token(args) {
         Ok(token) => token,
         Err(e) => {

@@ -82,7 +82,7 @@ impl Sources {
             Some(path) => Suppressions::load(path, &lists)?,
             None => Suppressions::default(),
         };
-        let entities = Arc::new(context::load_entities(&self.entities)?);
+        let entities = Arc::new(context::load_entities(&self.entities)?.entities);
         let tables = Arc::new(context::load_tables(&self.data_tables)?);
         let ctx = engine::Context { lists: Arc::new(lists), asn: asn.clone(), entities, tables };
         let files = ruleset::read_rule_files(&self.rules)?;
@@ -95,7 +95,7 @@ impl Sources {
         if loaded.rules.is_empty() {
             bail!("no rule could be compiled");
         }
-        crate::hunt::warn_without_entities(&loaded.rules, &ctx);
+        crate::hunt::warn_without_entities(&loaded.rules, &ctx, !self.entities.is_empty());
         let suppressions = Arc::new(suppressions);
         Ok((RuleSet { rules: loaded.rules, asn, identities, suppressions }, loaded.rejected))
     }

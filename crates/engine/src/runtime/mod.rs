@@ -14,7 +14,7 @@
 //! same detections as a sorted hunt.
 
 mod dedupe;
-mod records;
+mod entity_rows;
 mod suppress;
 mod windowed;
 

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use udm::Value;
 
 use super::dedupe::Dedupe;
-use super::records;
+use super::entity_rows::EntityRows;
 use super::{Admitted, PreparedRows};
 use crate::detection::RuleInfo;
 use crate::eval::expr::{Env, RowRef};
@@ -49,6 +49,7 @@ fn nocase(plan: &Plan, p: usize) -> bool {
 
 /// The match placeholders that every event variable of a rule assigns, with their case
 /// folding. Rows that differ in them can never join, so they partition the window state.
+///
 /// Entity and data-table variables do not count: their rows are shared by every partition
 /// when they do not assign all of these.
 pub(crate) fn partition_placeholders(plan: &Plan) -> Vec<(usize, bool)> {
@@ -97,15 +98,9 @@ pub(crate) struct Windowed {
     /// Per event variable and slot, whether the rows kept in windows need the slot's value;
     /// see [`stored_slots`].
     stored_slots: Vec<Vec<bool>>,
-    /// Per event variable, for an entity or data-table variable, its rows by partition key.
-    entity_rows: Vec<Option<records::ContextRows>>,
-    /// Tests that an event row can meet a row of a required entity or data-table variable
-    /// that it is compared with directly (`$e.ip = %iocs.ip`).
-    edge_filters: Vec<records::EdgeFilter>,
-    /// The entity and data-table variables the condition requires: an event row whose
-    /// partition has no row of one of them, valid at the event's time, can join nothing and
-    /// is dropped.
-    required_entities: Vec<usize>,
+    /// The rows of the entity variables (`$e.graph.`) and data-table variables, from the
+    /// records loaded before the events.
+    entities: EntityRows,
     ids: HashMap<Vec<Key>, u64>,
     partitions: HashMap<u64, Partition>,
     next_id: u64,
@@ -124,19 +119,13 @@ impl Windowed {
     pub(crate) fn new(plan: Arc<Plan>, info: Arc<RuleInfo>, window: WindowPlan) -> Windowed {
         let partition_by = partition_placeholders(&plan);
         let match_nocase = plan.match_vars.iter().map(|(p, _)| nocase(&plan, *p)).collect();
-        let has_entities = plan.vars.iter().any(|v| v.source.is_entities());
+        let entities = EntityRows::new(&plan, &partition_by);
         // A join by covering would pair rows without testing entity intervals.
-        let coverable = if has_entities {
+        let coverable = if plan.vars.iter().any(|v| v.source.is_entities()) {
             vec![false; plan.vars.len()]
         } else {
             coverable_vars(&plan, &partition_by)
         };
-        let entity_rows = records::context_rows(&plan, &partition_by);
-        let edge_filters = records::edge_filters(&plan, &entity_rows);
-        let required_entities = (0..plan.vars.len())
-            .filter(|v| plan.vars.get(*v).is_some_and(|var| !var.source.reads_events()))
-            .filter(|v| plan.required.get(*v).copied().unwrap_or(true))
-            .collect();
         let reads_bounds = reads_window_bounds(&plan);
         let stored_slots = stored_slots(&plan);
         Windowed {
@@ -148,9 +137,7 @@ impl Windowed {
             coverable,
             reads_bounds,
             stored_slots,
-            entity_rows,
-            edge_filters,
-            required_entities,
+            entities,
             ids: HashMap::default(),
             partitions: HashMap::default(),
             next_id: 0,
@@ -192,10 +179,7 @@ impl Windowed {
             }
             for row in rows.drain(..) {
                 let key = partition_key(&self.partition_by, &row.placeholders);
-                if !self.entities_cover(&key, row.time()) {
-                    continue;
-                }
-                if !self.edge_filters.iter().all(|f| f.admits(&self.plan, var, &row)) {
+                if !self.entities.can_join(&self.plan, var, &key, &row) {
                     continue;
                 }
                 if keep(var, &key) {
@@ -205,18 +189,6 @@ impl Windowed {
             }
         }
         added
-    }
-
-    /// Returns whether every entity and data-table variable the condition requires has a row
-    /// in the partition with key `key` that is valid at `time`, so that an event row there can
-    /// join.
-    fn entities_cover(&self, key: &[Key], time: i128) -> bool {
-        let entities = &self.plan.ctx.entities;
-        self.required_entities.iter().all(|var| {
-            let rows = self.entity_rows.get(*var).and_then(Option::as_ref);
-            rows.and_then(|by_key| by_key.get(key))
-                .is_some_and(|rows| rows.iter().any(|row| records::covers(entities, row, time)))
-        })
     }
 
     fn insert(&mut self, var: usize, row: Row, key: Vec<Key>) {
@@ -322,35 +294,17 @@ impl Windowed {
         // windows, whose pivot variable is filtered below, the first row at or after the
         // window start shows that before any row is collected. The check after collecting
         // returns the same result.
-        let entities = &plan.ctx.entities;
-        // Empty, and so not allocated, for the rules that read only events.
-        let entity_rows: Vec<Option<Vec<&Row>>> = match self.entity_rows.iter().any(Option::is_some)
-        {
-            false => Vec::new(),
-            true => self
-                .entity_rows
-                .iter()
-                .map(|context| {
-                    let rows = context.as_ref()?.get(&partition.key).map_or(&[][..], Vec::as_slice);
-                    Some(
-                        rows.iter()
-                            .filter(|row| records::valid_in(entities, row, bounds))
-                            .collect(),
-                    )
-                })
-                .collect(),
-        };
+        if !self.entities.partition_has_required(&partition.key) {
+            return Vec::new();
+        }
         let mut all_empty = true;
         for (var, var_rows) in partition.rows.iter().enumerate() {
-            let empty = match entity_rows.get(var) {
-                Some(Some(rows)) => rows.is_empty(),
-                _ => {
-                    let from = var_rows.partition_point(|r| r.time() < bounds.start);
-                    let empty = var_rows.get(from).is_none_or(|r| !bounds.contains(r.time()));
-                    all_empty &= empty;
-                    empty
-                }
-            };
+            if self.entities.is_entity(var) {
+                continue;
+            }
+            let from = var_rows.partition_point(|r| r.time() < bounds.start);
+            let empty = var_rows.get(from).is_none_or(|r| !bounds.contains(r.time()));
+            all_empty &= empty;
             if empty && pivot.is_none() && plan.required.get(var).copied().unwrap_or(true) {
                 return Vec::new();
             }
@@ -363,8 +317,8 @@ impl Windowed {
         }
         let mut rows: Vec<Vec<RowRef<'_>>> = Vec::with_capacity(plan.vars.len());
         for (var, var_rows) in partition.rows.iter().enumerate() {
-            if let Some(Some(entity_rows)) = entity_rows.get(var) {
-                rows.push(entity_rows.iter().map(|row| row.row_ref()).collect());
+            if self.entities.is_entity(var) {
+                rows.push(Vec::new());
                 continue;
             }
             let from = var_rows.partition_point(|r| r.time() < bounds.start);
@@ -379,6 +333,7 @@ impl Windowed {
                 .collect();
             rows.push(selected);
         }
+        self.entities.select(&plan, &partition.key, bounds, &mut rows);
         let missing_required = rows
             .iter()
             .enumerate()
