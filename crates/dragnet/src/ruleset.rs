@@ -135,7 +135,10 @@ pub fn compile_rules(
                 }
             }
             match engine::Rule::compile(&compiled.rule, &compiled.text, ctx) {
-                Ok(rule) => loaded.rules.push(rule),
+                Ok(rule) => {
+                    report(file, rule.warnings());
+                    loaded.rules.push(rule);
+                }
                 Err(diagnostics) => {
                     report(file, &diagnostics);
                     loaded.rejected.push(RejectedRule {

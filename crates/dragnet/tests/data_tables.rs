@@ -163,3 +163,93 @@ fn check_runs_table_rules_without_tables() {
     assert!(output.status.success(), "{stderr}");
     assert!(!stderr.contains("warning"), "{stderr}");
 }
+
+#[test]
+fn table_problems_name_file_and_line() {
+    let dir = TestDir::new("dragnet-test-tables-problems-");
+    let rules = write(&dir, "rules.yaral", RULES);
+    let events = write(&dir, "events.jsonl", EVENTS);
+    write(&dir, "tables/exits.csv", "range:cidr,provider\n203.0.113.0/24,ExampleVPN\n");
+    // A quoted cell over two lines with a `""` escape, CRLF line ends, then a short row.
+    write(
+        &dir,
+        "tables/assets.csv",
+        "host,note\r\ndb-01,\"says \"\"hi\"\"\r\ntwice\"\r\nshort\r\n",
+    );
+    write(
+        &dir,
+        "tables/nets.csv",
+        "range:cidr,pattern:regex,limit:number\n\
+         10.0.0.0/33,^ok$,1\n\
+         10.0.0.0/8,(open,2\n\
+         10.1.0.0/16,^ok$,many\n",
+    );
+    write(&dir, "tables/open.csv", "user,dept\nalice,Finance\nbob,\"Sales\ncarol,Ops\n");
+    fs::write(dir.join("tables/bytes.csv"), b"user\nal\xffice\n").unwrap();
+    write(&dir, "tables/Dup.csv", "user\nalice\n");
+    write(&dir, "tables/dup.csv", "user\nbob\n");
+
+    let tables = dir.join("tables");
+    let output = dragnet(&[
+        "hunt",
+        "--no-progress",
+        "--output",
+        "jsonl",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--data-tables",
+        tables.to_str().unwrap(),
+        events.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+
+    let expected = [
+        "assets.csv:4: row skipped: 1 cells where the header names 2 columns",
+        "nets.csv:2: invalid cell in column \"range\": invalid CIDR range \"10.0.0.0/33\"",
+        "nets.csv:3: invalid cell in column \"pattern\": invalid regular expression \"(open\"",
+        "nets.csv:4: invalid cell in column \"limit\": \"many\" is not a number",
+        "open.csv:3: row skipped: the quoted cell that starts on line 3 is not closed",
+        "bytes.csv:2: invalid UTF-8",
+        "dup.csv: skipped, because",
+    ];
+    for message in expected {
+        assert!(stderr.contains(message), "missing {message:?} in:\n{stderr}");
+    }
+}
+
+#[test]
+fn regex_test_on_string_column_reports_patterns() {
+    let dir = TestDir::new("dragnet-test-tables-regex-");
+    let rules = write(
+        &dir,
+        "rules.yaral",
+        r#"rule host_pattern {
+  meta:
+    severity = "Low"
+  events:
+    $e.metadata.event_type = "USER_LOGIN"
+    $e.target.hostname in regex %hosts.name
+  condition:
+    $e
+}
+"#,
+    );
+    let events = write(&dir, "events.jsonl", EVENTS);
+    write(&dir, "tables/hosts.csv", "name,owner\n^db-,alice\n(open,bob\n");
+    let tables = dir.join("tables");
+    let output = dragnet(&[
+        "hunt",
+        "--no-progress",
+        "--output",
+        "jsonl",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--data-tables",
+        tables.to_str().unwrap(),
+        events.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("hosts.csv:3: invalid regular expression \"(open\""), "{stderr}");
+}

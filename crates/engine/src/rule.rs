@@ -46,6 +46,12 @@ impl Rule {
         self.plan.severity.as_deref()
     }
 
+    /// The problems found while compiling that did not stop the rule, such as cells of a
+    /// data-table column that are not valid patterns for `in regex`.
+    pub fn warnings(&self) -> &[yaral::Diagnostic] {
+        &self.plan.warnings
+    }
+
     /// Whether Google SecOps would classify the rule as single-event.
     pub fn is_single_event(&self) -> bool {
         self.plan.single_event

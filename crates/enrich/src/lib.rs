@@ -13,4 +13,4 @@ pub mod tables;
 pub use asn::geo_artifact::{enrich_event, enrich_event_fields, GeoFields};
 pub use asn::{AsnDb, AsnError, AsnInfo, Coordinates};
 pub use lists::{compile_re2, ListError, ListKind, ListLimits, ReferenceList, ReferenceLists};
-pub use tables::{Column, ColumnType, DataTable, DataTables, TableError};
+pub use tables::{Column, ColumnType, DataTable, DataTables, Number, TableError};

@@ -162,6 +162,7 @@ pub(crate) fn build(rule: &ast::Rule, text: &str, ctx: &Context) -> Result<Plan,
         suppression,
         suppression_key,
         ctx: ctx.clone(),
+        warnings: lowerer.diagnostics,
     };
     plan.assign_stored_reads();
     Ok(plan)

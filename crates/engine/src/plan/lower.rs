@@ -651,8 +651,19 @@ impl Lowerer<'_> {
             ListMatch::Cidr => enrich::ListKind::Cidr,
         };
         let (found, problems) = table.column_list(index, list_kind);
-        for problem in problems {
-            self.diagnostics.push(Diagnostic::warning(list.span, problem.to_string()));
+        // Loading the table reported the invalid cells of `regex` and `cidr` columns already.
+        let validated = matches!(
+            (list_kind, column_type),
+            (enrich::ListKind::Regex, enrich::ColumnType::Regex)
+                | (enrich::ListKind::Cidr, enrich::ColumnType::Cidr)
+        );
+        if !validated {
+            for problem in problems {
+                self.diagnostics.push(Diagnostic::warning(
+                    list.span,
+                    format!("{problem}; the cell matches nothing"),
+                ));
+            }
         }
         Some((Arc::new(found), kind))
     }

@@ -174,6 +174,9 @@ pub(crate) struct Plan {
     /// `SINGLE_EVENT` rather than `MULTI_EVENT`.
     pub single_event: bool,
     pub ctx: Context,
+    /// Problems found while compiling that do not stop the rule, such as cells of a data-table
+    /// column that are not valid patterns for `in regex`.
+    pub warnings: Vec<yaral::Diagnostic>,
 }
 
 impl Plan {

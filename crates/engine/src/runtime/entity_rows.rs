@@ -189,28 +189,22 @@ impl EntityRows {
 }
 
 /// Converts a data-table row into a record whose fields are the columns: `number` cells as
-/// numbers when they read as one, the others as text.
+/// numbers, the others as text. A `number` cell that is empty or not a number is left out, so
+/// it reads as no value. Loading the table reported the ones that are not numbers.
 fn table_row(table: &enrich::DataTable, cells: &[String]) -> Event {
     let mut message = Message::new();
     for (column, cell) in table.columns().iter().zip(cells) {
         let value = match column.kind {
-            enrich::ColumnType::Number => number(cell),
+            enrich::ColumnType::Number => match enrich::Number::parse(cell) {
+                Some(enrich::Number::Int(int)) => Value::Int(int),
+                Some(enrich::Number::Float(float)) => Value::Float(float),
+                None => continue,
+            },
             _ => Value::from(cell.as_str()),
         };
         message.insert_owned(column.name.clone(), value);
     }
     Event::from_message(message)
-}
-
-fn number(cell: &str) -> Value {
-    let text = cell.trim();
-    if let Ok(int) = text.parse::<i64>() {
-        return Value::Int(int);
-    }
-    match text.parse::<f64>() {
-        Ok(float) if float.is_finite() => Value::Float(float),
-        _ => Value::from(cell),
-    }
 }
 
 impl EntityRows {
