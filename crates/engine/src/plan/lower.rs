@@ -137,7 +137,18 @@ impl<'c> Lowerer<'c> {
     /// Lowers `%table.column` used as a value: the column of the table variable's row.
     fn lower_table_column(&mut self, list: &ast::ListRef) -> Option<CExpr> {
         let column = list.column.as_ref()?;
-        let var = *self.var_index.get(&table_var_name(&list.name.name))?;
+        let key = table_var_name(&list.name.name);
+        // `declare` registers the tables read in `events:` and `outcome:`, and reports those
+        // that are not loaded.
+        let Some(&var) = self.var_index.get(&key) else {
+            if !self.missing_tables.contains(&key) {
+                self.error(
+                    list.span,
+                    "data-table columns can only be read in `events:` and `outcome:`",
+                );
+            }
+            return None;
+        };
         let VarSource::Table(table) = &self.vars.get(var)?.source else { return None };
         let table = Arc::clone(table);
         let Some(index) = table.column(&column.name) else {

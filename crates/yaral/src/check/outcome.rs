@@ -1,11 +1,13 @@
 //! The aggregation rules of `outcome:`.
 //!
-//! With a `match:` section every event field and placeholder must sit inside an aggregate.
+//! With a `match:` section every event field, placeholder and data-table column must sit
+//! inside an aggregate.
 //! Without one, only repeated fields and placeholders bound to repeated fields need one.
 //! Outcome variables count as already aggregated and may not be aggregated again.
 
 use crate::ast::{Expr, ExprKind, Rule};
 use crate::diagnostic::Diagnostic;
+use crate::format::text;
 use crate::parser::dotted_name;
 
 use super::functions::is_aggregate;
@@ -83,6 +85,14 @@ impl Context<'_> {
                     };
                     self.out.push(
                         Diagnostic::error(field.span, format!("`${}.{}` must be aggregated in `outcome:`, {reason}", field.var.name, field.dotted()))
+                            .with_help("wrap it in an aggregate such as `array_distinct(...)`, `max(...)` or `count(...)`"),
+                    );
+                }
+            }
+            ExprKind::ListRef(list) if list.column.is_some() => {
+                if self.has_match && !aggregated {
+                    self.out.push(
+                        Diagnostic::error(list.span, format!("`{}` must be aggregated in `outcome:`, because the rule has a `match:` section", text::list_ref(list)))
                             .with_help("wrap it in an aggregate such as `array_distinct(...)`, `max(...)` or `count(...)`"),
                     );
                 }

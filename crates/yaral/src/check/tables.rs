@@ -1,9 +1,11 @@
 //! Reference lists and data tables used as values.
 //!
 //! A reference list (`%name`) is only tested with `in`. A data-table column (`%table.column`)
-//! may also be compared with a field, which joins the event with the table's rows. Such a rule
-//! is multi-event, so it needs a `match:` section. A `!=`, `<`, `<=`, `>` or `>=` against a
-//! table also needs an `=` join on the same table, which selects the rows the others filter.
+//! may also be read as a value: compared with a field, passed to a function or aggregated in
+//! `outcome:`, which joins the event with the table's rows. Such a rule is multi-event, so it
+//! needs a `match:` section. A `!=`, `<`, `<=`, `>` or `>=` against a table also needs an `=`
+//! join on the same table, which selects the rows the others filter. Table names are
+//! case-insensitive.
 
 use std::collections::BTreeMap;
 
@@ -14,8 +16,9 @@ use crate::diagnostic::Diagnostic;
 pub fn check(rule: &Rule, out: &mut Vec<Diagnostic>) {
     let mut exprs: Vec<&Expr> = rule.events.iter().collect();
     exprs.extend(rule.outcome.iter().map(|o| &o.expr));
-    // For each table, whether it has an equality join, and the first other comparison.
-    let mut joins: BTreeMap<&str, (bool, Option<Span>)> = BTreeMap::new();
+    // For each table by lowercase name: the name as first written, whether it has an
+    // equality join, and the first other comparison.
+    let mut joins: BTreeMap<String, (&str, bool, Option<Span>)> = BTreeMap::new();
     let mut first_join: Option<Span> = None;
     for expr in exprs {
         expr.walk(&mut |e| match &e.kind {
@@ -29,16 +32,20 @@ pub fn check(rule: &Rule, out: &mut Vec<Diagnostic>) {
                 )
                 .with_help(format!("write `<value> in %{}`", list.name.name)),
             ),
+            ExprKind::ListRef(_) => {
+                first_join.get_or_insert(e.span);
+            }
             ExprKind::Compare { op, lhs, rhs, .. } => {
                 let Some(table) = table_column(lhs).or_else(|| table_column(rhs)) else {
                     return;
                 };
                 first_join.get_or_insert(e.span);
-                let entry = joins.entry(table.name.name.as_str()).or_insert((false, None));
+                let name = table.name.name.as_str();
+                let entry = joins.entry(name.to_lowercase()).or_insert((name, false, None));
                 if *op == CompareOp::Eq {
-                    entry.0 = true;
+                    entry.1 = true;
                 } else {
-                    entry.1.get_or_insert(e.span);
+                    entry.2.get_or_insert(e.span);
                 }
             }
             _ => {}
@@ -46,11 +53,11 @@ pub fn check(rule: &Rule, out: &mut Vec<Diagnostic>) {
     }
     if let (Some(span), None) = (first_join, &rule.match_section) {
         out.push(
-            Diagnostic::error(span, "a comparison with a data-table column joins the table's rows, which needs a `match:` section")
+            Diagnostic::error(span, "reading a data-table column as a value joins the table's rows, which needs a `match:` section")
                 .with_help("add a `match:` section, such as `$user over 1h`, or test the column with `in`"),
         );
     }
-    for (table, (has_equality, comparison)) in joins {
+    for (table, has_equality, comparison) in joins.into_values() {
         if let (false, Some(span)) = (has_equality, comparison) {
             out.push(
                 Diagnostic::error(span, format!("a comparison other than `=` with the data table `%{table}` needs an `=` join on the same table"))

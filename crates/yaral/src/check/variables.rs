@@ -294,6 +294,12 @@ fn check_condition(condition: &Expr, scope: &Scope, out: &mut Vec<Diagnostic>) {
                     .with_help("move the test to `events:`, or compute it in `outcome:` and test the outcome variable"),
             );
         }
+        ExprKind::ListRef(list) if list.column.is_some() => {
+            out.push(
+                Diagnostic::error(list.span, "data-table columns cannot be read in `condition:`")
+                    .with_help("compare the column in `events:`, or aggregate it in `outcome:` and test the outcome variable"),
+            );
+        }
         _ => {}
     });
 }
