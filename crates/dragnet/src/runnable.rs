@@ -30,7 +30,8 @@ pub fn engine_warnings(
             }
             Reference::List(..) => {}
             Reference::Column(table, column) => {
-                let columns = table_columns.entry(table).or_default();
+                // Table names are case-insensitive, so `%Vips` and `%vips` share a stand-in.
+                let columns = table_columns.entry(table.to_lowercase()).or_default();
                 if !columns.iter().any(|c| c.eq_ignore_ascii_case(&column)) {
                     columns.push(column);
                 }

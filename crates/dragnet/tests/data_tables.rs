@@ -219,6 +219,17 @@ fn table_problems_name_file_and_line() {
 }
 
 #[test]
+fn check_ignores_table_name_case() {
+    let dir = TestDir::new("dragnet-test-tables-check-case-");
+    let rule = RULES.replace("$user = %vips.userid", "$user = %VIPS.userid");
+    let rules = write(&dir, "rules.yaral", &rule);
+    let output = dragnet(&["check", rules.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains("warning"), "{stderr}");
+}
+
+#[test]
 fn regex_test_on_string_column_reports_patterns() {
     let dir = TestDir::new("dragnet-test-tables-regex-");
     let rules = write(
