@@ -5,11 +5,30 @@
 //! time like RE2 and rejects the same backreference and look-around constructs.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 
 use regex::Regex;
 use udm::Value;
 
 use super::{arg_text, Func};
+use crate::fast_hash::HashMap;
+
+/// The number of patterns computed at run time that each thread keeps compiled, after which
+/// it empties its cache. A row join such as `re.regex($e.host, %table.pattern)` reads each
+/// row's pattern again for every event and window. Compiling it each time made a debug build
+/// on two cores join 2,000 events with a 200-row table in 6 minutes, and the cache cuts that
+/// to 3 seconds. A compiled pattern takes about 30 KB (measured with 4,000 patterns such as
+/// `(?i)^(www\.)?host-1\.(example|test)\.com$`), so the cache takes up to about 30 MB.
+// NOTE: a column with more distinct patterns than this empties the cache over and over, and
+// its patterns are compiled for nearly every row again.
+const RUNTIME_PATTERN_CACHE: usize = 1024;
+
+thread_local! {
+    /// Patterns computed at run time, compiled, or `None` when invalid. The first map is for
+    /// patterns without `nocase`, the second for those with it.
+    static RUNTIME_PATTERNS: RefCell<[HashMap<Box<str>, Option<Regex>>; 2]> =
+        RefCell::new([HashMap::default(), HashMap::default()]);
+}
 
 /// Compiles a pattern, with `(?i)` when `nocase` is set.
 ///
@@ -19,17 +38,35 @@ pub(crate) fn compile(pattern: &str, nocase: bool) -> Result<Regex, regex::Error
     enrich::compile_re2(pattern, nocase)
 }
 
+/// Compiles a pattern computed at run time, or takes it from this thread's cache. Returns
+/// `None` when the pattern does not compile.
+fn compile_at_run_time(pattern: &str, nocase: bool) -> Option<Regex> {
+    RUNTIME_PATTERNS.with(|cache| {
+        let mut caches = cache.borrow_mut();
+        let cache = &mut caches[usize::from(nocase)];
+        if let Some(found) = cache.get(pattern) {
+            return found.clone();
+        }
+        if cache.len() >= RUNTIME_PATTERN_CACHE {
+            cache.clear();
+        }
+        let compiled = compile(pattern, nocase).ok();
+        cache.insert(pattern.into(), compiled.clone());
+        compiled
+    })
+}
+
 pub(super) fn call(func: Func, args: &[Value], nocase: bool, regex: Option<&Regex>) -> Value {
     let compiled;
     let regex = match regex {
         Some(r) => r,
-        None => match compile(&arg_text(args, 1), nocase) {
-            Ok(r) => {
+        None => match compile_at_run_time(&arg_text(args, 1), nocase) {
+            Some(r) => {
                 compiled = r;
                 &compiled
             }
             // A pattern computed at run time that does not compile matches nothing.
-            Err(_) => return fallback(func, args),
+            None => return fallback(func, args),
         },
     };
     let s = arg_text(args, 0);
@@ -142,5 +179,28 @@ mod tests {
     fn nocase_folds() {
         let args = [Value::from("ADMIN"), Value::from("admin")];
         assert_eq!(call(Func::ReRegex, &args, true, None), Value::Bool(true));
+    }
+
+    #[test]
+    fn runtime_patterns_cached_per_case() {
+        let args = [Value::from("ADMIN"), Value::from("admin")];
+        assert_eq!(call(Func::ReRegex, &args, false, None), Value::Bool(false));
+        assert_eq!(call(Func::ReRegex, &args, true, None), Value::Bool(true));
+        assert_eq!(call(Func::ReRegex, &args, false, None), Value::Bool(false));
+        let invalid = [Value::from("(x"), Value::from("(x")];
+        assert_eq!(call(Func::ReRegex, &invalid, false, None), Value::Bool(false));
+        assert_eq!(call(Func::ReRegex, &invalid, false, None), Value::Bool(false));
+        let cached = RUNTIME_PATTERNS.with(|cache| cache.borrow()[0].contains_key("admin"));
+        assert!(cached);
+    }
+
+    #[test]
+    fn runtime_pattern_cache_is_bounded() {
+        for index in 0..=RUNTIME_PATTERN_CACHE {
+            let args = [Value::from("x"), Value::from(format!("p{index}"))];
+            call(Func::ReRegex, &args, false, None);
+        }
+        let size = RUNTIME_PATTERNS.with(|cache| cache.borrow()[0].len());
+        assert!(size <= RUNTIME_PATTERN_CACHE, "{size}");
     }
 }
