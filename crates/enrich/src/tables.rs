@@ -371,12 +371,23 @@ impl<'a> LineCounter<'a> {
         while matches!(self.text.get(offset), Some(b'\r' | b'\n')) {
             offset += 1;
         }
-        if offset > self.offset {
-            let skipped = self.text.get(self.offset..offset).unwrap_or_default();
-            self.line += skipped.iter().filter(|&&b| b == b'\n').count();
-            self.offset = offset;
+        while self.offset < offset {
+            if ends_line(self.text, self.offset) {
+                self.line += 1;
+            }
+            self.offset += 1;
         }
         self.line
+    }
+}
+
+/// Whether the byte at `offset` ends a line: a `\n`, or a `\r` that no `\n` follows, as the
+/// csv crate reads line ends.
+fn ends_line(text: &[u8], offset: usize) -> bool {
+    match text.get(offset) {
+        Some(b'\n') => true,
+        Some(b'\r') => text.get(offset + 1) != Some(&b'\n'),
+        _ => false,
     }
 }
 
@@ -384,34 +395,29 @@ impl<'a> LineCounter<'a> {
 /// csv crate's default reader, where a quote opens a quoted cell only at the start of a cell
 /// and `""` inside one is a literal quote.
 fn unclosed_quote_line(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
     let mut line = 1;
     let mut at_cell_start = true;
     let mut quote_line = None;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
+    let mut offset = 0;
+    while let Some(&byte) = bytes.get(offset) {
+        let next = bytes.get(offset + 1).copied();
+        if ends_line(bytes, offset) {
+            line += 1;
+        }
         if quote_line.is_some() {
-            match c {
-                '"' if chars.peek() == Some(&'"') => {
-                    chars.next();
-                }
-                '"' => quote_line = None,
-                '\n' => line += 1,
-                _ => {}
+            if byte == b'"' && next == Some(b'"') {
+                offset += 1;
+            } else if byte == b'"' {
+                quote_line = None;
             }
-            continue;
+        } else if byte == b'"' && at_cell_start {
+            quote_line = Some(line);
+            at_cell_start = false;
+        } else {
+            at_cell_start = matches!(byte, b',' | b'\r' | b'\n');
         }
-        match c {
-            '"' if at_cell_start => {
-                quote_line = Some(line);
-                at_cell_start = false;
-            }
-            ',' | '\r' => at_cell_start = true,
-            '\n' => {
-                line += 1;
-                at_cell_start = true;
-            }
-            _ => at_cell_start = false,
-        }
+        offset += 1;
     }
     quote_line
 }
@@ -557,10 +563,17 @@ mod tests {
         assert_eq!(table.rows()[1].0, 4);
         assert_eq!(table.rows()[1].1[1], "x\"y");
 
-        let crlf = "a,b\r\n1,2\r\n1,2,3\r\n";
-        let (_, problems) = DataTable::from_csv("t", crlf, "t.csv").unwrap();
-        assert_eq!(problems.len(), 1, "{problems:?}");
-        assert!(problems[0].to_string().starts_with("t.csv:3: row skipped"), "{}", problems[0]);
+        for ends in ["\r\n", "\r"] {
+            let text = ["a,b", "1,2", "1,2,3", "\"x", "y\",4,5", ""].join(ends);
+            let (_, problems) = DataTable::from_csv("t", &text, "t.csv").unwrap();
+            let messages: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            assert_eq!(messages.len(), 2, "{ends:?}: {messages:?}");
+            assert!(messages[0].starts_with("t.csv:3: row skipped"), "{ends:?}: {messages:?}");
+            assert!(messages[1].starts_with("t.csv:4: row skipped"), "{ends:?}: {messages:?}");
+        }
+        let unclosed = "a,b\r1,\"x\r2,3\r";
+        let (_, problems) = DataTable::from_csv("t", unclosed, "t.csv").unwrap();
+        assert!(problems[0].to_string().contains("starts on line 2"), "{problems:?}");
     }
 
     #[test]
