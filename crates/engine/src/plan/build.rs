@@ -168,9 +168,9 @@ pub(crate) fn build(rule: &ast::Rule, text: &str, ctx: &Context) -> Result<Plan,
     Ok(plan)
 }
 
-/// Reports the entity variables (`$e.graph.`) a rule cannot use: entity records open no
-/// window, so a rule needs an event variable that the condition requires, and a sliding
-/// window's pivot must be an event variable.
+/// Reports the entity variables (`$e.graph.`) and data-table variables a rule cannot use:
+/// their rows open no window, so a rule needs an event variable that the condition requires,
+/// and a sliding window's pivot must be an event variable.
 fn check_entity_vars(
     lowerer: &mut Lowerer<'_>,
     rule: &ast::Rule,
@@ -186,11 +186,14 @@ fn check_entity_vars(
         .zip(required)
         .any(|(var, required)| var.source.reads_events() && *required);
     if !bounded_event {
-        lowerer.error(
-            rule.events_span,
+        let message = if lowerer.vars.iter().any(|v| v.source.is_entities()) {
             "a rule over entity records (`graph`) needs an event variable that the condition \
-             requires, such as `$e` in `$e and $ioc`",
-        );
+             requires, such as `$e` in `$e and $ioc`"
+        } else {
+            "a rule that reads data tables needs an event variable that the condition requires, \
+             such as `$e`, because table rows are not events"
+        };
+        lowerer.error(rule.events_span, message);
     }
     if let Some(WindowPlan::Sliding { pivot, .. }) = window {
         if lowerer.vars.get(pivot).is_some_and(|v| !v.source.reads_events()) {
