@@ -38,13 +38,9 @@ pub fn engine_warnings(
             }
         }
     }
-    // Data tables stand in with the columns the rule reads and no rows.
+    // Data tables stand in with the columns the rule reads, no rows and no column types.
     for (name, columns) in table_columns {
-        let header: Vec<String> =
-            columns.iter().map(|c| format!("\"{}\"", c.replace('"', "\"\""))).collect();
-        if let Ok((table, _)) = enrich::DataTable::from_csv(&name, &header.join(","), "stand-in") {
-            tables.insert(table);
-        }
+        tables.insert(enrich::DataTable::stand_in(&name, &columns));
     }
     let ctx = engine::Context {
         lists: Arc::new(lists),

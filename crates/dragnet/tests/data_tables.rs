@@ -264,3 +264,29 @@ fn regex_test_on_string_column_reports_patterns() {
     assert!(output.status.success(), "{stderr}");
     assert!(stderr.contains("hosts.csv:3: invalid regular expression \"(open\""), "{stderr}");
 }
+
+#[test]
+fn check_leaves_stand_in_columns_untyped() {
+    let dir = TestDir::new("dragnet-test-tables-check-types-");
+    let rules = write(
+        &dir,
+        "rules.yaral",
+        r#"rule service_port {
+  meta:
+    severity = "Low"
+  events:
+    $e.metadata.event_type = "NETWORK_CONNECTION"
+    $e.target.port = $port
+    $port = %services.port
+  match:
+    $port over 10m
+  condition:
+    $e
+}
+"#,
+    );
+    let output = dragnet(&["check", rules.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains("warning"), "{stderr}");
+}

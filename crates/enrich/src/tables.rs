@@ -56,6 +56,8 @@ pub struct DataTable {
     columns: Vec<Column>,
     /// Each row's cells, one per column, with the row's 1-based line in the file.
     rows: Vec<(usize, Vec<String>)>,
+    /// Whether the column types come from a header row, rather than being unknown.
+    typed: bool,
 }
 
 /// A problem with a data-table file.
@@ -221,7 +223,8 @@ impl DataTable {
             rows.push((line, record.iter().map(|cell| cell.trim().to_owned()).collect()));
         }
 
-        let table = DataTable { name: name.to_owned(), origin: origin.to_owned(), columns, rows };
+        let origin = origin.to_owned();
+        let table = DataTable { name: name.to_owned(), origin, columns, rows, typed: true };
         problems.extend(table.invalid_cells());
         Ok((table, problems))
     }
@@ -270,6 +273,27 @@ impl DataTable {
             _ => 0,
         });
         problems
+    }
+
+    /// Creates a table with these columns and no rows, whose column types are unknown: the
+    /// stand-in for a table a rule reads but the run has not loaded. Its columns read as
+    /// `string` columns.
+    pub fn stand_in(name: &str, columns: &[String]) -> DataTable {
+        let columns =
+            columns.iter().map(|c| Column { name: c.clone(), kind: ColumnType::String }).collect();
+        DataTable {
+            name: name.to_owned(),
+            origin: "stand-in".to_owned(),
+            columns,
+            rows: Vec::new(),
+            typed: false,
+        }
+    }
+
+    /// Returns whether the column types come from a header row. A [stand-in](Self::stand_in)
+    /// has no known types.
+    pub fn has_column_types(&self) -> bool {
+        self.typed
     }
 
     /// The table name, as its file spells it.

@@ -212,6 +212,8 @@ fn classify(lowerer: &mut Lowerer<'_>, conjunct: &ast::Expr) -> Option<Line> {
             (Some(p), None) | (None, Some(p)) => {
                 let other = if lp.is_some() { rhs } else { lhs };
                 let expr = lowerer.lower_top(other, Section::Events)?;
+                let operand = lowerer.typed_operand(other, &expr);
+                lowerer.check_placeholder_operand(p, operand, conjunct.span);
                 let (vars, placeholders) = (expr.vars(), expr.placeholders());
                 return Some(match (vars.as_slice(), placeholders.is_empty()) {
                     ([var], true) => {
@@ -236,6 +238,9 @@ fn classify(lowerer: &mut Lowerer<'_>, conjunct: &ast::Expr) -> Option<Line> {
                     lowerer.lower_top(rhs, Section::Events),
                 );
                 let (l, r) = (l?, r?);
+                let (left, right) =
+                    (lowerer.typed_operand(lhs, &l), lowerer.typed_operand(rhs, &r));
+                lowerer.check_table_comparison(conjunct.span, left.as_ref(), right.as_ref());
                 let (lv, rv) = (l.vars(), r.vars());
                 let no_placeholders = l.placeholders().is_empty() && r.placeholders().is_empty();
                 if let ([a], [b]) = (lv.as_slice(), rv.as_slice()) {

@@ -69,6 +69,9 @@ pub(crate) struct Lowerer<'c> {
     in_aggregate: bool,
     /// Data tables reported as not found, so that each is reported once.
     missing_tables: Vec<String>,
+    /// Per placeholder, the data-table columns and event fields bound to it whose value class
+    /// is known; see [`Lowerer::check_placeholder_operand`].
+    pub placeholder_operands: HashMap<usize, Vec<super::table_types::TypedOperand>>,
 }
 
 impl<'c> Lowerer<'c> {
@@ -87,6 +90,7 @@ impl<'c> Lowerer<'c> {
             list_argument: false,
             in_aggregate: false,
             missing_tables: Vec::new(),
+            placeholder_operands: HashMap::new(),
         }
     }
 
@@ -391,6 +395,8 @@ impl<'c> Lowerer<'c> {
         }
         let (l, r) = (self.lower(lhs), self.lower(rhs));
         let (mut l, mut r) = (l?, r?);
+        let (left, right) = (self.typed_operand(lhs, &l), self.typed_operand(rhs, &r));
+        self.check_table_comparison(lhs.span.to(rhs.span), left.as_ref(), right.as_ref());
         self.resolve_enum_literal(&l, &mut r);
         self.resolve_enum_literal(&r, &mut l);
         Some(CExpr::Compare { op, lhs: Box::new(l), rhs: Box::new(r), nocase })

@@ -11,6 +11,7 @@ pub(crate) mod condition;
 pub(crate) mod events;
 pub(crate) mod ir;
 pub(crate) mod lower;
+mod table_types;
 
 use std::sync::Arc;
 
