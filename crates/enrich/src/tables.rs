@@ -105,7 +105,7 @@ pub enum TableError {
         reason: String,
     },
     /// A quoted cell of the header row is not closed, so the rest of the file was read into it.
-    #[error("{origin}:{line}: the quoted cell that starts here is not closed; the data table is left out")]
+    #[error("{origin}:{line}: the quoted cell that starts here is not closed, so the data table is left out")]
     UnclosedQuote {
         /// The file.
         origin: String,
