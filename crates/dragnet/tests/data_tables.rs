@@ -19,6 +19,24 @@ fn dragnet(args: &[&str]) -> Output {
         .expect("the dragnet binary runs")
 }
 
+/// Runs `dragnet hunt` over `events` with the rules and the data-table folder, printing JSON
+/// lines.
+fn hunt(rules: &Path, tables: &Path, events: &Path) -> Output {
+    let path = |p: &Path| p.to_str().expect("temporary paths are UTF-8").to_owned();
+    let (rules, tables, events) = (path(rules), path(tables), path(events));
+    dragnet(&[
+        "hunt",
+        "--no-progress",
+        "--output",
+        "jsonl",
+        "--rules",
+        &rules,
+        "--data-tables",
+        &tables,
+        &events,
+    ])
+}
+
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
     if let Some(parent) = path.parent() {
@@ -92,17 +110,7 @@ fn hunt_tests_and_joins_data_tables() {
         "userid,department,office:cidr\nalice,Finance,10.1.0.0/16\nbob,Sales\n",
     );
     let tables = dir.join("tables");
-    let output = dragnet(&[
-        "hunt",
-        "--no-progress",
-        "--output",
-        "jsonl",
-        "--rules",
-        rules.to_str().unwrap(),
-        "--data-tables",
-        tables.to_str().unwrap(),
-        events.to_str().unwrap(),
-    ]);
+    let output = hunt(&rules, &tables, &events);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert_eq!(
@@ -124,17 +132,7 @@ fn missing_table_rejects_only_its_rule() {
     let events = write(&dir, "events.jsonl", EVENTS);
     write(&dir, "tables/exits.csv", "range:cidr\n203.0.113.0/24\n");
     let tables = dir.join("tables");
-    let output = dragnet(&[
-        "hunt",
-        "--no-progress",
-        "--output",
-        "jsonl",
-        "--rules",
-        rules.to_str().unwrap(),
-        "--data-tables",
-        tables.to_str().unwrap(),
-        events.to_str().unwrap(),
-    ]);
+    let output = hunt(&rules, &tables, &events);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(stderr.contains("data table `%vips` not found"), "{stderr}");
@@ -190,17 +188,7 @@ fn table_problems_name_file_and_line() {
     write(&dir, "tables/dup.csv", "user\nbob\n");
 
     let tables = dir.join("tables");
-    let output = dragnet(&[
-        "hunt",
-        "--no-progress",
-        "--output",
-        "jsonl",
-        "--rules",
-        rules.to_str().unwrap(),
-        "--data-tables",
-        tables.to_str().unwrap(),
-        events.to_str().unwrap(),
-    ]);
+    let output = hunt(&rules, &tables, &events);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
 
@@ -249,17 +237,7 @@ fn regex_test_on_string_column_reports_patterns() {
     let events = write(&dir, "events.jsonl", EVENTS);
     write(&dir, "tables/hosts.csv", "name,owner\n^db-,alice\n(open,bob\n");
     let tables = dir.join("tables");
-    let output = dragnet(&[
-        "hunt",
-        "--no-progress",
-        "--output",
-        "jsonl",
-        "--rules",
-        rules.to_str().unwrap(),
-        "--data-tables",
-        tables.to_str().unwrap(),
-        events.to_str().unwrap(),
-    ]);
+    let output = hunt(&rules, &tables, &events);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(stderr.contains("hosts.csv:3: invalid regular expression \"(open\""), "{stderr}");

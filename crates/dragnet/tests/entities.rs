@@ -66,6 +66,24 @@ const EVENTS: &str = r#"{"metadata":{"eventTimestamp":"2025-06-10T10:00:00Z","ev
 {"metadata":{"eventTimestamp":"2025-06-10T10:00:00Z","eventType":"NETWORK_CONNECTION","productLogId":"c3"},"target":{"ip":["192.0.2.1"]}}
 "#;
 
+/// Runs `dragnet hunt` over `events` with the rules and the entity records, printing JSON
+/// lines.
+fn hunt(rules: &Path, entities: &Path, events: &Path) -> Output {
+    let path = |p: &Path| p.to_str().expect("temporary paths are UTF-8").to_owned();
+    let (rules, entities, events) = (path(rules), path(entities), path(events));
+    dragnet(&[
+        "hunt",
+        "--no-progress",
+        "--output",
+        "jsonl",
+        "--rules",
+        &rules,
+        "--entities",
+        &entities,
+        &events,
+    ])
+}
+
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
     if let Some(parent) = path.parent() {
@@ -97,17 +115,7 @@ fn hunt_joins_entity_records_and_skips_bad_ones() {
         r#"{"inline_source":{"entities":[{"metadata":{"productEntityId":"feed-7","entityType":"IP_ADDRESS","sourceType":"ENTITY_CONTEXT"},"entity":{"ip":["198.51.100.7"]}}]}}"#,
     );
     let entities = dir.join("entities");
-    let output = dragnet(&[
-        "hunt",
-        "--no-progress",
-        "--output",
-        "jsonl",
-        "--rules",
-        rule.to_str().unwrap(),
-        "--entities",
-        entities.to_str().unwrap(),
-        events.to_str().unwrap(),
-    ]);
+    let output = hunt(&rule, &entities, &events);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert_eq!(
