@@ -162,9 +162,12 @@ window.addEventListener("error", function (event) {
       events.forEach(function (event) {
         var box = el("details");
         var meta = event.metadata || {};
+        // An entity record (`$e.graph.`) has no event time; its type and feed name it.
+        var parts = meta.entity_type
+          ? [meta.entity_type, meta.source_type, meta.product_name, meta.product_entity_id]
+          : [meta.event_timestamp, meta.event_type, meta.product_event_type, meta.product_log_id];
         box.appendChild(el("summary", null,
-          (meta.event_timestamp || "") + "  " + (meta.event_type || "") + "  " +
-          (meta.product_event_type || "") + "  " + (meta.product_log_id || "")));
+          parts.map(function (part) { return part || ""; }).join("  ")));
         box.appendChild(el("pre", null, JSON.stringify(event, null, 2)));
         entry.appendChild(box);
       });
