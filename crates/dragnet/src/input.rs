@@ -657,7 +657,11 @@ impl Scanner {
                         self.finish_value();
                         self.between(byte);
                     }
-                    _ if byte.is_ascii_whitespace() && value.depth == 0 => self.finish_value(),
+                    // In JSON lines a line is one record, so a malformed line such as
+                    // `not json` is one error, as the hunt's line reader makes it.
+                    _ if byte.is_ascii_whitespace() && value.depth == 0 && !self.lines => {
+                        self.finish_value()
+                    }
                     _ => value.push(byte),
                 }
             }
@@ -962,6 +966,14 @@ mod tests {
         let input = b"{\"a\":1}\n{\"a\":\n\n{\"a\":3}\n";
         let records = split_records(input);
         assert_eq!(lines_and_oks(&records), vec![(1, true), (2, false), (4, true)]);
+    }
+
+    #[test]
+    fn json_lines_with_bad_last_line() {
+        let records = split_records(b"{\"a\":1}\nnot json\n");
+        assert_eq!(records.len(), 2, "{records:?}");
+        assert!(records[1].record.is_err());
+        assert_eq!(records[1].line, 2);
     }
 
     #[test]
