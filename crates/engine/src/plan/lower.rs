@@ -37,7 +37,7 @@ pub(crate) struct VarSlots {
     pub paths: HashMap<Vec<Seg>, usize>,
     pub zero: Vec<Value>,
     pub kinds: Vec<Option<FieldKind>>,
-    /// What the variable's rows are made from.
+    /// The source of the variable's rows.
     pub source: VarSource,
 }
 
@@ -109,33 +109,37 @@ impl<'c> Lowerer<'c> {
         i
     }
 
-    /// Registers the variable whose rows are the rows of the data table `list` names, as
-    /// `%table`, and returns its index; reports a table that is not loaded.
+    /// Registers the variable whose rows are the rows of the data table that `list` names, as
+    /// `%table`, and returns its index. A table that is not loaded is reported.
     pub(crate) fn declare_table(&mut self, list: &ast::ListRef) -> Option<usize> {
         let key = table_var_name(&list.name.name);
         if let Some(&i) = self.var_index.get(&key) {
             return Some(i);
         }
-        let Some(table) = self.ctx.tables.get(&list.name.name).cloned() else {
-            if !self.missing_tables.contains(&key) {
-                self.missing_tables.push(key);
-                self.diagnostics.push(
-                    Diagnostic::error(
-                        list.name.span,
-                        format!("data table `%{}` not found", list.name.name),
-                    )
-                    .with_help(
-                        "load it with `--data-tables DIR`, as a CSV file named after the table",
-                    ),
-                );
-            }
-            return None;
-        };
+        let table = self.find_table(&list.name)?;
         let i = self.declare_var(&key);
         if let Some(slots) = self.vars.get_mut(i) {
             slots.source = VarSource::Table(table);
         }
         Some(i)
+    }
+
+    /// Returns the loaded data table of this name, or reports it as not found, once per rule.
+    fn find_table(&mut self, name: &ast::Ident) -> Option<Arc<enrich::DataTable>> {
+        if let Some(table) = self.ctx.tables.get(&name.name) {
+            return Some(Arc::clone(table));
+        }
+        let key = table_var_name(&name.name);
+        if !self.missing_tables.contains(&key) {
+            self.missing_tables.push(key);
+            self.diagnostics.push(
+                Diagnostic::error(name.span, format!("data table `%{}` not found", name.name))
+                    .with_help(
+                        "load it with `--data-tables DIR`, as a CSV file named after the table",
+                    ),
+            );
+        }
+        None
     }
 
     /// Lowers `%table.column` used as a value: the column of the table variable's row.
@@ -642,16 +646,7 @@ impl Lowerer<'_> {
         kind: ListMatch,
     ) -> Option<(Arc<enrich::ReferenceList>, ListMatch)> {
         let column = list.column.as_ref()?;
-        let Some(table) = self.ctx.tables.get(&list.name.name).cloned() else {
-            self.diagnostics.push(
-                Diagnostic::error(
-                    list.name.span,
-                    format!("data table `%{}` not found", list.name.name),
-                )
-                .with_help("load it with `--data-tables DIR`, as a CSV file named after the table"),
-            );
-            return None;
-        };
+        let table = self.find_table(&list.name)?;
         let Some(index) = table.column(&column.name) else {
             self.error(column.span, missing_column(&table, &column.name));
             return None;
