@@ -148,7 +148,7 @@ pub fn load_identities(path: Option<&Path>, demo: bool) -> Result<sources::Ident
 }
 
 /// Loads the data tables of `--data-tables` folders (`NAME.csv`, header row first), printing
-/// every row or file that could not be read; a later folder replaces a table of the same name.
+/// every row or file that could not be read. A later folder replaces a table of the same name.
 pub fn load_tables(dirs: &[PathBuf]) -> Result<enrich::DataTables> {
     let mut tables = enrich::DataTables::new();
     for dir in dirs {
@@ -365,16 +365,7 @@ fn entity_record(json: &serde_json::Value) -> std::result::Result<udm::Message, 
             "the record has no field of a UDM Entity (metadata, entity, relations, ...)".to_owned()
         );
     }
-    let interval = entity
-        .get("metadata")
-        .and_then(udm::Value::as_message)
-        .and_then(|metadata| metadata.get("interval"))
-        .and_then(udm::Value::as_message);
-    let time = |name: &str| match interval.and_then(|i| i.get(name)) {
-        Some(udm::Value::Timestamp(t)) => Some(*t),
-        _ => None,
-    };
-    if let (Some(start), Some(end)) = (time("start_time"), time("end_time")) {
+    if let (Some(start), Some(end)) = engine::validity_interval(&entity) {
         if end < start {
             let text = |t: udm::Timestamp| match udm::json::value_to_json(&udm::Value::Timestamp(t))
             {

@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use udm::{Event, Message, Str, Value};
+use udm::{Event, Message, Str, Timestamp, Value};
 
 use crate::fast_hash::HashSet;
 use crate::rows::content_id;
@@ -56,17 +56,9 @@ impl Entities {
     /// record (one indicator in two overlapping exports, say), so it is left out and `false` is
     /// returned: it would otherwise count twice in `#e` and in aggregates.
     pub fn push(&mut self, entity: Message) -> bool {
-        let interval = entity
-            .get("metadata")
-            .and_then(Value::as_message)
-            .and_then(|metadata| metadata.get("interval"))
-            .and_then(Value::as_message);
-        let time = |name: &str| match interval.and_then(|i| i.get(name)) {
-            Some(Value::Timestamp(t)) => Some(t.as_nanos()),
-            _ => None,
-        };
-        let start = time("start_time").unwrap_or(i128::MIN);
-        let end = time("end_time").unwrap_or(i128::MAX);
+        let (start, end) = validity_interval(&entity);
+        let start = start.map_or(i128::MIN, |t| t.as_nanos());
+        let end = end.map_or(i128::MAX, |t| t.as_nanos());
         let entity = Arc::new(Event::from_message(entity));
         // An Entity has no `product_log_id`, but a record may carry one as an unknown field,
         // which must not make two different records one.
@@ -97,6 +89,20 @@ impl Entities {
         let index = seq.checked_sub(ENTITY_SEQ_BASE)?;
         self.records.get(usize::try_from(index).ok()?)
     }
+}
+
+/// Returns the `metadata.interval` start and end times of an `Entity` message, when set.
+pub fn validity_interval(entity: &Message) -> (Option<Timestamp>, Option<Timestamp>) {
+    let interval = entity
+        .get("metadata")
+        .and_then(Value::as_message)
+        .and_then(|metadata| metadata.get("interval"))
+        .and_then(Value::as_message);
+    let time = |name: &str| match interval.and_then(|i| i.get(name)) {
+        Some(Value::Timestamp(t)) => Some(*t),
+        _ => None,
+    };
+    (time("start_time"), time("end_time"))
 }
 
 /// Entity records take sequence numbers from here up, so that they never collide with the
