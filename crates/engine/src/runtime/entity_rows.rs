@@ -1,15 +1,15 @@
 //! The rows of a rule's entity variables (`$e.graph.`) and data-table variables
 //! (`$e.f = %table.column`), built once from the records loaded before the events, and the
 //! lookups that find the few of them that a window's events can join. Both are called entity
-//! variables here; a table row is valid at every time.
+//! variables here, and a table row is valid at every time.
 //!
 //! A feed may contain millions of records while a window contains a few events. Rows are kept per
 //! match partition, like event rows, unless the variable does not assign the partition key:
 //! then one set of rows serves every partition. Each entity variable that a required variable links to,
 //! through a placeholder both assign or a field equality between them, also indexes its rows
 //! by that link's value. Every joined tuple contains a row of the required variable with the
-//! same value, so a window joins only the entity rows whose value one of its rows has, and an
-//! event row that no record can join when it arrives is dropped.
+//! same value. So a window joins only the entity rows whose value one of its rows has, and an
+//! event row that no record can join is dropped when it arrives.
 
 use std::sync::Arc;
 
@@ -256,6 +256,10 @@ impl EntityRows {
         bounds: Bounds,
         rows: &mut [Vec<RowRef<'a>>],
     ) {
+        // Most rules read only events, and this runs for every window they close.
+        if self.vars.iter().all(Option::is_none) {
+            return;
+        }
         let entities = &plan.ctx.entities;
         let mut done: Vec<bool> = (0..rows.len()).map(|v| !self.is_entity(v)).collect();
         // A variable linked to another entity variable waits for that one's rows, so that
