@@ -2,48 +2,22 @@
 //! binary over CSV tables.
 
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
 use serde_json::Value;
 
+#[path = "common/cli.rs"]
+mod cli;
 #[path = "common/test_dir.rs"]
 mod test_dir;
+use cli::{dragnet, hunt_with, write};
 use test_dir::TestDir;
-
-fn dragnet(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dragnet"))
-        .args(args)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("the dragnet binary runs")
-}
 
 /// Runs `dragnet hunt` over `events` with the rules and the data-table folder, printing JSON
 /// lines.
 fn hunt(rules: &Path, tables: &Path, events: &Path) -> Output {
-    let path = |p: &Path| p.to_str().expect("temporary paths are UTF-8").to_owned();
-    let (rules, tables, events) = (path(rules), path(tables), path(events));
-    dragnet(&[
-        "hunt",
-        "--no-progress",
-        "--output",
-        "jsonl",
-        "--rules",
-        &rules,
-        "--data-tables",
-        &tables,
-        &events,
-    ])
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).unwrap();
-    }
-    fs::write(&path, text).unwrap();
-    path
+    hunt_with(rules, "--data-tables", tables, events)
 }
 
 const RULES: &str = r#"rule vpn_login {

@@ -2,22 +2,17 @@
 //! files, run by the real binary.
 
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
 use serde_json::Value;
 
+#[path = "common/cli.rs"]
+mod cli;
 #[path = "common/test_dir.rs"]
 mod test_dir;
+use cli::{dragnet, hunt_with, write};
 use test_dir::TestDir;
-
-fn dragnet(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dragnet"))
-        .args(args)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("the dragnet binary runs")
-}
 
 /// The rule name, match values and sample ids (event `product_log_id`, entity
 /// `product_entity_id`) of each detection printed, sorted.
@@ -69,28 +64,7 @@ const EVENTS: &str = r#"{"metadata":{"eventTimestamp":"2025-06-10T10:00:00Z","ev
 /// Runs `dragnet hunt` over `events` with the rules and the entity records, printing JSON
 /// lines.
 fn hunt(rules: &Path, entities: &Path, events: &Path) -> Output {
-    let path = |p: &Path| p.to_str().expect("temporary paths are UTF-8").to_owned();
-    let (rules, entities, events) = (path(rules), path(entities), path(events));
-    dragnet(&[
-        "hunt",
-        "--no-progress",
-        "--output",
-        "jsonl",
-        "--rules",
-        &rules,
-        "--entities",
-        &entities,
-        &events,
-    ])
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).unwrap();
-    }
-    fs::write(&path, text).unwrap();
-    path
+    hunt_with(rules, "--entities", entities, events)
 }
 
 #[test]
@@ -297,17 +271,7 @@ events = { net = ["c1"], ioc = ["misp-1"] }
 fn hunt_with_entities(dir: &Path, entities: &Path) -> Output {
     let rule = write(dir, "rule.yaral", RULE);
     let events = write(dir, "events.jsonl", EVENTS);
-    dragnet(&[
-        "hunt",
-        "--no-progress",
-        "--output",
-        "jsonl",
-        "--rules",
-        rule.to_str().unwrap(),
-        "--entities",
-        entities.to_str().unwrap(),
-        events.to_str().unwrap(),
-    ])
+    hunt(&rule, entities, &events)
 }
 
 /// Records that parse but can never be what the user meant are reported with their line and
