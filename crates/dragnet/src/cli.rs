@@ -92,14 +92,14 @@ pub struct HuntArgs {
     pub lists: Vec<PathBuf>,
 
     /// A folder of data tables that rules read as `%table.column`: one CSV file per table,
-    /// `NAME.csv`, with a header row whose cells may give a type (`ip:cidr`, `score:number`);
-    /// repeatable.
+    /// `NAME.csv`, with a header row whose cells may give a type (`ip:cidr`, `score:number`).
+    /// Repeatable.
     #[arg(long, value_name = "DIR")]
     pub data_tables: Vec<PathBuf>,
 
     /// Entity records that `$e.graph.` fields read, such as threat-feed indicators or user
     /// and asset context: a file or folder of UDM `Entity` JSON (one record per line, an
-    /// array, or an object with an `entities` array); repeatable.
+    /// array, or an object with an `entities` array). Repeatable.
     #[arg(long, value_name = "PATH")]
     pub entities: Vec<PathBuf>,
 
@@ -201,8 +201,8 @@ pub struct WatchArgs {
 
     /// Entity records that `$e.graph.` fields read, such as threat-feed indicators or user
     /// and asset context: a file or folder of UDM `Entity` JSON (one record per line, an
-    /// array, or an object with an `entities` array); repeatable. Reloaded with
-    /// the rules.
+    /// array, or an object with an `entities` array). Repeatable, and reloaded with the
+    /// rules.
     #[arg(long, value_name = "PATH")]
     pub entities: Vec<PathBuf>,
 

@@ -26,7 +26,7 @@ use ir::CExpr;
 pub(crate) struct VarPlan {
     /// The name without `$`.
     pub name: String,
-    /// What the variable's rows are made from.
+    /// The source of the variable's rows.
     pub source: VarSource,
     /// The unmodified paths the rule reads, as a trie that expands events into copies.
     pub trie: SlotTrie,
@@ -47,7 +47,7 @@ pub(crate) struct VarPlan {
     pub stored_reads: Vec<StoredRead>,
 }
 
-/// What an event variable's rows are made from.
+/// The source of an event variable's rows.
 #[derive(Debug, Clone, Default)]
 pub(crate) enum VarSource {
     /// The events pushed.
