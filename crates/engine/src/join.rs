@@ -106,6 +106,22 @@ pub(crate) fn coverable_vars(plan: &Plan, partition_by: &[(usize, bool)]) -> Vec
 /// that `coverable` marks (see [`coverable_vars`]) are joined by covering.
 pub(crate) fn join<'a>(plan: &'a Plan, rows: &[Vec<RowRef<'a>>], coverable: &[bool]) -> Joined<'a> {
     let var_count = plan.vars.len();
+    // With one variable and nothing tested across variables, each row is a tuple of its own,
+    // as the general path below makes them.
+    if let ([only], [required]) = (rows, plan.required.as_slice()) {
+        if var_count == 1 && plan.cross_filters.is_empty() && only.len() <= MAX_TUPLES {
+            let tuples = if only.is_empty() {
+                if *required {
+                    Vec::new()
+                } else {
+                    vec![vec![None]]
+                }
+            } else {
+                only.iter().map(|row| vec![Some(*row)]).collect()
+            };
+            return Joined { tuples, truncated: false };
+        }
+    }
     let mut order: Vec<usize> = Vec::with_capacity(var_count);
     let mut joined = vec![false; var_count];
     let mut tuples: Vec<Tuple<'a>> = vec![vec![None; var_count]];

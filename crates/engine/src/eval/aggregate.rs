@@ -36,16 +36,16 @@ pub(crate) fn aggregate(agg: Agg, args: &[CExpr], vars: &[usize], env: &Env<'_>)
         }
     };
     let mut seen = Seen::default();
+    // One tuple cannot repeat an earlier one, and neither can the tuples of a rule with one
+    // variable, each of which is a different row; they need no record of what was seen.
+    let distinct = tuples.len() == 1 || env.plan.vars.len() == 1;
     // The evaluated arguments of each contributing row combination, one after the other,
     // borrowed where an argument is a field or a constant.
     let width = args.len();
     let mut cells: Vec<Cow<'_, Value>> = Vec::with_capacity(tuples.len() * width);
     for tuple in tuples {
-        // One tuple cannot repeat an earlier one, so it needs no record of what was seen.
-        let contributes = match tuples.len() {
-            1 => Seen::has_rows(tuple, vars),
-            _ => seen.first_time(tuple, vars),
-        };
+        let contributes =
+            if distinct { Seen::has_rows(tuple, vars) } else { seen.first_time(tuple, vars) };
         if !contributes {
             continue;
         }
@@ -60,14 +60,21 @@ pub(crate) fn aggregate(agg: Agg, args: &[CExpr], vars: &[usize], env: &Env<'_>)
         _ => {}
     }
     // The values of the first argument; a list contributes each element.
-    let mut first: Vec<Cow<'_, Value>> = Vec::with_capacity(cells.len() / width.max(1));
-    for value in cells.into_iter().step_by(width.max(1)) {
-        match value {
-            Cow::Borrowed(Value::List(items)) => first.extend(items.iter().map(Cow::Borrowed)),
-            Cow::Owned(Value::List(items)) => first.extend(items.into_iter().map(Cow::Owned)),
-            other => first.push(other),
+    let first: Vec<Cow<'_, Value>> = if width == 1
+        && !cells.iter().any(|value| matches!(**value, Value::List(_)))
+    {
+        cells
+    } else {
+        let mut first = Vec::with_capacity(cells.len() / width.max(1));
+        for value in cells.into_iter().step_by(width.max(1)) {
+            match value {
+                Cow::Borrowed(Value::List(items)) => first.extend(items.iter().map(Cow::Borrowed)),
+                Cow::Owned(Value::List(items)) => first.extend(items.into_iter().map(Cow::Owned)),
+                other => first.push(other),
+            }
         }
-    }
+        first
+    };
     let values = || first.iter().map(|value| &**value);
     match agg {
         Agg::Count => Value::Int(first.len() as i64),

@@ -205,7 +205,7 @@ pub(crate) fn eval(expr: &CExpr, env: &Env<'_>) -> Value {
         },
         CExpr::Placeholder(p) => env.placeholder(*p),
         CExpr::Outcome(o) => env.outcomes.get(*o).cloned().unwrap_or(Value::Null),
-        CExpr::EventExists(v) => Value::Bool(event_count(env, *v) > 0),
+        CExpr::EventExists(v) => Value::Bool(event_exists(env, *v)),
         CExpr::EventCount(v) => Value::Int(event_count(env, *v) as i64),
         CExpr::PlaceholderCount(p) => Value::Int(placeholder_count(env, *p) as i64),
         CExpr::Not(_) | CExpr::And(..) | CExpr::Or(..) => Value::Bool(test(expr, env)),
@@ -225,6 +225,7 @@ pub(crate) fn eval(expr: &CExpr, env: &Env<'_>) -> Value {
             match args.as_slice() {
                 [a] => call(&[eval(a, env)]),
                 [a, b] => call(&[eval(a, env), eval(b, env)]),
+                [a, b, c] => call(&[eval(a, env), eval(b, env), eval(c, env)]),
                 _ => call(&args.iter().map(|a| eval(a, env)).collect::<Vec<Value>>()),
             }
         }
@@ -289,6 +290,14 @@ fn slot_value<'a>(env: &Env<'a>, var: usize, slot: usize) -> &'a Value {
             value => value,
         },
         _ => zero(),
+    }
+}
+
+/// Whether the group (or the current rows) has an event of a variable.
+fn event_exists(env: &Env<'_>, var: usize) -> bool {
+    match env.group {
+        Some(tuples) => tuples.iter().any(|t| matches!(t.get(var), Some(Some(_)))),
+        None => matches!(env.rows.get(var), Some(Some(_))),
     }
 }
 

@@ -342,14 +342,26 @@ impl Windowed {
             return Vec::new();
         }
         if matches!(self.window, WindowPlan::Hop { .. }) && !self.reads_bounds {
-            let content: Vec<Vec<(u64, u32)>> =
-                rows.iter().map(|r| r.iter().map(|row| (row.seq, row.copy)).collect()).collect();
             // A hop window with the same rows as the last one evaluated gives the same
             // detections, which de-duplication would drop.
-            if partition.last_content.as_ref() == Some(&content) {
+            let identity = |row: &RowRef<'_>| (row.seq, row.copy);
+            let same = partition.last_content.as_ref().is_some_and(|last| {
+                last.len() == rows.len()
+                    && last.iter().zip(&rows).all(|(last, rows)| {
+                        last.len() == rows.len()
+                            && last.iter().copied().eq(rows.iter().map(identity))
+                    })
+            });
+            if same {
                 return Vec::new();
             }
-            partition.last_content = Some(content);
+            // The last content's buffers are reused, since this runs for every hop window.
+            let content = partition.last_content.get_or_insert_with(Vec::new);
+            content.resize_with(rows.len(), Vec::new);
+            for (content, rows) in content.iter_mut().zip(&rows) {
+                content.clear();
+                content.extend(rows.iter().map(identity));
+            }
         }
         let joined = join(&plan, &rows, &self.coverable);
         if joined.truncated {
@@ -362,33 +374,34 @@ impl Windowed {
                  of this rule may be missing"
             );
         }
-        let mut groups: BTreeMap<Vec<Key>, Vec<Tuple<'_>>> = BTreeMap::new();
-        // When every match variable partitions the rows, all rows of the partition have the
-        // partition key as their match key, and so has every tuple.
-        if self.partition_by.len() == plan.match_vars.len() {
-            if !joined.tuples.is_empty() {
-                groups.insert(partition.key.clone(), joined.tuples);
-            }
-        } else {
-            for tuple in joined.tuples {
-                let env = Env {
-                    plan: &plan,
-                    rows: &tuple,
-                    outcomes: &[],
-                    element: None,
-                    group: None,
-                    window: None,
-                };
-                let match_key: Vec<Key> = plan
-                    .match_vars
-                    .iter()
-                    .zip(&self.match_nocase)
-                    .map(|((p, _), nocase)| Key::of(env.placeholder_ref(*p), *nocase))
-                    .collect();
-                groups.entry(match_key).or_default().push(tuple);
-            }
-        }
         let window = Some((timestamp(bounds.start), timestamp(bounds.end)));
+        // When every match variable partitions the rows, all rows of the partition have the
+        // partition key as their match key, and so has every tuple: they form one group.
+        if self.partition_by.len() == plan.match_vars.len() {
+            if joined.tuples.is_empty() {
+                return Vec::new();
+            }
+            let candidate = evaluate(&plan, &self.info, &joined.tuples, window);
+            return candidate.map(|c| (partition.key.clone(), c)).into_iter().collect();
+        }
+        let mut groups: BTreeMap<Vec<Key>, Vec<Tuple<'_>>> = BTreeMap::new();
+        for tuple in joined.tuples {
+            let env = Env {
+                plan: &plan,
+                rows: &tuple,
+                outcomes: &[],
+                element: None,
+                group: None,
+                window: None,
+            };
+            let match_key: Vec<Key> = plan
+                .match_vars
+                .iter()
+                .zip(&self.match_nocase)
+                .map(|((p, _), nocase)| Key::of(env.placeholder_ref(*p), *nocase))
+                .collect();
+            groups.entry(match_key).or_default().push(tuple);
+        }
         let mut out = Vec::new();
         for (match_key, tuples) in groups {
             if let Some(candidate) = evaluate(&plan, &self.info, &tuples, window) {

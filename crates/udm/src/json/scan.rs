@@ -15,7 +15,7 @@ use std::borrow::Cow;
 use serde_json::Value as Json;
 
 use super::read::{read_field, read_single, Path};
-use super::slice::{Fields, Node, NOTHING};
+use super::slice::{same_key, Fields, Node, NOTHING};
 use super::time;
 use crate::schema::{FieldDef, FieldKind, MessageType};
 use crate::value::{Message, Value};
@@ -143,7 +143,7 @@ impl<'t> JsonScanner<'t> {
         self.object_entries(|scanner, key| {
             let (name, value) = match message.field(&key) {
                 Some(field) => {
-                    let kept = shape.child(field.name);
+                    let kept = shape.child_field(field);
                     let inner = kept.unwrap_or(&NOTHING);
                     let value = scanner.field(field, inner, kept.is_some(), depth)?;
                     (Cow::Borrowed(field.name), value.filter(|_| kept.is_some()))
@@ -156,7 +156,7 @@ impl<'t> JsonScanner<'t> {
                     (Cow::Owned(key.into_owned()), None)
                 }
             };
-            if scanner.fields[start..].iter().any(|(other, _)| *other == name) {
+            if scanner.fields[start..].iter().any(|(other, _)| same_key(other, &name)) {
                 return None;
             }
             scanner.fields.push((name, value));
