@@ -13,7 +13,7 @@
 //! the gate, and neither is a filter over a path that turns out to cross a repeated field in
 //! the event at hand.
 
-use std::collections::HashMap;
+use crate::fast_hash::HashMap;
 use std::sync::Arc;
 
 use udm::{Event, Value};
@@ -440,12 +440,17 @@ impl Gate {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Dispatch {
     gates: Vec<Gate>,
-    /// Gates by an event type number they accept.
+    /// Gates by an event type number they accept, for gates in no [`TextIndex`].
     by_event_type: HashMap<i32, Vec<usize>>,
     /// Gates that accept any event type and are in no [`TextIndex`].
     any_event_type: Vec<usize>,
     /// Gates that accept any event type but pin a single-valued string field, by that field.
     text_indexes: Vec<TextIndex>,
+    /// Gates that accept some event types and also pin a single-valued string field, such as
+    /// `metadata.log_type`: per event type number they accept, by that field. Several rules
+    /// often take one event type from different log sources, and this keeps the gates of the
+    /// other sources from being tried.
+    typed_text_indexes: HashMap<i32, Vec<TextIndex>>,
     /// The number of distinct [`Check::key`]s.
     keys: usize,
 }
@@ -460,6 +465,44 @@ struct TextIndex {
     all: Vec<usize>,
 }
 
+impl TextIndex {
+    /// Appends the ids of the index's gates that may admit the event.
+    fn add_candidates(&self, event: &Event, ids: &mut Vec<usize>) {
+        // The gates' own checks read the field the same way, so a gate left out here would
+        // have rejected the event.
+        match read_scalar(event, &self.path) {
+            Some(Value::String(text)) => {
+                if let Some(more) = self.by_text.get(text.as_str()) {
+                    ids.extend_from_slice(more);
+                }
+            }
+            // A missing field reads as the empty text, which no indexed test takes.
+            Some(Value::Null) => {}
+            _ => ids.extend_from_slice(&self.all),
+        }
+    }
+}
+
+/// Adds gate `id`, which accepts only events whose field at `path` is one of `texts`, to the
+/// index of that field among `indexes`.
+fn index_text(indexes: &mut Vec<TextIndex>, id: usize, path: Vec<Seg>, texts: Vec<String>) {
+    let at = match indexes.iter().position(|index| index.path == path) {
+        Some(at) => at,
+        None => {
+            indexes.push(TextIndex { path, by_text: HashMap::default(), all: Vec::new() });
+            indexes.len() - 1
+        }
+    };
+    let index = &mut indexes[at];
+    for text in texts {
+        let ids = index.by_text.entry(text).or_default();
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    index.all.push(id);
+}
+
 impl Dispatch {
     /// Every gate, in rule and variable order.
     pub(crate) fn gates(&self) -> &[Gate] {
@@ -468,7 +511,7 @@ impl Dispatch {
 
     pub(crate) fn new(plans: &[&Plan]) -> Dispatch {
         let mut dispatch = Dispatch::default();
-        let mut keys: HashMap<String, usize> = HashMap::new();
+        let mut keys: HashMap<String, usize> = HashMap::default();
         for (rule, plan) in plans.iter().enumerate() {
             for var in 0..plan.vars.len() {
                 // Entity and data-table variables take their rows from records loaded before
@@ -488,40 +531,27 @@ impl Dispatch {
                     }
                 }
                 let id = dispatch.gates.len();
-                match &gate.event_types {
-                    Some(numbers) => {
+                match (&gate.event_types, gate.index_test()) {
+                    (Some(numbers), Some((path, texts))) => {
+                        for number in numbers {
+                            let indexes = dispatch.typed_text_indexes.entry(*number).or_default();
+                            index_text(indexes, id, path.clone(), texts.clone());
+                        }
+                    }
+                    (Some(numbers), None) => {
                         for number in numbers {
                             dispatch.by_event_type.entry(*number).or_default().push(id);
                         }
                     }
-                    None => match gate.index_test() {
-                        Some((path, texts)) => dispatch.index_text(id, path, texts),
-                        None => dispatch.any_event_type.push(id),
-                    },
+                    (None, Some((path, texts))) => {
+                        index_text(&mut dispatch.text_indexes, id, path, texts)
+                    }
+                    (None, None) => dispatch.any_event_type.push(id),
                 }
                 dispatch.gates.push(gate);
             }
         }
         dispatch
-    }
-
-    fn index_text(&mut self, id: usize, path: Vec<Seg>, texts: Vec<String>) {
-        let at = match self.text_indexes.iter().position(|index| index.path == path) {
-            Some(at) => at,
-            None => {
-                let index = TextIndex { path, by_text: HashMap::new(), all: Vec::new() };
-                self.text_indexes.push(index);
-                self.text_indexes.len() - 1
-            }
-        };
-        let index = &mut self.text_indexes[at];
-        for text in texts {
-            let ids = index.by_text.entry(text).or_default();
-            if !ids.contains(&id) {
-                ids.push(id);
-            }
-        }
-        index.all.push(id);
     }
 
     /// Returns an empty memo for [`Gate::decide`] over one event.
@@ -556,20 +586,12 @@ impl Dispatch {
                 let mut ids = Vec::with_capacity(self.any_event_type.len() + typed.len());
                 ids.extend_from_slice(&self.any_event_type);
                 ids.extend_from_slice(typed);
-                for index in &self.text_indexes {
-                    // The gates' own checks read the field the same way, so a gate left out
-                    // here would have rejected the event.
-                    match read_scalar(event, &index.path) {
-                        Some(Value::String(text)) => {
-                            if let Some(more) = index.by_text.get(text.as_str()) {
-                                ids.extend_from_slice(more);
-                            }
-                        }
-                        // A missing field reads as the empty text, which no indexed test takes.
-                        Some(Value::Null) => {}
-                        _ => ids.extend_from_slice(&index.all),
-                    }
+                let typed_texts = self.typed_text_indexes.get(&value.number);
+                for index in self.text_indexes.iter().chain(typed_texts.into_iter().flatten()) {
+                    index.add_candidates(event, &mut ids);
                 }
+                // A gate is in one index for the event's type, under one text of the field, so
+                // no id comes twice.
                 ids.sort_unstable();
                 ids
             }
