@@ -107,8 +107,9 @@ pub(crate) fn evaluate(
                 max_time = max_time.max(time);
             }
             if kept.len() < MAX_SAMPLES {
-                // A partial event goes out whole, as its record has it.
-                kept.push(event.whole());
+                // A partial event is read whole when the detection leaves the engine, since
+                // de-duplication drops most candidates of hop windows first.
+                kept.push(Arc::clone(event));
             }
         }
         samples.push((name, kept));

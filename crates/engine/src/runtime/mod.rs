@@ -66,7 +66,7 @@ impl RuleState {
         let detection = candidate.detection;
         if self.rule.plan.suppression.is_none() {
             self.detections += 1;
-            out.push(detection);
+            out.push(with_whole_samples(detection));
             return;
         }
         self.pending.insert((detection.time(), detection.id.clone()), detection);
@@ -82,11 +82,22 @@ impl RuleState {
             let detection = entry.remove();
             if self.suppressor.admit(&self.rule.plan, &detection) {
                 self.detections += 1;
-                out.push(detection);
+                out.push(with_whole_samples(detection));
             }
         }
         self.suppressor.expire(horizon);
     }
+}
+
+/// Returns the detection with its sample events whole: a sample read in part, as rows keep
+/// it, is read again from its record, so that the detection shows the event as it came.
+fn with_whole_samples(mut detection: Detection) -> Detection {
+    for (_, events) in &mut detection.events {
+        for event in events.iter_mut().filter(|event| event.is_partial()) {
+            *event = event.whole();
+        }
+    }
+    detection
 }
 
 /// Counters of an engine run.
