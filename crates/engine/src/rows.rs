@@ -180,6 +180,7 @@ pub(crate) fn make_row_parts(
     out: &mut Vec<RowParts>,
 ) {
     let reads = plan.vars.get(var).map_or(&[][..], |v| v.stored_reads.as_slice());
+    let computed = plan.vars.get(var).map_or(&[][..], |v| v.computed.as_slice());
     let mut read_values: Option<Box<[Value]>> = None;
     for_each_row(plan, var, event, decided, |copy_index, copy, placeholders| {
         // Slots past the last stored one are left out: a missing slot reads as `Null`, as an
@@ -190,21 +191,29 @@ pub(crate) fn make_row_parts(
             }
             _ => copy.len(),
         };
-        let slots = copy
+        let keeps = |slot: usize| stored.and_then(|stored| stored.get(slot)) != Some(&false);
+        let mut slots: Vec<Value> = copy
             .iter()
             .take(kept)
             .enumerate()
-            .map(|(slot, value)| match stored.and_then(|stored| stored.get(slot)) {
-                Some(false) => Value::Null,
-                Some(true) | None => (*value).clone(),
-            })
+            .map(|(slot, value)| if keeps(slot) { (*value).clone() } else { Value::Null })
             .collect();
+        if !computed.is_empty() {
+            let current = CopyRef { plan, var, event, copy_index, copy };
+            current.with_env(&placeholders, |env| {
+                for (slot, expr) in computed {
+                    if let Some(cell) = slots.get_mut(*slot).filter(|_| keeps(*slot)) {
+                        *cell = eval(expr, env);
+                    }
+                }
+            });
+        }
         // Stored reads do not vary across the copies of an event.
         let reads = keeps_reads
             .then(|| read_values.get_or_insert_with(|| read_stored(event, reads)).clone());
         out.push(RowParts {
             copy: copy_index,
-            slots,
+            slots: slots.into_boxed_slice(),
             placeholders: placeholders.into_boxed_slice(),
             reads,
         });

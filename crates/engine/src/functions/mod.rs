@@ -180,6 +180,12 @@ pub(crate) fn lookup(name: &str) -> Lookup {
 }
 
 impl Func {
+    /// Whether a call gives the same result for the same arguments whenever it runs:
+    /// everything but the clock and the random numbers.
+    pub(crate) fn is_deterministic(self) -> bool {
+        !matches!(self, Func::MathRandom | Func::TimestampCurrentSeconds)
+    }
+
     /// Whether the argument at `index` is read as a whole list (a repeated field is passed as
     /// all its elements rather than one copy's element).
     pub(crate) fn takes_list(self, index: usize) -> bool {

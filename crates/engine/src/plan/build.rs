@@ -124,6 +124,7 @@ pub(crate) fn build(rule: &ast::Rule, text: &str, ctx: &Context) -> Result<Plan,
                 zero_checks,
                 late_filters,
                 stored_reads: Vec::new(),
+                computed: Vec::new(),
             }
         })
         .collect();
@@ -164,6 +165,7 @@ pub(crate) fn build(rule: &ast::Rule, text: &str, ctx: &Context) -> Result<Plan,
         ctx: ctx.clone(),
         warnings: lowerer.diagnostics,
     };
+    plan.assign_computed_slots();
     plan.assign_stored_reads();
     Ok(plan)
 }

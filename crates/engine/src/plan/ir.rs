@@ -189,6 +189,71 @@ impl CExpr {
         }
     }
 
+    /// Visits this expression and every sub-expression mutably, each node before its children.
+    pub(crate) fn walk_mut(&mut self, f: &mut dyn FnMut(&mut CExpr)) {
+        f(self);
+        match self {
+            CExpr::Quantified { body, .. } => body.walk_mut(f),
+            CExpr::Not(x) | CExpr::TimePart { expr: x, .. } => x.walk_mut(f),
+            CExpr::And(a, b) | CExpr::Or(a, b) => {
+                a.walk_mut(f);
+                b.walk_mut(f);
+            }
+            CExpr::Compare { lhs, rhs, .. } | CExpr::Arith { lhs, rhs, .. } => {
+                lhs.walk_mut(f);
+                rhs.walk_mut(f);
+            }
+            CExpr::RegexMatch { expr, .. } | CExpr::InList { expr, .. } => expr.walk_mut(f),
+            CExpr::InLiteral { expr, items, .. } => {
+                expr.walk_mut(f);
+                items.iter_mut().for_each(|i| i.walk_mut(f));
+            }
+            CExpr::Call { args, .. } | CExpr::Aggregate { args, .. } => {
+                args.iter_mut().for_each(|a| a.walk_mut(f))
+            }
+            CExpr::Array(items) | CExpr::NOf { items, .. } => {
+                items.iter_mut().for_each(|i| i.walk_mut(f))
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether the expression reads nothing but the row of event variable `var` and
+    /// constants, and gives the same value whenever it runs on that row: no placeholder,
+    /// outcome, count, aggregate, window bound, clock or random number.
+    pub(crate) fn reads_only_row(&self, var: usize) -> bool {
+        let mut only = true;
+        self.walk(&mut |e| match e {
+            CExpr::Slot { var: v, .. }
+            | CExpr::FieldList { var: v, .. }
+            | CExpr::MapValue { var: v, .. }
+            | CExpr::Quantified { var: v, .. } => only &= *v == var,
+            CExpr::Call { func, .. } => only &= func.is_deterministic(),
+            CExpr::Lit(_)
+            | CExpr::Element
+            | CExpr::TimePart { .. }
+            | CExpr::Not(_)
+            | CExpr::And(..)
+            | CExpr::Or(..)
+            | CExpr::Compare { .. }
+            | CExpr::RegexMatch { .. }
+            | CExpr::Arith { .. }
+            | CExpr::InList { .. }
+            | CExpr::InLiteral { .. }
+            | CExpr::Array(_)
+            | CExpr::NOf { .. } => {}
+            CExpr::Placeholder(_)
+            | CExpr::Outcome(_)
+            | CExpr::EventExists(_)
+            | CExpr::EventCount(_)
+            | CExpr::PlaceholderCount(_)
+            | CExpr::Aggregate { .. }
+            | CExpr::WindowStart
+            | CExpr::WindowEnd => only = false,
+        });
+        only
+    }
+
     /// The event variables the expression reads directly (fields, quantified fields).
     pub(crate) fn vars(&self) -> Vec<usize> {
         let mut out = Vec::new();

@@ -45,6 +45,10 @@ pub(crate) struct VarPlan {
     /// stored rows read from this variable's event. Stored rows keep their values, so that
     /// closing a window reads no event tree; see [`Plan::assign_stored_reads`].
     pub stored_reads: Vec<StoredRead>,
+    /// Slots past the field slots whose values are computed when a row is built: the
+    /// arguments of aggregates that read only this variable's row, each with its slot. See
+    /// [`Plan::assign_computed_slots`].
+    pub computed: Vec<(usize, CExpr)>,
 }
 
 /// The source of an event variable's rows.
@@ -205,6 +209,50 @@ impl Plan {
         }
     }
 
+    /// Moves the arguments of aggregates that read only one event variable's row, and are
+    /// more than a field or a constant, into slots computed when the row is built
+    /// ([`VarPlan::computed`]). A row falls in several windows, which then each read one value
+    /// instead of evaluating the argument again, and it need not keep the fields that only
+    /// such arguments read.
+    ///
+    /// Only the aggregates the condition reads move: the others are evaluated for the few
+    /// groups that pass it, and computing theirs for every row would cost more.
+    pub(crate) fn assign_computed_slots(&mut self) {
+        let vars = &mut self.vars;
+        let needed = &self.condition_outcomes;
+        let outcomes = self
+            .outcomes
+            .iter_mut()
+            .enumerate()
+            .filter(|(index, _)| needed.get(*index).copied().unwrap_or(true))
+            .map(|(_, (_, e))| e);
+        for expr in outcomes.chain(self.condition.as_mut()) {
+            expr.walk_mut(&mut |e| {
+                let CExpr::Aggregate { args, vars: read, .. } = e else { return };
+                let [var] = read.as_slice() else { return };
+                let Some(plan) = vars.get_mut(*var).filter(|v| v.source.reads_events()) else {
+                    return;
+                };
+                for arg in args.iter_mut() {
+                    let plain = matches!(
+                        arg,
+                        CExpr::Lit(_)
+                            | CExpr::Slot { .. }
+                            | CExpr::FieldList { .. }
+                            | CExpr::MapValue { .. }
+                    );
+                    if plain || !arg.reads_only_row(*var) {
+                        continue;
+                    }
+                    let slot = plan.slot_zero.len();
+                    plan.slot_zero.push(Value::Null);
+                    let computed = std::mem::replace(arg, CExpr::Slot { var: *var, slot });
+                    plan.computed.push((slot, computed));
+                }
+            });
+        }
+    }
+
     /// Fills each variable's [`VarPlan::stored_reads`] with the event reads of the
     /// expressions evaluated over stored rows.
     pub(crate) fn assign_stored_reads(&mut self) {
@@ -247,6 +295,7 @@ impl Plan {
             exprs.extend(&var.filters);
             exprs.extend(&var.late_filters);
             exprs.extend(var.bindings.iter().map(|b| &b.expr));
+            exprs.extend(var.computed.iter().map(|(_, e)| e));
         }
         for join in &self.joins {
             exprs.push(&join.left);
