@@ -156,7 +156,37 @@ pub(crate) fn test(expr: &CExpr, env: &Env<'_>) -> bool {
         CExpr::Not(x) => !test(x, env),
         CExpr::And(a, b) => test(a, env) && test(b, env),
         CExpr::Or(a, b) => test(a, env) || test(b, env),
+        // The tests that filters are made of are answered here rather than as a value of
+        // `eval`, whose frame costs more than most of them.
+        CExpr::Compare { op, lhs, rhs, nocase } => {
+            ops::compare(*op, &operand(lhs, env), &operand(rhs, env), *nocase)
+        }
+        CExpr::RegexMatch { expr, regex, negate, .. } => regex_match(expr, regex, *negate, env),
+        CExpr::InList { expr, list, kind, nocase } => in_list(expr, list, *kind, *nocase, env),
         other => ops::truthy(&eval(other, env)),
+    }
+}
+
+/// `x = /re/`, or `x != /re/` with `negate`.
+fn regex_match(expr: &CExpr, regex: &regex::Regex, negate: bool, env: &Env<'_>) -> bool {
+    let value = operand(expr, env);
+    regex.is_match(&ops::text(&value)) != negate
+}
+
+/// `x in %list`, `x in regex %list` or `x in cidr %list`.
+fn in_list(
+    expr: &CExpr,
+    list: &enrich::ReferenceList,
+    kind: ListMatch,
+    nocase: bool,
+    env: &Env<'_>,
+) -> bool {
+    let value = operand(expr, env);
+    let text = ops::text(&value);
+    match kind {
+        ListMatch::Exact => list.contains(&text, nocase),
+        ListMatch::Regex => list.matches_regex(&text, nocase),
+        ListMatch::Cidr => list.contains_ip(&text),
     }
 }
 
@@ -213,8 +243,7 @@ pub(crate) fn eval(expr: &CExpr, env: &Env<'_>) -> Value {
             Value::Bool(ops::compare(*op, &operand(lhs, env), &operand(rhs, env), *nocase))
         }
         CExpr::RegexMatch { expr, regex, negate, .. } => {
-            let value = operand(expr, env);
-            Value::Bool(regex.is_match(&ops::text(&value)) != *negate)
+            Value::Bool(regex_match(expr, regex, *negate, env))
         }
         CExpr::Arith { op, lhs, rhs } => ops::arithmetic(*op, &eval(lhs, env), &eval(rhs, env)),
         CExpr::Call { func, args, nocase, regex } => {
@@ -230,13 +259,7 @@ pub(crate) fn eval(expr: &CExpr, env: &Env<'_>) -> Value {
             }
         }
         CExpr::InList { expr, list, kind, nocase } => {
-            let value = operand(expr, env);
-            let text = ops::text(&value);
-            Value::Bool(match kind {
-                ListMatch::Exact => list.contains(&text, *nocase),
-                ListMatch::Regex => list.matches_regex(&text, *nocase),
-                ListMatch::Cidr => list.contains_ip(&text),
-            })
+            Value::Bool(in_list(expr, list, *kind, *nocase, env))
         }
         CExpr::InLiteral { expr, items, nocase } => {
             let value = operand(expr, env);
