@@ -25,7 +25,7 @@ QUERIES = {
         SELECT count(*) FROM (
             SELECT principal."user".userid AS account,
                    time_bucket(INTERVAL 1 hour, CAST(metadata.eventTimestamp AS TIMESTAMP)),
-                   sum(CAST(additional.fields.RowsProcessed AS BIGINT)) AS total_rows
+                   sum(CAST(additional.RowsProcessed AS BIGINT)) AS total_rows
             FROM read_json_auto(?, format = 'newline_delimited')
             WHERE metadata.logType = 'SALESFORCE'
               AND metadata.eventType = 'USER_RESOURCE_ACCESS'
