@@ -8,8 +8,6 @@
 //! Unrelated repeated fields (`principal.ip` and `target.ip`) multiply, a cartesian product,
 //! because Google's documentation describes no other expansion.
 
-use std::sync::OnceLock;
-
 use udm::{Event, Message, Value};
 
 use crate::plan::ir::Seg;
@@ -29,14 +27,11 @@ pub(crate) struct SlotTrie {
     /// The slot filled with the value at this node, if a path ends here.
     slot: Option<usize>,
     children: Vec<(Seg, SlotTrie)>,
-    /// Every slot with its path, computed on first use, for the expansion's fast path.
-    paths: OnceLock<Vec<(usize, Vec<Seg>)>>,
 }
 
 impl SlotTrie {
     /// Adds a path that fills `slot`.
     pub(crate) fn insert(&mut self, path: &[Seg], slot: usize) {
-        self.paths = OnceLock::new();
         match path.split_first() {
             None => self.slot = Some(slot),
             Some((first, rest)) => {
@@ -75,18 +70,8 @@ impl SlotTrie {
     pub(crate) fn expand<'e>(&self, event: &'e Event, slots: usize) -> Copies<'e> {
         // When no path the rule reads crosses a list in this event, there is exactly one copy
         // and each slot is one field read; most events of most rules take this path.
-        let paths = self.paths.get_or_init(|| self.slot_paths());
         let mut single = vec![&NULL; slots];
-        let direct = paths.iter().all(|(slot, path)| match read_scalar(event, path) {
-            Some(value) => {
-                if let Some(cell) = single.get_mut(*slot) {
-                    *cell = value;
-                }
-                true
-            }
-            None => false,
-        });
-        if direct {
+        if read_scalars(Some(&event.root), &self.children, &mut single) {
             return Copies { values: single, slots, count: 1 };
         }
         let mut values = Vec::new();
@@ -120,6 +105,33 @@ impl<'e> Copies<'e> {
             self.values.get(copy * self.slots..(copy + 1) * self.slots).unwrap_or_default()
         })
     }
+}
+
+/// Reads the slots of the trie nodes `children` into `slots`, as [`read_scalar`] reads each
+/// slot's path, but reading each shared prefix of the paths once. `message` is the message
+/// the nodes' fields belong to: the event root, or the value their parent node read when it
+/// is a message (`None` when it is another value). Returns false where [`read_scalar`]
+/// returns `None` for some slot.
+fn read_scalars<'e>(
+    message: Option<&'e Message>,
+    children: &[(Seg, SlotTrie)],
+    slots: &mut [&'e Value],
+) -> bool {
+    for (seg, child) in children {
+        let Seg::Field(name) = seg else { return false };
+        // A missing field, or a field under a value that is no message, reads as `Null` in
+        // every slot below it, as the slots start.
+        let Some(value) = message.and_then(|m| m.get(name)) else { continue };
+        let Some(value) = single(value) else { return false };
+        if let Some(cell) = child.slot.and_then(|slot| slots.get_mut(slot)) {
+            *cell = value;
+        }
+        let inner = value.as_message();
+        if !child.children.is_empty() && !read_scalars(inner, &child.children, slots) {
+            return false;
+        }
+    }
+    true
 }
 
 /// Reads the value at a path where every repeated field has at most one element: the value
