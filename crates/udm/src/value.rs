@@ -238,7 +238,7 @@ impl fmt::Display for Value {
 /// it in its message, and most names are short, so equal lengths are compared in at most two
 /// word loads each rather than through a call to `memcmp`.
 #[inline]
-fn same_name(a: &str, b: &str) -> bool {
+pub(crate) fn same_name(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     let n = a.len();
     if n != b.len() {
