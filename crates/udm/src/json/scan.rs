@@ -426,24 +426,32 @@ impl<'t> JsonScanner<'t> {
     }
 
     /// Reads a string and returns its text, borrowed from the line unless it has escapes.
+    // Inlined, so that the common string without escapes costs no call. The rest is in
+    // `string_with_escapes`.
+    #[inline(always)]
     fn string(&mut self) -> Option<Cow<'t, str>> {
         self.expect(b'"')?;
         let start = self.at;
         self.at = string_stop(self.bytes(), self.at);
-        match self.peek()? {
-            b'"' => {
-                let text = &self.text[start..self.at];
-                self.at += 1;
-                Some(Cow::Borrowed(text))
-            }
-            b'\\' => {
-                let mut decoded = String::from(&self.text[start..self.at]);
-                self.escaped(Some(&mut decoded))?;
-                Some(Cow::Owned(decoded))
-            }
-            // A control character, which JSON strings must escape.
-            _ => None,
+        if self.peek()? == b'"' {
+            let text = &self.text[start..self.at];
+            self.at += 1;
+            return Some(Cow::Borrowed(text));
         }
+        self.string_with_escapes(start).map(Cow::Owned)
+    }
+
+    /// Decodes the rest of a string that starts at `start`, after its quote, and that does not
+    /// end at `self.at`.
+    #[inline(never)]
+    fn string_with_escapes(&mut self, start: usize) -> Option<String> {
+        // Anything but a backslash is a control character, which JSON strings must escape.
+        if self.peek()? != b'\\' {
+            return None;
+        }
+        let mut decoded = String::from(&self.text[start..self.at]);
+        self.escaped(Some(&mut decoded))?;
+        Some(decoded)
     }
 
     /// Checks a string as [`JsonScanner::string`] reads it, without decoding it.
