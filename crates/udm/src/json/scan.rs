@@ -6,15 +6,15 @@
 //! calls. It gives up, returning `None`, on anything that it does not read exactly as that
 //! reader does: invalid JSON, a repeated key, a lone surrogate escape, nesting deeper than
 //! [`MAX_DEPTH`] and any value that a field's type rejects. The serde reader then reads the
-//! line and decides. Values other than strings, messages and the elements of repeated strings
-//! and messages (numbers, bools, bytes, other repeated scalars) are parsed by `serde_json` from
-//! their text and converted by the tree reader's own functions.
+//! line and decides. Numbers and bools, whether a field's value or an array's element, are
+//! parsed by `serde_json` from their text, and they and bytes are converted by the tree reader's
+//! own functions.
 
 use std::borrow::Cow;
 
 use serde_json::Value as Json;
 
-use super::read::{read_field, read_single, Path};
+use super::read::{read_single, Path};
 use super::slice::{same_key, Fields, Node, NOTHING};
 use super::time;
 use crate::schema::{FieldDef, FieldKind, MessageType};
@@ -190,28 +190,26 @@ impl<'t> JsonScanner<'t> {
                 })?;
                 Some(Some(Value::List(values)))
             }
-            FieldKind::String => {
+            // The tree reader reads each element of other repeated fields as a single value of
+            // the field's type, and so does this.
+            _ => {
                 let mut values = Vec::new();
                 self.array(depth + 1, |scanner| {
-                    if scanner.peek()? != b'"' {
-                        return None;
-                    }
-                    let text = scanner.string()?;
+                    let value = scanner.single(kind, shape, keep, depth + 2)?;
                     if keep {
-                        values.push(Value::String(Str::from(&*text)));
+                        values.push(value);
                     }
                     Some(())
                 })?;
                 Some(Some(if keep { Value::List(values) } else { Value::Null }))
             }
-            _ => {
-                let json = self.json(depth + 1)?;
-                read_field(field, &json, &Path::Root).ok().map(Some)
-            }
         }
     }
 
-    /// Reads one value, not `null`, of a field that is not repeated, at `depth`.
+    /// Reads one value of a field's type at `depth`: the value of a field that is not repeated
+    /// and not `null`, or an element of a repeated one.
+    // Most values of a line pass through here, and as a call it costs more than inline.
+    #[inline(always)]
     fn single(&mut self, kind: FieldKind, shape: &Node, keep: bool, depth: usize) -> Option<Value> {
         match self.peek()? {
             b'"' => {
@@ -428,24 +426,32 @@ impl<'t> JsonScanner<'t> {
     }
 
     /// Reads a string and returns its text, borrowed from the line unless it has escapes.
+    // Inlined, so that the common string without escapes costs no call. The rest is in
+    // `string_with_escapes`.
+    #[inline(always)]
     fn string(&mut self) -> Option<Cow<'t, str>> {
         self.expect(b'"')?;
         let start = self.at;
         self.at = string_stop(self.bytes(), self.at);
-        match self.peek()? {
-            b'"' => {
-                let text = &self.text[start..self.at];
-                self.at += 1;
-                Some(Cow::Borrowed(text))
-            }
-            b'\\' => {
-                let mut decoded = String::from(&self.text[start..self.at]);
-                self.escaped(Some(&mut decoded))?;
-                Some(Cow::Owned(decoded))
-            }
-            // A control character, which JSON strings must escape.
-            _ => None,
+        if self.peek()? == b'"' {
+            let text = &self.text[start..self.at];
+            self.at += 1;
+            return Some(Cow::Borrowed(text));
         }
+        self.string_with_escapes(start).map(Cow::Owned)
+    }
+
+    /// Decodes the rest of a string that starts at `start`, after its quote, and that does not
+    /// end at `self.at`.
+    #[inline(never)]
+    fn string_with_escapes(&mut self, start: usize) -> Option<String> {
+        // Anything but a backslash is a control character, which JSON strings must escape.
+        if self.peek()? != b'\\' {
+            return None;
+        }
+        let mut decoded = String::from(&self.text[start..self.at]);
+        self.escaped(Some(&mut decoded))?;
+        Some(decoded)
     }
 
     /// Checks a string as [`JsonScanner::string`] reads it, without decoding it.
@@ -670,6 +676,61 @@ mod tests {
         }
         // Edits inside strings leave most lines valid, so the scanner reads many of them.
         assert!(read > tried / 4, "the scanner read {read} of {tried} edited lines twice");
+    }
+
+    #[test]
+    fn repeated_scalars_match_serde() {
+        let event =
+            |body: &str| format!(r#"{{"metadata":{{"eventType":"GENERIC_EVENT"}},{body}}}"#);
+        let valid = [
+            r#""securityResult":[{"action":["ALLOW",2,"BLOCK",1.0],"category":[]}]"#,
+            r#""securityResult":[{"action":[ "QUARANTINE" , 0 ]}]"#,
+            r#""metadata2":1,"securityResult":[{"category":["NETWORK_MALICIOUS"]}]"#,
+            r#""extensions":{"auth":{"mechanism":["USERNAME_PASSWORD",1]}}"#,
+            r#""src":{"user":{"userid":"u"}},"about":[{"labels":[]}]"#,
+        ];
+        let invalid = [
+            r#""securityResult":[{"action":["NOPE"]}]"#,
+            r#""securityResult":[{"action":[4242]}]"#,
+            r#""securityResult":[{"action":[null]}]"#,
+            r#""securityResult":[{"action":[["ALLOW"]]}]"#,
+            r#""securityResult":[{"action":[{"a":1}]}]"#,
+            r#""securityResult":[{"action":"ALLOW"}]"#,
+            r#""securityResult":[{"action":[1.5]}]"#,
+            r#""securityResult":[{"action":[true]}]"#,
+            r#""securityResult":[{"action":["ALLOW",]}]"#,
+        ];
+        // Bytes, the other repeated scalar type that events contain, are base64 text.
+        let tags = |tenant_ids: &str| {
+            format!(
+                r#"{{"metadata":{{"eventType":"GENERIC_EVENT","tags":{{"tenantId":{tenant_ids}}}}}}}"#
+            )
+        };
+        let shapes = shapes();
+        for text in [tags(r#"["AAEC","/w=="]"#), tags("[]")] {
+            assert!(agrees(&text, &ALL), "{text}");
+            assert!(agrees(&text, shapes[1].root()), "{text}");
+        }
+        for text in [tags(r#"["$$"]"#), tags("[1]"), tags(r#""AAEC""#)] {
+            assert!(read_event_by_serde(&text, &ALL).is_none(), "{text}");
+            assert!(!agrees(&text, &ALL), "{text}");
+            assert!(!agrees(&text, shapes[1].root()), "{text}");
+        }
+        for body in valid {
+            let text = event(body);
+            assert!(agrees(&text, &ALL), "{text}");
+            for shape in &shapes {
+                assert!(agrees(&text, shape.root()), "{text}");
+            }
+        }
+        for body in invalid {
+            let text = event(body);
+            assert!(read_event_by_serde(&text, &ALL).is_none(), "{text}");
+            assert!(!agrees(&text, &ALL), "{text}");
+            for shape in &shapes {
+                assert!(!agrees(&text, shape.root()), "{text}");
+            }
+        }
     }
 
     #[test]

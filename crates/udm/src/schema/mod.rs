@@ -18,7 +18,7 @@ use std::collections::HashMap as StdHashMap;
 pub(crate) type HashMap<K, V> = StdHashMap<K, V, foldhash::fast::FixedState>;
 use std::sync::LazyLock;
 
-use crate::value::EnumValue;
+use crate::value::{same_name, EnumValue};
 
 pub use resolve::{resolve, PathError, Resolved};
 
@@ -203,7 +203,7 @@ impl FieldNames {
 
     fn get(&self, name: &str) -> Option<usize> {
         let same_length = self.by_len.get(name.len())?;
-        same_length.iter().find(|(known, _)| *known == name).map(|(_, index)| *index)
+        same_length.iter().find(|(known, _)| same_name(known, name)).map(|(_, index)| *index)
     }
 }
 
