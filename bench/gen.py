@@ -95,7 +95,7 @@ def salesforce_api(rng, time, log_id, user, ip, rows, geo=None):
         "principal": principal,
         "target": {"application": "Salesforce"},
         # `additional` is a google.protobuf.Struct, which proto3 JSON writes as a plain
-        # object; rules read its keys as `additional.fields["RowsProcessed"]`.
+        # object. Rules read its keys as `additional.fields["RowsProcessed"]`.
         "additional": {
             "RowsProcessed": str(rows),
             "QueriedEntities": rng.choice(OBJECTS),

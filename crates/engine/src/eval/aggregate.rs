@@ -36,8 +36,8 @@ pub(crate) fn aggregate(agg: Agg, args: &[CExpr], vars: &[usize], env: &Env<'_>)
         }
     };
     let mut seen = Seen::default();
-    // One tuple cannot repeat an earlier one, and neither can the tuples of a rule with one
-    // variable, each of which is a different row; they need no record of what was seen.
+    // A single tuple cannot repeat an earlier one. Neither can the tuples of a rule with one
+    // variable, since each is a different row, so neither case records what it has seen.
     let distinct = tuples.len() == 1 || env.plan.vars.len() == 1;
     // The evaluated arguments of each contributing row combination, one after the other,
     // borrowed where an argument is a field or a constant.

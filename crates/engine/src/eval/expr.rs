@@ -156,7 +156,7 @@ pub(crate) fn test(expr: &CExpr, env: &Env<'_>) -> bool {
         CExpr::Not(x) => !test(x, env),
         CExpr::And(a, b) => test(a, env) && test(b, env),
         CExpr::Or(a, b) => test(a, env) || test(b, env),
-        // The tests that filters are made of are answered here rather than as a value of
+        // Filters are mostly these tests, so they are computed here rather than through
         // `eval`, whose frame costs more than most of them.
         CExpr::Compare { op, lhs, rhs, nocase } => {
             ops::compare(*op, &operand(lhs, env), &operand(rhs, env), *nocase)
@@ -316,7 +316,7 @@ fn slot_value<'a>(env: &Env<'a>, var: usize, slot: usize) -> &'a Value {
     }
 }
 
-/// Whether the group (or the current rows) has an event of a variable.
+/// Returns whether the group (or the current rows) has an event of a variable.
 fn event_exists(env: &Env<'_>, var: usize) -> bool {
     match env.group {
         Some(tuples) => tuples.iter().any(|t| matches!(t.get(var), Some(Some(_)))),

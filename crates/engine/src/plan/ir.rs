@@ -218,9 +218,9 @@ impl CExpr {
         }
     }
 
-    /// Whether the expression reads nothing but the row of event variable `var` and
-    /// constants, and gives the same value whenever it runs on that row: no placeholder,
-    /// outcome, count, aggregate, window bound, clock or random number.
+    /// Returns whether the expression reads only the row of event variable `var` and
+    /// constants, and so gives the same value whenever it runs on that row. Placeholders,
+    /// outcomes, counts, aggregates, window bounds, the clock and random numbers rule it out.
     pub(crate) fn reads_only_row(&self, var: usize) -> bool {
         let mut only = true;
         self.walk(&mut |e| match e {

@@ -170,10 +170,10 @@ impl Node {
     }
 }
 
-/// Whether two keys read in one message name the same field. A key the schema knows is
-/// borrowed from its field's schema name, and two keys name the same field exactly when those
-/// are the same string in memory. A key the schema does not know is owned, and never equals
-/// one it knows.
+/// Returns whether two keys read in one message name the same field. A key of a schema field
+/// is borrowed from the field's schema name, so two such keys name the same field exactly when
+/// they are the same string in memory. A key that is no schema field is owned, and never
+/// equals a schema field's key.
 // The variant, not only the text, decides the answer.
 #[allow(clippy::ptr_arg)]
 pub(super) fn same_key(a: &Cow<'_, str>, b: &Cow<'_, str>) -> bool {
