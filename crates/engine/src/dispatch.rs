@@ -24,9 +24,13 @@ use crate::eval::fields::{read_scalar, NULL};
 use crate::plan::ir::{CExpr, Seg};
 use crate::plan::Plan;
 
-/// The number of slots, event variables and placeholders up to which [`Gate::decide`] keeps
-/// its buffers on the stack.
+/// The number of slots and placeholders up to which [`Gate::decide`] keeps its buffers on
+/// the stack.
 const INLINE: usize = 16;
+
+/// The number of event variables up to which [`Gate::decide`] builds the rows of a test on
+/// the stack. Rules seldom have more, and a row is large to clear.
+const INLINE_ROWS: usize = 4;
 
 /// The placeholder values of a row that has assigned none yet.
 static NO_PLACEHOLDERS: [Option<Value>; INLINE] = [const { None }; INLINE];
@@ -418,7 +422,7 @@ impl Gate {
     /// Tests a filter with `row` as the row of the gate's variable and no row for the others.
     fn test_row(&self, plan: &Plan, row: RowRef<'_>, expr: &CExpr) -> bool {
         let var_count = plan.vars.len();
-        let mut inline_rows: [Option<RowRef<'_>>; INLINE] = [None; INLINE];
+        let mut inline_rows: [Option<RowRef<'_>>; INLINE_ROWS] = [None; INLINE_ROWS];
         let mut heap_rows: Vec<Option<RowRef<'_>>>;
         let rows: &mut [Option<RowRef<'_>>] = match inline_rows.get_mut(..var_count) {
             Some(inline) => inline,
