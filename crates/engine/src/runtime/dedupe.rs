@@ -96,6 +96,14 @@ impl Dedupe {
         out
     }
 
+    /// Returns the earliest watermark at which [`Dedupe::release`] would emit or forget a
+    /// candidate.
+    pub(crate) fn next_due(&self, length: i128) -> i128 {
+        let emit = self.unemitted_from.saturating_add(length);
+        let forget = self.emitted_from.saturating_add(length).saturating_add(1);
+        emit.min(forget)
+    }
+
     /// The number of candidates held.
     pub(crate) fn len(&self) -> usize {
         self.held.values().map(Vec::len).sum()

@@ -109,6 +109,10 @@ pub(crate) struct Windowed {
     /// moves with every event and seldom reaches it, and comparing with this field spares a
     /// walk down the schedule's tree, mostly out of cache, for every rule and event.
     next_close: i128,
+    /// The earliest watermark at which [`Windowed::advance`] has anything to do: a window
+    /// closes, de-duplication releases or forgets a candidate, or the partitions are swept.
+    /// Most events move the watermark without reaching it.
+    next_due: i128,
     dedupe: Dedupe,
     last_sweep: i128,
     /// Windows whose join hit its tuple cap; the first is also logged.
@@ -143,6 +147,7 @@ impl Windowed {
             next_id: 0,
             schedule: BTreeSet::new(),
             next_close: i128::MAX,
+            next_due: i128::MIN,
             dedupe: Dedupe::default(),
             last_sweep: i128::MIN,
             cut_joins: 0,
@@ -216,6 +221,7 @@ impl Windowed {
                 let close = bounds(&self.window, key).close_at();
                 self.schedule.insert((close, id, key));
                 self.next_close = self.next_close.min(close);
+                self.next_due = self.next_due.min(close);
             }
         };
         match self.window {
@@ -254,6 +260,9 @@ impl Windowed {
     /// Closes every window whose end the watermark has passed, and returns the detections that
     /// are final.
     pub(crate) fn advance(&mut self, watermark: i128) -> Vec<Candidate> {
+        if watermark < self.next_due {
+            return Vec::new();
+        }
         let mut out = Vec::new();
         while self.next_close <= watermark {
             let Some((_, id, key)) = self.schedule.pop_first() else {
@@ -273,9 +282,14 @@ impl Windowed {
         if matches!(self.window, WindowPlan::Hop { .. }) {
             out.extend(self.dedupe.release(watermark, self.window.length()));
         }
-        if watermark.saturating_sub(self.last_sweep) >= self.window.length() {
+        let length = self.window.length();
+        if watermark.saturating_sub(self.last_sweep) >= length {
             self.sweep(watermark);
             self.last_sweep = watermark;
+        }
+        self.next_due = self.next_close.min(self.last_sweep.saturating_add(length));
+        if matches!(self.window, WindowPlan::Hop { .. }) {
+            self.next_due = self.next_due.min(self.dedupe.next_due(length));
         }
         out
     }
