@@ -74,6 +74,10 @@ impl RuleState {
 
     /// Runs suppression over the pending detections that no earlier one can precede any more.
     fn flush(&mut self, watermark: i128, out: &mut Vec<Detection>) {
+        // Most rules have no suppression window, and then nothing is ever pending.
+        if self.pending.is_empty() && self.suppressor.is_empty() {
+            return;
+        }
         let horizon = watermark.saturating_sub(self.hold);
         while let Some(entry) = self.pending.first_entry() {
             if entry.key().0.as_nanos() > horizon {

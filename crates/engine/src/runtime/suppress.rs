@@ -48,4 +48,9 @@ impl Suppressor {
     pub(crate) fn expire(&mut self, watermark: i128) {
         self.until.retain(|_, until| *until > watermark);
     }
+
+    /// Returns whether no period is open.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.until.is_empty()
+    }
 }
