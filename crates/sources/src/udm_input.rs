@@ -56,29 +56,48 @@ pub fn read_bare_projected(
 /// projection keeps every field this looks at.
 fn bare_event(event: Event, format: Format) -> Option<Event> {
     let mut metadata_keys = 0;
-    for (key, _) in event.root.iter() {
-        if WRAPPER_KEYS.contains(&key) || key.eq_ignore_ascii_case("AuditData") {
+    let mut metadata = None;
+    for (key, value) in event.root.iter() {
+        if is_wrapper_key(key) {
             return None;
         }
-        metadata_keys += usize::from(key.eq_ignore_ascii_case("metadata"));
+        if key.eq_ignore_ascii_case("metadata") {
+            metadata_keys += 1;
+            // The reader stores the schema field under this spelling, always as a message.
+            if key == "metadata" {
+                metadata = value.as_message();
+            }
+        }
     }
-    event.get("metadata.event_timestamp")?;
+    metadata?.get("event_timestamp")?;
     // Detection takes an object for UDM when its `metadata` has an event type; the reader
     // stores `eventType` as `event_type`.
-    if format == Format::Auto && (metadata_keys != 1 || event.get("metadata.event_type").is_none())
-    {
+    if format == Format::Auto && (metadata_keys != 1 || metadata?.get("event_type").is_none()) {
         return None;
     }
     Some(event)
 }
 
-/// Top-level keys under which the normalizer looks for other records: export wrappers, the
-/// SecOps `udm` and `event` wrappers, log shippers' envelopes and Log Analytics `tables`. None
-/// is a UDM `Event` field.
-const WRAPPER_KEYS: &[&str] = &[
-    "records", "events", "value", "udm", "event", "detail", "result", "message", "log", "_raw",
-    "tables",
-];
+/// Returns whether the normalizer looks for other records under a top-level key. These keys
+/// are export wrappers, the SecOps `udm` and `event` wrappers, log shippers' envelopes, Log
+/// Analytics `tables` and audit search rows' `AuditData` (in any case). None is a UDM `Event`
+/// field.
+fn is_wrapper_key(key: &str) -> bool {
+    matches!(
+        key,
+        "records"
+            | "events"
+            | "value"
+            | "udm"
+            | "event"
+            | "detail"
+            | "result"
+            | "message"
+            | "log"
+            | "_raw"
+            | "tables"
+    ) || key.eq_ignore_ascii_case("AuditData")
+}
 
 /// Reads one event and checks that it has a time. The proto3 reader keeps unknown fields, so
 /// without this check any JSON object, such as another source's record read with

@@ -106,6 +106,23 @@ fn text_reader_takes_bare_events_and_leaves_wrappers() {
     }
     let no_type = json!({"metadata": {"eventTimestamp": "2026-03-02T08:00:00Z"}}).to_string();
     assert!(text_reader_agrees(&no_type, Format::Udm));
+    // A second `metadata` key in another case, before and after the field's own: `udm` reads
+    // the event, and `auto` does not take it for UDM.
+    let event = udm_event("a").to_string();
+    let other = r#""METADATA":{"eventType":"USER_LOGIN"}"#;
+    let before = format!("{{{other},{}", &event[1..]);
+    let after = format!("{},{other}}}", &event[..event.len() - 1]);
+    for text in [before, after] {
+        assert!(text_reader_agrees(&text, Format::Udm), "{text}");
+        assert!(!text_reader_agrees(&text, Format::Auto), "{text}");
+    }
+    // Wrapper keys are matched exactly, except `AuditData`, which is matched in any case.
+    for (key, wrapper) in [("auditdata", true), ("Records", false), ("udm_", false)] {
+        let mut record = udm_event("a");
+        record[key] = json!(1);
+        let text = record.to_string();
+        assert_eq!(!text_reader_agrees(&text, Format::Udm), wrapper, "{text}");
+    }
 }
 
 #[test]

@@ -46,12 +46,15 @@ pub struct JsonScanner<'t> {
     at: usize,
     /// The fields of the messages being read, innermost last, as in the serde reader.
     fields: Fields,
+    /// The buffer that strings with escapes are decoded into, kept from string to string so
+    /// that a decoded string is allocated once, at its length, and never regrown.
+    decoded: String,
 }
 
 impl<'t> JsonScanner<'t> {
     /// Starts at the beginning of `text`.
     pub fn new(text: &'t str) -> JsonScanner<'t> {
-        JsonScanner { text, at: 0, fields: Vec::new() }
+        JsonScanner { text, at: 0, fields: Vec::new(), decoded: String::new() }
     }
 
     /// Reads an object at nesting `depth` (1 for the top level), handing each decoded key to
@@ -449,9 +452,13 @@ impl<'t> JsonScanner<'t> {
         if self.peek()? != b'\\' {
             return None;
         }
-        let mut decoded = String::from(&self.text[start..self.at]);
-        self.escaped(Some(&mut decoded))?;
-        Some(decoded)
+        let mut decoded = std::mem::take(&mut self.decoded);
+        decoded.clear();
+        decoded.push_str(&self.text[start..self.at]);
+        let read = self.escaped(Some(&mut decoded));
+        let text = read.map(|()| decoded.as_str().to_owned());
+        self.decoded = decoded;
+        text
     }
 
     /// Checks a string as [`JsonScanner::string`] reads it, without decoding it.
@@ -730,6 +737,26 @@ mod tests {
             for shape in &shapes {
                 assert!(!agrees(&text, shape.root()), "{text}");
             }
+        }
+    }
+
+    #[test]
+    fn escaped_strings_decode_independently() {
+        // Escaped strings of falling length, in keys and values, so that each one is decoded
+        // into the buffer that the one before it used.
+        let line = r#"{"metadata":{"eventTimestamp":"2025-06-10T00:00:00Z","eventType":"PROCESS_LAUNCH","description":"C:\\Windows\\System32\\svchost.exe"},"principal":{"hostname":"h\u00e9","user":{"userid":"a\\b"}},"k\u0065y":{"\"":"\t"}}"#;
+        let event = read_message(line, schema::event(), &ALL).map(Event::from_message);
+        let event = event.expect("the scanner reads the line");
+        let text = |path: &str| event.get(path).and_then(|value| value.as_str().map(str::to_owned));
+        let description = text("metadata.description");
+        assert_eq!(description.as_deref(), Some(r"C:\Windows\System32\svchost.exe"));
+        assert_eq!(text("principal.hostname").as_deref(), Some("hé"));
+        assert_eq!(text("principal.user.userid").as_deref(), Some(r"a\b"));
+        let unknown = event.root.get("key").and_then(|value| value.as_message());
+        assert_eq!(unknown.and_then(|m| m.get("\"")).and_then(|v| v.as_str()), Some("\t"));
+        assert!(agrees(line, &ALL));
+        for shape in &shapes() {
+            assert!(agrees(line, shape.root()));
         }
     }
 

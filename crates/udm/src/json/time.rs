@@ -13,16 +13,7 @@ const MAX_SECONDS: i64 = 253_402_300_799;
 /// to 9999 in UTC is rejected, as proto3 JSON parsers do.
 pub fn parse_rfc3339(text: &str) -> Result<Timestamp, &'static str> {
     let b = text.as_bytes();
-    let digits = |from: usize, len: usize| -> Result<i64, &'static str> {
-        let part = b.get(from..from + len).ok_or("too short")?;
-        part.iter().try_fold(0i64, |acc, &d| {
-            if d.is_ascii_digit() {
-                Ok(acc * 10 + i64::from(d - b'0'))
-            } else {
-                Err("expected a digit")
-            }
-        })
-    };
+    let digits = |from: usize, len: usize| read_digits(b, from, len);
     let expect = |at: usize, allowed: &[u8]| -> Result<(), &'static str> {
         match b.get(at) {
             Some(c) if allowed.contains(c) => Ok(()),
@@ -54,7 +45,12 @@ pub fn parse_rfc3339(text: &str) -> Result<Timestamp, &'static str> {
     if b.get(at) == Some(&b'.') {
         at += 1;
         let start = at;
-        while b.get(at).is_some_and(u8::is_ascii_digit) {
+        while let Some(digit) = b.get(at).and_then(|d| ascii_digit(*d)) {
+            // More than nine digits are rejected below, so only the first ten are added up,
+            // which keeps `nanos` far inside an `i64`.
+            if at - start < 10 {
+                nanos = nanos * 10 + digit;
+            }
             at += 1;
         }
         let count = at - start;
@@ -64,7 +60,7 @@ pub fn parse_rfc3339(text: &str) -> Result<Timestamp, &'static str> {
         if count > 9 {
             return Err("more than 9 fraction digits");
         }
-        nanos = digits(start, count)? * 10i64.pow((9 - count) as u32);
+        nanos *= POWERS_OF_TEN[9 - count];
     }
 
     let offset = match b.get(at) {
@@ -100,6 +96,28 @@ pub fn parse_rfc3339(text: &str) -> Result<Timestamp, &'static str> {
         return Err(OUT_OF_RANGE);
     }
     Ok(timestamp)
+}
+
+/// `10^n` at index `n`, for scaling a fraction of `9 - n` digits to nanoseconds.
+const POWERS_OF_TEN: [i64; 10] =
+    [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000];
+
+/// Returns the value of an ASCII digit.
+fn ascii_digit(byte: u8) -> Option<i64> {
+    let digit = byte.wrapping_sub(b'0');
+    (digit <= 9).then_some(i64::from(digit))
+}
+
+/// Reads the `len` ASCII digits of `b` that start at `from` as a decimal number.
+// Inlined, so that the loop over a constant `len` unrolls.
+#[inline(always)]
+fn read_digits(b: &[u8], from: usize, len: usize) -> Result<i64, &'static str> {
+    let part = b.get(from..from + len).ok_or("too short")?;
+    let mut value = 0;
+    for &byte in part {
+        value = value * 10 + ascii_digit(byte).ok_or("expected a digit")?;
+    }
+    Ok(value)
 }
 
 /// The reason given for a timestamp outside the range of `google.protobuf.Timestamp`.
@@ -228,6 +246,33 @@ mod tests {
     fn parse_nine_fraction_digits() {
         assert_eq!(parse_rfc3339("1970-01-01T00:00:01.000000001Z"), Ok(ts(1, 1)));
         assert!(parse_rfc3339("1970-01-01T00:00:01.0000000001Z").is_err());
+    }
+
+    #[test]
+    fn parse_fractions_of_every_length() {
+        let digits = "123456789";
+        for count in 1..=9 {
+            let fraction = &digits[..count];
+            let nanos = fraction.parse::<i32>().unwrap() * 10i32.pow(9 - count as u32);
+            let utc = format!("2021-07-14T15:30:18.{fraction}Z");
+            assert_eq!(parse_rfc3339(&utc), Ok(ts(1_626_276_618, nanos)), "{utc}");
+            let offset = format!("2021-07-14T17:30:18.{fraction}+02:00");
+            assert_eq!(parse_rfc3339(&offset), Ok(ts(1_626_276_618, nanos)), "{offset}");
+        }
+        let long = "2021-07-14T15:30:18.1234567891234567891Z";
+        assert_eq!(parse_rfc3339(long), Err("more than 9 fraction digits"));
+    }
+
+    #[test]
+    fn parse_reports_the_first_error() {
+        assert_eq!(parse_rfc3339("2021"), Err("not in YYYY-MM-DDTHH:MM:SS form"));
+        assert_eq!(parse_rfc3339("202"), Err("too short"));
+        assert_eq!(parse_rfc3339("2021-0x-01T00:00:00Z"), Err("expected a digit"));
+        assert_eq!(parse_rfc3339("2021-07-14T15:30:1"), Err("too short"));
+        assert_eq!(parse_rfc3339("2021-07-14T15:30:18+0a:00"), Err("expected a digit"));
+        assert_eq!(parse_rfc3339("2021-07-14T15:30:18+24:00"), Err("offset out of range"));
+        assert_eq!(parse_rfc3339("2021-04-31T00:00:00Z"), Err("date out of range"));
+        assert_eq!(parse_rfc3339("2021-07-14T15:60:00Z"), Err("time out of range"));
     }
 
     #[test]
