@@ -180,8 +180,8 @@ pub(crate) fn lookup(name: &str) -> Lookup {
 }
 
 impl Func {
-    /// Whether a call gives the same result for the same arguments whenever it runs:
-    /// everything but the clock and the random numbers.
+    /// Returns whether a call gives the same result for the same arguments whenever it runs,
+    /// which is true of every function but the clock and the random numbers.
     pub(crate) fn is_deterministic(self) -> bool {
         !matches!(self, Func::MathRandom | Func::TimestampCurrentSeconds)
     }

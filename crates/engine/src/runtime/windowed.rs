@@ -279,10 +279,10 @@ impl Windowed {
             self.prune(id, watermark);
             self.next_close = self.schedule.first().map_or(i128::MAX, |(close, ..)| *close);
         }
-        if matches!(self.window, WindowPlan::Hop { .. }) {
-            out.extend(self.dedupe.release(watermark, self.window.length()));
-        }
         let length = self.window.length();
+        if matches!(self.window, WindowPlan::Hop { .. }) {
+            out.extend(self.dedupe.release(watermark, length));
+        }
         if watermark.saturating_sub(self.last_sweep) >= length {
             self.sweep(watermark);
             self.last_sweep = watermark;

@@ -47,7 +47,8 @@ pub struct JsonScanner<'t> {
     /// The fields of the messages being read, innermost last, as in the serde reader.
     fields: Fields,
     /// The buffer that strings with escapes are decoded into, kept from string to string so
-    /// that a decoded string is allocated once, at its length, and never regrown.
+    /// that each decoded string is copied out once at its final length instead of being
+    /// regrown while it is decoded.
     decoded: String,
 }
 

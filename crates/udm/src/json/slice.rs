@@ -174,7 +174,7 @@ impl Node {
 /// is borrowed from the field's schema name, so two such keys name the same field exactly when
 /// they are the same string in memory. A key that is no schema field is owned, and never
 /// equals a schema field's key.
-// The variant, not only the text, decides the answer.
+// Whether a key is borrowed or owned matters here, not only its text.
 #[allow(clippy::ptr_arg)]
 pub(super) fn same_key(a: &Cow<'_, str>, b: &Cow<'_, str>) -> bool {
     match (a, b) {
