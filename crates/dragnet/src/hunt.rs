@@ -105,11 +105,12 @@ pub fn run(args: &HuntArgs) -> Result<ExitStatus> {
     // keeps events only.
     let keep_with = |prepare: bool| {
         let (range, prefilter) = (&range, &prefilter);
-        move |event: &Arc<udm::Event>| {
+        move |event: &Arc<udm::Event>, raw: Option<&engine::RawScan<'_>>| {
             if !range.reads(event.event_time()) {
                 return Keep::OutOfRange;
             }
-            let verdict = if prepare { prefilter.prepare(event) } else { prefilter.verdict(event) };
+            let verdict =
+                if prepare { prefilter.prepare(event, raw) } else { prefilter.verdict(event, raw) };
             match verdict {
                 Some(verdict) => Keep::Admitted(verdict),
                 None => Keep::Unused,

@@ -88,8 +88,9 @@ pub enum Keep {
 pub struct Options<'a> {
     /// Threads that parse and normalise; 1 runs everything on the calling thread.
     pub threads: usize,
-    /// Decides, on a worker thread, whether an event goes to the sink.
-    pub keep: &'a (dyn Fn(&Arc<Event>) -> Keep + Sync),
+    /// Decides, on a worker thread, whether an event goes to the sink. With a native UDM line,
+    /// it also gets what the raw-text test found in the line.
+    pub keep: &'a (dyn Fn(&Arc<Event>, Option<&engine::RawScan<'_>>) -> Keep + Sync),
     /// With `--format udm` or `auto`, a test on each JSON line's raw text: a bare native UDM
     /// line (see [`sources::is_bare_udm`]) that it rejects is counted as skipped and not
     /// parsed. With `--format udm` and plain strings (see [`engine::RawFilter::is_plain`]), any
@@ -421,7 +422,7 @@ struct Kept {
 struct Worker<'a> {
     format: Format,
     asn: Option<&'a AsnDb>,
-    keep: &'a (dyn Fn(&Arc<Event>) -> Keep + Sync),
+    keep: &'a (dyn Fn(&Arc<Event>, Option<&engine::RawScan<'_>>) -> Keep + Sync),
     raw: Option<&'a engine::RawFilter>,
     /// The raw-text test for records that are native UDM whatever `--format` is.
     raw_udm: Option<&'a engine::RawFilter>,
@@ -478,8 +479,9 @@ impl Worker<'_> {
                     // strings are encoded twice. Plain strings read the same encoded twice,
                     // and `--format udm` reads no other source's records, so then the check
                     // is not needed.
+                    let scan = raw.and_then(|raw| raw.scan(text));
                     let skip = raw.is_some_and(|raw| {
-                        !raw.may_match(text)
+                        scan.is_none()
                             && ((format == Format::Udm && raw.is_plain())
                                 || sources::is_bare_udm(text))
                     });
@@ -487,6 +489,9 @@ impl Worker<'_> {
                         out.push(Done::Skipped);
                         continue;
                     }
+                    // The bare readers below read the event from this very text, so what the
+                    // raw-text test found in it holds for the event.
+                    let scan = scan.as_ref();
                     // Most native UDM lines are read straight from their text. The rest, and
                     // any line with an error to report, take the path through a JSON tree.
                     // Both readers accept the same lines, so which one runs changes only the
@@ -496,10 +501,10 @@ impl Worker<'_> {
                         .projection
                         .filter(|_| self.always_projected || taken.read_projected_first())
                         .and_then(|projection| {
-                            self.read_projected(text, format, projection, partial)
+                            self.read_projected(text, format, projection, partial, scan)
                         })
                         .or_else(|| {
-                            sources::read_bare_udm(text, format).map(|e| self.finish(vec![e]))
+                            sources::read_bare_udm(text, format).map(|e| self.finish(vec![e], scan))
                         });
                     if let Some(kept) = kept {
                         taken.count(&kept, partial);
@@ -527,7 +532,10 @@ impl Worker<'_> {
                         .into_iter()
                         .map(|n| Outcome {
                             path: n.path,
-                            result: n.result.map(|e| self.finish(e)).map_err(|e| e.to_string()),
+                            result: n
+                                .result
+                                .map(|e| self.finish(e, None))
+                                .map_err(|e| e.to_string()),
                         })
                         .collect();
                     out.push(Done::Normalized { line, outcomes });
@@ -552,19 +560,22 @@ impl Worker<'_> {
         format: Format,
         projection: &udm::json::Projection,
         partial: bool,
+        scan: Option<&engine::RawScan<'_>>,
     ) -> Option<Kept> {
         let event = sources::read_bare_udm_projected(text, format, projection)?;
         let reader = self.whole.filter(|_| partial && !event.product_log_id().is_empty());
         let mut kept = Kept::default();
-        self.finish_event(event, self.geo, reader.map(|reader| (text, reader)), &mut kept);
+        let partial = reader.map(|reader| (text, reader));
+        self.finish_event(event, self.geo, partial, scan, &mut kept);
         (kept.events.is_empty() || reader.is_some()).then_some(kept)
     }
 
-    /// Enriches a record's events and applies the [`Keep`] test.
-    fn finish(&self, events: Vec<Event>) -> Kept {
+    /// Enriches a record's events and applies the [`Keep`] test, passing it the raw-text scan
+    /// of a record that is one bare native UDM event.
+    fn finish(&self, events: Vec<Event>, scan: Option<&engine::RawScan<'_>>) -> Kept {
         let mut kept = Kept::default();
         for event in events {
-            self.finish_event(event, enrich::GeoFields::ALL, None, &mut kept);
+            self.finish_event(event, enrich::GeoFields::ALL, None, scan, &mut kept);
         }
         kept
     }
@@ -577,6 +588,7 @@ impl Worker<'_> {
         mut event: Event,
         geo: enrich::GeoFields,
         partial: Option<(&[u8], &Arc<dyn udm::ReadWhole>)>,
+        scan: Option<&engine::RawScan<'_>>,
         kept: &mut Kept,
     ) {
         if let Some(db) = self.asn {
@@ -584,7 +596,7 @@ impl Worker<'_> {
         }
         kept.produced += 1;
         let event = Arc::new(event);
-        let verdict = match (self.keep)(&event) {
+        let verdict = match (self.keep)(&event, scan) {
             Keep::Yes => None,
             Keep::Admitted(verdict) => Some(verdict),
             Keep::OutOfRange => {
@@ -725,8 +737,10 @@ impl Collector<'_, '_> {
                 // An export (a JSON array, `{"records": [...]}`) is read record by record, so
                 // one bad element costs only itself.
                 for normalized in self.normalizer.normalize_each(&value, format) {
-                    let result =
-                        normalized.result.map(|e| self.worker.finish(e)).map_err(|e| e.to_string());
+                    let result = normalized
+                        .result
+                        .map(|e| self.worker.finish(e, None))
+                        .map_err(|e| e.to_string());
                     self.outcome(line, Outcome { path: normalized.path, result });
                 }
             }

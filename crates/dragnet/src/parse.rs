@@ -38,7 +38,7 @@ pub fn run(args: &ParseArgs) -> Result<ExitStatus> {
     let progress = Progress::new(true);
     let options = Options {
         threads: default_threads(),
-        keep: &|_| Keep::Yes,
+        keep: &|_, _| Keep::Yes,
         raw: None,
         cancel: None,
         reported: &[],

@@ -563,6 +563,12 @@ impl Dispatch {
         Memo { found: vec![Found::NotRun; self.keys] }
     }
 
+    /// Whether the gate with the id is tried on every event: it accepts any event type and
+    /// is in no [`TextIndex`].
+    pub(crate) fn is_unindexed(&self, id: usize) -> bool {
+        self.any_event_type.contains(&id)
+    }
+
     /// Returns the gate with the id, which is its position in [`Dispatch::gates`].
     pub(crate) fn gate(&self, id: usize) -> Option<&Gate> {
         self.gates.get(id)

@@ -37,7 +37,7 @@ mod window;
 pub use context::Context;
 pub use detection::{Detection, DetectionType, RuleInfo, MAX_SAMPLES, SCHEMA};
 pub use entities::{validity_interval, Entities};
-pub use prefilter::{ColumnTest, Prefilter, RawFilter, Verdict};
+pub use prefilter::{ColumnTest, Prefilter, RawFilter, RawScan, Verdict};
 pub use route::{partition_of, Route, Router};
 pub use rule::Rule;
 pub use runtime::{Engine, EngineStats, RouteFilter, RuleStats};

@@ -31,6 +31,11 @@ pub struct Prefilter {
     dispatch: Dispatch,
     /// Per rule with `match:`, the slots its stored rows keep, as its engine keeps them.
     stored_slots: Vec<Option<Vec<Vec<bool>>>>,
+    /// Per gate id, whether a [`RawScan`] is asked before the gate runs. Only the gates that
+    /// the dispatch tries on every event are: for the others, the event type and text indexes
+    /// already leave out most events whose text lacks their strings, and searching the text
+    /// would cost more than it saves.
+    scanned: Vec<bool>,
 }
 
 /// The event variables whose pre-expansion filters admit one event, as
@@ -107,7 +112,14 @@ impl Prefilter {
         let dispatch = Dispatch::new(&refs);
         let stored_slots =
             plans.iter().map(|plan| plan.window.is_some().then(|| stored_slots(plan))).collect();
-        Prefilter { id: NEXT_ID.fetch_add(1, Ordering::Relaxed), plans, dispatch, stored_slots }
+        let scanned = (0..dispatch.gates().len()).map(|id| dispatch.is_unindexed(id)).collect();
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        Prefilter { id, plans, dispatch, stored_slots, scanned }
+    }
+
+    /// Returns whether the raw-text scan of the event's record rules out the gate with the id.
+    fn ruled_out(&self, id: usize, raw: Option<&RawScan<'_>>) -> bool {
+        raw.is_some_and(|raw| self.scanned.get(id) == Some(&true) && !raw.admits(id))
     }
 
     /// Whether some event variable of some rule makes at least one row from the event.
@@ -125,11 +137,17 @@ impl Prefilter {
     ///
     /// It runs the filters of every candidate variable, where [`Prefilter::wants`] stops at
     /// the first that makes a row.
-    pub fn verdict(&self, event: &Arc<Event>) -> Option<Verdict> {
+    ///
+    /// With the [`RawScan`] of the native UDM text the event was read from, the variables
+    /// whose required strings the text lacks are skipped.
+    pub fn verdict(&self, event: &Arc<Event>, raw: Option<&RawScan<'_>>) -> Option<Verdict> {
         let mut gates = Vec::new();
         let mut makes_row = false;
         let mut memo = self.dispatch.memo();
         for id in self.dispatch.candidate_ids(event) {
+            if self.ruled_out(id, raw) {
+                continue;
+            }
             let Some(gate) = self.dispatch.gate(id) else { continue };
             let Some(plan) = self.plans.get(gate.rule) else { continue };
             let Some(decided) = gate.decide(plan, event, &mut memo) else { continue };
@@ -149,11 +167,14 @@ impl Prefilter {
     /// The event may then go to the engine stripped of its fields (see
     /// [`udm::Event::stripped`]) when it has a `metadata.product_log_id`. An engine that cannot
     /// use the verdict reads such an event whole again.
-    pub fn prepare(&self, event: &Arc<Event>) -> Option<Verdict> {
+    pub fn prepare(&self, event: &Arc<Event>, raw: Option<&RawScan<'_>>) -> Option<Verdict> {
         let mut gates = Vec::new();
         let mut rows = Vec::new();
         let mut memo = self.dispatch.memo();
         for id in self.dispatch.candidate_ids(event) {
+            if self.ruled_out(id, raw) {
+                continue;
+            }
             let Some(gate) = self.dispatch.gate(id) else { continue };
             let Some(plan) = self.plans.get(gate.rule) else { continue };
             let Some(decided) = gate.decide(plan, event, &mut memo) else { continue };
@@ -247,13 +268,15 @@ pub struct RawFilter {
     /// record, in one search: a record without any of them is left out at once.
     strings: Strings,
     /// Per variable, the indexes into `sets` of all the sets it requires, its first set
-    /// first. Empty when no variable requires more than one, since `strings` then decides
-    /// alone.
+    /// first. Empty when there are too many sets or variables to track each one.
     variables: Vec<Vec<usize>>,
     sets: Vec<Strings>,
     /// Per string of `strings`, the variables (indexes into `variables`) whose first set has
     /// it.
     owners: Vec<Vec<usize>>,
+    /// Whether some variable requires more than one set. When none does, `strings` decides
+    /// alone whether a record may match.
+    narrows: bool,
     /// Whether every string is its own JSON encoding (see [`RawFilter::is_plain`]).
     plain: bool,
 }
@@ -362,13 +385,14 @@ impl RawFilter {
             indexes.push(own);
         }
         let narrows = indexes.iter().any(|own| own.len() > 1);
-        if !narrows || texts.len() > MAX_SETS || indexes.len() > MAX_SETS {
+        if texts.len() > MAX_SETS || indexes.len() > MAX_SETS {
             let owners = Vec::new();
             return Some(RawFilter {
                 strings,
                 variables: Vec::new(),
                 sets: Vec::new(),
                 owners,
+                narrows: false,
                 plain,
             });
         }
@@ -384,7 +408,7 @@ impl RawFilter {
                 (0..indexes.len()).filter(|&v| indexes.get(v).is_some_and(owns)).collect()
             })
             .collect();
-        Some(RawFilter { strings, variables: indexes, sets, owners, plain })
+        Some(RawFilter { strings, variables: indexes, sets, owners, narrows, plain })
     }
 
     /// Returns whether no required string has a character that JSON escapes (a quote, a
@@ -400,25 +424,24 @@ impl RawFilter {
     /// A record with a `\u` or `\/` escape anywhere passes, because it may spell a required
     /// string with escapes that its plain JSON encoding does not use.
     pub fn may_match(&self, record: &[u8]) -> bool {
-        if self.variables.is_empty() {
-            return self.strings.is_match(record) || has_escape(record);
-        }
-        // Bit `i` of `known` records whether set `i` was searched, and the same bit of `found`
-        // whether the record contains one of its strings. A variable passes when the record
-        // contains a string of each of its sets.
-        let (known, found) = (Cell::new(0u64), Cell::new(0u64));
-        let contains = |index: usize| {
-            let bit = 1u64 << index;
-            if known.get() & bit == 0 {
-                known.set(known.get() | bit);
-                if self.sets.get(index).is_some_and(|set| set.is_match(record)) {
-                    found.set(found.get() | bit);
-                }
-            }
-            found.get() & bit != 0
+        self.scan(record).is_some()
+    }
+
+    /// Like [`RawFilter::may_match`], and when the record may match, returns what the search
+    /// found, so that [`Prefilter::prepare`] can skip the variables the record cannot give a
+    /// row. The strings a variable requires that the search did not look for yet are looked
+    /// for when that variable is asked about.
+    pub fn scan<'r>(&'r self, record: &'r [u8]) -> Option<RawScan<'r>> {
+        let scan = RawScan {
+            filter: self,
+            record,
+            known: Cell::new(0),
+            found: Cell::new(0),
+            escape: Cell::new(None),
         };
-        let own = |variable: usize| self.variables.get(variable).map_or(&[][..], Vec::as_slice);
-        let passes = |variable: usize| own(variable).iter().all(|&i| contains(i));
+        if !self.narrows {
+            return (self.strings.is_match(record) || scan.has_escape()).then_some(scan);
+        }
         // Most records that pass are decided by the variables of the first string found.
         let mut tried = 0u64;
         let mut decided = false;
@@ -429,11 +452,10 @@ impl RawFilter {
                 if tried & bit == 0 {
                     tried |= bit;
                     // The string found is in the variable's first set.
-                    if let Some(&first) = own(variable).first() {
-                        known.set(known.get() | 1u64 << first);
-                        found.set(found.get() | 1u64 << first);
+                    if let Some(&first) = scan.own(variable).first() {
+                        scan.mark_found(first);
                     }
-                    if passes(variable) {
+                    if scan.passes(variable) {
                         decided = true;
                         return true;
                     }
@@ -442,15 +464,80 @@ impl RawFilter {
             false
         });
         if decided {
-            return true;
+            return Some(scan);
         }
         if !any {
-            return has_escape(record);
+            return scan.has_escape().then_some(scan);
         }
         // A string that overlapped an earlier match was not reported, so the variables not
         // tried yet are checked set by set.
-        (0..self.variables.len()).any(|v| tried & (1u64 << v) == 0 && passes(v))
-            || has_escape(record)
+        let passes = (0..self.variables.len()).any(|v| tried & (1u64 << v) == 0 && scan.passes(v));
+        (passes || scan.has_escape()).then_some(scan)
+    }
+}
+
+/// The result of [`RawFilter::scan`] on one record: for each event variable, whether the
+/// record contains a string of each set the variable requires. A record of native UDM text with
+/// none of a variable's strings gives that variable no row, so its filters need not run.
+#[derive(Debug)]
+pub struct RawScan<'r> {
+    filter: &'r RawFilter,
+    record: &'r [u8],
+    /// Bit `i` records whether set `i` was searched.
+    known: Cell<u64>,
+    /// Bit `i` records whether the record contains a string of set `i`.
+    found: Cell<u64>,
+    /// Whether the record has an escape that may spell a required string another way, once
+    /// looked for.
+    escape: Cell<Option<bool>>,
+}
+
+impl RawScan<'_> {
+    /// Whether the variable with the index, which is its gate's id in the prefilter's
+    /// dispatch, may make a row from the record.
+    pub(crate) fn admits(&self, variable: usize) -> bool {
+        if self.filter.variables.get(variable).is_none() {
+            return true;
+        }
+        self.passes(variable) || self.has_escape()
+    }
+
+    fn own(&self, variable: usize) -> &[usize] {
+        self.filter.variables.get(variable).map_or(&[][..], Vec::as_slice)
+    }
+
+    fn mark_found(&self, set: usize) {
+        let bit = 1u64 << set;
+        self.known.set(self.known.get() | bit);
+        self.found.set(self.found.get() | bit);
+    }
+
+    /// Whether the record contains a string of set `index`, searching it the first time.
+    fn contains(&self, index: usize) -> bool {
+        let bit = 1u64 << index;
+        if self.known.get() & bit == 0 {
+            self.known.set(self.known.get() | bit);
+            if self.filter.sets.get(index).is_some_and(|set| set.is_match(self.record)) {
+                self.found.set(self.found.get() | bit);
+            }
+        }
+        self.found.get() & bit != 0
+    }
+
+    /// Whether the record contains a string of every set the variable requires.
+    fn passes(&self, variable: usize) -> bool {
+        self.own(variable).iter().all(|&set| self.contains(set))
+    }
+
+    fn has_escape(&self) -> bool {
+        match self.escape.get() {
+            Some(escape) => escape,
+            None => {
+                let escape = has_escape(self.record);
+                self.escape.set(Some(escape));
+                escape
+            }
+        }
     }
 }
 
@@ -549,6 +636,7 @@ mod tests {
             variables: Vec::new(),
             sets: Vec::new(),
             owners: Vec::new(),
+            narrows: false,
             plain: true,
         }];
         out.extend(RawFilter::new(&[vec![strings]]));
@@ -647,12 +735,46 @@ mod tests {
             let Some(filter) = RawFilter::new(&variables) else { continue };
             for _ in 0..20 {
                 let record = if next(4) == 0 { String::new() } else { word(12, &mut next) };
-                let truth = variables.iter().any(|sets| {
+                let passes = |sets: &Vec<Vec<String>>| {
                     sets.iter().all(|set| set.iter().any(|text| record.contains(text.as_str())))
-                });
+                };
+                let truth = variables.iter().any(passes);
                 assert_eq!(filter.may_match(record.as_bytes()), truth, "{variables:?} {record}");
+                // Each variable is admitted exactly when the record has a string of each of
+                // its sets, asked in any order.
+                let Some(scan) = filter.scan(record.as_bytes()) else { continue };
+                let order: Vec<usize> = if next(2) == 0 {
+                    (0..variables.len()).collect()
+                } else {
+                    (0..variables.len()).rev().collect()
+                };
+                for v in order {
+                    let sets = variables.get(v).expect("a variable");
+                    assert_eq!(scan.admits(v), passes(sets), "{variables:?} {record} {v}");
+                }
             }
         }
+    }
+
+    #[test]
+    fn scan_skips_variables_whose_strings_are_missing() {
+        let salesforce = owned(&[&["SALESFORCE"]]);
+        let indicators = owned(&[&["192.0.2.45", "203.0.113.9"]]);
+        let filter = RawFilter::new(&[salesforce, indicators]).expect("a filter");
+        let record = br#"{"log_type":"SALESFORCE","ip":["198.51.100.7"]}"#;
+        let scan = filter.scan(record).expect("the record may match");
+        assert!(scan.admits(0));
+        assert!(!scan.admits(1));
+        // A variable the filter does not know is admitted.
+        assert!(scan.admits(2));
+        let both = br#"{"log_type":"SALESFORCE","ip":["203.0.113.9"]}"#;
+        let scan = filter.scan(both).expect("the record may match");
+        assert!(scan.admits(0) && scan.admits(1));
+        // An escape may spell a missing string another way, so every variable is admitted.
+        let escaped = br#"{"log_type":"SALESFORCE","ip":["\u0032\u0030\u0033.0.113.9"]}"#;
+        let scan = filter.scan(escaped).expect("the record may match");
+        assert!(scan.admits(1));
+        assert!(filter.scan(br#"{"log_type":"OKTA"}"#).is_none());
     }
 
     #[test]

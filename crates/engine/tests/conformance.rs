@@ -419,7 +419,7 @@ fn run_case(dir: &Path) -> Result<(), String> {
     let mut engine = Engine::new(vec![rule.clone()]).with_prefilter(&prefilter);
     let mut with_verdicts = Vec::new();
     for event in &events {
-        let verdict = prefilter.verdict(event);
+        let verdict = prefilter.verdict(event, None);
         if verdict.is_some() != prefilter.wants(event) {
             let _ = writeln!(report, "the prefilter's verdict and `wants` disagree on {event:?}");
         }
@@ -438,15 +438,17 @@ fn run_case(dir: &Path) -> Result<(), String> {
     // A hunt hands native UDM events on as partial events of their lines, whose rows keep no
     // fields of the event once built. Every detection must stay the same.
     let lines = fs::read_to_string(dir.join("events.jsonl")).unwrap_or_default();
-    let mut partial: Vec<Arc<Event>> = lines
+    let mut partial: Vec<(&str, Arc<Event>)> = lines
         .lines()
         .filter(|line| !line.trim().is_empty())
         .filter_map(|line| {
             let event = JsonLineReader.read_whole(line.as_bytes())?;
-            Some(Arc::new(event.into_partial(Arc::from(line.as_bytes()), Arc::new(JsonLineReader))))
+            let event = event.into_partial(Arc::from(line.as_bytes()), Arc::new(JsonLineReader));
+            Some((line, Arc::new(event)))
         })
         .collect();
-    partial.sort_by_key(|e| e.event_time());
+    partial.sort_by_key(|(_, e)| e.event_time());
+    let (partial_lines, partial): (Vec<&str>, Vec<Arc<Event>>) = partial.into_iter().unzip();
     let from_lines = run_engine(&mut Engine::new(vec![rule.clone()]), partial.clone());
     if full_json(&from_lines) != full_json(&sorted) {
         let partial_reduced: Vec<Json> = from_lines.iter().map(|d| reduce(d, &keys)).collect();
@@ -457,15 +459,23 @@ fn run_case(dir: &Path) -> Result<(), String> {
 
     // A hunt that streams its events prepares their rows on the worker threads and hands the
     // engine the events stripped of their fields. An engine that was not given the prefilter
-    // cannot use such verdicts and reads the events whole again.
+    // cannot use such verdicts and reads the events whole again. The hunt skips the lines the
+    // raw-text test rejects, and the variables whose strings a line lacks.
+    let raw = prefilter.raw_filter();
     for (given, owned) in [(true, false), (true, true), (false, true)] {
         let mut engine = Engine::new(vec![rule.clone()]);
         if given {
             engine = engine.with_prefilter(&prefilter);
         }
         let mut found = Vec::new();
-        for event in &partial {
-            let Some(verdict) = prefilter.prepare(event) else { continue };
+        for (event, line) in partial.iter().zip(&partial_lines) {
+            let scan = raw.as_ref().map(|raw| raw.scan(line.as_bytes()));
+            if scan.as_ref().is_some_and(Option::is_none) {
+                continue;
+            }
+            let Some(verdict) = prefilter.prepare(event, scan.flatten().as_ref()) else {
+                continue;
+            };
             let event = match event.stripped() {
                 Some(stripped) if verdict.is_prepared() => Arc::new(stripped),
                 _ => Arc::clone(event),

@@ -872,7 +872,7 @@ fn run_with_verdicts(
 ) -> Vec<serde_json::Value> {
     let mut out = Vec::new();
     for event in events {
-        if let Some(verdict) = prefilter.verdict(event) {
+        if let Some(verdict) = prefilter.verdict(event, None) {
             out.extend(engine.push_with_verdict(Arc::clone(event), &verdict));
         }
     }
@@ -896,7 +896,7 @@ fn verdict_is_made_when_prefilter_wants() {
     let events = routed_events();
     let mut with_verdict = 0;
     for event in &events {
-        let verdict = prefilter.verdict(event);
+        let verdict = prefilter.verdict(event, None);
         assert_eq!(verdict.is_some(), prefilter.wants(event), "{event:?}");
         with_verdict += usize::from(verdict.is_some());
     }
@@ -960,7 +960,7 @@ fn verdicts_ignored_for_rules_prefilter_lacks() {
     let mut engine = Engine::new(rules.clone()).with_prefilter(&partial);
     let mut found = Vec::new();
     for event in &events {
-        match partial.verdict(event) {
+        match partial.verdict(event, None) {
             Some(verdict) => found.extend(engine.push_with_verdict(Arc::clone(event), &verdict)),
             None => found.extend(engine.push(Arc::clone(event))),
         }
@@ -1012,8 +1012,8 @@ fn filters_on_many_fields_decide_alike() {
     }));
     assert!(prefilter.wants(&passing));
     assert!(!prefilter.wants(&blocked));
-    assert!(prefilter.verdict(&passing).is_some());
-    assert!(prefilter.verdict(&blocked).is_none());
+    assert!(prefilter.verdict(&passing, None).is_some());
+    assert!(prefilter.verdict(&blocked, None).is_none());
     let found = run(&rule, vec![passing, blocked]);
     let found_ids: Vec<Vec<String>> = found.iter().map(ids).collect();
     assert_eq!(found_ids, vec![vec!["pass".to_owned()]]);
@@ -1069,7 +1069,7 @@ fn repeated_filters_shared_only_when_equal() {
     let mut engine = Engine::new(rules.clone()).with_prefilter(&prefilter);
     let mut found: Vec<(String, Vec<String>)> = Vec::new();
     for event in events {
-        let Some(verdict) = prefilter.verdict(&event) else { continue };
+        let Some(verdict) = prefilter.verdict(&event, None) else { continue };
         for detection in engine.push_with_verdict(event, &verdict) {
             found.push((detection.rule.name.clone(), ids(&detection)));
         }

@@ -144,7 +144,7 @@ fn run_one(spec: &TestSpec) -> Result<Option<String>> {
     let progress = Progress::new(false);
     let options = Options {
         threads: default_threads(),
-        keep: &|_| Keep::Yes,
+        keep: &|_, _| Keep::Yes,
         raw: None,
         cancel: None,
         reported: &[],
