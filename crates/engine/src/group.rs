@@ -183,6 +183,10 @@ fn compute_outcomes(
 
 /// A nanosecond time as a timestamp.
 pub(crate) fn timestamp(nanos: i128) -> Timestamp {
+    // The 64-bit division gives the same parts and costs far less than the 128-bit one.
+    if let Ok(nanos) = i64::try_from(nanos) {
+        return Timestamp::new(nanos.div_euclid(1_000_000_000), nanos.rem_euclid(1_000_000_000));
+    }
     let seconds = nanos.div_euclid(1_000_000_000);
     let rest = nanos.rem_euclid(1_000_000_000);
     Timestamp::new(i64::try_from(seconds).unwrap_or(i64::MAX), rest as i64)

@@ -43,7 +43,12 @@ impl Bounds {
 
 /// The largest multiple of `step` at or below `t`.
 pub(crate) fn floor_to(t: i128, step: i128) -> i128 {
-    t.div_euclid(step) * step
+    // Event times and window lengths mostly fit in 64 bits, whose division costs far less than
+    // the 128-bit one. Only the quotient is computed in 64 bits, so the product cannot overflow.
+    match (i64::try_from(t), i64::try_from(step)) {
+        (Ok(t), Ok(step64)) if step64 > 0 => i128::from(t.div_euclid(step64)) * step,
+        _ => t.div_euclid(step) * step,
+    }
 }
 
 /// The aligned windows that hold time `t`: every hop start in `(t - length, t]`, or the one
@@ -143,6 +148,19 @@ mod tests {
         let b = bounds(&before, WindowKey::Pivot { time: 6 * MINUTE, seq: 0 });
         assert!(b.contains(MINUTE));
         assert!(!b.contains(MINUTE - 1));
+    }
+
+    #[test]
+    fn floor_to_rounds_down() {
+        assert_eq!(floor_to(7, 3), 6);
+        assert_eq!(floor_to(6, 3), 6);
+        assert_eq!(floor_to(-1, 3), -3);
+        assert_eq!(floor_to(-3, 3), -3);
+        assert_eq!(floor_to(i128::from(i64::MIN), 10), i128::from(i64::MIN) - 2);
+        // Past 64 bits the 128-bit division runs.
+        let big = i128::from(i64::MAX) * 4 + 1;
+        assert_eq!(floor_to(big, 4), big - 1);
+        assert_eq!(floor_to(-big, 4), -big - 3);
     }
 
     #[test]

@@ -12,7 +12,7 @@
 //! rules a row opens just the two hop windows where the rows change because of it: the first
 //! window it falls in, and the first one after it has left.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, VecDeque};
 
 use crate::fast_hash::HashMap;
 use std::sync::Arc;
@@ -37,7 +37,8 @@ struct Partition {
     key: Vec<Key>,
     /// Per event variable, rows sorted by (time, event id, sequence, copy).
     rows: Vec<Vec<Row>>,
-    windows: BTreeSet<WindowKey>,
+    /// The open windows, sorted. Windows mostly open at the back and close at the front.
+    windows: VecDeque<WindowKey>,
     /// The rows of the last hop window evaluated, to skip a window with the same rows.
     last_content: Option<Vec<Vec<(u64, u32)>>>,
 }
@@ -104,7 +105,10 @@ pub(crate) struct Windowed {
     ids: HashMap<Vec<Key>, u64>,
     partitions: HashMap<u64, Partition>,
     next_id: u64,
-    schedule: BTreeSet<(i128, u64, WindowKey)>,
+    /// Every open window as (partition id, key), by the watermark at which it closes. Hop and
+    /// tumbling windows of many partitions close at the same time, so the map stays small.
+    /// No entry repeats, because a partition opens a window only when it is not open already.
+    schedule: BTreeMap<i128, Vec<(u64, WindowKey)>>,
     /// The first close time in `schedule`, or `i128::MAX` when it is empty. The watermark
     /// moves with every event and seldom reaches it, and comparing with this field spares a
     /// walk down the schedule's tree, mostly out of cache, for every rule and event.
@@ -117,6 +121,9 @@ pub(crate) struct Windowed {
     last_sweep: i128,
     /// Windows whose join hit its tuple cap; the first is also logged.
     pub cut_joins: u64,
+    /// The rows of the event being pushed, kept between events so that the vector is
+    /// allocated once.
+    pushed_rows: Vec<Row>,
 }
 
 impl Windowed {
@@ -145,12 +152,13 @@ impl Windowed {
             ids: HashMap::default(),
             partitions: HashMap::default(),
             next_id: 0,
-            schedule: BTreeSet::new(),
+            schedule: BTreeMap::new(),
             next_close: i128::MAX,
             next_due: i128::MIN,
             dedupe: Dedupe::default(),
             last_sweep: i128::MIN,
             cut_joins: 0,
+            pushed_rows: Vec::new(),
         }
     }
 
@@ -170,7 +178,7 @@ impl Windowed {
         keep: &mut dyn FnMut(usize, &[Key]) -> bool,
     ) -> usize {
         let mut added = 0;
-        let mut rows = Vec::new();
+        let mut rows = std::mem::take(&mut self.pushed_rows);
         for admitted in vars {
             let var = admitted.var;
             rows.clear();
@@ -193,6 +201,7 @@ impl Windowed {
                 }
             }
         }
+        self.pushed_rows = rows;
         added
     }
 
@@ -206,7 +215,7 @@ impl Windowed {
                 let partition = Partition {
                     key,
                     rows: (0..self.plan.vars.len()).map(|_| Vec::new()).collect(),
-                    windows: BTreeSet::new(),
+                    windows: VecDeque::new(),
                     last_content: None,
                 };
                 self.partitions.insert(id, partition);
@@ -217,9 +226,9 @@ impl Windowed {
         let time = row.time();
         let seq = row.entry.seq;
         let mut open = |key: WindowKey| {
-            if partition.windows.insert(key) {
+            if insert_sorted(&mut partition.windows, key) {
                 let close = bounds(&self.window, key).close_at();
-                self.schedule.insert((close, id, key));
+                self.schedule.entry(close).or_default().push((id, key));
                 self.next_close = self.next_close.min(close);
                 self.next_due = self.next_due.min(close);
             }
@@ -265,19 +274,24 @@ impl Windowed {
         }
         let mut out = Vec::new();
         while self.next_close <= watermark {
-            let Some((_, id, key)) = self.schedule.pop_first() else {
+            let Some((_, mut due)) = self.schedule.pop_first() else {
                 self.next_close = i128::MAX;
                 break;
             };
-            let candidates = self.close_window(id, key);
-            for (match_key, candidate) in candidates {
-                match self.window {
-                    WindowPlan::Hop { .. } => self.dedupe.offer(match_key, candidate),
-                    _ => out.push(candidate),
+            // Windows that close together close in order of partition id and key.
+            due.sort_unstable();
+            for (id, key) in due {
+                let candidates = self.close_window(id, key);
+                for (match_key, candidate) in candidates {
+                    match self.window {
+                        WindowPlan::Hop { .. } => self.dedupe.offer(match_key, candidate),
+                        _ => out.push(candidate),
+                    }
                 }
+                self.prune(id, watermark);
             }
-            self.prune(id, watermark);
-            self.next_close = self.schedule.first().map_or(i128::MAX, |(close, ..)| *close);
+            self.next_close =
+                self.schedule.first_key_value().map_or(i128::MAX, |(close, _)| *close);
         }
         let length = self.window.length();
         if matches!(self.window, WindowPlan::Hop { .. }) {
@@ -298,7 +312,12 @@ impl Windowed {
     fn close_window(&mut self, id: u64, key: WindowKey) -> Vec<(Vec<Key>, Candidate)> {
         let plan = Arc::clone(&self.plan);
         let Some(partition) = self.partitions.get_mut(&id) else { return Vec::new() };
-        partition.windows.remove(&key);
+        // Windows mostly close oldest first.
+        if partition.windows.front() == Some(&key) {
+            partition.windows.pop_front();
+        } else if let Ok(at) = partition.windows.binary_search(&key) {
+            partition.windows.remove(at);
+        }
         let bounds = bounds(&self.window, key);
         let pivot = match (self.window, key) {
             (WindowPlan::Sliding { pivot, .. }, WindowKey::Pivot { seq, .. }) => Some((pivot, seq)),
@@ -462,13 +481,25 @@ impl Windowed {
 /// Drops the partition's rows that no open window can reach, given the rule's horizon at the
 /// watermark, and returns whether the partition is left with no row and no open window.
 fn prune_rows(partition: &mut Partition, window: &WindowPlan, horizon: i128) -> bool {
-    let oldest_open = partition.windows.first().map(|key| bounds(window, *key).start);
+    let oldest_open = partition.windows.front().map(|key| bounds(window, *key).start);
     let keep_from = oldest_open.map_or(horizon, |start| start.min(horizon));
     for rows in &mut partition.rows {
         let cut = rows.partition_point(|r| r.time() < keep_from);
         rows.drain(..cut);
     }
     partition.windows.is_empty() && partition.rows.iter().all(Vec::is_empty)
+}
+
+/// Adds `key` to the sorted `windows` and returns whether it was missing. The search starts
+/// at the back, since rows mostly arrive in time order.
+fn insert_sorted(windows: &mut VecDeque<WindowKey>, key: WindowKey) -> bool {
+    // The place after the last window at or before `key`, searched from the back.
+    let at = windows.iter().rposition(|open| *open <= key).map_or(0, |before| before + 1);
+    if at > 0 && windows.get(at - 1) == Some(&key) {
+        return false;
+    }
+    windows.insert(at, key);
+    true
 }
 
 /// Returns the sort key of rows within a variable: time, event id, sequence number, copy.
@@ -513,4 +544,31 @@ fn reads_window_bounds(plan: &Plan) -> bool {
         expr.walk(&mut visit);
     }
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn insert_sorted_keeps_order_once() {
+        let mut windows = VecDeque::new();
+        for start in [30, 10, 20, 40, 20, 5, 40, 10] {
+            insert_sorted(&mut windows, WindowKey::Aligned(start));
+        }
+        let starts: Vec<WindowKey> = [5, 10, 20, 30, 40].map(WindowKey::Aligned).to_vec();
+        assert_eq!(windows, starts);
+    }
+
+    #[test]
+    fn insert_sorted_returns_whether_added() {
+        let mut windows = VecDeque::new();
+        assert!(insert_sorted(&mut windows, WindowKey::Aligned(10)));
+        assert!(!insert_sorted(&mut windows, WindowKey::Aligned(10)));
+        assert!(insert_sorted(&mut windows, WindowKey::Aligned(0)));
+        assert!(!insert_sorted(&mut windows, WindowKey::Aligned(0)));
+        let pivot = WindowKey::Pivot { time: 0, seq: 1 };
+        assert!(insert_sorted(&mut windows, pivot));
+        assert!(!insert_sorted(&mut windows, pivot));
+    }
 }
