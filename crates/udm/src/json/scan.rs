@@ -31,10 +31,22 @@ pub(super) fn read_message(
     message: &'static MessageType,
     shape: &Node,
 ) -> Option<Message> {
-    let mut scanner = JsonScanner::new(text);
+    let (fields, decoded) = SCRATCH.with(|scratch| scratch.take());
+    let mut scanner = JsonScanner { text, at: 0, fields, decoded };
     scanner.skip_space();
-    let root = scanner.message(message, shape, 1)?;
-    scanner.at_end().then_some(root)
+    let root = scanner.message(message, shape, 1);
+    let read = root.filter(|_| scanner.at_end());
+    // A line that the scanner gives up on leaves its fields in the buffer.
+    scanner.fields.clear();
+    SCRATCH.with(|scratch| scratch.set((scanner.fields, scanner.decoded)));
+    read
+}
+
+thread_local! {
+    /// The field and string buffers of [`read_message`] on this thread, reused so that each
+    /// line does not grow its own from empty.
+    static SCRATCH: std::cell::Cell<(Fields, String)> =
+        const { std::cell::Cell::new((Vec::new(), String::new())) };
 }
 
 /// A JSON reader over one line of text: the event reader of this module, and a syntax check
@@ -216,11 +228,14 @@ impl<'t> JsonScanner<'t> {
     #[inline(always)]
     fn single(&mut self, kind: FieldKind, shape: &Node, keep: bool, depth: usize) -> Option<Value> {
         match self.peek()? {
+            // A string that is not kept is only checked, not decoded, because any text is a
+            // valid `string`.
+            b'"' if !keep && matches!(kind, FieldKind::String) => {
+                self.skip_string().map(|()| Value::Null)
+            }
             b'"' => {
                 let text = self.string()?;
                 match kind {
-                    // A string that is not kept needs no copy: any text is a valid `string`.
-                    FieldKind::String if !keep => Some(Value::Null),
                     FieldKind::String => Some(Value::String(Str::from(&*text))),
                     FieldKind::Enum(enum_type) => enum_type.by_name(&text).map(Value::Enum),
                     FieldKind::Timestamp => time::parse_rfc3339(&text).ok().map(Value::Timestamp),
