@@ -478,6 +478,8 @@ impl<'t> JsonScanner<'t> {
     }
 
     /// Checks a string as [`JsonScanner::string`] reads it, without decoding it.
+    // Inlined, as `string` is, because skipped values are mostly strings.
+    #[inline(always)]
     fn skip_string(&mut self) -> Option<()> {
         self.expect(b'"')?;
         self.at = string_stop(self.bytes(), self.at);
