@@ -22,10 +22,9 @@ use udm::json::JsonScanner;
 /// (strings must decode, numbers must be finite), so a line that parsing would reject is
 /// parsed, and counted as rejected, rather than skipped.
 pub fn is_bare_udm(text: &[u8]) -> bool {
-    let Ok(text) = std::str::from_utf8(text) else {
+    let Some(mut scanner) = JsonScanner::from_utf8(text) else {
         return false;
     };
-    let mut scanner = JsonScanner::new(text);
     let mut metadata_keys = 0;
     let mut has_event_type = false;
     let mut wrapper = false;

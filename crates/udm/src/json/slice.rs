@@ -48,7 +48,7 @@ pub fn event_from_slice_projected(text: &[u8], projection: &Projection) -> Optio
 fn read_event(text: &[u8], shape: &Node) -> Option<Event> {
     // One check of the whole line costs much less than a check of each string. The tree
     // reader reports text that is not UTF-8.
-    let text = std::str::from_utf8(text).ok()?;
+    let text = scan::utf8_text(text)?;
     if let Some(root) = scan::read_message(text, schema::event(), shape) {
         return Some(Event::from_message(root));
     }
