@@ -627,3 +627,56 @@ fn enrich_only_fields_read() {
     assert_eq!(found[0].get("location"), None);
     assert!(artifacts(&event, "src").is_empty());
 }
+
+/// The ASN written for `principal.ip` after enriching an event with one address.
+fn enriched_asn(db: &AsnDb, geo: GeoFields, address: &str) -> Option<Value> {
+    let mut event = Event::new();
+    event.push("principal.ip", address);
+    enrich_event_fields(db, &mut event, geo);
+    event.get("principal.ip_geo_artifact").cloned().map(|artifacts| match artifacts {
+        Value::List(mut items) if items.len() == 1 => items.remove(0),
+        other => other,
+    })
+}
+
+#[test]
+fn repeated_addresses_enrich_alike_across_databases_and_fields() {
+    let (first, _) = AsnDb::from_tsv("192.0.2.0\t192.0.2.255\t64496\tUS\tFIRST-NET\n", "first");
+    let (second, _) = AsnDb::from_tsv("192.0.2.0\t192.0.2.255\t64511\tUS\tSECOND-NET\n", "second");
+    let asn_only = GeoFields::read_by(|path| path.ends_with(&["network", "asn"]) || path.len() < 3);
+    for _ in 0..2 {
+        let element = enriched_asn(&first, GeoFields::ALL, "192.0.2.7").expect("an element");
+        let element = element.as_message().expect("a message");
+        assert_eq!(text(element, "network.asn"), Some("64496"));
+        assert_eq!(text(element, "network.organization_name"), Some("FIRST-NET"));
+        assert_eq!(text(element, "ip"), Some("192.0.2.7"));
+        // Another database gives its own answer for the same address.
+        let element = enriched_asn(&second, GeoFields::ALL, "192.0.2.7").expect("an element");
+        let element = element.as_message().expect("a message");
+        assert_eq!(text(element, "network.asn"), Some("64511"));
+        // Other fields give other elements.
+        let element = enriched_asn(&first, asn_only, "192.0.2.7").expect("an element");
+        let element = element.as_message().expect("a message");
+        assert_eq!(text(element, "network.asn"), Some("64496"));
+        assert_eq!(text(element, "network.organization_name"), None);
+    }
+    // A database that gains a source is not answered from before.
+    let mut grown = AsnDb::new();
+    assert_eq!(enriched_asn(&grown, GeoFields::ALL, "192.0.2.7"), None);
+    grown.extend(AsnDb::from_tsv("192.0.2.0\t192.0.2.255\t64500\tUS\tGROWN\n", "grown").0);
+    let element = enriched_asn(&grown, GeoFields::ALL, "192.0.2.7").expect("an element");
+    assert_eq!(text(element.as_message().expect("a message"), "network.asn"), Some("64500"));
+    // More distinct addresses than a thread keeps: each still gets its own answer.
+    for round in 0..2 {
+        for i in 0..5_000u32 {
+            let address = format!("10.{}.{}.1", i / 256, i % 256);
+            assert_eq!(enriched_asn(&first, GeoFields::ALL, &address), None, "{address}");
+            if i % 1_000 == 0 {
+                let address = format!("192.0.2.{}", i / 1_000);
+                let element = enriched_asn(&first, GeoFields::ALL, &address).expect("an element");
+                let element = element.as_message().expect("a message");
+                assert_eq!(text(element, "ip"), Some(address.as_str()), "round {round}");
+            }
+        }
+    }
+}

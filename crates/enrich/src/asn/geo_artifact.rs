@@ -9,6 +9,8 @@
 //! compare it with names (`= "Russia"`), and the ISO code otherwise. Fields the database does not
 //! know are left unset.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use udm::{Event, Message, Value};
@@ -119,15 +121,18 @@ fn enrich_noun(db: &AsnDb, noun: &mut Message, geo: GeoFields) {
     let asset_ips = noun.get("asset").and_then(Value::as_message).and_then(|asset| asset.get("ip"));
     let mut found = Vec::new();
     let addresses = [noun.get("ip"), asset_ips].into_iter().flatten().flat_map(values);
-    for address in addresses.filter_map(Value::as_str).map(str::trim) {
-        let Some(ip) = parse_ip_value(address) else { continue };
-        if !seen.insert(canonical_ip(ip)) {
-            continue;
+    RECENT.with_borrow_mut(|recent| {
+        recent.serve(db, geo);
+        for address in addresses.filter_map(Value::as_str).map(str::trim) {
+            let Some(element) = recent.element(db, geo, address) else { continue };
+            if !seen.insert(element.ip) {
+                continue;
+            }
+            if let Some(artifact) = &element.artifact {
+                found.push(Value::Message(artifact.clone()));
+            }
         }
-        if let Some(info) = db.lookup(ip) {
-            found.push(Value::Message(artifact(address, &info, geo)));
-        }
-    }
+    });
     if found.is_empty() {
         return;
     }
@@ -138,6 +143,62 @@ fn enrich_noun(db: &AsnDb, noun: &mut Message, geo: GeoFields) {
             found.insert(0, std::mem::take(other));
             *other = Value::List(found);
         }
+    }
+}
+
+/// The addresses that one thread enriched lately, with the element each made, so that an
+/// address seen again costs a hash lookup and a copy instead of parsing, a database lookup
+/// and building the element. Logs repeat addresses a lot: a user's sign-ins and API calls
+/// come from a few.
+struct Recent {
+    /// The [`AsnDb::id`] and fields of the elements held.
+    db: u64,
+    geo: GeoFields,
+    elements: HashMap<Box<str>, Option<Element>, foldhash::fast::RandomState>,
+}
+
+/// The result of enriching with one address text.
+struct Element {
+    /// The address, as [`Seen`] compares it.
+    ip: IpAddr,
+    /// The element to append, or `None` when the database does not know the address.
+    artifact: Option<Message>,
+}
+
+/// Addresses kept per thread; past it, the cache starts again empty.
+const RECENT_LIMIT: usize = 4096;
+
+thread_local! {
+    static RECENT: RefCell<Recent> = RefCell::new(Recent {
+        db: u64::MAX,
+        geo: GeoFields { nouns: 0, fields: 0 },
+        elements: HashMap::default(),
+    });
+}
+
+impl Recent {
+    /// Empties the cache unless its elements are of this database and these fields.
+    fn serve(&mut self, db: &AsnDb, geo: GeoFields) {
+        if self.db != db.id() || self.geo != geo {
+            self.elements.clear();
+            self.db = db.id();
+            self.geo = geo;
+        }
+    }
+
+    /// Returns the element of an address text, or `None` when the text is not an address.
+    fn element(&mut self, db: &AsnDb, geo: GeoFields, address: &str) -> Option<&Element> {
+        if !self.elements.contains_key(address) {
+            if self.elements.len() >= RECENT_LIMIT {
+                self.elements.clear();
+            }
+            let element = parse_ip_value(address).map(|ip| Element {
+                ip: canonical_ip(ip),
+                artifact: db.lookup(ip).map(|info| artifact(address, &info, geo)),
+            });
+            self.elements.insert(address.into(), element);
+        }
+        self.elements.get(address)?.as_ref()
     }
 }
 

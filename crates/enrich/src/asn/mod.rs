@@ -12,6 +12,7 @@ mod table;
 
 use std::net::IpAddr;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use error::AsnError;
 use mmdb::{MmdbSource, METADATA_MARKER};
@@ -76,9 +77,24 @@ impl std::hash::Hash for Coordinates {
 /// Several sources let an ASN database and a City database work together: a lookup takes the
 /// AS fields from the first source that has an AS number and each location field from the
 /// first source that has it.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct AsnDb {
     sources: Vec<Source>,
+    /// Differs between any two databases, and changes when the sources do, so that a cache of
+    /// lookups can tell whose they are.
+    id: u64,
+}
+
+impl Default for AsnDb {
+    fn default() -> AsnDb {
+        AsnDb { sources: Vec::new(), id: next_id() }
+    }
+}
+
+/// Returns the next process-wide sequence number for [`AsnDb::id`].
+fn next_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 #[derive(Debug)]
@@ -126,18 +142,24 @@ impl AsnDb {
     /// source in the returned problems.
     pub fn from_tsv(text: &str, origin: &str) -> (AsnDb, Vec<AsnError>) {
         let (table, problems) = RangeTable::from_tsv(text, origin);
-        (AsnDb { sources: vec![Source::Table(table)] }, problems)
+        (AsnDb { sources: vec![Source::Table(table)], id: next_id() }, problems)
     }
 
     /// Opens a MaxMind DB held in memory.
     pub fn from_mmdb(bytes: Vec<u8>, origin: &str) -> Result<AsnDb, AsnError> {
         let source = MmdbSource::open(bytes, origin)?;
-        Ok(AsnDb { sources: vec![Source::Mmdb(Box::new(source))] })
+        Ok(AsnDb { sources: vec![Source::Mmdb(Box::new(source))], id: next_id() })
     }
 
     /// Appends the sources of `other`, which are consulted after this database's own.
     pub fn extend(&mut self, other: AsnDb) {
         self.sources.extend(other.sources);
+        self.id = next_id();
+    }
+
+    /// Returns the number that identifies the database and its current sources.
+    pub(crate) fn id(&self) -> u64 {
+        self.id
     }
 
     /// Whether there is no source.
