@@ -38,31 +38,25 @@ pub(crate) fn evaluate(
     let first = tuples.first()?;
     // Most groups fail the condition, so it is tested first with only the outcomes it needs;
     // the others read as null meanwhile, which nothing it reads can see.
+    let needed = |index: usize| plan.condition_outcomes.get(index).copied().unwrap_or(true);
+    let mut outcomes = vec![Value::Null; plan.outcomes.len()];
+    compute_outcomes(plan, first, tuples, window, &mut outcomes, needed);
     if let Some(condition) = &plan.condition {
-        if plan.condition_outcomes.iter().any(|needed| !needed) {
-            let outcomes =
-                compute_outcomes(plan, first, tuples, window, Some(&plan.condition_outcomes));
-            let env = Env {
-                plan,
-                rows: first,
-                outcomes: &outcomes,
-                element: None,
-                group: Some(tuples),
-                window,
-            };
-            if !test(condition, &env) {
-                return None;
-            }
-        }
-    }
-    let outcomes = compute_outcomes(plan, first, tuples, window, None);
-    let env =
-        Env { plan, rows: first, outcomes: &outcomes, element: None, group: Some(tuples), window };
-    if let Some(condition) = &plan.condition {
+        let env = Env {
+            plan,
+            rows: first,
+            outcomes: &outcomes,
+            element: None,
+            group: Some(tuples),
+            window,
+        };
         if !test(condition, &env) {
             return None;
         }
     }
+    compute_outcomes(plan, first, tuples, window, &mut outcomes, |index| !needed(index));
+    let env =
+        Env { plan, rows: first, outcomes: &outcomes, element: None, group: Some(tuples), window };
     let match_values: Vec<(String, Value)> =
         plan.match_vars.iter().map(|(p, name)| (name.clone(), env.placeholder(*p))).collect();
 
@@ -154,31 +148,26 @@ pub(crate) fn evaluate(
     })
 }
 
-/// Evaluates the outcomes in order, or only those `only` marks (the rest read as null).
+/// Evaluates, in order, the outcomes whose index `selected` accepts into their places in
+/// `outcomes`. Each reads the outcomes before it as `outcomes` contains them.
 fn compute_outcomes(
     plan: &Plan,
     first: &Tuple<'_>,
     tuples: &[Tuple<'_>],
     window: Option<(Timestamp, Timestamp)>,
-    only: Option<&[bool]>,
-) -> Vec<Value> {
-    let mut outcomes: Vec<Value> = Vec::with_capacity(plan.outcomes.len());
+    outcomes: &mut [Value],
+    selected: impl Fn(usize) -> bool,
+) {
     for (index, (_, expr)) in plan.outcomes.iter().enumerate() {
-        if only.is_some_and(|only| !only.get(index).copied().unwrap_or(true)) {
-            outcomes.push(Value::Null);
+        if !selected(index) {
             continue;
         }
-        let env = Env {
-            plan,
-            rows: first,
-            outcomes: &outcomes,
-            element: None,
-            group: Some(tuples),
-            window,
-        };
-        outcomes.push(eval(expr, &env));
+        let (before, rest) = outcomes.split_at_mut(index);
+        let Some(outcome) = rest.first_mut() else { break };
+        let env =
+            Env { plan, rows: first, outcomes: before, element: None, group: Some(tuples), window };
+        *outcome = eval(expr, &env);
     }
-    outcomes
 }
 
 /// A nanosecond time as a timestamp.

@@ -1420,3 +1420,100 @@ rule known_bad_hash {
         assert!(ids(&found[0]).contains(&"hit".to_owned()), "{found:#?}");
     }
 }
+
+/// `count`, `sum`, `max` and `min` over joined tuples that repeat rows, repeated-field copies,
+/// list values, missing fields, mixed integers and floats, and totals past `u64::MAX`.
+#[test]
+fn count_sum_max_min_over_joined_rows() {
+    let rule = compile(
+        r#"
+rule edge {
+  events:
+    $a.metadata.event_type = "USER_LOGIN"
+    $a.target.user.userid = $user
+    $a.principal.ip = $ip
+    $b.metadata.event_type = "USER_LOGOUT"
+    $b.target.user.userid = $user
+  match:
+    $user over 10m
+  outcome:
+    $copies = count($a.metadata.product_log_id)
+    $hosts = count($a.principal.hostname)
+    $parts = count(strings.split($a.principal.hostname, "-"))
+    $ports = count($a.about.port)
+    $sent = sum($a.network.sent_bytes)
+    $mixed = sum(if($a.network.sent_bytes > 0, $a.network.sent_bytes, 0.5))
+    $received = sum($b.network.received_bytes)
+    $most_port = max($a.about.port)
+    $least_port = min($a.about.port)
+    $least_received = min($b.network.received_bytes)
+    $most_sent = max($a.network.sent_bytes)
+    $no_port = max($a.target.port)
+    $pairs = count(strings.concat($a.metadata.product_log_id, $b.metadata.product_log_id))
+    $both = sum($a.network.sent_bytes + $b.network.received_bytes)
+  condition:
+    $a and $b and $copies >= 3
+}
+"#,
+    );
+    let user = "alice";
+    let events = vec![
+        event(json!({
+            "metadata": {"event_timestamp": "2025-01-01T00:00:10Z", "event_type": "USER_LOGIN",
+                         "product_log_id": "a1"},
+            "target": {"user": {"userid": user}},
+            "about": [{"port": 443}, {"port": 22}, {"port": 8080}],
+            "principal": {"ip": ["192.168.0.1", "192.168.0.2"], "hostname": "h-1-x"},
+            "network": {"sent_bytes": 7},
+        })),
+        event(json!({
+            "metadata": {"event_timestamp": "2025-01-01T00:00:20Z", "event_type": "USER_LOGIN",
+                         "product_log_id": "a2"},
+            "target": {"user": {"userid": user}},
+            "principal": {"ip": ["192.168.0.3"]},
+        })),
+        event(json!({
+            "metadata": {"event_timestamp": "2025-01-01T00:00:30Z", "event_type": "USER_LOGOUT",
+                         "product_log_id": "b1"},
+            "target": {"user": {"userid": user}},
+            "network": {"received_bytes": 18_446_744_073_709_551_615_u64},
+        })),
+        event(json!({
+            "metadata": {"event_timestamp": "2025-01-01T00:00:40Z", "event_type": "USER_LOGOUT",
+                         "product_log_id": "b2"},
+            "target": {"user": {"userid": user}},
+            "network": {"received_bytes": 5},
+        })),
+    ];
+    let found = run(&rule, events);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let outcome = |name: &str| {
+        found[0]
+            .outcomes
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("no outcome {name}"))
+    };
+    use udm::Value;
+    // The login a1 has two principal IPs and three `about` nouns, so six copies, and a2 has one.
+    // Each copy joins both logouts, so every row of $a appears in two tuples.
+    assert_eq!(outcome("copies"), Value::Int(7));
+    assert_eq!(outcome("hosts"), Value::Int(7));
+    // A list value contributes each element: three parts for each copy of a1, one for a2.
+    assert_eq!(outcome("parts"), Value::Int(19));
+    assert_eq!(outcome("ports"), Value::Int(7));
+    // The missing sent_bytes of a2 reads as 0.
+    assert_eq!(outcome("sent"), Value::Int(42));
+    assert_eq!(outcome("mixed"), Value::Float(42.5));
+    // A total past u64::MAX becomes a float.
+    assert_eq!(outcome("received"), Value::Float(u64::MAX as f64 + 5.0));
+    assert_eq!(outcome("most_port"), Value::Int(8080));
+    assert_eq!(outcome("least_port"), Value::Int(0));
+    assert_eq!(outcome("least_received"), Value::Uint(5));
+    assert_eq!(outcome("most_sent"), Value::Uint(7));
+    assert_eq!(outcome("no_port"), Value::Int(0));
+    // An aggregate over both variables counts each distinct pair of rows once.
+    assert_eq!(outcome("pairs"), Value::Int(14));
+    assert_eq!(outcome("both"), Value::Float(1.2912720851596686e20));
+}

@@ -12,6 +12,7 @@
 
 use crate::fast_hash::{HashMap, HashSet};
 use std::borrow::Cow;
+use std::cmp::Ordering;
 
 use udm::{Timestamp, Value};
 
@@ -27,6 +28,9 @@ pub(crate) const MAX_ARRAY_VALUES: usize = 25;
 
 /// Evaluates an aggregate in the environment of a group.
 pub(crate) fn aggregate(agg: Agg, args: &[CExpr], vars: &[usize], env: &Env<'_>) -> Value {
+    if let Agg::Count | Agg::Sum | Agg::Min | Agg::Max = agg {
+        return fold(agg, args.first(), vars, env);
+    }
     let single: [Vec<Option<RowRef<'_>>>; 1];
     let tuples: &[Vec<Option<RowRef<'_>>>] = match env.group {
         Some(tuples) => tuples,
@@ -77,14 +81,10 @@ pub(crate) fn aggregate(agg: Agg, args: &[CExpr], vars: &[usize], env: &Env<'_>)
     };
     let values = || first.iter().map(|value| &**value);
     match agg {
-        Agg::Count => Value::Int(first.len() as i64),
         Agg::CountDistinct => {
             let keys: HashSet<Key> = values().map(|v| Key::of(v, false)).collect();
             Value::Int(keys.len() as i64)
         }
-        Agg::Sum => sum(values()),
-        Agg::Min => extreme(values(), std::cmp::Ordering::Less),
-        Agg::Max => extreme(values(), std::cmp::Ordering::Greater),
         Agg::Avg => mean(&numbers(values(), false)).map_or(Value::Float(0.0), Value::Float),
         Agg::Stddev | Agg::WindowStddev => {
             Value::Float(sample_variance(&numbers(values(), false)).sqrt())
@@ -120,8 +120,71 @@ pub(crate) fn aggregate(agg: Agg, args: &[CExpr], vars: &[usize], env: &Env<'_>)
             }
         }
         Agg::WindowMode => mode(values()),
-        // Returned above, from the rows.
+        // Returned above: `count`, `sum`, `min` and `max` by `fold`, the others from the rows.
+        Agg::Count | Agg::Sum | Agg::Min | Agg::Max => Value::Null,
         Agg::WindowFirst | Agg::WindowLast => Value::Null,
+    }
+}
+
+/// Evaluates `count`, `sum`, `min` or `max` by folding the values of the first argument as
+/// [`for_each_value`] yields them, with no list of the values.
+fn fold(agg: Agg, arg: Option<&CExpr>, vars: &[usize], env: &Env<'_>) -> Value {
+    // With no argument there are no values, and all four give 0.
+    let Some(arg) = arg else { return Value::Int(0) };
+    match agg {
+        Agg::Sum => {
+            let mut total = Total::default();
+            for_each_value(arg, vars, env, |value| total.add(&value));
+            total.value()
+        }
+        Agg::Min | Agg::Max => {
+            let direction = if agg == Agg::Min { Ordering::Less } else { Ordering::Greater };
+            let mut extreme = Extreme::new(direction);
+            for_each_value(arg, vars, env, |value| extreme.add(value));
+            extreme.value()
+        }
+        _ => {
+            let mut count: i64 = 0;
+            for_each_value(arg, vars, env, |_| count += 1);
+            Value::Int(count)
+        }
+    }
+}
+
+/// Calls `visit` with each value of `arg` over the rows that contribute to an aggregate reading
+/// `vars`, in the order [`aggregate`] collects them: a list contributes each element.
+fn for_each_value<'e>(
+    arg: &'e CExpr,
+    vars: &[usize],
+    env: &Env<'e>,
+    mut visit: impl FnMut(Cow<'e, Value>),
+) {
+    let mut visit_row = |rows: &'e [Option<RowRef<'e>>]| {
+        let row_env = Env { rows, group: None, element: None, ..*env };
+        match operand(arg, &row_env) {
+            Cow::Borrowed(Value::List(items)) => items.iter().for_each(|v| visit(Cow::Borrowed(v))),
+            Cow::Owned(Value::List(items)) => items.into_iter().for_each(|v| visit(Cow::Owned(v))),
+            value => visit(value),
+        }
+    };
+    let Some(tuples) = env.group else {
+        if Seen::has_rows(env.rows, vars) {
+            visit_row(env.rows);
+        }
+        return;
+    };
+    // As in `aggregate`: one tuple, or the tuples of a rule with one variable, cannot repeat.
+    if tuples.len() == 1 || env.plan.vars.len() == 1 {
+        for tuple in tuples.iter().filter(|tuple| Seen::has_rows(tuple, vars)) {
+            visit_row(tuple);
+        }
+        return;
+    }
+    let mut seen = Seen::default();
+    for tuple in tuples {
+        if seen.first_time(tuple, vars) {
+            visit_row(tuple);
+        }
     }
 }
 
@@ -173,37 +236,61 @@ fn numbers<'v>(values: impl IntoIterator<Item = &'v Value>, skip_zero: bool) -> 
         .collect()
 }
 
-fn sum<'v>(values: impl IntoIterator<Item = &'v Value>) -> Value {
-    let mut int_total: i128 = 0;
-    let mut float_total = 0.0;
-    let mut any_float = false;
-    for value in values {
+/// A running `sum`: integers add exactly in `i128` (saturating) and floats apart, and the total
+/// is a float when any value was one. Values that are not numbers add nothing.
+#[derive(Default)]
+struct Total {
+    int: i128,
+    float: f64,
+    any_float: bool,
+}
+
+impl Total {
+    fn add(&mut self, value: &Value) {
         match ops::number(value) {
-            Some(Number::Int(i)) => int_total = int_total.saturating_add(i),
+            Some(Number::Int(i)) => self.int = self.int.saturating_add(i),
             Some(Number::Float(f)) => {
-                any_float = true;
-                float_total += f;
+                self.any_float = true;
+                self.float += f;
             }
             None => {}
         }
     }
-    if any_float {
-        Value::Float(float_total + int_total as f64)
-    } else {
-        Number::Int(int_total).into_value()
+
+    fn value(&self) -> Value {
+        if self.any_float {
+            Value::Float(self.float + self.int as f64)
+        } else {
+            Number::Int(self.int).into_value()
+        }
     }
 }
 
-/// The least (`Less`) or greatest (`Greater`) value; `0` for an empty group.
-fn extreme<'v>(values: impl IntoIterator<Item = &'v Value>, wanted: std::cmp::Ordering) -> Value {
-    let mut best: Option<&Value> = None;
-    for value in values {
-        best = match best {
-            Some(current) if ops::order(value, current, false) != Some(wanted) => Some(current),
-            _ => Some(value),
-        };
+/// A running `min` (`Less`) or `max` (`Greater`): the first value that no later value orders
+/// beyond, and `0` when there is no value.
+struct Extreme<'v> {
+    best: Option<Cow<'v, Value>>,
+    direction: Ordering,
+}
+
+impl<'v> Extreme<'v> {
+    fn new(direction: Ordering) -> Self {
+        Extreme { best: None, direction }
     }
-    best.cloned().unwrap_or(Value::Int(0))
+
+    fn add(&mut self, value: Cow<'v, Value>) {
+        let keep = self
+            .best
+            .as_ref()
+            .is_some_and(|current| ops::order(&value, current, false) != Some(self.direction));
+        if !keep {
+            self.best = Some(value);
+        }
+    }
+
+    fn value(self) -> Value {
+        self.best.map_or(Value::Int(0), Cow::into_owned)
+    }
 }
 
 /// `earliest`/`latest`: a timestamp as microseconds since the epoch, the resolution Google
@@ -305,6 +392,18 @@ mod tests {
         assert_eq!(sample_variance(&[5.0]), 0.0);
     }
 
+    fn sum(values: &[Value]) -> Value {
+        let mut total = Total::default();
+        values.iter().for_each(|value| total.add(value));
+        total.value()
+    }
+
+    fn extreme(values: &[Value], wanted: Ordering) -> Value {
+        let mut extreme = Extreme::new(wanted);
+        values.iter().for_each(|value| extreme.add(Cow::Borrowed(value)));
+        extreme.value()
+    }
+
     #[test]
     fn sum_keeps_integers() {
         assert_eq!(sum(&[Value::Int(2), Value::Uint(3)]), Value::Int(5));
@@ -313,10 +412,36 @@ mod tests {
     }
 
     #[test]
+    fn sum_reads_null_as_zero() {
+        assert_eq!(sum(&[Value::Null, Value::from("7"), Value::Bool(true)]), Value::Int(1));
+    }
+
+    #[test]
+    fn sum_past_u64_becomes_float() {
+        assert_eq!(
+            sum(&[Value::Uint(u64::MAX), Value::Uint(1)]),
+            Value::Float(u64::MAX as f64 + 1.0)
+        );
+        assert_eq!(
+            sum(&[Value::Int(i64::MIN), Value::Int(-1)]),
+            Value::Float(i64::MIN as f64 - 1.0)
+        );
+        assert_eq!(sum(&[Value::Uint(u64::MAX), Value::Int(-1)]), Value::Uint(u64::MAX - 1));
+    }
+
+    #[test]
     fn extreme_orders_mixed_numbers() {
         let values = [Value::Int(3), Value::Float(7.5), Value::Uint(1)];
-        assert_eq!(extreme(&values, std::cmp::Ordering::Greater), Value::Float(7.5));
-        assert_eq!(extreme(&values, std::cmp::Ordering::Less), Value::Uint(1));
+        assert_eq!(extreme(&values, Ordering::Greater), Value::Float(7.5));
+        assert_eq!(extreme(&values, Ordering::Less), Value::Uint(1));
+        assert_eq!(extreme(&[], Ordering::Less), Value::Int(0));
+    }
+
+    #[test]
+    fn extreme_keeps_first_of_equal_values() {
+        let values = [Value::Uint(4), Value::Int(4), Value::Float(4.0)];
+        assert_eq!(extreme(&values, Ordering::Greater), Value::Uint(4));
+        assert_eq!(extreme(&values, Ordering::Less), Value::Uint(4));
     }
 
     #[test]
@@ -337,6 +462,6 @@ mod tests {
             Value::Timestamp(Timestamp::new(20, 5_000)),
             Value::Timestamp(Timestamp::new(10, 2_000)),
         ];
-        assert_eq!(time_extreme(&values, std::cmp::Ordering::Less), Value::Int(10_000_002));
+        assert_eq!(time_extreme(&values, Ordering::Less), Value::Int(10_000_002));
     }
 }

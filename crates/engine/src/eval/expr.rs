@@ -163,6 +163,7 @@ pub(crate) fn test(expr: &CExpr, env: &Env<'_>) -> bool {
         }
         CExpr::RegexMatch { expr, regex, negate, .. } => regex_match(expr, regex, *negate, env),
         CExpr::InList { expr, list, kind, nocase } => in_list(expr, list, *kind, *nocase, env),
+        CExpr::EventExists(v) => event_exists(env, *v),
         other => ops::truthy(&eval(other, env)),
     }
 }
@@ -282,8 +283,8 @@ pub(crate) fn eval(expr: &CExpr, env: &Env<'_>) -> Value {
     }
 }
 
-/// Evaluates an operand, borrowing a constant, an event field or a stored read where [`eval`]
-/// would copy it.
+/// Evaluates an operand, borrowing a constant, an event field, a stored read or an outcome
+/// where [`eval`] would copy it.
 pub(crate) fn operand<'e>(expr: &'e CExpr, env: &Env<'e>) -> Cow<'e, Value> {
     let stored = |var: &usize, path, map_value| match env.rows.get(*var) {
         Some(Some(row)) => row.stored_read(env.plan, *var, path, map_value),
@@ -292,6 +293,7 @@ pub(crate) fn operand<'e>(expr: &'e CExpr, env: &Env<'e>) -> Cow<'e, Value> {
     match expr {
         CExpr::Lit(v) => Cow::Borrowed(v),
         CExpr::Slot { var, slot } => Cow::Borrowed(slot_value(env, *var, *slot)),
+        CExpr::Outcome(o) => Cow::Borrowed(env.outcomes.get(*o).unwrap_or(&NULL)),
         CExpr::MapValue { var, path } => match stored(var, path, true) {
             Some(value) => Cow::Borrowed(value),
             None => Cow::Owned(eval(expr, env)),
