@@ -31,31 +31,15 @@ pub(crate) fn aggregate(agg: Agg, args: &[CExpr], vars: &[usize], env: &Env<'_>)
     if let Agg::Count | Agg::Sum | Agg::Min | Agg::Max = agg {
         return fold(agg, args.first(), vars, env);
     }
-    let single: [Vec<Option<RowRef<'_>>>; 1];
-    let tuples: &[Vec<Option<RowRef<'_>>>] = match env.group {
-        Some(tuples) => tuples,
-        None => {
-            single = [env.rows.to_vec()];
-            &single
-        }
-    };
-    let mut seen = Seen::default();
-    // A single tuple cannot repeat an earlier one. Neither can the tuples of a rule with one
-    // variable, since each is a different row, so neither case records what it has seen.
-    let distinct = tuples.len() == 1 || env.plan.vars.len() == 1;
     // The evaluated arguments of each contributing row combination, one after the other,
     // borrowed where an argument is a field or a constant.
     let width = args.len();
-    let mut cells: Vec<Cow<'_, Value>> = Vec::with_capacity(tuples.len() * width);
-    for tuple in tuples {
-        let contributes =
-            if distinct { Seen::has_rows(tuple, vars) } else { seen.first_time(tuple, vars) };
-        if !contributes {
-            continue;
-        }
-        let tuple_env = Env { rows: tuple, group: None, element: None, ..*env };
-        cells.extend(args.iter().map(|a| operand(a, &tuple_env)));
-    }
+    let mut cells: Vec<Cow<'_, Value>> =
+        Vec::with_capacity(env.group.map_or(1, <[_]>::len) * width);
+    for_each_contributing(vars, env, |rows| {
+        let row_env = Env { rows, group: None, element: None, ..*env };
+        cells.extend(args.iter().map(|a| operand(a, &row_env)));
+    });
     let rows = || cells.chunks(width.max(1));
     let ignore_zero = ignore_zero(rows());
     match agg {
@@ -64,21 +48,16 @@ pub(crate) fn aggregate(agg: Agg, args: &[CExpr], vars: &[usize], env: &Env<'_>)
         _ => {}
     }
     // The values of the first argument; a list contributes each element.
-    let first: Vec<Cow<'_, Value>> = if width == 1
-        && !cells.iter().any(|value| matches!(**value, Value::List(_)))
-    {
-        cells
-    } else {
-        let mut first = Vec::with_capacity(cells.len() / width.max(1));
-        for value in cells.into_iter().step_by(width.max(1)) {
-            match value {
-                Cow::Borrowed(Value::List(items)) => first.extend(items.iter().map(Cow::Borrowed)),
-                Cow::Owned(Value::List(items)) => first.extend(items.into_iter().map(Cow::Owned)),
-                other => first.push(other),
+    let first: Vec<Cow<'_, Value>> =
+        if width == 1 && !cells.iter().any(|value| matches!(**value, Value::List(_))) {
+            cells
+        } else {
+            let mut first = Vec::with_capacity(cells.len() / width.max(1));
+            for value in cells.into_iter().step_by(width.max(1)) {
+                for_each_element(value, |element| first.push(element));
             }
-        }
-        first
-    };
+            first
+        };
     let values = || first.iter().map(|value| &**value);
     match agg {
         Agg::CountDistinct => {
@@ -159,31 +138,47 @@ fn for_each_value<'e>(
     env: &Env<'e>,
     mut visit: impl FnMut(Cow<'e, Value>),
 ) {
-    let mut visit_row = |rows: &'e [Option<RowRef<'e>>]| {
+    for_each_contributing(vars, env, |rows| {
         let row_env = Env { rows, group: None, element: None, ..*env };
-        match operand(arg, &row_env) {
-            Cow::Borrowed(Value::List(items)) => items.iter().for_each(|v| visit(Cow::Borrowed(v))),
-            Cow::Owned(Value::List(items)) => items.into_iter().for_each(|v| visit(Cow::Owned(v))),
-            value => visit(value),
-        }
-    };
+        for_each_element(operand(arg, &row_env), &mut visit);
+    });
+}
+
+/// Calls `visit` with each element of a list, or with the value itself when it is no list.
+fn for_each_element<'v>(value: Cow<'v, Value>, mut visit: impl FnMut(Cow<'v, Value>)) {
+    match value {
+        Cow::Borrowed(Value::List(items)) => items.iter().for_each(|v| visit(Cow::Borrowed(v))),
+        Cow::Owned(Value::List(items)) => items.into_iter().for_each(|v| visit(Cow::Owned(v))),
+        value => visit(value),
+    }
+}
+
+/// Calls `visit` with the rows of each row combination that contributes to an aggregate
+/// reading `vars`: every tuple of the group (or the current rows) with a row for each of
+/// `vars`, once per distinct combination of those rows.
+fn for_each_contributing<'e>(
+    vars: &[usize],
+    env: &Env<'e>,
+    mut visit: impl FnMut(&'e [Option<RowRef<'e>>]),
+) {
     let Some(tuples) = env.group else {
         if Seen::has_rows(env.rows, vars) {
-            visit_row(env.rows);
+            visit(env.rows);
         }
         return;
     };
-    // As in `aggregate`: one tuple, or the tuples of a rule with one variable, cannot repeat.
+    // A single tuple cannot repeat an earlier one. Neither can the tuples of a rule with one
+    // variable, since each is a different row, so neither case records what it has seen.
     if tuples.len() == 1 || env.plan.vars.len() == 1 {
         for tuple in tuples.iter().filter(|tuple| Seen::has_rows(tuple, vars)) {
-            visit_row(tuple);
+            visit(tuple);
         }
         return;
     }
     let mut seen = Seen::default();
     for tuple in tuples {
         if seen.first_time(tuple, vars) {
-            visit_row(tuple);
+            visit(tuple);
         }
     }
 }
