@@ -490,7 +490,7 @@ impl Worker<'_> {
                         continue;
                     }
                     // The bare readers below read the event from this very text, so what the
-                    // raw-text test found in it holds for the event.
+                    // raw-text test found in it applies to the event.
                     let scan = scan.as_ref();
                     // Most native UDM lines are read straight from their text. The rest, and
                     // any line with an error to report, take the path through a JSON tree.

@@ -563,8 +563,8 @@ impl Dispatch {
         Memo { found: vec![Found::NotRun; self.keys] }
     }
 
-    /// Whether the gate with the id is tried on every event: it accepts any event type and
-    /// is in no [`TextIndex`].
+    /// Returns whether the gate with the id is tried on every event: it accepts any event type
+    /// and is in no [`TextIndex`].
     pub(crate) fn is_unindexed(&self, id: usize) -> bool {
         self.any_event_type.contains(&id)
     }

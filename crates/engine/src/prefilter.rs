@@ -31,10 +31,10 @@ pub struct Prefilter {
     dispatch: Dispatch,
     /// Per rule with `match:`, the slots its stored rows keep, as its engine keeps them.
     stored_slots: Vec<Option<Vec<Vec<bool>>>>,
-    /// Per gate id, whether a [`RawScan`] is asked before the gate runs. Only the gates that
-    /// the dispatch tries on every event are: for the others, the event type and text indexes
-    /// already leave out most events whose text lacks their strings, and searching the text
-    /// would cost more than it saves.
+    /// Per gate id, whether a [`RawScan`] of the record is checked before the gate runs. Only
+    /// the gates that the dispatch tries on every event are checked. For the others, the event
+    /// type and text indexes already leave out most events whose text lacks their strings, so
+    /// searching the text would cost more than it saves.
     scanned: Vec<bool>,
 }
 
@@ -487,14 +487,14 @@ pub struct RawScan<'r> {
     known: Cell<u64>,
     /// Bit `i` records whether the record contains a string of set `i`.
     found: Cell<u64>,
-    /// Whether the record has an escape that may spell a required string another way, once
-    /// looked for.
+    /// Whether the record has an escape that may spell a required string another way, after
+    /// the first search for one.
     escape: Cell<Option<bool>>,
 }
 
 impl RawScan<'_> {
-    /// Whether the variable with the index, which is its gate's id in the prefilter's
-    /// dispatch, may make a row from the record.
+    /// Returns whether the variable may make a row from the record. A variable's index is its
+    /// gate's id in the prefilter's dispatch.
     pub(crate) fn admits(&self, variable: usize) -> bool {
         if self.filter.variables.get(variable).is_none() {
             return true;
@@ -512,7 +512,8 @@ impl RawScan<'_> {
         self.found.set(self.found.get() | bit);
     }
 
-    /// Whether the record contains a string of set `index`, searching it the first time.
+    /// Returns whether the record contains a string of set `index`, searching the record for
+    /// it the first time.
     fn contains(&self, index: usize) -> bool {
         let bit = 1u64 << index;
         if self.known.get() & bit == 0 {
@@ -524,7 +525,7 @@ impl RawScan<'_> {
         self.found.get() & bit != 0
     }
 
-    /// Whether the record contains a string of every set the variable requires.
+    /// Returns whether the record contains a string of every set the variable requires.
     fn passes(&self, variable: usize) -> bool {
         self.own(variable).iter().all(|&set| self.contains(set))
     }
@@ -757,7 +758,7 @@ mod tests {
     }
 
     #[test]
-    fn scan_skips_variables_whose_strings_are_missing() {
+    fn scan_rejects_missing_strings() {
         let salesforce = owned(&[&["SALESFORCE"]]);
         let indicators = owned(&[&["192.0.2.45", "203.0.113.9"]]);
         let filter = RawFilter::new(&[salesforce, indicators]).expect("a filter");
@@ -769,7 +770,8 @@ mod tests {
         assert!(scan.admits(2));
         let both = br#"{"log_type":"SALESFORCE","ip":["203.0.113.9"]}"#;
         let scan = filter.scan(both).expect("the record may match");
-        assert!(scan.admits(0) && scan.admits(1));
+        assert!(scan.admits(0));
+        assert!(scan.admits(1));
         // An escape may spell a missing string another way, so every variable is admitted.
         let escaped = br#"{"log_type":"SALESFORCE","ip":["\u0032\u0030\u0033.0.113.9"]}"#;
         let scan = filter.scan(escaped).expect("the record may match");

@@ -628,8 +628,8 @@ fn enrich_only_fields_read() {
     assert!(artifacts(&event, "src").is_empty());
 }
 
-/// The ASN written for `principal.ip` after enriching an event with one address.
-fn enriched_asn(db: &AsnDb, geo: GeoFields, address: &str) -> Option<Value> {
+/// Enriches an event whose `principal.ip` is one address and returns the element written.
+fn enriched_element(db: &AsnDb, geo: GeoFields, address: &str) -> Option<Value> {
     let mut event = Event::new();
     event.push("principal.ip", address);
     enrich_event_fields(db, &mut event, geo);
@@ -640,40 +640,47 @@ fn enriched_asn(db: &AsnDb, geo: GeoFields, address: &str) -> Option<Value> {
 }
 
 #[test]
-fn repeated_addresses_enrich_alike_across_databases_and_fields() {
+fn repeated_addresses_follow_database_and_fields() {
     let (first, _) = AsnDb::from_tsv("192.0.2.0\t192.0.2.255\t64496\tUS\tFIRST-NET\n", "first");
     let (second, _) = AsnDb::from_tsv("192.0.2.0\t192.0.2.255\t64511\tUS\tSECOND-NET\n", "second");
     let asn_only = GeoFields::read_by(|path| path.ends_with(&["network", "asn"]) || path.len() < 3);
+
+    // Each address is enriched twice, so the second round reads what the first one cached.
     for _ in 0..2 {
-        let element = enriched_asn(&first, GeoFields::ALL, "192.0.2.7").expect("an element");
+        let element = enriched_element(&first, GeoFields::ALL, "192.0.2.7").expect("an element");
         let element = element.as_message().expect("a message");
         assert_eq!(text(element, "network.asn"), Some("64496"));
         assert_eq!(text(element, "network.organization_name"), Some("FIRST-NET"));
         assert_eq!(text(element, "ip"), Some("192.0.2.7"));
-        // Another database gives its own answer for the same address.
-        let element = enriched_asn(&second, GeoFields::ALL, "192.0.2.7").expect("an element");
+
+        // Another database gives its own element for the same address.
+        let element = enriched_element(&second, GeoFields::ALL, "192.0.2.7").expect("an element");
         let element = element.as_message().expect("a message");
         assert_eq!(text(element, "network.asn"), Some("64511"));
+
         // Other fields give other elements.
-        let element = enriched_asn(&first, asn_only, "192.0.2.7").expect("an element");
+        let element = enriched_element(&first, asn_only, "192.0.2.7").expect("an element");
         let element = element.as_message().expect("a message");
         assert_eq!(text(element, "network.asn"), Some("64496"));
         assert_eq!(text(element, "network.organization_name"), None);
     }
-    // A database that gains a source is not answered from before.
+
+    // A database that gains a source gets a fresh lookup, not the one from before.
     let mut grown = AsnDb::new();
-    assert_eq!(enriched_asn(&grown, GeoFields::ALL, "192.0.2.7"), None);
+    assert_eq!(enriched_element(&grown, GeoFields::ALL, "192.0.2.7"), None);
     grown.extend(AsnDb::from_tsv("192.0.2.0\t192.0.2.255\t64500\tUS\tGROWN\n", "grown").0);
-    let element = enriched_asn(&grown, GeoFields::ALL, "192.0.2.7").expect("an element");
+    let element = enriched_element(&grown, GeoFields::ALL, "192.0.2.7").expect("an element");
     assert_eq!(text(element.as_message().expect("a message"), "network.asn"), Some("64500"));
-    // More distinct addresses than a thread keeps: each still gets its own answer.
+
+    // More distinct addresses than a thread keeps: each still gets its own element.
     for round in 0..2 {
         for i in 0..5_000u32 {
             let address = format!("10.{}.{}.1", i / 256, i % 256);
-            assert_eq!(enriched_asn(&first, GeoFields::ALL, &address), None, "{address}");
+            assert_eq!(enriched_element(&first, GeoFields::ALL, &address), None, "{address}");
             if i % 1_000 == 0 {
                 let address = format!("192.0.2.{}", i / 1_000);
-                let element = enriched_asn(&first, GeoFields::ALL, &address).expect("an element");
+                let element =
+                    enriched_element(&first, GeoFields::ALL, &address).expect("an element");
                 let element = element.as_message().expect("a message");
                 assert_eq!(text(element, "ip"), Some(address.as_str()), "round {round}");
             }

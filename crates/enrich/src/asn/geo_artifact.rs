@@ -151,7 +151,7 @@ fn enrich_noun(db: &AsnDb, noun: &mut Message, geo: GeoFields) {
 /// and building the element. Logs repeat addresses a lot: a user's sign-ins and API calls
 /// come from a few.
 struct Recent {
-    /// The [`AsnDb::id`] and fields of the elements held.
+    /// The [`AsnDb::id`] and fields of the cached elements.
     db: u64,
     geo: GeoFields,
     elements: HashMap<Box<str>, Option<Element>, foldhash::fast::RandomState>,

@@ -81,7 +81,7 @@ impl std::hash::Hash for Coordinates {
 pub struct AsnDb {
     sources: Vec<Source>,
     /// Differs between any two databases, and changes when the sources do, so that a cache of
-    /// lookups can tell whose they are.
+    /// lookups can tell which database they came from.
     id: u64,
 }
 

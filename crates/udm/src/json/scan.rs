@@ -36,7 +36,7 @@ pub(super) fn read_message(
     scanner.skip_space();
     let root = scanner.message(message, shape, 1);
     let read = root.filter(|_| scanner.at_end());
-    // A line that the scanner gives up on leaves its fields in the buffer.
+    // A line that the scanner stops reading partway can leave fields in the buffer.
     scanner.fields.clear();
     SCRATCH.with(|scratch| scratch.set((scanner.fields, scanner.decoded)));
     read
@@ -575,7 +575,8 @@ pub(super) fn utf8_text(bytes: &[u8]) -> Option<&str> {
 }
 
 /// Returns whether every byte of `bytes` is below 0x80, testing sixteen bytes at a time with
-/// SSE2.
+/// SSE2. The standard library's `<[u8]>::is_ascii` made the single bench rule run about 2 %
+/// more instructions (callgrind, first 60,000 bench lines).
 #[cfg(target_arch = "x86_64")]
 fn is_ascii(bytes: &[u8]) -> bool {
     use std::arch::x86_64::{_mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_setzero_si128};
