@@ -12,6 +12,7 @@
 
 use crate::fast_hash::{HashMap, HashSet};
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::cmp::Ordering;
 
 use udm::{Timestamp, Value};
@@ -25,6 +26,19 @@ use crate::plan::ir::{Agg, CExpr};
 /// Google truncates to 25 values chosen at random; Dragnet keeps the first 25 in event-time
 /// order, so that a re-run gives the same detection.
 pub(crate) const MAX_ARRAY_VALUES: usize = 25;
+
+thread_local! {
+    /// Whether a `sum` evaluated on this thread since the last [`take_sum_may_shrink`] added a
+    /// term that was not a non-negative integer. Only then can a sum over a subset of the
+    /// values exceed the sum over all of them.
+    static SUM_MAY_SHRINK: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Returns whether a `sum` evaluated on this thread since the last call added a negative term
+/// or a float, and clears the mark.
+pub(crate) fn take_sum_may_shrink() -> bool {
+    SUM_MAY_SHRINK.with(|mark| mark.replace(false))
+}
 
 /// Evaluates an aggregate in the environment of a group.
 pub(crate) fn aggregate(agg: Agg, args: &[CExpr], vars: &[usize], env: &Env<'_>) -> Value {
@@ -114,6 +128,9 @@ fn fold(agg: Agg, arg: Option<&CExpr>, vars: &[usize], env: &Env<'_>) -> Value {
         Agg::Sum => {
             let mut total = Total::default();
             for_each_value(arg, vars, env, |value| total.add(&value));
+            if total.may_shrink {
+                SUM_MAY_SHRINK.with(|mark| mark.set(true));
+            }
             total.value()
         }
         Agg::Min | Agg::Max => {
@@ -238,14 +255,21 @@ struct Total {
     int: i128,
     float: f64,
     any_float: bool,
+    /// Whether a term was negative or a float, so that leaving terms out could raise the
+    /// total: a float total can round either way, and changes type when no float is left.
+    may_shrink: bool,
 }
 
 impl Total {
     fn add(&mut self, value: &Value) {
         match ops::number(value) {
-            Some(Number::Int(i)) => self.int = self.int.saturating_add(i),
+            Some(Number::Int(i)) => {
+                self.may_shrink |= i < 0;
+                self.int = self.int.saturating_add(i);
+            }
             Some(Number::Float(f)) => {
                 self.any_float = true;
+                self.may_shrink = true;
                 self.float += f;
             }
             None => {}

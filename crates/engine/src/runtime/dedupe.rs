@@ -10,6 +10,7 @@
 
 use crate::fast_hash::HashMap;
 
+use super::subsets::is_subsequence;
 use crate::eval::ops::Key;
 use crate::group::Candidate;
 
@@ -37,11 +38,7 @@ impl Default for Dedupe {
 
 /// Whether sorted `small` is a subset of sorted `big`.
 fn is_subset(small: &[u64], big: &[u64]) -> bool {
-    if small.len() > big.len() {
-        return false;
-    }
-    let mut rest = big.iter();
-    small.iter().all(|s| rest.by_ref().any(|b| b == s))
+    small.len() <= big.len() && is_subsequence(small.iter().copied(), big)
 }
 
 impl Dedupe {

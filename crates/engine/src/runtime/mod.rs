@@ -15,6 +15,7 @@
 
 mod dedupe;
 mod entity_rows;
+mod subsets;
 mod suppress;
 mod windowed;
 

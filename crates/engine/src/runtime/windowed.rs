@@ -10,7 +10,8 @@
 //! A hop window whose rows equal the previous window's gives only detections that
 //! de-duplication drops, unless the rule reads `window_start` or `window_end`. So for other
 //! rules a row opens just the two hop windows where the rows change because of it: the first
-//! window it falls in, and the first one after it has left.
+//! window it falls in, and the first one after it has left. A window whose rows are a subset
+//! of the last evaluated window's is often skipped too (see [`super::subsets`]).
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -21,8 +22,10 @@ use udm::Value;
 
 use super::dedupe::Dedupe;
 use super::entity_rows::EntityRows;
+use super::subsets::{is_subsequence, SubsetSkip};
 use super::{Admitted, PreparedRows};
 use crate::detection::RuleInfo;
+use crate::eval::aggregate::take_sum_may_shrink;
 use crate::eval::expr::{Env, RowRef};
 use crate::eval::ops::Key;
 use crate::group::{evaluate, timestamp, Candidate};
@@ -41,6 +44,8 @@ struct Partition {
     windows: VecDeque<WindowKey>,
     /// The rows of the last hop window evaluated, to skip a window with the same rows.
     last_content: Option<Vec<Vec<(u64, u32)>>>,
+    /// Whether a hop window whose rows are a subset of `last_content` may be skipped.
+    last_covers_subsets: bool,
 }
 
 /// Whether any binding of placeholder `p` compares without case.
@@ -96,6 +101,9 @@ pub(crate) struct Windowed {
     /// Whether the rule reads `window_start` or `window_end`, so that two hop windows with the
     /// same rows can give different detections.
     reads_bounds: bool,
+    /// The evaluated hop windows after which the rule may skip windows with a subset of their
+    /// rows.
+    subset_skip: SubsetSkip,
     /// Per event variable and slot, whether the rows kept in windows need the slot's value;
     /// see [`stored_slots`].
     stored_slots: Vec<Vec<bool>>,
@@ -138,6 +146,10 @@ impl Windowed {
             coverable_vars(&plan, &partition_by)
         };
         let reads_bounds = reads_window_bounds(&plan);
+        let subset_skip = match window {
+            WindowPlan::Hop { .. } if !reads_bounds => SubsetSkip::for_rule(&plan, &partition_by),
+            _ => SubsetSkip::default(),
+        };
         let stored_slots = stored_slots(&plan);
         Windowed {
             plan,
@@ -147,6 +159,7 @@ impl Windowed {
             match_nocase,
             coverable,
             reads_bounds,
+            subset_skip,
             stored_slots,
             entities,
             ids: HashMap::default(),
@@ -217,6 +230,7 @@ impl Windowed {
                     rows: (0..self.plan.vars.len()).map(|_| Vec::new()).collect(),
                     windows: VecDeque::new(),
                     last_content: None,
+                    last_covers_subsets: false,
                 };
                 self.partitions.insert(id, partition);
                 id
@@ -388,6 +402,17 @@ impl Windowed {
             if same {
                 return Vec::new();
             }
+            let subset = partition.last_covers_subsets
+                && partition.last_content.as_ref().is_some_and(|last| {
+                    last.len() == rows.len()
+                        && last
+                            .iter()
+                            .zip(&rows)
+                            .all(|(last, rows)| is_subsequence(rows.iter().map(identity), last))
+                });
+            if subset {
+                return Vec::new();
+            }
             // The last content's buffers are reused, since this runs for every hop window.
             let content = partition.last_content.get_or_insert_with(Vec::new);
             content.resize_with(rows.len(), Vec::new);
@@ -397,6 +422,8 @@ impl Windowed {
             }
         }
         let joined = join(&plan, &rows, &self.coverable);
+        // Set again below for a rule whose tuples form one group, the only kind that reads it.
+        partition.last_covers_subsets = false;
         if joined.truncated {
             self.cut_joins += 1;
         }
@@ -411,10 +438,20 @@ impl Windowed {
         // When every match variable partitions the rows, all rows of the partition have the
         // partition key as their match key, and so has every tuple: they form one group.
         if self.partition_by.len() == plan.match_vars.len() {
+            let skip = self.subset_skip;
             if joined.tuples.is_empty() {
+                // Fewer rows join into no tuple either.
+                partition.last_covers_subsets = skip.after_pass && !joined.truncated;
                 return Vec::new();
             }
+            take_sum_may_shrink();
             let candidate = evaluate(&plan, &self.info, &joined.tuples, window);
+            let covers = match candidate {
+                Some(_) => skip.after_pass,
+                None => skip.after_fail && !take_sum_may_shrink(),
+            };
+            // A cut join may have left out tuples that a subset of its rows would give.
+            partition.last_covers_subsets = covers && !joined.truncated;
             return candidate.map(|c| (partition.key.clone(), c)).into_iter().collect();
         }
         let mut groups: BTreeMap<Vec<Key>, Vec<Tuple<'_>>> = BTreeMap::new();
