@@ -1517,3 +1517,56 @@ rule edge {
     assert_eq!(outcome("pairs"), Value::Int(14));
     assert_eq!(outcome("both"), Value::Float(1.2912720851596686e20));
 }
+
+#[test]
+fn rules_sharing_a_list_keep_their_own_tests() {
+    let mut lists = enrich::ReferenceLists::new();
+    let (users, problems) =
+        enrich::ReferenceList::from_text("USERS", enrich::ListKind::String, "alice\n", "USERS.txt");
+    assert!(problems.is_empty(), "{problems:?}");
+    lists.insert(users);
+    let ctx = Context { lists: Arc::new(lists), ..Context::default() };
+
+    let rule = |name: &str, test: &str| {
+        let text = format!(
+            "rule {name} {{\n  events:\n    $e.metadata.event_type = \"USER_LOGIN\"\n    {test}\n  \
+             condition:\n    $e\n}}\n"
+        );
+        let source = yaral::SourceFile::new("shared.yaral", &text);
+        let output = yaral::compile(&source, &yaral::CheckOptions::default());
+        let compiled = output.compiled.into_iter().next().expect("the front end accepts it");
+        Rule::compile(&compiled.rule, &compiled.text, &ctx).expect("the engine accepts it")
+    };
+    let rules = vec![
+        rule("any_case", "$e.target.user.userid in %USERS nocase"),
+        rule("exact_case", "$e.target.user.userid in %users"),
+        rule("not_any_case", "not $e.target.user.userid in %USERS nocase"),
+        rule("pattern", "$e.target.user.userid in regex %USERS"),
+    ];
+
+    let events = vec![
+        login("upper", "2025-01-01T00:00:00Z", "ALICE"),
+        login("longer", "2025-01-01T00:01:00Z", "malice"),
+    ];
+    let prefilter = engine::Prefilter::new(&rules);
+    let fired = |found: Vec<serde_json::Value>| -> Vec<String> {
+        let mut fired: Vec<String> = found
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} {}",
+                    d["rule"]["name"].as_str().unwrap_or(""),
+                    d["events"]["e"][0]["metadata"]["product_log_id"].as_str().unwrap_or("")
+                )
+            })
+            .collect();
+        fired.sort();
+        fired
+    };
+
+    let expected = vec!["any_case upper", "not_any_case longer", "pattern longer"];
+    let mut engine = Engine::new(rules.clone()).with_prefilter(&prefilter);
+    assert_eq!(fired(run_with_verdicts(&mut engine, &prefilter, &events)), expected);
+    let mut engine = Engine::new(rules);
+    assert_eq!(fired(run_plain(&mut engine, &events)), expected);
+}

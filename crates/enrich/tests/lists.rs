@@ -261,6 +261,27 @@ fn names_resolve_case_insensitively() {
 }
 
 #[test]
+fn shared_handles_point_to_one_list() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "UNC6040_IOC_LIST.txt", "203.0.113.10\n");
+    let (mut lists, _) = ReferenceLists::load_dir(dir.path()).unwrap();
+    let first = lists.shared("%unc6040_IoC_list").unwrap();
+    let second = lists.shared("UNC6040_IOC_LIST").unwrap();
+    assert!(std::sync::Arc::ptr_eq(&first, &second));
+    assert!(std::ptr::eq(first.as_ref(), lists.get("unc6040_ioc_list").unwrap()));
+    assert!(lists.shared("unc6040").is_none());
+
+    // A list inserted under the same name replaces the old one for later handles only.
+    let (newer, _) =
+        ReferenceList::from_text("unc6040_ioc_list", ListKind::String, "198.51.100.1\n", "new.txt");
+    lists.insert(newer);
+    let third = lists.shared("UNC6040_IOC_LIST").unwrap();
+    assert!(!std::sync::Arc::ptr_eq(&first, &third));
+    assert!(first.contains("203.0.113.10", false));
+    assert!(third.contains("198.51.100.1", false));
+}
+
+#[test]
 fn duplicate_names_name_both_files() {
     let dir = tempfile::tempdir().unwrap();
     let upper = write(dir.path(), "Known_Users.txt", "alice\n");

@@ -277,7 +277,7 @@ impl<'c> Lowerer<'c> {
                 Some(CExpr::InList { expr: Box::new(inner), list: found, kind, nocase: *nocase })
             }
             ExprKind::InList { expr: inner, kind, list, nocase } => {
-                let Some(found) = self.ctx.lists.get(&list.name.name) else {
+                let Some(found) = self.ctx.lists.shared(&list.name.name) else {
                     self.diagnostics.push(
                         Diagnostic::error(
                             list.name.span,
@@ -287,7 +287,6 @@ impl<'c> Lowerer<'c> {
                     );
                     return None;
                 };
-                let found = Arc::new(found.clone());
                 let inner = self.lower(inner)?;
                 Some(CExpr::InList {
                     expr: Box::new(inner),

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::casefold::fold;
 use super::{ListError, ListKind, ListLimits, ReferenceList};
@@ -11,8 +12,10 @@ use super::{ListError, ListKind, ListLimits, ReferenceList};
 /// write them) is ignored.
 #[derive(Debug, Clone, Default)]
 pub struct ReferenceLists {
-    /// Lists keyed by folded name, so iteration order is stable.
-    lists: BTreeMap<String, ReferenceList>,
+    /// Lists keyed by folded name, so iteration order is stable. Each is shared by the rules
+    /// that test it, so that its compiled patterns and ranges are built once, and tests of the
+    /// same list by several rules on one event are run once.
+    lists: BTreeMap<String, Arc<ReferenceList>>,
 }
 
 impl ReferenceLists {
@@ -84,22 +87,27 @@ impl ReferenceLists {
 
     /// Returns the list with this name, ignoring case and a leading `%`.
     pub fn get(&self, name: &str) -> Option<&ReferenceList> {
-        self.lists.get(&list_key(name))
+        self.lists.get(&list_key(name)).map(Arc::as_ref)
+    }
+
+    /// Returns the list with this name like [`ReferenceLists::get`], as a handle that shares it.
+    pub fn shared(&self, name: &str) -> Option<Arc<ReferenceList>> {
+        self.lists.get(&list_key(name)).cloned()
     }
 
     /// Adds a list, replacing any list with the same name regardless of case.
     pub fn insert(&mut self, list: ReferenceList) {
-        self.lists.insert(list_key(list.name()), list);
+        self.lists.insert(list_key(list.name()), Arc::new(list));
     }
 
     /// The names of all lists as their files spell them, ordered by folded name.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.lists.values().map(ReferenceList::name)
+        self.lists.values().map(|list| list.name())
     }
 
     /// Iterates over all lists, ordered by folded name.
     pub fn iter(&self) -> impl Iterator<Item = &ReferenceList> {
-        self.lists.values()
+        self.lists.values().map(Arc::as_ref)
     }
 
     /// Number of lists.
