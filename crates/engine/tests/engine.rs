@@ -7,6 +7,11 @@ use serde_json::json;
 use udm::Event;
 
 fn compile(text: &str) -> Rule {
+    compile_in(text, &Context::default())
+}
+
+/// Compiles one rule against `ctx`, failing the test with the diagnostics when it is rejected.
+fn compile_in(text: &str, ctx: &Context) -> Rule {
     let source = yaral::SourceFile::new("test.yaral", text);
     let output = yaral::compile(&source, &yaral::CheckOptions::default());
     let rendered: Vec<String> = output
@@ -17,7 +22,7 @@ fn compile(text: &str) -> Rule {
         .collect();
     assert!(output.rejected.is_empty(), "rule rejected:\n{}", rendered.join("\n"));
     let compiled = output.compiled.into_iter().next().expect("one rule");
-    Rule::compile(&compiled.rule, &compiled.text, &Context::default())
+    Rule::compile(&compiled.rule, &compiled.text, ctx)
         .unwrap_or_else(|d| panic!("engine rejected the rule: {d:?}"))
 }
 
@@ -614,18 +619,15 @@ fn raw_filter_lists_and_repeated_fields() {
     assert!(problems.is_empty(), "{problems:?}");
     lists.insert(ioc);
     let ctx = Context { lists: Arc::new(lists), asn: None, ..Context::default() };
-    let source = yaral::SourceFile::new(
-        "ioc.yaral",
+    let rule = compile_in(
         r#"rule ioc {
   events:
     $e.principal.ip in %IOC or $e.target.ip = "198.51.100.7"
   condition:
     $e
 }"#,
+        &ctx,
     );
-    let output = yaral::compile(&source, &yaral::CheckOptions::default());
-    let compiled = output.compiled.into_iter().next().expect("the front end accepts it");
-    let rule = Rule::compile(&compiled.rule, &compiled.text, &ctx).expect("the engine accepts it");
     let raw = engine::Prefilter::new(std::slice::from_ref(&rule))
         .raw_filter()
         .expect("the list and the literal pin the variable");
@@ -634,13 +636,10 @@ fn raw_filter_lists_and_repeated_fields() {
     assert!(!raw.may_match(br#"{"principal":{"ip":["10.0.0.1"]}}"#));
 
     // A case-insensitive list test pins nothing.
-    let source = yaral::SourceFile::new(
-        "nocase.yaral",
+    let rule = compile_in(
         "rule nocase {\n  events:\n    $e.principal.user.userid in %IOC nocase\n  condition:\n    $e\n}\n",
+        &ctx,
     );
-    let output = yaral::compile(&source, &yaral::CheckOptions::default());
-    let compiled = output.compiled.into_iter().next().expect("the front end accepts it");
-    let rule = Rule::compile(&compiled.rule, &compiled.text, &ctx).expect("the engine accepts it");
     assert!(engine::Prefilter::new(&[rule]).raw_filter().is_none());
 }
 
@@ -1351,11 +1350,7 @@ fn compile_with_entities(text: &str, records: &[serde_json::Value]) -> Rule {
         entities.push(udm::json::entity_from_json(record).expect("a valid Entity"));
     }
     let ctx = Context { entities: Arc::new(entities), ..Context::default() };
-    let source = yaral::SourceFile::new("test.yaral", text);
-    let output = yaral::compile(&source, &yaral::CheckOptions::default());
-    let compiled = output.compiled.into_iter().next().expect("one rule");
-    Rule::compile(&compiled.rule, &compiled.text, &ctx)
-        .unwrap_or_else(|d| panic!("engine rejected the rule: {d:?}"))
+    compile_in(text, &ctx)
 }
 
 fn process_launch(id: &str, time: &str, host: &str, sha256: &str) -> Arc<Event> {
@@ -1519,7 +1514,7 @@ rule edge {
 }
 
 #[test]
-fn rules_sharing_a_list_keep_their_own_tests() {
+fn shared_list_tests_stay_per_rule() {
     let mut lists = enrich::ReferenceLists::new();
     let (users, problems) =
         enrich::ReferenceList::from_text("USERS", enrich::ListKind::String, "alice\n", "USERS.txt");
@@ -1532,10 +1527,7 @@ fn rules_sharing_a_list_keep_their_own_tests() {
             "rule {name} {{\n  events:\n    $e.metadata.event_type = \"USER_LOGIN\"\n    {test}\n  \
              condition:\n    $e\n}}\n"
         );
-        let source = yaral::SourceFile::new("shared.yaral", &text);
-        let output = yaral::compile(&source, &yaral::CheckOptions::default());
-        let compiled = output.compiled.into_iter().next().expect("the front end accepts it");
-        Rule::compile(&compiled.rule, &compiled.text, &ctx).expect("the engine accepts it")
+        compile_in(&text, &ctx)
     };
     let rules = vec![
         rule("any_case", "$e.target.user.userid in %USERS nocase"),

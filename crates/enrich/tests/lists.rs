@@ -261,7 +261,7 @@ fn names_resolve_case_insensitively() {
 }
 
 #[test]
-fn shared_handles_point_to_one_list() {
+fn shared_handles_reach_one_list() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "UNC6040_IOC_LIST.txt", "203.0.113.10\n");
     let (mut lists, _) = ReferenceLists::load_dir(dir.path()).unwrap();
@@ -271,7 +271,7 @@ fn shared_handles_point_to_one_list() {
     assert!(std::ptr::eq(first.as_ref(), lists.get("unc6040_ioc_list").unwrap()));
     assert!(lists.shared("unc6040").is_none());
 
-    // A list inserted under the same name replaces the old one for later handles only.
+    // A list inserted under the same name replaces the old one, and only later handles see it.
     let (newer, _) =
         ReferenceList::from_text("unc6040_ioc_list", ListKind::String, "198.51.100.1\n", "new.txt");
     lists.insert(newer);

@@ -29,8 +29,8 @@ pub(crate) const MAX_ARRAY_VALUES: usize = 25;
 
 thread_local! {
     /// Whether a `sum` evaluated on this thread since the last [`take_sum_may_shrink`] added a
-    /// term that was not a non-negative integer. Only then can a sum over a subset of the
-    /// values exceed the sum over all of them.
+    /// negative term or a float. Only then can a sum over a subset of the values exceed the sum
+    /// over all of them.
     static SUM_MAY_SHRINK: Cell<bool> = const { Cell::new(false) };
 }
 
@@ -255,8 +255,9 @@ struct Total {
     int: i128,
     float: f64,
     any_float: bool,
-    /// Whether a term was negative or a float, so that leaving terms out could raise the
-    /// total: a float total can round either way, and changes type when no float is left.
+    /// Whether a term was negative or a float. Leaving out a negative term raises the total,
+    /// and leaving out every float turns a rounded float total into an exact integer, which
+    /// can be larger.
     may_shrink: bool,
 }
 

@@ -12,10 +12,11 @@
 //!   the tuples of more, and their events a subset of theirs.
 //! - The rule reads neither `window_start` nor `window_end`.
 //!
-//! A condition grows with the rows when `and` and `or` join tests of two kinds: `$e`, and a
-//! lower bound on `#e`, `#p` or an outcome that is `count`, `count_distinct` or `sum` (`>`
-//! or `>=` with the number on the right, `<` or `<=` with it on the left). A `sum` grows only
-//! while no term is negative or a float, which the evaluator reports for each window.
+//! A condition grows with the rows when it joins two kinds of test with `and` and `or`: `$e`,
+//! and a lower bound on `#e`, `#p` or an outcome that is `count`, `count_distinct` or `sum`.
+//! A lower bound is `>` or `>=` with a number on the right, or `<` or `<=` with it on the
+//! left. A `sum` grows only while no term is negative or a float, which the evaluator reports
+//! for each window.
 
 use yaral::ast::CompareOp;
 
@@ -26,10 +27,11 @@ use udm::Value;
 /// The evaluated windows after which a rule may skip windows with a subset of their rows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct SubsetSkip {
-    /// After a window that gave a detection: de-duplication would drop the subset's.
+    /// Skip after a window that gave a detection, because de-duplication would drop the
+    /// subset's.
     pub after_pass: bool,
-    /// After a window that gave none, when no `sum` of the condition had a term that could
-    /// shrink it: the subset gives none either.
+    /// Skip after a window that gave none, when no `sum` of the condition had a term that
+    /// could shrink it, because the subset gives none either.
     pub after_fail: bool,
 }
 
@@ -96,7 +98,7 @@ mod tests {
     use super::is_subsequence;
 
     #[test]
-    fn subsequence_keeps_order() {
+    fn subsequence_follows_order() {
         assert!(is_subsequence([2, 4], &[1, 2, 3, 4]));
         assert!(is_subsequence([], &[1]));
         assert!(is_subsequence([1, 2], &[1, 2]));

@@ -10,8 +10,8 @@
 //! A hop window whose rows equal the previous window's gives only detections that
 //! de-duplication drops, unless the rule reads `window_start` or `window_end`. So for other
 //! rules a row opens just the two hop windows where the rows change because of it: the first
-//! window it falls in, and the first one after it has left. A window whose rows are a subset
-//! of the last evaluated window's is often skipped too (see [`super::subsets`]).
+//! window it falls in, and the first one after it has left. Some windows whose rows are a
+//! subset of the last evaluated window's are skipped too (see [`super::subsets`]).
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -44,7 +44,8 @@ struct Partition {
     windows: VecDeque<WindowKey>,
     /// The rows of the last hop window evaluated, to skip a window with the same rows.
     last_content: Option<Vec<Vec<(u64, u32)>>>,
-    /// Whether a hop window whose rows are a subset of `last_content` may be skipped.
+    /// Whether a hop window whose rows are a subset of `last_content` may be skipped. Only rules
+    /// whose tuples form one group set it.
     last_covers_subsets: bool,
 }
 
@@ -390,27 +391,19 @@ impl Windowed {
         }
         if matches!(self.window, WindowPlan::Hop { .. }) && !self.reads_bounds {
             // A hop window with the same rows as the last one evaluated gives the same
-            // detections, which de-duplication would drop.
+            // detections, which de-duplication would drop. A window with a subset of those rows
+            // is skipped too when the last one's result covers it (see [`super::subsets`]).
+            // Row identities are unique, so a subset of the same size is the same rows.
             let identity = |row: &RowRef<'_>| (row.seq, row.copy);
-            let same = partition.last_content.as_ref().is_some_and(|last| {
-                last.len() == rows.len()
-                    && last.iter().zip(&rows).all(|(last, rows)| {
-                        last.len() == rows.len()
-                            && last.iter().copied().eq(rows.iter().map(identity))
-                    })
+            let skip = partition.last_content.as_ref().is_some_and(|last| {
+                let pairs = || last.iter().zip(&rows);
+                let subset = last.len() == rows.len()
+                    && pairs().all(|(last, rows)| is_subsequence(rows.iter().map(identity), last));
+                subset
+                    && (partition.last_covers_subsets
+                        || pairs().all(|(last, rows)| last.len() == rows.len()))
             });
-            if same {
-                return Vec::new();
-            }
-            let subset = partition.last_covers_subsets
-                && partition.last_content.as_ref().is_some_and(|last| {
-                    last.len() == rows.len()
-                        && last
-                            .iter()
-                            .zip(&rows)
-                            .all(|(last, rows)| is_subsequence(rows.iter().map(identity), last))
-                });
-            if subset {
+            if skip {
                 return Vec::new();
             }
             // The last content's buffers are reused, since this runs for every hop window.
@@ -422,8 +415,6 @@ impl Windowed {
             }
         }
         let joined = join(&plan, &rows, &self.coverable);
-        // Set again below for a rule whose tuples form one group, the only kind that reads it.
-        partition.last_covers_subsets = false;
         if joined.truncated {
             self.cut_joins += 1;
         }
@@ -444,6 +435,7 @@ impl Windowed {
                 partition.last_covers_subsets = skip.after_pass && !joined.truncated;
                 return Vec::new();
             }
+            // Clears the mark that earlier evaluations on this thread may have left.
             take_sum_may_shrink();
             let candidate = evaluate(&plan, &self.info, &joined.tuples, window);
             let covers = match candidate {

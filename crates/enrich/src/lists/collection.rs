@@ -12,9 +12,9 @@ use super::{ListError, ListKind, ListLimits, ReferenceList};
 /// write them) is ignored.
 #[derive(Debug, Clone, Default)]
 pub struct ReferenceLists {
-    /// Lists keyed by folded name, so iteration order is stable. Each is shared by the rules
-    /// that test it, so that its compiled patterns and ranges are built once, and tests of the
-    /// same list by several rules on one event are run once.
+    /// Lists keyed by folded name, so iteration order is stable. The rules that test a list
+    /// share it, so its patterns and ranges are compiled once, and the prefilter can run one
+    /// test for all of them.
     lists: BTreeMap<String, Arc<ReferenceList>>,
 }
 
@@ -90,7 +90,8 @@ impl ReferenceLists {
         self.lists.get(&list_key(name)).map(Arc::as_ref)
     }
 
-    /// Returns the list with this name like [`ReferenceLists::get`], as a handle that shares it.
+    /// Returns a shared handle to the list with this name, found as [`ReferenceLists::get`]
+    /// finds it.
     pub fn shared(&self, name: &str) -> Option<Arc<ReferenceList>> {
         self.lists.get(&list_key(name)).cloned()
     }
