@@ -162,8 +162,12 @@ impl<'a> Printer<'a> {
     }
 
     /// Prints every comment that starts before `offset`: on lines of their own at `indent` when
-    /// the current line is empty, or above the current line otherwise.
+    /// the current line is empty, or above the current line otherwise. Above a line that starts
+    /// by closing a bracket, a comment lands inside the bracket, so it takes the indentation of
+    /// the bracket's items, where formatting the output again would put it.
     pub fn comments_before(&mut self, offset: usize, indent: usize) {
+        let closes = self.line.trim_start().starts_with([')', ']']);
+        let indent = if closes { self.indent + 2 * INDENT } else { indent };
         while let Some(comment) = self.comments.get(self.next_comment) {
             let start = comment.span.start as usize;
             if start >= offset {

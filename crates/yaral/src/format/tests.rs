@@ -103,6 +103,20 @@ fn comment_inside_chain_breaks_it() {
 }
 
 #[test]
+fn comment_after_broken_call_moves_inside() {
+    let long = "$e.target.process.parent_process.product_specific_process_id";
+    let text = format!(
+        "rule r {{ events: $e.a = 1 outcome: $parent_process_product_specific_process_id = array_distinct({long})\n// one\n// two\n\
+         = array_distinct($e.b) condition: $e }}"
+    );
+    let output = stable(&text);
+    assert!(
+        output.contains(&format!("        {long}\n        // one\n        // two\n    ) = ")),
+        "{output}"
+    );
+}
+
+#[test]
 fn long_chains_break_at_operators() {
     let names: Vec<String> =
         (0..8).map(|i| format!("$e.principal.hostname = \"host-number-{i}\"")).collect();
