@@ -15,8 +15,9 @@
 # (nested struct columns), against DuckDB's query over the same Parquet file.
 #
 # Settings (environment): EVENTS (default 200000), SCALE (10), USERS (1000), DENSITY
-# (0.0001 intrusions per event), WORK (a scratch folder, default /tmp/dragnet-bench),
-# COMMUNITY_RULES, PARQUET_ONLY (1 runs only the Parquet workloads).
+# (0.0001 intrusions per event), RUNS (3 runs of each command, of which the medians are
+# shown), WORK (a scratch folder, default /tmp/dragnet-bench), COMMUNITY_RULES,
+# PARQUET_ONLY (1 runs only the Parquet workloads).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +26,7 @@ SCALE=${SCALE:-10}
 USERS=${USERS:-1000}
 DENSITY=${DENSITY:-0.0001}
 WORK=${WORK:-/tmp/dragnet-bench}
+RUNS=${RUNS:-3}
 COMMUNITY_RULES=${COMMUNITY_RULES:-../shared/corpus/yaral/chronicle-detection-rules/rules/community}
 
 # The baselines come from Debian's jq and PyPI's duckdb wheel.
@@ -57,12 +59,28 @@ JQ_SINGLE='select(.metadata.eventType == "USER_LOGIN" and .metadata.logType == "
 JQ_PACK='select(.metadata.logType == "SALESFORCE" and .metadata.eventType == "USER_RESOURCE_ACCESS"
     and (.metadata.productEventType // "" | test("^(ApiEvent|ReportEvent|ListViewEvent|BulkApiResultEvent|API|RestApi|BulkApi|BulkApi2|Report|ReportExport)$")))'
 
-# measure NAME COMMAND...: runs the command with its output in $WORK/NAME.out and records
-# "wall_seconds peak_kib user_seconds system_seconds" in $WORK/NAME.time.
+# measure NAME COMMAND...: runs the command RUNS times, with its output in $WORK/NAME.out,
+# and records "wall_seconds peak_kib user_seconds system_seconds" in $WORK/NAME.time: the
+# median wall-clock time, the median peak memory, and the user and system time of the run
+# whose CPU time (their sum) is the median.
 measure() {
     local name=$1
     shift
-    /usr/bin/time -f "%e %M %U %S" -o "$WORK/$name.time" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err"
+    rm -f "$WORK/$name.runs"
+    for _ in $(seq "$RUNS"); do
+        /usr/bin/time -f "%e %M %U %S" -o "$WORK/$name.run" "$@" >"$WORK/$name.out" \
+            2>"$WORK/$name.err"
+        cat "$WORK/$name.run" >>"$WORK/$name.runs"
+    done
+    python3 - "$WORK/$name.runs" >"$WORK/$name.time" <<'PY'
+import statistics, sys
+runs = [line.split() for line in open(sys.argv[1]) if line.strip()]
+wall = statistics.median_low(float(r[0]) for r in runs)
+peak = statistics.median_low(int(r[1]) for r in runs)
+by_cpu = sorted(runs, key=lambda r: float(r[2]) + float(r[3]))
+middle = by_cpu[(len(by_cpu) - 1) // 2]
+print(f"{wall} {peak} {middle[2]} {middle[3]}")
+PY
 }
 
 HUNT=("$DRAGNET" hunt --no-progress --output jsonl)
@@ -117,7 +135,7 @@ parquet_rows() {
 
 table_header() {
     echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)," \
-        "load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+        "load average $(cut -d' ' -f1-3 /proc/loadavg) at the end, medians of $RUNS runs"
     echo "tools: $("$DRAGNET" --version 2>/dev/null || echo dragnet), $(jq --version)," \
         "duckdb $(python3 -c 'import duckdb; print(duckdb.__version__)')"
     echo "input: $SMALL ($(du -h "$SMALL" | cut -f1)), $LARGE ($(du -h "$LARGE" | cut -f1))," \
