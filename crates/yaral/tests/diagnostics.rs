@@ -68,6 +68,14 @@ snapshot!(
     undefined_variable,
     "rule r {\n  meta:\n    author = \"a\"\n  events:\n    $e.metadata.event_type = \"USER_LOGIN\"\n  condition:\n    $e and $nothing\n}\n"
 );
+snapshot!(
+    undefined_variable_compared,
+    "rule r {\n  meta:\n    author = \"a\"\n  events:\n    $e.metadata.event_type = \"USER_LOGIN\"\n  condition:\n    $e and $nothing = \"x\"\n}\n"
+);
+snapshot!(
+    match_variable_compared_in_condition,
+    "rule r {\n  meta:\n    author = \"a\"\n  events:\n    $e.principal.hostname = $host\n  match:\n    $host over 1h\n  condition:\n    $e and $host = \"x\"\n}\n"
+);
 snapshot!(unbound_placeholder, with_events("    $e.principal.hostname != $host"));
 snapshot!(
     unjoined_event_variables,

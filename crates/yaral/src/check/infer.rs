@@ -6,7 +6,7 @@
 //! table. A type that cannot be inferred (a data-table column, an unknown function) is
 //! [`Ty::Unknown`], which every check accepts.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use udm::schema::{EnumType, FieldKind};
 
@@ -177,6 +177,9 @@ pub struct Types<'a> {
     fields: &'a FieldTypes,
     placeholders: BTreeMap<String, Ty>,
     outcomes: BTreeMap<String, Ty>,
+    /// Event variables and placeholders other than match variables, which a bare `$name` in
+    /// `condition:` tests for a match.
+    condition_tests: BTreeSet<String>,
 }
 
 impl<'a> Types<'a> {
@@ -185,7 +188,12 @@ impl<'a> Types<'a> {
     /// A placeholder takes the type of the first expression `events:` binds it to that has a
     /// known type, so a binding to another type shows up as a mismatch at that binding.
     pub fn build(rule: &Rule, fields: &'a FieldTypes) -> Types<'a> {
-        let mut types = Types { fields, placeholders: BTreeMap::new(), outcomes: BTreeMap::new() };
+        let mut types = Types {
+            fields,
+            placeholders: BTreeMap::new(),
+            outcomes: BTreeMap::new(),
+            condition_tests: condition_tests(rule),
+        };
         let mut bindings: Vec<(&str, &Expr)> = Vec::new();
         let mut aliases: Vec<(&str, &str)> = Vec::new();
         for predicate in &rule.events {
@@ -294,10 +302,13 @@ impl<'a> Types<'a> {
             Section::Outcome => {
                 self.outcomes.get(name).copied().unwrap_or_else(|| self.placeholder(name))
             }
-            // A bare event variable or placeholder in `condition:` tests that it matched.
-            Section::Condition => {
-                self.outcomes.get(name).copied().unwrap_or(Ty::Value(Scalar::Bool))
-            }
+            // A bare event variable or placeholder in `condition:` tests that it matched. A match
+            // variable or an undefined name is an error of its own, so it is left untyped.
+            Section::Condition => match self.outcomes.get(name) {
+                Some(ty) => *ty,
+                None if self.condition_tests.contains(name) => Ty::Value(Scalar::Bool),
+                None => Ty::Unknown,
+            },
         }
     }
 
@@ -394,6 +405,29 @@ fn collect_bindings<'e>(
         }
         _ => {}
     }
+}
+
+/// Collects the event variables and placeholders that `events:` defines, leaving out the match
+/// variables.
+fn condition_tests(rule: &Rule) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for predicate in &rule.events {
+        predicate.walk(&mut |e| match &e.kind {
+            ExprKind::Variable(var) => {
+                names.insert(var.name.clone());
+            }
+            ExprKind::Field(field) => {
+                names.insert(field.var.name.clone());
+            }
+            _ => {}
+        });
+    }
+    if let Some(section) = &rule.match_section {
+        for var in &section.vars {
+            names.remove(&var.name);
+        }
+    }
+    names
 }
 
 /// Whether an expression reads an event field, directly or through a call of placeholders.
