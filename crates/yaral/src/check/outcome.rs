@@ -85,7 +85,7 @@ impl Context<'_> {
                     };
                     self.out.push(
                         Diagnostic::error(field.span, format!("`${}.{}` must be aggregated in `outcome:`, {reason}", field.var.name, field.dotted()))
-                            .with_help("wrap it in an aggregate such as `array_distinct(...)`, `max(...)` or `count(...)`"),
+                            .with_help("wrap it, or the expression that uses it, in an aggregate such as `array_distinct(...)`, `max(...)` or `count(...)`"),
                     );
                 }
             }
@@ -93,7 +93,7 @@ impl Context<'_> {
                 if self.has_match && !aggregated {
                     self.out.push(
                         Diagnostic::error(list.span, format!("`{}` must be aggregated in `outcome:`, because the rule has a `match:` section", text::list_ref(list)))
-                            .with_help("wrap it in an aggregate such as `array_distinct(...)`, `max(...)` or `count(...)`"),
+                            .with_help("wrap it, or the expression that uses it, in an aggregate such as `array_distinct(...)`, `max(...)` or `count(...)`"),
                     );
                 }
             }
@@ -128,7 +128,7 @@ impl Context<'_> {
                     };
                     self.out.push(
                         Diagnostic::error(var.span, format!("placeholder `${}` must be aggregated in `outcome:`, {reason}", var.name))
-                            .with_help("wrap it in an aggregate such as `array_distinct(...)`, `max(...)` or `count(...)`"),
+                            .with_help("wrap it, or the expression that uses it, in an aggregate such as `array_distinct(...)`, `max(...)` or `count(...)`"),
                     );
                 }
             }
