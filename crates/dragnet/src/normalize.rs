@@ -24,7 +24,7 @@ use udm::Event;
 use crate::input::Input;
 use crate::parquet_input::{self, ParquetOptions, RowGroupCounts, Step};
 use crate::progress::Progress;
-use crate::stream::{Batch, Body, RecordStream};
+use crate::stream::{element_path, Batch, Body, RecordStream};
 use crate::terminal::escape_controls;
 
 /// Rejected records printed per input before the rest are only counted.
@@ -395,12 +395,13 @@ fn work(
 enum Done {
     /// The record's raw text contains nothing any rule requires, so it was not parsed.
     Skipped,
-    /// The record could not be read.
-    Unreadable { line: usize, reason: String },
+    /// The record could not be read. `path` is its position in a top-level JSON array, or
+    /// empty.
+    Unreadable { line: usize, path: String, reason: String },
     /// The record's outcomes, normalised without identity state.
     Normalized { line: usize, outcomes: Vec<Outcome> },
     /// A record whose source needs the identity state, left for the calling thread.
-    Stateful { line: usize, value: serde_json::Value, format: Format },
+    Stateful { line: usize, element: Option<usize>, value: serde_json::Value, format: Format },
 }
 
 /// One record of a document: its position in it and its kept events, or why it was rejected.
@@ -470,6 +471,7 @@ impl Worker<'_> {
         let mut taken = Taken::default();
         for item in batch.items {
             let line = item.line;
+            let element = item.element;
             let value = match item.body {
                 Body::Json(range) => {
                     let text = batch.text.get(range).unwrap_or_default();
@@ -515,14 +517,15 @@ impl Worker<'_> {
                     match serde_json::from_slice::<serde_json::Value>(text) {
                         Ok(value) => value,
                         Err(e) => {
-                            out.push(Done::Unreadable { line, reason: e.to_string() });
+                            let path = element_path(element, "");
+                            out.push(Done::Unreadable { line, path, reason: e.to_string() });
                             continue;
                         }
                     }
                 }
                 Body::Ready(Ok(record)) => record.into_json(),
                 Body::Ready(Err(reason)) => {
-                    out.push(Done::Unreadable { line, reason });
+                    out.push(Done::Unreadable { line, path: element_path(element, ""), reason });
                     continue;
                 }
             };
@@ -531,7 +534,7 @@ impl Worker<'_> {
                     let outcomes = normalized
                         .into_iter()
                         .map(|n| Outcome {
-                            path: n.path,
+                            path: element_path(element, &n.path),
                             result: n
                                 .result
                                 .map(|e| self.finish(e, None))
@@ -540,7 +543,7 @@ impl Worker<'_> {
                         .collect();
                     out.push(Done::Normalized { line, outcomes });
                 }
-                None => out.push(Done::Stateful { line, value, format }),
+                None => out.push(Done::Stateful { line, element, value, format }),
             }
         }
         out
@@ -724,16 +727,16 @@ impl Collector<'_, '_> {
                 stats.records += 1;
                 stats.skipped += 1;
             }
-            Done::Unreadable { line, reason } => {
+            Done::Unreadable { line, path, reason } => {
                 stats.records += 1;
-                reject(stats, printed, line, "", &reason);
+                reject(stats, printed, line, &path, &reason);
             }
             Done::Normalized { line, outcomes } => {
                 for outcome in outcomes {
                     self.outcome(line, outcome);
                 }
             }
-            Done::Stateful { line, value, format } => {
+            Done::Stateful { line, element, value, format } => {
                 // An export (a JSON array, `{"records": [...]}`) is read record by record, so
                 // one bad element costs only itself.
                 for normalized in self.normalizer.normalize_each(&value, format) {
@@ -741,7 +744,8 @@ impl Collector<'_, '_> {
                         .result
                         .map(|e| self.worker.finish(e, None))
                         .map_err(|e| e.to_string());
-                    self.outcome(line, Outcome { path: normalized.path, result });
+                    let path = element_path(element, &normalized.path);
+                    self.outcome(line, Outcome { path, result });
                 }
             }
         }

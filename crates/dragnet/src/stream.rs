@@ -21,6 +21,9 @@ pub const BATCH_BYTES: usize = 4 << 20;
 pub struct Item {
     /// Line of the record's first byte.
     pub line: usize,
+    /// The record's 0-based index in its input's top-level JSON array, when it is an element
+    /// of one.
+    pub element: Option<usize>,
     /// The record.
     pub body: Body,
 }
@@ -43,6 +46,17 @@ pub struct Batch {
     pub items: Vec<Item>,
     /// The records are native UDM whatever `--format` says, as Parquet rows are.
     pub native_udm: bool,
+}
+
+/// Returns the path of an element of a record: `[2]` for the record at index 2 of a top-level
+/// array, followed by the `path` inside the record, as in `[2].records[5]`.
+pub fn element_path(element: Option<usize>, path: &str) -> String {
+    match (element, path) {
+        (None, path) => path.to_owned(),
+        (Some(index), "") => format!("[{index}]"),
+        (Some(index), path) if path.starts_with('[') => format!("[{index}]{path}"),
+        (Some(index), path) => format!("[{index}].{path}"),
+    }
 }
 
 enum Layout<R: BufRead> {
@@ -121,9 +135,11 @@ impl<R: BufRead> RecordStream<R> {
             match &mut self.layout {
                 Layout::Unknown | Layout::Done => break,
                 Layout::Parsed(parsed) => match parsed.next() {
-                    Some(record) => batch
-                        .items
-                        .push(Item { line: record.line, body: Body::Ready(record.record) }),
+                    Some(record) => batch.items.push(Item {
+                        line: record.line,
+                        element: record.element,
+                        body: Body::Ready(record.record),
+                    }),
                     None => {
                         let Layout::Parsed(parsed) =
                             std::mem::replace(&mut self.layout, Layout::Done)
@@ -154,15 +170,18 @@ impl<R: BufRead> RecordStream<R> {
                                 batch.text.truncate(start + range.len());
                                 batch.items.push(Item {
                                     line: number,
+                                    element: None,
                                     body: Body::Json(start..batch.text.len()),
                                 });
                             }
                         }
                         Line::TooLong => {
                             batch.text.truncate(start);
-                            batch
-                                .items
-                                .push(Item { line: number, body: Body::Ready(Err(too_long())) })
+                            batch.items.push(Item {
+                                line: number,
+                                element: None,
+                                body: Body::Ready(Err(too_long())),
+                            })
                         }
                     }
                 }
@@ -319,7 +338,7 @@ fn push_line(batch: &mut Batch, line: usize, text: &[u8]) {
     }
     let start = batch.text.len();
     batch.text.extend_from_slice(&text[range]);
-    batch.items.push(Item { line, body: Body::Json(start..batch.text.len()) });
+    batch.items.push(Item { line, element: None, body: Body::Json(start..batch.text.len()) });
 }
 
 /// Returns the range of a line without its UTF-8 byte order mark and surrounding ASCII white

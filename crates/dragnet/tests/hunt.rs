@@ -216,6 +216,42 @@ fn malformed_record_is_reported_and_skipped() {
     }
 }
 
+/// An Okta System Log API response is a JSON array on one line, where the line number alone
+/// does not locate a bad event. The warning also names the event's index in the array.
+#[test]
+fn bad_array_element_is_reported_with_index() {
+    let dir = temp_dir("array-element");
+    let event = |uuid: &str, published: &str| {
+        format!(
+            r#"{{"uuid":"{uuid}","published":"{published}","eventType":"user.session.start","actor":{{"alternateId":"dana@example.com"}}}}"#
+        )
+    };
+    let one_line = format!(
+        "[{},{},{}]\n",
+        event("a", "2025-06-10T10:00:00Z"),
+        event("b", "not a time"),
+        event("c", "2025-06-10T10:02:00Z")
+    );
+    let pretty = format!(
+        "[\n  {},\n  {},\n  {}\n]\n",
+        event("a", "2025-06-10T10:00:00Z"),
+        event("b", "not a time"),
+        event("c", "2025-06-10T10:02:00Z")
+    );
+    for (name, text, at) in
+        [("one_line.json", one_line, ":1 [1]: "), ("pretty.json", pretty, ":3 [1]: ")]
+    {
+        let logs = dir.join(name);
+        fs::write(&logs, text).unwrap();
+        let output = dragnet(&["parse", logs.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let expected = format!("{}{at}invalid time \"not a time\"", logs.display());
+        assert!(stderr.contains(&expected), "{name}: stderr: {stderr}");
+        assert!(stderr.contains("3 records read, 1 rejected"), "{name}: stderr: {stderr}");
+        assert_eq!(String::from_utf8_lossy(&output.stdout).lines().count(), 2, "{name}");
+    }
+}
+
 #[test]
 fn auto_format_skips_only_native_udm() {
     let dir = temp_dir("auto-skip");

@@ -674,6 +674,36 @@ fn event_log_file_login_row() {
     assert!(event["additional"].get("UserId").is_none(), "the short id is the derived id's prefix");
 }
 
+/// In an EventLogFile `LoginAs` row the `DELEGATED_USER_*` columns name the admin who logs
+/// in as another user, and `USER_NAME` names the user logged in as.
+#[test]
+fn event_log_file_login_as_row() {
+    let csv = concat!(
+        "\"EVENT_TYPE\",\"TIMESTAMP_DERIVED\",\"USER_ID\",\"USER_ID_DERIVED\",\"USER_NAME\",",
+        "\"DELEGATED_USER_ID\",\"DELEGATED_USER_ID_DERIVED\",\"DELEGATED_USER_NAME\",\"CLIENT_IP\"\r\n",
+        "\"LoginAs\",\"2026-03-02T09:20:00.000Z\",\"005Hs00000AbCdE\",\"005Hs00000AbCdEIAV\",",
+        "\"dana.lee@example.com\",\"005Hs00000XyZaB\",\"005Hs00000XyZaBIAV\",",
+        "\"admin@example.com\",\"198.51.100.4\"\r\n",
+    );
+    let file = CsvFile::parse(csv.as_bytes()).unwrap();
+    let headers: Vec<&str> = file.headers.iter().map(String::as_str).collect();
+    let values = file.rows[0].values.clone().unwrap();
+    let values: Vec<&str> = values.iter().map(String::as_str).collect();
+    let mut normalizer = Normalizer::new(Identities::new());
+    let events = normalizer.normalize_csv_row(&headers, &values, None).unwrap();
+    let event = udm::json::event_to_json(&events[0]);
+    assert_eq!(text_at(&event, "metadata.event_type"), Some("USER_LOGIN"));
+    assert_eq!(text_at(&event, "principal.user.userid"), Some("admin@example.com"));
+    assert_eq!(text_at(&event, "principal.user.product_object_id"), Some("005Hs00000XyZaBIAV"));
+    assert_eq!(text_at(&event, "target.user.userid"), Some("dana.lee@example.com"));
+    assert_eq!(text_at(&event, "target.user.product_object_id"), Some("005Hs00000AbCdEIAV"));
+    assert_eq!(event["principal"]["ip"], json!(["198.51.100.4"]));
+    let additional = &event["additional"];
+    assert!(additional.get("DelegatedUserName").is_none(), "{additional}");
+    assert!(additional.get("DelegatedUserId").is_none(), "{additional}");
+    assert!(additional.get("UserId").is_none(), "{additional}");
+}
+
 #[test]
 fn event_log_file_compact_timestamp_alone() {
     let headers = ["EVENT_TYPE", "TIMESTAMP", "USER_ID"];

@@ -213,7 +213,7 @@ fn push(batch: &mut Batch, (line, record): (usize, RowRecord)) {
             Body::Json(start..batch.text.len())
         }
     };
-    batch.items.push(Item { line, body });
+    batch.items.push(Item { line, element: None, body });
 }
 
 impl FileSchema {

@@ -10,6 +10,7 @@ use sources::{Normalized, SourceError};
 use udm::Event;
 
 use super::pipeline::RawRecord;
+use crate::stream::element_path;
 
 /// A rejected record or element of one.
 pub struct Rejected {
@@ -72,17 +73,6 @@ pub fn normalize_record(
         }
     }
     (events, rejected)
-}
-
-/// Returns the path of an element of a record: `[2]` for the record at index 2 of a top-level
-/// array, followed by the `path` inside the record, as in `[2].records[5]`.
-fn element_path(element: Option<usize>, path: &str) -> String {
-    match (element, path) {
-        (None, path) => path.to_owned(),
-        (Some(index), "") => format!("[{index}]"),
-        (Some(index), path) if path.starts_with('[') => format!("[{index}]{path}"),
-        (Some(index), path) => format!("[{index}].{path}"),
-    }
 }
 
 /// Returns the element of `document` at a path that [`Normalized::path`] gives, such as `[2]`,

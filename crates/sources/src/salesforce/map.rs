@@ -11,7 +11,7 @@ use crate::build::{self, set_str, SecurityResult};
 use crate::context::Context;
 use crate::{enums, ip, time, SourceError};
 
-/// The user that acted, as the record names it.
+/// A user as a record names it: the user name and the Salesforce user id.
 struct Actor {
     name: Option<String>,
     id: Option<String>,
@@ -41,7 +41,8 @@ pub(crate) fn map(
         event.set("metadata.product_deployment_id", org);
     }
 
-    let actor = write_principal(&mut r, &mut event, ctx);
+    let login_as = log_file && name.eq_ignore_ascii_case("LoginAs");
+    let actor = write_principal(&mut r, &mut event, ctx, login_as);
     write_addresses(&mut r, &mut event);
     write_location(&mut r, &mut event);
     write_network(&mut r, &mut event);
@@ -160,53 +161,107 @@ fn long_id(id: &str) -> Option<String> {
     Some(long)
 }
 
-fn write_principal(r: &mut Record<'_>, event: &mut Event, ctx: &mut Context) -> Actor {
-    let mut name =
-        r.text(&["Username", "USER_NAME", "CreatedBy.Username", "sfdc_created_by_username"]);
-    let mut id =
-        r.text(&["USER_ID_DERIVED", "UserId", "CreatedById", "CreatedBy.Id", "sfdc_created_by_id"]);
+/// The fields that name one user of a record: name fields, id fields, and the EventLogFile
+/// column with the 15-character form of the id.
+struct UserFields {
+    names: &'static [&'static str],
+    ids: &'static [&'static str],
+    short_id: &'static str,
+}
+
+/// The user a record is about. An EventLogFile `USER_ID` column folds to `UserId`, so it is
+/// read when `USER_ID_DERIVED` is missing.
+const SUBJECT: UserFields = UserFields {
+    names: &["Username", "USER_NAME", "CreatedBy.Username", "sfdc_created_by_username"],
+    ids: &["USER_ID_DERIVED", "UserId", "CreatedById", "CreatedBy.Id", "sfdc_created_by_id"],
+    short_id: "USER_ID",
+};
+
+/// The admin who logs in as another user, in an EventLogFile `LoginAs` row, whose `USER_NAME`
+/// is the user logged in as.
+const DELEGATED: UserFields = UserFields {
+    names: &["DELEGATED_USER_NAME"],
+    ids: &["DELEGATED_USER_ID_DERIVED", "DELEGATED_USER_ID"],
+    short_id: "DELEGATED_USER_ID",
+};
+
+/// Writes the user who acted to `principal.user` and returns the user the record is about.
+/// They differ only in an EventLogFile `LoginAs` row that names the admin, who is the actor
+/// and becomes the principal.
+fn write_principal(
+    r: &mut Record<'_>,
+    event: &mut Event,
+    ctx: &mut Context,
+    login_as: bool,
+) -> Actor {
     let mut display = r.text(&["CreatedBy.Name", "sfdc_created_by_name"]);
+    let mut subject = read_user(r, &SUBJECT);
     if let Some(Value::Object(created_by)) = r.peek(&["CreatedBy"]) {
         let mut inner = Record::new(created_by);
-        name = name.or_else(|| inner.text(&["Username"]));
-        id = id.or_else(|| inner.text(&["Id"]));
+        if subject.name.is_none() {
+            subject.name = inner.text(&["Username"]);
+        }
+        if subject.id.is_none() {
+            subject.id = inner.text(&["Id"]);
+        }
         display = display.or_else(|| inner.text(&["Name"]));
         r.mark(&["CreatedBy"]);
         inner.finish_under(event, "CreatedBy.");
     }
+    learn_and_resolve(&mut subject, ctx);
+    let delegated = login_as.then(|| {
+        let mut admin = read_user(r, &DELEGATED);
+        learn_and_resolve(&mut admin, ctx);
+        admin
+    });
+    let principal = match &delegated {
+        Some(admin) if admin.name.is_some() || admin.id.is_some() => admin,
+        _ => &subject,
+    };
 
-    // An id in one form is looked up in both, because sources and identity files mix them.
-    let other_form =
-        id.as_deref().and_then(|id| short_id(id).map(str::to_owned).or_else(|| long_id(id)));
-    // An EventLogFile row carries the 15-character USER_ID beside USER_ID_DERIVED; it adds
-    // nothing when it is the prefix of the derived id.
-    if let (Some(id), Some(short)) = (&id, &other_form) {
-        if id.len() == 18 && r.peek_text(&["USER_ID"]).as_deref() == Some(short.as_str()) {
-            r.mark(&["USER_ID"]);
-        }
-    }
-    let ids: Vec<&str> = id.iter().chain(other_form.iter()).map(String::as_str).collect();
-    if let Some(name) = &name {
-        for alias in &ids {
-            ctx.learn(alias, name);
-        }
-    }
-    if name.is_none() {
-        name = ids.iter().find_map(|alias| {
-            ctx.name_of(alias).or_else(|| ctx.identities.resolve(alias)).map(str::to_owned)
-        });
-    }
-
-    ctx.write_user(event, "principal.user", name.as_deref(), id.as_deref());
+    ctx.write_user(event, "principal.user", principal.name.as_deref(), principal.id.as_deref());
     // `write_user` leaves the id out when it is also the user id; Salesforce user ids always
     // go to `product_object_id`, where rules join on them.
-    if let Some(id) = &id {
+    if let Some(id) = &principal.id {
         event.set("principal.user.product_object_id", id.as_str());
     }
     if let Some(display) = display {
         event.set("principal.user.user_display_name", display);
     }
+    subject
+}
+
+/// Reads one user's name and id.
+fn read_user(r: &mut Record<'_>, fields: &UserFields) -> Actor {
+    let name = r.text(fields.names);
+    let id = r.text(fields.ids);
+    // An EventLogFile row carries the 15-character id beside the derived 18-character one. It
+    // adds nothing when it is the prefix of the derived id.
+    if let Some(short) = id.as_deref().and_then(short_id) {
+        if r.peek_text(&[fields.short_id]).as_deref() == Some(short) {
+            r.mark(&[fields.short_id]);
+        }
+    }
     Actor { name, id }
+}
+
+/// Teaches the run a user's id in both forms and its name, or fills a missing name from what
+/// the run learned or the identities file.
+fn learn_and_resolve(user: &mut Actor, ctx: &mut Context) {
+    // An id in one form is looked up in both, because sources and identity files mix them.
+    let other_form =
+        user.id.as_deref().and_then(|id| short_id(id).map(str::to_owned).or_else(|| long_id(id)));
+    let ids: Vec<&str> = user.id.iter().chain(other_form.iter()).map(String::as_str).collect();
+    if let Some(name) = &user.name {
+        for alias in &ids {
+            ctx.learn(alias, name);
+        }
+    }
+    if user.name.is_none() {
+        user.name = ids.iter().find_map(|alias| {
+            ctx.name_of(alias).or_else(|| ctx.identities.resolve(alias)).map(str::to_owned)
+        });
+    }
 }
 
 /// Address fields. `SOURCE_IP` and `source_ip` match `SourceIp`, and `ForwardedForIp` contains
