@@ -644,6 +644,17 @@ fn corpus_objects_recognised_without_attributes() {
     }
 }
 
+/// Normalizes the first row of a CSV export and returns its event as UDM JSON.
+fn first_csv_event(csv: &str) -> serde_json::Value {
+    let file = CsvFile::parse(csv.as_bytes()).unwrap();
+    let headers: Vec<&str> = file.headers.iter().map(String::as_str).collect();
+    let values = file.rows[0].values.clone().unwrap();
+    let values: Vec<&str> = values.iter().map(String::as_str).collect();
+    let mut normalizer = Normalizer::new(Identities::new());
+    let events = normalizer.normalize_csv_row(&headers, &values, None).unwrap();
+    udm::json::event_to_json(&events[0])
+}
+
 const ELF_CSV: &str = concat!(
     "\"EVENT_TYPE\",\"TIMESTAMP\",\"REQUEST_ID\",\"ORGANIZATION_ID\",\"USER_ID\",\"USER_NAME\",",
     "\"SOURCE_IP\",\"CLIENT_IP\",\"LOGIN_KEY\",\"LOGIN_STATUS\",\"LOGIN_TYPE\",\"URI\",\"TIMESTAMP_DERIVED\",\"USER_ID_DERIVED\"\n",
@@ -653,13 +664,7 @@ const ELF_CSV: &str = concat!(
 
 #[test]
 fn event_log_file_login_row() {
-    let file = CsvFile::parse(ELF_CSV.as_bytes()).unwrap();
-    let headers: Vec<&str> = file.headers.iter().map(String::as_str).collect();
-    let values = file.rows[0].values.clone().unwrap();
-    let values: Vec<&str> = values.iter().map(String::as_str).collect();
-    let mut normalizer = Normalizer::new(Identities::new());
-    let events = normalizer.normalize_csv_row(&headers, &values, None).unwrap();
-    let event = udm::json::event_to_json(&events[0]);
+    let event = first_csv_event(ELF_CSV);
     assert_eq!(text_at(&event, "metadata.product_event_type"), Some("Login"));
     assert_eq!(text_at(&event, "metadata.event_type"), Some("USER_LOGIN"));
     assert_eq!(text_at(&event, "metadata.event_timestamp"), Some("2026-03-02T09:14:40.120Z"));
@@ -685,13 +690,7 @@ fn event_log_file_login_as_row() {
         "\"dana.lee@example.com\",\"005Hs00000XyZaB\",\"005Hs00000XyZaBIAV\",",
         "\"admin@example.com\",\"198.51.100.4\"\r\n",
     );
-    let file = CsvFile::parse(csv.as_bytes()).unwrap();
-    let headers: Vec<&str> = file.headers.iter().map(String::as_str).collect();
-    let values = file.rows[0].values.clone().unwrap();
-    let values: Vec<&str> = values.iter().map(String::as_str).collect();
-    let mut normalizer = Normalizer::new(Identities::new());
-    let events = normalizer.normalize_csv_row(&headers, &values, None).unwrap();
-    let event = udm::json::event_to_json(&events[0]);
+    let event = first_csv_event(csv);
     assert_eq!(text_at(&event, "metadata.event_type"), Some("USER_LOGIN"));
     assert_eq!(text_at(&event, "principal.user.userid"), Some("admin@example.com"));
     assert_eq!(text_at(&event, "principal.user.product_object_id"), Some("005Hs00000XyZaBIAV"));
