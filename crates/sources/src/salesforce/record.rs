@@ -134,12 +134,99 @@ impl<'a> Record<'a> {
 const RENAMED: &[(&str, &str)] =
     &[("ENTITY_NAME", "QueriedEntities"), ("ROW_COUNT", "RowsProcessed")];
 
-/// Returns the name an unmapped key gets in `additional.fields`: upper-case keys and snake_case keys
-/// with an underscore in PascalCase (`ROWS_PROCESSED` → `RowsProcessed`, `delegate_user` →
-/// `DelegateUser`), other keys unchanged.
+/// Fields of the event monitoring objects, as the Salesforce object reference spells them.
+/// Some exports write the headers of stored objects in upper case without underscores
+/// (`QUERIEDENTITIES`), where the words cannot be separated, so such a key takes the spelling
+/// from this list.
+const OBJECT_FIELDS: &[&str] = &[
+    "AdditionalInfo",
+    "ApiType",
+    "ApiVersion",
+    "Application",
+    "AuthContextClassRef",
+    "AuthMethodReference",
+    "AuthServiceId",
+    "BatchId",
+    "Browser",
+    "CipherSuite",
+    "City",
+    "Client",
+    "ClientVersion",
+    "ColumnHeaders",
+    "ConnectedAppId",
+    "Country",
+    "CountryIso",
+    "DashboardId",
+    "DashboardName",
+    "DelegatedOrganizationId",
+    "DelegatedUsername",
+    "Description",
+    "DisplayedFieldEntities",
+    "ElapsedTime",
+    "EvaluationTime",
+    "EventDate",
+    "EventIdentifier",
+    "EventUuid",
+    "ExecutionIdentifier",
+    "ExportFileFormat",
+    "FilterCriteria",
+    "Format",
+    "ForwardedForIp",
+    "GroupedColumnHeaders",
+    "HttpMethod",
+    "IsScheduled",
+    "JobId",
+    "Latitude",
+    "ListViewId",
+    "LoginGeoId",
+    "LoginHistoryId",
+    "LoginKey",
+    "LoginSubType",
+    "LoginType",
+    "LoginUrl",
+    "Longitude",
+    "Name",
+    "NumberOfColumns",
+    "Operation",
+    "OrderBy",
+    "OwnerId",
+    "Platform",
+    "PolicyId",
+    "PolicyOutcome",
+    "PostalCode",
+    "QueriedEntities",
+    "Query",
+    "Records",
+    "RelatedEventIdentifier",
+    "ReportId",
+    "RowsProcessed",
+    "Scope",
+    "Sequence",
+    "SessionKey",
+    "SessionLevel",
+    "SourceIp",
+    "Status",
+    "Subdivision",
+    "TlsProtocol",
+    "UserAgent",
+    "UserId",
+    "Username",
+    "UserType",
+];
+
+/// Returns the name an unmapped key gets in `additional.fields`. A key without underscores
+/// that names a field of [`OBJECT_FIELDS`] in another case takes that field's spelling
+/// (`QUERIEDENTITIES` → `QueriedEntities`). Other upper-case keys, and snake_case keys with an
+/// underscore, become PascalCase (`ROWS_PROCESSED` → `RowsProcessed`, `delegate_user` →
+/// `DelegateUser`). Other keys stay unchanged.
 pub(crate) fn canonical_name(key: &str) -> String {
     if let Some((_, renamed)) = RENAMED.iter().find(|(from, _)| *from == key) {
         return (*renamed).to_owned();
+    }
+    if !key.contains('_') {
+        if let Some(field) = OBJECT_FIELDS.iter().find(|field| field.eq_ignore_ascii_case(key)) {
+            return (*field).to_owned();
+        }
     }
     let upper = key.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
     let snake = key.contains('_')
@@ -190,6 +277,11 @@ mod tests {
         let cases = [
             ("ROWS_PROCESSED", "RowsProcessed"),
             ("ENTITY_NAME", "QueriedEntities"),
+            ("QUERIEDENTITIES", "QueriedEntities"),
+            ("ROWSPROCESSED", "RowsProcessed"),
+            ("rowsprocessed", "RowsProcessed"),
+            ("EVALUATIONTIME", "EvaluationTime"),
+            ("SOMETHINGELSE", "Somethingelse"),
             ("delegate_user", "DelegateUser"),
             ("attributes", "attributes"),
             ("ApiType", "ApiType"),
