@@ -703,6 +703,29 @@ fn event_log_file_login_as_row() {
     assert!(additional.get("UserId").is_none(), "{additional}");
 }
 
+/// A `LoginAsEventLog` record names the admin in `DelegatedUserName` and
+/// `DelegatedUserIdentifier`, and the user logged in as in `UserName` and `UserIdentifier`.
+#[test]
+fn login_as_event_log_record() {
+    let payload = json!({"records": [{
+        "attributes": {"type": "LoginAsEventLog"},
+        "Id": "0Xa000000000001",
+        "Timestamp": "2026-03-02T09:20:00.000+0000",
+        "UserName": "dana.lee@example.com",
+        "UserIdentifier": "005Hs00000AbCdE",
+        "DelegatedUserName": "admin@example.com",
+        "DelegatedUserIdentifier": "005Hs00000XyZaB",
+        "ClientIp": "198.51.100.4"
+    }]});
+    let event = normalize_json(&payload, Format::Auto).remove(0);
+    assert_eq!(text_at(&event, "metadata.event_type"), Some("USER_LOGIN"));
+    assert_eq!(text_at(&event, "principal.user.userid"), Some("admin@example.com"));
+    assert_eq!(text_at(&event, "principal.user.product_object_id"), Some("005Hs00000XyZaB"));
+    assert_eq!(text_at(&event, "target.user.userid"), Some("dana.lee@example.com"));
+    assert_eq!(text_at(&event, "target.user.product_object_id"), Some("005Hs00000AbCdE"));
+    assert!(event["additional"].get("DelegatedUserName").is_none(), "{}", event["additional"]);
+}
+
 #[test]
 fn event_log_file_compact_timestamp_alone() {
     let headers = ["EVENT_TYPE", "TIMESTAMP", "USER_ID"];

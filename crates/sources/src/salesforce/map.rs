@@ -41,7 +41,7 @@ pub(crate) fn map(
         event.set("metadata.product_deployment_id", org);
     }
 
-    let login_as = log_file && name.eq_ignore_ascii_case("LoginAs");
+    let login_as = (log_file && name.eq_ignore_ascii_case("LoginAs")) || name == "LoginAsEventLog";
     let actor = write_principal(&mut r, &mut event, ctx, login_as);
     write_addresses(&mut r, &mut event);
     write_location(&mut r, &mut event);
@@ -173,21 +173,28 @@ struct UserFields {
 /// read when `USER_ID_DERIVED` is missing.
 const SUBJECT: UserFields = UserFields {
     names: &["Username", "USER_NAME", "CreatedBy.Username", "sfdc_created_by_username"],
-    ids: &["USER_ID_DERIVED", "UserId", "CreatedById", "CreatedBy.Id", "sfdc_created_by_id"],
+    ids: &[
+        "USER_ID_DERIVED",
+        "UserId",
+        "UserIdentifier",
+        "CreatedById",
+        "CreatedBy.Id",
+        "sfdc_created_by_id",
+    ],
     short_id: "USER_ID",
 };
 
-/// The admin who logs in as another user, in an EventLogFile `LoginAs` row, whose `USER_NAME`
-/// is the user logged in as.
+/// The admin who logs in as another user, in an EventLogFile `LoginAs` row or a
+/// `LoginAsEventLog` record, whose user name is the user logged in as.
 const DELEGATED: UserFields = UserFields {
     names: &["DELEGATED_USER_NAME"],
-    ids: &["DELEGATED_USER_ID_DERIVED", "DELEGATED_USER_ID"],
+    ids: &["DELEGATED_USER_ID_DERIVED", "DELEGATED_USER_ID", "DelegatedUserIdentifier"],
     short_id: "DELEGATED_USER_ID",
 };
 
 /// Writes the user who acted to `principal.user` and returns the user the record is about.
-/// They differ only in an EventLogFile `LoginAs` row that names the admin, who is the actor
-/// and becomes the principal.
+/// They differ only in a `LoginAs` row or `LoginAsEventLog` record that names the admin, who
+/// is the actor and becomes the principal.
 fn write_principal(
     r: &mut Record<'_>,
     event: &mut Event,

@@ -9,7 +9,8 @@
 /// What a Salesforce record describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
-    /// A login: `LoginEvent`, `LoginHistory`, EventLogFile `Login`.
+    /// A login: `LoginEvent`, `LoginHistory`, `LoginAsEventLog`, EventLogFile `Login` and
+    /// `LoginAs`.
     Login,
     /// A logout: `LogoutEvent`, EventLogFile `Logout`.
     Logout,
@@ -39,6 +40,7 @@ pub(crate) enum Kind {
 const OBJECTS: &[(&str, Kind)] = &[
     ("LoginEvent", Kind::Login),
     ("LoginHistory", Kind::Login),
+    ("LoginAsEventLog", Kind::Login),
     ("LogoutEvent", Kind::Logout),
     ("IdentityVerificationEvent", Kind::Verification),
     ("ApiEvent", Kind::Api),

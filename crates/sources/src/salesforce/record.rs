@@ -214,8 +214,8 @@ const OBJECT_FIELDS: &[&str] = &[
     "UserType",
 ];
 
-/// Returns the name an unmapped key gets in `additional.fields`. A key without underscores
-/// that names a field of [`OBJECT_FIELDS`] in another case takes that field's spelling
+/// Returns the name an unmapped key gets in `additional.fields`. A key in one case without
+/// underscores that names a field of [`OBJECT_FIELDS`] takes that field's spelling
 /// (`QUERIEDENTITIES` → `QueriedEntities`). Other upper-case keys, and snake_case keys with an
 /// underscore, become PascalCase (`ROWS_PROCESSED` → `RowsProcessed`, `delegate_user` →
 /// `DelegateUser`). Other keys stay unchanged.
@@ -223,7 +223,10 @@ pub(crate) fn canonical_name(key: &str) -> String {
     if let Some((_, renamed)) = RENAMED.iter().find(|(from, _)| *from == key) {
         return (*renamed).to_owned();
     }
-    if !key.contains('_') {
+    // Only a key in one case has lost its word breaks; `DelegatedUserName` keeps its spelling.
+    let one_case = !key.bytes().any(|b| b.is_ascii_lowercase())
+        || !key.bytes().any(|b| b.is_ascii_uppercase());
+    if one_case && !key.contains('_') {
         if let Some(field) = OBJECT_FIELDS.iter().find(|field| field.eq_ignore_ascii_case(key)) {
             return (*field).to_owned();
         }
@@ -282,6 +285,8 @@ mod tests {
             ("rowsprocessed", "RowsProcessed"),
             ("EVALUATIONTIME", "EvaluationTime"),
             ("SOMETHINGELSE", "Somethingelse"),
+            ("DelegatedUserName", "DelegatedUserName"),
+            ("UserName", "UserName"),
             ("delegate_user", "DelegateUser"),
             ("attributes", "attributes"),
             ("ApiType", "ApiType"),
