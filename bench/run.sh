@@ -59,9 +59,9 @@ JQ_SINGLE='select(.metadata.eventType == "USER_LOGIN" and .metadata.logType == "
 JQ_PACK='select(.metadata.logType == "SALESFORCE" and .metadata.eventType == "USER_RESOURCE_ACCESS"
     and (.metadata.productEventType // "" | test("^(ApiEvent|ReportEvent|ListViewEvent|BulkApiResultEvent|API|RestApi|BulkApi|BulkApi2|Report|ReportExport)$")))'
 
-# measure NAME COMMAND...: runs the command RUNS times, with its output in $WORK/NAME.out,
-# and records "wall_seconds peak_kib user_seconds system_seconds" in $WORK/NAME.time: the
-# median wall-clock time, the median peak memory, and the user and system time of the run
+# measure NAME COMMAND...: runs the command RUNS times, with its output in $WORK/NAME.out.
+# It records "wall_seconds peak_kib user_seconds system_seconds" in $WORK/NAME.time. These are
+# the median wall-clock time, the median peak memory, and the user and system time of the run
 # whose CPU time (their sum) is the median.
 measure() {
     local name=$1
